@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what weft needs that this machine lacks.
+#   scripts/deps.sh          build + run: compiler, cmake, SQLite, libmicrohttpd
+#   scripts/deps.sh --test   also what the tests use: cmocka, clang (fuzz),
+#                            chromium + playwright-core, linux-perf, workloads
+# As root it runs apt-get; otherwise it prints the exact command to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3)
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+if ((want_test)); then
+  packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
+             chromium nodejs npm linux-perf procps)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "weft: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "weft: missing packages: ${missing[*]}" >&2
+    echo "weft: run as root:  sudo apt-get update && sudo $cmd" >&2
+    exit 1
+  fi
+fi
+
+if ((want_test)) && [[ -f tests/browser/package.json ]]; then
+  if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    echo "weft: installing playwright-core for the browser tests" >&2
+    (cd tests/browser && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -1,0 +1,6 @@
+if(CMOCKA_FOUND)
+  add_executable(test_ring ${CMAKE_CURRENT_LIST_DIR}/test_ring.c)
+  target_link_libraries(test_ring PRIVATE weft_ring PkgConfig::CMOCKA Threads::Threads)
+  add_test(NAME unit.ring COMMAND test_ring)
+  set_tests_properties(unit.ring PROPERTIES LABELS "unit;collector")
+endif()

@@ -1,0 +1,179 @@
+/*
+ * test_ring.c — the shared-memory ring: claiming, writing, wrapping,
+ * dropping when full, and one writer racing one reader.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ring.h"
+
+struct fixture {
+	char path[64];
+	struct ring_map map;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	snprintf(f->path, sizeof f->path, "/dev/shm/weft-test-ring-%d", (int)getpid());
+	unlink(f->path);
+	assert_int_equal(ring_file_create(f->path, 4, 4096, &f->map), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	ring_file_unmap(&f->map);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+struct collected {
+	size_t count;
+	uint64_t last_ts;
+	int in_order;
+	uint64_t payload_bytes;
+};
+
+static void collect(void *ctx, uint32_t slot_index, const struct weft_event *event)
+{
+	struct collected *c = ctx;
+	(void)slot_index;
+	if (c->count && event->ts != c->last_ts + 1)
+		c->in_order = 0;
+	c->last_ts = event->ts;
+	c->payload_bytes += event->size - WEFT_EVENT_HEADER_SIZE;
+	c->count++;
+}
+
+static void attach_sees_what_create_wrote(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_map other;
+	assert_int_equal(ring_file_attach(f->path, &other), 0);
+	assert_int_equal(other.header->slot_count, 4);
+	assert_int_equal(other.header->ring_bytes, 4096);
+	ring_file_unmap(&other);
+}
+
+static void attach_rejects_a_file_that_is_not_a_ring(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof path, "/dev/shm/weft-test-notring-%d", (int)getpid());
+	FILE *file = fopen(path, "w");
+	for (int i = 0; i < 8192; i++)
+		fputc('x', file);
+	fclose(file);
+	struct ring_map map;
+	assert_int_equal(ring_file_attach(path, &map), -EPROTO);
+	unlink(path);
+}
+
+static void claim_takes_each_slot_once_then_counts_the_lost_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writers[5];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ring_claim(&f->map, 1, 100 + i, 0, 1, &writers[i]), 0);
+	assert_int_equal(ring_claim(&f->map, 1, 200, 0, 1, &writers[4]), -ENOSPC);
+	assert_int_equal(atomic_load(&f->map.header->threads_lost), 1);
+	ring_release(&writers[0]);
+	ring_slot_free(&f->map, writers[0].index);
+	assert_int_equal(ring_claim(&f->map, 1, 300, 0, 1, &writers[4]), 0);
+}
+
+static void records_come_back_in_order_across_wraps(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writer;
+	struct collected c = {.in_order = 1};
+	char payload[40] = "payload";
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+	for (uint64_t ts = 1; ts <= 1000; ts++) {
+		struct weft_event event = {.type = WEFT_EV_BLOCK_BEGIN, .ts = ts};
+		/* payloads of varying size make records end at odd places */
+		assert_int_equal(ring_write(&writer, &event, payload, (uint32_t)(ts % 40)), 0);
+		if (ts % 7 == 0)
+			ring_drain(&f->map, writer.index, collect, &c);
+	}
+	ring_drain(&f->map, writer.index, collect, &c);
+	assert_int_equal(c.count, 1000);
+	assert_true(c.in_order);
+	assert_int_equal(atomic_load(&writer.slot->dropped), 0);
+}
+
+static void a_full_ring_drops_and_counts_without_blocking(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writer;
+	struct collected c = {.in_order = 1};
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+	int written = 0, dropped = 0;
+	for (uint64_t ts = 1; ts <= 200; ts++) {
+		struct weft_event event = {.type = WEFT_EV_BLOCK_END, .ts = ts};
+		if (ring_write(&writer, &event, NULL, 0) == 0)
+			written++;
+		else
+			dropped++;
+	}
+	assert_int_equal(written, 4096 / WEFT_EVENT_HEADER_SIZE);
+	assert_int_equal(dropped, 200 - written);
+	assert_int_equal(atomic_load(&writer.slot->dropped), dropped);
+	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), (size_t)written);
+}
+
+struct race {
+	struct ring_writer writer;
+	uint64_t records;
+};
+
+static void *write_many(void *arg)
+{
+	struct race *race = arg;
+	for (uint64_t ts = 1; ts <= race->records;) {
+		struct weft_event event = {.type = WEFT_EV_BLOCK_BEGIN, .ts = ts};
+		if (ring_write(&race->writer, &event, &ts, (uint32_t)(ts % 3) * 8) == 0)
+			ts++;
+	}
+	return NULL;
+}
+
+static void one_writer_and_one_reader_race_without_loss(void **state)
+{
+	struct fixture *f = *state;
+	struct race race = {.records = 200000};
+	struct collected c = {.in_order = 1};
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &race.writer), 0);
+	pthread_t thread;
+	pthread_create(&thread, NULL, write_many, &race);
+	while (c.count < race.records)
+		ring_drain(&f->map, race.writer.index, collect, &c);
+	pthread_join(thread, NULL);
+	assert_int_equal(c.count, race.records);
+	assert_true(c.in_order);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(attach_sees_what_create_wrote, setup, teardown),
+		cmocka_unit_test(attach_rejects_a_file_that_is_not_a_ring),
+		cmocka_unit_test_setup_teardown(claim_takes_each_slot_once_then_counts_the_lost_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(records_come_back_in_order_across_wraps, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_ring_drops_and_counts_without_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_writer_and_one_reader_race_without_loss, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
+}

@@ -1,0 +1,74 @@
+/*
+ * event.c — names for the enums of event.h, as the schema and the CLI
+ * spell them.
+ */
+#include "event.h"
+
+#include <stddef.h>
+
+static const char *const reason_names[WEFT_REASON_COUNT] = {
+	[WEFT_REASON_NONE] = NULL,       [WEFT_REASON_MUTEX] = "mutex",
+	[WEFT_REASON_RWLOCK] = "rwlock", [WEFT_REASON_COND] = "cond",
+	[WEFT_REASON_SEM] = "sem",       [WEFT_REASON_BARRIER] = "barrier",
+	[WEFT_REASON_JOIN] = "join",     [WEFT_REASON_SLEEP] = "sleep",
+	[WEFT_REASON_IO] = "io",         [WEFT_REASON_POLL] = "poll",
+	[WEFT_REASON_WAIT] = "wait",     [WEFT_REASON_FUTEX] = "futex",
+	[WEFT_REASON_OTHER] = "other",
+};
+
+static const char *const call_names[WEFT_CALL_COUNT] = {
+	[WEFT_CALL_NONE] = NULL,
+	[WEFT_CALL_MUTEX_LOCK] = "pthread_mutex_lock",
+	[WEFT_CALL_MUTEX_TIMEDLOCK] = "pthread_mutex_timedlock",
+	[WEFT_CALL_RWLOCK_RDLOCK] = "pthread_rwlock_rdlock",
+	[WEFT_CALL_RWLOCK_WRLOCK] = "pthread_rwlock_wrlock",
+	[WEFT_CALL_RWLOCK_TIMEDRDLOCK] = "pthread_rwlock_timedrdlock",
+	[WEFT_CALL_RWLOCK_TIMEDWRLOCK] = "pthread_rwlock_timedwrlock",
+	[WEFT_CALL_COND_WAIT] = "pthread_cond_wait",
+	[WEFT_CALL_COND_TIMEDWAIT] = "pthread_cond_timedwait",
+	[WEFT_CALL_SEM_WAIT] = "sem_wait",
+	[WEFT_CALL_SEM_TIMEDWAIT] = "sem_timedwait",
+	[WEFT_CALL_BARRIER_WAIT] = "pthread_barrier_wait",
+	[WEFT_CALL_JOIN] = "pthread_join",
+	[WEFT_CALL_TIMEDJOIN] = "pthread_timedjoin_np",
+	[WEFT_CALL_SLEEP] = "sleep",
+	[WEFT_CALL_USLEEP] = "usleep",
+	[WEFT_CALL_NANOSLEEP] = "nanosleep",
+	[WEFT_CALL_CLOCK_NANOSLEEP] = "clock_nanosleep",
+	[WEFT_CALL_READ] = "read",
+	[WEFT_CALL_WRITE] = "write",
+	[WEFT_CALL_READV] = "readv",
+	[WEFT_CALL_WRITEV] = "writev",
+	[WEFT_CALL_RECV] = "recv",
+	[WEFT_CALL_RECVFROM] = "recvfrom",
+	[WEFT_CALL_RECVMSG] = "recvmsg",
+	[WEFT_CALL_SEND] = "send",
+	[WEFT_CALL_SENDTO] = "sendto",
+	[WEFT_CALL_SENDMSG] = "sendmsg",
+	[WEFT_CALL_ACCEPT] = "accept",
+	[WEFT_CALL_CONNECT] = "connect",
+	[WEFT_CALL_POLL] = "poll",
+	[WEFT_CALL_PPOLL] = "ppoll",
+	[WEFT_CALL_SELECT] = "select",
+	[WEFT_CALL_PSELECT] = "pselect",
+	[WEFT_CALL_EPOLL_WAIT] = "epoll_wait",
+	[WEFT_CALL_WAIT] = "wait",
+	[WEFT_CALL_WAITPID] = "waitpid",
+	[WEFT_CALL_WAIT4] = "wait4",
+	[WEFT_CALL_WAITID] = "waitid",
+	[WEFT_CALL_FORK] = "fork",
+	[WEFT_CALL_VFORK] = "vfork",
+	[WEFT_CALL_POSIX_SPAWN] = "posix_spawn",
+	[WEFT_CALL_SYSTEM] = "system",
+	[WEFT_CALL_FUTEX] = "futex",
+};
+
+const char *weft_reason_name(unsigned reason)
+{
+	return reason < WEFT_REASON_COUNT ? reason_names[reason] : NULL;
+}
+
+const char *weft_call_name(unsigned call)
+{
+	return call < WEFT_CALL_COUNT ? call_names[call] : NULL;
+}

@@ -1,0 +1,172 @@
+/*
+ * event.h — the records a traced thread appends to its ring.
+ *
+ * Every record starts with the 32-byte header below and may carry a payload
+ * (size - 32 bytes, padded to a multiple of 8). A ring belongs to exactly one
+ * thread (see ring.h), so records carry no tid: the ring's slot says whose
+ * they are. Within one ring, records are in timestamp order.
+ *
+ * Only transitions are recorded. A wrapper that finds the fast path free (an
+ * uncontended lock, a sem_trywait that succeeds) appends nothing.
+ *
+ * Field use per type (ts is always CLOCK_MONOTONIC ns at the moment named):
+ *
+ *  PAD          ring wrap filler; skip size bytes. No other field is valid.
+ *  PROC_START   first record of a process image, written by its main thread
+ *               from the library constructor (origin EXEC) or by a fork child
+ *               right after fork returned (origin FORK).
+ *               reason = enum weft_origin, a = ppid, b = the parent's fork
+ *               call ts when known (origin FORK), else 0.
+ *               payload: argv, each NUL-terminated, truncated to fit
+ *               WEFT_PAYLOAD_MAX (origin EXEC only).
+ *  THREAD_START first record of a thread. a = creator tid (0 for a main
+ *               thread), b = ts of the creator's pthread_create call
+ *               (the thread is New from b to ts).
+ *  THREAD_NAME  a = tid named (may be another thread of the process);
+ *               payload: the name, NUL-terminated, at most 16 bytes.
+ *  THREAD_EXIT  the thread is about to end (start routine returned or
+ *               pthread_exit). No further record follows in this ring.
+ *  PROC_EXIT    exit()/_exit() called. a = status argument, reason = 1 for
+ *               exit(), 0 for _exit()/_Exit().
+ *  BLOCK_BEGIN  the thread is about to wait. reason = enum weft_reason,
+ *               call = enum weft_call, a = object (address of the mutex/
+ *               cond/sem/..., fd for io, pid for wait, 0 if none),
+ *               b = extra: owner tid of a mutex, timeout ns of a sleep, the
+ *               thread joined, or 0.
+ *  BLOCK_END    the wait is over. reason/call/a as in the BLOCK_BEGIN it
+ *               closes, b = the call's result (return value, or -errno).
+ *               BLOCK_BEGIN/END never nest within one thread.
+ *  FORK         in the parent, after fork/vfork/posix_spawn/system created
+ *               a child. a = child pid, b = ts of the call's start,
+ *               call = which call.
+ *  EXEC         about to execve. payload: the path, NUL-terminated.
+ *  EXEC_FAIL    execve returned. a = errno.
+ *  WAIT_RESULT  a wait*() call reaped a child. a = child pid, b = the raw
+ *               wait status (WIFEXITED/WIFSIGNALED apply).
+ *  SIGNAL_SENT  kill/tgkill/raise by this thread. a = target pid/tid,
+ *               b = signal number. (For Suspended/killed attribution.)
+ *
+ * Records numbered 32 and above are reserved for wake-up edges (unlock,
+ * signal, post, message bytes); see the issue on flows.
+ */
+#ifndef WEFT_EVENT_H
+#define WEFT_EVENT_H
+
+#include <stdint.h>
+
+enum weft_event_type {
+	WEFT_EV_PAD = 0,
+	WEFT_EV_PROC_START = 1,
+	WEFT_EV_THREAD_START = 2,
+	WEFT_EV_THREAD_NAME = 3,
+	WEFT_EV_THREAD_EXIT = 4,
+	WEFT_EV_PROC_EXIT = 5,
+	WEFT_EV_BLOCK_BEGIN = 6,
+	WEFT_EV_BLOCK_END = 7,
+	WEFT_EV_FORK = 8,
+	WEFT_EV_EXEC = 9,
+	WEFT_EV_EXEC_FAIL = 10,
+	WEFT_EV_WAIT_RESULT = 11,
+	WEFT_EV_SIGNAL_SENT = 12,
+	WEFT_EV_TYPE_COUNT_V1 = 13,
+	/* 32..63: wake-up edges, defined with the flow work. */
+	WEFT_EV_UNLOCK = 32,      /* a = object; a contended lock released */
+	WEFT_EV_COND_SIGNAL = 33, /* a = cond, b = 1 for broadcast */
+	WEFT_EV_SEM_POST = 34,    /* a = sem */
+	WEFT_EV_IO_DONE = 35,     /* a = fd, b = bytes moved; call says which */
+};
+
+enum weft_origin {
+	WEFT_ORIGIN_EXEC = 1, /* a new program image (first process or exec) */
+	WEFT_ORIGIN_FORK = 2, /* a fork child, same image as its parent */
+};
+
+/* Why a thread is Blocked. The names are the schema's reason strings. */
+enum weft_reason {
+	WEFT_REASON_NONE = 0,
+	WEFT_REASON_MUTEX = 1,
+	WEFT_REASON_RWLOCK = 2,
+	WEFT_REASON_COND = 3,
+	WEFT_REASON_SEM = 4,
+	WEFT_REASON_BARRIER = 5,
+	WEFT_REASON_JOIN = 6,
+	WEFT_REASON_SLEEP = 7,
+	WEFT_REASON_IO = 8,
+	WEFT_REASON_POLL = 9,
+	WEFT_REASON_WAIT = 10,
+	WEFT_REASON_FUTEX = 11,
+	WEFT_REASON_OTHER = 12,
+	WEFT_REASON_COUNT = 13,
+};
+
+/* The interposed call a record came from (detail beside the reason). */
+enum weft_call {
+	WEFT_CALL_NONE = 0,
+	WEFT_CALL_MUTEX_LOCK,
+	WEFT_CALL_MUTEX_TIMEDLOCK,
+	WEFT_CALL_RWLOCK_RDLOCK,
+	WEFT_CALL_RWLOCK_WRLOCK,
+	WEFT_CALL_RWLOCK_TIMEDRDLOCK,
+	WEFT_CALL_RWLOCK_TIMEDWRLOCK,
+	WEFT_CALL_COND_WAIT,
+	WEFT_CALL_COND_TIMEDWAIT,
+	WEFT_CALL_SEM_WAIT,
+	WEFT_CALL_SEM_TIMEDWAIT,
+	WEFT_CALL_BARRIER_WAIT,
+	WEFT_CALL_JOIN,
+	WEFT_CALL_TIMEDJOIN,
+	WEFT_CALL_SLEEP,
+	WEFT_CALL_USLEEP,
+	WEFT_CALL_NANOSLEEP,
+	WEFT_CALL_CLOCK_NANOSLEEP,
+	WEFT_CALL_READ,
+	WEFT_CALL_WRITE,
+	WEFT_CALL_READV,
+	WEFT_CALL_WRITEV,
+	WEFT_CALL_RECV,
+	WEFT_CALL_RECVFROM,
+	WEFT_CALL_RECVMSG,
+	WEFT_CALL_SEND,
+	WEFT_CALL_SENDTO,
+	WEFT_CALL_SENDMSG,
+	WEFT_CALL_ACCEPT,
+	WEFT_CALL_CONNECT,
+	WEFT_CALL_POLL,
+	WEFT_CALL_PPOLL,
+	WEFT_CALL_SELECT,
+	WEFT_CALL_PSELECT,
+	WEFT_CALL_EPOLL_WAIT,
+	WEFT_CALL_WAIT,
+	WEFT_CALL_WAITPID,
+	WEFT_CALL_WAIT4,
+	WEFT_CALL_WAITID,
+	WEFT_CALL_FORK,
+	WEFT_CALL_VFORK,
+	WEFT_CALL_POSIX_SPAWN,
+	WEFT_CALL_SYSTEM,
+	WEFT_CALL_FUTEX,
+	WEFT_CALL_COUNT,
+};
+
+struct weft_event {
+	uint32_t size;  /* bytes of this record, header included, multiple of 8 */
+	uint16_t type;  /* enum weft_event_type */
+	uint8_t reason; /* enum weft_reason or enum weft_origin, per type */
+	uint8_t call;   /* enum weft_call */
+	uint64_t ts;    /* CLOCK_MONOTONIC ns */
+	uint64_t a;
+	uint64_t b;
+};
+
+#define WEFT_EVENT_HEADER_SIZE 32u
+#define WEFT_PAYLOAD_MAX 2048u
+
+_Static_assert(sizeof(struct weft_event) == WEFT_EVENT_HEADER_SIZE,
+	       "the event header is part of the shared-memory format");
+
+/* The schema's string for a reason ("mutex", ...); NULL for NONE/unknown. */
+const char *weft_reason_name(unsigned reason);
+/* The interposed function's name for a call ("pthread_mutex_lock", ...). */
+const char *weft_call_name(unsigned call);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * ring.c — creating, attaching, claiming and draining the shared-memory
+ * rings described in ring.h. Used by both the preload library (attach,
+ * claim, release; must stay allocation-free and async-signal-safe) and the
+ * collector (create, drain, free).
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+
+static int is_power_of_two(uint32_t value)
+{
+	return value && !(value & (value - 1));
+}
+
+static void map_fill(struct ring_map *map, uint8_t *base, size_t size)
+{
+	map->base = base;
+	map->size = size;
+	map->header = (struct ring_file_header *)base;
+	map->slots = (struct ring_slot *)(base + map->header->slots_offset);
+	map->data = base + map->header->data_offset;
+}
+
+int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
+		     struct ring_map *map)
+{
+	if (!slot_count || ring_bytes < PAGE || !is_power_of_two(ring_bytes))
+		return -EINVAL;
+
+	uint64_t slots_offset = PAGE;
+	uint64_t slots_bytes = ((uint64_t)slot_count * sizeof(struct ring_slot) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	uint64_t data_offset = slots_offset + slots_bytes;
+	uint64_t file_size = data_offset + (uint64_t)slot_count * ring_bytes;
+
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)file_size) < 0)
+		goto err;
+	uint8_t *base = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		goto err;
+	close(fd);
+
+	struct ring_file_header *header = (struct ring_file_header *)base;
+	header->version = RING_FILE_VERSION;
+	header->slot_count = slot_count;
+	header->ring_bytes = ring_bytes;
+	header->collector_pid = (uint32_t)getpid();
+	header->slots_offset = slots_offset;
+	header->data_offset = data_offset;
+	header->file_size = file_size;
+	atomic_store(&header->next_token, 1);
+	atomic_store(&header->threads_lost, 0);
+	atomic_store(&header->claim_hint, 0);
+	atomic_store(&header->closing, 0);
+	/* Slots are zero (FREE) from ftruncate. The magic goes last so that an
+	 * attacher never sees a half-initialised header. */
+	atomic_thread_fence(memory_order_release);
+	header->magic = RING_FILE_MAGIC;
+	map_fill(map, base, file_size);
+	return 0;
+
+err:;
+	int error = errno;
+	close(fd);
+	unlink(path);
+	return -error;
+}
+
+int ring_file_attach(const char *path, struct ring_map *map)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < PAGE) {
+		close(fd);
+		return -EPROTO;
+	}
+	uint8_t *base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int error = errno;
+	close(fd);
+	if (base == MAP_FAILED)
+		return -error;
+
+	struct ring_file_header *header = (struct ring_file_header *)base;
+	if (header->magic != RING_FILE_MAGIC || header->version != RING_FILE_VERSION ||
+	    header->file_size != (uint64_t)st.st_size || !is_power_of_two(header->ring_bytes) ||
+	    header->data_offset + (uint64_t)header->slot_count * header->ring_bytes > header->file_size) {
+		munmap(base, (size_t)st.st_size);
+		return -EPROTO;
+	}
+	atomic_thread_fence(memory_order_acquire);
+	map_fill(map, base, (size_t)st.st_size);
+	return 0;
+}
+
+void ring_file_unmap(struct ring_map *map)
+{
+	if (map->base)
+		munmap(map->base, map->size);
+	map->base = NULL;
+	map->size = 0;
+}
+
+int ring_claim(struct ring_map *map, uint32_t pid, uint32_t tid, uint32_t ppid, uint64_t token,
+	       struct ring_writer *writer)
+{
+	struct ring_file_header *header = map->header;
+	uint32_t count = header->slot_count;
+
+	if (atomic_load_explicit(&header->closing, memory_order_acquire)) {
+		atomic_fetch_add(&header->threads_lost, 1);
+		return -ENOSPC;
+	}
+	uint32_t start = atomic_fetch_add_explicit(&header->claim_hint, 1, memory_order_relaxed);
+	for (uint32_t step = 0; step < count; step++) {
+		uint32_t index = (start + step) % count;
+		struct ring_slot *slot = &map->slots[index];
+		uint32_t expected = RING_SLOT_FREE;
+		if (atomic_load_explicit(&slot->state, memory_order_relaxed) != RING_SLOT_FREE)
+			continue;
+		if (!atomic_compare_exchange_strong(&slot->state, &expected, RING_SLOT_CLAIMING))
+			continue;
+		slot->pid = pid;
+		slot->tid = tid;
+		slot->ppid = ppid;
+		slot->token = token;
+		atomic_store_explicit(&slot->head, 0, memory_order_relaxed);
+		atomic_store_explicit(&slot->tail, 0, memory_order_relaxed);
+		atomic_store_explicit(&slot->dropped, 0, memory_order_relaxed);
+		atomic_store_explicit(&slot->state, RING_SLOT_ACTIVE, memory_order_release);
+		writer->slot = slot;
+		writer->data = map->data + (size_t)index * header->ring_bytes;
+		writer->mask = header->ring_bytes - 1;
+		writer->index = index;
+		return 0;
+	}
+	atomic_fetch_add(&header->threads_lost, 1);
+	return -ENOSPC;
+}
+
+void ring_release(struct ring_writer *writer)
+{
+	if (writer->slot)
+		atomic_store_explicit(&writer->slot->state, RING_SLOT_DONE, memory_order_release);
+	writer->slot = NULL;
+	writer->data = NULL;
+}
+
+size_t ring_drain(struct ring_map *map, uint32_t slot_index, ring_visit_fn visit, void *ctx)
+{
+	struct ring_slot *slot = &map->slots[slot_index];
+	uint32_t ring_bytes = map->header->ring_bytes;
+	uint32_t mask = ring_bytes - 1;
+	const uint8_t *data = map->data + (size_t)slot_index * ring_bytes;
+	uint64_t tail = atomic_load_explicit(&slot->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&slot->head, memory_order_acquire);
+	size_t visited = 0;
+
+	while (tail < head) {
+		uint32_t offset = (uint32_t)tail & mask;
+		const struct weft_event *event = (const struct weft_event *)(data + offset);
+		uint32_t size = event->size;
+		/* A corrupt size (the writer was killed mid-record cannot cause
+		 * this: head moves only after the record is complete) would make
+		 * us loop or read out of bounds; stop instead. */
+		if (size < 8 || (size & 7) || size > ring_bytes - offset || size > head - tail)
+			break;
+		if (event->type != WEFT_EV_PAD && size >= WEFT_EVENT_HEADER_SIZE) {
+			visit(ctx, slot_index, event);
+			visited++;
+		}
+		tail += size;
+	}
+	atomic_store_explicit(&slot->tail, tail, memory_order_release);
+	return visited;
+}
+
+void ring_slot_free(struct ring_map *map, uint32_t slot_index)
+{
+	struct ring_slot *slot = &map->slots[slot_index];
+	slot->pid = 0;
+	slot->tid = 0;
+	atomic_store_explicit(&slot->state, RING_SLOT_FREE, memory_order_release);
+}

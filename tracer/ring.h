@@ -1,0 +1,196 @@
+/*
+ * ring.h — per-thread event rings in a shared-memory file.
+ *
+ * The collector creates one file (in /dev/shm) and names it to the traced
+ * programs in the environment variable WEFT_SHM. Every traced process maps
+ * it; each of its threads claims one slot, and from then on is the only
+ * writer of that slot's ring. The collector is the only reader. Because the
+ * memory belongs to the file, not to the traced process, a process killed
+ * with SIGKILL loses nothing it had appended: the collector drains it later.
+ *
+ * Layout of the file (all offsets from its start, little-endian, x86_64):
+ *
+ *   0                        struct ring_file_header (one page)
+ *   slots_offset             slot_count x struct ring_slot (128 bytes each)
+ *   data_offset              slot_count x ring_bytes of record data;
+ *                            slot i's data starts at
+ *                            data_offset + i * ring_bytes
+ *
+ * The file is sized with ftruncate and left sparse: a slot's data costs
+ * memory only for the pages its thread has touched.
+ *
+ * Slot life cycle (ring_slot.state), each step a release store or a CAS:
+ *
+ *   FREE --claim (CAS, writer)--> CLAIMING --writer fills pid/tid/token,
+ *   resets head/tail--> ACTIVE --thread ends--> DONE --collector drained it
+ *   --> FREE.  ACTIVE --execve about to run--> EXEC; EXEC --execve failed-->
+ *   ACTIVE; EXEC --the new image adopts the token--> DONE.
+ *   The collector also moves ACTIVE/EXEC slots to FREE once it knows their
+ *   process is gone (SIGKILL, exit_group killing other threads), after a
+ *   final drain.
+ *
+ * Ring protocol (single producer, single consumer, lock-free):
+ *   head and tail are byte counters that only grow; the ring offset is
+ *   counter & (ring_bytes - 1). The writer owns head, the reader owns tail.
+ *   The writer reads tail (acquire), writes the record at head, then stores
+ *   head + size (release). The reader reads head (acquire), reads records up
+ *   to it, then stores the new tail (release). A record never wraps: when it
+ *   does not fit before the end, the writer first writes a PAD record
+ *   covering the rest of the ring. A record that does not fit in the free
+ *   space is dropped and counted in `dropped` (written only by the writer);
+ *   the writer never waits.
+ *
+ * Identity: a process incarnation is named by a token taken from
+ * next_token when it starts (fork child or new image). pids can be reused;
+ * tokens are not. An exec keeps the token (see EXEC above), so one process
+ * keeps one identity across its images.
+ */
+#ifndef WEFT_RING_H
+#define WEFT_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "event.h"
+
+#define RING_FILE_MAGIC 0x3146485354464557ull /* "WEFTSHF1" */
+#define RING_FILE_VERSION 1u
+#define RING_DEFAULT_SLOTS 1024u
+#define RING_DEFAULT_BYTES (256u * 1024u)
+
+enum ring_slot_state {
+	RING_SLOT_FREE = 0,
+	RING_SLOT_CLAIMING = 1,
+	RING_SLOT_ACTIVE = 2,
+	RING_SLOT_EXEC = 3,
+	RING_SLOT_DONE = 4,
+};
+
+struct ring_file_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t slot_count;
+	uint32_t ring_bytes; /* power of two, >= 4096 */
+	uint32_t collector_pid;
+	uint64_t slots_offset;
+	uint64_t data_offset;
+	uint64_t file_size;
+	_Atomic uint64_t next_token;   /* process incarnation tokens, from 1 */
+	_Atomic uint64_t threads_lost; /* threads that found no free slot */
+	_Atomic uint32_t claim_hint;   /* where the next claim starts looking */
+	_Atomic uint32_t closing;      /* collector is finishing: claim no more */
+};
+
+struct ring_slot {
+	/* first cache line: written by the writer (and state by both) */
+	_Atomic uint32_t state;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t ppid;
+	uint64_t token;
+	_Atomic uint64_t head;
+	_Atomic uint64_t dropped;
+	uint8_t pad0[64 - 40];
+	/* second cache line: written by the reader */
+	_Atomic uint64_t tail;
+	uint8_t pad1[64 - 8];
+};
+
+_Static_assert(sizeof(struct ring_slot) == 128, "slot header size is part of the format");
+
+/* A mapped ring file, as each side sees it. Plain data, no allocation. */
+struct ring_map {
+	uint8_t *base;
+	size_t size;
+	struct ring_file_header *header;
+	struct ring_slot *slots;
+	uint8_t *data;
+};
+
+/* A writer's handle on its claimed slot; lives in the thread's TLS. */
+struct ring_writer {
+	struct ring_slot *slot;
+	uint8_t *data;
+	uint32_t mask; /* ring_bytes - 1 */
+	uint32_t index;
+};
+
+/* --- collector side -------------------------------------------------- */
+
+/* Create (O_EXCL) and map a ring file at path with slot_count slots of
+ * ring_bytes each. Returns 0, or -errno with nothing created or mapped. */
+int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
+		     struct ring_map *map);
+
+typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index,
+			      const struct weft_event *event);
+
+/* Read every complete record of slot_index, calling visit for each (PAD
+ * records are skipped), then release the space to the writer. The record
+ * pointer is valid only during the call. Returns the number of records
+ * visited. Safe while the writer appends; reader side of the protocol. */
+size_t ring_drain(struct ring_map *map, uint32_t slot_index, ring_visit_fn visit, void *ctx);
+
+/* Return a drained DONE (or abandoned) slot to FREE. */
+void ring_slot_free(struct ring_map *map, uint32_t slot_index);
+
+/* --- both sides ------------------------------------------------------ */
+
+/* Map an existing ring file read-write. Returns 0, or -errno (-EPROTO when
+ * the file is not a ring file of this version) with nothing mapped.
+ * Async-signal-safe and allocation-free: usable from a library constructor
+ * and a fork child. */
+int ring_file_attach(const char *path, struct ring_map *map);
+
+void ring_file_unmap(struct ring_map *map);
+
+/* --- writer side ----------------------------------------------------- */
+
+/* Claim a free slot for the calling thread. Returns 0 and fills writer, or
+ * -ENOSPC (counted in threads_lost) when every slot is taken or the
+ * collector is closing. Lock-free; not on the hot path (once per thread). */
+int ring_claim(struct ring_map *map, uint32_t pid, uint32_t tid, uint32_t ppid, uint64_t token,
+	       struct ring_writer *writer);
+
+/* Mark the writer's slot DONE (thread ended) and forget it. */
+void ring_release(struct ring_writer *writer);
+
+/* Hot path. Append one record: header `event` (its size field is set here)
+ * and payload_len bytes of payload. Never blocks, never allocates, makes no
+ * system call. Returns 0, or -ENOSPC when the ring is full (the record is
+ * dropped and counted). */
+static inline int ring_write(struct ring_writer *writer, struct weft_event *event,
+			     const void *payload, uint32_t payload_len)
+{
+	struct ring_slot *slot = writer->slot;
+	uint32_t ring_bytes = writer->mask + 1;
+	uint32_t size = (WEFT_EVENT_HEADER_SIZE + payload_len + 7u) & ~7u;
+	uint64_t head = atomic_load_explicit(&slot->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&slot->tail, memory_order_acquire);
+	uint32_t offset = (uint32_t)head & writer->mask;
+	uint32_t room_to_end = ring_bytes - offset;
+	uint64_t needed = size + (room_to_end < size ? room_to_end : 0);
+
+	if (head - tail + needed > ring_bytes) {
+		uint64_t dropped = atomic_load_explicit(&slot->dropped, memory_order_relaxed);
+		atomic_store_explicit(&slot->dropped, dropped + 1, memory_order_relaxed);
+		return -28; /* ENOSPC */
+	}
+	if (room_to_end < size) {
+		struct weft_event *pad = (struct weft_event *)(writer->data + offset);
+		pad->size = room_to_end;
+		pad->type = WEFT_EV_PAD;
+		head += room_to_end;
+		offset = 0;
+	}
+	event->size = size;
+	memcpy(writer->data + offset, event, WEFT_EVENT_HEADER_SIZE);
+	if (payload_len)
+		memcpy(writer->data + offset + WEFT_EVENT_HEADER_SIZE, payload, payload_len);
+	atomic_store_explicit(&slot->head, head + size, memory_order_release);
+	return 0;
+}
+
+#endif
