@@ -95,6 +95,8 @@ CREATE TABLE thread (
 --   object_id   what it waited on (object.object_id), when known
 --   cpu         the CPU it ran on (Running spans with perf data), else NULL
 --   waker_utid  the thread whose action ended this span, when known
+--   holder_utid for Blocked on a lock: the thread that held it when the
+--               wait began (glibc's mutex owner), when known
 CREATE TABLE thread_state (
     utid       INTEGER NOT NULL REFERENCES thread(utid),
     ts         INTEGER NOT NULL,
@@ -103,7 +105,8 @@ CREATE TABLE thread_state (
     reason     TEXT,
     object_id  INTEGER REFERENCES object(object_id),
     cpu        INTEGER,
-    waker_utid INTEGER REFERENCES thread(utid)
+    waker_utid INTEGER REFERENCES thread(utid),
+    holder_utid INTEGER REFERENCES thread(utid)
 );
 
 -- process_state: the same for processes, derived from their threads:
