@@ -1,0 +1,37 @@
+# Integration tests: real programs recorded with the real `weft record` (or
+# libweft.so preloaded by hand), asserted with SQL on the trace. One python
+# unittest file per behaviour group; each is one ctest test labelled
+# "integration". They find the built tools through the environment:
+#   WEFT_BIN      <build>/bin/weft
+#   WEFT_LIBWEFT  <build>/lib/libweft.so
+#   WEFT_BIN_DIR  <build>/bin (weft-demo-* from examples/, weft-itest-* below)
+# A part that is not built yet makes its tests fail, not skip.
+find_program(WEFT_PYTHON3 NAMES python3 REQUIRED)
+
+set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+# Small programs the tests record.
+foreach(prog killself closefds forknoexec)
+  add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
+  target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
+endforeach()
+add_executable(weft-itest-static ${WEFT_ITEST_DIR}/progs/static_hello.c)
+set_target_properties(weft-itest-static PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+target_link_options(weft-itest-static PRIVATE -static)
+
+set(WEFT_ITEST_ENV
+  "WEFT_BIN=${CMAKE_BINARY_DIR}/bin/weft"
+  "WEFT_LIBWEFT=${CMAKE_BINARY_DIR}/lib/libweft.so"
+  "WEFT_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
+  "PYTHONDONTWRITEBYTECODE=1")
+
+foreach(group pipeline exit_status parallel_tools python_threads lockhold tiling
+              preload_direct bad_input)
+  add_test(NAME integration.${group}
+           COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
+           WORKING_DIRECTORY ${WEFT_ITEST_DIR})
+  set_tests_properties(integration.${group} PROPERTIES
+    LABELS integration
+    TIMEOUT 600
+    ENVIRONMENT "${WEFT_ITEST_ENV}")
+endforeach()
