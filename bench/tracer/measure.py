@@ -1,0 +1,252 @@
+"""Measures what weft's tracer costs, each figure beside its baseline from
+the same run, and prints a markdown section (bench/tracer/run.sh runs it).
+
+  python3 measure.py --build BUILD_DIR --bin DIR_WITH_BENCH_BINARIES --work TMP
+
+Figures:
+  1. uncontended pthread_mutex_lock+unlock: mutex_bench native vs with
+     LD_PRELOAD=libweft.so (paired runs, medians);
+  2. a recorded transition: handoff_bench (semaphore ping-pong on one CPU)
+     native vs under `weft record`, per handoff and per recorded span;
+  3. wall time of xz -T2, sort --parallel=2 and a 1,000-process shell loop,
+     untraced vs `weft record` (hyperfine, one run of each per pair, order
+     alternating; medians and the median of the per-pair ratios);
+  4. collector throughput: rows written into the trace per second of
+     recording for a workload that makes many transitions.
+What the built tools do not allow yet is printed as "not measured: reason".
+"""
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import time
+
+PAIRS = 5
+
+
+class NotMeasured(Exception):
+    pass
+
+
+def run(argv, env=None, timeout=600):
+    return subprocess.run(argv, capture_output=True, env=env, timeout=timeout)
+
+
+def first_line(data):
+    text = data.decode(errors="replace").strip()
+    return text.splitlines()[0][:160] if text else "(no message)"
+
+
+def parse_figure(proc, key):
+    if proc.returncode != 0:
+        raise NotMeasured(f"exited {proc.returncode}: {first_line(proc.stderr)}")
+    for line in proc.stdout.decode().splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[1])
+    raise NotMeasured(f"no '{key}' in its output")
+
+
+def weft_record(args, db, argv, timeout=600):
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    proc = run([args.weft, "record", "-o", db, "--", *argv], timeout=timeout)
+    if proc.returncode != 0:
+        raise NotMeasured(f"weft record exited {proc.returncode}: {first_line(proc.stderr)}")
+    if not os.path.isfile(db):
+        raise NotMeasured("weft record wrote no trace")
+    return proc
+
+
+def count(db, sql):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchone()[0]
+    except sqlite3.Error as e:
+        raise NotMeasured(f"query on the trace failed: {e}")
+    finally:
+        con.close()
+
+
+def require_weft(args):
+    if not os.access(args.weft, os.X_OK):
+        raise NotMeasured(f"{args.weft} not built")
+
+
+def require_libweft(args):
+    if not os.path.isfile(args.libweft):
+        raise NotMeasured(f"{args.libweft} not built")
+
+
+def mutex_section(args):
+    print("### Uncontended pthread_mutex_lock + unlock\n")
+    bench = os.path.join(args.bin, "mutex_bench")
+    try:
+        require_libweft(args)
+        native, traced = [], []
+        db = os.path.join(args.work, "mutex.db")
+        env = dict(os.environ, LD_PRELOAD=args.libweft, WEFT_OUT=db)
+        for i in range(PAIRS):
+            order = [False, True] if i % 2 == 0 else [True, False]
+            for preload in order:
+                if preload:
+                    traced.append(parse_figure(run([bench], env=env), "ns_per_op"))
+                else:
+                    native.append(parse_figure(run([bench]), "ns_per_op"))
+        n, t = statistics.median(native), statistics.median(traced)
+        print("| native | LD_PRELOAD=libweft.so | added |")
+        print("|---|---|---|")
+        print(f"| {n:.2f} ns | {t:.2f} ns | {t - n:+.2f} ns ({t / n:.2f}x) |\n")
+        print(f"Best of 5 x 20M lock+unlock pairs per run, median of {PAIRS} paired runs; "
+              "one idle extra thread makes the process multithreaded.\n")
+    except NotMeasured as e:
+        print(f"not measured: {e}\n")
+
+
+def handoff_section(args):
+    print("### Cost of a recorded transition (semaphore handoff, both threads on one CPU)\n")
+    bench = os.path.join(args.bin, "handoff_bench")
+    trips = 20000
+    try:
+        require_weft(args)
+        native, traced = [], []
+        db = os.path.join(args.work, "handoff.db")
+        for i in range(PAIRS):
+            order = [False, True] if i % 2 == 0 else [True, False]
+            for under_weft in order:
+                if under_weft:
+                    proc = weft_record(args, db, [bench, str(trips)])
+                    traced.append(parse_figure(proc, "ns_per_handoff"))
+                else:
+                    native.append(parse_figure(run([bench, str(trips)]), "ns_per_handoff"))
+        n, t = statistics.median(native), statistics.median(traced)
+        spans = count(db, "SELECT COUNT(*) FROM thread_state WHERE state = 'Blocked' "
+                          "AND reason = 'sem'")
+        per_handoff = spans / (2.0 * trips)
+        print("| native per handoff | under weft record | added per handoff "
+              "| Blocked 'sem' spans recorded per handoff | added per recorded span |")
+        print("|---|---|---|---|---|")
+        per_span = f"{(t - n) / per_handoff:.0f} ns" if per_handoff > 0 else \
+            "not measured: no 'sem' spans recorded"
+        print(f"| {n:.0f} ns | {t:.0f} ns | {t - n:+.0f} ns | {per_handoff:.2f} | {per_span} |\n")
+        print(f"{trips} round trips per run, median of {PAIRS} paired runs. A handoff is "
+              "sem_post + a blocking sem_wait + a context switch.\n")
+    except NotMeasured as e:
+        print(f"not measured: {e}\n")
+
+
+def make_data(path, megabytes):
+    rnd = random.Random(1234)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz")
+                     for _ in range(rnd.randint(3, 9))) for _ in range(5000)]
+    with open(path, "w") as f:
+        written = 0
+        while written < megabytes * 1_000_000:
+            line = " ".join(rnd.choice(words) for _ in range(3)) + "\n"
+            f.write(line)
+            written += len(line)
+
+
+def hyperfine_pairs(args, untraced, traced, db):
+    """Runs PAIRS hyperfine invocations of one run each of both commands
+    (order alternating); returns (untraced times, traced times) in s."""
+    prepare = f"rm -f {db} {db}-wal {db}-shm"
+    out = os.path.join(args.work, "hyperfine.json")
+    a_times, b_times = [], []
+    for i in range(PAIRS):
+        cmds = [untraced, traced] if i % 2 == 0 else [traced, untraced]
+        proc = run(["hyperfine", "-N", "--runs", "1", "--style", "none",
+                    "--prepare", prepare, "--export-json", out, *cmds])
+        if proc.returncode != 0:
+            raise NotMeasured(f"hyperfine exited {proc.returncode}: {first_line(proc.stderr)}")
+        with open(out) as f:
+            results = {r["command"]: r["times"][0] for r in json.load(f)["results"]}
+        a_times.append(results[untraced])
+        b_times.append(results[traced])
+    return a_times, b_times
+
+
+def walltime_section(args):
+    print("### Wall time, untraced vs `weft record`\n")
+    data = os.path.join(args.work, "data.txt")
+    make_data(data, 8)
+    loop = "sh -c 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done'"
+    workloads = [
+        ("xz -T2 (8 MB)", f"xz -T2 -1 --block-size=1MiB -c {data}"),
+        ("sort --parallel=2 (8 MB)", f"sort --parallel=2 {data}"),
+        ("1,000-process shell loop", loop),
+    ]
+    print("| workload | untraced (median) | traced (median) | median of paired ratios |")
+    print("|---|---|---|---|")
+    db = os.path.join(args.work, "wall.db")
+    for label, cmd in workloads:
+        try:
+            require_weft(args)
+            traced = f"{args.weft} record -o {db} -- {cmd}"
+            check = run(["sh", "-c", f"rm -f {db}*; exec {traced} > /dev/null"])
+            if check.returncode != 0:
+                raise NotMeasured(f"weft record exited {check.returncode}: "
+                                  f"{first_line(check.stderr)}")
+            a, b = hyperfine_pairs(args, cmd, traced, db)
+            ratios = [y / x for x, y in zip(a, b)]
+            print(f"| {label} | {statistics.median(a) * 1e3:.0f} ms "
+                  f"| {statistics.median(b) * 1e3:.0f} ms | {statistics.median(ratios):.2f}x |")
+        except NotMeasured as e:
+            print(f"| {label} | | | not measured: {e} |")
+    print(f"\n{PAIRS} pairs per workload (hyperfine -N --runs 1 per pair, order "
+          "alternating); the traced time includes the recorder writing the trace.\n")
+
+
+def collector_section(args):
+    print("### Collector throughput\n")
+    bench = os.path.join(args.bin, "handoff_bench")
+    trips = 100000
+    try:
+        require_weft(args)
+        db = os.path.join(args.work, "collector.db")
+        plain_t0 = time.perf_counter()
+        run([bench, str(trips)])
+        plain = time.perf_counter() - plain_t0
+        t0 = time.perf_counter()
+        weft_record(args, db, [bench, str(trips)])
+        wall = time.perf_counter() - t0
+        rows = sum(count(db, f"SELECT COUNT(*) FROM {table}") for table in
+                   ("thread_state", "process_state", "sched_slice", "flow", "object"))
+        if rows == 0:
+            raise NotMeasured("the trace of the workload has no rows")
+        lost = count(db, "SELECT COALESCE((SELECT value FROM meta "
+                         "WHERE key = 'events_lost'), 'unknown')")
+        print("| workload | untraced | weft record | rows written | rows/s of recording "
+              "| events lost |")
+        print("|---|---|---|---|---|---|")
+        print(f"| handoff_bench {trips} round trips | {plain * 1e3:.0f} ms | {wall * 1e3:.0f} ms "
+              f"| {rows} | {rows / wall:,.0f} | {lost} |\n")
+        print("Rows are thread_state + process_state + sched_slice + flow + object. "
+              "rows/s is a lower bound on what the collector sustains: it kept up with a "
+              "workload that makes transitions as fast as it can.\n")
+    except NotMeasured as e:
+        print(f"not measured: {e}\n")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", required=True)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--work", required=True)
+    args = p.parse_args()
+    args.weft = os.path.join(args.build, "bin", "weft")
+    args.libweft = os.path.join(args.build, "lib", "libweft.so")
+    print("## Tracer\n")
+    print(f"Build: `{args.build}`.\n")
+    mutex_section(args)
+    handoff_section(args)
+    walltime_section(args)
+    collector_section(args)
+
+
+if __name__ == "__main__":
+    main()
