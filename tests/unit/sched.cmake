@@ -1,0 +1,6 @@
+if(CMOCKA_FOUND)
+  add_executable(test_sched_perf ${CMAKE_CURRENT_LIST_DIR}/test_sched_perf.c)
+  target_link_libraries(test_sched_perf PRIVATE weft_sched PkgConfig::CMOCKA Threads::Threads)
+  add_test(NAME unit.sched_perf COMMAND test_sched_perf)
+  set_tests_properties(unit.sched_perf PROPERTIES LABELS "unit;collector")
+endif()
