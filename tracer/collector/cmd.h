@@ -1,0 +1,83 @@
+/*
+ * cmd.h — the commands of the `weft` CLI. Each command lives in its own
+ * file (cmd_record.c, cmd_query.c, cmd_export.c) and exports one const
+ * descriptor; cmd_table lists them. A command's exec gets argv with argv[0]
+ * = the command's name, prints errors to stderr as "weft: ..." and returns
+ * the process's exit status.
+ *
+ * Argument parsing is separate from running so that it can be tested:
+ * each *_parse returns 0 with args filled, 1 when --help was asked (usage
+ * printed by exec, not by parse), or -1 with a message in err.
+ */
+#ifndef WEFT_CMD_H
+#define WEFT_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;   /* the synopsis after "weft " */
+	const char *summary; /* one line for `weft --help` */
+	const char *help;    /* the rest of `weft CMD --help` */
+	int (*exec)(int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_record_entry;
+extern const struct cmd_entry cmd_query_entry;
+extern const struct cmd_entry cmd_export_entry;
+
+/* NULL-terminated. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* The command called name, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+
+/* Print "usage: weft <usage>" and the help of entry to stdout. */
+void cmd_print_help(const struct cmd_entry *entry);
+
+/* --- record ------------------------------------------------------------ */
+
+struct record_args {
+	const char *output; /* NULL: weft-<cmd>-<N>.db */
+	bool force;
+	bool quiet;
+	pid_t attach_pid;     /* > 0: --attach mode */
+	const char *shm_path; /* --shm */
+	char **command;       /* NULL-terminated, NULL in attach mode */
+};
+
+int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen);
+
+/* The default output name for command: the first of weft-<base>-1.db,
+ * weft-<base>-2.db, ... that does not exist in the current directory. */
+void cmd_record_default_output(const char *command, char *out, size_t cap);
+
+/* --- query ------------------------------------------------------------- */
+
+enum query_format {
+	QUERY_TABLE,
+	QUERY_CSV,
+	QUERY_JSON,
+};
+
+struct query_args {
+	const char *file;
+	const char *sql;
+	enum query_format format;
+};
+
+int cmd_query_parse(int argc, char **argv, struct query_args *args, char *err, size_t errlen);
+
+/* --- export ------------------------------------------------------------ */
+
+struct export_args {
+	const char *file;
+	const char *format;
+	const char *output;
+};
+
+int cmd_export_parse(int argc, char **argv, struct export_args *args, char *err, size_t errlen);
+
+#endif

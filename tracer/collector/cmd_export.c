@@ -1,0 +1,89 @@
+/*
+ * cmd_export.c — `weft export FILE --format chrome-json -o out.json`:
+ * convert a trace for other viewers. The conversion itself is the daemon's
+ * exporter library (daemon/export_chrome.h, target weft_export); this file
+ * is only the command line around it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#ifdef WEFT_HAVE_EXPORT
+#include "export_chrome.h"
+#endif
+
+int cmd_export_parse(int argc, char **argv, struct export_args *args, char *err, size_t errlen)
+{
+	*args = (struct export_args){0};
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return 1;
+		if (!strcmp(arg, "--format") || !strcmp(arg, "-o") || !strcmp(arg, "--output")) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option %s needs an argument", arg);
+				return -1;
+			}
+			if (!strcmp(arg, "--format"))
+				args->format = argv[++i];
+			else
+				args->output = argv[++i];
+		} else if (!strncmp(arg, "--format=", 9)) {
+			args->format = arg + 9;
+		} else if (arg[0] == '-' && arg[1]) {
+			snprintf(err, errlen, "unknown option '%s'", arg);
+			return -1;
+		} else if (!args->file) {
+			args->file = arg;
+		} else {
+			snprintf(err, errlen, "unexpected argument '%s'", arg);
+			return -1;
+		}
+	}
+	if (!args->file) {
+		snprintf(err, errlen, "need a trace file");
+		return -1;
+	}
+	if (!args->format)
+		args->format = "chrome-json";
+	if (strcmp(args->format, "chrome-json")) {
+		snprintf(err, errlen, "unknown format '%s' (known: chrome-json)", args->format);
+		return -1;
+	}
+	if (!args->output) {
+		snprintf(err, errlen, "need -o FILE");
+		return -1;
+	}
+	return 0;
+}
+
+static int export_exec(int argc, char **argv)
+{
+	struct export_args args;
+	char err[512];
+	int rc = cmd_export_parse(argc, argv, &args, err, sizeof err);
+	if (rc > 0) {
+		cmd_print_help(&cmd_export_entry);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "weft export: %s (see weft export --help)\n", err);
+		return 2;
+	}
+#ifdef WEFT_HAVE_EXPORT
+	return WEFT_EXPORT_CALL(args.file, args.output);
+#else
+	fprintf(stderr, "weft: this weft was built without the exporter (daemon/export_chrome)\n");
+	return 1;
+#endif
+}
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.usage = "export FILE --format chrome-json -o OUT",
+	.summary = "convert a trace to the Chrome trace-event JSON (ui.perfetto.dev)",
+	.help = "  --format chrome-json  Chrome trace-event JSON, opens in ui.perfetto.dev\n"
+		"  -o, --output OUT      the file to write\n",
+	.exec = export_exec,
+};

@@ -1,0 +1,446 @@
+/*
+ * cmd_record.c — `weft record`: run a command under the tracer and write
+ * its trace.
+ *
+ * weft creates the collector (ring file + trace), puts libweft.so in front
+ * of LD_PRELOAD and the ring file in WEFT_SHM, forks and execs the command,
+ * and drains until the workload and every orphaned descendant are gone (it
+ * is their child subreaper). Ctrl-C reaches the workload through the
+ * terminal's foreground process group; weft ignores SIGINT/SIGQUIT while
+ * it runs and passes SIGTERM/SIGHUP on to it. weft exits with the
+ * workload's status, as a shell would report it.
+ *
+ * With --attach PID --shm PATH, weft is the collector a preloaded program
+ * started for itself: no fork, the recording ends when PID and every
+ * process that attached are gone.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "collect.h"
+
+/* The workload's pid, for the SIGTERM/SIGHUP handler (the one place a
+ * signal handler needs it), and the collector for attach mode's stop. */
+static volatile pid_t forward_pid;
+static struct collect *volatile stop_collector;
+
+static void on_forwarded_signal(int signo)
+{
+	int saved = errno;
+	if (forward_pid > 0)
+		kill(forward_pid, signo);
+	else if (stop_collector)
+		collect_stop(stop_collector);
+	errno = saved;
+}
+
+int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen)
+{
+	*args = (struct record_args){0};
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--")) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || !arg[1])
+			break;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return 1;
+		if (!strcmp(arg, "--force") || !strcmp(arg, "-f")) {
+			args->force = true;
+		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
+			args->quiet = true;
+		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--attach") ||
+			   !strcmp(arg, "--shm")) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option %s needs an argument", arg);
+				return -1;
+			}
+			const char *value = argv[++i];
+			if (arg[1] == 'o' || !strcmp(arg, "--output")) {
+				args->output = value;
+			} else if (!strcmp(arg, "--shm")) {
+				args->shm_path = value;
+			} else {
+				char *end;
+				long pid = strtol(value, &end, 10);
+				if (*end || pid <= 0 || pid > INT_MAX) {
+					snprintf(err, errlen, "--attach needs a process id, not '%s'",
+						 value);
+					return -1;
+				}
+				args->attach_pid = (pid_t)pid;
+			}
+		} else if (!strncmp(arg, "--output=", 9)) {
+			args->output = arg + 9;
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", arg);
+			return -1;
+		}
+	}
+	if (i < argc)
+		args->command = &argv[i];
+	if (args->attach_pid) {
+		if (args->command) {
+			snprintf(err, errlen, "--attach records a running process: no command");
+			return -1;
+		}
+		if (!args->shm_path || !args->output) {
+			snprintf(err, errlen, "--attach needs --shm PATH and -o FILE");
+			return -1;
+		}
+		return 0;
+	}
+	if (args->shm_path) {
+		snprintf(err, errlen, "--shm is only for --attach");
+		return -1;
+	}
+	if (!args->command) {
+		snprintf(err, errlen, "no command to record");
+		return -1;
+	}
+	return 0;
+}
+
+void cmd_record_default_output(const char *command, char *out, size_t cap)
+{
+	const char *slash = strrchr(command, '/');
+	const char *base = slash ? slash + 1 : command;
+	for (int n = 1;; n++) {
+		snprintf(out, cap, "weft-%s-%d.db", base, n);
+		if (access(out, F_OK) != 0)
+			return;
+	}
+}
+
+/* Find command like execvp would. Returns 0 with the path in out, or
+ * -ENOENT / -EACCES. */
+static int resolve_command(const char *command, char *out, size_t cap)
+{
+	if (strchr(command, '/')) {
+		snprintf(out, cap, "%s", command);
+		return access(out, F_OK) ? -ENOENT : access(out, X_OK) ? -EACCES : 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	int found_no_exec = 0;
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		snprintf(out, cap, "%.*s%s%s", (int)len, path, len ? "/" : "", command);
+		struct stat st;
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			found_no_exec = 1;
+		}
+		if (!colon)
+			break;
+		path = colon + 1;
+	}
+	return found_no_exec ? -EACCES : -ENOENT;
+}
+
+/* 1 when path is an ELF executable without PT_INTERP (static), else 0. */
+static int is_static_elf(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf64_Ehdr header;
+	int result = 0;
+	if (pread(fd, &header, sizeof header, 0) != sizeof header ||
+	    memcmp(header.e_ident, ELFMAG, SELFMAG) || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    header.e_phentsize != sizeof(Elf64_Phdr))
+		goto out;
+	result = 1;
+	for (int i = 0; i < header.e_phnum; i++) {
+		Elf64_Phdr program;
+		off_t offset = (off_t)header.e_phoff + (off_t)i * (off_t)sizeof program;
+		if (pread(fd, &program, sizeof program, offset) != sizeof program) {
+			result = 0;
+			break;
+		}
+		if (program.p_type == PT_INTERP) {
+			result = 0;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return result;
+}
+
+static void find_library(char out[PATH_MAX], size_t cap)
+{
+	const char *env = getenv("WEFT_LIB");
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return;
+	}
+	char self[PATH_MAX - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		snprintf(out, cap, "libweft.so");
+		return;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, cap, "%s/../lib/libweft.so", self);
+}
+
+/* argv joined with spaces, arguments with shell metacharacters quoted. */
+static void join_command(char **argv, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; argv[i] && used + 1 < cap; i++) {
+		const char *arg = argv[i];
+		int quote = !*arg || strpbrk(arg, " \t\n'\"\\$`|&;<>()*?[]#~{}!") != NULL;
+		used += (size_t)snprintf(out + used, cap - used, "%s", i ? " " : "");
+		if (used + 1 >= cap)
+			break;
+		if (!quote) {
+			used += (size_t)snprintf(out + used, cap - used, "%s", arg);
+			continue;
+		}
+		used += (size_t)snprintf(out + used, cap - used, "'");
+		for (const char *p = arg; *p && used + 5 < cap; p++) {
+			if (*p == '\'')
+				used += (size_t)snprintf(out + used, cap - used, "'\\''");
+			else
+				out[used++] = *p;
+		}
+		out[used < cap ? used : cap - 1] = '\0';
+		if (used + 1 < cap)
+			used += (size_t)snprintf(out + used, cap - used, "'");
+	}
+	if (used >= cap)
+		out[cap - 1] = '\0';
+}
+
+static void remove_trace(const char *path)
+{
+	char side[PATH_MAX + 8];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
+static void print_summary(const char *output, const struct collect_summary *summary)
+{
+	fprintf(stderr, "weft: recorded %lld process%s, %lld thread%s, %lld events into %s (%lld lost",
+		(long long)summary->processes, summary->processes == 1 ? "" : "es",
+		(long long)summary->threads, summary->threads == 1 ? "" : "s",
+		(long long)summary->events, output, (long long)summary->events_lost);
+	if (summary->threads_lost)
+		fprintf(stderr, ", %lld threads untraced: no free ring",
+			(long long)summary->threads_lost);
+	fprintf(stderr, ")\n");
+}
+
+/* In the child: the workload's environment and signals, then exec. */
+static void exec_workload(char **command, const char *library, const char *shm_path,
+			  const sigset_t *mask)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	const char *old = getenv("LD_PRELOAD");
+	setenv("WEFT_SHM", shm_path, 1);
+	if (access(library, R_OK) != 0) /* warned about already */
+		goto run;
+	char preload[PATH_MAX * 2];
+	if (old && *old)
+		snprintf(preload, sizeof preload, "%s:%s", library, old);
+	else
+		snprintf(preload, sizeof preload, "%s", library);
+	setenv("LD_PRELOAD", preload, 1);
+run:
+	execvp(command[0], command);
+	int error = errno;
+	fprintf(stderr, "weft: cannot run '%s': %s\n", command[0], strerror(error));
+	_exit(error == ENOENT ? 127 : 126);
+}
+
+static int record_attach(const struct record_args *args)
+{
+	struct collect_options options = {
+		.db_path = args->output,
+		.shm_path = args->shm_path,
+		.mode = COLLECT_ATTACH,
+		.attach_pid = args->attach_pid,
+	};
+	char err[512] = "";
+	struct collect *collect;
+	if (!args->force && access(args->output, F_OK) == 0) {
+		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n", args->output);
+		return 1;
+	}
+	if (args->force)
+		remove_trace(args->output);
+	int rc = collect_open(&options, &collect, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	stop_collector = collect;
+	signal(SIGTERM, on_forwarded_signal);
+	signal(SIGHUP, on_forwarded_signal);
+	rc = collect_run(collect);
+	struct collect_summary summary;
+	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
+	stop_collector = NULL;
+	collect_close(collect);
+	if (rc || finish) {
+		fprintf(stderr, "weft: writing %s failed\n", args->output);
+		return 1;
+	}
+	if (!args->quiet)
+		print_summary(args->output, &summary);
+	return 0;
+}
+
+static int record_exec(int argc, char **argv)
+{
+	struct record_args args;
+	char err[512];
+	int rc = cmd_record_parse(argc, argv, &args, err, sizeof err);
+	if (rc > 0) {
+		cmd_print_help(&cmd_record_entry);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "weft record: %s (see weft record --help)\n", err);
+		return 2;
+	}
+	if (args.attach_pid)
+		return record_attach(&args);
+
+	char path[PATH_MAX];
+	rc = resolve_command(args.command[0], path, sizeof path);
+	if (rc) {
+		fprintf(stderr, "weft: cannot run '%s': %s\n", args.command[0], strerror(-rc));
+		return rc == -ENOENT ? 127 : 126;
+	}
+	char output[PATH_MAX];
+	if (args.output)
+		snprintf(output, sizeof output, "%s", args.output);
+	else
+		cmd_record_default_output(args.command[0], output, sizeof output);
+	if (access(output, F_OK) == 0) {
+		if (!args.force) {
+			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n", output);
+			return 1;
+		}
+		remove_trace(output);
+	}
+	if (is_static_elf(path))
+		fprintf(stderr,
+			"weft: %s is statically linked: only its life cycle (start, exit) "
+			"is recorded\n",
+			path);
+	char library[PATH_MAX];
+	find_library(library, sizeof library);
+	if (access(library, R_OK) != 0)
+		fprintf(stderr, "weft: warning: %s not found; only life cycles are recorded\n",
+			library);
+
+	char command_line[8192];
+	join_command(args.command, command_line, sizeof command_line);
+	struct collect_options options = {
+		.db_path = output,
+		.mode = COLLECT_PARENT,
+		.command = command_line,
+	};
+	struct collect *collect;
+	err[0] = '\0';
+	rc = collect_open(&options, &collect, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
+		return 1;
+	}
+
+	sigset_t block, old_mask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	struct sigaction forward = {.sa_handler = on_forwarded_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&forward.sa_mask);
+	sigaction(SIGTERM, &forward, NULL);
+	sigaction(SIGHUP, &forward, NULL);
+
+	fflush(NULL);
+	int64_t fork_ts = collect_now();
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_workload(args.command, library, collect_shm_path(collect), &old_mask);
+	if (pid < 0) {
+		fprintf(stderr, "weft: cannot fork: %s\n", strerror(errno));
+		collect_close(collect);
+		remove_trace(output);
+		return 1;
+	}
+	forward_pid = pid;
+	collect_set_root(collect, pid, fork_ts, command_line);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+
+	rc = collect_run(collect);
+	struct collect_summary summary;
+	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
+	collect_close(collect);
+	if (rc || finish)
+		fprintf(stderr, "weft: writing %s failed\n", output);
+	else if (!args.quiet)
+		print_summary(output, &summary);
+	if (!summary.root_reaped)
+		return 1;
+	if (WIFSIGNALED(summary.root_status))
+		return 128 + WTERMSIG(summary.root_status);
+	return WEXITSTATUS(summary.root_status);
+}
+
+const struct cmd_entry cmd_record_entry = {
+	.name = "record",
+	.usage = "record [-o FILE] [--force] [-q] [--] CMD [ARGS...]\n"
+		 "       weft record --attach PID --shm PATH -o FILE",
+	.summary = "run a command and record what its threads and processes do",
+	.help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
+		"weft exits with CMD's exit status (128+N when a signal N killed it).\n"
+		"\n"
+		"  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
+		"  -f, --force        overwrite FILE if it exists\n"
+		"  -q, --quiet        no summary line on stderr\n"
+		"  --attach PID       record processes that preloaded libweft.so by hand:\n"
+		"                     create the ring file at --shm PATH and record until\n"
+		"                     PID and every process that attached are gone\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"Environment: WEFT_LIB overrides the path of libweft.so\n"
+		"(default: <dir of weft>/../lib/libweft.so).\n",
+	.exec = record_exec,
+};

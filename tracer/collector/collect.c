@@ -1,0 +1,533 @@
+/*
+ * collect.c — the collector of collect.h.
+ *
+ * Each poll:
+ *   1. (parent mode) reap every exited child: peek with WNOWAIT, read its
+ *      /proc/<pid>/stat while it is a zombie, drain and free its rings (it
+ *      can write no more), reap it, queue a REAPED item at the reap time;
+ *   2. sweep the slots: drain every non-FREE slot; a slot seen DONE before
+ *      its drain is freed after it (its writer has finished);
+ *   3. every LIVENESS_NS, free the slots of threads that are gone without
+ *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
+ *      item for processes that have disappeared;
+ *   4. sort the queue by (ts, arrival) and hand to the model every item
+ *      older than now - COLLECT_HOLD_NS (all of them when finishing).
+ * Slot identity (token, pid, tid) is copied into each queued record at
+ * drain time, since a freed slot is reused by another thread.
+ *
+ * Lost events: a slot's `dropped` is added to events_lost when the slot is
+ * freed; at finish every slot is drained and freed.
+ */
+#include "collect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "ring.h"
+#include "tracedb.h"
+
+#define LIVENESS_NS (50 * 1000 * 1000ll)
+
+enum item_kind {
+	ITEM_EVENT,
+	ITEM_REAPED,
+	ITEM_GONE,
+};
+
+struct item {
+	int64_t ts;
+	uint64_t seq;
+	enum item_kind kind;
+	struct model_source source;
+	struct weft_event head;
+	uint8_t *full;  /* the whole record when it has a payload */
+	int status;     /* ITEM_REAPED */
+	struct model_proc_info info;
+};
+
+struct collect {
+	enum collect_mode mode;
+	pid_t attach_pid;
+	char shm_path[256];
+	bool shm_unlinked;
+	struct ring_map map;
+	struct tracedb *db;
+	struct model *model;
+	struct item *items;
+	size_t item_count;
+	size_t item_cap;
+	uint64_t next_seq;
+	int64_t start_ts;
+	int64_t last_liveness_ns;
+	pid_t root_pid;
+	bool root_reaped;
+	int root_status;
+	bool no_children;
+	bool target_gone;
+	int64_t events_lost;
+	int error;
+	atomic_int stop;
+};
+
+int64_t collect_now(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec;
+}
+
+static int64_t boottime_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec;
+}
+
+/* --- queue ----------------------------------------------------------- */
+
+static struct item *queue_push(struct collect *c)
+{
+	if (c->item_count == c->item_cap) {
+		size_t cap = c->item_cap ? c->item_cap * 2 : 4096;
+		struct item *items = realloc(c->items, cap * sizeof *items);
+		if (!items) {
+			c->error = -ENOMEM;
+			return NULL;
+		}
+		c->items = items;
+		c->item_cap = cap;
+	}
+	struct item *item = &c->items[c->item_count++];
+	memset(item, 0, sizeof *item);
+	item->seq = c->next_seq++;
+	return item;
+}
+
+struct drain_ctx {
+	struct collect *c;
+	struct model_source source;
+};
+
+static void on_record(void *ctx, uint32_t slot_index, const struct weft_event *event)
+{
+	struct drain_ctx *drain = ctx;
+	struct item *item = queue_push(drain->c);
+	if (!item)
+		return;
+	item->kind = ITEM_EVENT;
+	item->ts = (int64_t)event->ts;
+	item->source = drain->source;
+	item->head = *event;
+	if (event->size > WEFT_EVENT_HEADER_SIZE) {
+		item->full = malloc(event->size);
+		if (item->full)
+			memcpy(item->full, event, event->size);
+		else
+			item->head.size = WEFT_EVENT_HEADER_SIZE; /* keep the header */
+	}
+}
+
+static void drain_slot(struct collect *c, uint32_t index)
+{
+	struct ring_slot *slot = &c->map.slots[index];
+	struct drain_ctx drain = {
+		.c = c,
+		.source = {.token = slot->token, .pid = slot->pid, .tid = slot->tid, .ppid = slot->ppid},
+	};
+	ring_drain(&c->map, index, on_record, &drain);
+}
+
+static void free_slot(struct collect *c, uint32_t index)
+{
+	c->events_lost += (int64_t)atomic_load(&c->map.slots[index].dropped);
+	ring_slot_free(&c->map, index);
+}
+
+static int compare_items(const void *left, const void *right)
+{
+	const struct item *a = left, *b = right;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void process_queue(struct collect *c, int64_t horizon)
+{
+	if (!c->item_count)
+		return;
+	qsort(c->items, c->item_count, sizeof *c->items, compare_items);
+	size_t done = 0;
+	for (; done < c->item_count && c->items[done].ts <= horizon; done++) {
+		struct item *item = &c->items[done];
+		int rc = 0;
+		switch (item->kind) {
+		case ITEM_EVENT:
+			rc = model_event(c->model, &item->source,
+					 item->full ? (const struct weft_event *)item->full : &item->head);
+			free(item->full);
+			break;
+		case ITEM_REAPED:
+			rc = model_reaped(c->model, item->ts, item->source.pid, item->status,
+					  &item->info);
+			break;
+		case ITEM_GONE:
+			rc = model_gone(c->model, item->ts, item->source.pid);
+			break;
+		}
+		if (rc && !c->error)
+			c->error = rc;
+	}
+	memmove(c->items, c->items + done, (c->item_count - done) * sizeof *c->items);
+	c->item_count -= done;
+}
+
+/* --- processes ---------------------------------------------------------- */
+
+/* Start time (CLOCK_MONOTONIC), ppid and comm of pid from /proc. */
+static void read_proc_info(pid_t pid, struct model_proc_info *info)
+{
+	info->start_ts = -1;
+	info->ppid = -1;
+	info->name[0] = '\0';
+	char path[64], text[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	char *open_paren = strchr(text, '(');
+	char *close_paren = strrchr(text, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return;
+	size_t len = (size_t)(close_paren - open_paren - 1);
+	if (len >= sizeof info->name)
+		len = sizeof info->name - 1;
+	memcpy(info->name, open_paren + 1, len);
+	info->name[len] = '\0';
+	/* Fields after ')': state(3) ppid(4) ... starttime(22). */
+	char *field = close_paren + 2;
+	unsigned long long starttime = 0;
+	int ppid = -1;
+	int number = 3;
+	for (char *save = NULL, *tok = strtok_r(field, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save), number++) {
+		if (number == 4)
+			ppid = atoi(tok);
+		if (number == 22) {
+			starttime = strtoull(tok, NULL, 10);
+			break;
+		}
+	}
+	info->ppid = ppid;
+	long ticks = sysconf(_SC_CLK_TCK);
+	if (starttime && ticks > 0) {
+		int64_t boot_offset = boottime_ns() - collect_now();
+		info->start_ts = (int64_t)(starttime * (1000000000ull / (unsigned long long)ticks)) -
+				 boot_offset;
+	}
+}
+
+static void reap_children(struct collect *c)
+{
+	for (;;) {
+		siginfo_t info;
+		memset(&info, 0, sizeof info);
+		if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) {
+			if (errno == ECHILD)
+				c->no_children = true;
+			return;
+		}
+		pid_t pid = info.si_pid;
+		if (!pid)
+			return;
+		struct item reaped = {.kind = ITEM_REAPED};
+		read_proc_info(pid, &reaped.info);
+		/* The zombie writes no more: take what its rings hold. */
+		for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+			struct ring_slot *slot = &c->map.slots[i];
+			uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
+			if (state == RING_SLOT_FREE || slot->pid != (uint32_t)pid)
+				continue;
+			if (state != RING_SLOT_CLAIMING)
+				drain_slot(c, i);
+			free_slot(c, i);
+		}
+		int status = 0;
+		if (waitpid(pid, &status, WNOHANG | __WALL) != pid)
+			continue;
+		struct item *item = queue_push(c);
+		if (!item)
+			return;
+		uint64_t seq = item->seq;
+		*item = reaped;
+		item->seq = seq;
+		item->ts = collect_now();
+		item->source.pid = (uint32_t)pid;
+		item->status = status;
+		if (pid == c->root_pid) {
+			c->root_reaped = true;
+			c->root_status = status;
+			char text[16];
+			snprintf(text, sizeof text, "%d",
+				 WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+			tracedb_meta(c->db, "exit_status", text);
+		}
+	}
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Free the slots of threads that are gone; in attach mode, report the
+ * processes that are gone. */
+static void check_liveness(struct collect *c)
+{
+	int64_t now = collect_now();
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		struct ring_slot *slot = &c->map.slots[i];
+		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
+			continue;
+		pid_t pid = (pid_t)slot->pid, tid = (pid_t)slot->tid;
+		if (syscall(SYS_tgkill, pid, tid, 0) == 0 || errno != ESRCH)
+			continue;
+		drain_slot(c, i);
+		free_slot(c, i);
+		if (c->mode == COLLECT_ATTACH && !pid_alive(pid)) {
+			struct item *item = queue_push(c);
+			if (item) {
+				item->kind = ITEM_GONE;
+				item->ts = now;
+				item->source.pid = (uint32_t)pid;
+			}
+		}
+	}
+	if (c->mode == COLLECT_ATTACH && !pid_alive(c->attach_pid))
+		c->target_gone = true;
+}
+
+static bool any_slot_in_use(struct collect *c)
+{
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) != RING_SLOT_FREE)
+			return true;
+	return false;
+}
+
+static void sweep(struct collect *c)
+{
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		uint32_t state =
+			atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
+		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
+			continue;
+		drain_slot(c, i);
+		if (state == RING_SLOT_DONE)
+			free_slot(c, i);
+	}
+}
+
+/* --- API ---------------------------------------------------------------- */
+
+int collect_open(const struct collect_options *options, struct collect **out, char *errbuf,
+		 size_t errlen)
+{
+	struct collect *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->mode = options->mode;
+	c->attach_pid = options->attach_pid;
+	c->root_pid = -1;
+	if (options->shm_path) {
+		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
+	} else {
+		unsigned random = 0;
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (read(fd, &random, sizeof random) != sizeof random)
+				random = (unsigned)collect_now();
+			close(fd);
+		}
+		snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(),
+			 random);
+	}
+	int rc = ring_file_create(c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
+				  options->ring_bytes ? options->ring_bytes : RING_DEFAULT_BYTES, &c->map);
+	if (rc) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path, strerror(-rc));
+		free(c);
+		return rc;
+	}
+	rc = tracedb_create(options->db_path, &c->db, errbuf, errlen);
+	if (rc) {
+		if (rc == -EEXIST && errbuf && errlen)
+			snprintf(errbuf, errlen, "%s already exists", options->db_path);
+		goto err;
+	}
+	c->model = model_new(c->db);
+	if (!c->model) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	if (c->mode == COLLECT_PARENT && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		rc = -errno;
+		goto err;
+	}
+	c->start_ts = collect_now();
+	c->last_liveness_ns = c->start_ts;
+	struct utsname names;
+	if (uname(&names) == 0) {
+		tracedb_meta(c->db, "host", names.nodename);
+		tracedb_meta(c->db, "kernel", names.release);
+	}
+	if (options->command)
+		tracedb_meta(c->db, "command", options->command);
+	tracedb_meta_int(c->db, "start_ts", c->start_ts);
+	tracedb_meta(c->db, "capture_mode", "calls");
+	*out = c;
+	return 0;
+
+err:
+	model_free(c->model);
+	if (c->db) {
+		tracedb_close(c->db);
+		unlink(options->db_path);
+		char side[4096];
+		snprintf(side, sizeof side, "%s-wal", options->db_path);
+		unlink(side);
+		snprintf(side, sizeof side, "%s-shm", options->db_path);
+		unlink(side);
+	}
+	ring_file_unmap(&c->map);
+	unlink(c->shm_path);
+	free(c);
+	return rc;
+}
+
+const char *collect_shm_path(const struct collect *collect)
+{
+	return collect->shm_path;
+}
+
+void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *cmdline)
+{
+	collect->root_pid = pid;
+	model_set_root(collect->model, (uint32_t)pid, fork_ts, cmdline);
+}
+
+int collect_poll(struct collect *c)
+{
+	if (c->mode == COLLECT_PARENT)
+		reap_children(c);
+	sweep(c);
+	int64_t now = collect_now();
+	if (now - c->last_liveness_ns >= LIVENESS_NS) {
+		check_liveness(c);
+		c->last_liveness_ns = now;
+	}
+	process_queue(c, now - COLLECT_HOLD_NS);
+	if (tracedb_tick(c->db, now) && !c->error)
+		c->error = -EIO;
+	if (c->error)
+		return c->error;
+	if (c->mode == COLLECT_PARENT)
+		return c->no_children;
+	if (c->target_gone && !any_slot_in_use(c))
+		return 1;
+	return 0;
+}
+
+int collect_run(struct collect *c)
+{
+	for (;;) {
+		int rc = collect_poll(c);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		if (atomic_load(&c->stop))
+			return 0;
+		struct timespec pause = {0, COLLECT_DRAIN_NS};
+		nanosleep(&pause, NULL);
+	}
+}
+
+void collect_stop(struct collect *collect)
+{
+	atomic_store(&collect->stop, 1);
+}
+
+int collect_finish(struct collect *c, const char *status, struct collect_summary *summary)
+{
+	atomic_store(&c->map.header->closing, 1);
+	if (c->mode == COLLECT_PARENT)
+		reap_children(c);
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
+		if (state == RING_SLOT_FREE)
+			continue;
+		if (state != RING_SLOT_CLAIMING)
+			drain_slot(c, i);
+		free_slot(c, i);
+	}
+	int64_t end = collect_now();
+	process_queue(c, INT64_MAX);
+	int rc = model_finish(c->model, end);
+	if (rc && !c->error)
+		c->error = rc;
+
+	struct model_stats stats;
+	model_get_stats(c->model, &stats);
+	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
+	tracedb_meta_int(c->db, "end_ts", end);
+	tracedb_meta_int(c->db, "events_lost", c->events_lost);
+	tracedb_meta_int(c->db, "threads_lost", threads_lost);
+	if (!c->error && tracedb_finish(c->db, status))
+		c->error = -EIO;
+	if (summary) {
+		*summary = (struct collect_summary){
+			.processes = stats.processes,
+			.threads = stats.threads,
+			.events = stats.events,
+			.events_lost = c->events_lost,
+			.threads_lost = threads_lost,
+			.root_reaped = c->root_reaped,
+			.root_status = c->root_status,
+		};
+	}
+	unlink(c->shm_path);
+	c->shm_unlinked = true;
+	return c->error;
+}
+
+void collect_close(struct collect *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->item_count; i++)
+		free(c->items[i].full);
+	free(c->items);
+	model_free(c->model);
+	tracedb_close(c->db);
+	ring_file_unmap(&c->map);
+	if (!c->shm_unlinked)
+		unlink(c->shm_path);
+	free(c);
+}

@@ -1,0 +1,103 @@
+/*
+ * collect.h — the collector: owns a ring file and a trace database, drains
+ * the rings of every traced thread, and turns the records into the trace.
+ * One module with two hosts: `weft record` (one recording) and weftd.
+ *
+ * Life of a collector:
+ *   collect_open       create the ring file and the trace (status
+ *                      'recording'); in COLLECT_PARENT mode, become a child
+ *                      subreaper so every orphaned descendant is reaped here
+ *   collect_set_root   (parent mode) the workload the host just forked
+ *   collect_run        drain every ~2 ms until the workload is over (or
+ *                      collect_stop), committing every ~150 ms
+ *   collect_finish     final drain, end every process and thread, write
+ *                      meta (end_ts, lost counts, status), create indexes,
+ *                      remove the ring file
+ *   collect_close
+ * collect_poll runs one iteration of collect_run's loop, for hosts with a
+ * loop of their own and for tests.
+ *
+ * Everything but collect_stop runs on one thread (the host's). Records of
+ * different threads are put in timestamp order before they reach the model:
+ * they are held back COLLECT_HOLD_NS so that a record published late by a
+ * preempted writer still sorts into place.
+ */
+#ifndef WEFT_COLLECT_H
+#define WEFT_COLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define COLLECT_DRAIN_NS (2 * 1000 * 1000ll)
+#define COLLECT_HOLD_NS (50 * 1000 * 1000ll)
+
+enum collect_mode {
+	/* The host forks the workload: exit statuses come from reaping it and
+	 * its orphans; the recording ends when no child is left. */
+	COLLECT_PARENT = 0,
+	/* The host is not a parent: the recording ends when attach_pid and
+	 * every process that claimed a ring have gone. */
+	COLLECT_ATTACH = 1,
+};
+
+struct collect_options {
+	const char *db_path;  /* the trace to create; must not exist */
+	const char *shm_path; /* ring file; NULL: /dev/shm/weft-<pid>-<random> */
+	enum collect_mode mode;
+	pid_t attach_pid;     /* COLLECT_ATTACH: the process to follow */
+	uint32_t slot_count;  /* 0: RING_DEFAULT_SLOTS */
+	uint32_t ring_bytes;  /* 0: RING_DEFAULT_BYTES */
+	const char *command;  /* meta 'command', may be NULL */
+};
+
+struct collect_summary {
+	int64_t processes;
+	int64_t threads;
+	int64_t events;
+	int64_t events_lost;
+	int64_t threads_lost;
+	bool root_reaped;
+	int root_status; /* raw wait status of the root, when reaped */
+};
+
+struct collect;
+
+/* Create the ring file and the trace. Returns 0 and *out, or -errno
+ * (-EEXIST: the trace or ring file exists; -EIO: SQLite, message in
+ * errbuf) with nothing left behind. */
+int collect_open(const struct collect_options *options, struct collect **out, char *errbuf,
+		 size_t errlen);
+
+/* The ring file's path, for WEFT_SHM. */
+const char *collect_shm_path(const struct collect *collect);
+
+/* The workload the host forked at fork_ts (CLOCK_MONOTONIC ns) to run
+ * cmdline (may be NULL; copied). */
+void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *cmdline);
+
+/* One iteration: reap children (parent mode), drain every ring, free the
+ * rings of threads that are gone, hand the records older than the hold
+ * time to the model, commit when due. Returns 1 when the recording is
+ * over, 0 when not, -EIO when writing the trace failed. */
+int collect_poll(struct collect *collect);
+
+/* collect_poll every COLLECT_DRAIN_NS until it says the recording is over
+ * or collect_stop was called. Returns 0 or -EIO. */
+int collect_run(struct collect *collect);
+
+/* Ask collect_run to return (async-signal-safe, any thread). */
+void collect_stop(struct collect *collect);
+
+/* Finish the trace (see above); status is meta 'status' ('complete' or
+ * 'interrupted'). Fills summary. Returns 0 or -EIO (the trace is then
+ * left with status 'recording'). */
+int collect_finish(struct collect *collect, const char *status, struct collect_summary *summary);
+
+/* Release everything; removes the ring file if collect_finish did not. */
+void collect_close(struct collect *collect);
+
+/* CLOCK_MONOTONIC now, in ns. */
+int64_t collect_now(void);
+
+#endif

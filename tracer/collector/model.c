@@ -1,0 +1,659 @@
+/*
+ * model.c — processes, threads and objects of model.h.
+ *
+ * Every process and thread ever seen stays in memory until model_free
+ * (lists `processes`, and each process's `threads`), so late records of an
+ * ended process can still be attributed. Lookups:
+ *   by_token     (token, 0)       -> process (traced incarnations)
+ *   live_by_pid  (pid, 0)         -> the live process with that pid
+ *   threads      (token, tid)     -> thread
+ *   objects      (upid*16+reason, address) -> object_id
+ *   forks        (pid, 0)         -> FORK record not yet matched by a child
+ * A row is inserted when a process/thread appears and rewritten when its
+ * name, end or exit status changes. `error` keeps the first write failure;
+ * every entry point returns it.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "span.h"
+#include "table.h"
+
+enum status_source {
+	STATUS_NONE = 0,
+	STATUS_PROC_EXIT,
+	STATUS_WAIT_RESULT,
+	STATUS_REAPED,
+};
+
+struct thread;
+
+struct process {
+	int64_t upid;
+	uint32_t pid;
+	int64_t ppid;
+	int64_t parent_upid;
+	uint64_t token; /* 0: untraced */
+	char name[64];
+	char *cmdline;
+	int64_t start_ts;
+	int64_t end_ts;
+	int64_t last_ts; /* latest record */
+	int64_t exit_ts; /* PROC_EXIT record, or -1 */
+	int exit_code;
+	int exit_signal;
+	enum status_source status_source;
+	bool traced;
+	bool ended;
+	char exec_path[256]; /* EXEC not yet followed by a new image */
+	struct span_process *spans;
+	struct thread *threads;
+	struct process *next;
+};
+
+struct thread {
+	int64_t utid;
+	uint32_t tid;
+	struct process *process;
+	struct span_thread *spans;
+	char name[64];
+	int64_t start_ts;
+	int64_t end_ts;
+	bool is_main;
+	bool ended;
+	struct thread *next;
+};
+
+struct pending_fork {
+	uint32_t pid;
+	int64_t parent_upid;
+	int64_t ppid;
+	int64_t fork_ts;
+	char name[64];
+};
+
+struct model {
+	struct tracedb *db;
+	struct table *by_token;
+	struct table *live_by_pid;
+	struct table *threads;
+	struct table *objects;
+	struct table *forks;
+	struct process *processes;
+	int64_t next_upid;
+	int64_t next_utid;
+	int64_t next_object_id;
+	uint32_t root_pid;
+	int64_t root_fork_ts;
+	char *root_cmdline;
+	struct model_stats stats;
+	int error;
+};
+
+static void emit_span(void *ctx, const struct span *span)
+{
+	struct model *model = ctx;
+	if (tracedb_span(model->db, span) && !model->error)
+		model->error = -EIO;
+}
+
+static void fail(struct model *model, int error)
+{
+	if (error && !model->error)
+		model->error = error;
+}
+
+struct model *model_new(struct tracedb *db)
+{
+	struct model *model = calloc(1, sizeof *model);
+	if (!model)
+		return NULL;
+	model->db = db;
+	model->by_token = table_new();
+	model->live_by_pid = table_new();
+	model->threads = table_new();
+	model->objects = table_new();
+	model->forks = table_new();
+	model->next_upid = 1;
+	model->next_utid = 1;
+	model->next_object_id = 1;
+	model->root_fork_ts = -1;
+	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
+	    !model->forks) {
+		model_free(model);
+		return NULL;
+	}
+	return model;
+}
+
+static void free_fork(void *ctx, void *value)
+{
+	free(value);
+}
+
+void model_free(struct model *model)
+{
+	if (!model)
+		return;
+	struct process *process = model->processes;
+	while (process) {
+		struct process *next = process->next;
+		struct thread *thread = process->threads;
+		while (thread) {
+			struct thread *next_thread = thread->next;
+			free(thread);
+			thread = next_thread;
+		}
+		span_process_free(process->spans);
+		free(process->cmdline);
+		free(process);
+		process = next;
+	}
+	if (model->forks)
+		table_each(model->forks, free_fork, NULL);
+	table_free(model->by_token);
+	table_free(model->live_by_pid);
+	table_free(model->threads);
+	table_free(model->objects);
+	table_free(model->forks);
+	free(model->root_cmdline);
+	free(model);
+}
+
+void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *cmdline)
+{
+	model->root_pid = pid;
+	model->root_fork_ts = fork_ts;
+	free(model->root_cmdline);
+	model->root_cmdline = cmdline ? strdup(cmdline) : NULL;
+}
+
+void model_get_stats(const struct model *model, struct model_stats *stats)
+{
+	*stats = model->stats;
+}
+
+/* --- rows ------------------------------------------------------------- */
+
+static void process_row(const struct process *p, struct tracedb_process *row)
+{
+	*row = (struct tracedb_process){
+		.upid = p->upid,
+		.pid = p->pid,
+		.ppid = p->ppid,
+		.parent_upid = p->parent_upid,
+		.name = p->name[0] ? p->name : NULL,
+		.cmdline = p->cmdline,
+		.start_ts = p->start_ts,
+		.end_ts = p->ended ? p->end_ts : -1,
+		.exit_code = p->exit_code,
+		.exit_signal = p->exit_signal,
+		.traced = p->traced,
+	};
+}
+
+static void process_write(struct model *model, struct process *p, bool insert)
+{
+	struct tracedb_process row;
+	process_row(p, &row);
+	fail(model, insert ? tracedb_process_insert(model->db, &row)
+			   : tracedb_process_update(model->db, &row));
+}
+
+static void thread_write(struct model *model, struct thread *t, bool insert)
+{
+	struct tracedb_thread row = {
+		.utid = t->utid,
+		.tid = t->tid,
+		.upid = t->process->upid,
+		.name = t->name[0] ? t->name : NULL,
+		.start_ts = t->start_ts,
+		.end_ts = t->ended ? t->end_ts : -1,
+		.is_main = t->is_main,
+	};
+	fail(model, insert ? tracedb_thread_insert(model->db, &row)
+			   : tracedb_thread_update(model->db, &row));
+}
+
+/* --- processes -------------------------------------------------------- */
+
+static struct process *live_process(struct model *model, int64_t pid)
+{
+	return pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+}
+
+static void set_cmdline(struct process *p, const char *cmdline)
+{
+	free(p->cmdline);
+	p->cmdline = cmdline ? strdup(cmdline) : NULL;
+}
+
+/* A new process row, New from start_ts. NULL (and model->error) on
+ * failure. */
+static struct process *process_create(struct model *model, uint32_t pid, int64_t ppid,
+				      struct process *parent, uint64_t token, int64_t start_ts)
+{
+	struct process *p = calloc(1, sizeof *p);
+	if (!p) {
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	p->upid = model->next_upid++;
+	p->pid = pid;
+	p->ppid = ppid;
+	p->parent_upid = parent ? parent->upid : -1;
+	p->token = token;
+	p->traced = token != 0;
+	p->start_ts = start_ts;
+	p->last_ts = start_ts;
+	p->exit_ts = -1;
+	p->exit_code = -1;
+	p->exit_signal = -1;
+	if (parent) {
+		snprintf(p->name, sizeof p->name, "%s", parent->name);
+		set_cmdline(p, parent->cmdline);
+	}
+	p->spans = span_process_new(emit_span, model, p->upid, start_ts);
+	if (!p->spans || (token && table_put(model->by_token, token, 0, p)) ||
+	    table_put(model->live_by_pid, pid, 0, p)) {
+		span_process_free(p->spans);
+		table_remove(model->by_token, token, 0);
+		free(p->cmdline);
+		free(p);
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	p->next = model->processes;
+	model->processes = p;
+	model->stats.processes++;
+	process_write(model, p, true);
+	return p;
+}
+
+static void thread_finish_row(struct model *model, struct thread *t, int64_t ts)
+{
+	if (t->ended)
+		return;
+	span_thread_end(t->spans, ts);
+	t->ended = true;
+	t->end_ts = span_thread_last_ts(t->spans);
+	thread_write(model, t, false);
+}
+
+/* The process ends at ts: its threads, its spans, its row. */
+static void process_end(struct model *model, struct process *p, int64_t ts)
+{
+	if (p->ended)
+		return;
+	if (ts < p->last_ts)
+		ts = p->last_ts;
+	if (p->exec_path[0]) /* exec'd an image that never ran our library */
+		snprintf(p->name, sizeof p->name, "%s", decode_basename(p->exec_path));
+	for (struct thread *t = p->threads; t; t = t->next)
+		thread_finish_row(model, t, ts);
+	span_process_end(p->spans, ts);
+	p->ended = true;
+	p->end_ts = ts;
+	if (live_process(model, p->pid) == p)
+		table_remove(model->live_by_pid, p->pid, 0);
+	process_write(model, p, false);
+}
+
+static void set_status(struct process *p, enum status_source source, int status)
+{
+	if (p->status_source >= source)
+		return;
+	int code, signal;
+	if (decode_wait_status(status, &code, &signal))
+		return;
+	p->exit_code = code;
+	p->exit_signal = signal;
+	p->status_source = source;
+}
+
+/* The process that a reap/wait of pid ends: the live one, else an
+ * untraced one made from a pending FORK record or from info. */
+static struct process *process_for_exit(struct model *model, uint32_t pid, int64_t ts,
+					struct process *reaper, const struct model_proc_info *info)
+{
+	struct process *p = live_process(model, pid);
+	if (p)
+		return p;
+	struct pending_fork *fork = table_get(model->forks, pid, 0);
+	if (fork) {
+		struct process *parent = NULL;
+		for (struct process *q = model->processes; q; q = q->next)
+			if (q->upid == fork->parent_upid)
+				parent = q;
+		p = process_create(model, pid, fork->ppid, parent, 0, fork->fork_ts);
+		table_remove(model->forks, pid, 0);
+		free(fork);
+	} else {
+		int64_t start = info && info->start_ts >= 0 ? info->start_ts : ts;
+		if (pid == model->root_pid && model->root_fork_ts >= 0)
+			start = model->root_fork_ts;
+		int64_t ppid = reaper ? reaper->pid : info ? info->ppid : -1;
+		p = process_create(model, pid, ppid, reaper ? reaper : live_process(model, ppid), 0,
+				   start);
+	}
+	if (!p)
+		return NULL;
+	if (info && info->name[0])
+		snprintf(p->name, sizeof p->name, "%s", info->name);
+	if (pid == model->root_pid && model->root_cmdline && !p->cmdline)
+		set_cmdline(p, model->root_cmdline);
+	/* Untraced: alive from its start, its activity unknown; no New span. */
+	span_process_start(p->spans, p->start_ts);
+	return p;
+}
+
+/* --- threads ----------------------------------------------------------- */
+
+static struct thread *thread_create(struct model *model, struct process *p, uint32_t tid,
+				    int64_t created_ts)
+{
+	struct thread *t = calloc(1, sizeof *t);
+	if (!t) {
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	t->utid = model->next_utid++;
+	t->tid = tid;
+	t->process = p;
+	t->start_ts = created_ts;
+	t->is_main = tid == p->pid;
+	t->spans = span_thread_new(p->spans, t->utid, created_ts);
+	if (!t->spans || table_put(model->threads, p->token, tid, t)) {
+		free(t);
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	if (t->is_main)
+		snprintf(t->name, sizeof t->name, "%s", p->name);
+	t->next = p->threads;
+	p->threads = t;
+	model->stats.threads++;
+	thread_write(model, t, true);
+	return t;
+}
+
+/* --- records ------------------------------------------------------------ */
+
+static struct process *process_of(struct model *model, const struct model_source *source,
+				  int64_t ts)
+{
+	struct process *p = table_get(model->by_token, source->token, 0);
+	if (p)
+		return p;
+	/* A record before its PROC_START (lost): make the process now. */
+	p = process_create(model, source->pid, source->ppid, live_process(model, source->ppid),
+			   source->token, ts);
+	if (p)
+		span_process_start(p->spans, ts);
+	return p;
+}
+
+static struct thread *thread_of(struct model *model, struct process *p,
+				const struct model_source *source, int64_t ts)
+{
+	struct thread *t = table_get(model->threads, source->token, source->tid);
+	if (t)
+		return t;
+	t = thread_create(model, p, source->tid, ts);
+	if (t)
+		span_thread_start(t->spans, ts);
+	return t;
+}
+
+static void on_proc_start(struct model *model, const struct model_source *source,
+			  const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	struct process *p = table_get(model->by_token, source->token, 0);
+	size_t len;
+	const uint8_t *payload = decode_payload(event, &len);
+	char name[64], cmdline[4096];
+	int argc = decode_argv(payload, len, cmdline, sizeof cmdline, name, sizeof name);
+
+	if (p && !p->ended) {
+		/* A new image of a known process (exec): threads of the old
+		 * image other than the caller died in the exec. */
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->tid != source->tid)
+				thread_finish_row(model, t, ts);
+		p->exec_path[0] = '\0';
+	} else {
+		struct pending_fork *fork = table_get(model->forks, source->pid, 0);
+		struct process *parent = NULL;
+		int64_t start = event->b && (int64_t)event->b <= ts ? (int64_t)event->b : ts;
+		if (fork) {
+			parent = live_process(model, fork->ppid);
+			if (fork->fork_ts <= ts)
+				start = fork->fork_ts;
+			table_remove(model->forks, source->pid, 0);
+			free(fork);
+		} else {
+			parent = live_process(model, (int64_t)event->a);
+		}
+		if (source->pid == model->root_pid && model->root_fork_ts >= 0 &&
+		    model->root_fork_ts <= ts) {
+			start = model->root_fork_ts;
+			model->root_fork_ts = -1; /* the first incarnation only */
+		}
+		p = process_create(model, source->pid, (int64_t)event->a, parent, source->token,
+				   start);
+		if (!p)
+			return;
+	}
+	if (argc > 0) {
+		snprintf(p->name, sizeof p->name, "%s", name);
+		set_cmdline(p, cmdline);
+		struct thread *main = table_get(model->threads, source->token, p->pid);
+		if (main) {
+			snprintf(main->name, sizeof main->name, "%s", name);
+			thread_write(model, main, false);
+		}
+	}
+	span_process_start(p->spans, ts);
+	if (ts > p->last_ts)
+		p->last_ts = ts;
+	process_write(model, p, false);
+}
+
+static void on_thread_start(struct model *model, struct process *p,
+			    const struct model_source *source, const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	struct thread *t = table_get(model->threads, source->token, source->tid);
+	if (t) {
+		span_thread_start(t->spans, ts); /* the same main thread after exec */
+		return;
+	}
+	int64_t created = ts;
+	if (event->a == 0 && source->tid == p->pid)
+		created = p->start_ts; /* a main thread starts with its process */
+	else if (event->b && (int64_t)event->b <= ts)
+		created = (int64_t)event->b;
+	if (created < p->start_ts)
+		created = p->start_ts;
+	t = thread_create(model, p, source->tid, created);
+	if (t)
+		span_thread_start(t->spans, ts);
+}
+
+static int64_t object_for(struct model *model, struct process *p, const struct weft_event *event)
+{
+	uint64_t address;
+	const char *kind = decode_object(event->reason, event->a, event->b, &address);
+	if (!kind)
+		return -1;
+	uint64_t key = (uint64_t)p->upid * 16 + event->reason;
+	void *found = table_get(model->objects, key, address);
+	if (found)
+		return (int64_t)(intptr_t)found;
+	int64_t id = model->next_object_id++;
+	char label[64];
+	decode_object_label(kind, address, label, sizeof label);
+	fail(model, tracedb_object_insert(model->db, id, kind, p->upid, (int64_t)address, label));
+	fail(model, table_put(model->objects, key, address, (void *)(intptr_t)id));
+	return id;
+}
+
+static void on_fork(struct model *model, struct process *p, const struct weft_event *event)
+{
+	uint32_t child_pid = (uint32_t)event->a;
+	struct process *child = live_process(model, child_pid);
+	if (child && child->parent_upid == p->upid)
+		return; /* the child's PROC_START came first */
+	struct pending_fork *fork = table_get(model->forks, child_pid, 0);
+	if (!fork) {
+		fork = calloc(1, sizeof *fork);
+		if (!fork || table_put(model->forks, child_pid, 0, fork)) {
+			free(fork);
+			fail(model, -ENOMEM);
+			return;
+		}
+	}
+	fork->pid = child_pid;
+	fork->parent_upid = p->upid;
+	fork->ppid = p->pid;
+	fork->fork_ts = event->b ? (int64_t)event->b : (int64_t)event->ts;
+	snprintf(fork->name, sizeof fork->name, "%s", p->name);
+}
+
+int model_event(struct model *model, const struct model_source *source,
+		const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	model->stats.events++;
+	if (event->type == WEFT_EV_PROC_START) {
+		on_proc_start(model, source, event);
+		return model->error;
+	}
+	struct process *p = process_of(model, source, ts);
+	if (!p)
+		return model->error;
+	if (ts > p->last_ts)
+		p->last_ts = ts;
+	if (p->ended)
+		return model->error; /* a straggler after the process's end */
+	if (event->type == WEFT_EV_THREAD_START) {
+		on_thread_start(model, p, source, event);
+		return model->error;
+	}
+	struct thread *t = thread_of(model, p, source, ts);
+	if (!t)
+		return model->error;
+
+	switch (event->type) {
+	case WEFT_EV_THREAD_NAME: {
+		struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
+		if (!named)
+			named = t;
+		decode_string(event, named->name, sizeof named->name);
+		thread_write(model, named, false);
+		if (named->is_main && named->name[0]) {
+			snprintf(p->name, sizeof p->name, "%s", named->name);
+			process_write(model, p, false);
+		}
+		break;
+	}
+	case WEFT_EV_THREAD_EXIT:
+		thread_finish_row(model, t, ts);
+		break;
+	case WEFT_EV_PROC_EXIT:
+		p->exit_ts = ts;
+		set_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
+		break;
+	case WEFT_EV_BLOCK_BEGIN: {
+		int64_t object_id = object_for(model, p, event);
+		int64_t holder = -1;
+		if (event->reason == WEFT_REASON_MUTEX && event->b) {
+			struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
+			if (owner)
+				holder = owner->utid;
+		}
+		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+		break;
+	}
+	case WEFT_EV_BLOCK_END:
+		span_thread_call_end(t->spans, ts);
+		break;
+	case WEFT_EV_FORK:
+		on_fork(model, p, event);
+		break;
+	case WEFT_EV_EXEC:
+		decode_string(event, p->exec_path, sizeof p->exec_path);
+		break;
+	case WEFT_EV_EXEC_FAIL:
+		p->exec_path[0] = '\0';
+		break;
+	case WEFT_EV_WAIT_RESULT: {
+		struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
+		if (child) {
+			set_status(child, STATUS_WAIT_RESULT, (int)event->b);
+			process_end(model, child, ts);
+		}
+		break;
+	}
+	default:
+		break; /* SIGNAL_SENT, wake-up edges: not yet used */
+	}
+	return model->error;
+}
+
+int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
+		 const struct model_proc_info *info)
+{
+	struct process *p = process_for_exit(model, pid, ts, NULL, info);
+	if (!p)
+		return model->error;
+	set_status(p, STATUS_REAPED, status);
+	process_end(model, p, ts);
+	return model->error;
+}
+
+int model_gone(struct model *model, int64_t ts, uint32_t pid)
+{
+	struct process *p = live_process(model, pid);
+	if (p)
+		process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : p->last_ts);
+	return model->error;
+}
+
+struct fork_list {
+	uint32_t *pids;
+	size_t count;
+};
+
+static void list_fork(void *ctx, void *value)
+{
+	struct fork_list *list = ctx;
+	list->pids[list->count++] = ((struct pending_fork *)value)->pid;
+}
+
+int model_finish(struct model *model, int64_t ts)
+{
+	/* FORK records nobody matched: children that never ran our code and
+	 * whose end nobody reported. */
+	struct fork_list list = {calloc(table_count(model->forks) + 1, sizeof(uint32_t)), 0};
+	if (!list.pids)
+		return -ENOMEM;
+	table_each(model->forks, list_fork, &list);
+	for (size_t i = 0; i < list.count; i++) {
+		struct process *p = process_for_exit(model, list.pids[i], ts, NULL, NULL);
+		if (p)
+			process_end(model, p, ts);
+	}
+	free(list.pids);
+	for (struct process *p = model->processes; p; p = p->next)
+		if (!p->ended)
+			process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
+	return model->error;
+}

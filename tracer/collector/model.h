@@ -1,0 +1,82 @@
+/*
+ * model.h — the collector's picture of the traced processes and threads:
+ * identity, life cycle and exit status, fed with decoded ring records in
+ * timestamp order, written to the trace as it changes.
+ *
+ * Identity: a process incarnation is a ring token. PROC_START origin FORK
+ * (or EXEC with an unknown token: posix_spawn, the first program) creates a
+ * process; its parent is the process whose FORK record named the child pid,
+ * else the live process with pid == ppid. PROC_START origin EXEC with a
+ * known token is the same process with a new image (name, cmdline). A
+ * thread is (token, tid): the main thread keeps its row across exec.
+ *
+ * Exit status, best source first: the collector reaping the process
+ * (model_reaped), a traced parent's WAIT_RESULT, the PROC_EXIT record.
+ * Processes that never wrote a record (static binaries, killed early) get
+ * a row with traced = 0 when their parent's FORK record or a reap names
+ * them. Threads of an ended process end with it.
+ *
+ * Single-threaded: the collector's loop owns the model.
+ */
+#ifndef WEFT_MODEL_H
+#define WEFT_MODEL_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "tracedb.h"
+
+struct model;
+
+/* Where a record came from: its ring slot's identity. */
+struct model_source {
+	uint64_t token;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t ppid;
+};
+
+/* What the collector read from /proc/<pid>/stat of a zombie before
+ * reaping it (start_ts < 0 when unreadable). */
+struct model_proc_info {
+	int64_t start_ts;
+	int64_t ppid;
+	char name[32];
+};
+
+struct model_stats {
+	int64_t processes;
+	int64_t threads;
+	int64_t events;
+};
+
+/* A model writing to db (borrowed). NULL when out of memory. */
+struct model *model_new(struct tracedb *db);
+void model_free(struct model *model);
+
+/* The collector forked pid at fork_ts to run the workload (cmdline, may be
+ * NULL, copied): that process's life starts at fork_ts, and its command
+ * line is known even if it never runs our library. */
+void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *cmdline);
+
+/* Apply one record (with its payload after the header). Returns 0, or -EIO
+ * when writing the trace failed, -ENOMEM. */
+int model_event(struct model *model, const struct model_source *source,
+		const struct weft_event *event);
+
+/* The collector reaped pid at ts with wait status status. info may be
+ * NULL. Returns 0, -EIO or -ENOMEM. */
+int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
+		 const struct model_proc_info *info);
+
+/* pid was found gone at ts without being reaped by the collector (attach
+ * mode): it ends at its last record. Returns 0, -EIO or -ENOMEM. */
+int model_gone(struct model *model, int64_t ts, uint32_t pid);
+
+/* End every process and thread still live at ts, and turn FORK records
+ * never matched into untraced processes. Returns 0, -EIO or -ENOMEM. */
+int model_finish(struct model *model, int64_t ts);
+
+void model_get_stats(const struct model *model, struct model_stats *stats);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * span.h — the span builder: turns a thread's transitions into state spans
+ * that tile its life, and derives its process's spans from its threads.
+ *
+ * A thread's state is computed from two independent inputs:
+ *   - the interposed call in progress (span_thread_call_begin/_end), which
+ *     says why a thread would be Blocked (reason, object, holder);
+ *   - scheduler switch records (span_thread_switch_in/_out), which say
+ *     whether it is on a CPU. Until a thread has received one, it is in
+ *     'calls' mode: Running means "not inside a blocking call".
+ * With switch records: switch-in = Running on cpu N; switch-out with
+ * preempt = Ready; switch-out without = Blocked, annotated by the call in
+ * progress ('other' when there is none). Adding the second source changes
+ * only which input drives the state, not how spans are cut.
+ *
+ * Spans are emitted through a callback, never stored. Zero-length spans are
+ * dropped, and consecutive identical spans are merged, so each emitted span
+ * is maximal; one span is held back until the next differs (or the owner
+ * ends) to make that possible. Timestamps that go backwards (events of
+ * another thread sorted a little late) are clamped to the current span's
+ * start, so the tiling never breaks.
+ *
+ * Process spans: New from the process's start until span_process_start,
+ * then Running if some live thread is Running, Ready if some is Ready (or
+ * New) and none Running, Waiting if every live thread is Blocked,
+ * Suspended while span_process_suspend holds. Not thread-safe: one owner
+ * (the collector's model) calls everything.
+ */
+#ifndef WEFT_SPAN_H
+#define WEFT_SPAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum span_state {
+	SPAN_NONE = 0,
+	SPAN_NEW,
+	SPAN_RUNNING,
+	SPAN_READY,
+	SPAN_BLOCKED,
+	SPAN_WAITING,
+	SPAN_SUSPENDED,
+};
+
+/* One emitted span. For a process span, only id/ts/dur/state are used and
+ * the id fields are -1 ("not known"). */
+struct span {
+	bool is_process;
+	int64_t id; /* utid or upid */
+	int64_t ts;
+	int64_t dur;
+	enum span_state state;
+	unsigned reason;     /* enum weft_reason, NONE unless Blocked */
+	int64_t object_id;   /* -1 when none */
+	int64_t holder_id;   /* utid holding the object, -1 when none */
+	int cpu;             /* -1 when not known */
+};
+
+typedef void (*span_emit_fn)(void *ctx, const struct span *span);
+
+struct span_process;
+struct span_thread;
+
+/* The schema's string for a state ("Running", ...). */
+const char *span_state_name(enum span_state state);
+
+/* A process that is New from start_ts. Returns NULL when out of memory. */
+struct span_process *span_process_new(span_emit_fn emit, void *ctx, int64_t upid, int64_t start_ts);
+/* The process's first record: its New span ends at ts. */
+void span_process_start(struct span_process *process, int64_t ts);
+void span_process_suspend(struct span_process *process, int64_t ts, bool suspended);
+/* End every live thread of the process at ts, then the process itself.
+ * Emits the final spans. The process may not be used afterwards except by
+ * span_process_free. */
+void span_process_end(struct span_process *process, int64_t ts);
+/* Free the process and every thread created in it. */
+void span_process_free(struct span_process *process);
+
+/* A thread of process, New from created_ts. Owned by the process. Returns
+ * NULL when out of memory. */
+struct span_thread *span_thread_new(struct span_process *process, int64_t utid, int64_t created_ts);
+/* The thread's first record: New ends and it is Running at ts. */
+void span_thread_start(struct span_thread *thread, int64_t ts);
+/* The thread enters a blocking call (reason: enum weft_reason). */
+void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned reason,
+			    int64_t object_id, int64_t holder_id);
+void span_thread_call_end(struct span_thread *thread, int64_t ts);
+/* Scheduler switch records (perf). */
+void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
+void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);
+/* The thread ends at ts (Terminated from then on). Idempotent. */
+void span_thread_end(struct span_thread *thread, int64_t ts);
+bool span_thread_ended(const struct span_thread *thread);
+/* The timestamp of the thread's latest transition (its current span's
+ * start), or its end when ended. */
+int64_t span_thread_last_ts(const struct span_thread *thread);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * tracedb.c — the SQLite writer of tracedb.h.
+ *
+ * State: one connection, one prepared statement per row kind, and whether
+ * a transaction is open (`in_txn`, begun at `txn_start_ns`). Every write
+ * happens inside a transaction; tracedb_tick and tracedb_finish are the
+ * only places that commit. synchronous=NORMAL: in WAL mode a crash loses
+ * at most the last commits, never consistency.
+ */
+#include "tracedb.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "event.h"
+
+extern const char weft_embed__001_schema_sql[];
+extern const char weft_embed__001_indexes_sql[];
+
+enum stmt_id {
+	STMT_META,
+	STMT_PROCESS_INSERT,
+	STMT_PROCESS_UPDATE,
+	STMT_THREAD_INSERT,
+	STMT_THREAD_UPDATE,
+	STMT_OBJECT,
+	STMT_THREAD_STATE,
+	STMT_PROCESS_STATE,
+	STMT_COUNT,
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+	[STMT_PROCESS_INSERT] = "INSERT INTO process(upid, pid, ppid, parent_upid, name, cmdline, "
+				"start_ts, end_ts, exit_code, exit_signal, traced) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[STMT_PROCESS_UPDATE] = "UPDATE process SET pid = ?2, ppid = ?3, parent_upid = ?4, name = ?5, "
+				"cmdline = ?6, start_ts = ?7, end_ts = ?8, exit_code = ?9, "
+				"exit_signal = ?10, traced = ?11 WHERE upid = ?1",
+	[STMT_THREAD_INSERT] = "INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, is_main, "
+			       "sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'calls')",
+	[STMT_THREAD_UPDATE] = "UPDATE thread SET tid = ?2, upid = ?3, name = ?4, start_ts = ?5, "
+			       "end_ts = ?6, is_main = ?7 WHERE utid = ?1",
+	[STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
+			"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+			      "holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
+			       "VALUES (?1, ?2, ?3, ?4)",
+};
+
+struct tracedb {
+	sqlite3 *sql;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	int in_txn;
+	int64_t txn_start_ns;
+};
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec;
+}
+
+static int exec_sql(struct tracedb *db, const char *sql)
+{
+	return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int begin(struct tracedb *db)
+{
+	if (db->in_txn)
+		return 0;
+	if (exec_sql(db, "BEGIN"))
+		return -EIO;
+	db->in_txn = 1;
+	db->txn_start_ns = monotonic_ns();
+	return 0;
+}
+
+static int commit(struct tracedb *db)
+{
+	if (!db->in_txn)
+		return 0;
+	db->in_txn = 0;
+	return exec_sql(db, "COMMIT");
+}
+
+/* Run a prepared statement once and reset it. */
+static int step(struct tracedb *db, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void bind_int_or_null(sqlite3_stmt *stmt, int index, int64_t value, int is_null)
+{
+	if (is_null)
+		sqlite3_bind_null(stmt, index);
+	else
+		sqlite3_bind_int64(stmt, index, value);
+}
+
+static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
+int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		return -EEXIST;
+
+	struct tracedb *db = calloc(1, sizeof *db);
+	if (!db)
+		return -ENOMEM;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK)
+		goto err;
+	if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") ||
+	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql))
+		goto err;
+	for (int i = 0; i < STMT_COUNT; i++)
+		if (sqlite3_prepare_v3(db->sql, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &db->stmt[i], NULL) != SQLITE_OK)
+			goto err;
+	db->in_txn = 1;
+	if (tracedb_meta(db, "schema_version", "1") || tracedb_meta(db, "status", "recording") ||
+	    commit(db) || begin(db))
+		goto err;
+	*out = db;
+	return 0;
+
+err:
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close(db->sql);
+	free(db);
+	unlink(path);
+	char side[4096];
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	return -EIO;
+}
+
+int tracedb_meta(struct tracedb *db, const char *key, const char *value)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_META];
+	bind_text(stmt, 1, key);
+	bind_text(stmt, 2, value);
+	return step(db, stmt);
+}
+
+int tracedb_meta_int(struct tracedb *db, const char *key, int64_t value)
+{
+	char text[32];
+	snprintf(text, sizeof text, "%lld", (long long)value);
+	return tracedb_meta(db, key, text);
+}
+
+static int write_process(struct tracedb *db, sqlite3_stmt *stmt, const struct tracedb_process *p)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, p->upid);
+	sqlite3_bind_int64(stmt, 2, p->pid);
+	bind_int_or_null(stmt, 3, p->ppid, p->ppid < 0);
+	bind_int_or_null(stmt, 4, p->parent_upid, p->parent_upid < 0);
+	bind_text(stmt, 5, p->name);
+	bind_text(stmt, 6, p->cmdline);
+	sqlite3_bind_int64(stmt, 7, p->start_ts);
+	bind_int_or_null(stmt, 8, p->end_ts, p->end_ts < 0);
+	bind_int_or_null(stmt, 9, p->exit_code, p->exit_code < 0);
+	bind_int_or_null(stmt, 10, p->exit_signal, p->exit_signal < 0);
+	sqlite3_bind_int(stmt, 11, p->traced);
+	return step(db, stmt);
+}
+
+int tracedb_process_insert(struct tracedb *db, const struct tracedb_process *process)
+{
+	return write_process(db, db->stmt[STMT_PROCESS_INSERT], process);
+}
+
+int tracedb_process_update(struct tracedb *db, const struct tracedb_process *process)
+{
+	return write_process(db, db->stmt[STMT_PROCESS_UPDATE], process);
+}
+
+static int write_thread(struct tracedb *db, sqlite3_stmt *stmt, const struct tracedb_thread *t)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, t->utid);
+	sqlite3_bind_int64(stmt, 2, t->tid);
+	sqlite3_bind_int64(stmt, 3, t->upid);
+	bind_text(stmt, 4, t->name);
+	sqlite3_bind_int64(stmt, 5, t->start_ts);
+	bind_int_or_null(stmt, 6, t->end_ts, t->end_ts < 0);
+	sqlite3_bind_int(stmt, 7, t->is_main);
+	return step(db, stmt);
+}
+
+int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *thread)
+{
+	return write_thread(db, db->stmt[STMT_THREAD_INSERT], thread);
+}
+
+int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread)
+{
+	return write_thread(db, db->stmt[STMT_THREAD_UPDATE], thread);
+}
+
+int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
+			  int64_t address, const char *label)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_OBJECT];
+	sqlite3_bind_int64(stmt, 1, object_id);
+	bind_text(stmt, 2, kind);
+	bind_int_or_null(stmt, 3, upid, upid < 0);
+	sqlite3_bind_int64(stmt, 4, address);
+	bind_text(stmt, 5, label);
+	return step(db, stmt);
+}
+
+int tracedb_span(struct tracedb *db, const struct span *span)
+{
+	if (begin(db))
+		return -EIO;
+	const char *state = span_state_name(span->state);
+	if (span->is_process) {
+		sqlite3_stmt *stmt = db->stmt[STMT_PROCESS_STATE];
+		sqlite3_bind_int64(stmt, 1, span->id);
+		sqlite3_bind_int64(stmt, 2, span->ts);
+		sqlite3_bind_int64(stmt, 3, span->dur);
+		sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
+		return step(db, stmt);
+	}
+	sqlite3_stmt *stmt = db->stmt[STMT_THREAD_STATE];
+	sqlite3_bind_int64(stmt, 1, span->id);
+	sqlite3_bind_int64(stmt, 2, span->ts);
+	sqlite3_bind_int64(stmt, 3, span->dur);
+	sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
+	const char *reason = span->state == SPAN_BLOCKED ? weft_reason_name(span->reason) : NULL;
+	if (reason)
+		sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
+	bind_int_or_null(stmt, 6, span->object_id, span->object_id < 0);
+	bind_int_or_null(stmt, 7, span->cpu, span->cpu < 0);
+	bind_int_or_null(stmt, 8, span->holder_id, span->holder_id < 0);
+	return step(db, stmt);
+}
+
+int tracedb_tick(struct tracedb *db, int64_t now_ns)
+{
+	if (!db->in_txn || now_ns - db->txn_start_ns < TRACEDB_COMMIT_NS)
+		return 0;
+	if (commit(db))
+		return -EIO;
+	return begin(db);
+}
+
+int tracedb_finish(struct tracedb *db, const char *status)
+{
+	if (commit(db) || begin(db) || exec_sql(db, weft_embed__001_indexes_sql) ||
+	    tracedb_meta(db, "status", status) || commit(db))
+		return -EIO;
+	return 0;
+}
+
+void tracedb_close(struct tracedb *db)
+{
+	if (!db)
+		return;
+	commit(db);
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	sqlite3_close(db->sql);
+	free(db);
+}
+
+const char *tracedb_error(struct tracedb *db)
+{
+	return sqlite3_errmsg(db->sql);
+}

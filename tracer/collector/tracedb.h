@@ -1,0 +1,86 @@
+/*
+ * tracedb.h — the SQLite writer of a trace (schema v1, schema/001_*.sql).
+ *
+ * One writer per database. The file is created with the embedded schema,
+ * in WAL mode, so readers (weftd, weft query) can read it while it grows.
+ * Rows go through prepared statements inside one big transaction that
+ * tracedb_tick commits every TRACEDB_COMMIT_NS, so a reader sees the trace
+ * grow in steps of about that much. Indexes are created only by
+ * tracedb_finish (inserting into indexed tables is twice as slow).
+ *
+ * Ids (upid, utid, object_id) are chosen by the caller. Not thread-safe:
+ * one thread owns a tracedb.
+ */
+#ifndef WEFT_TRACEDB_H
+#define WEFT_TRACEDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span.h"
+
+#define TRACEDB_COMMIT_NS (150 * 1000 * 1000ll)
+
+struct tracedb;
+
+/* What a process row holds. Strings may be NULL; ints < 0 or flagged
+ * unknown are written as NULL (see the has_ fields). */
+struct tracedb_process {
+	int64_t upid;
+	int64_t pid;
+	int64_t ppid;        /* -1: unknown */
+	int64_t parent_upid; /* -1: not in the trace */
+	const char *name;
+	const char *cmdline;
+	int64_t start_ts;
+	int64_t end_ts;      /* -1: not ended */
+	int exit_code;       /* -1: none */
+	int exit_signal;     /* -1: none */
+	int traced;
+};
+
+struct tracedb_thread {
+	int64_t utid;
+	int64_t tid;
+	int64_t upid;
+	const char *name;
+	int64_t start_ts;
+	int64_t end_ts; /* -1: not ended */
+	int is_main;
+};
+
+/* Create the trace file at path (which must not exist), with the schema
+ * and meta status 'recording', and open the first transaction. Returns 0
+ * and *out, or -EEXIST, -EIO (SQLite error; message in errbuf when given)
+ * with nothing left open (a partly created file is removed). */
+int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen);
+
+/* Each returns 0 or -EIO. Rows become visible to readers at the next
+ * commit. */
+int tracedb_meta(struct tracedb *db, const char *key, const char *value);
+int tracedb_meta_int(struct tracedb *db, const char *key, int64_t value);
+int tracedb_process_insert(struct tracedb *db, const struct tracedb_process *process);
+/* Rewrite the row with process->upid (name, cmdline, end, exit status...). */
+int tracedb_process_update(struct tracedb *db, const struct tracedb_process *process);
+int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *thread);
+int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread);
+int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
+			  int64_t address, const char *label);
+/* A thread_state (span->is_process false) or process_state row. */
+int tracedb_span(struct tracedb *db, const struct span *span);
+
+/* Commit when the transaction has been open TRACEDB_COMMIT_NS or more at
+ * now_ns (CLOCK_MONOTONIC), and open the next. Returns 0 or -EIO. */
+int tracedb_tick(struct tracedb *db, int64_t now_ns);
+
+/* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
+ * database stays open (for more meta) until tracedb_close. */
+int tracedb_finish(struct tracedb *db, const char *status);
+
+/* Commit what is pending and close. NULL is a no-op. */
+void tracedb_close(struct tracedb *db);
+
+/* The last SQLite error message of db, for the CLI. */
+const char *tracedb_error(struct tracedb *db);
+
+#endif
