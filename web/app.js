@@ -24,7 +24,7 @@ const app = {
   sel: null, // {utid, ts}
   tab: 'details',
   live: null,
-  lastViewChange: 0,
+  lastViewChange: -Infinity,
   urlTimer: 0,
   spanAbort: null,
   summaryAbort: null,

@@ -29,12 +29,13 @@ export function stateColor(name) {
   return STATE_COLORS[name] || '#666';
 }
 
-const CPU_PALETTE = ['#3b7dd8', '#d9822b', '#2a9d8f', '#a05195', '#c9a227', '#5c946e',
-  '#e76f51', '#6a4c93', '#1982c4', '#8ac926', '#b5651d', '#ff595e'];
-
-/** A stable color per thread for the CPU lanes. */
+/**
+ * A stable color per thread for the CPU lanes: pastel hues, so a slice on a
+ * CPU never looks like a state band (states use saturated colors).
+ */
 export function threadColor(utid) {
-  return CPU_PALETTE[(utid * 7) % CPU_PALETTE.length];
+  const hue = (utid * 137.508) % 360;
+  return `hsl(${hue.toFixed(0)}, 55%, 78%)`;
 }
 
 /** Fills `el` with the legend: one swatch and name per state. */

@@ -345,6 +345,8 @@ export class Timeline {
     const t1 = performance.now();
     performance.measure('weft:frame', { start: t0, end: t1 });
     if (performance.getEntriesByType('measure').length > 2000) performance.clearMeasures('weft:frame');
+    // The window of the answer on screen, for scripts driving the page.
+    if (this.data) this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
     if (this.data && !this.firstDataPaint) {
       this.firstDataPaint = true;
       performance.mark('weft:first-data-paint');
@@ -444,7 +446,7 @@ export class Timeline {
     if (room < 20) return;
     const maxChars = Math.floor(room / 6.2);
     if (text.length > maxChars) text = text.slice(0, Math.max(1, maxChars - 1)) + '…';
-    ctx.fillStyle = r.kind === 'cpu' ? '#fff' : '#10151a';
+    ctx.fillStyle = '#10151a';
     ctx.fillText(text, left, ymid + 0.5);
   }
 

@@ -1,0 +1,400 @@
+// Browser tests of the weft dashboard: what a person checks by hand.
+//
+// Set-up (once): a temporary directory of traces - story.db from
+// make_trace.py (a known synthetic story: ls | grep through a pipe, a
+// one-CPU cashier with a contended mutex) and, when the build has `weft`
+// and the demos, real recordings of weft-demo-prodcons and
+// weft-demo-lockhold. weftd serves the directory on 127.0.0.1:0 (the port
+// is read from its stdout); Debian's chromium, driven by playwright-core,
+// loads the dashboard at 1366x768. Screenshots go to WEFT_ARTIFACTS.
+//
+// Environment (tests.cmake sets it from the build): WEFTD, and optionally
+// WEFT and WEFT_DEMO_DIR (directory of weft-demo-* binaries), WEFT_ARTIFACTS.
+// The main trace is the recorded prodcons demo when it exists, else story.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const WEFTD = process.env.WEFTD;
+const WEFT = process.env.WEFT;
+const DEMO_DIR = process.env.WEFT_DEMO_DIR;
+const ARTIFACTS = process.env.WEFT_ARTIFACTS || path.join(tmpdir(), 'weft-test-artifacts');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let dir;
+let daemon;
+let daemonLog = '';
+let base;
+let browser;
+let page;
+let main; // the id of the trace most tests look at
+const recorded = new Set();
+
+// ---- set-up -----------------------------------------------------------------
+
+function record(name, args) {
+  const bin = path.join(DEMO_DIR, `weft-demo-${name}`);
+  if (!existsSync(bin)) return false;
+  const db = path.join(dir, `${name}.db`);
+  const r = spawnSync(WEFT, ['record', '-o', db, '--', bin, ...args], { encoding: 'utf8', timeout: 60000 });
+  if (r.status !== 0) throw new Error(`weft record ${name} failed (${r.status}): ${r.stderr}`);
+  recorded.add(name);
+  return true;
+}
+
+function startDaemon() {
+  return new Promise((resolve, reject) => {
+    daemon = spawn(WEFTD, ['--listen', '127.0.0.1:0', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error(`weftd printed no URL in 10 s:\n${daemonLog}`)), 10000);
+    const onData = (chunk) => {
+      daemonLog += chunk;
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(daemonLog);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${m[1]}`);
+      }
+    };
+    daemon.stdout.setEncoding('utf8').on('data', onData);
+    daemon.stderr.setEncoding('utf8').on('data', (c) => { daemonLog += c; });
+    daemon.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`weftd exited with ${code}:\n${daemonLog}`));
+    });
+    daemon.on('error', reject);
+  });
+}
+
+before(async () => {
+  assert.ok(WEFTD && existsSync(WEFTD), `WEFTD must name the built weftd (got ${WEFTD})`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dir = mkdtempSync(path.join(tmpdir(), 'weft-browser-'));
+  const gen = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, 'story.db')], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  if (WEFT && DEMO_DIR && existsSync(WEFT)) {
+    record('prodcons', []);
+    record('lockhold', ['100']);
+  }
+  main = recorded.has('prodcons') ? 'prodcons' : 'story';
+  base = await startDaemon();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await newPage();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (daemon && daemon.exitCode === null) {
+    daemon.removeAllListeners('exit');
+    daemon.kill('SIGTERM');
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const pageErrors = [];
+
+async function newPage() {
+  const p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  return p;
+}
+
+// ---- helpers ----------------------------------------------------------------
+
+async function api(p, body) {
+  const res = await fetch(base + p, body ? {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  } : undefined);
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${p}: ${res.status} ${json.error}`);
+  return json;
+}
+
+async function sql(trace, q) {
+  return (await api(`/api/traces/${trace}/sql`, { sql: q })).rows;
+}
+
+/** Waits until the URL's window differs from `prev`; returns the new one. */
+async function nextWindow(p, prev) {
+  await p.waitForFunction(([s, e]) => {
+    const q = new URLSearchParams(location.search);
+    return q.get('start') !== String(s) || q.get('end') !== String(e);
+  }, [prev.start, prev.end]);
+  return windowOf(p.url());
+}
+
+function windowOf(url) {
+  const q = new URL(url).searchParams;
+  return { start: Number(q.get('start')), end: Number(q.get('end')) };
+}
+
+/** Opens the dashboard and waits until the timeline drew the URL's window. */
+async function open(p, query) {
+  await p.goto(`${base}/${query ? `?${query}` : ''}`);
+  await waitDrawn(p);
+}
+
+/** Waits until the canvas shows data fetched for the window in the URL. */
+async function waitDrawn(p) {
+  await p.waitForFunction(() => {
+    const q = new URLSearchParams(location.search);
+    const c = document.getElementById('tracks');
+    return q.get('start') && c.dataset.drawn === `${q.get('start')}:${q.get('end')}`;
+  }, null, { timeout: 15000 });
+}
+
+async function shot(p, name) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Page coordinates of time `ts` on the row of thread `utid`. */
+async function pointOn(p, utid, ts) {
+  const label = p.locator(`.track-thread[data-id="${utid}"]`);
+  await label.scrollIntoViewIfNeeded();
+  const lb = await label.boundingBox();
+  const cb = await p.locator('#tracks').boundingBox();
+  const { start, end } = windowOf(p.url());
+  return { x: cb.x + ((ts - start) / (end - start)) * cb.width, y: lb.y + lb.height / 2 };
+}
+
+// ---- tests ------------------------------------------------------------------
+
+test('shows a track per thread under its process, CPU lanes and the state legend', async () => {
+  await open(page, `trace=${main}`);
+  const ov = await api(`/api/traces/${main}`);
+  assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
+  assert.equal(await page.locator('.track-process').count(), ov.processes.length);
+  assert.ok(await page.locator('.track-cpu').count() >= 1);
+  const legend = await page.locator('#legend li').allTextContents();
+  assert.deepEqual(legend.map((s) => s.trim()),
+    ['New', 'Ready', 'Running', 'Blocked', 'Waiting', 'Suspended', 'Terminated']);
+  // Every thread label sits below its process's label.
+  const order = await page.locator('.track-label').evaluateAll((els) => els.map((e) => `${e.dataset.kind}:${e.dataset.id}`));
+  for (const t of ov.threads) {
+    assert.ok(order.indexOf(`thread:${t.utid}`) > order.indexOf(`process:${t.upid}`), `thread ${t.utid} after process ${t.upid}`);
+  }
+  const win = windowOf(page.url());
+  assert.deepEqual(win, { start: ov.start_ts, end: ov.end_ts });
+  await shot(page, `dashboard-${main}`);
+});
+
+test('a collapsed process hides its threads and keeps its own band', async () => {
+  await open(page, `trace=${main}`);
+  const ov = await api(`/api/traces/${main}`);
+  const proc = ov.processes.find((p) => ov.threads.some((t) => t.upid === p.upid));
+  const count = ov.threads.filter((t) => t.upid === proc.upid).length;
+  const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button`);
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.locator('.track-thread').count(), ov.threads.length - count);
+  await page.keyboard.press('Enter'); // the button keeps focus: Enter expands again
+  assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
+});
+
+test('wheel zooms around the cursor and drag pans the visible window', async () => {
+  await open(page, `trace=${main}`);
+  const cb = await page.locator('#tracks').boundingBox();
+  const before = windowOf(page.url());
+  const x = cb.x + cb.width * 0.25;
+  const tAtCursor = before.start + 0.25 * (before.end - before.start);
+  await page.mouse.move(x, cb.y + 10);
+  await page.mouse.wheel(0, -600);
+  await page.waitForFunction((s) => new URLSearchParams(location.search).get('start') !== String(s), before.start);
+  await waitDrawn(page);
+  const zoomed = windowOf(page.url());
+  assert.ok(zoomed.end - zoomed.start < (before.end - before.start) / 2, 'wheel up zooms in');
+  const tNow = zoomed.start + 0.25 * (zoomed.end - zoomed.start);
+  assert.ok(Math.abs(tNow - tAtCursor) < (zoomed.end - zoomed.start) * 0.01, 'the time under the cursor stays put');
+
+  await page.mouse.move(cb.x + cb.width / 2, cb.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(cb.x + cb.width / 2 + 100, cb.y + 10, { steps: 5 });
+  await page.mouse.up();
+  const panned = await nextWindow(page, zoomed);
+  await waitDrawn(page);
+  const span = zoomed.end - zoomed.start;
+  assert.equal(panned.end - panned.start, span, 'panning keeps the zoom');
+  const expected = zoomed.start - (100 / cb.width) * span;
+  assert.ok(Math.abs(panned.start - expected) < span * 0.01, 'dragging right shows earlier times');
+  await shot(page, 'zoomed-panned');
+});
+
+test('W/S zoom, A/D pan and 0 resets from the keyboard', async () => {
+  await open(page, `trace=${main}`);
+  const full = windowOf(page.url());
+  await page.locator('#tracks').focus();
+  await page.keyboard.press('w');
+  let zoomed = await nextWindow(page, full);
+  await page.keyboard.press('w');
+  zoomed = await nextWindow(page, zoomed);
+  assert.ok(zoomed.end - zoomed.start < 0.7 * (full.end - full.start), 'W zooms in');
+  await page.keyboard.press('d');
+  const right = await nextWindow(page, zoomed);
+  assert.ok(right.start > zoomed.start, 'D pans towards later times');
+  assert.equal(right.end - right.start, zoomed.end - zoomed.start);
+  await page.keyboard.press('a');
+  const left = await nextWindow(page, right);
+  assert.ok(left.start < right.start, 'A pans towards earlier times');
+  await page.keyboard.press('s');
+  const out = await nextWindow(page, left);
+  assert.ok(out.end - out.start > left.end - left.start, 'S zooms out');
+  await page.keyboard.press('0');
+  assert.deepEqual(await nextWindow(page, out), full, '0 shows the whole trace');
+});
+
+test('hovering a span shows a tooltip with its state and duration', async () => {
+  const [[utid, ts, dur, state]] = await sql(main,
+    'SELECT utid, ts, dur, state FROM thread_state ORDER BY dur DESC LIMIT 1');
+  await open(page, `trace=${main}&start=${ts - Math.floor(dur / 2)}&end=${ts + dur + Math.floor(dur / 2)}`);
+  const pt = await pointOn(page, utid, ts + dur / 2);
+  await page.mouse.move(pt.x, pt.y);
+  const tip = page.locator('#tooltip');
+  await tip.waitFor({ state: 'visible' });
+  const text = await tip.textContent();
+  assert.match(text, new RegExp(`^${state}`));
+  assert.match(text, /duration: [\d.]+ (ns|µs|ms|s)/);
+  await shot(page, 'tooltip');
+  await page.mouse.move(0, 0);
+});
+
+test('clicking a Blocked span opens its details with the holder', async () => {
+  const trace = recorded.has('lockhold') ? 'lockhold' : 'story';
+  const rows = await sql(trace, `SELECT s.utid, s.ts, s.dur, s.reason, h.name, h.tid FROM thread_state s
+    JOIN thread h ON h.utid = s.holder_utid WHERE s.state = 'Blocked' ORDER BY s.dur DESC LIMIT 1`);
+  assert.equal(rows.length, 1, `${trace} has a Blocked span with a holder`);
+  const [utid, ts, dur, reason, holderName, holderTid] = rows[0];
+  await open(page, `trace=${trace}&start=${ts - dur}&end=${ts + 2 * dur}`);
+  const pt = await pointOn(page, utid, ts + dur / 2);
+  await page.mouse.click(pt.x, pt.y);
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-ts'), String(ts));
+  assert.equal((await page.locator('#panel-details .d-state').textContent()).trim(), 'Blocked');
+  assert.equal((await page.locator('#panel-details .d-reason').textContent()).trim(), reason);
+  const holder = await page.locator('#panel-details .d-holder').textContent();
+  assert.ok(holder.includes(`${holderName} (tid ${holderTid}`), `holder shown: ${holder}`);
+  assert.match(page.url(), new RegExp(`sel=${utid}%3A${ts}`));
+  await shot(page, 'blocked-details');
+
+  // The holder's name walks to the holder's span at the same moment.
+  await page.locator('#panel-details .d-holder button').click();
+  await page.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.utid !== String(t), utid);
+  const holderUtid = Number(await details.getAttribute('data-utid'));
+  const [[htid]] = await sql(trace, `SELECT tid FROM thread WHERE utid = ${holderUtid}`);
+  assert.equal(htid, holderTid);
+});
+
+test('Shift+drag selects a range and shows its summary', async () => {
+  await open(page, `trace=${main}`);
+  const cb = await page.locator('#tracks').boundingBox();
+  const y = cb.y + 10;
+  await page.keyboard.down('Shift');
+  await page.mouse.move(cb.x + cb.width * 0.2, y);
+  await page.mouse.down();
+  await page.mouse.move(cb.x + cb.width * 0.6, y, { steps: 6 });
+  await page.mouse.up();
+  await page.keyboard.up('Shift');
+  const q = new URL(page.url()).searchParams;
+  const full = windowOf(page.url());
+  const rs = Number(q.get('rs'));
+  const re = Number(q.get('re'));
+  assert.ok(rs > full.start && re < full.end && re > rs, 'the range is inside the window');
+  assert.deepEqual(windowOf(page.url()), full, 'selecting does not pan');
+  const panel = page.locator('#panel-summary');
+  await panel.locator('table').first().waitFor();
+  assert.equal(await page.locator('#tab-summary').getAttribute('aria-selected'), 'true');
+  const summary = await api(`/api/traces/${main}/summary?start=${rs}&end=${re}`);
+  assert.ok(summary.threads.length > 0);
+  const rowsShown = await panel.locator('table').first().locator('tbody tr').count();
+  assert.equal(rowsShown, summary.threads.length, 'one row per thread with time in the range');
+  await shot(page, 'range-summary');
+
+  await page.keyboard.press('f');
+  assert.deepEqual(await nextWindow(page, full), { start: rs, end: re }, 'F zooms to the range');
+  await waitDrawn(page);
+});
+
+test('the SQL console returns rows and reports an error for a write', async () => {
+  await open(page, `trace=${main}&tab=sql`);
+  const n = (await sql(main, 'SELECT COUNT(*) FROM thread'))[0][0];
+  const input = page.locator('#sql-input');
+  await input.fill('SELECT utid, tid, name FROM thread ORDER BY utid');
+  await input.press('Control+Enter');
+  const table = page.locator('#sql-result table');
+  await table.waitFor();
+  assert.deepEqual(await table.locator('thead th').allTextContents(), ['utid', 'tid', 'name']);
+  assert.equal(await table.locator('tbody tr').count(), n);
+  assert.match(await page.locator('#sql-meta').textContent(), new RegExp(`^${n} rows?`));
+  assert.ok(await page.locator('#sql-schema details').count() >= 5, 'the schema is listed');
+  await shot(page, 'sql-rows');
+
+  await input.fill('DELETE FROM thread');
+  await page.locator('#sql-run').click();
+  const err = page.locator('#sql-error');
+  await err.waitFor({ state: 'visible' });
+  assert.match(await err.textContent(), /^Error: .+/);
+  assert.equal(await page.locator('#sql-result table').count(), 0, 'no stale result under the error');
+  assert.equal((await sql(main, 'SELECT COUNT(*) FROM thread'))[0][0], n, 'nothing was deleted');
+  await shot(page, 'sql-error');
+});
+
+test('a link reproduces the view and back/forward step through views', async () => {
+  const [[utid, ts, dur]] = await sql(main,
+    "SELECT utid, ts, dur FROM thread_state WHERE state = 'Running' ORDER BY dur DESC LIMIT 1");
+  await open(page, `trace=${main}`);
+  const full = windowOf(page.url());
+  const start = Math.max(full.start, ts - dur);
+  const end = Math.min(full.end, ts + 2 * dur);
+  const link = `trace=${main}&start=${start}&end=${end}&sel=${utid}:${ts}&rs=${ts}&re=${ts + dur}`;
+  const other = await newPage();
+  await open(other, link);
+  assert.deepEqual(windowOf(other.url()), { start, end });
+  const details = other.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-utid'), String(utid));
+  assert.equal(await details.getAttribute('data-ts'), String(ts));
+  const q = new URL(other.url()).searchParams;
+  assert.equal(q.get('rs'), String(ts));
+  assert.equal(q.get('re'), String(ts + dur));
+  await shot(other, 'restored-link');
+
+  await other.locator('#btn-reset').click();
+  await waitDrawn(other);
+  assert.deepEqual(windowOf(other.url()), full);
+  await other.goBack();
+  await waitDrawn(other);
+  assert.deepEqual(windowOf(other.url()), { start, end }, 'back returns to the linked window');
+  await other.goForward();
+  await waitDrawn(other);
+  assert.deepEqual(windowOf(other.url()), full, 'forward returns to the reset view');
+  await other.close();
+});
+
+test('the trace picker switches between the served traces', async () => {
+  const { traces } = await api('/api/traces');
+  assert.ok(traces.length >= 1);
+  await open(page, `trace=${main}`);
+  const options = await page.locator('#trace-picker option').evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(options.sort(), traces.map((t) => t.id).sort());
+  const target = traces.find((t) => t.id === 'story');
+  if (main !== 'story') {
+    await page.locator('#trace-picker').selectOption('story');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('trace') === 'story');
+    await waitDrawn(page);
+  }
+  assert.deepEqual(windowOf(page.url()), { start: target.start_ts, end: target.end_ts });
+  const labels = await page.locator('.track-thread .name').allTextContents();
+  assert.ok(labels.includes('customer-b 105') && labels.includes('grep 102'), labels.join(','));
+  await shot(page, 'story');
+});
+
+test('the page raised no script error', () => {
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,25 @@
+# Browser tests (label "browser"): weftd on 127.0.0.1:0 serving a synthetic
+# trace (make_trace.py) and, when the build has them, traces recorded with
+# `weft record` from the demos; Debian's chromium driven by playwright-core
+# (pinned in package.json, installed by `scripts/deps.sh --test`) through
+# node's built-in test runner. Screenshots: <build>/test-artifacts/.
+# Registered only once the daemon target exists.
+find_program(WEFT_NODE node)
+if(TARGET weftd AND WEFT_NODE)
+  set(weft_browser_env
+    "WEFTD=$<TARGET_FILE:weftd>"
+    "WEFT_ARTIFACTS=${CMAKE_BINARY_DIR}/test-artifacts")
+  if(TARGET weft AND TARGET weft-demo-prodcons)
+    list(APPEND weft_browser_env
+      "WEFT=$<TARGET_FILE:weft>"
+      "WEFT_DEMO_DIR=$<TARGET_FILE_DIR:weft-demo-prodcons>")
+  endif()
+  add_test(NAME browser.dashboard
+    COMMAND ${WEFT_NODE} --test --test-reporter=spec
+            ${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs
+    WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+  set_tests_properties(browser.dashboard PROPERTIES
+    LABELS browser
+    TIMEOUT 300
+    ENVIRONMENT "${weft_browser_env}")
+endif()
