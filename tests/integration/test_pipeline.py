@@ -17,6 +17,14 @@ class ShellPipeline(TraceTest):
         super().setUp()
         self.rec = self.record(COMMAND)
 
+    def processes(self):
+        """The trace's process rows by name; fails unless they are exactly
+        sh, ls and grep."""
+        self.assert_recorded_ok(self.rec)
+        rows = self.query(self.rec.db, "SELECT * FROM process")
+        self.assertEqual(sorted(r["name"] for r in rows), ["grep", "ls", "sh"])
+        return {r["name"]: r for r in rows}
+
     def test_output_and_status_are_those_of_the_untraced_run(self):
         plain = self.run_untraced(COMMAND)
         self.assertEqual(self.rec.returncode, plain.returncode)
@@ -29,8 +37,7 @@ class ShellPipeline(TraceTest):
         self.assertEqual(names, ["grep", "ls", "sh"])
 
     def test_ls_and_grep_are_children_of_sh(self):
-        self.assert_recorded_ok(self.rec)
-        rows = {r["name"]: r for r in self.query(self.rec.db, "SELECT * FROM process")}
+        rows = self.processes()
         sh = rows["sh"]
         self.assertIsNone(sh["parent_upid"], "sh's parent (weft) is not in the trace")
         for child in ("ls", "grep"):
@@ -38,11 +45,10 @@ class ShellPipeline(TraceTest):
             self.assertEqual(rows[child]["ppid"], sh["pid"], child)
 
     def test_command_lines_are_the_exec_argv(self):
-        self.assert_recorded_ok(self.rec)
-        rows = {r["name"]: r["cmdline"] for r in self.query(self.rec.db, "SELECT * FROM process")}
-        self.assertEqual(rows["sh"], "sh -c ls -R /usr | grep -c a")
-        self.assertEqual(rows["ls"], "ls -R /usr")
-        self.assertEqual(rows["grep"], "grep -c a")
+        rows = self.processes()
+        self.assertEqual(rows["sh"]["cmdline"], "sh -c ls -R /usr | grep -c a")
+        self.assertEqual(rows["ls"]["cmdline"], "ls -R /usr")
+        self.assertEqual(rows["grep"]["cmdline"], "grep -c a")
 
     def test_every_process_started_ended_and_exited_0(self):
         self.assert_recorded_ok(self.rec)
@@ -57,8 +63,7 @@ class ShellPipeline(TraceTest):
             self.assertEqual(r["traced"], 1, r["name"])
 
     def test_children_live_within_the_shell(self):
-        self.assert_recorded_ok(self.rec)
-        rows = {r["name"]: r for r in self.query(self.rec.db, "SELECT * FROM process")}
+        rows = self.processes()
         for child in ("ls", "grep"):
             self.assertGreaterEqual(rows[child]["start_ts"], rows["sh"]["start_ts"], child)
             self.assertLessEqual(rows[child]["end_ts"], rows["sh"]["end_ts"], child)
