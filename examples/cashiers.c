@@ -95,6 +95,14 @@ int main(int argc, char **argv)
         cashiers = ncpus;
     }
 
+    if (cashiers == 1) { /* pin before creating: lines never start elsewhere */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus[0], &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0)
+            demo_die("sched_setaffinity", errno);
+    }
+
     struct line line[MAX_LINES];
     for (int i = 0; i < lines; i++) {
         line[i] = (struct line){.index = i, .customers = customers, .cpu = cpus[i % cashiers]};

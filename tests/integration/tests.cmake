@@ -25,7 +25,7 @@ set(WEFT_ITEST_ENV
   "WEFT_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
   "PYTHONDONTWRITEBYTECODE=1")
 
-foreach(group pipeline exit_status parallel_tools python_threads lockhold tiling
+foreach(group pipeline exit_status parallel_tools python_threads lockhold examples tiling
               preload_direct bad_input)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
