@@ -1,0 +1,258 @@
+/*
+ * test_collect_model.c — process identity and life cycle, fed with
+ * records as the collector hands them over, checked in the written trace:
+ * fork children link to their parent and start at the fork call, exec
+ * keeps the process and renames it, untraced children get a row, the best
+ * exit status wins, threads end with their process, mutex holders and
+ * objects are named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+#include "test_collect_util.h"
+#include "tracedb.h"
+
+struct fixture {
+	char path[512];
+	struct tracedb *db;
+	struct model *model;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	temp_db_path(f->path, sizeof f->path, "model");
+	assert_int_equal(tracedb_create(f->path, &f->db, NULL, 0), 0);
+	f->model = model_new(f->db);
+	assert_non_null(f->model);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	model_free(f->model);
+	tracedb_close(f->db);
+	remove_db(f->path);
+	free(f);
+	return 0;
+}
+
+/* Feed one record from (token, pid, tid). */
+static void feed(struct fixture *f, uint64_t token, uint32_t pid, uint32_t tid, unsigned type,
+		 unsigned reason, uint64_t ts, uint64_t a, uint64_t b, const void *payload,
+		 size_t len)
+{
+	struct {
+		struct weft_event head;
+		uint8_t payload[256];
+	} record = {0};
+	record.head = (struct weft_event){.type = (uint16_t)type, .reason = (uint8_t)reason,
+					  .ts = ts, .a = a, .b = b};
+	record.head.size = (uint32_t)((WEFT_EVENT_HEADER_SIZE + len + 7) & ~7u);
+	if (len)
+		memcpy(record.payload, payload, len);
+	struct model_source source = {.token = token, .pid = pid, .tid = tid};
+	assert_int_equal(model_event(f->model, &source, &record.head), 0);
+}
+
+/* A process image starting: PROC_START + THREAD_START of its main thread. */
+static void start_image(struct fixture *f, uint64_t token, uint32_t pid, unsigned origin,
+			uint64_t ts, uint32_t ppid, uint64_t fork_ts, const char *argv, size_t len)
+{
+	feed(f, token, pid, pid, WEFT_EV_PROC_START, origin, ts, ppid, fork_ts, argv, len);
+	feed(f, token, pid, pid, WEFT_EV_THREAD_START, 0, ts + 1, 0, 0, NULL, 0);
+}
+
+static void finish(struct fixture *f, int64_t ts)
+{
+	assert_int_equal(model_finish(f->model, ts), 0);
+	assert_int_equal(tracedb_finish(f->db, "complete"), 0);
+}
+
+static void fork_child_links_to_parent_and_exec_renames_it(void **state)
+{
+	struct fixture *f = *state;
+	char text[128];
+	model_set_root(f->model, 100, 900, NULL);
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "sh\0-c\0ls -l\0", 12);
+	/* The child's PROC_START is sorted before the parent's FORK record. */
+	start_image(f, 2, 101, WEFT_ORIGIN_FORK, 1105, 100, 1100, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1110, 101, 1100, NULL, 0);
+	feed(f, 2, 101, 101, WEFT_EV_EXEC, 0, 1200, 0, 0, "/bin/ls\0", 8);
+	start_image(f, 2, 101, WEFT_ORIGIN_EXEC, 1300, 100, 0, "ls\0-l\0", 6);
+	feed(f, 2, 101, 101, WEFT_EV_PROC_EXIT, 1, 1400, 0, 0, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_WAIT, 1150, 101, 0, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_END, WEFT_REASON_WAIT, 1450, 101, 101, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1451, 101, 0, NULL, 0);
+	assert_int_equal(model_reaped(f->model, 1500, 100, 2 << 8, NULL), 0);
+	finish(f, 1600);
+
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE pid = 101"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT c.parent_upid = p.upid FROM process c, process p "
+					  "WHERE c.pid = 101 AND p.pid = 100"),
+			 1);
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 101"), 1100);
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 100"), 900);
+	assert_string_equal(sql_text(f->path, "SELECT name FROM process WHERE pid = 101", text,
+				     sizeof text),
+			    "ls");
+	assert_string_equal(sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 101", text,
+				     sizeof text),
+			    "ls -l");
+	assert_string_equal(sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 100", text,
+				     sizeof text),
+			    "sh -c ls -l");
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 101"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 101"), 1451);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 100"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 100"), 1500);
+	/* One main thread row per process, kept across the exec. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread WHERE tid = 101"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT is_main FROM thread WHERE tid = 101"), 1);
+	/* The child is New from the fork call to its first record. */
+	assert_string_equal(sql_text(f->path, "SELECT state FROM process_state s JOIN process p "
+					      "USING (upid) WHERE p.pid = 101 ORDER BY ts",
+				     text, sizeof text),
+			    "New");
+	assert_int_equal(sql_int(f->path, "SELECT dur FROM process_state s JOIN process p USING "
+					  "(upid) WHERE p.pid = 101 ORDER BY ts"),
+			 5);
+	/* The parent waited on its child. */
+	assert_string_equal(sql_text(f->path, "SELECT o.label FROM thread_state s JOIN object o "
+					      "USING (object_id) WHERE s.reason = 'wait'",
+				     text, sizeof text),
+			    "process 101");
+}
+
+static void child_that_never_ran_the_library_gets_an_untraced_row(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "make\0", 5);
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1110, 102, 1100, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1300, 102, SIGKILL, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1410, 103, 1400, NULL, 0);
+	struct model_proc_info info = {.start_ts = 1402, .ppid = 100, .name = "static-tool"};
+	assert_int_equal(model_reaped(f->model, 1500, 103, 4 << 8, &info), 0);
+	finish(f, 1600);
+
+	char text[64];
+	assert_int_equal(sql_int(f->path, "SELECT traced FROM process WHERE pid = 102"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 102"), 1100);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 102"), 1300);
+	assert_int_equal(sql_int(f->path, "SELECT exit_signal FROM process WHERE pid = 102"),
+			 SIGKILL);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 102"), -998);
+	assert_int_equal(sql_int(f->path, "SELECT parent_upid FROM process WHERE pid = 102"),
+			 sql_int(f->path, "SELECT upid FROM process WHERE pid = 100"));
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 103"), 4);
+	assert_string_equal(sql_text(f->path, "SELECT name FROM process WHERE pid = 103", text,
+				     sizeof text),
+			    "static-tool");
+	/* Every process ends; its states tile its life. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE end_ts IS NULL"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM process_state s JOIN process p "
+					  "USING (upid) WHERE p.pid = 102"),
+			 200);
+}
+
+static void reaped_status_beats_wait_result_beats_proc_exit(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "a\0", 2);
+	start_image(f, 2, 101, WEFT_ORIGIN_FORK, 1100, 100, 1050, NULL, 0);
+	start_image(f, 3, 102, WEFT_ORIGIN_FORK, 1100, 100, 1050, NULL, 0);
+	feed(f, 2, 101, 101, WEFT_EV_PROC_EXIT, 1, 1200, 5, 0, NULL, 0);
+	feed(f, 3, 102, 102, WEFT_EV_PROC_EXIT, 1, 1200, 5, 0, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1300, 101, 6 << 8, NULL, 0);
+	assert_int_equal(model_gone(f->model, 1400, 102), 0); /* nobody reaped it here */
+	assert_int_equal(model_reaped(f->model, 1500, 100, SIGTERM, NULL), 0);
+	finish(f, 1600);
+
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 101"), 6);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 102"), 5);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 102"), 1200);
+	assert_int_equal(sql_int(f->path, "SELECT exit_signal FROM process WHERE pid = 100"),
+			 SIGTERM);
+}
+
+static void threads_start_at_create_call_and_end_with_their_process(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "cashiers\0", 9);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_START, 0, 1120, 100, 1100, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_NAME, 0, 1121, 200, 0, "cashier-1\0", 10);
+	feed(f, 1, 100, 201, WEFT_EV_THREAD_START, 0, 1130, 100, 1101, NULL, 0);
+	/* 201 waits on a mutex that 200 holds. */
+	feed(f, 1, 100, 201, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1200, 0xabc0, 200, NULL, 0);
+	feed(f, 1, 100, 201, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1250, 0xabc0, 0, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_EXIT, 0, 1300, 0, 0, NULL, 0);
+	/* 201 never says it exits: the process is killed. */
+	assert_int_equal(model_reaped(f->model, 1400, 100, SIGKILL, NULL), 0);
+	finish(f, 1500);
+
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM thread WHERE tid = 200"), 1100);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 200"), 1300);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 201"), 1400);
+	assert_string_equal(sql_text(f->path, "SELECT name FROM thread WHERE tid = 200", text,
+				     sizeof text),
+			    "cashier-1");
+	assert_int_equal(sql_int(f->path, "SELECT s.holder_utid = h.utid FROM thread_state s, "
+					  "thread h WHERE s.reason = 'mutex' AND h.tid = 200"),
+			 1);
+	assert_string_equal(sql_text(f->path, "SELECT label FROM object WHERE kind = 'mutex'", text,
+				     sizeof text),
+			    "mutex 0xabc0");
+	/* Each thread's spans tile [start_ts, end_ts). */
+	assert_int_equal(sql_int(f->path,
+				 "SELECT count(*) FROM thread t WHERE "
+				 "(SELECT min(ts) FROM thread_state s WHERE s.utid = t.utid) != t.start_ts "
+				 "OR (SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
+				 "   != t.end_ts - t.start_ts"),
+			 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread_state a JOIN thread_state b "
+					  "ON a.utid = b.utid AND a.rowid != b.rowid "
+					  "AND a.ts < b.ts + b.dur AND b.ts < a.ts + a.dur"),
+			 0);
+}
+
+static void exec_ends_the_other_threads_of_the_old_image(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "old\0", 4);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_START, 0, 1100, 100, 1090, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_EXEC, 0, 1200, 0, 0, "/bin/new\0", 9);
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1300, 50, 0, "new\0", 4);
+	assert_int_equal(model_reaped(f->model, 1400, 100, 0, NULL), 0);
+	finish(f, 1500);
+
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 200"), 1300);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 100"), 1400);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(fork_child_links_to_parent_and_exec_renames_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(child_that_never_ran_the_library_gets_an_untraced_row,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(reaped_status_beats_wait_result_beats_proc_exit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			threads_start_at_create_call_and_end_with_their_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(exec_ends_the_other_threads_of_the_old_image, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

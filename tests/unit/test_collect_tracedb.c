@@ -1,0 +1,136 @@
+/*
+ * test_collect_tracedb.c — the SQLite writer: a created trace has schema
+ * v1 in WAL mode, rows appear to readers at each commit, unknown values are
+ * NULL, finishing adds the indexes and the status, and an existing file is
+ * never overwritten.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+#include "test_collect_util.h"
+#include "tracedb.h"
+
+static void created_trace_is_schema_v1_in_wal_mode_and_recording(void **state)
+{
+	char path[512], text[64];
+	temp_db_path(path, sizeof path, "tracedb-create");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_string_equal(sql_text(path, "PRAGMA journal_mode", text, sizeof text), "wal");
+	assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text,
+				     sizeof text),
+			    "recording");
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+				       "AND name = 'thread_state_utid_ts'"),
+			 0);
+	tracedb_close(db);
+	remove_db(path);
+}
+
+static void rows_become_visible_at_each_commit(void **state)
+{
+	char path[512];
+	temp_db_path(path, sizeof path, "tracedb-commit");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	struct tracedb_process process = {.upid = 1, .pid = 42, .ppid = 1, .parent_upid = -1,
+					  .name = "sh", .start_ts = 100, .end_ts = -1,
+					  .exit_code = -1, .exit_signal = -1, .traced = 1};
+	assert_int_equal(tracedb_process_insert(db, &process), 0);
+	/* Not committed yet: a reader does not see it. */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM process"), 0);
+	assert_int_equal(tracedb_tick(db, INT64_MAX / 2), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM process"), 1);
+	assert_int_equal(sql_int(path, "SELECT end_ts FROM process"), -998); /* NULL */
+	assert_int_equal(sql_int(path, "SELECT exit_code FROM process"), -998);
+	assert_int_equal(sql_int(path, "SELECT parent_upid FROM process"), -998);
+
+	process.end_ts = 900;
+	process.exit_signal = 9;
+	assert_int_equal(tracedb_process_update(db, &process), 0);
+	tracedb_close(db); /* commits */
+	assert_int_equal(sql_int(path, "SELECT end_ts FROM process WHERE upid = 1"), 900);
+	assert_int_equal(sql_int(path, "SELECT exit_signal FROM process WHERE upid = 1"), 9);
+	remove_db(path);
+}
+
+static void spans_objects_and_threads_are_written_as_given(void **state)
+{
+	char path[512], text[64];
+	temp_db_path(path, sizeof path, "tracedb-spans");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	struct tracedb_process process = {.upid = 1, .pid = 42, .ppid = -1, .parent_upid = -1,
+					  .start_ts = 0, .end_ts = 100, .exit_code = 0,
+					  .exit_signal = -1, .traced = 1};
+	struct tracedb_thread thread = {.utid = 1, .tid = 42, .upid = 1, .name = "main",
+					.start_ts = 0, .end_ts = 100, .is_main = 1};
+	assert_int_equal(tracedb_process_insert(db, &process), 0);
+	assert_int_equal(tracedb_thread_insert(db, &thread), 0);
+	assert_int_equal(tracedb_object_insert(db, 7, "mutex", 1, 0xabc, "mutex 0xabc"), 0);
+	struct span blocked = {.id = 1, .ts = 10, .dur = 20, .state = SPAN_BLOCKED,
+			       .reason = WEFT_REASON_MUTEX, .object_id = 7, .holder_id = 1,
+			       .cpu = -1};
+	struct span waiting = {.is_process = true, .id = 1, .ts = 10, .dur = 20,
+			       .state = SPAN_WAITING, .object_id = -1, .holder_id = -1, .cpu = -1};
+	assert_int_equal(tracedb_span(db, &blocked), 0);
+	assert_int_equal(tracedb_span(db, &waiting), 0);
+	assert_int_equal(tracedb_finish(db, "complete"), 0);
+	tracedb_close(db);
+
+	assert_string_equal(sql_text(path, "SELECT reason FROM thread_state", text, sizeof text),
+			    "mutex");
+	assert_string_equal(sql_text(path, "SELECT state FROM thread_state", text, sizeof text),
+			    "Blocked");
+	assert_int_equal(sql_int(path, "SELECT holder_utid FROM thread_state"), 1);
+	assert_int_equal(sql_int(path, "SELECT cpu FROM thread_state"), -998);
+	assert_string_equal(sql_text(path, "SELECT state FROM process_state", text, sizeof text),
+			    "Waiting");
+	assert_string_equal(sql_text(path, "SELECT label FROM lock_contention", text, sizeof text),
+			    "mutex 0xabc");
+	assert_string_equal(sql_text(path, "SELECT sched_source FROM thread", text, sizeof text),
+			    "calls");
+	assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text,
+				     sizeof text),
+			    "complete");
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+				       "AND name = 'thread_state_utid_ts'"),
+			 1);
+	remove_db(path);
+}
+
+static void existing_file_is_never_overwritten(void **state)
+{
+	char path[512];
+	temp_db_path(path, sizeof path, "tracedb-exists");
+	FILE *file = fopen(path, "w");
+	fputs("precious", file);
+	fclose(file);
+	struct tracedb *db = NULL;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), -EEXIST);
+	assert_null(db);
+	file = fopen(path, "r");
+	char text[16] = "";
+	assert_non_null(fgets(text, sizeof text, file));
+	fclose(file);
+	assert_string_equal(text, "precious");
+	remove_db(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(created_trace_is_schema_v1_in_wal_mode_and_recording),
+		cmocka_unit_test(rows_become_visible_at_each_commit),
+		cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
+		cmocka_unit_test(existing_file_is_never_overwritten),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
