@@ -7,11 +7,13 @@ async function request(path, options = {}) {
   const res = await fetch(path, options);
   let body = null;
   const text = await res.text();
+  const t0 = performance.now();
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
     body = null;
   }
+  performance.measure('weft:parse', { start: t0, end: performance.now(), detail: { path, bytes: text.length } });
   if (!res.ok) {
     const msg = body && body.error ? body.error : `${res.status} ${res.statusText || 'error'}`;
     const err = new Error(msg);

@@ -344,7 +344,10 @@ export class Timeline {
     this.drawAxis();
     const t1 = performance.now();
     performance.measure('weft:frame', { start: t0, end: t1 });
-    if (performance.getEntriesByType('measure').length > 2000) performance.clearMeasures('weft:frame');
+    if (performance.getEntriesByType('measure').length > 4000) {
+      performance.clearMeasures('weft:frame');
+      performance.clearMeasures('weft:parse');
+    }
     // The window of the answer on screen, for scripts driving the page.
     if (this.data) this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
     if (this.data && !this.firstDataPaint) {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Dashboard benchmark: on a synthetic trace of about 10 million thread spans
+# (tests/browser/make_trace.py --spans, cached in bench/out/), weftd serves
+# the dashboard and Debian's chromium (playwright-core from tests/browser)
+# measures, inside the page (Performance API):
+#   - first useful paint: navigation start -> first timeline drawn with data
+#   - main-thread time per frame while zooming (wheel) and panning (drag) at
+#     the widest zoom (whole trace) and the narrowest (a 10 µs window):
+#     canvas draw time per frame and JSON parse time per timeline answer.
+# Prints a markdown section with the command that produced it.
+#
+#   bench/web/run.sh [BUILD_DIR] [SPANS]     (defaults: <repo>/build, 10000000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+spans=${2:-10000000}
+weftd=$build/bin/weftd
+if [[ ! -x $weftd ]]; then
+  echo "bench/web: $weftd not found (build the tree first)" >&2
+  exit 1
+fi
+if [[ ! -d $root/tests/browser/node_modules/playwright-core ]]; then
+  (cd "$root/tests/browser" && npm install --no-audit --no-fund --loglevel=error) >&2
+fi
+
+out=$root/bench/out/web
+mkdir -p "$out/traces"
+trace=$out/traces/synthetic-$spans.db
+if [[ ! -s $trace ]]; then
+  echo "bench/web: writing $trace ($spans spans; about a minute per 10M)" >&2
+  python3 "$root/tests/browser/make_trace.py" "$trace.tmp" --spans "$spans" >&2
+  mv "$trace.tmp" "$trace"
+  rm -f "$trace.tmp-wal" "$trace.tmp-shm"
+fi
+
+log=$out/weftd.log
+"$weftd" --listen 127.0.0.1:0 "$out/traces" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+url=
+for _ in $(seq 100); do
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1 || true)
+  [[ -n $url ]] && break
+  sleep 0.1
+done
+if [[ -z $url ]]; then
+  echo "bench/web: weftd printed no URL:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from thread_state').fetchone()[0])" "$trace")
+echo "## Dashboard (web/)"
+echo
+echo "Command: \`bench/web/run.sh $build $spans\` — synthetic trace of $rows thread spans"
+echo "(64 threads in 8 processes, 2 CPUs of sched slices), weftd on loopback, chromium"
+echo "$(/usr/bin/chromium --version 2>/dev/null | head -1 | cut -d' ' -f1-2) headless at 1366x768, times from the page's Performance API."
+echo
+node "$here/measure.mjs" "$url" "synthetic-$spans"
