@@ -9,9 +9,9 @@ if(TARGET weftd AND WEFT_NODE)
   set(weft_browser_env
     "WEFTD=$<TARGET_FILE:weftd>"
     "WEFT_ARTIFACTS=${CMAKE_BINARY_DIR}/test-artifacts")
-  if(TARGET weft AND TARGET weft-demo-prodcons)
+  if(TARGET weft_tool AND TARGET weft-demo-prodcons)
     list(APPEND weft_browser_env
-      "WEFT=$<TARGET_FILE:weft>"
+      "WEFT=$<TARGET_FILE:weft_tool>"
       "WEFT_DEMO_DIR=$<TARGET_FILE_DIR:weft-demo-prodcons>")
   endif()
   add_test(NAME browser.dashboard
