@@ -216,7 +216,12 @@ function startLive() {
       scheduleUrl(false);
     }
     updateTraceStatus();
-    if (d.status && d.status !== 'recording') stopLive();
+    updateWindowLabel();
+    if (d.status && d.status !== 'recording') {
+      stopLive();
+      // The picker names the status: refresh it.
+      loadTraceList().then(() => { $('trace-picker').value = api.id; }).catch(() => {});
+    }
   });
   es.onerror = () => {
     // The server closes the stream after the final update; stop retrying.

@@ -130,7 +130,7 @@ export class Timeline {
     const rows = [];
     const cpus = ov.cpus || [];
     if (cpus.length === 0) {
-      rows.push({ kind: 'cpu', id: null, label: 'CPUs', empty: true });
+      rows.push({ kind: 'cpu', id: null, label: 'CPUs: no scheduler data', empty: true });
     } else {
       for (const c of cpus) rows.push({ kind: 'cpu', id: c, label: `CPU ${c}` });
     }

@@ -78,6 +78,10 @@ before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'weft-browser-'));
   const gen = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, 'story.db')], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
+  for (const [name, extra] of [['nosched', ['--no-sched']], ['live', ['--status', 'recording']]]) {
+    const r = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, `${name}.db`), ...extra], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
   if (WEFT && DEMO_DIR && existsSync(WEFT)) {
     record('prodcons', []);
     record('lockhold', ['100']);
@@ -393,6 +397,30 @@ test('the trace picker switches between the served traces', async () => {
   const labels = await page.locator('.track-thread .name').allTextContents();
   assert.ok(labels.includes('customer-b 105') && labels.includes('grep 102'), labels.join(','));
   await shot(page, 'story');
+});
+
+test('CPU lanes say so when the trace has no scheduler data', async () => {
+  await open(page, 'trace=nosched');
+  const cpu = page.locator('.track-cpu');
+  assert.equal(await cpu.count(), 1);
+  assert.match(await cpu.textContent(), /no scheduler data/);
+  assert.ok(await page.locator('.track-thread').count() > 0, 'threads are still shown');
+  await shot(page, 'nosched');
+});
+
+test('a trace being recorded is followed to its end', async () => {
+  await open(page, 'trace=live');
+  const status = page.locator('#trace-status');
+  assert.match(await status.textContent(), /recording/);
+  const before = windowOf(page.url());
+  const r = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, 'live.db'), '--extend', '10'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const newEnd = Number(r.stdout.trim());
+  await page.waitForFunction((end) => new URLSearchParams(location.search).get('end') === String(end), newEnd, { timeout: 15000 });
+  assert.equal(windowOf(page.url()).start, before.start, 'the whole-trace view grows with the trace');
+  await page.waitForFunction(() => !/recording/.test(document.getElementById('trace-status').textContent));
+  await waitDrawn(page);
+  await shot(page, 'live-finished');
 });
 
 test('the page raised no script error', () => {

@@ -10,11 +10,19 @@ customer-a's unlock. Every thread's spans tile its life, processes get their
 derived process_state, CPU 0 and 1 get sched slices, flows link unlock ->
 acquire, fork -> child start and write -> read on the pipe.
 
+`--no-sched` writes the same story as a trace recorded without scheduler
+data (capture_mode 'calls': no sched_slice rows, no cpu on spans).
+
 `--spans N` instead writes a big synthetic trace of about N thread spans
 (8 processes x 8 threads, 2 CPUs) for benchmarks; row values are random but
 the tiling invariants hold.
 
-Usage: make_trace.py OUT.db [--spans N] [--status recording|complete]
+`--extend MS` appends MS milliseconds to an existing story trace (the
+cashier's main thread keeps running), moves its end and marks it complete,
+as a recorder finishing a recording would.
+
+Usage: make_trace.py OUT.db [--spans N] [--no-sched] [--status recording|complete]
+       make_trace.py DB --extend MS
 """
 import argparse
 import os
@@ -41,11 +49,11 @@ def open_db(path):
     return db
 
 
-def finish(db, start, end, status, command):
+def finish(db, start, end, status, command, capture_mode="perf"):
     meta = {
         "schema_version": "1", "command": command, "host": "test",
         "kernel": "6.1", "start_ts": str(start), "end_ts": str(end),
-        "capture_mode": "perf", "events_lost": "0", "threads_lost": "0",
+        "capture_mode": capture_mode, "events_lost": "0", "threads_lost": "0",
         "status": status, "exit_status": "0",
     }
     db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -69,7 +77,7 @@ class Tiler:
         return self.ts - dur
 
 
-def story(path, status):
+def story(path, status, sched=True):
     db = open_db(path)
     end = T0 + 40 * MS
     procs = [  # upid pid ppid parent_upid name cmdline start end exit traced
@@ -165,6 +173,9 @@ def story(path, status):
     flows.append((T0 + 38 * MS, 5, T0 + 38 * MS, 4, "join", 4, None))
     spans += main.rows + a.rows + b.rows
     spans = [s for s in spans if s[2] > 0]
+    if not sched:
+        spans = [s[:6] + (None,) + s[7:] for s in spans]
+        slices = []
     db.executemany("INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)", spans)
     db.executemany("INSERT INTO sched_slice VALUES (?,?,?,?,?)", slices)
     db.executemany("INSERT INTO flow VALUES (?,?,?,?,?,?,?)", flows)
@@ -179,7 +190,28 @@ def story(path, status):
         (4, T0 + 20200 * US, end - T0 - 20200 * US, "Running"),
     ]
     db.executemany("INSERT INTO process_state VALUES (?,?,?,?)", pstates)
-    finish(db, T0, end, status, "sh -c 'ls | grep x; ./cashier 1'")
+    finish(db, T0, end, status, "sh -c 'ls | grep x; ./cashier 1'",
+           "perf" if sched else "calls")
+
+
+def extend(path, ms):
+    """Grows a story trace by `ms` ms and marks it complete."""
+    db = sqlite3.connect(path)
+    end = int(db.execute("SELECT value FROM meta WHERE key = 'end_ts'").fetchone()[0])
+    new_end = end + ms * MS
+    db.execute("INSERT INTO thread_state VALUES (4, ?, ?, 'Running', NULL, NULL, 0, NULL, NULL)",
+               (end, new_end - end))
+    db.execute("INSERT INTO thread_state VALUES (1, ?, ?, 'Blocked', 'wait', NULL, NULL, NULL, NULL)",
+               (end, new_end - end))
+    db.execute("INSERT INTO process_state VALUES (4, ?, ?, 'Running')", (end, new_end - end))
+    db.execute("INSERT INTO process_state VALUES (1, ?, ?, 'Waiting')", (end, new_end - end))
+    db.execute("UPDATE thread SET end_ts = ? WHERE utid IN (1, 4)", (new_end,))
+    db.execute("UPDATE process SET end_ts = ? WHERE upid IN (1, 4)", (new_end,))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'end_ts'", (str(new_end),))
+    db.execute("UPDATE meta SET value = 'complete' WHERE key = 'status'")
+    db.commit()
+    db.close()
+    print(new_end)
 
 
 def big(path, n_spans, status):
@@ -235,11 +267,15 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--spans", type=int, default=0)
     ap.add_argument("--status", default="complete")
+    ap.add_argument("--no-sched", action="store_true")
+    ap.add_argument("--extend", type=int, default=0)
     args = ap.parse_args()
-    if args.spans:
+    if args.extend:
+        extend(args.out, args.extend)
+    elif args.spans:
         big(args.out, args.spans, args.status)
     else:
-        story(args.out, args.status)
+        story(args.out, args.status, sched=not args.no_sched)
     return 0
 
 
