@@ -138,9 +138,11 @@ static void print_table(const struct rows *rows)
 		}
 	for (int pass = 0; pass < 2; pass++) {
 		for (int c = 0; c < rows->columns; c++) {
+			int pad = c + 1 < rows->columns
+					  ? (int)(widths[c] - display_width(rows->names[c]))
+					  : 0;
 			if (pass == 0)
-				printf("%s%s%*s", c ? "  " : "", rows->names[c],
-				       (int)(widths[c] - display_width(rows->names[c])), "");
+				printf("%s%s%*s", c ? "  " : "", rows->names[c], pad, "");
 			else
 				for (size_t i = 0; i < widths[c] + (c ? 2 : 0); i++)
 					putchar(i < 2 && c ? ' ' : '-');
