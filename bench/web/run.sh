@@ -35,12 +35,13 @@ if [[ ! -s $trace ]]; then
 fi
 
 log=$out/weftd.log
-"$weftd" --listen 127.0.0.1:0 "$out/traces" >"$log" 2>&1 &
+"$weftd" --listen 127.0.0.1:0 "$out/traces" >"$log" 2>"$out/weftd.stderr" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
 url=
 for _ in $(seq 100); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1 || true)
+  port=$(grep -o '127\.0\.0\.1:[1-9][0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+  [[ -n $port ]] && url=http://127.0.0.1:$port
   [[ -n $url ]] && break
   sleep 0.1
 done

@@ -54,9 +54,12 @@ function startDaemon() {
   return new Promise((resolve, reject) => {
     daemon = spawn(WEFTD, ['--listen', '127.0.0.1:0', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => reject(new Error(`weftd printed no URL in 10 s:\n${daemonLog}`)), 10000);
+    let stdout = '';
     const onData = (chunk) => {
       daemonLog += chunk;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(daemonLog);
+      stdout += chunk;
+      // The first 127.0.0.1:PORT with a real port (not the :0 we asked for).
+      const m = [...stdout.matchAll(/127\.0\.0\.1:(\d+)/g)].find((x) => Number(x[1]) > 0);
       if (m) {
         clearTimeout(timer);
         resolve(`http://127.0.0.1:${m[1]}`);
