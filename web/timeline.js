@@ -299,8 +299,12 @@ export class Timeline {
     const px = Math.max(1, Math.min(10000, Math.round(this.width)));
     const params = { start, end, px };
     if (this.collapsed.size) {
+      // Naming any track asks for only the named ones: name every process
+      // and CPU, and the threads whose rows are shown.
       const utids = [...this.rowOfThread.keys()];
       params.utids = utids.length ? utids.join(',') : '0';
+      params.upids = this.overview.processes.map((p) => p.upid).join(',');
+      if ((this.overview.cpus || []).length) params.cpus = this.overview.cpus.join(',');
     }
     this.cb.onStatus('loading…');
     try {
@@ -316,6 +320,7 @@ export class Timeline {
       if (ac !== this.abort) return;
       this.data = tl;
       this.flows = fl.flows || [];
+      this.answers = (this.answers || 0) + 1;
       this.abort = null;
       this.cb.onStatus('');
       this.requestDraw();
@@ -349,7 +354,10 @@ export class Timeline {
       performance.clearMeasures('weft:parse');
     }
     // The window of the answer on screen, for scripts driving the page.
-    if (this.data) this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
+    if (this.data) {
+      this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
+      this.els.tracks.dataset.answers = String(this.answers);
+    }
     if (this.data && !this.firstDataPaint) {
       this.firstDataPaint = true;
       performance.mark('weft:first-data-paint');

@@ -198,9 +198,23 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   const count = ov.threads.filter((t) => t.upid === proc.upid).length;
   const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button`);
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
   await toggle.click();
   assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length - count);
+  // The process's band is still drawn (its state at the middle of its life).
+  const mid = (proc.start_ts + proc.end_ts) / 2;
+  const lb = await page.locator(`.track-process[data-id="${proc.upid}"]`).boundingBox();
+  const cb = await page.locator('#tracks').boundingBox();
+  const { start, end } = windowOf(page.url());
+  const at = { x: ((mid - start) / (end - start)) * cb.width, y: lb.y - cb.y + lb.height / 2 };
+  await page.waitForFunction(({ x, y, answers }) => {
+    const c = document.getElementById('tracks');
+    if (Number(c.dataset.answers) <= answers) return false; // not refetched yet
+    const k = c.width / c.clientWidth;
+    const [r, g, b] = c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
+    return !(r === 238 && g === 241 && b === 245) && !(r === 255 && g === 255 && b === 255);
+  }, { ...at, answers });
   await page.keyboard.press('Enter'); // the button keeps focus: Enter expands again
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
 });
