@@ -1,0 +1,238 @@
+/*
+ * life.c — process and thread life in a traced process: attaching at
+ * start, the first records of a process image and of each thread, the
+ * fork child's new identity, and the TLS they rely on (preload.h).
+ *
+ * Start of a process image (constructor, or the first wrapper call when a
+ * library constructor ran earlier):
+ *   1. attach WEFT_SHM (or start a collector for WEFT_OUT, launch.h);
+ *   2. identity: if a slot in state EXEC carries this pid, the image
+ *      replaces that process: adopt its token, mark that slot DONE and
+ *      every other ACTIVE slot of the token DONE (threads exec killed);
+ *      otherwise take a new token from next_token;
+ *   3. claim a slot for the calling (main) thread and write PROC_START
+ *      (origin EXEC, argv), THREAD_START (a = 0), THREAD_NAME (comm).
+ * init_state makes start-up run once: NONE -> RUNNING -> DONE. A thread
+ * that finds it RUNNING elsewhere records nothing for now.
+ *
+ * A fork child is given its identity by the atfork child handler, which
+ * runs before fork() returns in the child and before the program's own
+ * later-registered child handlers; the prepare handler raises in_fork so
+ * that the handlers that run while the child has no identity yet record
+ * nothing (the fork wrapper raises it too, for handlers registered after
+ * ours, whose prepare step runs first). This also covers forks libweft.so
+ * cannot interpose (daemon(3) and others inside glibc).
+ */
+#include "preload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "launch.h"
+#include "real.h"
+#include "threadtid.h"
+
+enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
+
+struct preload_process preload_proc;
+__thread struct preload_thread preload_self __attribute__((tls_model("initial-exec")));
+static int init_state;
+
+uint32_t preload_tid(void)
+{
+	struct preload_thread *self = &preload_self;
+	if (!self->tid)
+		self->tid = (uint32_t)syscall(SYS_gettid);
+	return self->tid;
+}
+
+/* Claim a slot for the calling thread. Returns 0, or -errno (nothing will
+ * be recorded for the thread). */
+static int claim_self(void)
+{
+	struct preload_thread *self = &preload_self;
+	self->seen = 1;
+	if (!preload_proc.attached)
+		return -ENOTCONN;
+	return ring_claim(&preload_proc.map, preload_proc.pid, preload_tid(), preload_proc.ppid,
+			  preload_proc.token, &self->writer);
+}
+
+/* Step 2 above: the token of the process this image replaces, or 0. */
+static uint64_t adopt_exec_token(uint32_t pid)
+{
+	struct ring_map *map = &preload_proc.map;
+	uint32_t count = map->header->slot_count;
+	uint64_t token = 0;
+	for (uint32_t i = 0; i < count && !token; i++) {
+		struct ring_slot *slot = &map->slots[i];
+		uint32_t state = RING_SLOT_EXEC;
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) != RING_SLOT_EXEC ||
+		    slot->pid != pid)
+			continue;
+		token = slot->token;
+		atomic_compare_exchange_strong(&slot->state, &state, RING_SLOT_DONE);
+	}
+	if (!token)
+		return 0;
+	for (uint32_t i = 0; i < count; i++) {
+		struct ring_slot *slot = &map->slots[i];
+		uint32_t state = RING_SLOT_ACTIVE;
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) == RING_SLOT_ACTIVE &&
+		    slot->token == token && slot->pid == pid)
+			atomic_compare_exchange_strong(&slot->state, &state, RING_SLOT_DONE);
+	}
+	return token;
+}
+
+static void emit_comm(struct ring_writer *writer, uint64_t ts, uint32_t tid)
+{
+	char raw[64], name[16];
+	long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
+	if (n <= 0)
+		return;
+	cmdline_comm(raw, (size_t)n, name, sizeof name);
+	emit_thread_name(writer, ts, tid, name);
+}
+
+static void start_image(void)
+{
+	struct preload_thread *self = &preload_self;
+	preload_proc.pid = (uint32_t)getpid();
+	preload_proc.ppid = (uint32_t)getppid();
+	uint64_t token = adopt_exec_token(preload_proc.pid);
+	if (!token)
+		token = atomic_fetch_add(&preload_proc.map.header->next_token, 1);
+	preload_proc.token = token;
+	if (claim_self())
+		return;
+
+	uint64_t ts = emit_now();
+	char raw[WEFT_PAYLOAD_MAX], argv[WEFT_PAYLOAD_MAX];
+	long n = cmdline_read_file("/proc/self/cmdline", raw, sizeof raw);
+	size_t len = n > 0 ? cmdline_pack(raw, (size_t)n, argv, sizeof argv) : 0;
+	emit_record_payload(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, ts,
+			    preload_proc.ppid, 0, argv, (uint32_t)len);
+	emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
+	emit_comm(&self->writer, ts, preload_tid());
+}
+
+static void fork_prepare(void)
+{
+	struct preload_thread *self = &preload_self;
+	self->in_fork = 1;
+	if (!self->fork_ts)
+		self->fork_ts = emit_now();
+}
+
+static void fork_parent(void)
+{
+	struct preload_thread *self = &preload_self;
+	self->in_fork = 0;
+	self->fork_ts = 0;
+}
+
+static void fork_child(void)
+{
+	preload_fork_child(preload_self.fork_ts);
+}
+
+/* Start-up, once per process image; see the top of the file. */
+static void preload_init(void)
+{
+	int expected = INIT_NONE;
+	if (!__atomic_compare_exchange_n(&init_state, &expected, INIT_RUNNING, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	struct preload_thread *self = &preload_self;
+	self->busy++;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	threadtid_learn(pthread_self(), preload_tid());
+
+	const char *shm = getenv("WEFT_SHM");
+	if (shm && *shm) {
+		preload_proc.attached = ring_file_attach(shm, &preload_proc.map) == 0;
+	} else {
+		const char *out = getenv("WEFT_OUT");
+		if (out && *out)
+			preload_proc.attached = launch_collector(out, &preload_proc.map) == 0;
+	}
+	if (preload_proc.attached)
+		start_image();
+	self->seen = 1;
+	self->busy--;
+	__atomic_store_n(&init_state, INIT_DONE, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void preload_constructor(void)
+{
+	preload_init();
+}
+
+struct preload_thread *preload_thread_adopt(void)
+{
+	struct preload_thread *self = &preload_self;
+	if (self->busy || self->in_fork)
+		return NULL;
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_NONE)
+		preload_init();
+	if (self->writer.slot)
+		return self;
+	if (self->seen || __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != INIT_DONE)
+		return NULL;
+	/* A thread that did not start through our pthread_create (its
+	 * creator is unknown). */
+	self->busy++;
+	if (claim_self() == 0)
+		emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, emit_now(), 0, 0);
+	self->busy--;
+	return self->writer.slot ? self : NULL;
+}
+
+void preload_thread_begin(uint32_t creator_tid, uint64_t create_ts)
+{
+	struct preload_thread *self = &preload_self;
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_NONE)
+		preload_init();
+	self->busy++;
+	threadtid_check(pthread_self(), preload_tid());
+	if (claim_self() == 0)
+		emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, emit_now(), creator_tid,
+			    create_ts);
+	self->busy--;
+}
+
+void preload_thread_end(void)
+{
+	struct preload_thread *self = &preload_self;
+	self->seen = 1;
+	if (!self->writer.slot)
+		return;
+	emit_record(&self->writer, WEFT_EV_THREAD_EXIT, 0, 0, emit_now(), 0, 0);
+	ring_release(&self->writer);
+}
+
+void preload_fork_child(uint64_t fork_ts)
+{
+	struct preload_thread *self = &preload_self;
+	self->writer = (struct ring_writer){0};
+	self->tid = 0;
+	self->fork_ts = 0;
+	self->seen = 1;
+	if (preload_proc.attached && __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE) {
+		uint32_t parent = preload_proc.pid;
+		preload_proc.pid = (uint32_t)getpid();
+		preload_proc.ppid = parent;
+		preload_proc.token = atomic_fetch_add(&preload_proc.map.header->next_token, 1);
+		if (claim_self() == 0) {
+			uint64_t ts = emit_now();
+			emit_record(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_FORK, 0, ts,
+				    parent, fork_ts);
+			emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
+		}
+	}
+	self->in_fork = 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * preload.h — the state libweft.so keeps inside a traced process.
+ *
+ * Process-wide state is one struct, preload_proc, owned by life.c: the
+ * mapped ring file and this process incarnation's token. It is written
+ * once at start (constructor, or the first wrapper if a library
+ * constructor ran first) and in a fork child before the child does
+ * anything else; wrappers only read it.
+ *
+ * Per-thread state is preload_self, in initial-exec TLS so that reading it
+ * never allocates or takes a lock:
+ *   writer   the thread's claimed ring slot (writer.slot NULL: the thread
+ *            records nothing: not attached, no slot free, or ended);
+ *   busy     raised while weft's own code runs; every wrapper then calls
+ *            the real function and records nothing (re-entry guard);
+ *   in_fork  raised around the real fork(): the atfork handlers of the
+ *            program run then and must not write into the parent's ring;
+ *   seen     the thread went through start-up (claimed, or found it
+ *            cannot); an unseen thread claims lazily on its first wrapper.
+ *
+ * preload_recorder() is the gate every wrapper passes: it returns the
+ * thread state when the call should be recorded, NULL when the wrapper must
+ * be a plain pass-through.
+ */
+#ifndef WEFT_PRELOAD_PRELOAD_H
+#define WEFT_PRELOAD_PRELOAD_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "emit.h"
+#include "ring.h"
+
+#define WEFT_EXPORT __attribute__((visibility("default")))
+
+struct preload_process {
+	struct ring_map map;
+	uint64_t token;
+	uint32_t pid;
+	uint32_t ppid;
+	int attached; /* map is valid: record */
+};
+
+struct preload_thread {
+	struct ring_writer writer;
+	uint32_t tid;
+	uint32_t busy;
+	uint8_t in_fork;
+	uint8_t seen;
+	uint64_t fork_ts; /* start of the fork call in progress, or 0 */
+};
+
+extern struct preload_process preload_proc;
+extern __thread struct preload_thread preload_self __attribute__((tls_model("initial-exec")));
+
+/* Slow path of preload_recorder: start the process (if its constructor has
+ * not run yet) and claim a slot for the calling thread. Returns the thread
+ * state if it now records, else NULL. Not the hot path: once per thread. */
+struct preload_thread *preload_thread_adopt(void);
+
+static inline struct preload_thread *preload_recorder(void)
+{
+	struct preload_thread *self = &preload_self;
+	if (__builtin_expect(self->busy | self->in_fork, 0))
+		return NULL;
+	if (__builtin_expect(self->writer.slot != NULL, 1))
+		return self;
+	if (self->seen)
+		return NULL;
+	return preload_thread_adopt();
+}
+
+/* Record one transition of the calling thread now (t from
+ * preload_recorder). Nothing is written if the thread lost its slot. */
+static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t reason,
+				uint8_t call, uint64_t a, uint64_t b)
+{
+	if (t->writer.slot)
+		emit_record(&t->writer, type, reason, call, emit_now(), a, b);
+}
+
+/*
+ * The shape of every recorded blocking call: BLOCK_BEGIN, the real call
+ * with the thread marked busy (a signal handler's wrapped calls then pass
+ * through instead of nesting records or racing this thread's own ring
+ * write), BLOCK_END with the result, errno as the real call left it.
+ * PRELOAD_BLOCKING_ERRNO is for calls returning -1 and setting errno;
+ * PRELOAD_BLOCKING_CODE for calls returning an error number (pthread_*).
+ */
+#define PRELOAD_BLOCKING_ERRNO(t, reason, call, object, extra, expr)                               \
+	({                                                                                         \
+		(t)->busy++;                                                                       \
+		preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),             \
+			     (uint64_t)(extra));                                                   \
+		__typeof__(expr) result_ = (expr);                                                 \
+		int errno_ = errno;                                                                \
+		preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),               \
+			     (int64_t)result_ < 0 ? (uint64_t)-(int64_t)errno_ : (uint64_t)(int64_t)result_); \
+		(t)->busy--;                                                                       \
+		errno = errno_;                                                                    \
+		result_;                                                                           \
+	})
+
+#define PRELOAD_BLOCKING_CODE(t, reason, call, object, extra, expr)                                \
+	({                                                                                         \
+		(t)->busy++;                                                                       \
+		preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),             \
+			     (uint64_t)(extra));                                                   \
+		int result_ = (expr);                                                              \
+		int errno_ = errno;                                                                \
+		preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),               \
+			     (uint64_t)-(int64_t)result_);                                         \
+		(t)->busy--;                                                                       \
+		errno = errno_;                                                                    \
+		result_;                                                                           \
+	})
+
+/* --- life.c: process and thread life (not the hot path) ------------- */
+
+/* Start recording a thread created by the pthread_create wrapper: claim a
+ * slot, write THREAD_START (a = creator tid, b = create_ts). */
+void preload_thread_begin(uint32_t creator_tid, uint64_t create_ts);
+
+/* Write THREAD_EXIT and release the calling thread's slot (if any). */
+void preload_thread_end(void);
+
+/* In a fork child, before anything else may record: forget the parent's
+ * slot, take a new token, claim, write PROC_START (origin FORK, b =
+ * fork_ts) and THREAD_START. */
+void preload_fork_child(uint64_t fork_ts);
+
+/* The tid of the calling thread (cached in TLS once known). */
+uint32_t preload_tid(void);
+
+#endif

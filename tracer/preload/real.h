@@ -1,0 +1,137 @@
+/*
+ * real.h — the real (next in link order) definitions of every function
+ * libweft.so interposes, resolved lazily and together.
+ *
+ * REAL(name) yields a pointer to the real `name`, typed like the
+ * declaration in the system headers. The first use of a name resolves it
+ * with dlsym(RTLD_NEXT) (dlvsym where glibc keeps several versions and the
+ * unversioned lookup could pick an old one) and caches it; later uses are
+ * one atomic load. Resolution is lazy because another library's constructor
+ * can call, say, pthread_mutex_lock before libweft.so's constructor ran.
+ * Two threads resolving the same name at once store the same value.
+ *
+ * A name that cannot be resolved is fatal (a message on fd 2, abort): the
+ * program cannot run on without the function it called.
+ */
+#ifndef WEFT_PRELOAD_REAL_H
+#define WEFT_PRELOAD_REAL_H
+
+#include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* glibc's entry point into main; not declared in any header. */
+typedef int (*real_main_fn)(int, char **, char **);
+int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(void),
+		      void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
+
+/* X(name, version): version is NULL for a plain dlsym. */
+#define REAL_SYMBOLS(X)                                                                            \
+	X(pthread_mutex_lock, NULL)                                                                \
+	X(pthread_mutex_trylock, NULL)                                                             \
+	X(pthread_mutex_timedlock, NULL)                                                           \
+	X(pthread_mutex_unlock, NULL)                                                              \
+	X(pthread_rwlock_rdlock, NULL)                                                             \
+	X(pthread_rwlock_tryrdlock, NULL)                                                          \
+	X(pthread_rwlock_timedrdlock, NULL)                                                        \
+	X(pthread_rwlock_wrlock, NULL)                                                             \
+	X(pthread_rwlock_trywrlock, NULL)                                                          \
+	X(pthread_rwlock_timedwrlock, NULL)                                                        \
+	X(pthread_cond_wait, "GLIBC_2.3.2")                                                        \
+	X(pthread_cond_timedwait, "GLIBC_2.3.2")                                                   \
+	X(pthread_cond_clockwait, NULL)                                                            \
+	X(pthread_cond_signal, "GLIBC_2.3.2")                                                      \
+	X(pthread_cond_broadcast, "GLIBC_2.3.2")                                                   \
+	X(sem_wait, NULL)                                                                          \
+	X(sem_trywait, NULL)                                                                       \
+	X(sem_timedwait, NULL)                                                                     \
+	X(sem_clockwait, NULL)                                                                     \
+	X(sem_post, NULL)                                                                          \
+	X(pthread_barrier_wait, NULL)                                                              \
+	X(pthread_join, NULL)                                                                      \
+	X(pthread_tryjoin_np, NULL)                                                                \
+	X(pthread_timedjoin_np, NULL)                                                              \
+	X(pthread_create, NULL)                                                                    \
+	X(pthread_exit, NULL)                                                                      \
+	X(pthread_setname_np, NULL)                                                                \
+	X(prctl, NULL)                                                                             \
+	X(sleep, NULL)                                                                             \
+	X(usleep, NULL)                                                                            \
+	X(nanosleep, NULL)                                                                         \
+	X(clock_nanosleep, NULL)                                                                   \
+	X(read, NULL)                                                                              \
+	X(write, NULL)                                                                             \
+	X(readv, NULL)                                                                             \
+	X(writev, NULL)                                                                            \
+	X(recv, NULL)                                                                              \
+	X(recvfrom, NULL)                                                                          \
+	X(recvmsg, NULL)                                                                           \
+	X(send, NULL)                                                                              \
+	X(sendto, NULL)                                                                            \
+	X(sendmsg, NULL)                                                                           \
+	X(accept, NULL)                                                                            \
+	X(accept4, NULL)                                                                           \
+	X(connect, NULL)                                                                           \
+	X(poll, NULL)                                                                              \
+	X(ppoll, NULL)                                                                             \
+	X(select, NULL)                                                                            \
+	X(pselect, NULL)                                                                           \
+	X(epoll_wait, NULL)                                                                        \
+	X(epoll_pwait, NULL)                                                                       \
+	X(fork, NULL)                                                                              \
+	X(execve, NULL)                                                                            \
+	X(execv, NULL)                                                                             \
+	X(execvp, NULL)                                                                            \
+	X(execvpe, NULL)                                                                           \
+	X(fexecve, NULL)                                                                           \
+	X(posix_spawn, NULL)                                                                       \
+	X(posix_spawnp, NULL)                                                                      \
+	X(system, NULL)                                                                            \
+	X(exit, NULL)                                                                              \
+	X(_exit, NULL)                                                                             \
+	X(_Exit, NULL)                                                                             \
+	X(wait, NULL)                                                                              \
+	X(waitpid, NULL)                                                                           \
+	X(wait4, NULL)                                                                             \
+	X(waitid, NULL)                                                                            \
+	X(kill, NULL)                                                                              \
+	X(tgkill, NULL)                                                                            \
+	X(raise, NULL)                                                                             \
+	X(__libc_start_main, NULL)
+
+enum real_id {
+#define REAL_ENUM(name, version) REAL_ID_##name,
+	REAL_SYMBOLS(REAL_ENUM)
+#undef REAL_ENUM
+	REAL_COUNT
+};
+
+/* Resolved pointers, NULL until first use. Owned by real.c. */
+extern void *real_table[REAL_COUNT];
+
+/* Resolve id now (slow path of REAL). Never returns NULL. */
+void *real_resolve(enum real_id id);
+
+static inline void *real_get(enum real_id id)
+{
+	void *fn = __atomic_load_n(&real_table[id], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(fn == NULL, 0))
+		fn = real_resolve(id);
+	return fn;
+}
+
+#define REAL(name) ((__typeof__(&name))real_get(REAL_ID_##name))
+
+#endif

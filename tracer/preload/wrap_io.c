@@ -1,0 +1,193 @@
+/*
+ * wrap_io.c — wrappers for the calls that wait on file descriptors (hot
+ * path): read/write and their vector forms, the socket calls, and the
+ * readiness waits (poll, select, epoll).
+ *
+ * Each records BLOCK_BEGIN/END around the real call (a = fd; for poll the
+ * first fd, for epoll the epoll fd; b of BLOCK_END = result or -errno).
+ * Whether an fd is non-blocking cannot be known without a system call, so
+ * only the calls recognisably non-blocking for free are passed through
+ * unrecorded: MSG_DONTWAIT, zero timeouts, empty descriptor sets.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "preload.h"
+#include "real.h"
+
+#define IO(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_IO, call, fd, 0, expr)
+#define POLL(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_POLL, call, fd, 0, expr)
+
+static inline int zero_timespec(const struct timespec *timeout)
+{
+	return timeout && timeout->tv_sec == 0 && timeout->tv_nsec == 0;
+}
+
+WEFT_EXPORT ssize_t read(int fd, void *buffer, size_t count)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(read)(fd, buffer, count);
+	return IO(t, WEFT_CALL_READ, fd, REAL(read)(fd, buffer, count));
+}
+
+WEFT_EXPORT ssize_t write(int fd, const void *buffer, size_t count)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(write)(fd, buffer, count);
+	return IO(t, WEFT_CALL_WRITE, fd, REAL(write)(fd, buffer, count));
+}
+
+WEFT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(readv)(fd, iov, count);
+	return IO(t, WEFT_CALL_READV, fd, REAL(readv)(fd, iov, count));
+}
+
+WEFT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(writev)(fd, iov, count);
+	return IO(t, WEFT_CALL_WRITEV, fd, REAL(writev)(fd, iov, count));
+}
+
+WEFT_EXPORT ssize_t recv(int fd, void *buffer, size_t length, int flags)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(recv)(fd, buffer, length, flags);
+	return IO(t, WEFT_CALL_RECV, fd, REAL(recv)(fd, buffer, length, flags));
+}
+
+WEFT_EXPORT ssize_t recvfrom(int fd, void *buffer, size_t length, int flags,
+			     struct sockaddr *address, socklen_t *address_length)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(recvfrom)(fd, buffer, length, flags, address, address_length);
+	return IO(t, WEFT_CALL_RECVFROM, fd,
+		  REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
+}
+
+WEFT_EXPORT ssize_t recvmsg(int fd, struct msghdr *message, int flags)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(recvmsg)(fd, message, flags);
+	return IO(t, WEFT_CALL_RECVMSG, fd, REAL(recvmsg)(fd, message, flags));
+}
+
+WEFT_EXPORT ssize_t send(int fd, const void *buffer, size_t length, int flags)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(send)(fd, buffer, length, flags);
+	return IO(t, WEFT_CALL_SEND, fd, REAL(send)(fd, buffer, length, flags));
+}
+
+WEFT_EXPORT ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
+			   const struct sockaddr *address, socklen_t address_length)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(sendto)(fd, buffer, length, flags, address, address_length);
+	return IO(t, WEFT_CALL_SENDTO, fd,
+		  REAL(sendto)(fd, buffer, length, flags, address, address_length));
+}
+
+WEFT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (flags & MSG_DONTWAIT))
+		return REAL(sendmsg)(fd, message, flags);
+	return IO(t, WEFT_CALL_SENDMSG, fd, REAL(sendmsg)(fd, message, flags));
+}
+
+WEFT_EXPORT int accept(int fd, struct sockaddr *address, socklen_t *address_length)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(accept)(fd, address, address_length);
+	return IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept)(fd, address, address_length));
+}
+
+WEFT_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *address_length, int flags)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(accept4)(fd, address, address_length, flags);
+	return IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags));
+}
+
+WEFT_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t address_length)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(connect)(fd, address, address_length);
+	return IO(t, WEFT_CALL_CONNECT, fd, REAL(connect)(fd, address, address_length));
+}
+
+WEFT_EXPORT int poll(struct pollfd *fds, nfds_t count, int timeout)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || timeout == 0)
+		return REAL(poll)(fds, count, timeout);
+	return POLL(t, WEFT_CALL_POLL, count ? fds[0].fd : 0, REAL(poll)(fds, count, timeout));
+}
+
+WEFT_EXPORT int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout,
+		      const sigset_t *mask)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || zero_timespec(timeout))
+		return REAL(ppoll)(fds, count, timeout, mask);
+	return POLL(t, WEFT_CALL_PPOLL, count ? fds[0].fd : 0,
+		    REAL(ppoll)(fds, count, timeout, mask));
+}
+
+WEFT_EXPORT int select(int count, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+		       struct timeval *timeout)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || (timeout && timeout->tv_sec == 0 && timeout->tv_usec == 0))
+		return REAL(select)(count, readfds, writefds, exceptfds, timeout);
+	return POLL(t, WEFT_CALL_SELECT, 0,
+		    REAL(select)(count, readfds, writefds, exceptfds, timeout));
+}
+
+WEFT_EXPORT int pselect(int count, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+			const struct timespec *timeout, const sigset_t *mask)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || zero_timespec(timeout))
+		return REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask);
+	return POLL(t, WEFT_CALL_PSELECT, 0,
+		    REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask));
+}
+
+WEFT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int count, int timeout)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || timeout == 0)
+		return REAL(epoll_wait)(epfd, events, count, timeout);
+	return POLL(t, WEFT_CALL_EPOLL_WAIT, epfd, REAL(epoll_wait)(epfd, events, count, timeout));
+}
+
+WEFT_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int count, int timeout,
+			    const sigset_t *mask)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || timeout == 0)
+		return REAL(epoll_pwait)(epfd, events, count, timeout, mask);
+	return POLL(t, WEFT_CALL_EPOLL_WAIT, epfd,
+		    REAL(epoll_pwait)(epfd, events, count, timeout, mask));
+}

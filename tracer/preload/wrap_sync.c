@@ -1,0 +1,229 @@
+/*
+ * wrap_sync.c — wrappers for the pthread and semaphore waits (hot path).
+ *
+ * Only transitions are recorded. Locks try the non-blocking call first and
+ * record BLOCK_BEGIN/END only when the thread must wait (a mutex names its
+ * owner's tid in b); condition waits, barrier waits, and joins of threads
+ * still alive always block and are always recorded. Results and errno are
+ * passed through unchanged.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#include "owner.h"
+#include "preload.h"
+#include "real.h"
+#include "threadtid.h"
+
+/* --- mutexes --------------------------------------------------------- */
+
+WEFT_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_mutex_lock)(mutex);
+	int result = REAL(pthread_mutex_trylock)(mutex);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
+				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
+}
+
+WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_mutex_timedlock)(mutex, abstime);
+	int result = REAL(pthread_mutex_trylock)(mutex);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_TIMEDLOCK, mutex,
+				     owner_of_mutex(mutex),
+				     REAL(pthread_mutex_timedlock)(mutex, abstime));
+}
+
+/* --- rwlocks --------------------------------------------------------- */
+
+WEFT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rwlock)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_rdlock)(rwlock);
+	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_RDLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_rdlock)(rwlock));
+}
+
+WEFT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rwlock)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_wrlock)(rwlock);
+	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_WRLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_wrlock)(rwlock));
+}
+
+WEFT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rwlock,
+					   const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_timedrdlock)(rwlock, abstime);
+	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDRDLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_timedrdlock)(rwlock, abstime));
+}
+
+WEFT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rwlock,
+					   const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_timedwrlock)(rwlock, abstime);
+	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDWRLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_timedwrlock)(rwlock, abstime));
+}
+
+/* --- condition variables and barriers -------------------------------- */
+
+WEFT_EXPORT int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_cond_wait)(cond, mutex);
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_WAIT, cond, 0,
+				     REAL(pthread_cond_wait)(cond, mutex));
+}
+
+WEFT_EXPORT int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+				       const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_cond_timedwait)(cond, mutex, abstime);
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, 0,
+				     REAL(pthread_cond_timedwait)(cond, mutex, abstime));
+}
+
+WEFT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+				       clockid_t clock, const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_cond_clockwait)(cond, mutex, clock, abstime);
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, 0,
+				     REAL(pthread_cond_clockwait)(cond, mutex, clock, abstime));
+}
+
+WEFT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_barrier_wait)(barrier);
+	/* PTHREAD_BARRIER_SERIAL_THREAD (-1) is a success, not an error. */
+	t->busy++;
+	preload_emit(t, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_BARRIER, WEFT_CALL_BARRIER_WAIT,
+		     (uintptr_t)barrier, 0);
+	int result = REAL(pthread_barrier_wait)(barrier);
+	int saved = errno;
+	preload_emit(t, WEFT_EV_BLOCK_END, WEFT_REASON_BARRIER, WEFT_CALL_BARRIER_WAIT,
+		     (uintptr_t)barrier, result > 0 ? (uint64_t)-(int64_t)result : 0);
+	t->busy--;
+	errno = saved;
+	return result;
+}
+
+/* --- semaphores ------------------------------------------------------ */
+
+WEFT_EXPORT int sem_wait(sem_t *sem)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(sem_wait)(sem);
+	int saved = errno;
+	if (REAL(sem_trywait)(sem) == 0)
+		return 0;
+	if (errno != EAGAIN)
+		return -1; /* EINVAL: sem_wait would fail the same way */
+	errno = saved;
+	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_WAIT, sem, 0,
+				      REAL(sem_wait)(sem));
+}
+
+WEFT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(sem_timedwait)(sem, abstime);
+	int saved = errno;
+	if (REAL(sem_trywait)(sem) == 0)
+		return 0;
+	if (errno != EAGAIN)
+		return -1;
+	errno = saved;
+	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_TIMEDWAIT, sem, 0,
+				      REAL(sem_timedwait)(sem, abstime));
+}
+
+WEFT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(sem_clockwait)(sem, clock, abstime);
+	int saved = errno;
+	if (REAL(sem_trywait)(sem) == 0)
+		return 0;
+	if (errno != EAGAIN)
+		return -1;
+	errno = saved;
+	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_TIMEDWAIT, sem, 0,
+				      REAL(sem_clockwait)(sem, clock, abstime));
+}
+
+/* --- joins ----------------------------------------------------------- */
+
+WEFT_EXPORT int pthread_join(pthread_t thread, void **retval)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_join)(thread, retval);
+	int result = REAL(pthread_tryjoin_np)(thread, retval);
+	if (result == 0)
+		return 0; /* it had ended: no wait */
+	if (result != EBUSY)
+		return REAL(pthread_join)(thread, retval); /* its own error, unrecorded */
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_JOIN, WEFT_CALL_JOIN, thread,
+				     threadtid_of(thread), REAL(pthread_join)(thread, retval));
+}
+
+WEFT_EXPORT int pthread_timedjoin_np(pthread_t thread, void **retval,
+				     const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_timedjoin_np)(thread, retval, abstime);
+	int result = REAL(pthread_tryjoin_np)(thread, retval);
+	if (result == 0)
+		return 0;
+	if (result != EBUSY)
+		return REAL(pthread_timedjoin_np)(thread, retval, abstime);
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_JOIN, WEFT_CALL_TIMEDJOIN, thread,
+				     threadtid_of(thread),
+				     REAL(pthread_timedjoin_np)(thread, retval, abstime));
+}
