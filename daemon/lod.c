@@ -1,0 +1,520 @@
+/*
+ * lod: see lod.h for the layout and the query. Invariants:
+ *   - ts[] is non-decreasing; span i covers [ts[i], ts[i+1]) and the last
+ *     [ts[n-1], end);
+ *   - packed[i] = state (0..6, 7 = idle) | (reason + 1) << 3;
+ *   - idle_before (only when the track has idle spans) counts idle spans
+ *     before index i, so runs can report how many real spans they hold;
+ *   - levels[k] has nbuckets[k] buckets of width w0 << (3k) from t0; the
+ *     mipmap is valid iff !dirty.
+ */
+#include "lod.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDLE 7
+#define SLOTS 6 /* states that can have spans: New..Suspended */
+#define SPANS_PER_BUCKET 32
+#define MAX_LEVELS 24
+
+const char *const lod_state_names[LOD_STATE_COUNT] = {
+	"New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated",
+};
+
+const char *const lod_reason_names[LOD_REASON_COUNT] = {
+	"mutex", "rwlock", "cond", "sem", "barrier", "join",
+	"sleep", "io",	   "poll", "wait", "futex", "other",
+};
+
+int lod_state_index(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < LOD_STATE_COUNT; i++)
+		if (strcmp(name, lod_state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int lod_reason_index(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < LOD_REASON_COUNT; i++)
+		if (strcmp(name, lod_reason_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+struct bucket {
+	int64_t ns[SLOTS];
+	uint32_t starts;
+	uint32_t top; /* index of the longest span overlapping the bucket */
+	int64_t top_dur;
+};
+
+struct lod_track {
+	int64_t *ts;
+	int32_t *object;
+	uint8_t *packed;
+	uint32_t *idle_before;
+	size_t n, cap;
+	int64_t end;
+	int has_idle, dirty;
+	int64_t t0, w0;
+	int nlevels;
+	struct bucket *levels[MAX_LEVELS];
+	size_t nbuckets[MAX_LEVELS];
+};
+
+struct lod_track *lod_track_new(void)
+{
+	struct lod_track *t = calloc(1, sizeof(*t));
+	if (t)
+		t->dirty = 1;
+	return t;
+}
+
+static void free_levels(struct lod_track *t)
+{
+	for (int k = 0; k < t->nlevels; k++)
+		free(t->levels[k]);
+	t->nlevels = 0;
+	free(t->idle_before);
+	t->idle_before = NULL;
+}
+
+void lod_track_free(struct lod_track *t)
+{
+	if (!t)
+		return;
+	free_levels(t);
+	free(t->ts);
+	free(t->object);
+	free(t->packed);
+	free(t);
+}
+
+static int grow(struct lod_track *t, size_t need)
+{
+	if (need <= t->cap)
+		return 0;
+	size_t cap = t->cap ? t->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	int64_t *ts = realloc(t->ts, cap * sizeof(*ts));
+	if (!ts)
+		return -ENOMEM;
+	t->ts = ts;
+	int32_t *obj = realloc(t->object, cap * sizeof(*obj));
+	if (!obj)
+		return -ENOMEM;
+	t->object = obj;
+	uint8_t *packed = realloc(t->packed, cap);
+	if (!packed)
+		return -ENOMEM;
+	t->packed = packed;
+	t->cap = cap;
+	return 0;
+}
+
+static void put(struct lod_track *t, size_t at, int64_t ts, uint8_t packed, int32_t object)
+{
+	if (at < t->n) {
+		memmove(t->ts + at + 1, t->ts + at, (t->n - at) * sizeof(*t->ts));
+		memmove(t->object + at + 1, t->object + at, (t->n - at) * sizeof(*t->object));
+		memmove(t->packed + at + 1, t->packed + at, t->n - at);
+	}
+	t->ts[at] = ts;
+	t->object[at] = object;
+	t->packed[at] = packed;
+	t->n++;
+}
+
+/* First index with ts[i] > v, searching [lo, n). */
+static size_t upper_bound(const struct lod_track *t, size_t lo, int64_t v)
+{
+	size_t hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->ts[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First index with ts[i] >= v, searching [lo, n). */
+static size_t lower_bound(const struct lod_track *t, size_t lo, int64_t v)
+{
+	size_t hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->ts[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
+		     int64_t object)
+{
+	if (dur < 0)
+		dur = 0;
+	if (state < 0 || state >= LOD_STATE_COUNT)
+		state = IDLE; /* unknown states are drawn as nothing */
+	if (reason < -1 || reason >= LOD_REASON_COUNT)
+		reason = -1;
+	uint8_t packed = (uint8_t)(state | ((reason + 1) << 3));
+	int32_t obj = object < 0 || object > INT32_MAX ? -1 : (int32_t)object;
+	if (grow(t, t->n + 2) < 0)
+		return -ENOMEM;
+	t->dirty = 1;
+	if (t->n == 0 || ts >= t->ts[t->n - 1]) {
+		if (t->n > 0 && ts > t->end) {
+			put(t, t->n, t->end, IDLE, -1); /* a gap */
+			t->has_idle = 1;
+		}
+		put(t, t->n, ts, packed, obj);
+		if (ts + dur > t->end || t->n == 1)
+			t->end = ts + dur;
+		return 0;
+	}
+	put(t, upper_bound(t, 0, ts), ts, packed, obj);
+	if (ts + dur > t->end)
+		t->end = ts + dur;
+	return 0;
+}
+
+static inline int64_t span_end(const struct lod_track *t, size_t i)
+{
+	return i + 1 < t->n ? t->ts[i + 1] : t->end;
+}
+
+static inline int span_state(const struct lod_track *t, size_t i)
+{
+	return t->packed[i] & 7;
+}
+
+int lod_track_seal(struct lod_track *t)
+{
+	if (!t->dirty)
+		return 0;
+	free_levels(t);
+	if (t->n > 0 && t->n < t->cap) { /* trim; failure to shrink is harmless */
+		int64_t *ts = realloc(t->ts, t->n * sizeof(*ts));
+		int32_t *obj = ts ? realloc(t->object, t->n * sizeof(*obj)) : NULL;
+		uint8_t *packed = obj ? realloc(t->packed, t->n) : NULL;
+		if (ts)
+			t->ts = ts;
+		if (obj)
+			t->object = obj;
+		if (packed) {
+			t->packed = packed;
+			t->cap = t->n;
+		}
+	}
+	if (t->has_idle) {
+		t->idle_before = malloc((t->n + 1) * sizeof(*t->idle_before));
+		if (!t->idle_before)
+			return -ENOMEM;
+		uint32_t c = 0;
+		for (size_t i = 0; i < t->n; i++) {
+			t->idle_before[i] = c;
+			c += span_state(t, i) == IDLE;
+		}
+		t->idle_before[t->n] = c;
+	}
+	t->dirty = 0;
+	if (t->n < 2 * SPANS_PER_BUCKET)
+		return 0; /* small: queries read spans */
+
+	t->t0 = t->ts[0];
+	int64_t extent = t->end - t->t0;
+	if (extent <= 0)
+		return 0;
+	int64_t want = extent / (int64_t)(t->n / SPANS_PER_BUCKET);
+	int64_t w0 = 1;
+	while (w0 < want)
+		w0 <<= 1;
+	t->w0 = w0;
+
+	size_t nb = (size_t)((extent + w0 - 1) / w0);
+	struct bucket *b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		int s = span_state(t, i);
+		if (s == IDLE)
+			continue;
+		int64_t a = t->ts[i], e = span_end(t, i), dur = e - a;
+		size_t first = (size_t)((a - t->t0) / w0);
+		if (first >= nb)
+			first = nb - 1;
+		b[first].starts++;
+		for (size_t k = first; k < nb; k++) {
+			int64_t lo = t->t0 + (int64_t)k * w0, hi = lo + w0;
+			if (lo >= e)
+				break;
+			int64_t ov = (e < hi ? e : hi) - (a > lo ? a : lo);
+			if (s < SLOTS && ov > 0)
+				b[k].ns[s] += ov;
+			if (dur > b[k].top_dur || (b[k].top_dur == 0 && b[k].starts == 0)) {
+				b[k].top_dur = dur;
+				b[k].top = (uint32_t)i;
+			}
+		}
+	}
+	t->levels[0] = b;
+	t->nbuckets[0] = nb;
+	t->nlevels = 1;
+	while (t->nlevels < MAX_LEVELS && t->nbuckets[t->nlevels - 1] > 8) {
+		size_t pn = t->nbuckets[t->nlevels - 1];
+		const struct bucket *prev = t->levels[t->nlevels - 1];
+		size_t cn = (pn + 7) / 8;
+		struct bucket *cur = calloc(cn, sizeof(*cur));
+		if (!cur)
+			return -ENOMEM; /* the finer levels still serve */
+		for (size_t k = 0; k < pn; k++) {
+			struct bucket *c = &cur[k / 8];
+			for (int s = 0; s < SLOTS; s++)
+				c->ns[s] += prev[k].ns[s];
+			c->starts += prev[k].starts;
+			if (prev[k].top_dur > c->top_dur) {
+				c->top_dur = prev[k].top_dur;
+				c->top = prev[k].top;
+			}
+		}
+		t->levels[t->nlevels] = cur;
+		t->nbuckets[t->nlevels] = cn;
+		t->nlevels++;
+	}
+	return 0;
+}
+
+size_t lod_track_spans(const struct lod_track *t)
+{
+	return t->n;
+}
+
+int64_t lod_track_start(const struct lod_track *t)
+{
+	return t->n ? t->ts[0] : 0;
+}
+
+int64_t lod_track_end(const struct lod_track *t)
+{
+	return t->end;
+}
+
+size_t lod_track_bytes(const struct lod_track *t)
+{
+	size_t bytes = sizeof(*t) + t->cap * (sizeof(int64_t) + sizeof(int32_t) + 1);
+	if (t->idle_before)
+		bytes += (t->n + 1) * sizeof(uint32_t);
+	for (int k = 0; k < t->nlevels; k++)
+		bytes += t->nbuckets[k] * sizeof(struct bucket);
+	return bytes;
+}
+
+static void exact(const struct lod_track *t, size_t i, struct lod_entry *e)
+{
+	e->ts = t->ts[i];
+	e->dur = span_end(t, i) - e->ts;
+	e->state = span_state(t, i);
+	e->reason = (t->packed[i] >> 3) - 1;
+	e->object = t->object[i];
+	e->n = 1;
+}
+
+static size_t real_spans(const struct lod_track *t, size_t from, size_t to)
+{
+	size_t n = to - from;
+	if (t->idle_before)
+		n -= t->idle_before[to] - t->idle_before[from];
+	return n;
+}
+
+int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64_t px,
+		    lod_emit_fn emit, void *ctx)
+{
+	if (t->n == 0 || end <= start || px < 1)
+		return 0;
+	int64_t P = (end - start) / px;
+	if (P < 1)
+		P = 1;
+	int level = -1;
+	if (!t->dirty)
+		for (int k = t->nlevels - 1; k >= 0; k--)
+			if ((t->w0 << (3 * k)) <= P) {
+				level = k;
+				break;
+			}
+
+	size_t i = upper_bound(t, 0, start);
+	i = i > 0 ? i - 1 : 0;
+	struct lod_entry e;
+	while (i < t->n && t->ts[i] < end) {
+		if (span_end(t, i) <= start || span_state(t, i) == IDLE) {
+			i++;
+			continue;
+		}
+		int64_t a = t->ts[i];
+		if (span_end(t, i) - a >= P) {
+			exact(t, i, &e);
+			int rc = emit(ctx, &e);
+			if (rc)
+				return rc;
+			i++;
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		size_t next, top = i;
+		int64_t top_dur = -1;
+		if (level < 0) {
+			next = i;
+			while (next < t->n && t->ts[next] < a + P) {
+				int64_t d = span_end(t, next) - t->ts[next];
+				if (d >= P)
+					break;
+				int s = span_state(t, next);
+				if (s != IDLE) {
+					e.mix[s] += d;
+					if (d > top_dur) {
+						top_dur = d;
+						top = next;
+					}
+				}
+				next++;
+			}
+		} else {
+			int64_t w = t->w0 << (3 * level);
+			size_t bi = (size_t)((a - t->t0) / w);
+			size_t m = (size_t)(P / w);
+			int64_t r1 = t->t0 + (int64_t)(bi + m) * w;
+			next = lower_bound(t, i + 1, r1);
+			while (next - 1 > i && span_end(t, next - 1) - t->ts[next - 1] >= P)
+				next--; /* a long span closing the run is returned exactly */
+			const struct bucket *b = t->levels[level];
+			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
+				for (int s = 0; s < SLOTS; s++)
+					e.mix[s] += b[k].ns[s];
+				if (b[k].top_dur > top_dur) {
+					top_dur = b[k].top_dur;
+					top = b[k].top;
+				}
+			}
+		}
+		if (next - i <= 1) {
+			exact(t, i, &e);
+			next = i + 1;
+		} else {
+			int64_t best = -1;
+			for (int s = 0; s < LOD_STATE_COUNT; s++)
+				if (e.mix[s] > best) {
+					best = e.mix[s];
+					e.state = s;
+				}
+			e.ts = a;
+			e.dur = span_end(t, next - 1) - a;
+			e.reason = -1;
+			e.object = -1;
+			e.n = (uint32_t)real_spans(t, i, next);
+			e.top_state = -1;
+			e.top_object = -1;
+			if (top < t->n && span_state(t, top) != IDLE) {
+				e.top_state = span_state(t, top);
+				e.top_object = t->object[top];
+			}
+		}
+		int rc = emit(ctx, &e);
+		if (rc)
+			return rc;
+		i = next;
+	}
+	return 0;
+}
+
+/* Adds level-0 buckets [b0, b1) using the coarsest levels that fit. */
+static void add_buckets(const struct lod_track *t, size_t b0, size_t b1, int64_t ns[])
+{
+	int k = 0;
+	while (b0 < b1) {
+		const struct bucket *b = t->levels[k];
+		if (k + 1 >= t->nlevels) {
+			for (; b0 < b1; b0++)
+				for (int s = 0; s < SLOTS; s++)
+					ns[s] += b[b0].ns[s];
+			break;
+		}
+		for (; b0 < b1 && b0 % 8; b0++)
+			for (int s = 0; s < SLOTS; s++)
+				ns[s] += b[b0].ns[s];
+		for (; b1 > b0 && b1 % 8; b1--)
+			for (int s = 0; s < SLOTS; s++)
+				ns[s] += b[b1 - 1].ns[s];
+		b0 /= 8;
+		b1 /= 8;
+		k++;
+	}
+}
+
+/* Adds the overlap of each span with [start, end) to ns[]. */
+static void add_spans(const struct lod_track *t, int64_t start, int64_t end, int64_t ns[])
+{
+	size_t i = upper_bound(t, 0, start);
+	for (i = i > 0 ? i - 1 : 0; i < t->n && t->ts[i] < end; i++) {
+		int s = span_state(t, i);
+		int64_t a = t->ts[i] > start ? t->ts[i] : start;
+		int64_t e = span_end(t, i) < end ? span_end(t, i) : end;
+		if (s != IDLE && e > a)
+			ns[s] += e - a;
+	}
+}
+
+void lod_track_time(const struct lod_track *t, int64_t start, int64_t end,
+		    int64_t ns[LOD_STATE_COUNT])
+{
+	if (t->n == 0 || end <= start)
+		return;
+	if (t->dirty || t->nlevels == 0) {
+		add_spans(t, start, end, ns);
+		return;
+	}
+	int64_t lo = start > t->t0 ? start : t->t0;
+	int64_t b_first = (lo - t->t0 + t->w0 - 1) / t->w0;
+	int64_t b_last = (end - t->t0) / t->w0;
+	if (b_last > (int64_t)t->nbuckets[0])
+		b_last = (int64_t)t->nbuckets[0];
+	if (b_first >= b_last) {
+		add_spans(t, start, end, ns);
+		return;
+	}
+	int64_t inner_start = t->t0 + b_first * t->w0, inner_end = t->t0 + b_last * t->w0;
+	add_spans(t, start, inner_start, ns);
+	add_buckets(t, (size_t)b_first, (size_t)b_last, ns);
+	add_spans(t, inner_end, end, ns);
+}
+
+int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_emit_fn fn,
+		   void *ctx)
+{
+	if (t->n == 0)
+		return 0;
+	size_t i = upper_bound(t, 0, start);
+	struct lod_entry e;
+	for (i = i > 0 ? i - 1 : 0; i < t->n && t->ts[i] < end; i++) {
+		if (span_state(t, i) == IDLE || span_end(t, i) <= start)
+			continue;
+		exact(t, i, &e);
+		int rc = fn(ctx, &e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * lod: the in-memory timeline of a trace, answered at any zoom level
+ * without scanning the trace.
+ *
+ * A track is the span sequence of one thread, one process or one CPU.
+ * Spans are kept in compact parallel arrays (13 bytes a span): start ts
+ * (int64), object (int32: object_id for threads, utid for CPUs, -1 none)
+ * and one byte packing the state index (3 bits) and reason index + 1
+ * (4 bits). A span ends where the next begins (thread and process spans
+ * tile their track); a gap in the input (idle CPU, missing data) becomes an
+ * internal idle span that is never returned. The last span ends at the
+ * track's end.
+ *
+ * Over the spans sits a mipmap: level 0 cuts the track's extent into
+ * buckets of W0 ns (a power of two chosen so there is about one bucket per
+ * 32 spans); level k+1 merges 8 buckets of level k. A bucket holds the ns
+ * spent in each state, the number of spans starting in it and its longest
+ * span. A viewport query walks spans from the one containing `start`:
+ * spans of at least one pixel come back exactly (n = 1); runs of shorter
+ * spans come back merged into one entry of about one pixel whose time per
+ * state comes from the coarsest level with buckets no wider than a pixel
+ * (or from the spans themselves below level 0). So a query costs
+ * O(entries returned * (log n + 8)), whatever the zoom.
+ *
+ * Thread safety: none inside; the owner serialises appends and seals
+ * against queries (the daemon uses a rwlock per trace).
+ */
+#ifndef WEFT_LOD_H
+#define WEFT_LOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Indexes into the API's "states" table. */
+enum lod_state {
+	LOD_NEW,
+	LOD_RUNNING,
+	LOD_READY,
+	LOD_BLOCKED,
+	LOD_WAITING,
+	LOD_SUSPENDED,
+	LOD_TERMINATED,
+	LOD_STATE_COUNT
+};
+#define LOD_REASON_COUNT 12
+
+extern const char *const lod_state_names[LOD_STATE_COUNT];
+extern const char *const lod_reason_names[LOD_REASON_COUNT];
+
+/* Index of a state / reason name; -1 if NULL or unknown. */
+int lod_state_index(const char *name);
+int lod_reason_index(const char *name);
+
+struct lod_track;
+
+/* One answer of a viewport query. For n == 1 the fields are the span's
+ * own (for a CPU track state holds the slice's end_state and object its
+ * utid). For n > 1, state is the state with the most time, mix[] the ns
+ * per state index, reason and object -1, and top_state/top_object those of
+ * the longest span in the run (a CPU bucket is named by its longest
+ * slice). */
+struct lod_entry {
+	int64_t ts, dur;
+	int state;  /* -1: unknown */
+	int reason; /* -1: none */
+	int64_t object; /* -1: none */
+	uint32_t n;
+	int64_t mix[LOD_STATE_COUNT];
+	int top_state;
+	int64_t top_object;
+};
+
+typedef int (*lod_emit_fn)(void *ctx, const struct lod_entry *entry);
+
+/* An empty track, or NULL without memory. */
+struct lod_track *lod_track_new(void);
+void lod_track_free(struct lod_track *t);
+
+/* Appends the span [ts, ts+dur). Spans should arrive in ts order; one
+ * that does not is inserted in place (O(n)). state: -1..6, reason: -1..11,
+ * object: -1 or 0..INT32_MAX. Returns 0 or -ENOMEM (the track is then
+ * unchanged). The mipmap is stale until lod_track_seal. */
+int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
+		     int64_t object);
+
+/* Rebuilds the mipmap after appends and trims spare capacity. 0 or
+ * -ENOMEM (queries then fall back to reading spans). */
+int lod_track_seal(struct lod_track *t);
+
+/* Number of spans (idle gaps included) and the track's extent. */
+size_t lod_track_spans(const struct lod_track *t);
+int64_t lod_track_start(const struct lod_track *t);
+int64_t lod_track_end(const struct lod_track *t);
+/* Bytes of memory the track holds. */
+size_t lod_track_bytes(const struct lod_track *t);
+
+/* Calls emit for each entry overlapping [start, end) at a resolution of
+ * px pixels, in ts order. Returns 0, or the first non-zero value emit
+ * returned. */
+int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64_t px,
+		    lod_emit_fn emit, void *ctx);
+
+/* Adds the ns each state covers inside [start, end) to ns[] (exact: the
+ * mipmap for whole buckets, the spans at both edges). */
+void lod_track_time(const struct lod_track *t, int64_t start, int64_t end,
+		    int64_t ns[LOD_STATE_COUNT]);
+
+/* Calls fn for every real span overlapping [start, end), exactly (n = 1),
+ * in ts order. Returns 0 or the first non-zero value fn returned. */
+int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_emit_fn fn,
+		   void *ctx);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * query: every SQL statement weftd runs against a trace, in one place.
+ *
+ * Each function takes a connection the caller owns for the duration of the
+ * call (the daemon gives each request its own read-only connection), and
+ * prepares and finalizes its own statements, so no statement is ever
+ * shared between threads. Functions that answer the API write one JSON
+ * value into the caller's writer. Return values: 0, -ENOENT (no such row),
+ * -ENOTSUP (not a weft trace), -EIO (SQLite failed; the connection's
+ * sqlite3_errmsg says why).
+ *
+ * Traces may lack schema/001_indexes.sql while being recorded; every query
+ * here stays correct without indexes (only slower).
+ */
+#ifndef WEFT_QUERY_H
+#define WEFT_QUERY_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+#define QUERY_SCHEMA_VERSION 1
+
+/* Opens path read-only (WAL readers welcome) with a busy timeout. 0, or
+ * -ENOENT / -EIO with *db NULL. */
+int query_open(const char *path, sqlite3 **db);
+
+/* Reads PRAGMA user_version into *version and checks the weft tables are
+ * there: 0, -ENOTSUP (not a weft trace: missing tables, or not SQLite),
+ * -EIO. A version above QUERY_SCHEMA_VERSION is returned as 0 with
+ * *version set; the caller decides. */
+int query_check_trace(sqlite3 *db, int *version);
+
+struct query_status {
+	char status[16];  /* meta.status, "" if absent */
+	char command[512];
+	int64_t start_ts, end_ts; /* from meta, else from the data; 0 if none */
+};
+
+/* Fills st from meta (and, when the trace is still being written or meta
+ * lacks the bounds, from the latest rows). */
+int query_status(sqlite3 *db, struct query_status *st);
+
+/* Writes the meta table as one JSON object. */
+int query_meta(sqlite3 *db, struct json *j);
+
+/* Writes the keys "processes", "threads", "cpus" and "lost" of the
+ * overview into the object being written. */
+int query_overview(sqlite3 *db, struct json *j);
+
+enum query_track { QUERY_THREAD_STATE, QUERY_PROCESS_STATE, QUERY_SCHED_SLICE };
+
+/* One row of thread_state (id = utid, object = object_id), process_state
+ * (id = upid, reason NULL, object -1) or sched_slice (id = cpu, state =
+ * end_state, object = utid). */
+typedef int (*query_span_fn)(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *state,
+			     const char *reason, int64_t object);
+
+/* Calls fn for each row of the table with rowid > after_rowid, in rowid
+ * order, and stores the last rowid seen in *last_rowid. Stops at fn's
+ * first non-zero return (returned as is). */
+int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
+		     query_span_fn fn, void *ctx);
+
+/* Writes the details of utid's span containing ts (object, holder, waker,
+ * flows). -ENOENT if there is none. */
+int query_span(sqlite3 *db, int64_t utid, int64_t ts, struct json *j);
+
+/* Writes {"flows": [...], "truncated": bool}: flows leaving or arriving in
+ * [start, end), at most limit, only those touching one of utids when
+ * nutids > 0. */
+int query_flows(sqlite3 *db, int64_t start, int64_t end, const int64_t *utids, size_t nutids,
+		int64_t limit, struct json *j);
+
+/* Writes {"objects": [...]}. */
+int query_objects(sqlite3 *db, struct json *j);
+
+typedef int (*query_name_fn)(void *ctx, int64_t id, int64_t parent, const char *name);
+
+/* Calls fn(utid, upid, name) for each thread, in utid order. */
+int query_threads(sqlite3 *db, query_name_fn fn, void *ctx);
+/* Calls fn(upid, parent_upid or -1, name) for each process. */
+int query_processes(sqlite3 *db, query_name_fn fn, void *ctx);
+
+/* Calls fn(object_id, kind, label) -- through the name callback with
+ * parent = -1 and name = "kind\tlabel" -- for each lockable object
+ * (mutex, rwlock, sem, cond, barrier). */
+int query_lock_objects(sqlite3 *db, query_name_fn fn, void *ctx);
+
+/* Calls fn(object_id, -1, "u1,u2,...") for each object whose waiters were
+ * handed it (unlock, post, signal, barrier flows) in [start, end): the
+ * distinct utids that handed it over. */
+int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, void *ctx);
+
+/* Writes the "traffic" array: per pipe/socket object, messages and bytes
+ * of the flows leaving in [start, end), writers and readers. */
+int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j);
+
+/* One thread's last span when it is a wait on a lock with a known holder. */
+struct query_wait {
+	int64_t utid, ts, dur, object_id, holder_utid;
+};
+
+/* Fills a malloc'd array of the final waits (the last span of each thread
+ * when Blocked with a holder): the raw material for deadlock detection. */
+int query_final_waits(sqlite3 *db, struct query_wait **waits, size_t *count);
+
+/* Writes {"tables": [...], "examples": [...]}. */
+int query_schema(sqlite3 *db, struct json *j);
+
+#endif

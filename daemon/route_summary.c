@@ -1,0 +1,358 @@
+/*
+ * route_summary: GET /api/traces/{id}/summary?start=&end=, what happened
+ * inside a window. Time per state per thread and process comes from the
+ * in-memory timeline (exact, mipmap-assisted); lock contention from the
+ * Blocked spans in memory plus the hand-over flows (holders) from SQLite;
+ * message traffic from SQLite's flow table; deadlocks from the threads'
+ * final waits (a cycle of threads each blocked, to the end, on a lock the
+ * next one holds).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lod.h"
+#include "param.h"
+#include "query.h"
+#include "route.h"
+#include "trace.h"
+
+#define CONTENTION_MAX 100
+#define WAITERS_MAX 64
+
+struct lock_stat {
+	int64_t object_id;
+	char *kind_label; /* "kind\tlabel" */
+	char *holders;	  /* "1,2" or NULL */
+	int64_t waits, total, max;
+	int64_t waiters[WAITERS_MAX];
+	int nwaiters;
+};
+
+struct summary {
+	struct request *req;
+	const struct trace_timeline *tl;
+	const struct param_window *w;
+	struct json *j;
+	struct lock_stat *locks;
+	size_t nlocks, cap;
+	int64_t utid; /* the thread being scanned */
+};
+
+static void write_ns(struct json *j, const int64_t ns[LOD_STATE_COUNT])
+{
+	json_key(j, "ns");
+	json_obj_begin(j);
+	for (int s = 0; s < LOD_STATE_COUNT; s++)
+		if (ns[s] > 0) {
+			json_key(j, lod_state_names[s]);
+			json_i64(j, ns[s]);
+		}
+	json_obj_end(j);
+}
+
+static int any(const int64_t ns[LOD_STATE_COUNT])
+{
+	for (int s = 0; s < LOD_STATE_COUNT; s++)
+		if (ns[s])
+			return 1;
+	return 0;
+}
+
+static int thread_entry(void *ctx, int64_t utid, int64_t upid, const char *name)
+{
+	struct summary *s = ctx;
+	int64_t ns[LOD_STATE_COUNT] = {0};
+	if (utid < 0 || (size_t)utid >= s->tl->nthreads || !s->tl->threads[utid])
+		return 0;
+	lod_track_time(s->tl->threads[utid], s->w->start, s->w->end, ns);
+	if (!any(ns))
+		return 0;
+	json_obj_begin(s->j);
+	json_key(s->j, "utid");
+	json_i64(s->j, utid);
+	json_key(s->j, "name");
+	json_str(s->j, name);
+	json_key(s->j, "upid");
+	json_i64(s->j, upid);
+	write_ns(s->j, ns);
+	json_obj_end(s->j);
+	return 0;
+}
+
+static int process_entry(void *ctx, int64_t upid, int64_t parent, const char *name)
+{
+	struct summary *s = ctx;
+	int64_t ns[LOD_STATE_COUNT] = {0};
+	if (upid < 0 || (size_t)upid >= s->tl->nprocesses || !s->tl->processes[upid])
+		return 0;
+	lod_track_time(s->tl->processes[upid], s->w->start, s->w->end, ns);
+	if (!any(ns))
+		return 0;
+	json_obj_begin(s->j);
+	json_key(s->j, "upid");
+	json_i64(s->j, upid);
+	json_key(s->j, "name");
+	json_str(s->j, name);
+	write_ns(s->j, ns);
+	json_obj_end(s->j);
+	return 0;
+}
+
+static int add_lock(void *ctx, int64_t object_id, int64_t unused, const char *kind_label)
+{
+	struct summary *s = ctx;
+	if (s->nlocks == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct lock_stat *p = realloc(s->locks, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		s->locks = p;
+		s->cap = cap;
+	}
+	struct lock_stat *l = &s->locks[s->nlocks];
+	memset(l, 0, sizeof(*l));
+	l->object_id = object_id;
+	l->kind_label = strdup(kind_label ? kind_label : "");
+	if (!l->kind_label)
+		return -ENOMEM;
+	s->nlocks++;
+	return 0;
+}
+
+static struct lock_stat *find_lock(struct summary *s, int64_t object_id)
+{
+	size_t lo = 0, hi = s->nlocks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->locks[mid].object_id < object_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nlocks && s->locks[lo].object_id == object_id ? &s->locks[lo] : NULL;
+}
+
+static int count_wait(void *ctx, const struct lod_entry *e)
+{
+	struct summary *s = ctx;
+	if (e->state != LOD_BLOCKED || e->object < 0)
+		return 0;
+	struct lock_stat *l = find_lock(s, e->object);
+	if (!l)
+		return 0;
+	l->waits++;
+	l->total += e->dur;
+	if (e->dur > l->max)
+		l->max = e->dur;
+	for (int i = 0; i < l->nwaiters; i++)
+		if (l->waiters[i] == s->utid)
+			return 0;
+	if (l->nwaiters < WAITERS_MAX)
+		l->waiters[l->nwaiters++] = s->utid;
+	return 0;
+}
+
+static int add_holders(void *ctx, int64_t object_id, int64_t unused, const char *csv)
+{
+	struct summary *s = ctx;
+	struct lock_stat *l = find_lock(s, object_id);
+	if (l && csv && !l->holders)
+		l->holders = strdup(csv);
+	return 0;
+}
+
+static int by_total_wait(const void *a, const void *b)
+{
+	const struct lock_stat *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->object_id < y->object_id ? -1 : x->object_id > y->object_id;
+}
+
+static void write_csv_ids(struct json *j, const char *csv)
+{
+	json_arr_begin(j);
+	while (csv && *csv) {
+		char *end;
+		long long v = strtoll(csv, &end, 10);
+		if (end == csv)
+			break;
+		json_i64(j, v);
+		csv = *end == ',' ? end + 1 : end;
+	}
+	json_arr_end(j);
+}
+
+static int contention(struct summary *s, sqlite3 *db)
+{
+	int rc = query_lock_objects(db, add_lock, s);
+	if (rc < 0)
+		return rc;
+	for (size_t utid = 0; utid < s->tl->nthreads && s->nlocks; utid++) {
+		if (!s->tl->threads[utid])
+			continue;
+		s->utid = (int64_t)utid;
+		lod_track_each(s->tl->threads[utid], s->w->start, s->w->end, count_wait, s);
+	}
+	if (s->nlocks && (rc = query_holders(db, s->w->start, s->w->end, add_holders, s)) < 0)
+		return rc;
+	qsort(s->locks, s->nlocks, sizeof(*s->locks), by_total_wait);
+	json_key(s->j, "contention");
+	json_arr_begin(s->j);
+	for (size_t i = 0; i < s->nlocks && i < CONTENTION_MAX; i++) {
+		struct lock_stat *l = &s->locks[i];
+		if (l->waits == 0)
+			break;
+		char *tab = strchr(l->kind_label, '\t');
+		json_obj_begin(s->j);
+		json_key(s->j, "object_id");
+		json_i64(s->j, l->object_id);
+		json_key(s->j, "label");
+		json_str(s->j, tab ? tab + 1 : "");
+		json_key(s->j, "kind");
+		json_strn(s->j, l->kind_label,
+			  tab ? (size_t)(tab - l->kind_label) : strlen(l->kind_label));
+		json_key(s->j, "waits");
+		json_i64(s->j, l->waits);
+		json_key(s->j, "total_wait");
+		json_i64(s->j, l->total);
+		json_key(s->j, "max_wait");
+		json_i64(s->j, l->max);
+		json_key(s->j, "waiters");
+		json_arr_begin(s->j);
+		for (int k = 0; k < l->nwaiters; k++)
+			json_i64(s->j, l->waiters[k]);
+		json_arr_end(s->j);
+		json_key(s->j, "holders");
+		write_csv_ids(s->j, l->holders);
+		json_obj_end(s->j);
+	}
+	json_arr_end(s->j);
+	return 0;
+}
+
+static const struct query_wait *wait_of(const struct query_wait *waits, size_t n, int64_t utid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (waits[i].utid == utid)
+			return &waits[i];
+	return NULL;
+}
+
+/* Each thread has at most one final wait, so the wait-for graph is a
+ * functional graph: follow holders from each wait; a walk that comes back
+ * to its start within n steps is a cycle, reported once (from its lowest
+ * utid) if its threads were all waiting at a common moment inside the
+ * window. */
+static int deadlocks(struct summary *s, sqlite3 *db)
+{
+	struct query_wait *waits;
+	size_t n;
+	int rc = query_final_waits(db, &waits, &n);
+	if (rc < 0)
+		return rc;
+	json_key(s->j, "deadlocks");
+	json_arr_begin(s->j);
+	for (size_t i = 0; i < n; i++) {
+		const struct query_wait *w = &waits[i];
+		int64_t lowest = w->utid, from = w->ts, until = w->ts + w->dur;
+		size_t len = 1;
+		const struct query_wait *cur = wait_of(waits, n, w->holder_utid);
+		while (cur && cur->utid != w->utid && len <= n) {
+			if (cur->utid < lowest)
+				lowest = cur->utid;
+			if (cur->ts > from)
+				from = cur->ts;
+			if (cur->ts + cur->dur < until)
+				until = cur->ts + cur->dur;
+			cur = wait_of(waits, n, cur->holder_utid);
+			len++;
+		}
+		if (!cur || cur->utid != w->utid || lowest != w->utid)
+			continue;
+		if (from > until || from >= s->w->end || until <= s->w->start)
+			continue;
+		json_obj_begin(s->j);
+		json_key(s->j, "ts");
+		json_i64(s->j, from);
+		json_key(s->j, "threads");
+		json_arr_begin(s->j);
+		cur = w;
+		for (size_t k = 0; k < len; k++, cur = wait_of(waits, n, cur->holder_utid))
+			json_i64(s->j, cur->utid);
+		json_arr_end(s->j);
+		json_key(s->j, "objects");
+		json_arr_begin(s->j);
+		cur = w;
+		for (size_t k = 0; k < len; k++, cur = wait_of(waits, n, cur->holder_utid))
+			json_i64(s->j, cur->object_id);
+		json_arr_end(s->j);
+		json_obj_end(s->j);
+	}
+	json_arr_end(s->j);
+	free(waits);
+	return 0;
+}
+
+enum MHD_Result route_summary(struct request *req)
+{
+	char err[160];
+	struct param_window w;
+	if (param_window(req_arg(req, "start"), req_arg(req, "end"), NULL, 0, &w, err,
+			 sizeof(err)) < 0)
+		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	const struct trace_timeline *tl;
+	int rc = trace_timeline_read(req->trace, &tl);
+	if (rc < 0)
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "cannot load the timeline: %s", strerror(-rc));
+	sqlite3 *db = trace_acquire(req->trace);
+	if (!db) {
+		trace_timeline_done(req->trace);
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot open the trace");
+	}
+	struct json j;
+	json_init(&j);
+	struct summary s = {.req = req, .tl = tl, .w = &w, .j = &j};
+	json_obj_begin(&j);
+	json_key(&j, "start");
+	json_i64(&j, w.start);
+	json_key(&j, "end");
+	json_i64(&j, w.end);
+	json_key(&j, "threads");
+	json_arr_begin(&j);
+	rc = query_threads(db, thread_entry, &s);
+	json_arr_end(&j);
+	json_key(&j, "processes");
+	json_arr_begin(&j);
+	if (rc == 0)
+		rc = query_processes(db, process_entry, &s);
+	json_arr_end(&j);
+	if (rc == 0)
+		rc = contention(&s, db);
+	if (rc == 0) {
+		json_key(&j, "traffic");
+		rc = query_traffic(db, w.start, w.end, &j);
+	}
+	if (rc == 0)
+		rc = deadlocks(&s, db);
+	json_obj_end(&j);
+	trace_timeline_done(req->trace);
+	for (size_t i = 0; i < s.nlocks; i++) {
+		free(s.locks[i].kind_label);
+		free(s.locks[i].holders);
+	}
+	free(s.locks);
+	enum MHD_Result result;
+	if (rc < 0) {
+		result = reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace: %s",
+				     rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+		json_free(&j);
+	} else {
+		result = reply_json(req, MHD_HTTP_OK, &j);
+	}
+	trace_release(req->trace, db);
+	return result;
+}

@@ -1,0 +1,259 @@
+/*
+ * route_timeline: GET /api/traces/{id}/timeline, the viewport query.
+ * Answers from the trace's in-memory timeline (lod.h): the cost depends on
+ * px and the number of tracks, not on the trace's size. JSON or the
+ * binary layout of docs/API.md ("WFT1", then per track a 12-byte header
+ * and 32-byte entries, little-endian).
+ */
+#include <endian.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lod.h"
+#include "param.h"
+#include "route.h"
+#include "trace.h"
+
+enum kind { KIND_THREAD, KIND_PROCESS, KIND_CPU };
+
+struct bin {
+	unsigned char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void *bin_grow(struct bin *b, size_t n)
+{
+	if (b->failed)
+		return NULL;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *p = realloc(b->buf, cap);
+		if (!p) {
+			b->failed = 1;
+			return NULL;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	void *at = b->buf + b->len;
+	b->len += n;
+	return at;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+}
+
+struct out {
+	enum kind kind;
+	struct json *j; /* JSON, or */
+	struct bin *b;  /* binary */
+	uint32_t count;
+};
+
+static int emit_json(void *ctx, const struct lod_entry *e)
+{
+	struct out *o = ctx;
+	struct json *j = o->j;
+	int bucket = e->n > 1;
+	json_arr_begin(j);
+	json_i64(j, e->ts);
+	json_i64(j, e->dur);
+	if (o->kind == KIND_CPU) {
+		json_i64(j, bucket ? e->top_object : e->object);
+		json_i64(j, bucket ? e->top_state : e->state);
+		json_i64(j, e->n);
+	} else {
+		json_i64(j, e->state);
+		json_i64(j, e->reason);
+		if (e->object < 0)
+			json_null(j);
+		else
+			json_i64(j, e->object);
+		json_i64(j, e->n);
+		if (bucket) {
+			json_arr_begin(j);
+			for (int s = 0; s < LOD_STATE_COUNT; s++)
+				json_i64(j, e->mix[s]);
+			json_arr_end(j);
+		}
+	}
+	json_arr_end(j);
+	return json_failed(j) ? -ENOMEM : 0;
+}
+
+static int emit_bin(void *ctx, const struct lod_entry *e)
+{
+	struct out *o = ctx;
+	unsigned char *p = bin_grow(o->b, 32);
+	if (!p)
+		return -ENOMEM;
+	int bucket = e->n > 1;
+	int state = e->state;
+	int64_t object = e->object;
+	if (o->kind == KIND_CPU && bucket) {
+		state = e->top_state;
+		object = e->top_object;
+	}
+	put_u64(p, (uint64_t)e->ts);
+	put_u64(p + 8, (uint64_t)e->dur);
+	uint16_t st = htole16((uint16_t)(state < 0 ? 0xFFFF : state));
+	uint16_t rs = htole16((uint16_t)(int16_t)(o->kind == KIND_CPU ? -1 : e->reason));
+	memcpy(p + 16, &st, 2);
+	memcpy(p + 18, &rs, 2);
+	put_u32(p + 20, e->n);
+	put_u64(p + 24, (uint64_t)object);
+	o->count++;
+	return 0;
+}
+
+struct query {
+	const struct param_window *w;
+	struct json *j;
+	struct bin *b;
+	uint32_t tracks;
+};
+
+static int one_track(struct query *q, enum kind kind, int64_t id, const struct lod_track *t)
+{
+	struct out o = {.kind = kind, .j = q->j, .b = q->b};
+	if (q->j) {
+		char key[24];
+		snprintf(key, sizeof(key), "%lld", (long long)id);
+		json_key(q->j, key);
+		json_arr_begin(q->j);
+		int rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
+		json_arr_end(q->j);
+		return rc;
+	}
+	size_t at = q->b->len;
+	unsigned char *h = bin_grow(q->b, 12);
+	if (!h)
+		return -ENOMEM;
+	memset(h, 0, 12);
+	h[0] = (unsigned char)kind;
+	put_u32(h + 4, (uint32_t)id);
+	int rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_bin, &o) : 0;
+	if (rc == 0 && !q->b->failed)
+		put_u32(q->b->buf + at + 8, o.count);
+	q->tracks++;
+	return rc;
+}
+
+/* All tracks of one kind, or those listed. */
+static int tracks_of(struct query *q, enum kind kind, const char *key,
+		     struct lod_track *const *tracks, size_t ntracks, const int64_t *ids,
+		     size_t nids, int all)
+{
+	if (!all && !ids)
+		return 0;
+	if (q->j) {
+		json_key(q->j, key);
+		json_obj_begin(q->j);
+	}
+	int rc = 0;
+	if (all) {
+		for (size_t id = 0; id < ntracks && rc == 0; id++)
+			if (tracks[id])
+				rc = one_track(q, kind, (int64_t)id, tracks[id]);
+	} else {
+		for (size_t i = 0; i < nids && rc == 0; i++) {
+			int64_t id = ids[i];
+			const struct lod_track *t =
+				id >= 0 && (size_t)id < ntracks ? tracks[id] : NULL;
+			rc = one_track(q, kind, id, t);
+		}
+	}
+	if (q->j)
+		json_obj_end(q->j);
+	return rc;
+}
+
+enum MHD_Result route_timeline(struct request *req)
+{
+	char err[160];
+	struct param_window w;
+	int64_t *ids[3] = {NULL, NULL, NULL};
+	size_t nids[3] = {0, 0, 0};
+	static const char *const list_names[3] = {"utids", "upids", "cpus"};
+	if (param_window(req_arg(req, "start"), req_arg(req, "end"), req_arg(req, "px"), 1, &w,
+			 err, sizeof(err)) < 0)
+		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+	const char *format = req_arg(req, "format");
+	int binary = format && strcmp(format, "bin") == 0;
+	if (format && !binary && strcmp(format, "json") != 0)
+		return reply_error(req, MHD_HTTP_BAD_REQUEST, "format must be json or bin");
+	for (int k = 0; k < 3; k++) {
+		if (param_id_list(list_names[k], req_arg(req, list_names[k]), &ids[k], &nids[k], err,
+				  sizeof(err)) < 0) {
+			for (int i = 0; i < k; i++)
+				free(ids[i]);
+			return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
+		}
+	}
+	int all = !ids[0] && !ids[1] && !ids[2];
+
+	const struct trace_timeline *tl;
+	int rc = trace_timeline_read(req->trace, &tl);
+	if (rc < 0) {
+		for (int k = 0; k < 3; k++)
+			free(ids[k]);
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "cannot load the timeline: %s", strerror(-rc));
+	}
+	struct json j;
+	struct bin b = {0};
+	json_init(&j);
+	struct query q = {.w = &w, .j = binary ? NULL : &j, .b = binary ? &b : NULL};
+	if (binary) {
+		unsigned char *h = bin_grow(&b, 8);
+		if (h)
+			memcpy(h, "WFT1", 4);
+	} else {
+		json_obj_begin(&j);
+		json_key(&j, "start");
+		json_i64(&j, w.start);
+		json_key(&j, "end");
+		json_i64(&j, w.end);
+		json_key(&j, "px");
+		json_i64(&j, w.px);
+		json_key(&j, "ns_per_px");
+		json_i64(&j, (w.end - w.start) / w.px > 0 ? (w.end - w.start) / w.px : 1);
+	}
+	rc = tracks_of(&q, KIND_THREAD, "threads", tl->threads, tl->nthreads, ids[0], nids[0], all);
+	if (rc == 0)
+		rc = tracks_of(&q, KIND_PROCESS, "processes", tl->processes, tl->nprocesses, ids[1],
+			       nids[1], all);
+	if (rc == 0)
+		rc = tracks_of(&q, KIND_CPU, "cpus", tl->cpus, tl->ncpus, ids[2], nids[2], all);
+	trace_timeline_done(req->trace);
+	for (int k = 0; k < 3; k++)
+		free(ids[k]);
+	if (binary) {
+		if (rc < 0 || b.failed) {
+			free(b.buf);
+			return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		}
+		put_u32(b.buf + 4, q.tracks);
+		return reply_buffer(req, MHD_HTTP_OK, "application/octet-stream", b.buf, b.len);
+	}
+	json_obj_end(&j);
+	if (rc < 0) {
+		json_free(&j);
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	return reply_json(req, MHD_HTTP_OK, &j);
+}

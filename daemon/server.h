@@ -1,0 +1,25 @@
+/*
+ * server: libmicrohttpd glue. One MHD daemon in its fastest mode (epoll,
+ * internal thread pool of `threads` threads, suspend/resume for the event
+ * streams). Each request's state (its body, at most SERVER_BODY_MAX
+ * bytes) lives in MHD's per-request pointer; everything else the handlers
+ * need comes from the struct server passed as MHD's cls.
+ */
+#ifndef WEFT_SERVER_H
+#define WEFT_SERVER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "route.h"
+
+#define SERVER_BODY_MAX (64 * 1024)
+
+struct MHD_Daemon;
+
+/* Starts listening on addr (port 0: any free port) and serving. Returns
+ * the daemon and the bound port in *port, or NULL (MHD printed why). */
+struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr,
+				unsigned threads, uint16_t *port);
+
+#endif

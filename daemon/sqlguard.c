@@ -1,0 +1,291 @@
+/*
+ * sqlguard: see sqlguard.h. The authorizer's verdicts are recorded in a
+ * struct guard on the caller's stack (the authorizer's user data) so that
+ * the error message can say what was refused; SQLite itself only says
+ * "not authorized".
+ */
+#include "sqlguard.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct guard {
+	char refused[96];
+};
+
+static const char *const denied_functions[] = {
+	"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
+};
+
+/* Pragmas that only describe the schema; allowed with any argument. */
+static const char *const introspection_pragmas[] = {
+	"table_info",	"table_xinfo", "table_list",	   "index_list",
+	"index_info",	"index_xinfo", "foreign_key_list", "collation_list",
+	"function_list", "module_list", "pragma_list",
+};
+
+/* Pragmas that are harmless when only read (no argument). */
+static const char *const readable_pragmas[] = {
+	"user_version", "schema_version", "application_id", "page_count",
+	"page_size",	"encoding",	  "freelist_count", "data_version",
+};
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *action_name(int action)
+{
+	switch (action) {
+	case SQLITE_INSERT:
+		return "INSERT";
+	case SQLITE_UPDATE:
+		return "UPDATE";
+	case SQLITE_DELETE:
+		return "DELETE";
+	case SQLITE_ATTACH:
+		return "ATTACH";
+	case SQLITE_DETACH:
+		return "DETACH";
+	case SQLITE_TRANSACTION:
+		return "transactions";
+	case SQLITE_SAVEPOINT:
+		return "SAVEPOINT";
+	case SQLITE_ALTER_TABLE:
+		return "ALTER TABLE";
+	case SQLITE_REINDEX:
+		return "REINDEX";
+	case SQLITE_ANALYZE:
+		return "ANALYZE";
+	case SQLITE_CREATE_VTABLE:
+	case SQLITE_CREATE_INDEX:
+	case SQLITE_CREATE_TABLE:
+	case SQLITE_CREATE_TEMP_INDEX:
+	case SQLITE_CREATE_TEMP_TABLE:
+	case SQLITE_CREATE_TEMP_TRIGGER:
+	case SQLITE_CREATE_TEMP_VIEW:
+	case SQLITE_CREATE_TRIGGER:
+	case SQLITE_CREATE_VIEW:
+		return "CREATE";
+	case SQLITE_DROP_INDEX:
+	case SQLITE_DROP_TABLE:
+	case SQLITE_DROP_TEMP_INDEX:
+	case SQLITE_DROP_TEMP_TABLE:
+	case SQLITE_DROP_TEMP_TRIGGER:
+	case SQLITE_DROP_TEMP_VIEW:
+	case SQLITE_DROP_TRIGGER:
+	case SQLITE_DROP_VIEW:
+	case SQLITE_DROP_VTABLE:
+		return "DROP";
+	default:
+		return "this statement";
+	}
+}
+
+static int authorize(void *data, int action, const char *arg1, const char *arg2,
+		     const char *dbname, const char *trigger)
+{
+	struct guard *g = data;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		if (in_list(arg2, denied_functions, COUNT(denied_functions))) {
+			snprintf(g->refused, sizeof(g->refused), "function %s is not allowed", arg2);
+			return SQLITE_DENY;
+		}
+		return SQLITE_OK;
+	case SQLITE_PRAGMA:
+		if (in_list(arg1, introspection_pragmas, COUNT(introspection_pragmas)))
+			return SQLITE_OK;
+		if (!arg2 && in_list(arg1, readable_pragmas, COUNT(readable_pragmas)))
+			return SQLITE_OK;
+		snprintf(g->refused, sizeof(g->refused), "PRAGMA %s is not allowed",
+			 arg1 ? arg1 : "");
+		return SQLITE_DENY;
+	default:
+		snprintf(g->refused, sizeof(g->refused),
+			 "%s is not allowed: the trace is read-only", action_name(action));
+		return SQLITE_DENY;
+	}
+}
+
+static int only_space_or_comments(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' ||
+		       *s == ';')
+			s++;
+		if (s[0] == '-' && s[1] == '-') {
+			s = strchr(s, '\n');
+			if (!s)
+				return 1;
+		} else if (s[0] == '/' && s[1] == '*') {
+			s = strstr(s + 2, "*/");
+			if (!s)
+				return 1;
+			s += 2;
+		} else {
+			return *s == 0;
+		}
+	}
+}
+
+static int prepare(sqlite3 *db, struct guard *g, const char *sql, sqlite3_stmt **out, char *err,
+		   size_t errlen)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *tail = NULL;
+	*out = NULL;
+	g->refused[0] = 0;
+	sqlite3_set_authorizer(db, authorize, g);
+	int rc = sqlite3_prepare_v3(db, sql, -1, 0, &stmt, &tail);
+	if (rc != SQLITE_OK) {
+		if (g->refused[0])
+			snprintf(err, errlen, "%s (%s)", sqlite3_errmsg(db), g->refused);
+		else
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		sqlite3_set_authorizer(db, NULL, NULL);
+		return rc == SQLITE_AUTH ? -EPERM : -EINVAL;
+	}
+	if (!stmt) {
+		snprintf(err, errlen, "no SQL statement");
+		sqlite3_set_authorizer(db, NULL, NULL);
+		return -EINVAL;
+	}
+	if (tail && !only_space_or_comments(tail)) {
+		snprintf(err, errlen, "only one statement is allowed (found more after \"%.40s\")",
+			 sqlite3_sql(stmt));
+		sqlite3_finalize(stmt);
+		sqlite3_set_authorizer(db, NULL, NULL);
+		return -EINVAL;
+	}
+	if (!sqlite3_stmt_readonly(stmt)) {
+		snprintf(err, errlen, "only statements that read are allowed");
+		sqlite3_finalize(stmt);
+		sqlite3_set_authorizer(db, NULL, NULL);
+		return -EPERM;
+	}
+	*out = stmt;
+	return 0;
+}
+
+static void finish(sqlite3 *db, sqlite3_stmt *stmt)
+{
+	sqlite3_finalize(stmt);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct budget {
+	double deadline_ms;
+};
+
+static int over_budget(void *data)
+{
+	const struct budget *b = data;
+	return now_ms() > b->deadline_ms;
+}
+
+static void write_value(struct json *out, sqlite3_stmt *stmt, int col)
+{
+	switch (sqlite3_column_type(stmt, col)) {
+	case SQLITE_INTEGER:
+		json_i64(out, sqlite3_column_int64(stmt, col));
+		break;
+	case SQLITE_FLOAT:
+		json_double(out, sqlite3_column_double(stmt, col));
+		break;
+	case SQLITE_TEXT:
+		json_strn(out, (const char *)sqlite3_column_text(stmt, col),
+			  (size_t)sqlite3_column_bytes(stmt, col));
+		break;
+	case SQLITE_BLOB: {
+		char tmp[48];
+		snprintf(tmp, sizeof(tmp), "<blob %d bytes>", sqlite3_column_bytes(stmt, col));
+		json_str(out, tmp);
+		break;
+	}
+	default:
+		json_null(out);
+	}
+}
+
+int sqlguard_run(sqlite3 *db, const char *sql, int64_t limit, int budget_ms, struct json *out,
+		 char *err, size_t errlen)
+{
+	struct guard g;
+	sqlite3_stmt *stmt;
+	double t0 = now_ms();
+	int rc = prepare(db, &g, sql, &stmt, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct budget b = {.deadline_ms = t0 + budget_ms};
+	sqlite3_progress_handler(db, 1000, over_budget, &b);
+
+	int ncol = sqlite3_column_count(stmt);
+	json_obj_begin(out);
+	json_key(out, "columns");
+	json_arr_begin(out);
+	for (int c = 0; c < ncol; c++)
+		json_str(out, sqlite3_column_name(stmt, c));
+	json_arr_end(out);
+	json_key(out, "rows");
+	json_arr_begin(out);
+	int64_t rows = 0;
+	int truncated = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (rows == limit) {
+			truncated = 1;
+			break;
+		}
+		json_arr_begin(out);
+		for (int c = 0; c < ncol; c++)
+			write_value(out, stmt, c);
+		json_arr_end(out);
+		rows++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		if (rc == SQLITE_INTERRUPT) {
+			snprintf(err, errlen, "query interrupted after %d ms", budget_ms);
+			rc = -EINTR;
+		} else {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+			rc = rc == SQLITE_AUTH ? -EPERM : -EIO;
+		}
+		finish(db, stmt);
+		return rc;
+	}
+	json_arr_end(out);
+	json_key(out, "row_count");
+	json_i64(out, rows);
+	json_key(out, "truncated");
+	json_bool(out, truncated);
+	json_key(out, "elapsed_ms");
+	char elapsed[32];
+	int n = snprintf(elapsed, sizeof(elapsed), "%.3f", now_ms() - t0);
+	json_raw(out, elapsed, (size_t)n);
+	json_obj_end(out);
+	finish(db, stmt);
+	return 0;
+}

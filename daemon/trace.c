@@ -1,0 +1,529 @@
+/*
+ * trace: see trace.h.
+ *
+ * Locks, always taken in this order and never two of one kind:
+ *   set->lock      the traces array and the directory list;
+ *   t->lock        the connection pool, the status and its generation;
+ *   t->timeline    rwlock over the lod tracks (writers: loading).
+ * Loading the timeline takes t->timeline exclusively, then borrows a
+ * connection (t->lock briefly).
+ *
+ * Track arrays are indexed by id (utid, upid, cpu); ids at or above
+ * MAX_TRACK_ID are not loaded (weft's ids count up from 1).
+ */
+#include "trace.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define POOL_MAX 8
+#define MAX_TRACK_ID (1 << 22)
+
+struct trace {
+	char *id, *path, *file;
+	pthread_mutex_t lock;
+	sqlite3 *pool[POOL_MAX];
+	int npool;
+	int polled;
+	struct trace_info info;
+	struct timespec mtime, wal_mtime;
+	int64_t wal_bytes;
+
+	pthread_rwlock_t timeline_lock;
+	struct trace_timeline timeline;
+	int loaded;
+	uint64_t loaded_generation;
+	int64_t last_rowid[3];
+};
+
+struct trace_set {
+	pthread_mutex_t lock;
+	struct trace **traces;
+	size_t n, cap;
+	char **dirs;
+	size_t ndirs;
+	uint64_t generation;
+};
+
+struct trace_set *trace_set_new(void)
+{
+	struct trace_set *set = calloc(1, sizeof(*set));
+	if (set)
+		pthread_mutex_init(&set->lock, NULL);
+	return set;
+}
+
+static void free_tracks(struct lod_track **tracks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lod_track_free(tracks[i]);
+	free(tracks);
+}
+
+static void trace_free(struct trace *t)
+{
+	for (int i = 0; i < t->npool; i++)
+		sqlite3_close(t->pool[i]);
+	free_tracks(t->timeline.threads, t->timeline.nthreads);
+	free_tracks(t->timeline.processes, t->timeline.nprocesses);
+	free_tracks(t->timeline.cpus, t->timeline.ncpus);
+	pthread_mutex_destroy(&t->lock);
+	pthread_rwlock_destroy(&t->timeline_lock);
+	free(t->id);
+	free(t->path);
+	free(t->file);
+	free(t);
+}
+
+void trace_set_free(struct trace_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		trace_free(set->traces[i]);
+	for (size_t i = 0; i < set->ndirs; i++)
+		free(set->dirs[i]);
+	free(set->dirs);
+	free(set->traces);
+	pthread_mutex_destroy(&set->lock);
+	free(set);
+}
+
+/* Checks that path is a weft trace this weftd can read. */
+static int validate(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db;
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a weft trace (not a regular file)", path);
+		return -ENOTSUP;
+	}
+	int rc = query_open(path, &db);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
+	}
+	int version;
+	rc = query_check_trace(db, &version);
+	if (rc == 0 && version > QUERY_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s has schema version %d; this weftd reads up to %d", path,
+			 version, QUERY_SCHEMA_VERSION);
+		rc = -EPROTO;
+	} else if (rc == -ENOTSUP) {
+		snprintf(err, errlen, "%s is not a weft trace", path);
+	} else if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+static char *make_id(struct trace_set *set, const char *file)
+{
+	size_t len = strlen(file);
+	if (len > 3 && strcmp(file + len - 3, ".db") == 0)
+		len -= 3;
+	if (len > 100)
+		len = 100;
+	char base[112];
+	for (size_t i = 0; i < len; i++) {
+		char c = file[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '_' || c == '.';
+		base[i] = ok ? c : '_';
+	}
+	base[len] = 0;
+	if (len == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		snprintf(base, sizeof(base), "trace");
+	char id[128];
+	snprintf(id, sizeof(id), "%s", base);
+	for (int k = 2;; k++) {
+		int taken = 0;
+		for (size_t i = 0; i < set->n && !taken; i++)
+			taken = strcmp(set->traces[i]->id, id) == 0;
+		if (!taken)
+			break;
+		snprintf(id, sizeof(id), "%s-%d", base, k);
+	}
+	return strdup(id);
+}
+
+/* Adds a validated file unless it is already served. Caller holds
+ * set->lock. 1 if added, 0 if already there, -ENOMEM. */
+static int add_locked(struct trace_set *set, const char *path)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return -errno;
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->traces[i]->path, real) == 0)
+			return 0;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 8;
+		struct trace **p = realloc(set->traces, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		set->traces = p;
+		set->cap = cap;
+	}
+	struct trace *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	const char *slash = strrchr(real, '/');
+	t->path = strdup(real);
+	t->file = strdup(slash ? slash + 1 : real);
+	t->id = t->file ? make_id(set, t->file) : NULL;
+	if (!t->path || !t->file || !t->id) {
+		free(t->path);
+		free(t->file);
+		free(t->id);
+		free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_rwlock_init(&t->timeline_lock, NULL);
+	set->traces[set->n++] = t;
+	set->generation++;
+	return 1;
+}
+
+static int is_db_name(const char *name)
+{
+	size_t len = strlen(name);
+	return len > 3 && name[0] != '.' && strcmp(name + len - 3, ".db") == 0;
+}
+
+/* Adds the valid traces of dir. Caller holds set->lock. */
+static int scan_dir_locked(struct trace_set *set, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int changed = 0;
+	struct dirent *de;
+	char path[PATH_MAX], err[256];
+	/* sorted order keeps ids stable between runs */
+	struct dirent **names;
+	closedir(d);
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		de = names[i];
+		if (is_db_name(de->d_name) &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path)) {
+			int known = 0;
+			char real[PATH_MAX];
+			if (realpath(path, real))
+				for (size_t k = 0; k < set->n && !known; k++)
+					known = strcmp(set->traces[k]->path, real) == 0;
+			if (!known && validate(path, err, sizeof(err)) == 0 &&
+			    add_locked(set, path) > 0)
+				changed = 1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return changed;
+}
+
+int trace_set_add(struct trace_set *set, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&set->lock);
+	int rc = 0;
+	if (S_ISDIR(st.st_mode)) {
+		char real[PATH_MAX];
+		char **dirs = realpath(path, real)
+				      ? realloc(set->dirs, (set->ndirs + 1) * sizeof(*dirs))
+				      : NULL;
+		if (!dirs || !(dirs[set->ndirs] = strdup(real))) {
+			if (dirs)
+				set->dirs = dirs;
+			snprintf(err, errlen, "%s: out of memory", path);
+			rc = -ENOMEM;
+		} else {
+			set->dirs = dirs;
+			set->ndirs++;
+			scan_dir_locked(set, real);
+		}
+	} else {
+		rc = validate(path, err, errlen);
+		if (rc == 0 && add_locked(set, path) < 0) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			rc = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&set->lock);
+	return rc;
+}
+
+int trace_set_rescan(struct trace_set *set)
+{
+	int changed = 0;
+	pthread_mutex_lock(&set->lock);
+	for (size_t i = 0; i < set->ndirs; i++)
+		changed |= scan_dir_locked(set, set->dirs[i]);
+	pthread_mutex_unlock(&set->lock);
+	return changed;
+}
+
+size_t trace_set_count(struct trace_set *set)
+{
+	pthread_mutex_lock(&set->lock);
+	size_t n = set->n;
+	pthread_mutex_unlock(&set->lock);
+	return n;
+}
+
+struct trace *trace_set_at(struct trace_set *set, size_t i)
+{
+	pthread_mutex_lock(&set->lock);
+	struct trace *t = i < set->n ? set->traces[i] : NULL;
+	pthread_mutex_unlock(&set->lock);
+	return t;
+}
+
+struct trace *trace_set_find(struct trace_set *set, const char *id)
+{
+	struct trace *found = NULL;
+	pthread_mutex_lock(&set->lock);
+	for (size_t i = 0; i < set->n && !found; i++)
+		if (strcmp(set->traces[i]->id, id) == 0)
+			found = set->traces[i];
+	pthread_mutex_unlock(&set->lock);
+	return found;
+}
+
+uint64_t trace_set_generation(struct trace_set *set)
+{
+	pthread_mutex_lock(&set->lock);
+	uint64_t g = set->generation;
+	pthread_mutex_unlock(&set->lock);
+	return g;
+}
+
+const char *trace_id(const struct trace *t)
+{
+	return t->id;
+}
+
+const char *trace_file(const struct trace *t)
+{
+	return t->file;
+}
+
+const char *trace_path(const struct trace *t)
+{
+	return t->path;
+}
+
+sqlite3 *trace_acquire(struct trace *t)
+{
+	sqlite3 *db = NULL;
+	pthread_mutex_lock(&t->lock);
+	if (t->npool > 0)
+		db = t->pool[--t->npool];
+	pthread_mutex_unlock(&t->lock);
+	if (!db && query_open(t->path, &db) < 0)
+		return NULL;
+	return db;
+}
+
+void trace_release(struct trace *t, sqlite3 *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (t->npool < POOL_MAX) {
+		t->pool[t->npool++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	sqlite3_close(db);
+}
+
+static int same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+int trace_poll(struct trace *t)
+{
+	struct stat st, wal;
+	char wal_path[PATH_MAX];
+	if (stat(t->path, &st) < 0)
+		return -errno;
+	snprintf(wal_path, sizeof(wal_path), "%s-wal", t->path);
+	if (stat(wal_path, &wal) < 0)
+		memset(&wal, 0, sizeof(wal));
+
+	pthread_mutex_lock(&t->lock);
+	int unchanged = t->polled && t->info.bytes == st.st_size && same_time(t->mtime, st.st_mtim) &&
+			t->wal_bytes == wal.st_size && same_time(t->wal_mtime, wal.st_mtim);
+	pthread_mutex_unlock(&t->lock);
+	if (unchanged)
+		return 0;
+
+	sqlite3 *db = trace_acquire(t);
+	if (!db)
+		return -EIO;
+	struct query_status status;
+	int rc = query_status(db, &status);
+	trace_release(t, db);
+	if (rc < 0)
+		return rc;
+
+	pthread_mutex_lock(&t->lock);
+	int changed = !t->polled || t->info.bytes != st.st_size ||
+		      t->wal_bytes != wal.st_size ||
+		      memcmp(&t->info.status, &status, sizeof(status)) != 0;
+	t->polled = 1;
+	t->mtime = st.st_mtim;
+	t->wal_mtime = wal.st_mtim;
+	t->wal_bytes = wal.st_size;
+	t->info.bytes = st.st_size;
+	t->info.status = status;
+	if (changed)
+		t->info.generation++;
+	pthread_mutex_unlock(&t->lock);
+	return changed;
+}
+
+int trace_info(struct trace *t, struct trace_info *info)
+{
+	pthread_mutex_lock(&t->lock);
+	int polled = t->polled;
+	pthread_mutex_unlock(&t->lock);
+	if (!polled) {
+		int rc = trace_poll(t);
+		if (rc < 0)
+			return rc;
+	}
+	pthread_mutex_lock(&t->lock);
+	*info = t->info;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/* Loading: rows go to the track of their id, created on first sight. */
+struct loader {
+	struct lod_track ***tracks;
+	size_t *ntracks;
+	struct lod_track **touched; /* tracks to seal, deduplicated by flag */
+	int failed;
+};
+
+static struct lod_track *track_for(struct lod_track ***tracks, size_t *n, int64_t id)
+{
+	if (id < 0 || id >= MAX_TRACK_ID)
+		return NULL;
+	if ((size_t)id >= *n) {
+		size_t cap = *n ? *n : 16;
+		while (cap <= (size_t)id)
+			cap *= 2;
+		struct lod_track **p = realloc(*tracks, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + *n, 0, (cap - *n) * sizeof(*p));
+		*tracks = p;
+		*n = cap;
+	}
+	if (!(*tracks)[id])
+		(*tracks)[id] = lod_track_new();
+	return (*tracks)[id];
+}
+
+static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *state,
+		    const char *reason, int64_t object)
+{
+	struct loader *l = ctx;
+	struct lod_track *t = track_for(l->tracks, l->ntracks, id);
+	if (!t)
+		return id < 0 || id >= MAX_TRACK_ID ? 0 : -ENOMEM;
+	if (lod_track_append(t, ts, dur, lod_state_index(state), lod_reason_index(reason),
+			     object) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int load(struct trace *t, sqlite3 *db)
+{
+	struct trace_timeline *tl = &t->timeline;
+	struct lod_track ***tracks[3] = {&tl->threads, &tl->processes, &tl->cpus};
+	size_t *counts[3] = {&tl->nthreads, &tl->nprocesses, &tl->ncpus};
+	int rc = 0;
+	/* One read transaction so the three tables are read at one moment. */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (int k = 0; k < 3 && rc == 0; k++) {
+		struct loader l = {.tracks = tracks[k], .ntracks = counts[k]};
+		rc = query_load_spans(db, (enum query_track)k, t->last_rowid[k], &t->last_rowid[k],
+				      load_row, &l);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	tl->bytes = 0;
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < *counts[k]; i++) {
+			struct lod_track *track = (*tracks[k])[i];
+			if (!track)
+				continue;
+			if (lod_track_seal(track) < 0)
+				rc = -ENOMEM;
+			tl->bytes += lod_track_bytes(track);
+		}
+	return rc;
+}
+
+int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
+{
+	struct trace_info info;
+	int rc = trace_info(t, &info);
+	if (rc < 0)
+		return rc;
+	pthread_rwlock_rdlock(&t->timeline_lock);
+	if (t->loaded && t->loaded_generation == info.generation) {
+		*out = &t->timeline;
+		return 0;
+	}
+	pthread_rwlock_unlock(&t->timeline_lock);
+
+	pthread_rwlock_wrlock(&t->timeline_lock);
+	if (!t->loaded || t->loaded_generation != info.generation) {
+		sqlite3 *db = trace_acquire(t);
+		if (!db) {
+			pthread_rwlock_unlock(&t->timeline_lock);
+			return -EIO;
+		}
+		rc = load(t, db);
+		trace_release(t, db);
+		if (rc < 0) {
+			pthread_rwlock_unlock(&t->timeline_lock);
+			return rc;
+		}
+		t->loaded = 1;
+		t->loaded_generation = info.generation;
+	}
+	pthread_rwlock_unlock(&t->timeline_lock);
+	pthread_rwlock_rdlock(&t->timeline_lock);
+	*out = &t->timeline;
+	return 0;
+}
+
+void trace_timeline_done(struct trace *t)
+{
+	pthread_rwlock_unlock(&t->timeline_lock);
+}

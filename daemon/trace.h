@@ -1,0 +1,94 @@
+/*
+ * trace: the traces weftd serves, and what it keeps for each.
+ *
+ * A trace_set holds every trace named on the command line plus those found
+ * in the served directories (rescanned by trace_set_rescan). Traces are
+ * appended, never removed or moved, so a struct trace pointer stays valid
+ * until trace_set_free. A trace is named by its id only (the file name
+ * without ".db", made URL-safe and unique); no path from a request ever
+ * reaches the file system.
+ *
+ * Per trace:
+ *   - a pool of read-only connections (trace_acquire/trace_release): each
+ *     request borrows its own, so no statement or connection is used by
+ *     two threads at once;
+ *   - the status (meta.status, bounds, file size), refreshed by
+ *     trace_poll; its generation counter moves whenever any of it changes;
+ *   - the timeline (lod tracks of every thread, process and CPU), loaded
+ *     on first use and then only the rows added since (rowid > last seen),
+ *     under a rwlock: trace_timeline_read() takes it shared.
+ * All functions are thread-safe.
+ */
+#ifndef WEFT_TRACE_H
+#define WEFT_TRACE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lod.h"
+#include "query.h"
+
+struct trace;
+struct trace_set;
+
+struct trace_set *trace_set_new(void);
+void trace_set_free(struct trace_set *set);
+
+/* Serves a file or every *.db in a directory (and those that appear in it
+ * later). Returns 0, or -ENOENT / -ENOTSUP / -EPROTO (schema too new) /
+ * -EIO with a message for the user in err. For a directory, files that
+ * are not traces are skipped. */
+int trace_set_add(struct trace_set *set, const char *path, char *err, size_t errlen);
+
+/* Looks for new *.db files in the served directories. Returns 1 if the
+ * list changed, else 0. */
+int trace_set_rescan(struct trace_set *set);
+
+size_t trace_set_count(struct trace_set *set);
+/* The i-th trace (i < trace_set_count), or NULL. */
+struct trace *trace_set_at(struct trace_set *set, size_t i);
+/* The trace with this id, or NULL. */
+struct trace *trace_set_find(struct trace_set *set, const char *id);
+/* Moves when traces are added. */
+uint64_t trace_set_generation(struct trace_set *set);
+
+const char *trace_id(const struct trace *t);
+/* The file name (no directory). */
+const char *trace_file(const struct trace *t);
+const char *trace_path(const struct trace *t);
+
+/* A read-only connection for this thread's exclusive use until
+ * trace_release; NULL if the file cannot be opened. */
+sqlite3 *trace_acquire(struct trace *t);
+void trace_release(struct trace *t, sqlite3 *db);
+
+struct trace_info {
+	struct query_status status;
+	int64_t bytes;
+	uint64_t generation;
+};
+
+/* Copies the last polled status (polling once first if never polled). */
+int trace_info(struct trace *t, struct trace_info *info);
+
+/* Re-reads size, mtime and meta; bumps the generation if anything
+ * changed. Returns 1 if it changed, 0 if not, -errno on failure. */
+int trace_poll(struct trace *t);
+
+/* The loaded timeline, held for reading until trace_timeline_done. */
+struct trace_timeline {
+	/* tracks by id: threads[utid], processes[upid], cpus[cpu]; NULL when
+	 * absent. */
+	struct lod_track **threads, **processes, **cpus;
+	size_t nthreads, nprocesses, ncpus;
+	size_t bytes;
+};
+
+/* Loads (first use) or extends (when the trace grew) the timeline, then
+ * takes it shared. Returns 0 with *tl, or -ENOMEM/-EIO with nothing
+ * held. */
+int trace_timeline_read(struct trace *t, const struct trace_timeline **tl);
+void trace_timeline_done(struct trace *t);
+
+#endif
