@@ -165,15 +165,21 @@ async function loadTrace(id) {
   sql.setApi(api);
   $('panel-details').innerHTML = '<p class="hint">Click a span on the timeline to see its state, reason, object, holder, waker and flows.</p>';
   updateTraceStatus();
-  if (overview.meta && overview.meta.status === 'recording') startLive();
+  if (traceStatus(overview) === 'recording') startLive();
+}
+
+/** 'recording', 'complete' or 'interrupted' (meta.status). */
+function traceStatus(ov) {
+  return ov.status || (ov.meta && ov.meta.status) || 'unknown';
 }
 
 function updateTraceStatus() {
   const ov = app.overview;
   const el = $('trace-status');
-  const recording = ov.meta && ov.meta.status === 'recording';
+  const status = traceStatus(ov);
+  const recording = status === 'recording';
   el.className = `trace-status${recording ? ' recording' : ''}`;
-  el.textContent = `${recording ? '● recording · ' : ov.meta?.status === 'interrupted' ? 'interrupted · ' : ''}` +
+  el.textContent = `${recording ? '● recording · ' : status === 'interrupted' ? 'interrupted · ' : ''}` +
     `${ov.processes.length} processes · ${ov.threads.length} threads · ${formatDuration(ov.end_ts - ov.start_ts)}`;
   el.title = ov.meta?.command || '';
 }
@@ -198,6 +204,10 @@ function startLive() {
     const v = timeline.view;
     const following = v.end >= oldEnd - (v.end - v.start) * 0.02;
     if (typeof d.end_ts === 'number' && d.end_ts > app.overview.end_ts) app.overview.end_ts = d.end_ts;
+    if (d.status) {
+      app.overview.status = d.status;
+      if (app.overview.meta) app.overview.meta.status = d.status;
+    }
     const now = performance.now();
     if (now - lastOverview > 1000 || d.status !== 'recording') {
       lastOverview = now;
