@@ -4,13 +4,58 @@
  * exporter library (daemon/export_chrome.h, target weft_export); this file
  * is only the command line around it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
 #ifdef WEFT_HAVE_EXPORT
+#include <sqlite3.h>
+
 #include "export_chrome.h"
+
+static int write_file(void *ctx, const char *buf, size_t n)
+{
+	return fwrite(buf, 1, n, ctx) == n ? 0 : -EIO;
+}
+
+/* Export file to output (written to output.tmp, renamed when complete).
+ * Returns the exit status. */
+static int export_file(const char *file, const char *output)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "weft: cannot open %s: %s\n", file,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return 1;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	char temp[4096];
+	snprintf(temp, sizeof temp, "%s.tmp", output);
+	FILE *out = fopen(temp, "w");
+	if (!out) {
+		fprintf(stderr, "weft: cannot write %s: %s\n", temp, strerror(errno));
+		sqlite3_close(db);
+		return 1;
+	}
+	int rc = export_chrome_json(db, write_file, out);
+	if (fclose(out) != 0 && !rc)
+		rc = -EIO;
+	if (rc) {
+		fprintf(stderr, "weft: exporting %s failed: %s\n", file,
+			rc == -EIO ? sqlite3_errmsg(db) : strerror(-rc));
+		unlink(temp);
+	} else if (rename(temp, output) != 0) {
+		fprintf(stderr, "weft: cannot write %s: %s\n", output, strerror(errno));
+		unlink(temp);
+		rc = -errno;
+	}
+	sqlite3_close(db);
+	return rc ? 1 : 0;
+}
 #endif
 
 int cmd_export_parse(int argc, char **argv, struct export_args *args, char *err, size_t errlen)
@@ -72,7 +117,7 @@ static int export_exec(int argc, char **argv)
 		return 2;
 	}
 #ifdef WEFT_HAVE_EXPORT
-	return WEFT_EXPORT_CALL(args.file, args.output);
+	return export_file(args.file, args.output);
 #else
 	fprintf(stderr, "weft: this weft was built without the exporter (daemon/export_chrome)\n");
 	return 1;

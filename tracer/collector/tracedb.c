@@ -98,8 +98,7 @@ static int commit(struct tracedb *db)
 static int step(struct tracedb *db, sqlite3_stmt *stmt)
 {
 	int rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
+	sqlite3_reset(stmt); /* every parameter is bound again before each step */
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -125,6 +124,9 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	if (lstat(path, &st) == 0)
 		return -EEXIST;
 
+	/* Allocation statistics cost a global mutex per allocation; the writer
+	 * does not need them. Fails harmlessly once SQLite is initialised. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct tracedb *db = calloc(1, sizeof *db);
 	if (!db)
 		return -ENOMEM;
@@ -265,6 +267,8 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	const char *reason = span->state == SPAN_BLOCKED ? weft_reason_name(span->reason) : NULL;
 	if (reason)
 		sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 5);
 	bind_int_or_null(stmt, 6, span->object_id, span->object_id < 0);
 	bind_int_or_null(stmt, 7, span->cpu, span->cpu < 0);
 	bind_int_or_null(stmt, 8, span->holder_id, span->holder_id < 0);

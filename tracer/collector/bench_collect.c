@@ -1,0 +1,141 @@
+/*
+ * bench_collect.c — how fast the collector moves records from rings into
+ * SQLite. `weft-bench-collect [THREADS [EVENTS_PER_THREAD]]` starts
+ * THREADS writer threads that append BLOCK_BEGIN/BLOCK_END pairs (a mutex
+ * wait each) as fast as their rings take them, while the main thread runs
+ * the collector; prints events stored, events lost and events/s from the
+ * first record to the finished trace (indexes included). Not a test: the
+ * numbers depend on the machine.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "ring.h"
+
+struct writer {
+	pthread_t thread;
+	const char *shm_path;
+	uint64_t token;
+	long events;
+	atomic_int *done;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* Append, retrying while the ring is full (the benchmark measures the
+ * reader, so the writer waits instead of dropping). */
+static void append(struct ring_writer *writer, struct weft_event *event)
+{
+	while (ring_write(writer, event, NULL, 0) != 0) {
+		atomic_fetch_sub(&writer->slot->dropped, 1); /* not a real loss */
+		sched_yield();
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct ring_map map;
+	struct ring_writer writer;
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	if (ring_file_attach(w->shm_path, &map) ||
+	    ring_claim(&map, (uint32_t)getpid(), tid, 1, w->token, &writer)) {
+		fprintf(stderr, "bench: cannot claim a ring\n");
+		exit(1);
+	}
+	struct weft_event event = {.type = WEFT_EV_THREAD_START, .ts = now_ns(), .a = 1};
+	append(&writer, &event);
+	for (long i = 0; i + 1 < w->events; i += 2) {
+		event = (struct weft_event){.type = WEFT_EV_BLOCK_BEGIN, .reason = WEFT_REASON_MUTEX,
+					    .ts = now_ns(), .a = 0x1000 + (uint64_t)(i & 0x7) * 64};
+		append(&writer, &event);
+		event.type = WEFT_EV_BLOCK_END;
+		event.ts = now_ns();
+		append(&writer, &event);
+	}
+	event = (struct weft_event){.type = WEFT_EV_THREAD_EXIT, .ts = now_ns()};
+	append(&writer, &event);
+	ring_release(&writer);
+	ring_file_unmap(&map);
+	atomic_fetch_add(w->done, 1);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int threads = argc > 1 ? atoi(argv[1]) : 1;
+	long per_thread = argc > 2 ? atol(argv[2]) : 2000000;
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/weft-bench-collect-%d.db", (int)getpid());
+	struct collect_options options = {.db_path = path, .mode = COLLECT_ATTACH,
+					  .attach_pid = getpid(), .slot_count = 64,
+					  .ring_bytes = 4u << 20};
+	struct collect *collect;
+	char err[256] = "";
+	if (collect_open(&options, &collect, err, sizeof err)) {
+		fprintf(stderr, "bench: %s\n", err);
+		return 1;
+	}
+	struct ring_map map;
+	struct ring_writer main_writer;
+	ring_file_attach(collect_shm_path(collect), &map);
+	uint64_t token = atomic_fetch_add(&map.header->next_token, 1);
+	ring_claim(&map, (uint32_t)getpid(), (uint32_t)getpid(), 1, token, &main_writer);
+	struct weft_event start = {.type = WEFT_EV_PROC_START, .reason = WEFT_ORIGIN_EXEC,
+				   .ts = now_ns(), .a = 1};
+	ring_write(&main_writer, &start, "bench\0", 6);
+
+	atomic_int done = 0;
+	struct timespec cpu_begin, cpu_end;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_begin);
+	struct writer *writers = calloc((size_t)threads, sizeof *writers);
+	uint64_t begin = now_ns();
+	for (int i = 0; i < threads; i++) {
+		writers[i] = (struct writer){.shm_path = collect_shm_path(collect), .token = token,
+					     .events = per_thread, .done = &done};
+		pthread_create(&writers[i].thread, NULL, writer_main, &writers[i]);
+	}
+	while (atomic_load(&done) < threads) {
+		collect_poll(collect);
+		struct timespec pause = {0, 200000};
+		nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < threads; i++)
+		pthread_join(writers[i].thread, NULL);
+	ring_release(&main_writer);
+	ring_file_unmap(&map);
+	struct collect_summary summary;
+	int rc = collect_finish(collect, "complete", &summary);
+	uint64_t end = now_ns();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);
+	collect_close(collect);
+	double cpu = (double)(cpu_end.tv_sec - cpu_begin.tv_sec) +
+		     (double)(cpu_end.tv_nsec - cpu_begin.tv_nsec) / 1e9;
+	double seconds = (double)(end - begin) / 1e9;
+	/* Wall time includes the writers competing for the CPUs; the collector
+	 * thread's CPU time is what the collector itself costs. */
+	printf("threads %d events %lld lost %lld wall %.3f s (%.0f events/s) collector cpu %.3f s "
+	       "(%.0f events/s)%s\n",
+	       threads, (long long)summary.events, (long long)summary.events_lost, seconds,
+	       (double)summary.events / seconds, cpu, (double)summary.events / cpu,
+	       rc ? " (trace write FAILED)" : "");
+	char side[80];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	free(writers);
+	return rc ? 1 : 0;
+}
