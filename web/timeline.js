@@ -192,8 +192,8 @@ export class Timeline {
       }
       const name = document.createElement('span');
       name.className = 'name';
-      name.textContent = r.kind === 'process' ? `${r.label} (${r.count} thr)` : r.label;
-      name.title = r.title || r.label;
+      name.textContent = r.label;
+      name.title = r.kind === 'process' ? `${r.title || r.label} (${r.count} threads)` : r.label;
       div.append(name);
       box.append(div);
     }

@@ -28,8 +28,15 @@ out=$root/bench/out/web
 mkdir -p "$out/traces"
 trace=$out/traces/synthetic-$spans.db
 if [[ ! -s $trace ]]; then
-  echo "bench/web: writing $trace ($spans spans; about a minute per 10M)" >&2
-  python3 "$root/tests/browser/make_trace.py" "$trace.tmp" --spans "$spans" >&2
+  # The daemon's generator (bench/daemon/gen_trace.c) when built, else ours.
+  echo "bench/web: writing $trace ($spans spans)" >&2
+  rm -f "$trace.tmp" "$trace.tmp-wal" "$trace.tmp-shm"
+  if [[ -x $build/bin/weft_gen_trace ]]; then
+    "$build/bin/weft_gen_trace" -o "$trace.tmp" -n "$spans" >&2
+  else
+    python3 "$root/tests/browser/make_trace.py" "$trace.tmp" --spans "$spans" >&2
+  fi
+  python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(truncate)')" "$trace.tmp"
   mv "$trace.tmp" "$trace"
   rm -f "$trace.tmp-wal" "$trace.tmp-shm"
 fi
@@ -51,11 +58,15 @@ if [[ -z $url ]]; then
   exit 1
 fi
 
-rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from thread_state').fetchone()[0])" "$trace")
+shape=$(python3 -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = lambda t: db.execute('select count(*) from ' + t).fetchone()[0]
+print(f\"{n('thread_state')} thread spans, {n('thread')} threads in {n('process')} processes, {n('sched_slice')} CPU slices\")" "$trace")
 echo "## Dashboard (web/)"
 echo
-echo "Command: \`bench/web/run.sh $build $spans\` — synthetic trace of $rows thread spans"
-echo "(64 threads in 8 processes, 2 CPUs of sched slices), weftd on loopback, chromium"
+echo "Command: \`bench/web/run.sh $build $spans\` — synthetic trace: $shape;"
+echo "weftd on loopback, chromium"
 echo "$(/usr/bin/chromium --version 2>/dev/null | head -1 | cut -d' ' -f1-2) headless at 1366x768, times from the page's Performance API."
 echo
 node "$here/measure.mjs" "$url" "synthetic-$spans"
