@@ -28,6 +28,7 @@ const ROW_H = { cpu: 20, process: 22, thread: 20 };
 const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
 const DRAG_THRESHOLD_PX = 3;
+const MAX_FLOW_ARROWS = 3000;
 
 export class Timeline {
   /**
@@ -322,7 +323,8 @@ export class Timeline {
       this.flows = fl.flows || [];
       this.answers = (this.answers || 0) + 1;
       this.abort = null;
-      this.cb.onStatus('');
+      this.cb.onStatus(this.showFlows && this.flows.length > MAX_FLOW_ARROWS
+        ? `${this.flows.length} flows: zoom in to see arrows` : '');
       this.requestDraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -401,7 +403,7 @@ export class Timeline {
         continue;
       }
       const entries = this.entriesFor(r);
-      if (r.kind === 'thread') this.drawTerminatedTail(ctx, r, k, vs, w);
+      if (r.kind !== 'cpu') this.drawTerminatedTail(ctx, r, k, vs, w);
       if (!entries) continue;
       const pad = r.kind === 'process' ? 3 : 2;
       const y = r.y + pad;
@@ -431,8 +433,9 @@ export class Timeline {
     this.drawFlows(ctx, k, vs);
   }
 
+  /** A thin Terminated band from a thread's or process's end to the trace's end. */
   drawTerminatedTail(ctx, r, k, vs, w) {
-    const t = this.threadsById.get(r.id);
+    const t = r.kind === 'thread' ? this.threadsById.get(r.id) : this.processesById.get(r.id);
     if (!t || t.end_ts === null || t.end_ts === undefined) return;
     const x0 = Math.max(0, (t.end_ts - vs) * k);
     const x1 = Math.min(w, (this.traceEnd - vs) * k);
@@ -521,7 +524,7 @@ export class Timeline {
       ctx.closePath();
       ctx.fill();
     };
-    if (this.showFlows && this.flows.length <= 3000) {
+    if (this.showFlows && this.flows.length <= MAX_FLOW_ARROWS) {
       for (const f of this.flows) {
         const msg = f.kind === 'pipe' || f.kind === 'socket';
         arrow(f, msg ? 'rgba(25, 103, 210, 0.75)' : 'rgba(60, 64, 67, 0.45)', msg ? 1.5 : 1);
@@ -778,6 +781,10 @@ export class Timeline {
       case 'd': this.pan(0.1); break;
       case '0': this.reset(); break;
       case 'f': this.zoomToRange(); break;
+      case 'arrowleft': if (t !== this.els.tracks) return; this.pan(-0.1); break;
+      case 'arrowright': if (t !== this.els.tracks) return; this.pan(0.1); break;
+      case 'arrowup': if (t !== this.els.tracks) return; this.zoom(0.8, at); break;
+      case 'arrowdown': if (t !== this.els.tracks) return; this.zoom(1.25, at); break;
       case 'escape':
         if (this.range) this.setRange(null);
         else if (this.selected) this.cb.onSelect(null);
