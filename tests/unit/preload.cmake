@@ -1,0 +1,34 @@
+# Tests of libweft.so (tracer/preload). The parts that interpose nothing
+# are compiled from their sources here, so the sanitizer trees (which do
+# not build libweft.so) run them too. The capture test preloads the real
+# libweft.so into a real program, so it exists only where the library is
+# built; it is labelled "integration" (the plain tree runs it).
+set(WEFT_PRELOAD_DIR ${PROJECT_SOURCE_DIR}/tracer/preload)
+
+if(CMOCKA_FOUND)
+  add_executable(test_preload_parts ${CMAKE_CURRENT_LIST_DIR}/test_preload_parts.c
+    ${WEFT_PRELOAD_DIR}/cmdline.c ${WEFT_PRELOAD_DIR}/waitstatus.c ${WEFT_PRELOAD_DIR}/threadtid.c)
+  target_include_directories(test_preload_parts PRIVATE ${WEFT_PRELOAD_DIR})
+  target_link_libraries(test_preload_parts PRIVATE weft_ring PkgConfig::CMOCKA Threads::Threads)
+  add_test(NAME unit.preload_parts COMMAND test_preload_parts)
+  set_tests_properties(unit.preload_parts PROPERTIES LABELS unit)
+
+  add_executable(test_preload_emit ${CMAKE_CURRENT_LIST_DIR}/test_preload_emit.c)
+  target_include_directories(test_preload_emit PRIVATE ${WEFT_PRELOAD_DIR})
+  target_link_libraries(test_preload_emit PRIVATE weft_ring PkgConfig::CMOCKA)
+  add_test(NAME unit.preload_emit COMMAND test_preload_emit)
+  set_tests_properties(unit.preload_emit PROPERTIES LABELS unit)
+
+  if(TARGET weft)
+    add_executable(test_preload_workload ${CMAKE_CURRENT_LIST_DIR}/test_preload_workload.c)
+    target_link_libraries(test_preload_workload PRIVATE Threads::Threads)
+    add_executable(test_preload_capture ${CMAKE_CURRENT_LIST_DIR}/test_preload_capture.c)
+    target_link_libraries(test_preload_capture PRIVATE weft_ring PkgConfig::CMOCKA)
+    target_compile_definitions(test_preload_capture PRIVATE
+      WEFT_TEST_LIBWEFT="$<TARGET_FILE:weft>"
+      WEFT_TEST_WORKLOAD="$<TARGET_FILE:test_preload_workload>")
+    add_dependencies(test_preload_capture weft test_preload_workload)
+    add_test(NAME integration.preload_capture COMMAND test_preload_capture)
+    set_tests_properties(integration.preload_capture PROPERTIES LABELS integration)
+  endif()
+endif()
