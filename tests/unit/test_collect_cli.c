@@ -197,6 +197,34 @@ static void query_refuses_a_newer_schema(void **state)
 	remove_db(path);
 }
 
+#ifdef WEFT_HAVE_EXPORT
+static void export_writes_chrome_json_naming_every_process(void **state)
+{
+	char path[512], json[600], text[8192];
+	make_trace(path, sizeof path);
+	snprintf(json, sizeof json, "%s.json", path);
+	unlink(json);
+	assert_int_equal(cmd_export_entry.exec(6, ARGV("export", path, "--format", "chrome-json",
+						       "-o", json)),
+			 0);
+	FILE *file = fopen(json, "r");
+	assert_non_null(file);
+	size_t n = fread(text, 1, sizeof text - 1, file);
+	text[n] = '\0';
+	fclose(file);
+	assert_non_null(strstr(text, "\"traceEvents\""));
+	assert_non_null(strstr(text, "\"pid\":1234"));
+	assert_non_null(strstr(text, "\"name\":\"a,b\""));
+	unlink(json);
+	/* A missing trace: an error and no output file. */
+	assert_int_not_equal(cmd_export_entry.exec(4, ARGV("export", "/nonexistent/run.db", "-o",
+							   json)),
+			     0);
+	assert_int_not_equal(access(json, F_OK), 0);
+	remove_db(path);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +235,9 @@ int main(void)
 		cmocka_unit_test(query_and_export_parse_their_arguments),
 		cmocka_unit_test(query_prints_table_csv_and_json),
 		cmocka_unit_test(query_refuses_a_newer_schema),
+#ifdef WEFT_HAVE_EXPORT
+		cmocka_unit_test(export_writes_chrome_json_naming_every_process),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,7 @@ static void fork_child_links_to_parent_and_exec_renames_it(void **state)
 {
 	struct fixture *f = *state;
 	char text[128];
-	model_set_root(f->model, 100, 900, NULL);
+	model_set_root(f->model, 100, 900, NULL, NULL);
 	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "sh\0-c\0ls -l\0", 12);
 	/* The child's PROC_START is sorted before the parent's FORK record. */
 	start_image(f, 2, 101, WEFT_ORIGIN_FORK, 1105, 100, 1100, NULL, 0);
@@ -240,6 +240,25 @@ static void exec_ends_the_other_threads_of_the_old_image(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process"), 1);
 }
 
+static void untraced_workload_keeps_its_command_line_and_fork_time(void **state)
+{
+	struct fixture *f = *state;
+	char text[128];
+	model_set_root(f->model, 300, 1000, "static-program-name", "./static-program-name -v");
+	struct model_proc_info info = {.start_ts = 1010, .ppid = 1, .name = "static-program-"};
+	assert_int_equal(model_reaped(f->model, 2000, 300, 1 << 8, &info), 0);
+	finish(f, 2100);
+
+	assert_string_equal(sql_text(f->path, "SELECT name FROM process", text, sizeof text),
+			    "static-program-name");
+	assert_string_equal(sql_text(f->path, "SELECT cmdline FROM process", text, sizeof text),
+			    "./static-program-name -v");
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process"), 1000);
+	assert_int_equal(sql_int(f->path, "SELECT traced FROM process"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM process_state"), 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +272,8 @@ int main(void)
 			threads_start_at_create_call_and_end_with_their_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_ends_the_other_threads_of_the_old_image, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			untraced_workload_keeps_its_command_line_and_fork_time, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

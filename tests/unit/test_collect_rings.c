@@ -200,7 +200,7 @@ static void parent_mode_reaps_workload_and_orphans_with_their_status(void **stat
 	if (pid == 0)
 		workload(collect_shm_path(collect));
 	assert_true(pid > 0);
-	collect_set_root(collect, pid, fork_ts, "family --orphan");
+	collect_set_root(collect, pid, fork_ts, "family", "family --orphan");
 	assert_int_equal(collect_run(collect), 0);
 	struct collect_summary summary;
 	assert_int_equal(collect_finish(collect, "complete", &summary), 0);

@@ -406,7 +406,8 @@ static int record_exec(int argc, char **argv)
 		return 1;
 	}
 	forward_pid = pid;
-	collect_set_root(collect, pid, fork_ts, command_line);
+	const char *slash = strrchr(args.command[0], '/');
+	collect_set_root(collect, pid, fork_ts, slash ? slash + 1 : args.command[0], command_line);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 
 	rc = collect_run(collect);

@@ -428,10 +428,11 @@ const char *collect_shm_path(const struct collect *collect)
 	return collect->shm_path;
 }
 
-void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *cmdline)
+void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *name,
+		      const char *cmdline)
 {
 	collect->root_pid = pid;
-	model_set_root(collect->model, (uint32_t)pid, fork_ts, cmdline);
+	model_set_root(collect->model, (uint32_t)pid, fork_ts, name, cmdline);
 }
 
 int collect_poll(struct collect *c)

@@ -73,8 +73,9 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 const char *collect_shm_path(const struct collect *collect);
 
 /* The workload the host forked at fork_ts (CLOCK_MONOTONIC ns) to run
- * cmdline (may be NULL; copied). */
-void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *cmdline);
+ * program name with command line cmdline (either may be NULL; copied). */
+void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *name,
+		      const char *cmdline);
 
 /* One iteration: reap children (parent mode), drain every ring, free the
  * rings of threads that are gone, hand the records older than the hold

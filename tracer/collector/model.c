@@ -92,6 +92,7 @@ struct model {
 	uint32_t root_pid;
 	int64_t root_fork_ts;
 	char *root_cmdline;
+	char root_name[64];
 	struct model_stats stats;
 	int error;
 };
@@ -166,8 +167,10 @@ void model_free(struct model *model)
 	free(model);
 }
 
-void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *cmdline)
+void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *name,
+		    const char *cmdline)
 {
+	snprintf(model->root_name, sizeof model->root_name, "%s", name ? name : "");
 	model->root_pid = pid;
 	model->root_fork_ts = fork_ts;
 	free(model->root_cmdline);
@@ -346,8 +349,11 @@ static struct process *process_for_exit(struct model *model, uint32_t pid, int64
 		return NULL;
 	if (info && info->name[0])
 		snprintf(p->name, sizeof p->name, "%s", info->name);
-	if (pid == model->root_pid && model->root_cmdline && !p->cmdline)
+	if (pid == model->root_pid && !p->cmdline) {
 		set_cmdline(p, model->root_cmdline);
+		if (model->root_name[0]) /* argv[0], not the kernel's 15-byte comm */
+			snprintf(p->name, sizeof p->name, "%s", model->root_name);
+	}
 	/* Untraced: alive from its start, its activity unknown; no New span. */
 	span_process_start(p->spans, p->start_ts);
 	return p;

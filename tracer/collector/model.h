@@ -54,10 +54,11 @@ struct model_stats {
 struct model *model_new(struct tracedb *db);
 void model_free(struct model *model);
 
-/* The collector forked pid at fork_ts to run the workload (cmdline, may be
- * NULL, copied): that process's life starts at fork_ts, and its command
- * line is known even if it never runs our library. */
-void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *cmdline);
+/* The collector forked pid at fork_ts to run the workload (name and
+ * cmdline may be NULL; copied): that process's life starts at fork_ts, and
+ * its name and command line are known even if it never runs our library. */
+void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const char *name,
+		    const char *cmdline);
 
 /* Apply one record (with its payload after the header). Returns 0, or -EIO
  * when writing the trace failed, -ENOMEM. */
