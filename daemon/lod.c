@@ -378,7 +378,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 		int64_t top_dur = -1;
 		if (level < 0) {
 			next = i;
-			while (next < t->n && t->ts[next] < a + P) {
+			while (next < t->n && t->ts[next] < a + P && t->ts[next] < end) {
 				int64_t d = span_end(t, next) - t->ts[next];
 				if (d >= P)
 					break;
@@ -397,7 +397,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			size_t bi = (size_t)((a - t->t0) / w);
 			size_t m = (size_t)(P / w);
 			int64_t r1 = t->t0 + (int64_t)(bi + m) * w;
-			next = lower_bound(t, i + 1, r1);
+			next = lower_bound(t, i + 1, r1 < end ? r1 : end);
 			while (next - 1 > i && span_end(t, next - 1) - t->ts[next - 1] >= P)
 				next--; /* a long span closing the run is returned exactly */
 			const struct bucket *b = t->levels[level];

@@ -13,8 +13,14 @@
 #include <time.h>
 
 struct guard {
-	char refused[96];
+	char refused[96]; /* the first thing the authorizer refused */
 };
+
+#define REFUSE(g, ...)                                                                             \
+	do {                                                                                       \
+		if (!(g)->refused[0])                                                              \
+			snprintf((g)->refused, sizeof((g)->refused), __VA_ARGS__);                 \
+	} while (0)
 
 static const char *const denied_functions[] = {
 	"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
@@ -104,23 +110,69 @@ static int authorize(void *data, int action, const char *arg1, const char *arg2,
 		return SQLITE_OK;
 	case SQLITE_FUNCTION:
 		if (in_list(arg2, denied_functions, COUNT(denied_functions))) {
-			snprintf(g->refused, sizeof(g->refused), "function %s is not allowed", arg2);
+			REFUSE(g, "function %s is not allowed", arg2);
 			return SQLITE_DENY;
 		}
 		return SQLITE_OK;
+	case SQLITE_UPDATE:
+		/* SQLite itself asks this while setting up a table-valued pragma
+		 * function (pragma_table_info) on a fresh connection; a user's
+		 * UPDATE of sqlite_master is still refused by the checks after
+		 * prepare (not a read, not read-only) and by the read-only
+		 * connection. */
+		if (arg1 && strcmp(arg1, "sqlite_master") == 0 && !trigger)
+			return SQLITE_OK;
+		REFUSE(g, "UPDATE is not allowed: the trace is read-only");
+		return SQLITE_DENY;
 	case SQLITE_PRAGMA:
 		if (in_list(arg1, introspection_pragmas, COUNT(introspection_pragmas)))
 			return SQLITE_OK;
 		if (!arg2 && in_list(arg1, readable_pragmas, COUNT(readable_pragmas)))
 			return SQLITE_OK;
-		snprintf(g->refused, sizeof(g->refused), "PRAGMA %s is not allowed",
-			 arg1 ? arg1 : "");
+		REFUSE(g, "PRAGMA %s is not allowed", arg1 ? arg1 : "");
 		return SQLITE_DENY;
 	default:
-		snprintf(g->refused, sizeof(g->refused),
-			 "%s is not allowed: the trace is read-only", action_name(action));
+		REFUSE(g, "%s is not allowed: the trace is read-only", action_name(action));
 		return SQLITE_DENY;
 	}
+}
+
+/* Skips whitespace and SQL comments. */
+static const char *skip_space_and_comments(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
+			s++;
+		if (s[0] == '-' && s[1] == '-') {
+			const char *nl = strchr(s, '\n');
+			if (!nl)
+				return s + strlen(s);
+			s = nl;
+		} else if (s[0] == '/' && s[1] == '*') {
+			const char *close = strstr(s + 2, "*/");
+			if (!close)
+				return s + strlen(s);
+			s = close + 2;
+		} else {
+			return s;
+		}
+	}
+}
+
+/* Statements that read start with one of these keywords; anything else
+ * (REINDEX, VACUUM, ...) is refused even if SQLite calls it read-only. */
+static int starts_like_a_read(const char *sql)
+{
+	static const char *const keywords[] = {"SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"};
+	sql = skip_space_and_comments(sql);
+	for (size_t i = 0; i < COUNT(keywords); i++) {
+		size_t n = strlen(keywords[i]);
+		if (strncasecmp(sql, keywords[i], n) == 0 &&
+		    !((sql[n] >= 'a' && sql[n] <= 'z') || (sql[n] >= 'A' && sql[n] <= 'Z') ||
+		      (sql[n] >= '0' && sql[n] <= '9') || sql[n] == '_'))
+			return 1;
+	}
+	return 0;
 }
 
 static int only_space_or_comments(const char *s)
@@ -159,7 +211,7 @@ static int prepare(sqlite3 *db, struct guard *g, const char *sql, sqlite3_stmt *
 		else
 			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		sqlite3_set_authorizer(db, NULL, NULL);
-		return rc == SQLITE_AUTH ? -EPERM : -EINVAL;
+		return rc == SQLITE_AUTH || g->refused[0] ? -EPERM : -EINVAL;
 	}
 	if (!stmt) {
 		snprintf(err, errlen, "no SQL statement");
@@ -173,7 +225,7 @@ static int prepare(sqlite3 *db, struct guard *g, const char *sql, sqlite3_stmt *
 		sqlite3_set_authorizer(db, NULL, NULL);
 		return -EINVAL;
 	}
-	if (!sqlite3_stmt_readonly(stmt)) {
+	if (!sqlite3_stmt_readonly(stmt) || !starts_like_a_read(sql)) {
 		snprintf(err, errlen, "only statements that read are allowed");
 		sqlite3_finalize(stmt);
 		sqlite3_set_authorizer(db, NULL, NULL);

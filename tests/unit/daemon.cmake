@@ -1,0 +1,23 @@
+# weftd's unit tests (label "unit": run in the ASan+UBSan tree) and, with
+# -DWEFT_FUZZ=ON under clang, its libFuzzer target (label "fuzz").
+if(CMOCKA_FOUND AND TARGET weftd_core)
+  foreach(name param json lod sqlguard)
+    add_executable(test_daemon_${name} ${CMAKE_CURRENT_LIST_DIR}/test_daemon_${name}.c)
+    target_link_libraries(test_daemon_${name} PRIVATE weftd_core PkgConfig::CMOCKA)
+    add_test(NAME unit.daemon.${name} COMMAND test_daemon_${name})
+    set_tests_properties(unit.daemon.${name} PROPERTIES LABELS "unit")
+  endforeach()
+endif()
+
+if(WEFT_FUZZ AND TARGET weftd_core)
+  add_executable(fuzz_daemon_request ${PROJECT_SOURCE_DIR}/daemon/fuzz/fuzz_request.c)
+  target_compile_options(fuzz_daemon_request PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_daemon_request PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_daemon_request PRIVATE weftd_core)
+  add_test(NAME fuzz.daemon.request
+           COMMAND fuzz_daemon_request -max_total_time=30 -timeout=10 -rss_limit_mb=1024
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz_daemon_corpus
+                   ${PROJECT_SOURCE_DIR}/daemon/fuzz/corpus)
+  set_tests_properties(fuzz.daemon.request PROPERTIES LABELS "fuzz" TIMEOUT 120)
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_daemon_corpus)
+endif()

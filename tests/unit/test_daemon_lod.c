@@ -1,0 +1,221 @@
+/* The in-memory timeline (daemon/lod.c): exact spans when zoomed in,
+ * merged buckets when zoomed out, answers bounded by px, exact time per
+ * state over any window, idle gaps never reported. Reference answers are
+ * computed from the input spans directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lod.h"
+
+struct span {
+	int64_t ts, dur;
+	int state, reason;
+	int64_t object;
+};
+
+struct collected {
+	struct lod_entry *e;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct lod_entry *e)
+{
+	struct collected *c = ctx;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->e = realloc(c->e, c->cap * sizeof(*c->e));
+		assert_non_null(c->e);
+	}
+	c->e[c->n++] = *e;
+	return 0;
+}
+
+static uint64_t rng = 12345;
+static int64_t rnd(int64_t lo, int64_t hi)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return lo + (int64_t)(rng % (uint64_t)(hi - lo + 1));
+}
+
+/* n tiling spans from t0 with random durations and states. */
+static struct span *make_spans(size_t n, int64_t t0)
+{
+	struct span *s = calloc(n, sizeof(*s));
+	int64_t ts = t0;
+	for (size_t i = 0; i < n; i++) {
+		s[i].ts = ts;
+		s[i].dur = rnd(1, 5000);
+		s[i].state = (int)rnd(LOD_NEW, LOD_BLOCKED);
+		s[i].reason = s[i].state == LOD_BLOCKED ? (int)rnd(0, LOD_REASON_COUNT - 1) : -1;
+		s[i].object = s[i].state == LOD_BLOCKED ? rnd(1, 50) : -1;
+		ts += s[i].dur;
+	}
+	return s;
+}
+
+static struct lod_track *make_track(const struct span *s, size_t n)
+{
+	struct lod_track *t = lod_track_new();
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(lod_track_append(t, s[i].ts, s[i].dur, s[i].state, s[i].reason,
+						  s[i].object),
+				 0);
+	assert_int_equal(lod_track_seal(t), 0);
+	return t;
+}
+
+static size_t overlapping(const struct span *s, size_t n, int64_t start, int64_t end)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += s[i].ts < end && s[i].ts + s[i].dur > start;
+	return k;
+}
+
+static void zoomed_in_returns_every_span_exactly(void **state)
+{
+	struct span *s = make_spans(1000, 100);
+	struct lod_track *t = make_track(s, 1000);
+	int64_t start = s[10].ts + 1, end = s[20].ts + 1;
+	struct collected c = {0};
+	/* one ns per pixel: every span is at least a pixel wide */
+	assert_int_equal(lod_track_query(t, start, end, end - start, collect, &c), 0);
+	assert_int_equal(c.n, 11);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct span *x = &s[10 + i];
+		assert_int_equal(c.e[i].n, 1);
+		assert_true(c.e[i].ts == x->ts && c.e[i].dur == x->dur);
+		assert_int_equal(c.e[i].state, x->state);
+		assert_int_equal(c.e[i].reason, x->reason);
+		assert_true(c.e[i].object == x->object);
+	}
+	free(c.e);
+	lod_track_free(t);
+	free(s);
+}
+
+static void zoomed_out_merges_and_accounts_for_every_span(void **state)
+{
+	size_t n = 200000;
+	struct span *s = make_spans(n, 0);
+	struct lod_track *t = make_track(s, n);
+	int64_t end = s[n - 1].ts + s[n - 1].dur;
+	int64_t windows[][2] = {{0, end}, {end / 3, end / 2}, {12345, 12345 + end / 100}};
+	int64_t pxs[] = {1, 7, 100, 1000, 10000};
+	for (size_t w = 0; w < 3; w++)
+		for (size_t p = 0; p < 5; p++) {
+			struct collected c = {0};
+			int64_t a = windows[w][0], b = windows[w][1], px = pxs[p];
+			assert_int_equal(lod_track_query(t, a, b, px, collect, &c), 0);
+			/* bounded by the pixels, not by the spans */
+			assert_true(c.n <= (size_t)(4 * px + 4));
+			uint64_t total = 0;
+			for (size_t i = 0; i < c.n; i++) {
+				total += c.e[i].n;
+				if (i > 0)
+					assert_true(c.e[i].ts >= c.e[i - 1].ts + c.e[i - 1].dur);
+				if (c.e[i].n > 1) {
+					int64_t best = 0;
+					for (int k = 0; k < LOD_STATE_COUNT; k++)
+						best = c.e[i].mix[k] > best ? c.e[i].mix[k] : best;
+					assert_true(c.e[i].mix[c.e[i].state] == best);
+					assert_int_equal(c.e[i].reason, -1);
+				}
+			}
+			assert_int_equal(total, overlapping(s, n, a, b));
+			free(c.e);
+		}
+	lod_track_free(t);
+	free(s);
+}
+
+static void time_per_state_is_exact_for_any_window(void **state)
+{
+	size_t n = 50000;
+	struct span *s = make_spans(n, 1000);
+	struct lod_track *t = make_track(s, n);
+	int64_t end = s[n - 1].ts + s[n - 1].dur;
+	for (int round = 0; round < 200; round++) {
+		int64_t a = rnd(0, end), b = rnd(0, end + 100);
+		if (a >= b)
+			continue;
+		int64_t got[LOD_STATE_COUNT] = {0}, want[LOD_STATE_COUNT] = {0};
+		lod_track_time(t, a, b, got);
+		for (size_t i = 0; i < n; i++) {
+			int64_t lo = s[i].ts > a ? s[i].ts : a;
+			int64_t hi = s[i].ts + s[i].dur < b ? s[i].ts + s[i].dur : b;
+			if (hi > lo)
+				want[s[i].state] += hi - lo;
+		}
+		assert_memory_equal(got, want, sizeof(got));
+	}
+	lod_track_free(t);
+	free(s);
+}
+
+static void gaps_are_never_returned(void **state)
+{
+	/* a CPU: slices with idle time between them */
+	struct lod_track *t = lod_track_new();
+	assert_int_equal(lod_track_append(t, 100, 50, LOD_READY, -1, 7), 0);
+	assert_int_equal(lod_track_append(t, 400, 100, LOD_BLOCKED, -1, 8), 0);
+	assert_int_equal(lod_track_seal(t), 0);
+	struct collected c = {0};
+	assert_int_equal(lod_track_query(t, 0, 1000, 1000, collect, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_true(c.e[0].ts == 100 && c.e[0].dur == 50 && c.e[0].object == 7);
+	assert_true(c.e[1].ts == 400 && c.e[1].dur == 100 && c.e[1].object == 8);
+	int64_t ns[LOD_STATE_COUNT] = {0};
+	lod_track_time(t, 0, 1000, ns);
+	assert_true(ns[LOD_READY] == 50 && ns[LOD_BLOCKED] == 100);
+	free(c.e);
+	lod_track_free(t);
+}
+
+static void spans_out_of_order_are_placed_by_time(void **state)
+{
+	struct lod_track *t = lod_track_new();
+	assert_int_equal(lod_track_append(t, 0, 10, LOD_RUNNING, -1, -1), 0);
+	assert_int_equal(lod_track_append(t, 20, 10, LOD_READY, -1, -1), 0);
+	assert_int_equal(lod_track_append(t, 10, 10, LOD_BLOCKED, 0, 3), 0);
+	assert_int_equal(lod_track_seal(t), 0);
+	struct collected c = {0};
+	assert_int_equal(lod_track_query(t, 0, 30, 30, collect, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.e[1].state, LOD_BLOCKED);
+	assert_true(c.e[1].ts == 10 && c.e[1].dur == 10);
+	free(c.e);
+	lod_track_free(t);
+}
+
+static void names_map_to_indexes(void **state)
+{
+	assert_int_equal(lod_state_index("Blocked"), LOD_BLOCKED);
+	assert_int_equal(lod_state_index("Suspended"), LOD_SUSPENDED);
+	assert_int_equal(lod_state_index("nonsense"), -1);
+	assert_int_equal(lod_state_index(NULL), -1);
+	assert_int_equal(lod_reason_index("mutex"), 0);
+	assert_int_equal(lod_reason_index("other"), 11);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(zoomed_in_returns_every_span_exactly),
+		cmocka_unit_test(zoomed_out_merges_and_accounts_for_every_span),
+		cmocka_unit_test(time_per_state_is_exact_for_any_window),
+		cmocka_unit_test(gaps_are_never_returned),
+		cmocka_unit_test(spans_out_of_order_are_placed_by_time),
+		cmocka_unit_test(names_map_to_indexes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
