@@ -368,6 +368,20 @@ $('trace-picker').addEventListener('change', async (e) => {
 });
 window.addEventListener('popstate', () => applyUrl().catch(showError));
 
+/** Keeps the picker in step with the served traces (a new recording appears). */
+function watchTraceList() {
+  const es = new EventSource('/api/events');
+  es.addEventListener('traces', () => {
+    loadTraceList()
+      .then(() => {
+        if (app.api) $('trace-picker').value = app.api.id;
+        else if (app.traces.length) return applyUrl().then(() => writeUrl(false));
+        return null;
+      })
+      .catch(() => {});
+  });
+}
+
 // ---- start ------------------------------------------------------------------
 
 async function start() {
@@ -375,6 +389,7 @@ async function start() {
   performance.mark('weft:start');
   try {
     await loadTraceList();
+    watchTraceList();
     if (app.traces.length === 0) {
       $('trace-status').textContent = 'weftd serves no trace';
       return;

@@ -15,7 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -414,6 +414,14 @@ test('the trace picker switches between the served traces', async () => {
   const labels = await page.locator('.track-thread .name').allTextContents();
   assert.ok(labels.includes('customer-b 105') && labels.includes('grep 102'), labels.join(','));
   await shot(page, 'story');
+});
+
+test('a trace that appears in the served directory joins the picker', async () => {
+  await open(page, 'trace=story');
+  assert.equal(await page.locator('#trace-picker option[value="late"]').count(), 0);
+  copyFileSync(path.join(dir, 'nosched.db'), path.join(dir, 'late.db'));
+  await page.locator('#trace-picker option[value="late"]').waitFor({ state: 'attached', timeout: 15000 });
+  assert.equal(await page.locator('#trace-picker').inputValue(), 'story', 'the shown trace stays selected');
 });
 
 test('CPU lanes say so when the trace has no scheduler data', async () => {
