@@ -256,14 +256,18 @@ static void print_summary(const char *output, const struct collect_summary *summ
 	fprintf(stderr, ")\n");
 }
 
+/* The signals weft handles differently from its workload, and how weft
+ * found them (the workload gets them back as they were: a command started
+ * with SIGINT ignored, as `cmd &` does, keeps it ignored). */
+static const int own_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE};
+#define OWN_SIGNALS (sizeof own_signals / sizeof own_signals[0])
+
 /* In the child: the workload's environment and signals, then exec. */
 static void exec_workload(char **command, const char *library, const char *shm_path,
-			  const sigset_t *mask)
+			  const sigset_t *mask, const struct sigaction *saved)
 {
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	for (size_t i = 0; i < OWN_SIGNALS; i++)
+		sigaction(own_signals[i], &saved[i], NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	const char *old = getenv("LD_PRELOAD");
 	setenv("WEFT_SHM", shm_path, 1);
@@ -378,7 +382,7 @@ static int record_exec(int argc, char **argv)
 	err[0] = '\0';
 	rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
+		fprintf(stderr, "weft: cannot create %s: %s\n", output, err[0] ? err : strerror(-rc));
 		return 1;
 	}
 
@@ -387,8 +391,14 @@ static int record_exec(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old_mask);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	struct sigaction saved[OWN_SIGNALS];
+	for (size_t i = 0; i < OWN_SIGNALS; i++)
+		sigaction(own_signals[i], NULL, &saved[i]);
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGQUIT, &ignore, NULL);
+	sigaction(SIGPIPE, &ignore, NULL); /* a closed stderr must not kill the recorder */
 	struct sigaction forward = {.sa_handler = on_forwarded_signal, .sa_flags = SA_RESTART};
 	sigemptyset(&forward.sa_mask);
 	sigaction(SIGTERM, &forward, NULL);
@@ -398,7 +408,7 @@ static int record_exec(int argc, char **argv)
 	int64_t fork_ts = collect_now();
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_workload(args.command, library, collect_shm_path(collect), &old_mask);
+		exec_workload(args.command, library, collect_shm_path(collect), &old_mask, saved);
 	if (pid < 0) {
 		fprintf(stderr, "weft: cannot fork: %s\n", strerror(errno));
 		collect_close(collect);
