@@ -8,6 +8,7 @@
  * The paths of libweft.so and of the workload come from the build
  * (WEFT_TEST_LIBWEFT, WEFT_TEST_WORKLOAD).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -270,6 +271,72 @@ static void exec_image_adopts_the_token(void **state)
 	assert_int_equal(exit->event.a, 0);
 }
 
+/* In the main thread's slot of the first image, the i-th BLOCK_BEGIN of
+ * reason/call, or NULL. */
+static const struct record *main_wait(const struct capture *c, uint8_t reason, uint8_t call)
+{
+	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
+	const struct record *begin;
+	for (int n = 0; (begin = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n)); n++)
+		if (begin->event.reason == reason && begin->event.call == call)
+			return begin;
+	return NULL;
+}
+
+static const struct record *next_in_slot(const struct capture *c, const struct record *r)
+{
+	for (const struct record *next = r + 1; next < c->records + c->count; next++)
+		if (next->slot == r->slot)
+			return next;
+	return NULL;
+}
+
+static void waits_never_nest_within_a_thread(void **state)
+{
+	struct capture *c = *state;
+	size_t begins = 0;
+	for (size_t i = 0; i < c->count; i++) {
+		const struct record *r = &c->records[i];
+		if (r->event.type != WEFT_EV_BLOCK_BEGIN)
+			continue;
+		begins++;
+		const struct record *next = next_in_slot(c, r);
+		assert_non_null(next);
+		assert_int_equal(next->event.type, WEFT_EV_BLOCK_END);
+		assert_int_equal(next->event.reason, r->event.reason);
+		assert_int_equal(next->event.call, r->event.call);
+		assert_int_equal(next->event.a, r->event.a);
+	}
+	assert_true(begins >= 5);
+}
+
+static void signal_handler_inside_a_wait_records_nothing(void **state)
+{
+	struct capture *c = *state;
+	const struct record *poll = main_wait(c, WEFT_REASON_POLL, WEFT_CALL_POLL);
+	assert_non_null(poll);
+	const struct record *end = next_in_slot(c, poll);
+	assert_int_equal(end->event.type, WEFT_EV_BLOCK_END);
+	assert_int_equal((int64_t)end->event.b, -EINTR);
+	/* The handler's write() is not in the ring. */
+	assert_null(main_wait(c, WEFT_REASON_IO, WEFT_CALL_WRITE));
+}
+
+static void wait_left_by_siglongjmp_is_closed_and_recording_goes_on(void **state)
+{
+	struct capture *c = *state;
+	const struct record *read = main_wait(c, WEFT_REASON_IO, WEFT_CALL_READ);
+	assert_non_null(read);
+	const struct record *end = next_in_slot(c, read);
+	assert_int_equal(end->event.type, WEFT_EV_BLOCK_END);
+	assert_int_equal((int64_t)end->event.b, -EINTR);
+	const struct record *sleep = next_in_slot(c, end);
+	assert_non_null(sleep);
+	assert_int_equal(sleep->event.type, WEFT_EV_BLOCK_BEGIN);
+	assert_int_equal(sleep->event.call, WEFT_CALL_USLEEP);
+	assert_int_equal(sleep->event.b, 1000000);
+}
+
 static void every_slot_keeps_time_order(void **state)
 {
 	struct capture *c = *state;
@@ -288,6 +355,9 @@ int main(void)
 		cmocka_unit_test(fork_is_recorded_in_parent_and_child),
 		cmocka_unit_test(reaped_child_status_is_recorded),
 		cmocka_unit_test(exec_image_adopts_the_token),
+		cmocka_unit_test(waits_never_nest_within_a_thread),
+		cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
+		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
 		cmocka_unit_test(every_slot_keeps_time_order),
 	};
 	return cmocka_run_group_tests(tests, run_workload, remove_ring);

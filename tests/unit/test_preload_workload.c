@@ -7,17 +7,46 @@
  *      is the holder);
  *   2. the main thread joins the holder;
  *   3. it forks a child that exits with status 7 and waits for it;
- *   4. it replaces its image with itself, argument "exec-image", which
+ *   4. it waits in poll() on a pipe that a SIGALRM handler writes to (the
+ *      handler's write() runs inside the recorded poll);
+ *   5. a SIGALRM handler leaves a blocking read() with siglongjmp, then the
+ *      thread sleeps 1 ms;
+ *   6. it replaces its image with itself, argument "exec-image", which
  *      exits 0 at once.
  * Exit status 0 when every step behaved as without the tracer.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static int self_pipe[2];
+static sigjmp_buf escape;
+
+static void on_alarm_write(int signal)
+{
+	char byte = (char)signal;
+	write(self_pipe[1], &byte, 1);
+}
+
+static void on_alarm_escape(int signal)
+{
+	siglongjmp(escape, signal);
+}
+
+static void alarm_in_20ms(void (*handler)(int))
+{
+	signal(SIGALRM, handler);
+	struct itimerval in_20ms = {{0, 0}, {0, 20 * 1000}};
+	setitimer(ITIMER_REAL, &in_20ms, NULL);
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static sem_t holding;
@@ -60,6 +89,27 @@ int main(int argc, char **argv)
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 7)
 		return 5;
 
+	if (pipe(self_pipe))
+		return 6;
+	alarm_in_20ms(on_alarm_write);
+	struct pollfd readable = {self_pipe[0], POLLIN, 0};
+	int ready;
+	while ((ready = poll(&readable, 1, 5000)) < 0)
+		; /* EINTR: the handler ran inside poll */
+	if (ready != 1)
+		return 7;
+
+	int never[2];
+	if (pipe(never))
+		return 8;
+	if (!sigsetjmp(escape, 1)) {
+		alarm_in_20ms(on_alarm_escape);
+		char byte;
+		read(never[0], &byte, 1);
+		return 9;
+	}
+	usleep(1000);
+
 	execl("/proc/self/exe", argv[0], "exec-image", (char *)NULL);
-	return 6;
+	return 10;
 }

@@ -16,7 +16,8 @@
  *   in_fork  raised around the real fork(): the atfork handlers of the
  *            program run then and must not write into the parent's ring;
  *   seen     the thread went through start-up (claimed, or found it
- *            cannot); an unseen thread claims lazily on its first wrapper.
+ *            cannot); an unseen thread claims lazily on its first wrapper;
+ *   wait_*   the recorded wait in progress (preload_wait_enter).
  *
  * preload_recorder() is the gate every wrapper passes: it returns the
  * thread state when the call should be recorded, NULL when the wrapper must
@@ -47,6 +48,10 @@ struct preload_thread {
 	uint32_t busy;
 	uint8_t in_fork;
 	uint8_t seen;
+	uintptr_t wait_frame; /* see preload_wait_enter */
+	uint64_t wait_object;
+	uint8_t wait_reason;
+	uint8_t wait_call;
 	uint64_t fork_ts; /* start of the fork call in progress, or 0 */
 };
 
@@ -80,40 +85,67 @@ static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t
 }
 
 /*
- * The shape of every recorded blocking call: BLOCK_BEGIN, the real call
- * with the thread marked busy (a signal handler's wrapped calls then pass
- * through instead of nesting records or racing this thread's own ring
- * write), BLOCK_END with the result, errno as the real call left it.
- * PRELOAD_BLOCKING_ERRNO is for calls returning -1 and setting errno;
- * PRELOAD_BLOCKING_CODE for calls returning an error number (pthread_*).
+ * Waits do not nest within one thread (event.h). A signal handler that
+ * runs while the thread is blocked in a recorded call (the self-pipe
+ * trick: write() from a handler while the thread sits in poll) must not
+ * record, nor race the thread's own ring write. wait_frame holds the
+ * address of a local of the wrapper that is waiting, 0 when none. A
+ * wrapper deeper on the same stack is such a handler: it passes through.
+ * One at the same depth or above finds a wait the program left with
+ * siglongjmp from a handler: that wait is closed now (BLOCK_END, b =
+ * -EINTR, at the time it is noticed) and recording goes on.
+ * Returns 1 when the wrapper may record its wait, 0 when it must not.
  */
-#define PRELOAD_BLOCKING_ERRNO(t, reason, call, object, extra, expr)                               \
+static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, uint8_t reason,
+				     uint8_t call, uint64_t object)
+{
+	if (__builtin_expect(t->wait_frame != 0, 0)) {
+		if (frame < t->wait_frame)
+			return 0;
+		preload_emit(t, WEFT_EV_BLOCK_END, t->wait_reason, t->wait_call, t->wait_object,
+			     (uint64_t)-(int64_t)EINTR);
+	}
+	t->wait_frame = frame;
+	t->wait_reason = reason;
+	t->wait_call = call;
+	t->wait_object = object;
+	return 1;
+}
+
+/*
+ * The shape of every recorded blocking call: BLOCK_BEGIN, the real call,
+ * BLOCK_END with the result, errno as the real call left it.
+ * PRELOAD_BLOCKING_ERRNO is for calls returning -1 and setting errno
+ * (BLOCK_END b = result or -errno); PRELOAD_BLOCKING_CODE for calls
+ * returning an error number (pthread_*, clock_nanosleep: b = -error, 0 on
+ * success, PTHREAD_BARRIER_SERIAL_THREAD included).
+ */
+#define PRELOAD_BLOCKING(t, reason, call, object, extra, result_type, expr, end_value)             \
 	({                                                                                         \
-		(t)->busy++;                                                                       \
-		preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),             \
-			     (uint64_t)(extra));                                                   \
-		__typeof__(expr) result_ = (expr);                                                 \
-		int errno_ = errno;                                                                \
-		preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),               \
-			     (int64_t)result_ < 0 ? (uint64_t)-(int64_t)errno_ : (uint64_t)(int64_t)result_); \
-		(t)->busy--;                                                                       \
-		errno = errno_;                                                                    \
+		char frame_;                                                                       \
+		result_type result_;                                                               \
+		if (!preload_wait_enter(t, (uintptr_t)&frame_, reason, call, (uint64_t)(object))) { \
+			result_ = (expr);                                                          \
+		} else {                                                                           \
+			preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),     \
+				     (uint64_t)(extra));                                           \
+			result_ = (expr);                                                          \
+			int errno_ = errno;                                                        \
+			preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),       \
+				     (uint64_t)(end_value));                                       \
+			(t)->wait_frame = 0;                                                       \
+			errno = errno_;                                                            \
+		}                                                                                  \
 		result_;                                                                           \
 	})
 
+#define PRELOAD_BLOCKING_ERRNO(t, reason, call, object, extra, expr)                               \
+	PRELOAD_BLOCKING(t, reason, call, object, extra, __typeof__(expr), expr,                   \
+			 (int64_t)result_ < 0 ? -(int64_t)errno_ : (int64_t)result_)
+
 #define PRELOAD_BLOCKING_CODE(t, reason, call, object, extra, expr)                                \
-	({                                                                                         \
-		(t)->busy++;                                                                       \
-		preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),             \
-			     (uint64_t)(extra));                                                   \
-		int result_ = (expr);                                                              \
-		int errno_ = errno;                                                                \
-		preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),               \
-			     (uint64_t)-(int64_t)result_);                                         \
-		(t)->busy--;                                                                       \
-		errno = errno_;                                                                    \
-		result_;                                                                           \
-	})
+	PRELOAD_BLOCKING(t, reason, call, object, extra, int, expr,                                \
+			 result_ > 0 ? -(int64_t)result_ : 0)
 
 /* --- life.c: process and thread life (not the hot path) ------------- */
 

@@ -136,17 +136,8 @@ WEFT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(pthread_barrier_wait)(barrier);
-	/* PTHREAD_BARRIER_SERIAL_THREAD (-1) is a success, not an error. */
-	t->busy++;
-	preload_emit(t, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_BARRIER, WEFT_CALL_BARRIER_WAIT,
-		     (uintptr_t)barrier, 0);
-	int result = REAL(pthread_barrier_wait)(barrier);
-	int saved = errno;
-	preload_emit(t, WEFT_EV_BLOCK_END, WEFT_REASON_BARRIER, WEFT_CALL_BARRIER_WAIT,
-		     (uintptr_t)barrier, result > 0 ? (uint64_t)-(int64_t)result : 0);
-	t->busy--;
-	errno = saved;
-	return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_BARRIER, WEFT_CALL_BARRIER_WAIT, barrier, 0,
+				     REAL(pthread_barrier_wait)(barrier));
 }
 
 /* --- semaphores ------------------------------------------------------ */
