@@ -122,6 +122,26 @@ static const struct record *first_of_slot(const struct capture *c, uint32_t slot
 	return NULL;
 }
 
+/* In the main thread's slot of the first image, the i-th BLOCK_BEGIN of
+ * reason/call, or NULL. */
+static const struct record *main_wait(const struct capture *c, uint8_t reason, uint8_t call)
+{
+	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
+	const struct record *begin;
+	for (int n = 0; (begin = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n)); n++)
+		if (begin->event.reason == reason && begin->event.call == call)
+			return begin;
+	return NULL;
+}
+
+static const struct record *next_in_slot(const struct capture *c, const struct record *r)
+{
+	for (const struct record *next = r + 1; next < c->records + c->count; next++)
+		if (next->slot == r->slot)
+			return next;
+	return NULL;
+}
+
 static void program_behaves_as_without_the_tracer(void **state)
 {
 	struct capture *c = *state;
@@ -205,6 +225,21 @@ static void contended_mutex_names_its_owner(void **state)
 	assert_true(end->event.ts - begin->event.ts > 1000000);
 }
 
+static void releasing_a_wanted_mutex_records_the_unlock(void **state)
+{
+	struct capture *c = *state;
+	const struct record *holder = holder_name(c);
+	const struct record *begin = main_wait(c, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK);
+	assert_non_null(holder);
+	assert_non_null(begin);
+	const struct record *end = next_in_slot(c, begin);
+	const struct record *unlock = find_in_slot(c, holder->slot, WEFT_EV_UNLOCK, 0);
+	assert_non_null(unlock);
+	assert_int_equal(unlock->event.a, begin->event.a);
+	assert_true(unlock->event.ts > begin->event.ts);
+	assert_true(unlock->event.ts <= end->event.ts);
+}
+
 static void fork_is_recorded_in_parent_and_child(void **state)
 {
 	struct capture *c = *state;
@@ -271,26 +306,6 @@ static void exec_image_adopts_the_token(void **state)
 	assert_int_equal(exit->event.a, 0);
 }
 
-/* In the main thread's slot of the first image, the i-th BLOCK_BEGIN of
- * reason/call, or NULL. */
-static const struct record *main_wait(const struct capture *c, uint8_t reason, uint8_t call)
-{
-	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
-	const struct record *begin;
-	for (int n = 0; (begin = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n)); n++)
-		if (begin->event.reason == reason && begin->event.call == call)
-			return begin;
-	return NULL;
-}
-
-static const struct record *next_in_slot(const struct capture *c, const struct record *r)
-{
-	for (const struct record *next = r + 1; next < c->records + c->count; next++)
-		if (next->slot == r->slot)
-			return next;
-	return NULL;
-}
-
 static void waits_never_nest_within_a_thread(void **state)
 {
 	struct capture *c = *state;
@@ -352,6 +367,7 @@ int main(void)
 		cmocka_unit_test(process_starts_with_its_argv_and_parent),
 		cmocka_unit_test(created_thread_starts_with_its_creator_and_ends),
 		cmocka_unit_test(contended_mutex_names_its_owner),
+		cmocka_unit_test(releasing_a_wanted_mutex_records_the_unlock),
 		cmocka_unit_test(fork_is_recorded_in_parent_and_child),
 		cmocka_unit_test(reaped_child_status_is_recorded),
 		cmocka_unit_test(exec_image_adopts_the_token),

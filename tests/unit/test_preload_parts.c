@@ -236,6 +236,103 @@ static void rwlock_writer_is_the_holding_thread(void **state)
 	assert_int_equal(owner_of_rwlock_writer(&rwlock), 0);
 }
 
+/* Wait up to 2 s for check(object) to hold; the waiting thread needs a
+ * moment to reach its futex. */
+static int eventually(int (*check)(const void *), const void *object)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (check(object))
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static int mutex_waited(const void *mutex)
+{
+	return owner_mutex_has_waiters(mutex);
+}
+
+static int cond_waited(const void *cond)
+{
+	return owner_cond_has_waiters(cond);
+}
+
+static int sem_waited(const void *sem)
+{
+	return owner_sem_has_waiters(sem);
+}
+
+static void *lock_and_unlock(void *mutex)
+{
+	pthread_mutex_lock(mutex);
+	pthread_mutex_unlock(mutex);
+	return NULL;
+}
+
+static void mutex_with_a_blocked_locker_has_waiters(void **state)
+{
+	pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&mutex);
+	assert_false(owner_mutex_has_waiters(&mutex));
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, lock_and_unlock, &mutex), 0);
+	assert_true(eventually(mutex_waited, &mutex));
+	pthread_mutex_unlock(&mutex);
+	pthread_join(thread, NULL);
+}
+
+struct cond_wait {
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	int go;
+};
+
+static void *wait_for_go(void *opaque)
+{
+	struct cond_wait *w = opaque;
+	pthread_mutex_lock(&w->mutex);
+	while (!w->go)
+		pthread_cond_wait(&w->cond, &w->mutex);
+	pthread_mutex_unlock(&w->mutex);
+	return NULL;
+}
+
+static void cond_with_a_waiting_thread_has_waiters(void **state)
+{
+	struct cond_wait w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	assert_false(owner_cond_has_waiters(&w.cond));
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, wait_for_go, &w), 0);
+	assert_true(eventually(cond_waited, &w.cond));
+	pthread_mutex_lock(&w.mutex);
+	w.go = 1;
+	pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.mutex);
+	pthread_join(thread, NULL);
+	assert_false(owner_cond_has_waiters(&w.cond));
+}
+
+static void *wait_on_sem(void *sem)
+{
+	sem_wait(sem);
+	return NULL;
+}
+
+static void sem_with_a_waiting_thread_has_waiters(void **state)
+{
+	sem_t sem;
+	sem_init(&sem, 0, 0);
+	assert_false(owner_sem_has_waiters(&sem));
+	pthread_t thread;
+	assert_int_equal(pthread_create(&thread, NULL, wait_on_sem, &sem), 0);
+	assert_true(eventually(sem_waited, &sem));
+	sem_post(&sem);
+	pthread_join(thread, NULL);
+	assert_false(owner_sem_has_waiters(&sem));
+	sem_destroy(&sem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +354,9 @@ int main(void)
 		cmocka_unit_test(mutex_owner_is_the_holding_thread),
 		cmocka_unit_test(errorcheck_mutex_owner_is_read_too),
 		cmocka_unit_test(rwlock_writer_is_the_holding_thread),
+		cmocka_unit_test(mutex_with_a_blocked_locker_has_waiters),
+		cmocka_unit_test(cond_with_a_waiting_thread_has_waiters),
+		cmocka_unit_test(sem_with_a_waiting_thread_has_waiters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,12 +7,18 @@
  * reads race with the owner's unlock by design: the value is a hint taken
  * just before the thread blocks (0 when it saw the lock free).
  * __data.__lock is 0 when free, 1 when held without waiters and above 1
- * (or with the high waiters bit for PI/robust kinds) when threads wait.
+ * for the plain kinds when threads wait; the PI and robust kinds keep the
+ * owner's tid there and flag waiters with FUTEX_WAITERS (bit 31).
+ * A condition variable counts its waiters in __data.__wrefs >> 3, a
+ * semaphore in the upper 32 bits of its 64-bit word (glibc >= 2.21 on
+ * 64-bit targets). All of these are hints read without synchronisation:
+ * they decide whether a wake-up record is worth writing, nothing else.
  */
 #ifndef WEFT_PRELOAD_OWNER_H
 #define WEFT_PRELOAD_OWNER_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 static inline uint32_t owner_of_mutex(const pthread_mutex_t *mutex)
@@ -25,10 +31,31 @@ static inline uint32_t owner_of_rwlock_writer(const pthread_rwlock_t *rwlock)
 	return (uint32_t)__atomic_load_n(&rwlock->__data.__cur_writer, __ATOMIC_RELAXED);
 }
 
-/* Nonzero when a normal (non-PI, non-robust) mutex has waiters. */
+#define OWNER_KIND_ROBUST 16u
+#define OWNER_KIND_PI 32u
+#define OWNER_FUTEX_WAITERS 0x80000000u
+
+/* Nonzero when threads wait for mutex (as far as its lock word says). */
 static inline int owner_mutex_has_waiters(const pthread_mutex_t *mutex)
 {
-	return __atomic_load_n(&mutex->__data.__lock, __ATOMIC_RELAXED) > 1;
+	unsigned kind = (unsigned)__atomic_load_n(&mutex->__data.__kind, __ATOMIC_RELAXED);
+	unsigned word = (unsigned)__atomic_load_n(&mutex->__data.__lock, __ATOMIC_RELAXED);
+	if (kind & (OWNER_KIND_ROBUST | OWNER_KIND_PI))
+		return (word & OWNER_FUTEX_WAITERS) != 0;
+	return word > 1;
+}
+
+/* Nonzero when threads wait on cond. */
+static inline int owner_cond_has_waiters(const pthread_cond_t *cond)
+{
+	return (__atomic_load_n(&cond->__data.__wrefs, __ATOMIC_RELAXED) >> 3) != 0;
+}
+
+/* Nonzero when threads wait on sem. */
+static inline int owner_sem_has_waiters(const sem_t *sem)
+{
+	uint64_t word = __atomic_load_n((const uint64_t *)(const void *)sem, __ATOMIC_RELAXED);
+	return (word >> 32) != 0;
 }
 
 #endif
