@@ -189,6 +189,10 @@ static void created_thread_starts_with_its_creator_and_ends(void **state)
 	assert_int_equal(start->event.type, WEFT_EV_THREAD_START);
 	assert_int_equal(start->event.a, (uint64_t)c->pid);
 	assert_true(start->event.b > 0 && start->event.b <= start->event.ts);
+	/* It starts with the name it inherited, then takes its own. */
+	const struct record *inherited = find_in_slot(c, name->slot, WEFT_EV_THREAD_NAME, 0);
+	assert_true(strncmp(inherited->payload, "test_preload_wo", 15) == 0);
+	assert_ptr_equal(find_in_slot(c, name->slot, WEFT_EV_THREAD_NAME, 1), name);
 	const struct record *exit = find_in_slot(c, name->slot, WEFT_EV_THREAD_EXIT, 0);
 	assert_non_null(exit);
 	assert_true(exit->event.ts >= start->event.ts);

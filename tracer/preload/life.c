@@ -12,6 +12,9 @@
  *      otherwise take a new token from next_token;
  *   3. claim a slot for the calling (main) thread and write PROC_START
  *      (origin EXEC, argv), THREAD_START (a = 0), THREAD_NAME (comm).
+ * A thread created through pthread_create claims its own slot first thing
+ * in the new thread (preload_thread_begin): THREAD_START, then THREAD_NAME
+ * with the name it inherited from its creator.
  * init_state makes start-up run once: NONE -> RUNNING -> DONE. A thread
  * that finds it RUNNING elsewhere records nothing for now.
  *
@@ -27,6 +30,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -199,9 +203,15 @@ void preload_thread_begin(uint32_t creator_tid, uint64_t create_ts)
 		preload_init();
 	self->busy++;
 	threadtid_check(pthread_self(), preload_tid());
-	if (claim_self() == 0)
-		emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, emit_now(), creator_tid,
-			    create_ts);
+	if (claim_self() == 0) {
+		/* A new thread carries its creator's name until it sets its own:
+		 * record the name it starts with, as ps and top show it. */
+		uint64_t ts = emit_now();
+		char name[16] = "";
+		emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, creator_tid, create_ts);
+		if (syscall(SYS_prctl, PR_GET_NAME, name, 0, 0, 0) == 0 && name[0])
+			emit_thread_name(&self->writer, ts, preload_tid(), name);
+	}
 	self->busy--;
 }
 
