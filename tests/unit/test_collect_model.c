@@ -259,6 +259,52 @@ static void untraced_workload_keeps_its_command_line_and_fork_time(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM process_state"), 1000);
 }
 
+static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	/* Before the thread is known, and for unknown processes: ignored. */
+	assert_int_equal(model_switch(f->model, 990, 100, 100, 0, false, false), 0);
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "spin\0", 5);
+	assert_int_equal(model_switch(f->model, 1005, 999, 999, 0, false, false), 0);
+	assert_int_equal(model_switch(f->model, 1010, 100, 100, 1, false, false), 0);
+	assert_int_equal(model_switch(f->model, 1100, 100, 100, 1, true, true), 0);  /* preempted */
+	assert_int_equal(model_switch(f->model, 1150, 100, 100, 0, false, false), 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 1200, 0, 1000, NULL, 0);
+	assert_int_equal(model_switch(f->model, 1210, 100, 100, 0, true, false), 0); /* sleeps */
+	assert_int_equal(model_switch(f->model, 1300, 100, 100, 0, false, false), 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 1310, 0, 0, NULL, 0);
+	assert_int_equal(model_reaped(f->model, 1400, 100, 0, NULL), 0);
+	finish(f, 1500);
+
+	assert_string_equal(sql_text(f->path, "SELECT sched_source FROM thread", text, sizeof text),
+			    "perf");
+	assert_int_equal(sql_int(f->path, "SELECT cpu FROM thread_state WHERE ts = 1010"), 1);
+	assert_string_equal(sql_text(f->path, "SELECT state FROM thread_state WHERE ts = 1100", text,
+				     sizeof text),
+			    "Ready");
+	assert_string_equal(sql_text(f->path, "SELECT state FROM process_state WHERE ts = 1100",
+				     text, sizeof text),
+			    "Ready");
+	/* On the CPU inside sleep() until the switch-out: Running, then
+	 * Blocked on sleep. */
+	assert_int_equal(sql_int(f->path, "SELECT dur FROM thread_state WHERE ts = 1150"), 60);
+	assert_string_equal(sql_text(f->path, "SELECT reason FROM thread_state WHERE ts = 1210",
+				     text, sizeof text),
+			    "sleep");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sched_slice"), 3);
+	assert_string_equal(sql_text(f->path, "SELECT end_state FROM sched_slice WHERE ts = 1010",
+				     text, sizeof text),
+			    "Ready");
+	assert_string_equal(sql_text(f->path, "SELECT end_state FROM sched_slice WHERE ts = 1150",
+				     text, sizeof text),
+			    "Blocked");
+	assert_string_equal(sql_text(f->path, "SELECT end_state || ' ' || dur FROM sched_slice "
+					      "WHERE ts = 1300",
+				     text, sizeof text),
+			    "Terminated 100");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +320,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			untraced_workload_keeps_its_command_line_and_fork_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			context_switches_give_cpus_ready_spans_and_sched_slices, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,7 @@ struct record_args {
 	const char *output; /* NULL: weft-<cmd>-<N>.db */
 	bool force;
 	bool quiet;
+	bool no_sched;        /* --no-sched: interposed calls only, no perf */
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */
 	char **command;       /* NULL-terminated, NULL in attach mode */

@@ -62,6 +62,8 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			args->force = true;
 		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
 			args->quiet = true;
+		} else if (!strcmp(arg, "--no-sched")) {
+			args->no_sched = true;
 		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--attach") ||
 			   !strcmp(arg, "--shm")) {
 			if (i + 1 >= argc) {
@@ -250,6 +252,8 @@ static void print_summary(const char *output, const struct collect_summary *summ
 		(long long)summary->processes, summary->processes == 1 ? "" : "es",
 		(long long)summary->threads, summary->threads == 1 ? "" : "s",
 		(long long)summary->events, output, (long long)summary->events_lost);
+	if (summary->switches_lost)
+		fprintf(stderr, ", %lld context switches", (long long)summary->switches_lost);
 	if (summary->threads_lost)
 		fprintf(stderr, ", %lld threads untraced: no free ring",
 			(long long)summary->threads_lost);
@@ -262,10 +266,15 @@ static void print_summary(const char *output, const struct collect_summary *summ
 static const int own_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE};
 #define OWN_SIGNALS (sizeof own_signals / sizeof own_signals[0])
 
-/* In the child: the workload's environment and signals, then exec. */
+/* In the child: wait until the parent says go (its perf events are open),
+ * then the workload's environment and signals, then exec. */
 static void exec_workload(char **command, const char *library, const char *shm_path,
-			  const sigset_t *mask, const struct sigaction *saved)
+			  const sigset_t *mask, const struct sigaction *saved, int go_fd)
 {
+	char go;
+	while (read(go_fd, &go, 1) < 0 && errno == EINTR)
+		;
+	close(go_fd);
 	for (size_t i = 0; i < OWN_SIGNALS; i++)
 		sigaction(own_signals[i], &saved[i], NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
@@ -405,17 +414,38 @@ static int record_exec(int argc, char **argv)
 	sigaction(SIGHUP, &forward, NULL);
 
 	fflush(NULL);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		fprintf(stderr, "weft: cannot create a pipe: %s\n", strerror(errno));
+		collect_close(collect);
+		remove_trace(output);
+		return 1;
+	}
 	int64_t fork_ts = collect_now();
 	pid_t pid = fork();
-	if (pid == 0)
-		exec_workload(args.command, library, collect_shm_path(collect), &old_mask, saved);
+	if (pid == 0) {
+		close(go[1]);
+		exec_workload(args.command, library, collect_shm_path(collect), &old_mask, saved,
+			      go[0]);
+	}
+	close(go[0]);
 	if (pid < 0) {
 		fprintf(stderr, "weft: cannot fork: %s\n", strerror(errno));
+		close(go[1]);
 		collect_close(collect);
 		remove_trace(output);
 		return 1;
 	}
 	forward_pid = pid;
+	if (!args.no_sched) {
+		rc = collect_watch_sched(collect, pid);
+		if (rc && !args.quiet)
+			fprintf(stderr,
+				"weft: no scheduler data (perf: %s); Running will mean "
+				"'not in a blocking call'\n",
+				strerror(-rc));
+	}
+	close(go[1]); /* the workload may run */
 	const char *slash = strrchr(args.command[0], '/');
 	collect_set_root(collect, pid, fork_ts, slash ? slash + 1 : args.command[0], command_line);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
@@ -437,7 +467,7 @@ static int record_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_record_entry = {
 	.name = "record",
-	.usage = "record [-o FILE] [--force] [-q] [--] CMD [ARGS...]\n"
+	.usage = "record [-o FILE] [--force] [-q] [--no-sched] [--] CMD [ARGS...]\n"
 		 "       weft record --attach PID --shm PATH -o FILE",
 	.summary = "run a command and record what its threads and processes do",
 	.help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
@@ -446,6 +476,8 @@ const struct cmd_entry cmd_record_entry = {
 		"  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
 		"  -f, --force        overwrite FILE if it exists\n"
 		"  -q, --quiet        no summary line on stderr\n"
+		"  --no-sched         no perf context switches: Running means 'not in a\n"
+		"                     blocking call' (meta capture_mode 'calls')\n"
 		"  --attach PID       record processes that preloaded libweft.so by hand:\n"
 		"                     create the ring file at --shm PATH and record until\n"
 		"                     PID and every process that attached are gone\n"

@@ -36,6 +36,7 @@
 
 #include "model.h"
 #include "ring.h"
+#include "sched_perf.h"
 #include "tracedb.h"
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
@@ -44,6 +45,7 @@ enum item_kind {
 	ITEM_EVENT,
 	ITEM_REAPED,
 	ITEM_GONE,
+	ITEM_SWITCH,
 };
 
 struct item {
@@ -53,7 +55,9 @@ struct item {
 	struct model_source source;
 	struct weft_event head;
 	uint8_t *full;  /* the whole record when it has a payload */
-	int status;     /* ITEM_REAPED */
+	int status;     /* ITEM_REAPED; ITEM_SWITCH: cpu */
+	bool out;       /* ITEM_SWITCH */
+	bool preempt;   /* ITEM_SWITCH */
 	struct model_proc_info info;
 };
 
@@ -65,6 +69,8 @@ struct collect {
 	struct ring_map map;
 	struct tracedb *db;
 	struct model *model;
+	struct sched_perf *perf; /* NULL in 'calls' mode */
+	int64_t switches;
 	struct item *items;
 	size_t item_count;
 	size_t item_cap;
@@ -185,12 +191,32 @@ static void process_queue(struct collect *c, int64_t horizon)
 		case ITEM_GONE:
 			rc = model_gone(c->model, item->ts, item->source.pid);
 			break;
+		case ITEM_SWITCH:
+			rc = model_switch(c->model, item->ts, item->source.pid, item->source.tid,
+					  item->status, item->out, item->preempt);
+			break;
 		}
 		if (rc && !c->error)
 			c->error = rc;
 	}
 	memmove(c->items, c->items + done, (c->item_count - done) * sizeof *c->items);
 	c->item_count -= done;
+}
+
+static void on_switch(void *ctx, const struct sched_switch *sw)
+{
+	struct collect *c = ctx;
+	struct item *item = queue_push(c);
+	if (!item)
+		return;
+	item->kind = ITEM_SWITCH;
+	item->ts = (int64_t)sw->ts;
+	item->source.pid = sw->pid;
+	item->source.tid = sw->tid;
+	item->status = (int)sw->cpu;
+	item->out = sw->out;
+	item->preempt = sw->preempt;
+	c->switches++;
 }
 
 /* --- processes ---------------------------------------------------------- */
@@ -435,11 +461,25 @@ void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const
 	model_set_root(collect->model, (uint32_t)pid, fork_ts, name, cmdline);
 }
 
+int collect_watch_sched(struct collect *c, pid_t pid)
+{
+	if (c->perf)
+		return -EBUSY;
+	int rc = sched_perf_open(pid, 0, &c->perf);
+	if (rc)
+		return rc;
+	if (tracedb_meta(c->db, "capture_mode", "perf"))
+		c->error = -EIO;
+	return 0;
+}
+
 int collect_poll(struct collect *c)
 {
 	if (c->mode == COLLECT_PARENT)
 		reap_children(c);
 	sweep(c);
+	if (c->perf)
+		sched_perf_drain(c->perf, 0, on_switch, c);
 	int64_t now = collect_now();
 	if (now - c->last_liveness_ns >= LIVENESS_NS) {
 		check_liveness(c);
@@ -488,6 +528,8 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 			drain_slot(c, i);
 		free_slot(c, i);
 	}
+	if (c->perf)
+		sched_perf_drain(c->perf, 1, on_switch, c);
 	int64_t end = collect_now();
 	process_queue(c, INT64_MAX);
 	int rc = model_finish(c->model, end);
@@ -500,6 +542,9 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	tracedb_meta_int(c->db, "end_ts", end);
 	tracedb_meta_int(c->db, "events_lost", c->events_lost);
 	tracedb_meta_int(c->db, "threads_lost", threads_lost);
+	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
+	if (c->perf)
+		tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
 	if (!c->error && tracedb_finish(c->db, status))
 		c->error = -EIO;
 	if (summary) {
@@ -509,6 +554,8 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 			.events = stats.events,
 			.events_lost = c->events_lost,
 			.threads_lost = threads_lost,
+			.switches = c->switches,
+			.switches_lost = switches_lost,
 			.root_reaped = c->root_reaped,
 			.root_status = c->root_status,
 		};
@@ -525,6 +572,7 @@ void collect_close(struct collect *c)
 	for (size_t i = 0; i < c->item_count; i++)
 		free(c->items[i].full);
 	free(c->items);
+	sched_perf_close(c->perf);
 	model_free(c->model);
 	tracedb_close(c->db);
 	ring_file_unmap(&c->map);

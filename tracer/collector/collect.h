@@ -57,6 +57,8 @@ struct collect_summary {
 	int64_t events;
 	int64_t events_lost;
 	int64_t threads_lost;
+	int64_t switches;      /* context switches read from perf */
+	int64_t switches_lost; /* dropped by the kernel (perf ring full) */
 	bool root_reaped;
 	int root_status; /* raw wait status of the root, when reaped */
 };
@@ -76,6 +78,14 @@ const char *collect_shm_path(const struct collect *collect);
  * program name with command line cmdline (either may be NULL; copied). */
 void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *name,
 		      const char *cmdline);
+
+/* Take Running/Ready/Blocked from the kernel's context switches (perf) for
+ * the task tree of pid, which must not have run anything yet: call it
+ * between fork and exec (the host holds the child until this returns).
+ * meta capture_mode becomes 'perf'. Returns 0, or -errno from
+ * sched_perf_open (-EACCES/-EPERM: not permitted) and the recording stays
+ * in 'calls' mode. */
+int collect_watch_sched(struct collect *collect, pid_t pid);
 
 /* One iteration: reap children (parent mode), drain every ring, free the
  * rings of threads that are gone, hand the records older than the hold

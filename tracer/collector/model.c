@@ -67,6 +67,9 @@ struct thread {
 	int64_t end_ts;
 	bool is_main;
 	bool ended;
+	bool has_sched;      /* switch records seen: sched_source 'perf' */
+	int64_t slice_start; /* on a CPU since, or -1 */
+	int slice_cpu;
 	struct thread *next;
 };
 
@@ -219,6 +222,7 @@ static void thread_write(struct model *model, struct thread *t, bool insert)
 		.start_ts = t->start_ts,
 		.end_ts = t->ended ? t->end_ts : -1,
 		.is_main = t->is_main,
+		.sched_source = t->has_sched ? "perf" : NULL,
 	};
 	fail(model, insert ? tracedb_thread_insert(model->db, &row)
 			   : tracedb_thread_update(model->db, &row));
@@ -279,10 +283,22 @@ static struct process *process_create(struct model *model, uint32_t pid, int64_t
 	return p;
 }
 
+/* Close the thread's CPU slice at ts, if it is on one. */
+static void slice_end(struct model *model, struct thread *t, int64_t ts, const char *end_state)
+{
+	if (t->slice_start < 0)
+		return;
+	if (ts > t->slice_start)
+		fail(model, tracedb_sched_slice(model->db, t->slice_cpu, t->slice_start,
+						ts - t->slice_start, t->utid, end_state));
+	t->slice_start = -1;
+}
+
 static void thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
+	slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
 	t->end_ts = span_thread_last_ts(t->spans);
@@ -294,8 +310,13 @@ static void process_end(struct model *model, struct process *p, int64_t ts)
 {
 	if (p->ended)
 		return;
+	/* Never before what is already known of it: its last record, and its
+	 * threads' last transitions (a switch-out after its exit() call). */
 	if (ts < p->last_ts)
 		ts = p->last_ts;
+	for (struct thread *t = p->threads; t; t = t->next)
+		if (!t->ended && ts < span_thread_last_ts(t->spans))
+			ts = span_thread_last_ts(t->spans);
 	if (p->exec_path[0]) /* exec'd an image that never ran our library */
 		snprintf(p->name, sizeof p->name, "%s", decode_basename(p->exec_path));
 	for (struct thread *t = p->threads; t; t = t->next)
@@ -374,6 +395,7 @@ static struct thread *thread_create(struct model *model, struct process *p, uint
 	t->process = p;
 	t->start_ts = created_ts;
 	t->is_main = tid == p->pid;
+	t->slice_start = -1;
 	t->spans = span_thread_new(p->spans, t->utid, created_ts);
 	if (!t->spans || table_put(model->threads, p->token, tid, t)) {
 		free(t);
@@ -610,6 +632,31 @@ int model_event(struct model *model, const struct model_source *source,
 	}
 	default:
 		break; /* SIGNAL_SENT, wake-up edges: not yet used */
+	}
+	return model->error;
+}
+
+int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
+		 bool preempt)
+{
+	struct process *p = live_process(model, pid);
+	if (!p || !p->token)
+		return model->error;
+	struct thread *t = table_get(model->threads, p->token, tid);
+	if (!t || t->ended)
+		return model->error;
+	if (!t->has_sched) {
+		t->has_sched = true;
+		thread_write(model, t, false);
+	}
+	if (out) {
+		slice_end(model, t, ts, preempt ? "Ready" : "Blocked");
+		span_thread_switch_out(t->spans, ts, preempt);
+	} else {
+		slice_end(model, t, ts, NULL); /* a switch-out we never saw */
+		t->slice_start = ts;
+		t->slice_cpu = cpu;
+		span_thread_switch_in(t->spans, ts, cpu);
 	}
 	return model->error;
 }

@@ -21,6 +21,7 @@
 #ifndef WEFT_MODEL_H
 #define WEFT_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -64,6 +65,13 @@ void model_set_root(struct model *model, uint32_t pid, int64_t fork_ts, const ch
  * when writing the trace failed, -ENOMEM. */
 int model_event(struct model *model, const struct model_source *source,
 		const struct weft_event *event);
+
+/* A context switch of thread tid of process pid at ts (perf): switched in
+ * on cpu (out false), or out, preempted (still runnable) or not. Switches
+ * of threads the trace does not know yet (before their first record) or
+ * any more are ignored. Returns 0, -EIO or -ENOMEM. */
+int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
+		 bool preempt);
 
 /* The collector reaped pid at ts with wait status status. info may be
  * NULL. Returns 0, -EIO or -ENOMEM. */

@@ -33,6 +33,7 @@ enum stmt_id {
 	STMT_OBJECT,
 	STMT_THREAD_STATE,
 	STMT_PROCESS_STATE,
+	STMT_SCHED_SLICE,
 	STMT_COUNT,
 };
 
@@ -45,15 +46,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
 				"cmdline = ?6, start_ts = ?7, end_ts = ?8, exit_code = ?9, "
 				"exit_signal = ?10, traced = ?11 WHERE upid = ?1",
 	[STMT_THREAD_INSERT] = "INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, is_main, "
-			       "sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'calls')",
+			       "sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_THREAD_UPDATE] = "UPDATE thread SET tid = ?2, upid = ?3, name = ?4, start_ts = ?5, "
-			       "end_ts = ?6, is_main = ?7 WHERE utid = ?1",
+			       "end_ts = ?6, is_main = ?7, sched_source = ?8 WHERE utid = ?1",
 	[STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
 			"VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
 			      "holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
 			       "VALUES (?1, ?2, ?3, ?4)",
+	[STMT_SCHED_SLICE] = "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct tracedb {
@@ -219,6 +222,7 @@ static int write_thread(struct tracedb *db, sqlite3_stmt *stmt, const struct tra
 	sqlite3_bind_int64(stmt, 5, t->start_ts);
 	bind_int_or_null(stmt, 6, t->end_ts, t->end_ts < 0);
 	sqlite3_bind_int(stmt, 7, t->is_main);
+	bind_text(stmt, 8, t->sched_source ? t->sched_source : "calls");
 	return step(db, stmt);
 }
 
@@ -272,6 +276,20 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	bind_int_or_null(stmt, 6, span->object_id, span->object_id < 0);
 	bind_int_or_null(stmt, 7, span->cpu, span->cpu < 0);
 	bind_int_or_null(stmt, 8, span->holder_id, span->holder_id < 0);
+	return step(db, stmt);
+}
+
+int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, int64_t utid,
+			const char *end_state)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_SCHED_SLICE];
+	sqlite3_bind_int(stmt, 1, cpu);
+	sqlite3_bind_int64(stmt, 2, ts);
+	sqlite3_bind_int64(stmt, 3, dur);
+	sqlite3_bind_int64(stmt, 4, utid);
+	bind_text(stmt, 5, end_state);
 	return step(db, stmt);
 }
 

@@ -47,6 +47,7 @@ struct tracedb_thread {
 	int64_t start_ts;
 	int64_t end_ts; /* -1: not ended */
 	int is_main;
+	const char *sched_source; /* 'perf', 'schedstat' or NULL: 'calls' */
 };
 
 /* Create the trace file at path (which must not exist), with the schema
@@ -68,6 +69,10 @@ int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kin
 			  int64_t address, const char *label);
 /* A thread_state (span->is_process false) or process_state row. */
 int tracedb_span(struct tracedb *db, const struct span *span);
+/* A sched_slice row: utid ran on cpu during [ts, ts + dur); end_state
+ * 'Ready', 'Blocked', 'Terminated' or NULL. */
+int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, int64_t utid,
+			const char *end_state);
 
 /* Commit when the transaction has been open TRACEDB_COMMIT_NS or more at
  * now_ns (CLOCK_MONOTONIC), and open the next. Returns 0 or -EIO. */
