@@ -65,9 +65,9 @@ static void record_attach_needs_shm_and_output_and_no_command(void **state)
 	assert_null(args.command);
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--attach", "123", "-o", "r.db"),
 			 -1);
-	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--attach", "12x", "--shm", "s",
-			       "-o", "r.db"),
-			 -1);
+	assert_int_equal(
+	    PARSE(cmd_record_parse, &args, "record", "--attach", "12x", "--shm", "s", "-o", "r.db"),
+	    -1);
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--attach", "1", "--shm", "s",
 			       "-o", "r.db", "ls"),
 			 -1);
@@ -101,7 +101,8 @@ static void query_and_export_parse_their_arguments(void **state)
 	assert_string_equal(query.file, "run.db");
 	assert_string_equal(query.sql, "SELECT 1");
 	assert_int_equal(query.format, QUERY_CSV);
-	assert_int_equal(PARSE(cmd_query_parse, &query, "query", "--json", "run.db", "SELECT 1"), 0);
+	assert_int_equal(PARSE(cmd_query_parse, &query, "query", "--json", "run.db", "SELECT 1"),
+			 0);
 	assert_int_equal(query.format, QUERY_JSON);
 	assert_int_equal(PARSE(cmd_query_parse, &query, "query", "run.db"), -1);
 	assert_int_equal(PARSE(cmd_query_parse, &query, "query", "a", "b", "c"), -1);
@@ -109,9 +110,8 @@ static void query_and_export_parse_their_arguments(void **state)
 			       "chrome-json", "-o", "out.json"),
 			 0);
 	assert_string_equal(export.output, "out.json");
-	assert_int_equal(PARSE(cmd_export_parse, &export, "export", "run.db", "--format", "svg",
-			       "-o", "x"),
-			 -1);
+	assert_int_equal(
+	    PARSE(cmd_export_parse, &export, "export", "run.db", "--format", "svg", "-o", "x"), -1);
 	assert_non_null(strstr(err, "svg"));
 	assert_int_equal(PARSE(cmd_export_parse, &export, "export", "run.db"), -1);
 	assert_ptr_equal(cmd_find("record"), &cmd_record_entry);
@@ -143,9 +143,17 @@ static void make_trace(char *path, size_t cap)
 	temp_db_path(path, cap, "cli");
 	struct tracedb *db;
 	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
-	struct tracedb_process p = {.upid = 1, .pid = 42, .ppid = -1, .parent_upid = -1,
-				    .name = "a,b", .cmdline = "say \"hi\"", .start_ts = 0,
-				    .end_ts = 10, .exit_code = 0, .exit_signal = -1, .traced = 1};
+	struct tracedb_process p = {.upid = 1,
+				    .pid = 42,
+				    .ppid = -1,
+				    .parent_upid = -1,
+				    .name = "a,b",
+				    .cmdline = "say \"hi\"",
+				    .start_ts = 0,
+				    .end_ts = 10,
+				    .exit_code = 0,
+				    .exit_signal = -1,
+				    .traced = 1};
 	assert_int_equal(tracedb_process_insert(db, &p), 0);
 	p.upid = 2;
 	p.pid = 1234;
@@ -167,17 +175,17 @@ static void query_prints_table_csv_and_json(void **state)
 				 "  42  a,b   say \"hi\"\n"
 				 "1234  sh    \n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--csv"), 4, out, sizeof out), 0);
-	assert_string_equal(out, "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\r\n");
+	assert_string_equal(out,
+			    "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\r\n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--json"), 4, out, sizeof out), 0);
-	assert_string_equal(out, "[\n{\"pid\":42,\"name\":\"a,b\",\"cmdline\":\"say \\\"hi\\\"\"},\n"
-				 "{\"pid\":1234,\"name\":\"sh\",\"cmdline\":null}\n]\n");
-	assert_int_not_equal(run_query(ARGV("query", path, "SELECT nope FROM process"), 3, out,
-				       sizeof out),
-			     0);
+	assert_string_equal(out,
+			    "[\n{\"pid\":42,\"name\":\"a,b\",\"cmdline\":\"say \\\"hi\\\"\"},\n"
+			    "{\"pid\":1234,\"name\":\"sh\",\"cmdline\":null}\n]\n");
+	assert_int_not_equal(
+	    run_query(ARGV("query", path, "SELECT nope FROM process"), 3, out, sizeof out), 0);
 	/* Read-only: writing fails and changes nothing. */
-	assert_int_not_equal(run_query(ARGV("query", path, "DELETE FROM process"), 3, out,
-				       sizeof out),
-			     0);
+	assert_int_not_equal(
+	    run_query(ARGV("query", path, "DELETE FROM process"), 3, out, sizeof out), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM process"), 2);
 	remove_db(path);
 }
@@ -188,9 +196,9 @@ static void query_refuses_a_newer_schema(void **state)
 	temp_db_path(path, sizeof path, "cli-v2");
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2; CREATE TABLE t(x);", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 2; CREATE TABLE t(x);", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(run_query(ARGV("query", path, "SELECT 1"), 3, out, sizeof out), 1);
 	assert_string_equal(out, "");
@@ -204,9 +212,9 @@ static void export_writes_chrome_json_naming_every_process(void **state)
 	make_trace(path, sizeof path);
 	snprintf(json, sizeof json, "%s.json", path);
 	unlink(json);
-	assert_int_equal(cmd_export_entry.exec(6, ARGV("export", path, "--format", "chrome-json",
-						       "-o", json)),
-			 0);
+	assert_int_equal(
+	    cmd_export_entry.exec(6, ARGV("export", path, "--format", "chrome-json", "-o", json)),
+	    0);
 	FILE *file = fopen(json, "r");
 	assert_non_null(file);
 	size_t n = fread(text, 1, sizeof text - 1, file);
@@ -217,9 +225,8 @@ static void export_writes_chrome_json_naming_every_process(void **state)
 	assert_non_null(strstr(text, "\"name\":\"a,b\""));
 	unlink(json);
 	/* A missing trace: an error and no output file. */
-	assert_int_not_equal(cmd_export_entry.exec(4, ARGV("export", "/nonexistent/run.db", "-o",
-							   json)),
-			     0);
+	assert_int_not_equal(
+	    cmd_export_entry.exec(4, ARGV("export", "/nonexistent/run.db", "-o", json)), 0);
 	assert_int_not_equal(access(json, F_OK), 0);
 	remove_db(path);
 }
@@ -228,15 +235,15 @@ static void export_writes_chrome_json_naming_every_process(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(record_takes_options_then_the_command),
-		cmocka_unit_test(record_rejects_what_it_cannot_run),
-		cmocka_unit_test(record_attach_needs_shm_and_output_and_no_command),
-		cmocka_unit_test(default_output_name_never_reuses_a_file),
-		cmocka_unit_test(query_and_export_parse_their_arguments),
-		cmocka_unit_test(query_prints_table_csv_and_json),
-		cmocka_unit_test(query_refuses_a_newer_schema),
+	    cmocka_unit_test(record_takes_options_then_the_command),
+	    cmocka_unit_test(record_rejects_what_it_cannot_run),
+	    cmocka_unit_test(record_attach_needs_shm_and_output_and_no_command),
+	    cmocka_unit_test(default_output_name_never_reuses_a_file),
+	    cmocka_unit_test(query_and_export_parse_their_arguments),
+	    cmocka_unit_test(query_prints_table_csv_and_json),
+	    cmocka_unit_test(query_refuses_a_newer_schema),
 #ifdef WEFT_HAVE_EXPORT
-		cmocka_unit_test(export_writes_chrome_json_naming_every_process),
+	    cmocka_unit_test(export_writes_chrome_json_naming_every_process),
 #endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,13 +119,13 @@ static void blocking_objects_have_kinds_and_labels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(argv_becomes_name_and_space_joined_cmdline),
-		cmocka_unit_test(empty_arguments_are_kept_and_padding_is_not),
-		cmocka_unit_test(truncated_argv_is_cut_not_overrun),
-		cmocka_unit_test(record_without_payload_decodes_to_nothing),
-		cmocka_unit_test(thread_name_is_bounded_by_the_buffer),
-		cmocka_unit_test(wait_status_gives_code_or_signal),
-		cmocka_unit_test(blocking_objects_have_kinds_and_labels),
+	    cmocka_unit_test(argv_becomes_name_and_space_joined_cmdline),
+	    cmocka_unit_test(empty_arguments_are_kept_and_padding_is_not),
+	    cmocka_unit_test(truncated_argv_is_cut_not_overrun),
+	    cmocka_unit_test(record_without_payload_decodes_to_nothing),
+	    cmocka_unit_test(thread_name_is_bounded_by_the_buffer),
+	    cmocka_unit_test(wait_status_gives_code_or_signal),
+	    cmocka_unit_test(blocking_objects_have_kinds_and_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

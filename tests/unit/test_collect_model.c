@@ -54,8 +54,8 @@ static void feed(struct fixture *f, uint64_t token, uint32_t pid, uint32_t tid, 
 		struct weft_event head;
 		uint8_t payload[256];
 	} record = {0};
-	record.head = (struct weft_event){.type = (uint16_t)type, .reason = (uint8_t)reason,
-					  .ts = ts, .a = a, .b = b};
+	record.head = (struct weft_event){
+	    .type = (uint16_t)type, .reason = (uint8_t)reason, .ts = ts, .a = a, .b = b};
 	record.head.size = (uint32_t)((WEFT_EVENT_HEADER_SIZE + len + 7) & ~7u);
 	if (len)
 		memcpy(record.payload, payload, len);
@@ -102,15 +102,14 @@ static void fork_child_links_to_parent_and_exec_renames_it(void **state)
 			 1);
 	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 101"), 1100);
 	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 100"), 900);
-	assert_string_equal(sql_text(f->path, "SELECT name FROM process WHERE pid = 101", text,
-				     sizeof text),
-			    "ls");
-	assert_string_equal(sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 101", text,
-				     sizeof text),
-			    "ls -l");
-	assert_string_equal(sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 100", text,
-				     sizeof text),
-			    "sh -c ls -l");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM process WHERE pid = 101", text, sizeof text), "ls");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 101", text, sizeof text),
+	    "ls -l");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 100", text, sizeof text),
+	    "sh -c ls -l");
 	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 101"), 0);
 	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 101"), 1451);
 	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 100"), 2);
@@ -119,16 +118,18 @@ static void fork_child_links_to_parent_and_exec_renames_it(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread WHERE tid = 101"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT is_main FROM thread WHERE tid = 101"), 1);
 	/* The child is New from the fork call to its first record. */
-	assert_string_equal(sql_text(f->path, "SELECT state FROM process_state s JOIN process p "
-					      "USING (upid) WHERE p.pid = 101 ORDER BY ts",
+	assert_string_equal(sql_text(f->path,
+				     "SELECT state FROM process_state s JOIN process p "
+				     "USING (upid) WHERE p.pid = 101 ORDER BY ts",
 				     text, sizeof text),
 			    "New");
 	assert_int_equal(sql_int(f->path, "SELECT dur FROM process_state s JOIN process p USING "
 					  "(upid) WHERE p.pid = 101 ORDER BY ts"),
 			 5);
 	/* The parent waited on its child. */
-	assert_string_equal(sql_text(f->path, "SELECT o.label FROM thread_state s JOIN object o "
-					      "USING (object_id) WHERE s.reason = 'wait'",
+	assert_string_equal(sql_text(f->path,
+				     "SELECT o.label FROM thread_state s JOIN object o "
+				     "USING (object_id) WHERE s.reason = 'wait'",
 				     text, sizeof text),
 			    "process 101");
 }
@@ -154,9 +155,9 @@ static void child_that_never_ran_the_library_gets_an_untraced_row(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT parent_upid FROM process WHERE pid = 102"),
 			 sql_int(f->path, "SELECT upid FROM process WHERE pid = 100"));
 	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 103"), 4);
-	assert_string_equal(sql_text(f->path, "SELECT name FROM process WHERE pid = 103", text,
-				     sizeof text),
-			    "static-tool");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM process WHERE pid = 103", text, sizeof text),
+	    "static-tool");
 	/* Every process ends; its states tile its life. */
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE end_ts IS NULL"), 0);
 	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM process_state s JOIN process p "
@@ -203,22 +204,23 @@ static void threads_start_at_create_call_and_end_with_their_process(void **state
 	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM thread WHERE tid = 200"), 1100);
 	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 200"), 1300);
 	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 201"), 1400);
-	assert_string_equal(sql_text(f->path, "SELECT name FROM thread WHERE tid = 200", text,
-				     sizeof text),
-			    "cashier-1");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM thread WHERE tid = 200", text, sizeof text),
+	    "cashier-1");
 	assert_int_equal(sql_int(f->path, "SELECT s.holder_utid = h.utid FROM thread_state s, "
 					  "thread h WHERE s.reason = 'mutex' AND h.tid = 200"),
 			 1);
-	assert_string_equal(sql_text(f->path, "SELECT label FROM object WHERE kind = 'mutex'", text,
-				     sizeof text),
-			    "mutex 0xabc0");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT label FROM object WHERE kind = 'mutex'", text, sizeof text),
+	    "mutex 0xabc0");
 	/* Each thread's spans tile [start_ts, end_ts). */
-	assert_int_equal(sql_int(f->path,
-				 "SELECT count(*) FROM thread t WHERE "
-				 "(SELECT min(ts) FROM thread_state s WHERE s.utid = t.utid) != t.start_ts "
-				 "OR (SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
-				 "   != t.end_ts - t.start_ts"),
-			 0);
+	assert_int_equal(
+	    sql_int(f->path,
+		    "SELECT count(*) FROM thread t WHERE "
+		    "(SELECT min(ts) FROM thread_state s WHERE s.utid = t.utid) != t.start_ts "
+		    "OR (SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
+		    "   != t.end_ts - t.start_ts"),
+	    0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread_state a JOIN thread_state b "
 					  "ON a.utid = b.utid AND a.rowid != b.rowid "
 					  "AND a.ts < b.ts + b.dur AND b.ts < a.ts + a.dur"),
@@ -268,7 +270,7 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "spin\0", 5);
 	assert_int_equal(model_switch(f->model, 1005, 999, 999, 0, false, false), 0);
 	assert_int_equal(model_switch(f->model, 1010, 100, 100, 1, false, false), 0);
-	assert_int_equal(model_switch(f->model, 1100, 100, 100, 1, true, true), 0);  /* preempted */
+	assert_int_equal(model_switch(f->model, 1100, 100, 100, 1, true, true), 0); /* preempted */
 	assert_int_equal(model_switch(f->model, 1150, 100, 100, 0, false, false), 0);
 	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 1200, 0, 1000, NULL, 0);
 	assert_int_equal(model_switch(f->model, 1210, 100, 100, 0, true, false), 0); /* sleeps */
@@ -280,18 +282,18 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 	assert_string_equal(sql_text(f->path, "SELECT sched_source FROM thread", text, sizeof text),
 			    "perf");
 	assert_int_equal(sql_int(f->path, "SELECT cpu FROM thread_state WHERE ts = 1010"), 1);
-	assert_string_equal(sql_text(f->path, "SELECT state FROM thread_state WHERE ts = 1100", text,
-				     sizeof text),
-			    "Ready");
-	assert_string_equal(sql_text(f->path, "SELECT state FROM process_state WHERE ts = 1100",
-				     text, sizeof text),
-			    "Ready");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT state FROM thread_state WHERE ts = 1100", text, sizeof text),
+	    "Ready");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT state FROM process_state WHERE ts = 1100", text, sizeof text),
+	    "Ready");
 	/* On the CPU inside sleep() until the switch-out: Running, then
 	 * Blocked on sleep. */
 	assert_int_equal(sql_int(f->path, "SELECT dur FROM thread_state WHERE ts = 1150"), 60);
-	assert_string_equal(sql_text(f->path, "SELECT reason FROM thread_state WHERE ts = 1210",
-				     text, sizeof text),
-			    "sleep");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT reason FROM thread_state WHERE ts = 1210", text, sizeof text),
+	    "sleep");
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sched_slice"), 3);
 	assert_string_equal(sql_text(f->path, "SELECT end_state FROM sched_slice WHERE ts = 1010",
 				     text, sizeof text),
@@ -299,8 +301,9 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 	assert_string_equal(sql_text(f->path, "SELECT end_state FROM sched_slice WHERE ts = 1150",
 				     text, sizeof text),
 			    "Blocked");
-	assert_string_equal(sql_text(f->path, "SELECT end_state || ' ' || dur FROM sched_slice "
-					      "WHERE ts = 1300",
+	assert_string_equal(sql_text(f->path,
+				     "SELECT end_state || ' ' || dur FROM sched_slice "
+				     "WHERE ts = 1300",
 				     text, sizeof text),
 			    "Terminated 100");
 }
@@ -308,20 +311,20 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(fork_child_links_to_parent_and_exec_renames_it, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(child_that_never_ran_the_library_gets_an_untraced_row,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(reaped_status_beats_wait_result_beats_proc_exit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			threads_start_at_create_call_and_end_with_their_process, setup, teardown),
-		cmocka_unit_test_setup_teardown(exec_ends_the_other_threads_of_the_old_image, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			untraced_workload_keeps_its_command_line_and_fork_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			context_switches_give_cpus_ready_spans_and_sched_slices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(fork_child_links_to_parent_and_exec_renames_it, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(child_that_never_ran_the_library_gets_an_untraced_row,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(reaped_status_beats_wait_result_beats_proc_exit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(threads_start_at_create_call_and_end_with_their_process,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(exec_ends_the_other_threads_of_the_old_image, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(untraced_workload_keeps_its_command_line_and_fork_time,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

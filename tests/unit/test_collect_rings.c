@@ -54,7 +54,8 @@ static void *writer_main(void *arg)
 	}
 	uint64_t created = now_ns();
 	atomic_fetch_add(args->started, 1);
-	int failed = put(&writer, WEFT_EV_THREAD_START, 0, 0, now_ns(), args->pid, created, NULL, 0);
+	int failed =
+	    put(&writer, WEFT_EV_THREAD_START, 0, 0, now_ns(), args->pid, created, NULL, 0);
 	args->written = 1;
 	for (int i = 0; i < WAITS_PER_WRITER; i++) {
 		failed += put(&writer, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK,
@@ -78,8 +79,10 @@ static void drained_records_are_all_stored_or_counted_lost(void **state)
 {
 	char path[512];
 	temp_db_path(path, sizeof path, "rings-threads");
-	struct collect_options options = {.db_path = path, .mode = COLLECT_ATTACH,
-					  .attach_pid = getpid(), .slot_count = 16,
+	struct collect_options options = {.db_path = path,
+					  .mode = COLLECT_ATTACH,
+					  .attach_pid = getpid(),
+					  .slot_count = 16,
 					  .ring_bytes = 65536};
 	struct collect *collect;
 	assert_int_equal(collect_open(&options, &collect, NULL, 0), 0);
@@ -103,8 +106,8 @@ static void drained_records_are_all_stored_or_counted_lost(void **state)
 	pthread_t threads[WRITERS];
 	struct writer_args args[WRITERS];
 	for (int i = 0; i < WRITERS; i++) {
-		args[i] = (struct writer_args){.shm_path = shm_path, .token = token, .pid = pid,
-					       .started = &started};
+		args[i] = (struct writer_args){
+		    .shm_path = shm_path, .token = token, .pid = pid, .started = &started};
 		assert_int_equal(pthread_create(&threads[i], NULL, writer_main, &args[i]), 0);
 	}
 	/* The collector drains while they write. */
@@ -142,9 +145,10 @@ static void drained_records_are_all_stored_or_counted_lost(void **state)
 		assert_true(sql_int(path, "SELECT count(*) FROM thread_state WHERE "
 					  "state = 'Blocked'") > 0);
 	/* Every thread's spans tile its life, without overlap. */
-	assert_int_equal(sql_int(path, "SELECT count(*) FROM thread t WHERE "
-				       "(SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
-				       "!= t.end_ts - t.start_ts"),
+	assert_int_equal(sql_int(path,
+				 "SELECT count(*) FROM thread t WHERE "
+				 "(SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
+				 "!= t.end_ts - t.start_ts"),
 			 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM process_state a JOIN process_state b "
 				       "ON a.upid = b.upid AND a.rowid != b.rowid "
@@ -153,9 +157,9 @@ static void drained_records_are_all_stored_or_counted_lost(void **state)
 	char text[64];
 	assert_string_equal(sql_text(path, "SELECT cmdline FROM process", text, sizeof text),
 			    "lockers -n 4");
-	assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text,
-				     sizeof text),
-			    "complete");
+	assert_string_equal(
+	    sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text, sizeof text),
+	    "complete");
 	remove_db(path);
 }
 
@@ -172,8 +176,8 @@ static void workload(const char *shm_path)
 	if (ring_claim(&map, pid, pid, (uint32_t)getppid(), token, &writer))
 		_exit(101);
 	static const char argv[] = "family\0--orphan\0";
-	put(&writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, now_ns(), (uint64_t)getppid(), 0, argv,
-	    sizeof argv - 1);
+	put(&writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, now_ns(), (uint64_t)getppid(), 0,
+	    argv, sizeof argv - 1);
 	put(&writer, WEFT_EV_THREAD_START, 0, 0, now_ns(), 0, 0, NULL, 0);
 	uint64_t fork_ts = now_ns();
 	pid_t child = fork();
@@ -191,8 +195,8 @@ static void parent_mode_reaps_workload_and_orphans_with_their_status(void **stat
 {
 	char path[512];
 	temp_db_path(path, sizeof path, "rings-parent");
-	struct collect_options options = {.db_path = path, .mode = COLLECT_PARENT,
-					  .slot_count = 8, .ring_bytes = 8192};
+	struct collect_options options = {
+	    .db_path = path, .mode = COLLECT_PARENT, .slot_count = 8, .ring_bytes = 8192};
 	struct collect *collect;
 	assert_int_equal(collect_open(&options, &collect, NULL, 0), 0);
 	int64_t fork_ts = collect_now();
@@ -213,9 +217,8 @@ static void parent_mode_reaps_workload_and_orphans_with_their_status(void **stat
 	char text[64];
 	assert_int_equal(sql_int(path, "SELECT exit_code FROM process WHERE upid = 1"), 7);
 	assert_int_equal(sql_int(path, "SELECT start_ts FROM process WHERE upid = 1"), fork_ts);
-	assert_string_equal(sql_text(path, "SELECT name FROM process WHERE upid = 1", text,
-				     sizeof text),
-			    "family");
+	assert_string_equal(
+	    sql_text(path, "SELECT name FROM process WHERE upid = 1", text, sizeof text), "family");
 	/* The grandchild outlived its parent and was reaped by the collector. */
 	assert_int_equal(sql_int(path, "SELECT exit_code FROM process WHERE upid = 2"), 3);
 	assert_int_equal(sql_int(path, "SELECT traced FROM process WHERE upid = 2"), 0);
@@ -230,8 +233,8 @@ static void parent_mode_reaps_workload_and_orphans_with_their_status(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(drained_records_are_all_stored_or_counted_lost),
-		cmocka_unit_test(parent_mode_reaps_workload_and_orphans_with_their_status),
+	    cmocka_unit_test(drained_records_are_all_stored_or_counted_lost),
+	    cmocka_unit_test(parent_mode_reaps_workload_and_orphans_with_their_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

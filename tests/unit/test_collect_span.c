@@ -145,7 +145,7 @@ static void process_is_waiting_only_when_every_live_thread_is_blocked(void **sta
 	 * Running 90-100. */
 	int n = assert_tiles(&all, true, 4, 0, 100, s);
 	assert_int_equal(n, 6);
-	enum span_state expected[] = {SPAN_NEW,     SPAN_RUNNING, SPAN_WAITING,
+	enum span_state expected[] = {SPAN_NEW,	    SPAN_RUNNING, SPAN_WAITING,
 				      SPAN_RUNNING, SPAN_WAITING, SPAN_RUNNING};
 	int64_t starts[] = {0, 10, 50, 70, 80, 90};
 	for (int i = 0; i < n; i++) {
@@ -186,13 +186,13 @@ static void switch_records_give_cpu_ready_and_blocked_other(void **state)
 	struct span_thread *t = span_thread_new(p, 1, 0);
 	span_thread_start(t, 0);
 	span_thread_switch_in(t, 10, 1);
-	span_thread_switch_out(t, 20, true);                       /* preempted */
+	span_thread_switch_out(t, 20, true); /* preempted */
 	span_thread_switch_in(t, 30, 0);
-	span_thread_call_begin(t, 40, WEFT_REASON_MUTEX, 8, -1);   /* still on cpu */
-	span_thread_switch_out(t, 50, false);                      /* sleeps on the mutex */
+	span_thread_call_begin(t, 40, WEFT_REASON_MUTEX, 8, -1); /* still on cpu */
+	span_thread_switch_out(t, 50, false);			 /* sleeps on the mutex */
 	span_thread_switch_in(t, 60, 0);
 	span_thread_call_end(t, 65);
-	span_thread_switch_out(t, 70, false);                      /* page fault */
+	span_thread_switch_out(t, 70, false); /* page fault */
 	span_thread_switch_in(t, 80, 0);
 	span_process_end(p, 90);
 
@@ -269,13 +269,13 @@ static void ending_a_process_ends_its_threads_at_its_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(thread_is_new_then_running_then_blocked_in_calls_mode),
-		cmocka_unit_test(identical_neighbours_merge_and_empty_spans_vanish),
-		cmocka_unit_test(process_is_waiting_only_when_every_live_thread_is_blocked),
-		cmocka_unit_test(process_waits_again_after_running_thread_ends),
-		cmocka_unit_test(switch_records_give_cpu_ready_and_blocked_other),
-		cmocka_unit_test(late_timestamps_never_break_the_tiling),
-		cmocka_unit_test(ending_a_process_ends_its_threads_at_its_end),
+	    cmocka_unit_test(thread_is_new_then_running_then_blocked_in_calls_mode),
+	    cmocka_unit_test(identical_neighbours_merge_and_empty_spans_vanish),
+	    cmocka_unit_test(process_is_waiting_only_when_every_live_thread_is_blocked),
+	    cmocka_unit_test(process_waits_again_after_running_thread_ends),
+	    cmocka_unit_test(switch_records_give_cpu_ready_and_blocked_other),
+	    cmocka_unit_test(late_timestamps_never_break_the_tiling),
+	    cmocka_unit_test(ending_a_process_ends_its_threads_at_its_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

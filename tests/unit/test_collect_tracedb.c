@@ -24,9 +24,9 @@ static void created_trace_is_schema_v1_in_wal_mode_and_recording(void **state)
 	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	assert_string_equal(sql_text(path, "PRAGMA journal_mode", text, sizeof text), "wal");
-	assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text,
-				     sizeof text),
-			    "recording");
+	assert_string_equal(
+	    sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text, sizeof text),
+	    "recording");
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
 				       "AND name = 'thread_state_utid_ts'"),
 			 0);
@@ -40,9 +40,16 @@ static void rows_become_visible_at_each_commit(void **state)
 	temp_db_path(path, sizeof path, "tracedb-commit");
 	struct tracedb *db;
 	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
-	struct tracedb_process process = {.upid = 1, .pid = 42, .ppid = 1, .parent_upid = -1,
-					  .name = "sh", .start_ts = 100, .end_ts = -1,
-					  .exit_code = -1, .exit_signal = -1, .traced = 1};
+	struct tracedb_process process = {.upid = 1,
+					  .pid = 42,
+					  .ppid = 1,
+					  .parent_upid = -1,
+					  .name = "sh",
+					  .start_ts = 100,
+					  .end_ts = -1,
+					  .exit_code = -1,
+					  .exit_signal = -1,
+					  .traced = 1};
 	assert_int_equal(tracedb_process_insert(db, &process), 0);
 	/* Not committed yet: a reader does not see it. */
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM process"), 0);
@@ -67,19 +74,41 @@ static void spans_objects_and_threads_are_written_as_given(void **state)
 	temp_db_path(path, sizeof path, "tracedb-spans");
 	struct tracedb *db;
 	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
-	struct tracedb_process process = {.upid = 1, .pid = 42, .ppid = -1, .parent_upid = -1,
-					  .start_ts = 0, .end_ts = 100, .exit_code = 0,
-					  .exit_signal = -1, .traced = 1};
-	struct tracedb_thread thread = {.utid = 1, .tid = 42, .upid = 1, .name = "main",
-					.start_ts = 0, .end_ts = 100, .is_main = 1};
+	struct tracedb_process process = {.upid = 1,
+					  .pid = 42,
+					  .ppid = -1,
+					  .parent_upid = -1,
+					  .start_ts = 0,
+					  .end_ts = 100,
+					  .exit_code = 0,
+					  .exit_signal = -1,
+					  .traced = 1};
+	struct tracedb_thread thread = {.utid = 1,
+					.tid = 42,
+					.upid = 1,
+					.name = "main",
+					.start_ts = 0,
+					.end_ts = 100,
+					.is_main = 1};
 	assert_int_equal(tracedb_process_insert(db, &process), 0);
 	assert_int_equal(tracedb_thread_insert(db, &thread), 0);
 	assert_int_equal(tracedb_object_insert(db, 7, "mutex", 1, 0xabc, "mutex 0xabc"), 0);
-	struct span blocked = {.id = 1, .ts = 10, .dur = 20, .state = SPAN_BLOCKED,
-			       .reason = WEFT_REASON_MUTEX, .object_id = 7, .holder_id = 1,
+	struct span blocked = {.id = 1,
+			       .ts = 10,
+			       .dur = 20,
+			       .state = SPAN_BLOCKED,
+			       .reason = WEFT_REASON_MUTEX,
+			       .object_id = 7,
+			       .holder_id = 1,
 			       .cpu = -1};
-	struct span waiting = {.is_process = true, .id = 1, .ts = 10, .dur = 20,
-			       .state = SPAN_WAITING, .object_id = -1, .holder_id = -1, .cpu = -1};
+	struct span waiting = {.is_process = true,
+			       .id = 1,
+			       .ts = 10,
+			       .dur = 20,
+			       .state = SPAN_WAITING,
+			       .object_id = -1,
+			       .holder_id = -1,
+			       .cpu = -1};
 	assert_int_equal(tracedb_span(db, &blocked), 0);
 	assert_int_equal(tracedb_span(db, &waiting), 0);
 	assert_int_equal(tracedb_finish(db, "complete"), 0);
@@ -97,9 +126,9 @@ static void spans_objects_and_threads_are_written_as_given(void **state)
 			    "mutex 0xabc");
 	assert_string_equal(sql_text(path, "SELECT sched_source FROM thread", text, sizeof text),
 			    "calls");
-	assert_string_equal(sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text,
-				     sizeof text),
-			    "complete");
+	assert_string_equal(
+	    sql_text(path, "SELECT value FROM meta WHERE key = 'status'", text, sizeof text),
+	    "complete");
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
 				       "AND name = 'thread_state_utid_ts'"),
 			 1);
@@ -127,10 +156,10 @@ static void existing_file_is_never_overwritten(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(created_trace_is_schema_v1_in_wal_mode_and_recording),
-		cmocka_unit_test(rows_become_visible_at_each_commit),
-		cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
-		cmocka_unit_test(existing_file_is_never_overwritten),
+	    cmocka_unit_test(created_trace_is_schema_v1_in_wal_mode_and_recording),
+	    cmocka_unit_test(rows_become_visible_at_each_commit),
+	    cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
+	    cmocka_unit_test(existing_file_is_never_overwritten),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,8 @@
 static inline void temp_db_path(char *out, size_t cap, const char *name)
 {
 	const char *dir = getenv("TMPDIR");
-	snprintf(out, cap, "%s/weft-test-%s-%d.db", dir && *dir ? dir : "/tmp", name, (int)getpid());
+	snprintf(out, cap, "%s/weft-test-%s-%d.db", dir && *dir ? dir : "/tmp", name,
+		 (int)getpid());
 	char side[600];
 	unlink(out);
 	snprintf(side, sizeof side, "%s-wal", out);
@@ -82,8 +83,12 @@ static inline const char *sql_text(const char *path, const char *sql, char *out,
 static inline int put(struct ring_writer *writer, unsigned type, unsigned reason, unsigned call,
 		      uint64_t ts, uint64_t a, uint64_t b, const void *payload, uint32_t len)
 {
-	struct weft_event event = {.type = (uint16_t)type, .reason = (uint8_t)reason,
-				   .call = (uint8_t)call, .ts = ts, .a = a, .b = b};
+	struct weft_event event = {.type = (uint16_t)type,
+				   .reason = (uint8_t)reason,
+				   .call = (uint8_t)call,
+				   .ts = ts,
+				   .a = a,
+				   .b = b};
 	return ring_write(writer, &event, payload, len);
 }
 

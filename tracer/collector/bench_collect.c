@@ -57,8 +57,10 @@ static void *writer_main(void *arg)
 	struct weft_event event = {.type = WEFT_EV_THREAD_START, .ts = now_ns(), .a = 1};
 	append(&writer, &event);
 	for (long i = 0; i + 1 < w->events; i += 2) {
-		event = (struct weft_event){.type = WEFT_EV_BLOCK_BEGIN, .reason = WEFT_REASON_MUTEX,
-					    .ts = now_ns(), .a = 0x1000 + (uint64_t)(i & 0x7) * 64};
+		event = (struct weft_event){.type = WEFT_EV_BLOCK_BEGIN,
+					    .reason = WEFT_REASON_MUTEX,
+					    .ts = now_ns(),
+					    .a = 0x1000 + (uint64_t)(i & 0x7) * 64};
 		append(&writer, &event);
 		event.type = WEFT_EV_BLOCK_END;
 		event.ts = now_ns();
@@ -78,8 +80,10 @@ int main(int argc, char **argv)
 	long per_thread = argc > 2 ? atol(argv[2]) : 2000000;
 	char path[64];
 	snprintf(path, sizeof path, "/tmp/weft-bench-collect-%d.db", (int)getpid());
-	struct collect_options options = {.db_path = path, .mode = COLLECT_ATTACH,
-					  .attach_pid = getpid(), .slot_count = 64,
+	struct collect_options options = {.db_path = path,
+					  .mode = COLLECT_ATTACH,
+					  .attach_pid = getpid(),
+					  .slot_count = 64,
 					  .ring_bytes = 4u << 20};
 	struct collect *collect;
 	char err[256] = "";
@@ -92,8 +96,8 @@ int main(int argc, char **argv)
 	ring_file_attach(collect_shm_path(collect), &map);
 	uint64_t token = atomic_fetch_add(&map.header->next_token, 1);
 	ring_claim(&map, (uint32_t)getpid(), (uint32_t)getpid(), 1, token, &main_writer);
-	struct weft_event start = {.type = WEFT_EV_PROC_START, .reason = WEFT_ORIGIN_EXEC,
-				   .ts = now_ns(), .a = 1};
+	struct weft_event start = {
+	    .type = WEFT_EV_PROC_START, .reason = WEFT_ORIGIN_EXEC, .ts = now_ns(), .a = 1};
 	ring_write(&main_writer, &start, "bench\0", 6);
 
 	atomic_int done = 0;
@@ -102,8 +106,10 @@ int main(int argc, char **argv)
 	struct writer *writers = calloc((size_t)threads, sizeof *writers);
 	uint64_t begin = now_ns();
 	for (int i = 0; i < threads; i++) {
-		writers[i] = (struct writer){.shm_path = collect_shm_path(collect), .token = token,
-					     .events = per_thread, .done = &done};
+		writers[i] = (struct writer){.shm_path = collect_shm_path(collect),
+					     .token = token,
+					     .events = per_thread,
+					     .done = &done};
 		pthread_create(&writers[i].thread, NULL, writer_main, &writers[i]);
 	}
 	while (atomic_load(&done) < threads) {

@@ -8,10 +8,10 @@
 #include "cmd.h"
 
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_record_entry,
-	&cmd_query_entry,
-	&cmd_export_entry,
-	NULL,
+    &cmd_record_entry,
+    &cmd_query_entry,
+    &cmd_export_entry,
+    NULL,
 };
 
 const struct cmd_entry *cmd_find(const char *name)
@@ -26,4 +26,3 @@ void cmd_print_help(const struct cmd_entry *entry)
 {
 	printf("usage: weft %s\n\n%s.\n\n%s", entry->usage, entry->summary, entry->help);
 }
-

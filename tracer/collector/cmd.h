@@ -43,10 +43,10 @@ struct record_args {
 	const char *output; /* NULL: weft-<cmd>-<N>.db */
 	bool force;
 	bool quiet;
-	bool no_sched;        /* --no-sched: interposed calls only, no perf */
+	bool no_sched;	      /* --no-sched: interposed calls only, no perf */
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */
-	char **command;       /* NULL-terminated, NULL in attach mode */
+	char **command;	      /* NULL-terminated, NULL in attach mode */
 };
 
 int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen);

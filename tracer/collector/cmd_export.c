@@ -125,10 +125,10 @@ static int export_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_export_entry = {
-	.name = "export",
-	.usage = "export FILE --format chrome-json -o OUT",
-	.summary = "convert a trace to the Chrome trace-event JSON (ui.perfetto.dev)",
-	.help = "  --format chrome-json  Chrome trace-event JSON, opens in ui.perfetto.dev\n"
-		"  -o, --output OUT      the file to write\n",
-	.exec = export_exec,
+    .name = "export",
+    .usage = "export FILE --format chrome-json -o OUT",
+    .summary = "convert a trace to the Chrome trace-event JSON (ui.perfetto.dev)",
+    .help = "  --format chrome-json  Chrome trace-event JSON, opens in ui.perfetto.dev\n"
+	    "  -o, --output OUT      the file to write\n",
+    .exec = export_exec,
 };

@@ -139,8 +139,8 @@ static void print_table(const struct rows *rows)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int c = 0; c < rows->columns; c++) {
 			int pad = c + 1 < rows->columns
-					  ? (int)(widths[c] - display_width(rows->names[c]))
-					  : 0;
+				      ? (int)(widths[c] - display_width(rows->names[c]))
+				      : 0;
 			if (pass == 0)
 				printf("%s%s%*s", c ? "  " : "", rows->names[c], pad, "");
 			else
@@ -153,7 +153,8 @@ static void print_table(const struct rows *rows)
 		for (int c = 0; c < rows->columns; c++) {
 			size_t at = r * (size_t)rows->columns + (size_t)c;
 			const char *cell = rows->cells[at] ? rows->cells[at] : "";
-			int numeric = rows->types[at] == SQLITE_INTEGER || rows->types[at] == SQLITE_FLOAT;
+			int numeric =
+			    rows->types[at] == SQLITE_INTEGER || rows->types[at] == SQLITE_FLOAT;
 			int pad = (int)(widths[c] - display_width(cell));
 			if (c)
 				fputs("  ", stdout);
@@ -239,7 +240,8 @@ static void print_json(const struct rows *rows)
 			if (!cell)
 				fputs("null", stdout);
 			else if (type == SQLITE_INTEGER ||
-				 (type == SQLITE_FLOAT && strspn(cell, "0123456789.-+e") == strlen(cell)))
+				 (type == SQLITE_FLOAT &&
+				  strspn(cell, "0123456789.-+e") == strlen(cell)))
 				fputs(cell, stdout);
 			else
 				print_json_string(cell);
@@ -320,7 +322,8 @@ static int query_exec(int argc, char **argv)
 		return 1;
 	}
 	if (version > QUERY_SCHEMA_VERSION) {
-		fprintf(stderr, "weft: %s has schema version %d; this weft reads up to %d: upgrade weft\n",
+		fprintf(stderr,
+			"weft: %s has schema version %d; this weft reads up to %d: upgrade weft\n",
 			args.file, version, QUERY_SCHEMA_VERSION);
 		sqlite3_close(db);
 		return 1;
@@ -354,16 +357,16 @@ static int query_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_query_entry = {
-	.name = "query",
-	.usage = "query FILE SQL [--csv|--json]",
-	.summary = "run SQL on a trace and print the rows",
-	.help = "Opens FILE read-only and runs SQL (several statements may be separated\n"
-		"by ';'). Tables and views: meta, process, thread, thread_state,\n"
-		"process_state, sched_slice, object, flow, thread_state_time,\n"
-		"process_state_time, lock_contention, message_traffic.\n"
-		"\n"
-		"  --csv    comma-separated values with a header line\n"
-		"  --json   a JSON array of objects\n"
-		"  (default: an aligned table)\n",
-	.exec = query_exec,
+    .name = "query",
+    .usage = "query FILE SQL [--csv|--json]",
+    .summary = "run SQL on a trace and print the rows",
+    .help = "Opens FILE read-only and runs SQL (several statements may be separated\n"
+	    "by ';'). Tables and views: meta, process, thread, thread_state,\n"
+	    "process_state, sched_slice, object, flow, thread_state_time,\n"
+	    "process_state_time, lock_contention, message_traffic.\n"
+	    "\n"
+	    "  --csv    comma-separated values with a header line\n"
+	    "  --json   a JSON array of objects\n"
+	    "  (default: an aligned table)\n",
+    .exec = query_exec,
 };

@@ -64,8 +64,8 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			args->quiet = true;
 		} else if (!strcmp(arg, "--no-sched")) {
 			args->no_sched = true;
-		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--attach") ||
-			   !strcmp(arg, "--shm")) {
+		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") ||
+			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm")) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option %s needs an argument", arg);
 				return -1;
@@ -79,8 +79,8 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 				char *end;
 				long pid = strtol(value, &end, 10);
 				if (*end || pid <= 0 || pid > INT_MAX) {
-					snprintf(err, errlen, "--attach needs a process id, not '%s'",
-						 value);
+					snprintf(err, errlen,
+						 "--attach needs a process id, not '%s'", value);
 					return -1;
 				}
 				args->attach_pid = (pid_t)pid;
@@ -248,7 +248,8 @@ static void remove_trace(const char *path)
 
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
-	fprintf(stderr, "weft: recorded %lld process%s, %lld thread%s, %lld events into %s (%lld lost",
+	fprintf(stderr,
+		"weft: recorded %lld process%s, %lld thread%s, %lld events into %s (%lld lost",
 		(long long)summary->processes, summary->processes == 1 ? "" : "es",
 		(long long)summary->threads, summary->threads == 1 ? "" : "s",
 		(long long)summary->events, output, (long long)summary->events_lost);
@@ -298,15 +299,16 @@ run:
 static int record_attach(const struct record_args *args)
 {
 	struct collect_options options = {
-		.db_path = args->output,
-		.shm_path = args->shm_path,
-		.mode = COLLECT_ATTACH,
-		.attach_pid = args->attach_pid,
+	    .db_path = args->output,
+	    .shm_path = args->shm_path,
+	    .mode = COLLECT_ATTACH,
+	    .attach_pid = args->attach_pid,
 	};
 	char err[512] = "";
 	struct collect *collect;
 	if (!args->force && access(args->output, F_OK) == 0) {
-		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n", args->output);
+		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
+			args->output);
 		return 1;
 	}
 	if (args->force)
@@ -364,7 +366,8 @@ static int record_exec(int argc, char **argv)
 		cmd_record_default_output(args.command[0], output, sizeof output);
 	if (access(output, F_OK) == 0) {
 		if (!args.force) {
-			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n", output);
+			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
+				output);
 			return 1;
 		}
 		remove_trace(output);
@@ -383,15 +386,16 @@ static int record_exec(int argc, char **argv)
 	char command_line[8192];
 	join_command(args.command, command_line, sizeof command_line);
 	struct collect_options options = {
-		.db_path = output,
-		.mode = COLLECT_PARENT,
-		.command = command_line,
+	    .db_path = output,
+	    .mode = COLLECT_PARENT,
+	    .command = command_line,
 	};
 	struct collect *collect;
 	err[0] = '\0';
 	rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "weft: cannot create %s: %s\n", output, err[0] ? err : strerror(-rc));
+		fprintf(stderr, "weft: cannot create %s: %s\n", output,
+			err[0] ? err : strerror(-rc));
 		return 1;
 	}
 
@@ -466,24 +470,24 @@ static int record_exec(int argc, char **argv)
 }
 
 const struct cmd_entry cmd_record_entry = {
-	.name = "record",
-	.usage = "record [-o FILE] [--force] [-q] [--no-sched] [--] CMD [ARGS...]\n"
-		 "       weft record --attach PID --shm PATH -o FILE",
-	.summary = "run a command and record what its threads and processes do",
-	.help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
-		"weft exits with CMD's exit status (128+N when a signal N killed it).\n"
-		"\n"
-		"  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
-		"  -f, --force        overwrite FILE if it exists\n"
-		"  -q, --quiet        no summary line on stderr\n"
-		"  --no-sched         no perf context switches: Running means 'not in a\n"
-		"                     blocking call' (meta capture_mode 'calls')\n"
-		"  --attach PID       record processes that preloaded libweft.so by hand:\n"
-		"                     create the ring file at --shm PATH and record until\n"
-		"                     PID and every process that attached are gone\n"
-		"  -h, --help         this help\n"
-		"\n"
-		"Environment: WEFT_LIB overrides the path of libweft.so\n"
-		"(default: <dir of weft>/../lib/libweft.so).\n",
-	.exec = record_exec,
+    .name = "record",
+    .usage = "record [-o FILE] [--force] [-q] [--no-sched] [--] CMD [ARGS...]\n"
+	     "       weft record --attach PID --shm PATH -o FILE",
+    .summary = "run a command and record what its threads and processes do",
+    .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
+	    "weft exits with CMD's exit status (128+N when a signal N killed it).\n"
+	    "\n"
+	    "  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
+	    "  -f, --force        overwrite FILE if it exists\n"
+	    "  -q, --quiet        no summary line on stderr\n"
+	    "  --no-sched         no perf context switches: Running means 'not in a\n"
+	    "                     blocking call' (meta capture_mode 'calls')\n"
+	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
+	    "                     create the ring file at --shm PATH and record until\n"
+	    "                     PID and every process that attached are gone\n"
+	    "  -h, --help         this help\n"
+	    "\n"
+	    "Environment: WEFT_LIB overrides the path of libweft.so\n"
+	    "(default: <dir of weft>/../lib/libweft.so).\n",
+    .exec = record_exec,
 };

@@ -54,10 +54,10 @@ struct item {
 	enum item_kind kind;
 	struct model_source source;
 	struct weft_event head;
-	uint8_t *full;  /* the whole record when it has a payload */
-	int status;     /* ITEM_REAPED; ITEM_SWITCH: cpu */
-	bool out;       /* ITEM_SWITCH */
-	bool preempt;   /* ITEM_SWITCH */
+	uint8_t *full; /* the whole record when it has a payload */
+	int status;    /* ITEM_REAPED; ITEM_SWITCH: cpu */
+	bool out;      /* ITEM_SWITCH */
+	bool preempt;  /* ITEM_SWITCH */
 	struct model_proc_info info;
 };
 
@@ -149,8 +149,11 @@ static void drain_slot(struct collect *c, uint32_t index)
 {
 	struct ring_slot *slot = &c->map.slots[index];
 	struct drain_ctx drain = {
-		.c = c,
-		.source = {.token = slot->token, .pid = slot->pid, .tid = slot->tid, .ppid = slot->ppid},
+	    .c = c,
+	    .source = {.token = slot->token,
+		       .pid = slot->pid,
+		       .tid = slot->tid,
+		       .ppid = slot->ppid},
 	};
 	ring_drain(&c->map, index, on_record, &drain);
 }
@@ -181,7 +184,8 @@ static void process_queue(struct collect *c, int64_t horizon)
 		switch (item->kind) {
 		case ITEM_EVENT:
 			rc = model_event(c->model, &item->source,
-					 item->full ? (const struct weft_event *)item->full : &item->head);
+					 item->full ? (const struct weft_event *)item->full
+						    : &item->head);
 			free(item->full);
 			break;
 		case ITEM_REAPED:
@@ -264,8 +268,9 @@ static void read_proc_info(pid_t pid, struct model_proc_info *info)
 	long ticks = sysconf(_SC_CLK_TCK);
 	if (starttime && ticks > 0) {
 		int64_t boot_offset = boottime_ns() - collect_now();
-		info->start_ts = (int64_t)(starttime * (1000000000ull / (unsigned long long)ticks)) -
-				 boot_offset;
+		info->start_ts =
+		    (int64_t)(starttime * (1000000000ull / (unsigned long long)ticks)) -
+		    boot_offset;
 	}
 }
 
@@ -311,7 +316,8 @@ static void reap_children(struct collect *c)
 			c->root_status = status;
 			char text[16];
 			snprintf(text, sizeof text, "%d",
-				 WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+				 WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+						     : WEXITSTATUS(status));
 			tracedb_meta(c->db, "exit_status", text);
 		}
 	}
@@ -353,7 +359,8 @@ static void check_liveness(struct collect *c)
 static bool any_slot_in_use(struct collect *c)
 {
 	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
-		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) != RING_SLOT_FREE)
+		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) !=
+		    RING_SLOT_FREE)
 			return true;
 	return false;
 }
@@ -361,8 +368,7 @@ static bool any_slot_in_use(struct collect *c)
 static void sweep(struct collect *c)
 {
 	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
-		uint32_t state =
-			atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
+		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;
 		drain_slot(c, i);
@@ -395,11 +401,13 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(),
 			 random);
 	}
-	int rc = ring_file_create(c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
-				  options->ring_bytes ? options->ring_bytes : RING_DEFAULT_BYTES, &c->map);
+	int rc = ring_file_create(
+	    c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
+	    options->ring_bytes ? options->ring_bytes : RING_DEFAULT_BYTES, &c->map);
 	if (rc) {
 		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path, strerror(-rc));
+			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path,
+				 strerror(-rc));
 		free(c);
 		return rc;
 	}
@@ -549,15 +557,15 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = -EIO;
 	if (summary) {
 		*summary = (struct collect_summary){
-			.processes = stats.processes,
-			.threads = stats.threads,
-			.events = stats.events,
-			.events_lost = c->events_lost,
-			.threads_lost = threads_lost,
-			.switches = c->switches,
-			.switches_lost = switches_lost,
-			.root_reaped = c->root_reaped,
-			.root_status = c->root_status,
+		    .processes = stats.processes,
+		    .threads = stats.threads,
+		    .events = stats.events,
+		    .events_lost = c->events_lost,
+		    .threads_lost = threads_lost,
+		    .switches = c->switches,
+		    .switches_lost = switches_lost,
+		    .root_reaped = c->root_reaped,
+		    .root_status = c->root_status,
 		};
 	}
 	unlink(c->shm_path);

@@ -45,10 +45,10 @@ struct collect_options {
 	const char *db_path;  /* the trace to create; must not exist */
 	const char *shm_path; /* ring file; NULL: /dev/shm/weft-<pid>-<random> */
 	enum collect_mode mode;
-	pid_t attach_pid;     /* COLLECT_ATTACH: the process to follow */
-	uint32_t slot_count;  /* 0: RING_DEFAULT_SLOTS */
-	uint32_t ring_bytes;  /* 0: RING_DEFAULT_BYTES */
-	const char *command;  /* meta 'command', may be NULL */
+	pid_t attach_pid;    /* COLLECT_ATTACH: the process to follow */
+	uint32_t slot_count; /* 0: RING_DEFAULT_SLOTS */
+	uint32_t ring_bytes; /* 0: RING_DEFAULT_BYTES */
+	const char *command; /* meta 'command', may be NULL */
 };
 
 struct collect_summary {

@@ -67,7 +67,7 @@ struct thread {
 	int64_t end_ts;
 	bool is_main;
 	bool ended;
-	bool has_sched;      /* switch records seen: sched_source 'perf' */
+	bool has_sched;	     /* switch records seen: sched_source 'perf' */
 	int64_t slice_start; /* on a CPU since, or -1 */
 	int slice_cpu;
 	struct thread *next;
@@ -190,17 +190,17 @@ void model_get_stats(const struct model *model, struct model_stats *stats)
 static void process_row(const struct process *p, struct tracedb_process *row)
 {
 	*row = (struct tracedb_process){
-		.upid = p->upid,
-		.pid = p->pid,
-		.ppid = p->ppid,
-		.parent_upid = p->parent_upid,
-		.name = p->name[0] ? p->name : NULL,
-		.cmdline = p->cmdline,
-		.start_ts = p->start_ts,
-		.end_ts = p->ended ? p->end_ts : -1,
-		.exit_code = p->exit_code,
-		.exit_signal = p->exit_signal,
-		.traced = p->traced,
+	    .upid = p->upid,
+	    .pid = p->pid,
+	    .ppid = p->ppid,
+	    .parent_upid = p->parent_upid,
+	    .name = p->name[0] ? p->name : NULL,
+	    .cmdline = p->cmdline,
+	    .start_ts = p->start_ts,
+	    .end_ts = p->ended ? p->end_ts : -1,
+	    .exit_code = p->exit_code,
+	    .exit_signal = p->exit_signal,
+	    .traced = p->traced,
 	};
 }
 
@@ -215,14 +215,14 @@ static void process_write(struct model *model, struct process *p, bool insert)
 static void thread_write(struct model *model, struct thread *t, bool insert)
 {
 	struct tracedb_thread row = {
-		.utid = t->utid,
-		.tid = t->tid,
-		.upid = t->process->upid,
-		.name = t->name[0] ? t->name : NULL,
-		.start_ts = t->start_ts,
-		.end_ts = t->ended ? t->end_ts : -1,
-		.is_main = t->is_main,
-		.sched_source = t->has_sched ? "perf" : NULL,
+	    .utid = t->utid,
+	    .tid = t->tid,
+	    .upid = t->process->upid,
+	    .name = t->name[0] ? t->name : NULL,
+	    .start_ts = t->start_ts,
+	    .end_ts = t->ended ? t->end_ts : -1,
+	    .is_main = t->is_main,
+	    .sched_source = t->has_sched ? "perf" : NULL,
 	};
 	fail(model, insert ? tracedb_thread_insert(model->db, &row)
 			   : tracedb_thread_update(model->db, &row));
@@ -603,7 +603,8 @@ int model_event(struct model *model, const struct model_source *source,
 		int64_t object_id = object_for(model, p, event);
 		int64_t holder = -1;
 		if (event->reason == WEFT_REASON_MUTEX && event->b) {
-			struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
+			struct thread *owner =
+			    table_get(model->threads, p->token, (uint32_t)event->b);
 			if (owner)
 				holder = owner->utid;
 		}

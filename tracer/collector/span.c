@@ -61,9 +61,13 @@ struct span_process {
 };
 
 static const char *const state_names[] = {
-	[SPAN_NONE] = NULL,          [SPAN_NEW] = "New",         [SPAN_RUNNING] = "Running",
-	[SPAN_READY] = "Ready",      [SPAN_BLOCKED] = "Blocked", [SPAN_WAITING] = "Waiting",
-	[SPAN_SUSPENDED] = "Suspended",
+    [SPAN_NONE] = NULL,
+    [SPAN_NEW] = "New",
+    [SPAN_RUNNING] = "Running",
+    [SPAN_READY] = "Ready",
+    [SPAN_BLOCKED] = "Blocked",
+    [SPAN_WAITING] = "Waiting",
+    [SPAN_SUSPENDED] = "Suspended",
 };
 
 const char *span_state_name(enum span_state state)
@@ -138,8 +142,13 @@ static void track_end(struct track *track, int64_t ts)
 
 static struct span span_of(bool is_process, int64_t id, enum span_state state)
 {
-	return (struct span){.is_process = is_process, .id = id, .state = state,
-			     .reason = WEFT_REASON_NONE, .object_id = -1, .holder_id = -1, .cpu = -1};
+	return (struct span){.is_process = is_process,
+			     .id = id,
+			     .state = state,
+			     .reason = WEFT_REASON_NONE,
+			     .object_id = -1,
+			     .holder_id = -1,
+			     .cpu = -1};
 }
 
 /* --- process ------------------------------------------------------------ */

@@ -50,10 +50,10 @@ struct span {
 	int64_t ts;
 	int64_t dur;
 	enum span_state state;
-	unsigned reason;     /* enum weft_reason, NONE unless Blocked */
-	int64_t object_id;   /* -1 when none */
-	int64_t holder_id;   /* utid holding the object, -1 when none */
-	int cpu;             /* -1 when not known */
+	unsigned reason;   /* enum weft_reason, NONE unless Blocked */
+	int64_t object_id; /* -1 when none */
+	int64_t holder_id; /* utid holding the object, -1 when none */
+	int cpu;	   /* -1 when not known */
 };
 
 typedef void (*span_emit_fn)(void *ctx, const struct span *span);

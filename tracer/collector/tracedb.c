@@ -38,25 +38,25 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[STMT_COUNT] = {
-	[STMT_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-	[STMT_PROCESS_INSERT] = "INSERT INTO process(upid, pid, ppid, parent_upid, name, cmdline, "
-				"start_ts, end_ts, exit_code, exit_signal, traced) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[STMT_PROCESS_UPDATE] = "UPDATE process SET pid = ?2, ppid = ?3, parent_upid = ?4, name = ?5, "
-				"cmdline = ?6, start_ts = ?7, end_ts = ?8, exit_code = ?9, "
-				"exit_signal = ?10, traced = ?11 WHERE upid = ?1",
-	[STMT_THREAD_INSERT] = "INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, is_main, "
-			       "sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[STMT_THREAD_UPDATE] = "UPDATE thread SET tid = ?2, upid = ?3, name = ?4, start_ts = ?5, "
-			       "end_ts = ?6, is_main = ?7, sched_source = ?8 WHERE utid = ?1",
-	[STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
-			"VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-			      "holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
-			       "VALUES (?1, ?2, ?3, ?4)",
-	[STMT_SCHED_SLICE] = "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
-			     "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [STMT_PROCESS_INSERT] = "INSERT INTO process(upid, pid, ppid, parent_upid, name, cmdline, "
+			    "start_ts, end_ts, exit_code, exit_signal, traced) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [STMT_PROCESS_UPDATE] = "UPDATE process SET pid = ?2, ppid = ?3, parent_upid = ?4, name = ?5, "
+			    "cmdline = ?6, start_ts = ?7, end_ts = ?8, exit_code = ?9, "
+			    "exit_signal = ?10, traced = ?11 WHERE upid = ?1",
+    [STMT_THREAD_INSERT] = "INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, is_main, "
+			   "sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [STMT_THREAD_UPDATE] = "UPDATE thread SET tid = ?2, upid = ?3, name = ?4, start_ts = ?5, "
+			   "end_ts = ?6, is_main = ?7, sched_source = ?8 WHERE utid = ?1",
+    [STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+			  "holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
+			   "VALUES (?1, ?2, ?3, ?4)",
+    [STMT_SCHED_SLICE] = "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct tracedb {

@@ -28,14 +28,14 @@ struct tracedb;
 struct tracedb_process {
 	int64_t upid;
 	int64_t pid;
-	int64_t ppid;        /* -1: unknown */
+	int64_t ppid;	     /* -1: unknown */
 	int64_t parent_upid; /* -1: not in the trace */
 	const char *name;
 	const char *cmdline;
 	int64_t start_ts;
-	int64_t end_ts;      /* -1: not ended */
-	int exit_code;       /* -1: none */
-	int exit_signal;     /* -1: none */
+	int64_t end_ts;	 /* -1: not ended */
+	int exit_code;	 /* -1: none */
+	int exit_signal; /* -1: none */
 	int traced;
 };
 
