@@ -74,6 +74,13 @@ enum weft_event_type {
 	WEFT_EV_COND_SIGNAL = 33, /* a = cond, b = 1 for broadcast */
 	WEFT_EV_SEM_POST = 34,    /* a = sem */
 	WEFT_EV_IO_DONE = 35,     /* a = fd, b = bytes moved; call says which */
+	/* fd a now refers to channel b (the st_ino of a pipe or FIFO; 0: the
+	 * fd was closed or now refers to something else). reason = 1 (pipe or
+	 * FIFO). Written for the pipes a process image or fork child starts
+	 * with, and when the program makes one (pipe, pipe2), renumbers one
+	 * (dup, dup2, dup3) or closes one (close). Two fds of any processes
+	 * with the same channel are the two ends of one pipe. */
+	WEFT_EV_FD_CHANNEL = 36,
 };
 
 enum weft_origin {
