@@ -356,6 +356,57 @@ static void wait_left_by_siglongjmp_is_closed_and_recording_goes_on(void **state
 	assert_int_equal(sleep->event.b, 1000000);
 }
 
+/* The first pair of FD_CHANNEL records in slot naming one pipe, written
+ * at or after ts. */
+static const struct record *pipe_pair(const struct capture *c, uint32_t slot, uint64_t ts)
+{
+	const struct record *first, *second;
+	for (int n = 0; (first = find_in_slot(c, slot, WEFT_EV_FD_CHANNEL, n)); n++) {
+		second = find_in_slot(c, slot, WEFT_EV_FD_CHANNEL, n + 1);
+		if (second && first->event.ts >= ts && first->event.b &&
+		    second->event.b == first->event.b &&
+		    second->event.a != first->event.a)
+			return first;
+	}
+	return NULL;
+}
+
+static void a_new_pipe_names_both_ends_with_one_channel(void **state)
+{
+	struct capture *c = *state;
+	/* The workload makes its pipe after the fork (step 4). */
+	const struct record *fork_record = find(c, WEFT_EV_FORK, (uint32_t)c->pid);
+	assert_non_null(fork_record);
+	const struct record *ends = pipe_pair(c, fork_record->slot, fork_record->event.ts);
+	assert_non_null(ends);
+	assert_int_equal(ends->event.reason, 1);
+	assert_true(ends->event.a > 2);
+}
+
+static void the_next_image_finds_the_pipes_it_inherited(void **state)
+{
+	struct capture *c = *state;
+	const struct record *exec = find(c, WEFT_EV_EXEC, (uint32_t)c->pid);
+	const struct record *fork_record = find(c, WEFT_EV_FORK, (uint32_t)c->pid);
+	const struct record *ends = pipe_pair(c, exec->slot, fork_record->event.ts);
+	assert_non_null(ends);
+	const struct record *image = NULL;
+	for (size_t i = 0; i < c->count; i++)
+		if (c->records[i].event.type == WEFT_EV_PROC_START &&
+		    c->records[i].pid == (uint32_t)c->pid && c->records[i].slot != exec->slot)
+			image = &c->records[i];
+	assert_non_null(image);
+	int found = 0;
+	for (int n = 0;; n++) {
+		const struct record *r = find_in_slot(c, image->slot, WEFT_EV_FD_CHANNEL, n);
+		if (!r)
+			break;
+		if (r->event.a == ends->event.a && r->event.b == ends->event.b)
+			found = 1;
+	}
+	assert_true(found);
+}
+
 static void every_slot_keeps_time_order(void **state)
 {
 	struct capture *c = *state;
@@ -378,6 +429,8 @@ int main(void)
 		cmocka_unit_test(waits_never_nest_within_a_thread),
 		cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
 		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
+		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
+		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
 		cmocka_unit_test(every_slot_keeps_time_order),
 	};
 	return cmocka_run_group_tests(tests, run_workload, remove_ring);

@@ -11,7 +11,8 @@
  *      every other ACTIVE slot of the token DONE (threads exec killed);
  *      otherwise take a new token from next_token;
  *   3. claim a slot for the calling (main) thread and write PROC_START
- *      (origin EXEC, argv), THREAD_START (a = 0), THREAD_NAME (comm).
+ *      (origin EXEC, argv), THREAD_START (a = 0), THREAD_NAME (comm),
+ *      and FD_CHANNEL for each pipe among its open fds (fdchan.h).
  * A thread created through pthread_create claims its own slot first thing
  * in the new thread (preload_thread_begin): THREAD_START, then THREAD_NAME
  * with the name it inherited from its creator.
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "fdchan.h"
 #include "launch.h"
 #include "real.h"
 #include "threadtid.h"
@@ -122,6 +124,7 @@ static void start_image(void)
 			    preload_proc.ppid, 0, argv, (uint32_t)len);
 	emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
 	emit_comm(&self->writer, ts, preload_tid());
+	fdchan_scan(&self->writer);
 }
 
 static void fork_prepare(void)
@@ -242,6 +245,7 @@ void preload_fork_child(uint64_t fork_ts)
 			emit_record(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_FORK, 0, ts,
 				    parent, fork_ts);
 			emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
+			fdchan_inherit(&self->writer);
 		}
 	}
 	self->in_fork = 0;

@@ -90,6 +90,12 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(pselect, NULL)                                                                           \
 	X(epoll_wait, NULL)                                                                        \
 	X(epoll_pwait, NULL)                                                                       \
+	X(pipe, NULL)                                                                              \
+	X(pipe2, NULL)                                                                             \
+	X(dup, NULL)                                                                               \
+	X(dup2, NULL)                                                                              \
+	X(dup3, NULL)                                                                              \
+	X(close, NULL)                                                                             \
 	X(fork, NULL)                                                                              \
 	X(execve, NULL)                                                                            \
 	X(execv, NULL)                                                                             \

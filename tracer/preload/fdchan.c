@@ -1,0 +1,96 @@
+/*
+ * fdchan.c — see fdchan.h.
+ */
+#include "fdchan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "emit.h"
+
+#define WORDS (FDCHAN_MAX / 64)
+#define KIND_PIPE 1
+
+static uint64_t known[WORDS];
+
+static int test_and_set(int fd, int value)
+{
+	uint64_t bit = 1ull << (fd % 64);
+	uint64_t old = value ? __atomic_fetch_or(&known[fd / 64], bit, __ATOMIC_RELAXED)
+			     : __atomic_fetch_and(&known[fd / 64], ~bit, __ATOMIC_RELAXED);
+	return (old & bit) != 0;
+}
+
+void fdchan_note(struct ring_writer *writer, int fd)
+{
+	if (fd < 0 || fd >= FDCHAN_MAX)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		test_and_set(fd, 1);
+		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd,
+			    (uint64_t)st.st_ino);
+	} else if (test_and_set(fd, 0)) {
+		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
+	}
+}
+
+void fdchan_closed(struct ring_writer *writer, int fd)
+{
+	if (fd < 0 || fd >= FDCHAN_MAX)
+		return;
+	uint64_t bit = 1ull << (fd % 64);
+	if (!(__atomic_load_n(&known[fd / 64], __ATOMIC_RELAXED) & bit))
+		return;
+	if (test_and_set(fd, 0))
+		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+void fdchan_scan(struct ring_writer *writer)
+{
+	for (int i = 0; i < WORDS; i++)
+		__atomic_store_n(&known[i], 0, __ATOMIC_RELAXED);
+	long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	char buffer[2048] __attribute__((aligned(8)));
+	long n;
+	while ((n = syscall(SYS_getdents64, (int)dir, buffer, sizeof buffer)) > 0) {
+		for (long at = 0; at < n;) {
+			struct linux_dirent64 *entry = (struct linux_dirent64 *)(buffer + at);
+			at += entry->d_reclen;
+			int fd = 0;
+			const char *c = entry->d_name;
+			if (*c < '0' || *c > '9')
+				continue;
+			while (*c >= '0' && *c <= '9' && fd < FDCHAN_MAX)
+				fd = fd * 10 + (*c++ - '0');
+			if (!*c && fd != (int)dir)
+				fdchan_note(writer, fd);
+		}
+	}
+	syscall(SYS_close, (int)dir);
+}
+
+void fdchan_inherit(struct ring_writer *writer)
+{
+	for (int word = 0; word < WORDS; word++) {
+		uint64_t bits = __atomic_load_n(&known[word], __ATOMIC_RELAXED);
+		while (bits) {
+			int bit = __builtin_ctzll(bits);
+			bits &= bits - 1;
+			fdchan_note(writer, word * 64 + bit);
+		}
+	}
+}
