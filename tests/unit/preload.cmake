@@ -30,5 +30,19 @@ if(CMOCKA_FOUND)
     add_dependencies(test_preload_capture weft test_preload_workload)
     add_test(NAME integration.preload_capture COMMAND test_preload_capture)
     set_tests_properties(integration.preload_capture PROPERTIES LABELS integration)
+
+    # A library constructor that runs threads before libweft.so's own.
+    add_library(test_preload_early_lib SHARED ${CMAKE_CURRENT_LIST_DIR}/test_preload_early_lib.c)
+    target_link_libraries(test_preload_early_lib PRIVATE Threads::Threads)
+    add_executable(test_preload_early_prog ${CMAKE_CURRENT_LIST_DIR}/test_preload_early_prog.c)
+    target_link_libraries(test_preload_early_prog PRIVATE test_preload_early_lib)
+    add_executable(test_preload_early ${CMAKE_CURRENT_LIST_DIR}/test_preload_early.c)
+    target_link_libraries(test_preload_early PRIVATE weft_ring PkgConfig::CMOCKA)
+    target_compile_definitions(test_preload_early PRIVATE
+      WEFT_TEST_LIBWEFT="$<TARGET_FILE:weft>"
+      WEFT_TEST_EARLY_PROG="$<TARGET_FILE:test_preload_early_prog>")
+    add_dependencies(test_preload_early weft test_preload_early_prog)
+    add_test(NAME integration.preload_early COMMAND test_preload_early)
+    set_tests_properties(integration.preload_early PROPERTIES LABELS integration)
   endif()
 endif()

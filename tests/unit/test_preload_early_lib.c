@@ -1,0 +1,30 @@
+/*
+ * test_preload_early_lib.c — a shared library whose constructor starts a
+ * thread and makes it wait on a mutex. The dynamic loader runs it before
+ * libweft.so's own constructor (a needed library of the program is
+ * initialised before a preloaded one that does not depend on it), so
+ * libweft.so must start itself from inside its wrappers.
+ */
+#include <pthread.h>
+#include <unistd.h>
+
+static pthread_mutex_t early_lock = PTHREAD_MUTEX_INITIALIZER;
+int early_value;
+
+static void *early_thread(void *arg)
+{
+	pthread_mutex_lock(&early_lock);
+	early_value++;
+	pthread_mutex_unlock(&early_lock);
+	return arg;
+}
+
+__attribute__((constructor)) static void start_early(void)
+{
+	pthread_t thread;
+	pthread_mutex_lock(&early_lock);
+	pthread_create(&thread, NULL, early_thread, NULL);
+	usleep(30 * 1000); /* the thread blocks on early_lock meanwhile */
+	pthread_mutex_unlock(&early_lock);
+	pthread_join(thread, NULL);
+}
