@@ -356,6 +356,18 @@ static void wait_left_by_siglongjmp_is_closed_and_recording_goes_on(void **state
 	assert_int_equal(sleep->event.b, 1000000);
 }
 
+static void raw_futex_wait_is_recorded(void **state)
+{
+	struct capture *c = *state;
+	const struct record *begin = main_wait(c, WEFT_REASON_FUTEX, WEFT_CALL_FUTEX);
+	assert_non_null(begin);
+	assert_int_not_equal(begin->event.a, 0);
+	const struct record *end = next_in_slot(c, begin);
+	assert_int_equal(end->event.type, WEFT_EV_BLOCK_END);
+	assert_int_equal((int64_t)end->event.b, -ETIMEDOUT);
+	assert_true(end->event.ts - begin->event.ts >= 1000000);
+}
+
 /* The first pair of FD_CHANNEL records in slot naming one pipe, written
  * at or after ts. */
 static const struct record *pipe_pair(const struct capture *c, uint32_t slot, uint64_t ts)
@@ -429,6 +441,7 @@ int main(void)
 		cmocka_unit_test(waits_never_nest_within_a_thread),
 		cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
 		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
+		cmocka_unit_test(raw_futex_wait_is_recorded),
 		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
 		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
 		cmocka_unit_test(every_slot_keeps_time_order),

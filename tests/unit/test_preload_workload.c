@@ -11,17 +11,22 @@
  *      handler's write() runs inside the recorded poll);
  *   5. a SIGALRM handler leaves a blocking read() with siglongjmp, then the
  *      thread sleeps 1 ms;
- *   6. it replaces its image with itself, argument "exec-image", which
+ *   6. it waits 1 ms on a futex word of its own through syscall(2);
+ *   7. it replaces its image with itself, argument "exec-image", which
  *      exits 0 at once.
  * Exit status 0 when every step behaved as without the tracer.
  */
+#include <errno.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,6 +115,12 @@ int main(int argc, char **argv)
 	}
 	usleep(1000);
 
+	static uint32_t futex_word;
+	struct timespec one_ms = {0, 1000 * 1000};
+	if (syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, &one_ms, NULL, 0) != -1 ||
+	    errno != ETIMEDOUT)
+		return 10;
+
 	execl("/proc/self/exe", argv[0], "exec-image", (char *)NULL);
-	return 10;
+	return 11;
 }

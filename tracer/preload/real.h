@@ -115,6 +115,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(kill, NULL)                                                                              \
 	X(tgkill, NULL)                                                                            \
 	X(raise, NULL)                                                                             \
+	X(syscall, NULL)                                                                           \
 	X(__libc_start_main, NULL)
 
 enum real_id {
