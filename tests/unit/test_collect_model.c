@@ -308,6 +308,66 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 			    "Terminated 100");
 }
 
+static void wake_ups_become_flows_and_name_the_waker(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "lockers\0", 8);
+	/* 200 created by 100 at 1100; it waits on a mutex 100 holds. */
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_START, 0, 1120, 100, 1100, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1200, 0xa0, 100, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, 1290, 0xa0, 0, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1300, 0xa0, 0, NULL, 0);
+	/* An unlock before the wait began woke nobody; a timed-out wait
+	 * was woken by nobody. */
+	feed(f, 1, 100, 100, WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, 1310, 0xa0, 0, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1400, 0xa0, 100, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1450, 0xa0, 110, NULL, 0);
+	/* 200 exits; 100 joins it. */
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_JOIN, 1460, 0x7f00, 200, NULL, 0);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_EXIT, 0, 1500, 0, 0, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_END, WEFT_REASON_JOIN, 1510, 0x7f00, 0, NULL, 0);
+	/* 100 forks 101 (child's records first), waits for it. */
+	start_image(f, 2, 101, WEFT_ORIGIN_FORK, 1605, 100, 1600, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1610, 101, 1600, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_WAIT, 1620, 101, 0, NULL, 0);
+	feed(f, 2, 101, 101, WEFT_EV_PROC_EXIT, 1, 1700, 0, 0, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_END, WEFT_REASON_WAIT, 1710, 101, 101, NULL, 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1711, 101, 0, NULL, 0);
+	assert_int_equal(model_reaped(f->model, 1800, 100, 0, NULL), 0);
+	finish(f, 1900);
+
+	const char *by_kind = "SELECT ts_out || ' ' || o.tid || ' ' || ts_in || ' ' || i.tid "
+			      "FROM flow f JOIN thread o ON o.utid = f.utid_out "
+			      "JOIN thread i ON i.utid = f.utid_in WHERE kind = '%s'";
+	char sql[512];
+	snprintf(sql, sizeof sql, by_kind, "create");
+	assert_string_equal(sql_text(f->path, sql, text, sizeof text), "1100 100 1120 200");
+	snprintf(sql, sizeof sql, by_kind, "unlock");
+	assert_string_equal(sql_text(f->path, sql, text, sizeof text), "1290 100 1300 200");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flow WHERE kind = 'unlock'"), 1);
+	assert_string_equal(sql_text(f->path,
+				     "SELECT o.label FROM flow JOIN object o USING "
+				     "(object_id) WHERE flow.kind = 'unlock'",
+				     text, sizeof text),
+			    "mutex 0xa0");
+	snprintf(sql, sizeof sql, by_kind, "join");
+	assert_string_equal(sql_text(f->path, sql, text, sizeof text), "1500 200 1510 100");
+	snprintf(sql, sizeof sql, by_kind, "fork");
+	assert_string_equal(sql_text(f->path, sql, text, sizeof text), "1600 100 1605 101");
+	snprintf(sql, sizeof sql, by_kind, "waitpid");
+	assert_string_equal(sql_text(f->path, sql, text, sizeof text), "1700 101 1710 100");
+	/* The Blocked spans those edges ended name their waker. */
+	assert_int_equal(sql_int(f->path, "SELECT t.tid FROM thread_state s JOIN thread t ON "
+					  "t.utid = s.waker_utid WHERE s.ts = 1200"),
+			 100);
+	assert_int_equal(sql_int(f->path, "SELECT waker_utid FROM thread_state WHERE ts = 1400"),
+			 -998);
+	assert_int_equal(sql_int(f->path, "SELECT t.tid FROM thread_state s JOIN thread t ON "
+					  "t.utid = s.waker_utid WHERE s.ts = 1620"),
+			 101);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +385,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
  *   threads      (token, tid)     -> thread
  *   objects      (upid*16+reason, address) -> object_id
  *   forks        (pid, 0)         -> FORK record not yet matched by a child
+ *   wakes        (upid*16+reason, address) -> the latest unlock/signal/post
+ *                                   on that object (for flows and wakers)
  * A row is inserted when a process/thread appears and rewritten when its
  * name, end or exit status changes. `error` keeps the first write failure;
  * every entry point returns it.
@@ -52,6 +54,10 @@ struct process {
 	bool traced;
 	bool ended;
 	char exec_path[256]; /* EXEC not yet followed by a new image */
+	int64_t first_ts;    /* its first record (PROC_START), or -1 */
+	int64_t fork_utid;   /* the thread that forked it, -1 when unknown */
+	int64_t fork_ts;     /* that thread's fork call */
+	bool fork_flow_done;
 	struct span_process *spans;
 	struct thread *threads;
 	struct process *next;
@@ -70,12 +76,20 @@ struct thread {
 	bool has_sched;	     /* switch records seen: sched_source 'perf' */
 	int64_t slice_start; /* on a CPU since, or -1 */
 	int slice_cpu;
+	/* the blocking call in progress (or the last one) */
+	unsigned call_reason;
+	uint64_t call_address;
+	uint64_t call_extra;
+	int64_t call_object;
+	int64_t call_begin_ts;
+	int64_t call_end_ts;
 	struct thread *next;
 };
 
 struct pending_fork {
 	uint32_t pid;
 	int64_t parent_upid;
+	int64_t parent_utid; /* the thread that forked */
 	int64_t ppid;
 	int64_t fork_ts;
 	char name[64];
@@ -88,6 +102,7 @@ struct model {
 	struct table *threads;
 	struct table *objects;
 	struct table *forks;
+	struct table *wakes;
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -124,18 +139,20 @@ struct model *model_new(struct tracedb *db)
 	model->threads = table_new();
 	model->objects = table_new();
 	model->forks = table_new();
+	model->wakes = table_new();
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
-	    !model->forks) {
+	    !model->forks || !model->wakes) {
 		model_free(model);
 		return NULL;
 	}
 	return model;
 }
 
+/* Frees a table's malloc'd values (pending forks, wakes). */
 static void free_fork(void *ctx, void *value)
 {
 	free(value);
@@ -161,6 +178,9 @@ void model_free(struct model *model)
 	}
 	if (model->forks)
 		table_each(model->forks, free_fork, NULL);
+	if (model->wakes)
+		table_each(model->wakes, free_fork, NULL);
+	table_free(model->wakes);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
 	table_free(model->threads);
@@ -260,6 +280,8 @@ static struct process *process_create(struct model *model, uint32_t pid, int64_t
 	p->start_ts = start_ts;
 	p->last_ts = start_ts;
 	p->exit_ts = -1;
+	p->first_ts = -1;
+	p->fork_utid = -1;
 	p->exit_code = -1;
 	p->exit_signal = -1;
 	if (parent) {
@@ -411,6 +433,86 @@ static struct thread *thread_create(struct model *model, struct process *p, uint
 	return t;
 }
 
+/* --- flows ------------------------------------------------------------- */
+
+struct wake {
+	int64_t ts;
+	int64_t utid;
+	const char *kind;
+};
+
+static void flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		 int64_t utid_in, const char *kind, int64_t object_id)
+{
+	if (utid_out == utid_in || ts_in < ts_out)
+		return;
+	fail(model, tracedb_flow(model->db, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1));
+}
+
+/* The fork edge of p, once both its forking thread and its main thread are
+ * known (the parent's FORK record and the child's first records come in
+ * either order). */
+static void fork_flow(struct model *model, struct process *p)
+{
+	if (p->fork_flow_done || p->fork_utid < 0 || p->first_ts < 0)
+		return;
+	struct thread *main = table_get(model->threads, p->token, p->pid);
+	if (!main)
+		return;
+	p->fork_flow_done = true;
+	flow(model, p->fork_ts, p->fork_utid, p->first_ts, main->utid, "fork", -1);
+}
+
+/* An unlock/signal/post by t on an object others may wait on. */
+static void note_wake(struct model *model, struct process *p, struct thread *t,
+		      const struct weft_event *event, const char *kind)
+{
+	uint64_t key = (uint64_t)p->upid * 16 + event->reason;
+	struct wake *wake = table_get(model->wakes, key, event->a);
+	if (!wake) {
+		wake = malloc(sizeof *wake);
+		if (!wake || table_put(model->wakes, key, event->a, wake)) {
+			free(wake);
+			fail(model, -ENOMEM);
+			return;
+		}
+	}
+	*wake = (struct wake){(int64_t)event->ts, t->utid, kind};
+}
+
+/* t's blocking call ended at ts with result: name who woke it. */
+static void call_woken(struct model *model, struct process *p, struct thread *t, int64_t ts,
+		       uint64_t result)
+{
+	if (result != 0)
+		return; /* timed out or failed: nobody woke it */
+	switch (t->call_reason) {
+	case WEFT_REASON_MUTEX:
+	case WEFT_REASON_RWLOCK:
+	case WEFT_REASON_COND:
+	case WEFT_REASON_SEM: {
+		uint64_t key = (uint64_t)p->upid * 16 + t->call_reason;
+		struct wake *wake = table_get(model->wakes, key, t->call_address);
+		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
+			return;
+		flow(model, wake->ts, wake->utid, ts, t->utid, wake->kind, t->call_object);
+		span_thread_woken_by(t->spans, wake->utid);
+		return;
+	}
+	case WEFT_REASON_JOIN: {
+		struct thread *joined =
+		    table_get(model->threads, p->token, (uint32_t)t->call_extra);
+		if (!joined || !joined->ended)
+			return;
+		flow(model, joined->end_ts, joined->utid, ts, t->utid, "join", t->call_object);
+		span_thread_woken_by(t->spans, joined->utid);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
 /* --- records ------------------------------------------------------------ */
 
 static struct process *process_of(struct model *model, const struct model_source *source,
@@ -460,10 +562,13 @@ static void on_proc_start(struct model *model, const struct model_source *source
 		struct pending_fork *fork = table_get(model->forks, source->pid, 0);
 		struct process *parent = NULL;
 		int64_t start = event->b && (int64_t)event->b <= ts ? (int64_t)event->b : ts;
+		int64_t fork_utid = -1, fork_ts = 0;
 		if (fork) {
 			parent = live_process(model, fork->ppid);
 			if (fork->fork_ts <= ts)
 				start = fork->fork_ts;
+			fork_utid = fork->parent_utid;
+			fork_ts = fork->fork_ts;
 			table_remove(model->forks, source->pid, 0);
 			free(fork);
 		} else {
@@ -478,6 +583,9 @@ static void on_proc_start(struct model *model, const struct model_source *source
 				   start);
 		if (!p)
 			return;
+		p->first_ts = ts;
+		p->fork_utid = fork_utid;
+		p->fork_ts = fork_ts;
 	}
 	if (argc > 0) {
 		snprintf(p->name, sizeof p->name, "%s", name);
@@ -511,8 +619,15 @@ static void on_thread_start(struct model *model, struct process *p,
 	if (created < p->start_ts)
 		created = p->start_ts;
 	t = thread_create(model, p, source->tid, created);
-	if (t)
-		span_thread_start(t->spans, ts);
+	if (!t)
+		return;
+	span_thread_start(t->spans, ts);
+	struct thread *creator =
+	    event->a ? table_get(model->threads, p->token, (uint32_t)event->a) : NULL;
+	if (creator && event->b)
+		flow(model, (int64_t)event->b, creator->utid, ts, t->utid, "create", -1);
+	if (t->is_main)
+		fork_flow(model, p);
 }
 
 static int64_t object_for(struct model *model, struct process *p, const struct weft_event *event)
@@ -533,12 +648,19 @@ static int64_t object_for(struct model *model, struct process *p, const struct w
 	return id;
 }
 
-static void on_fork(struct model *model, struct process *p, const struct weft_event *event)
+static void on_fork(struct model *model, struct process *p, struct thread *t,
+		    const struct weft_event *event)
 {
 	uint32_t child_pid = (uint32_t)event->a;
+	int64_t fork_ts = event->b ? (int64_t)event->b : (int64_t)event->ts;
 	struct process *child = live_process(model, child_pid);
-	if (child && child->parent_upid == p->upid)
-		return; /* the child's PROC_START came first */
+	if (child && child->parent_upid == p->upid) {
+		/* the child's PROC_START came first */
+		child->fork_utid = t->utid;
+		child->fork_ts = fork_ts;
+		fork_flow(model, child);
+		return;
+	}
 	struct pending_fork *fork = table_get(model->forks, child_pid, 0);
 	if (!fork) {
 		fork = calloc(1, sizeof *fork);
@@ -550,8 +672,9 @@ static void on_fork(struct model *model, struct process *p, const struct weft_ev
 	}
 	fork->pid = child_pid;
 	fork->parent_upid = p->upid;
+	fork->parent_utid = t->utid;
 	fork->ppid = p->pid;
-	fork->fork_ts = event->b ? (int64_t)event->b : (int64_t)event->ts;
+	fork->fork_ts = fork_ts;
 	snprintf(fork->name, sizeof fork->name, "%s", p->name);
 }
 
@@ -609,13 +732,29 @@ int model_event(struct model *model, const struct model_source *source,
 				holder = owner->utid;
 		}
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+		t->call_reason = event->reason;
+		t->call_address = event->a;
+		t->call_extra = event->b;
+		t->call_object = object_id;
+		t->call_begin_ts = ts;
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
+		call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
+		t->call_end_ts = ts;
+		break;
+	case WEFT_EV_UNLOCK:
+		note_wake(model, p, t, event, "unlock");
+		break;
+	case WEFT_EV_COND_SIGNAL:
+		note_wake(model, p, t, event, "signal");
+		break;
+	case WEFT_EV_SEM_POST:
+		note_wake(model, p, t, event, "post");
 		break;
 	case WEFT_EV_FORK:
-		on_fork(model, p, event);
+		on_fork(model, p, t, event);
 		break;
 	case WEFT_EV_EXEC:
 		decode_string(event, p->exec_path, sizeof p->exec_path);
@@ -628,6 +767,18 @@ int model_event(struct model *model, const struct model_source *source,
 		if (child) {
 			set_status(child, STATUS_WAIT_RESULT, (int)event->b);
 			process_end(model, child, ts);
+			struct thread *main = table_get(model->threads, child->token, child->pid);
+			if (main && child->token) {
+				/* Its exit call woke the parent's wait (ended just
+				 * before this record), else this record. */
+				int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
+				bool by_wait = t->call_reason == WEFT_REASON_WAIT &&
+					       t->call_end_ts >= out && t->call_end_ts <= ts;
+				flow(model, out, main->utid, by_wait ? t->call_end_ts : ts, t->utid,
+				     "waitpid", -1);
+				if (by_wait)
+					span_thread_woken_by(t->spans, main->utid);
+			}
 		}
 		break;
 	}

@@ -148,7 +148,8 @@ static struct span span_of(bool is_process, int64_t id, enum span_state state)
 			     .reason = WEFT_REASON_NONE,
 			     .object_id = -1,
 			     .holder_id = -1,
-			     .cpu = -1};
+			     .cpu = -1,
+			     .waker_id = -1};
 }
 
 /* --- process ------------------------------------------------------------ */
@@ -326,6 +327,15 @@ void span_thread_call_end(struct span_thread *thread, int64_t ts)
 	thread->in_call = false;
 	thread->started = true;
 	thread_update(thread, ts);
+}
+
+void span_thread_woken_by(struct span_thread *thread, int64_t waker_id)
+{
+	struct track *track = &thread->track;
+	if (track->has_open && track->open.state == SPAN_BLOCKED)
+		track->open.waker_id = waker_id;
+	else if (track->has_held && track->held.state == SPAN_BLOCKED)
+		track->held.waker_id = waker_id;
 }
 
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu)

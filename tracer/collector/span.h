@@ -54,6 +54,7 @@ struct span {
 	int64_t object_id; /* -1 when none */
 	int64_t holder_id; /* utid holding the object, -1 when none */
 	int cpu;	   /* -1 when not known */
+	int64_t waker_id;  /* utid whose action ended this Blocked span, -1 */
 };
 
 typedef void (*span_emit_fn)(void *ctx, const struct span *span);
@@ -85,6 +86,10 @@ void span_thread_start(struct span_thread *thread, int64_t ts);
 void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned reason,
 			    int64_t object_id, int64_t holder_id);
 void span_thread_call_end(struct span_thread *thread, int64_t ts);
+/* The thread's latest Blocked span (still open, or the last closed one
+ * when the thread was switched in before its call returned) was ended by
+ * waker_id's action. Call it before span_thread_call_end. */
+void span_thread_woken_by(struct span_thread *thread, int64_t waker_id);
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);

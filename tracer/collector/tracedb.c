@@ -36,6 +36,7 @@ enum stmt_id {
 	STMT_THREAD_STATE,
 	STMT_PROCESS_STATE,
 	STMT_SCHED_SLICE,
+	STMT_FLOW,
 	STMT_COUNT,
 };
 
@@ -54,9 +55,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-			  "holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  "holder_utid, waker_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
 			   "VALUES (?1, ?2, ?3, ?4)",
+    [STMT_FLOW] = "INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
+		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [STMT_SCHED_SLICE] = "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -279,6 +282,7 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	bind_int_or_null(stmt, 6, span->object_id, span->object_id < 0);
 	bind_int_or_null(stmt, 7, span->cpu, span->cpu < 0);
 	bind_int_or_null(stmt, 8, span->holder_id, span->holder_id < 0);
+	bind_int_or_null(stmt, 9, span->waker_id, span->waker_id < 0);
 	return step(db, stmt);
 }
 
@@ -293,6 +297,22 @@ int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, in
 	sqlite3_bind_int64(stmt, 3, dur);
 	sqlite3_bind_int64(stmt, 4, utid);
 	bind_text(stmt, 5, end_state);
+	return step(db, stmt);
+}
+
+int tracedb_flow(struct tracedb *db, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		 int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_FLOW];
+	sqlite3_bind_int64(stmt, 1, ts_out);
+	sqlite3_bind_int64(stmt, 2, utid_out);
+	sqlite3_bind_int64(stmt, 3, ts_in);
+	sqlite3_bind_int64(stmt, 4, utid_in);
+	bind_text(stmt, 5, kind);
+	bind_int_or_null(stmt, 6, object_id, object_id < 0);
+	bind_int_or_null(stmt, 7, bytes, bytes < 0);
 	return step(db, stmt);
 }
 

@@ -69,6 +69,10 @@ int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kin
 			  int64_t address, const char *label);
 /* A thread_state (span->is_process false) or process_state row. */
 int tracedb_span(struct tracedb *db, const struct span *span);
+/* A flow row: utid_out's action at ts_out woke or started utid_in at
+ * ts_in. object_id and bytes < 0 are written as NULL. */
+int tracedb_flow(struct tracedb *db, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		 int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes);
 /* A sched_slice row: utid ran on cpu during [ts, ts + dur); end_state
  * 'Ready', 'Blocked', 'Terminated' or NULL. */
 int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, int64_t utid,
