@@ -296,9 +296,36 @@ run:
 	_exit(error == ENOENT ? 127 : 126);
 }
 
+/* pid's command line from /proc, arguments joined with spaces, into out
+ * ("" when unreadable). */
+static void read_cmdline(pid_t pid, char *out, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, cap - 1);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	while (n > 0 && out[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
 static int record_attach(const struct record_args *args)
 {
+	char command[4096];
+	read_cmdline(args->attach_pid, command, sizeof command);
 	struct collect_options options = {
+	    .command = command[0] ? command : NULL,
 	    .db_path = args->output,
 	    .shm_path = args->shm_path,
 	    .mode = COLLECT_ATTACH,

@@ -92,7 +92,6 @@ struct pending_fork {
 	int64_t parent_utid; /* the thread that forked */
 	int64_t ppid;
 	int64_t fork_ts;
-	char name[64];
 };
 
 struct model {
@@ -152,8 +151,8 @@ struct model *model_new(struct tracedb *db)
 	return model;
 }
 
-/* Frees a table's malloc'd values (pending forks, wakes). */
-static void free_fork(void *ctx, void *value)
+/* Free a table's malloc'd values (pending forks, wakes). */
+static void free_value(void *ctx, void *value)
 {
 	free(value);
 }
@@ -177,9 +176,9 @@ void model_free(struct model *model)
 		process = next;
 	}
 	if (model->forks)
-		table_each(model->forks, free_fork, NULL);
+		table_each(model->forks, free_value, NULL);
 	if (model->wakes)
-		table_each(model->wakes, free_fork, NULL);
+		table_each(model->wakes, free_value, NULL);
 	table_free(model->wakes);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -675,7 +674,6 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	fork->parent_utid = t->utid;
 	fork->ppid = p->pid;
 	fork->fork_ts = fork_ts;
-	snprintf(fork->name, sizeof fork->name, "%s", p->name);
 }
 
 int model_event(struct model *model, const struct model_source *source,
