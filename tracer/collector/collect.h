@@ -17,6 +17,9 @@
  * collect_poll runs one iteration of collect_run's loop, for hosts with a
  * loop of their own and for tests.
  *
+ * With collect_watch_sched, the kernel's context switches of the workload
+ * (tracer/sched, perf) are merged into the same queue.
+ *
  * Everything but collect_stop runs on one thread (the host's). Records of
  * different threads are put in timestamp order before they reach the model:
  * they are held back COLLECT_HOLD_NS so that a record published late by a

@@ -16,6 +16,14 @@
  * a row with traced = 0 when their parent's FORK record or a reap names
  * them. Threads of an ended process end with it.
  *
+ * States come from the span builder (span.h): blocking calls from the
+ * records, and, when the collector reads them, context switches
+ * (model_switch), which also give sched_slice rows. Wake-up edges become
+ * flow rows and the waker_utid of the Blocked span they end: pthread_create
+ * -> first record, fork -> child's first record, unlock/signal/post -> the
+ * wait on that object that ends after it, thread exit -> join, child exit
+ * -> the parent's wait.
+ *
  * Single-threaded: the collector's loop owns the model.
  */
 #ifndef WEFT_MODEL_H
