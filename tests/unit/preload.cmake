@@ -31,6 +31,18 @@ if(CMOCKA_FOUND)
     add_test(NAME integration.preload_capture COMMAND test_preload_capture)
     set_tests_properties(integration.preload_capture PROPERTIES LABELS integration)
 
+    # Every wrapper's results and errno, with and without libweft.so.
+    add_executable(test_preload_calls_prog ${CMAKE_CURRENT_LIST_DIR}/test_preload_calls_prog.c)
+    target_link_libraries(test_preload_calls_prog PRIVATE Threads::Threads)
+    add_executable(test_preload_calls ${CMAKE_CURRENT_LIST_DIR}/test_preload_calls.c)
+    target_link_libraries(test_preload_calls PRIVATE weft_ring PkgConfig::CMOCKA)
+    target_compile_definitions(test_preload_calls PRIVATE
+      WEFT_TEST_LIBWEFT="$<TARGET_FILE:weft>"
+      WEFT_TEST_CALLS_PROG="$<TARGET_FILE:test_preload_calls_prog>")
+    add_dependencies(test_preload_calls weft test_preload_calls_prog)
+    add_test(NAME integration.preload_calls COMMAND test_preload_calls)
+    set_tests_properties(integration.preload_calls PROPERTIES LABELS integration)
+
     # A library constructor that runs threads before libweft.so's own.
     add_library(test_preload_early_lib SHARED ${CMAKE_CURRENT_LIST_DIR}/test_preload_early_lib.c)
     target_link_libraries(test_preload_early_lib PRIVATE Threads::Threads)

@@ -42,6 +42,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(pthread_mutex_lock, NULL)                                                                \
 	X(pthread_mutex_trylock, NULL)                                                             \
 	X(pthread_mutex_timedlock, NULL)                                                           \
+	X(pthread_mutex_clocklock, NULL)                                                           \
 	X(pthread_mutex_unlock, NULL)                                                              \
 	X(pthread_rwlock_rdlock, NULL)                                                             \
 	X(pthread_rwlock_tryrdlock, NULL)                                                          \
@@ -49,6 +50,8 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(pthread_rwlock_wrlock, NULL)                                                             \
 	X(pthread_rwlock_trywrlock, NULL)                                                          \
 	X(pthread_rwlock_timedwrlock, NULL)                                                        \
+	X(pthread_rwlock_clockrdlock, NULL)                                                        \
+	X(pthread_rwlock_clockwrlock, NULL)                                                        \
 	X(pthread_cond_wait, "GLIBC_2.3.2")                                                        \
 	X(pthread_cond_timedwait, "GLIBC_2.3.2")                                                   \
 	X(pthread_cond_clockwait, NULL)                                                            \
@@ -110,6 +113,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(_Exit, NULL)                                                                             \
 	X(wait, NULL)                                                                              \
 	X(waitpid, NULL)                                                                           \
+	X(wait3, NULL)                                                                             \
 	X(wait4, NULL)                                                                             \
 	X(waitid, NULL)                                                                            \
 	X(kill, NULL)                                                                              \

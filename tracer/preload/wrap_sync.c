@@ -44,6 +44,20 @@ WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct tim
 				     REAL(pthread_mutex_timedlock)(mutex, abstime));
 }
 
+WEFT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock,
+				       const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_mutex_clocklock)(mutex, clock, abstime);
+	int result = REAL(pthread_mutex_trylock)(mutex);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_TIMEDLOCK, mutex,
+				     owner_of_mutex(mutex),
+				     REAL(pthread_mutex_clocklock)(mutex, clock, abstime));
+}
+
 /* --- rwlocks --------------------------------------------------------- */
 
 WEFT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rwlock)
@@ -98,6 +112,34 @@ WEFT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rwlock,
 	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDWRLOCK, rwlock,
 				     owner_of_rwlock_writer(rwlock),
 				     REAL(pthread_rwlock_timedwrlock)(rwlock, abstime));
+}
+
+WEFT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rwlock, clockid_t clock,
+					   const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_clockrdlock)(rwlock, clock, abstime);
+	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDRDLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_clockrdlock)(rwlock, clock, abstime));
+}
+
+WEFT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rwlock, clockid_t clock,
+					   const struct timespec *abstime)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(pthread_rwlock_clockwrlock)(rwlock, clock, abstime);
+	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
+	if (result != EBUSY)
+		return result;
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDWRLOCK, rwlock,
+				     owner_of_rwlock_writer(rwlock),
+				     REAL(pthread_rwlock_clockwrlock)(rwlock, clock, abstime));
 }
 
 /* --- condition variables and barriers -------------------------------- */

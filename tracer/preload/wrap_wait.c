@@ -45,6 +45,26 @@ WEFT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usag
 	return result;
 }
 
+WEFT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return REAL(wait3)(status, options, usage);
+	int local = 0;
+	int *where = status ? status : &local;
+	pid_t result;
+	if (options & WNOHANG)
+		result = REAL(wait3)(where, options, usage);
+	else
+		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT4, (int64_t)-1, 0,
+						REAL(wait3)(where, options, usage));
+	int saved = errno;
+	if (result > 0)
+		reaped(t, result, *where);
+	errno = saved;
+	return result;
+}
+
 WEFT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
 	struct preload_thread *t = preload_recorder();
