@@ -156,6 +156,7 @@ static void preload_init(void)
 		return;
 	struct preload_thread *self = &preload_self;
 	self->busy++;
+	real_resolve_all();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	threadtid_learn(pthread_self(), preload_tid());
 

@@ -51,3 +51,9 @@ void *real_resolve(enum real_id id)
 	__atomic_store_n(&real_table[id], fn, __ATOMIC_RELEASE);
 	return fn;
 }
+
+void real_resolve_all(void)
+{
+	for (int id = 0; id < REAL_COUNT; id++)
+		real_get((enum real_id)id);
+}

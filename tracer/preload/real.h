@@ -135,6 +135,12 @@ extern void *real_table[REAL_COUNT];
 /* Resolve id now (slow path of REAL). Never returns NULL. */
 void *real_resolve(enum real_id id);
 
+/* Resolve every name not resolved yet. Called once at start-up, so that
+ * later calls never enter dlsym: a fork child of a multithreaded program
+ * must not, since the loader's lock may have been held by a thread that
+ * does not exist in the child. */
+void real_resolve_all(void);
+
 static inline void *real_get(enum real_id id)
 {
 	void *fn = __atomic_load_n(&real_table[id], __ATOMIC_ACQUIRE);
