@@ -120,6 +120,22 @@ static void thread_name_is_cut_to_sixteen_bytes_with_nul(void **state)
 	assert_string_equal(seen->payloads[0], "a-rather-long-t");
 }
 
+static void short_string_is_carried_whole_with_its_nul(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(emit_record_string(&f->writer, WEFT_EV_EXEC, 0, 0, 3, 0, 0, "/bin/true",
+					    WEFT_PAYLOAD_MAX),
+			 0);
+	assert_int_equal(emit_record_string(&f->writer, WEFT_EV_EXEC, 0, 0, 4, 0, 0, NULL,
+					    WEFT_PAYLOAD_MAX),
+			 0);
+	struct seen *seen = drain(f);
+	assert_int_equal(seen->count, 2);
+	assert_int_equal(seen->events[0].size, WEFT_EVENT_HEADER_SIZE + 16);
+	assert_string_equal(seen->payloads[0], "/bin/true");
+	assert_string_equal(seen->payloads[1], "");
+}
+
 static void payload_record_keeps_argv_bytes(void **state)
 {
 	struct fixture *f = *state;
@@ -169,6 +185,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(block_begin_and_end_carry_every_field, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(thread_name_is_cut_to_sixteen_bytes_with_nul, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(short_string_is_carried_whole_with_its_nul, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(payload_record_keeps_argv_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(payload_longer_than_the_maximum_is_cut, setup,

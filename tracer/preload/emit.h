@@ -58,13 +58,17 @@ static inline int emit_record_string(struct ring_writer *writer, uint16_t type, 
 				     uint8_t call, uint64_t ts, uint64_t a, uint64_t b,
 				     const char *text, uint32_t max_bytes)
 {
-	char buffer[WEFT_PAYLOAD_MAX];
 	uint32_t len = 0;
 	if (max_bytes > WEFT_PAYLOAD_MAX)
 		max_bytes = WEFT_PAYLOAD_MAX;
+	if (!max_bytes)
+		max_bytes = 1;
 	if (text)
 		while (len + 1 < max_bytes && text[len])
 			len++;
+	if (text && !text[len])
+		return emit_record_payload(writer, type, reason, call, ts, a, b, text, len + 1);
+	char buffer[len + 1]; /* cut (or NULL): copy to add the NUL */
 	if (len)
 		memcpy(buffer, text, len);
 	buffer[len] = '\0';

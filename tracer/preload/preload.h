@@ -22,6 +22,11 @@
  * preload_recorder() is the gate every wrapper passes: it returns the
  * thread state when the call should be recorded, NULL when the wrapper must
  * be a plain pass-through.
+ *
+ * Signal handlers: once the process has started (preload_init ran), the
+ * wrappers are async-signal-safe: they touch only this thread's TLS and
+ * ring (lock-free, no allocation) and the real function. A handler that
+ * interrupts a recorded wait records nothing (preload_wait_enter).
  */
 #ifndef WEFT_PRELOAD_PRELOAD_H
 #define WEFT_PRELOAD_PRELOAD_H
