@@ -66,9 +66,7 @@ static inline int emit_record_string(struct ring_writer *writer, uint16_t type, 
 	if (text)
 		while (len + 1 < max_bytes && text[len])
 			len++;
-	if (text && !text[len])
-		return emit_record_payload(writer, type, reason, call, ts, a, b, text, len + 1);
-	char buffer[len + 1]; /* cut (or NULL): copy to add the NUL */
+	char buffer[len + 1]; /* as long as the text: the copy adds the NUL */
 	if (len)
 		memcpy(buffer, text, len);
 	buffer[len] = '\0';
