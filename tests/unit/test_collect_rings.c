@@ -5,6 +5,7 @@
  * workload whose exit status and orphaned grandchild the collector reaps
  * as parent and subreaper.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -230,10 +231,96 @@ static void parent_mode_reaps_workload_and_orphans_with_their_status(void **stat
 	remove_db(path);
 }
 
+/* Reaps every child of the test process until none is left. */
+static void *reaper_main(void *arg)
+{
+	(void)arg;
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	return NULL;
+}
+
+/* The attached program: announces itself, forks a child that claims its
+ * ring only 200 ms later, and exits at once. */
+static void attached_program(int path_fd)
+{
+	char shm_path[256] = "";
+	if (read(path_fd, shm_path, sizeof shm_path - 1) <= 0)
+		_exit(100);
+	struct ring_map map;
+	struct ring_writer writer;
+	if (ring_file_attach(shm_path, &map))
+		_exit(101);
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t token = atomic_fetch_add(&map.header->next_token, 1);
+	if (ring_claim(&map, pid, pid, (uint32_t)getppid(), token, &writer))
+		_exit(102);
+	put(&writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, now_ns(), 1, 0, "late\0", 5);
+	put(&writer, WEFT_EV_THREAD_START, 0, 0, now_ns(), 0, 0, NULL, 0);
+	uint64_t fork_ts = now_ns();
+	pid_t child = fork();
+	if (child == 0) {
+		struct timespec pause = {0, 200 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+		uint32_t me = (uint32_t)getpid();
+		uint64_t child_token = atomic_fetch_add(&map.header->next_token, 1);
+		if (ring_claim(&map, me, me, pid, child_token, &writer))
+			_exit(103);
+		put(&writer, WEFT_EV_PROC_START, WEFT_ORIGIN_FORK, 0, now_ns(), pid, fork_ts, NULL,
+		    0);
+		put(&writer, WEFT_EV_THREAD_START, 0, 0, now_ns(), 0, 0, NULL, 0);
+		put(&writer, WEFT_EV_PROC_EXIT, 1, 0, now_ns(), 5, 0, NULL, 0);
+		_exit(5);
+	}
+	put(&writer, WEFT_EV_FORK, 0, WEFT_CALL_FORK, now_ns(), (uint64_t)child, fork_ts, NULL, 0);
+	put(&writer, WEFT_EV_PROC_EXIT, 1, 0, now_ns(), 0, 0, NULL, 0);
+	_exit(0);
+}
+
+static void attach_mode_waits_for_children_not_yet_attached(void **state)
+{
+	char path[512];
+	temp_db_path(path, sizeof path, "rings-attach");
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[1]);
+		attached_program(fds[0]);
+	}
+	close(fds[0]);
+	struct collect_options options = {.db_path = path,
+					  .mode = COLLECT_ATTACH,
+					  .attach_pid = pid,
+					  .slot_count = 8,
+					  .ring_bytes = 8192};
+	struct collect *collect;
+	assert_int_equal(collect_open(&options, &collect, NULL, 0), 0);
+	const char *shm_path = collect_shm_path(collect);
+	assert_int_equal(write(fds[1], shm_path, strlen(shm_path)), (ssize_t)strlen(shm_path));
+	close(fds[1]);
+	pthread_t reaper;
+	assert_int_equal(pthread_create(&reaper, NULL, reaper_main, NULL), 0);
+	assert_int_equal(collect_run(collect), 0);
+	struct collect_summary summary;
+	assert_int_equal(collect_finish(collect, "complete", &summary), 0);
+	collect_close(collect);
+	pthread_join(reaper, NULL);
+
+	assert_int_equal(summary.processes, 2);
+	assert_int_equal(sql_int(path, "SELECT exit_code FROM process WHERE upid = 1"), 0);
+	assert_int_equal(sql_int(path, "SELECT exit_code FROM process WHERE upid = 2"), 5);
+	assert_int_equal(sql_int(path, "SELECT traced FROM process WHERE upid = 2"), 1);
+	assert_int_equal(sql_int(path, "SELECT parent_upid FROM process WHERE upid = 2"), 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM process WHERE end_ts IS NULL"), 0);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(drained_records_are_all_stored_or_counted_lost),
+	    cmocka_unit_test(attach_mode_waits_for_children_not_yet_attached),
 	    cmocka_unit_test(parent_mode_reaps_workload_and_orphans_with_their_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -469,6 +469,34 @@ void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const
 	model_set_root(collect->model, (uint32_t)pid, fork_ts, name, cmdline);
 }
 
+/* Attach mode, the target gone and no ring in use: no writer is left, so
+ * every queued record can go to the model; the recording is over when no
+ * process it knows of (or saw forked) is still alive. */
+static int attach_done(struct collect *c)
+{
+	process_queue(c, INT64_MAX);
+	size_t count = model_unfinished_pids(c->model, NULL, 0);
+	uint32_t *pids = calloc(count + 1, sizeof *pids);
+	if (!pids)
+		return -ENOMEM;
+	count = model_unfinished_pids(c->model, pids, count);
+	int64_t now = collect_now();
+	int done = 1;
+	for (size_t i = 0; i < count && done; i++)
+		if (pid_alive((pid_t)pids[i]))
+			done = 0;
+	for (size_t i = 0; i < count && done; i++) {
+		struct item *item = queue_push(c);
+		if (item) {
+			item->kind = ITEM_GONE;
+			item->ts = now;
+			item->source.pid = pids[i];
+		}
+	}
+	free(pids);
+	return done;
+}
+
 int collect_watch_sched(struct collect *c, pid_t pid)
 {
 	if (c->perf)
@@ -501,7 +529,7 @@ int collect_poll(struct collect *c)
 	if (c->mode == COLLECT_PARENT)
 		return c->no_children;
 	if (c->target_gone && !any_slot_in_use(c))
-		return 1;
+		return attach_done(c);
 	return 0;
 }
 

@@ -88,8 +88,8 @@ struct thread {
 
 struct pending_fork {
 	uint32_t pid;
-	int64_t parent_upid;
-	int64_t parent_utid; /* the thread that forked */
+	struct process *parent; /* lives as long as the model */
+	int64_t parent_utid;	/* the thread that forked */
 	int64_t ppid;
 	int64_t fork_ts;
 };
@@ -372,10 +372,7 @@ static struct process *process_for_exit(struct model *model, uint32_t pid, int64
 		return p;
 	struct pending_fork *fork = table_get(model->forks, pid, 0);
 	if (fork) {
-		struct process *parent = NULL;
-		for (struct process *q = model->processes; q; q = q->next)
-			if (q->upid == fork->parent_upid)
-				parent = q;
+		struct process *parent = fork->parent;
 		p = process_create(model, pid, fork->ppid, parent, 0, fork->fork_ts);
 		table_remove(model->forks, pid, 0);
 		free(fork);
@@ -563,7 +560,7 @@ static void on_proc_start(struct model *model, const struct model_source *source
 		int64_t start = event->b && (int64_t)event->b <= ts ? (int64_t)event->b : ts;
 		int64_t fork_utid = -1, fork_ts = 0;
 		if (fork) {
-			parent = live_process(model, fork->ppid);
+			parent = fork->parent;
 			if (fork->fork_ts <= ts)
 				start = fork->fork_ts;
 			fork_utid = fork->parent_utid;
@@ -670,7 +667,7 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 		}
 	}
 	fork->pid = child_pid;
-	fork->parent_upid = p->upid;
+	fork->parent = p;
 	fork->parent_utid = t->utid;
 	fork->ppid = p->pid;
 	fork->fork_ts = fork_ts;
@@ -828,6 +825,33 @@ int model_gone(struct model *model, int64_t ts, uint32_t pid)
 	if (p)
 		process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : p->last_ts);
 	return model->error;
+}
+
+struct pid_list {
+	uint32_t *pids;
+	size_t cap;
+	size_t count;
+};
+
+static void list_pid(void *ctx, void *value)
+{
+	struct pid_list *list = ctx;
+	if (list->count < list->cap)
+		list->pids[list->count] = ((struct pending_fork *)value)->pid;
+	list->count++;
+}
+
+size_t model_unfinished_pids(const struct model *model, uint32_t *pids, size_t cap)
+{
+	struct pid_list list = {pids, cap, 0};
+	for (struct process *p = model->processes; p; p = p->next)
+		if (!p->ended) {
+			if (list.count < cap)
+				pids[list.count] = p->pid;
+			list.count++;
+		}
+	table_each(model->forks, list_pid, &list);
+	return list.count;
 }
 
 struct fork_list {

@@ -30,6 +30,7 @@
 #define WEFT_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -95,5 +96,10 @@ int model_gone(struct model *model, int64_t ts, uint32_t pid);
 int model_finish(struct model *model, int64_t ts);
 
 void model_get_stats(const struct model *model, struct model_stats *stats);
+
+/* The pids of processes not ended yet and of FORK records no child has
+ * matched yet (a child that has not claimed its ring yet, or never will),
+ * at most cap into pids. Returns how many there are (may exceed cap). */
+size_t model_unfinished_pids(const struct model *model, uint32_t *pids, size_t cap);
 
 #endif
