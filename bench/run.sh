@@ -6,6 +6,9 @@
 #
 #   bench/run.sh [BUILD_DIR]      (default: <repo>/build; build it first)
 #
+# A suite that runs longer than WEFT_BENCH_SUITE_TIMEOUT seconds (default
+# 900) is stopped with its whole process group and reported as failed.
+#
 # Benchmarks never run in CI: they take minutes and measure the machine.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews wall times)"
   echo "- commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
 } >"$tmp"
@@ -36,11 +40,13 @@ for suite in "$here"/*/run.sh; do
   name=$(basename "$(dirname "$suite")")
   echo "bench: running $name" >&2
   section=$(mktemp /tmp/weft-bench-section.XXXXXX)
-  if bash "$suite" "$build" >"$section"; then
+  if timeout -k 10 "${WEFT_BENCH_SUITE_TIMEOUT:-900}" bash "$suite" "$build" >"$section"; then
     cat "$section" >>"$tmp"
   else
     rc=$?
-    { cat "$section"; echo; echo "**$name: suite failed (exit $rc)**"; } >>"$tmp"
+    why="exit $rc"
+    ((rc == 124)) && why="stopped after ${WEFT_BENCH_SUITE_TIMEOUT:-900} s"
+    { cat "$section"; echo; echo "**$name: suite failed ($why)**"; } >>"$tmp"
     status=1
   fi
   echo >>"$tmp"

@@ -225,9 +225,15 @@ def collector_section(args):
         print("|---|---|---|---|---|---|")
         print(f"| handoff_bench {trips} round trips | {plain * 1e3:.0f} ms | {wall * 1e3:.0f} ms "
               f"| {rows} | {rows / wall:,.0f} | {lost} |\n")
-        print("Rows are thread_state + process_state + sched_slice + flow + object. "
-              "rows/s is a lower bound on what the collector sustains: it kept up with a "
-              "workload that makes transitions as fast as it can.\n")
+        print("Rows are thread_state + process_state + sched_slice + flow + object; "
+              "rows/s is rows / wall time of `weft record`.")
+        if str(lost) == "0":
+            print("Nothing was lost, so this is a lower bound on what the collector "
+                  "sustains: it kept up with a workload that makes transitions as fast "
+                  "as it can.\n")
+        else:
+            print(f"{lost} events were lost (rings full): the collector did not keep up "
+                  "with this workload, so rows/s is about what it sustains.\n")
     except NotMeasured as e:
         print(f"not measured: {e}\n")
 

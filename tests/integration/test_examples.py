@@ -47,6 +47,7 @@ class Cashiers(TraceTest):
             WHERE state = 'Running' AND utid IN (?, ?) GROUP BY utid""",
                           (a["utid"], b["utid"]))
         self.assertEqual(len(cpus), 2)
+        self.assertNotIn(None, [r[1] for r in cpus], "Running spans carry no CPU")
         self.assertNotEqual(cpus[0][1], cpus[1][1], "both lines ran on the same CPU")
 
 
