@@ -35,6 +35,7 @@ static void record_takes_options_then_the_command(void **state)
 	 * options stay its own. */
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--force", "grep", "-o", "x"), 0);
 	assert_true(args.force);
+	assert_false(args.no_sched);
 	assert_null(args.output);
 	assert_string_equal(args.command[0], "grep");
 	assert_string_equal(args.command[1], "-o");
@@ -51,6 +52,9 @@ static void record_rejects_what_it_cannot_run(void **state)
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--bogus", "ls"), -1);
 	assert_non_null(strstr(err, "--bogus"));
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--help"), 1);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--no-sched", "-q", "ls"), 0);
+	assert_true(args.no_sched);
+	assert_true(args.quiet);
 }
 
 static void record_attach_needs_shm_and_output_and_no_command(void **state)
