@@ -6,6 +6,12 @@
 #   WEFT_LIBWEFT  <build>/lib/libweft.so
 #   WEFT_BIN_DIR  <build>/bin (weft-demo-* from examples/, weft-itest-* below)
 # A part that is not built yet makes its tests fail, not skip.
+# Only the plain tree runs them (scripts/test.sh): sanitizer and fuzz trees
+# skip this file (ASan cannot link the static test program).
+if(WEFT_SANITIZE OR WEFT_FUZZ)
+  return()
+endif()
+
 find_program(WEFT_PYTHON3 NAMES python3 REQUIRED)
 
 set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
