@@ -93,12 +93,15 @@ static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t
  * Waits do not nest within one thread (event.h). A signal handler that
  * runs while the thread is blocked in a recorded call (the self-pipe
  * trick: write() from a handler while the thread sits in poll) must not
- * record, nor race the thread's own ring write. wait_frame holds the
- * address of a local of the wrapper that is waiting, 0 when none. A
- * wrapper deeper on the same stack is such a handler: it passes through.
- * One at the same depth or above finds a wait the program left with
- * siglongjmp from a handler: that wait is closed now (BLOCK_END, b =
- * -EINTR, at the time it is noticed) and recording goes on.
+ * record, nor race the thread's own ring write. wait_frame holds the frame
+ * address of the wrapper that is waiting, 0 when none. A wrapper deeper on
+ * the same stack is such a handler: it passes through. One at the same
+ * depth or above finds a wait the program left with siglongjmp from a
+ * handler: that wait is closed now (BLOCK_END, b = -EINTR, at the time it
+ * is noticed) and recording goes on. (After such a siglongjmp, wrappers
+ * called from deeper than the abandoned wait record nothing until one is
+ * called from its depth or above; a signal handler on an alternate stack
+ * above the thread's stack records its waits.)
  * Returns 1 when the wrapper may record its wait, 0 when it must not.
  */
 static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, uint8_t reason,
@@ -127,9 +130,9 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
  */
 #define PRELOAD_BLOCKING(t, reason, call, object, extra, result_type, expr, end_value)             \
 	({                                                                                         \
-		char frame_;                                                                       \
+		uintptr_t frame_ = (uintptr_t)__builtin_frame_address(0);                          \
 		result_type result_;                                                               \
-		if (!preload_wait_enter(t, (uintptr_t)&frame_, reason, call, (uint64_t)(object))) { \
+		if (!preload_wait_enter(t, frame_, reason, call, (uint64_t)(object))) {            \
 			result_ = (expr);                                                          \
 		} else {                                                                           \
 			preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),     \
