@@ -17,7 +17,17 @@
 #include "real.h"
 #include "threadtid.h"
 
+/* The recorded (slow) paths of the hottest wrappers live out of line, so
+ * that their uncontended path saves no registers and sets up no frame. */
+#define SLOW_PATH __attribute__((noinline, cold))
+
 /* --- mutexes --------------------------------------------------------- */
+
+static SLOW_PATH int mutex_lock_blocking(struct preload_thread *t, pthread_mutex_t *mutex)
+{
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
+				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
+}
 
 WEFT_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex)
 {
@@ -25,10 +35,9 @@ WEFT_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex)
 	if (!t)
 		return REAL(pthread_mutex_lock)(mutex);
 	int result = REAL(pthread_mutex_trylock)(mutex);
-	if (result != EBUSY)
+	if (__builtin_expect(result != EBUSY, 1))
 		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
-				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
+	return mutex_lock_blocking(t, mutex);
 }
 
 WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *abstime)
@@ -184,19 +193,24 @@ WEFT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 
 /* --- semaphores ------------------------------------------------------ */
 
+static SLOW_PATH int sem_wait_blocking(struct preload_thread *t, sem_t *sem)
+{
+	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_WAIT, sem, 0,
+				      REAL(sem_wait)(sem));
+}
+
 WEFT_EXPORT int sem_wait(sem_t *sem)
 {
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(sem_wait)(sem);
 	int saved = errno;
-	if (REAL(sem_trywait)(sem) == 0)
+	if (__builtin_expect(REAL(sem_trywait)(sem) == 0, 1))
 		return 0;
 	if (errno != EAGAIN)
 		return -1; /* EINVAL: sem_wait would fail the same way */
 	errno = saved;
-	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_WAIT, sem, 0,
-				      REAL(sem_wait)(sem));
+	return sem_wait_blocking(t, sem);
 }
 
 WEFT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)

@@ -15,11 +15,18 @@
 #include "preload.h"
 #include "real.h"
 
+static __attribute__((noinline, cold)) void record_wake(struct preload_thread *t, uint16_t type,
+							  uint8_t reason, const void *object,
+							  uint64_t extra)
+{
+	preload_emit(t, type, reason, 0, (uintptr_t)object, extra);
+}
+
 WEFT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
 	struct preload_thread *t = preload_recorder();
-	if (t && owner_mutex_has_waiters(mutex))
-		preload_emit(t, WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, 0, (uintptr_t)mutex, 0);
+	if (t && __builtin_expect(owner_mutex_has_waiters(mutex), 0))
+		record_wake(t, WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, mutex, 0);
 	return REAL(pthread_mutex_unlock)(mutex);
 }
 
@@ -27,7 +34,7 @@ WEFT_EXPORT int pthread_cond_signal(pthread_cond_t *cond)
 {
 	struct preload_thread *t = preload_recorder();
 	if (t && owner_cond_has_waiters(cond))
-		preload_emit(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, 0, (uintptr_t)cond, 0);
+		record_wake(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 0);
 	return REAL(pthread_cond_signal)(cond);
 }
 
@@ -35,7 +42,7 @@ WEFT_EXPORT int pthread_cond_broadcast(pthread_cond_t *cond)
 {
 	struct preload_thread *t = preload_recorder();
 	if (t && owner_cond_has_waiters(cond))
-		preload_emit(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, 0, (uintptr_t)cond, 1);
+		record_wake(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 1);
 	return REAL(pthread_cond_broadcast)(cond);
 }
 
@@ -43,6 +50,6 @@ WEFT_EXPORT int sem_post(sem_t *sem)
 {
 	struct preload_thread *t = preload_recorder();
 	if (t && owner_sem_has_waiters(sem))
-		preload_emit(t, WEFT_EV_SEM_POST, WEFT_REASON_SEM, 0, (uintptr_t)sem, 0);
+		record_wake(t, WEFT_EV_SEM_POST, WEFT_REASON_SEM, sem, 0);
 	return REAL(sem_post)(sem);
 }
