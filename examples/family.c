@@ -31,62 +31,62 @@ static const char *const child_name[CHILDREN] = {"sleeper", "worker", "mixed", "
 
 static void child_main(int index)
 {
-    switch (index) {
-    case 0:
-        demo_sleep_ms(100);
-        _exit(0);
-    case 1:
-        demo_spin(1, 70000000);
-        _exit(1);
-    case 2:
-        demo_sleep_ms(50);
-        demo_spin(2, 35000000);
-        _exit(2);
-    default:
-        for (;;)
-            pause();
-    }
+	switch (index) {
+	case 0:
+		demo_sleep_ms(100);
+		_exit(0);
+	case 1:
+		demo_spin(1, 70000000);
+		_exit(1);
+	case 2:
+		demo_sleep_ms(50);
+		demo_spin(2, 35000000);
+		_exit(2);
+	default:
+		for (;;)
+			pause();
+	}
 }
 
 int main(void)
 {
-    pid_t pid[CHILDREN];
-    int status[CHILDREN] = {0};
+	pid_t pid[CHILDREN];
+	int status[CHILDREN] = {0};
 
-    fflush(stdout);
-    for (int i = 0; i < CHILDREN; i++) {
-        pid[i] = fork();
-        if (pid[i] < 0)
-            demo_die("fork", errno);
-        if (pid[i] == 0)
-            child_main(i);
-    }
+	fflush(stdout);
+	for (int i = 0; i < CHILDREN; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			demo_die("fork", errno);
+		if (pid[i] == 0)
+			child_main(i);
+	}
 
-    demo_sleep_ms(150);
-    kill(pid[3], SIGKILL);
+	demo_sleep_ms(150);
+	kill(pid[3], SIGKILL);
 
-    for (int reaped = 0; reaped < CHILDREN;) {
-        int st;
-        pid_t who = wait(&st);
-        if (who < 0) {
-            if (errno == EINTR)
-                continue;
-            demo_die("wait", errno);
-        }
-        for (int i = 0; i < CHILDREN; i++)
-            if (pid[i] == who) {
-                status[i] = st;
-                reaped++;
-            }
-    }
+	for (int reaped = 0; reaped < CHILDREN;) {
+		int st;
+		pid_t who = wait(&st);
+		if (who < 0) {
+			if (errno == EINTR)
+				continue;
+			demo_die("wait", errno);
+		}
+		for (int i = 0; i < CHILDREN; i++)
+			if (pid[i] == who) {
+				status[i] = st;
+				reaped++;
+			}
+	}
 
-    for (int i = 0; i < CHILDREN; i++) {
-        if (WIFEXITED(status[i]))
-            printf("child %d (%s) exited with status %d\n", i, child_name[i],
-                   WEXITSTATUS(status[i]));
-        else if (WIFSIGNALED(status[i]))
-            printf("child %d (%s) was killed by signal %d\n", i, child_name[i],
-                   WTERMSIG(status[i]));
-    }
-    return 0;
+	for (int i = 0; i < CHILDREN; i++) {
+		if (WIFEXITED(status[i]))
+			printf("child %d (%s) exited with status %d\n", i, child_name[i],
+			       WEXITSTATUS(status[i]));
+		else if (WIFSIGNALED(status[i]))
+			printf("child %d (%s) was killed by signal %d\n", i, child_name[i],
+			       WTERMSIG(status[i]));
+	}
+	return 0;
 }

@@ -26,50 +26,50 @@
  * -1), closes both pipe ends and execs argv. Returns the child's pid. */
 static pid_t spawn(char *const argv[], int in, int out, const int pipe_fd[2])
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        demo_die("fork", errno);
-    if (pid > 0)
-        return pid;
-    if (in >= 0)
-        dup2(in, STDIN_FILENO);
-    if (out >= 0)
-        dup2(out, STDOUT_FILENO);
-    close(pipe_fd[0]);
-    close(pipe_fd[1]);
-    execvp(argv[0], argv);
-    fprintf(stderr, "weft-demo-pipeline: exec %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+	pid_t pid = fork();
+	if (pid < 0)
+		demo_die("fork", errno);
+	if (pid > 0)
+		return pid;
+	if (in >= 0)
+		dup2(in, STDIN_FILENO);
+	if (out >= 0)
+		dup2(out, STDOUT_FILENO);
+	close(pipe_fd[0]);
+	close(pipe_fd[1]);
+	execvp(argv[0], argv);
+	fprintf(stderr, "weft-demo-pipeline: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
 }
 
 static void report(const char *name, int status)
 {
-    if (WIFEXITED(status))
-        printf("%s exited with status %d\n", name, WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        printf("%s was killed by signal %d\n", name, WTERMSIG(status));
+	if (WIFEXITED(status))
+		printf("%s exited with status %d\n", name, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		printf("%s was killed by signal %d\n", name, WTERMSIG(status));
 }
 
 int main(int argc, char **argv)
 {
-    char *dir = argc > 1 ? argv[1] : "/usr/share";
-    char *pattern = argc > 2 ? argv[2] : "a";
-    int fd[2];
-    if (pipe(fd) != 0)
-        demo_die("pipe", errno);
+	char *dir = argc > 1 ? argv[1] : "/usr/share";
+	char *pattern = argc > 2 ? argv[2] : "a";
+	int fd[2];
+	if (pipe(fd) != 0)
+		demo_die("pipe", errno);
 
-    fflush(stdout);
-    char *ls_argv[] = {"ls", "-R", dir, NULL};
-    char *grep_argv[] = {"grep", "-c", pattern, NULL};
-    pid_t ls = spawn(ls_argv, -1, fd[1], fd);
-    pid_t grep = spawn(grep_argv, fd[0], -1, fd);
-    close(fd[0]);
-    close(fd[1]);
+	fflush(stdout);
+	char *ls_argv[] = {"ls", "-R", dir, NULL};
+	char *grep_argv[] = {"grep", "-c", pattern, NULL};
+	pid_t ls = spawn(ls_argv, -1, fd[1], fd);
+	pid_t grep = spawn(grep_argv, fd[0], -1, fd);
+	close(fd[0]);
+	close(fd[1]);
 
-    int ls_status = 0, grep_status = 0;
-    if (waitpid(ls, &ls_status, 0) < 0 || waitpid(grep, &grep_status, 0) < 0)
-        demo_die("waitpid", errno);
-    report("ls", ls_status);
-    report("grep", grep_status);
-    return WIFEXITED(grep_status) && WEXITSTATUS(grep_status) <= 1 ? 0 : 1;
+	int ls_status = 0, grep_status = 0;
+	if (waitpid(ls, &ls_status, 0) < 0 || waitpid(grep, &grep_status, 0) < 0)
+		demo_die("waitpid", errno);
+	report("ls", ls_status);
+	report("grep", grep_status);
+	return WIFEXITED(grep_status) && WEXITSTATUS(grep_status) <= 1 ? 0 : 1;
 }

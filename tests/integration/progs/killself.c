@@ -19,28 +19,28 @@ static sem_t taken;
 
 static void *holder_main(void *arg)
 {
-    pthread_setname_np(pthread_self(), "holder");
-    pthread_mutex_lock(&lock);
-    sem_post(&taken);
-    struct timespec hold = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-    nanosleep(&hold, NULL);
-    pthread_mutex_unlock(&lock);
-    return NULL;
+	pthread_setname_np(pthread_self(), "holder");
+	pthread_mutex_lock(&lock);
+	sem_post(&taken);
+	struct timespec hold = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+	nanosleep(&hold, NULL);
+	pthread_mutex_unlock(&lock);
+	return NULL;
 }
 
 int main(void)
 {
-    sem_init(&taken, 0, 0);
-    pthread_t holder;
-    if (pthread_create(&holder, NULL, holder_main, NULL) != 0)
-        return 1;
-    sem_wait(&taken);
-    pthread_mutex_lock(&lock);
-    pthread_mutex_unlock(&lock);
-    pthread_join(holder, NULL);
-    printf("about to die\n");
-    fflush(stdout);
-    kill(getpid(), SIGKILL);
-    for (;;)
-        pause();
+	sem_init(&taken, 0, 0);
+	pthread_t holder;
+	if (pthread_create(&holder, NULL, holder_main, NULL) != 0)
+		return 1;
+	sem_wait(&taken);
+	pthread_mutex_lock(&lock);
+	pthread_mutex_unlock(&lock);
+	pthread_join(holder, NULL);
+	printf("about to die\n");
+	fflush(stdout);
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
 }

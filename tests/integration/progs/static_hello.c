@@ -7,6 +7,6 @@
 
 int main(void)
 {
-    printf("static hello\n");
-    return 4;
+	printf("static hello\n");
+	return 4;
 }
