@@ -55,7 +55,17 @@ struct bucket {
 	int64_t top_dur;
 };
 
+/* A span that arrived out of order, kept aside until the next seal. */
+struct pending {
+	int64_t ts, dur;
+	int32_t object;
+	uint8_t packed;
+	uint32_t seq; /* arrival order: keeps the sort stable */
+};
+
 struct lod_track {
+	struct pending *pending;
+	size_t npending, pending_cap;
 	int64_t *ts;
 	int32_t *object;
 	uint8_t *packed;
@@ -94,6 +104,7 @@ void lod_track_free(struct lod_track *t)
 	free(t->ts);
 	free(t->object);
 	free(t->packed);
+	free(t->pending);
 	free(t);
 }
 
@@ -161,6 +172,19 @@ static size_t lower_bound(const struct lod_track *t, size_t lo, int64_t v)
 	return lo;
 }
 
+/* Appends a span at or after the last one, filling a gap with idle. */
+static void append_in_order(struct lod_track *t, int64_t ts, int64_t dur, uint8_t packed,
+			    int32_t obj)
+{
+	if (t->n > 0 && ts > t->end) {
+		put(t, t->n, t->end, IDLE, -1); /* a gap */
+		t->has_idle = 1;
+	}
+	put(t, t->n, ts, packed, obj);
+	if (ts + dur > t->end || t->n == 1)
+		t->end = ts + dur;
+}
+
 int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
 		     int64_t object)
 {
@@ -172,22 +196,76 @@ int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, in
 		reason = -1;
 	uint8_t packed = (uint8_t)(state | ((reason + 1) << 3));
 	int32_t obj = object < 0 || object > INT32_MAX ? -1 : (int32_t)object;
-	if (grow(t, t->n + 2) < 0)
-		return -ENOMEM;
 	t->dirty = 1;
-	if (t->n == 0 || ts >= t->ts[t->n - 1]) {
-		if (t->n > 0 && ts > t->end) {
-			put(t, t->n, t->end, IDLE, -1); /* a gap */
-			t->has_idle = 1;
-		}
-		put(t, t->n, ts, packed, obj);
-		if (ts + dur > t->end || t->n == 1)
-			t->end = ts + dur;
+	if (t->npending == 0 && (t->n == 0 || ts >= t->ts[t->n - 1])) {
+		if (grow(t, t->n + 2) < 0)
+			return -ENOMEM;
+		append_in_order(t, ts, dur, packed, obj);
 		return 0;
 	}
-	put(t, upper_bound(t, 0, ts), ts, packed, obj);
-	if (ts + dur > t->end)
-		t->end = ts + dur;
+	/* out of order: set aside, merged by the next seal */
+	if (t->npending == t->pending_cap) {
+		size_t cap = t->pending_cap ? t->pending_cap * 2 : 64;
+		struct pending *p = realloc(t->pending, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		t->pending = p;
+		t->pending_cap = cap;
+	}
+	t->pending[t->npending] = (struct pending){
+		.ts = ts, .dur = dur, .object = obj, .packed = packed, .seq = (uint32_t)t->npending};
+	t->npending++;
+	return 0;
+}
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static inline int64_t span_end(const struct lod_track *t, size_t i);
+
+/* Sorts the spans set aside together with the track's real spans and
+ * rebuilds the arrays (gaps refilled). 0 or -ENOMEM (track unchanged). */
+static int merge_pending(struct lod_track *t)
+{
+	size_t real = 0;
+	for (size_t i = 0; i < t->n; i++)
+		real += (t->packed[i] & 7) != IDLE;
+	size_t total = real + t->npending;
+	struct pending *all = malloc(total * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if ((t->packed[i] & 7) != IDLE)
+			all[k] = (struct pending){.ts = t->ts[i],
+						  .dur = span_end(t, i) - t->ts[i],
+						  .object = t->object[i],
+						  .packed = t->packed[i],
+						  .seq = (uint32_t)k},
+			k++;
+	for (size_t i = 0; i < t->npending; i++, k++) {
+		all[k] = t->pending[i];
+		all[k].seq = (uint32_t)k;
+	}
+	qsort(all, total, sizeof(*all), by_ts);
+	free(t->pending);
+	t->pending = NULL;
+	t->npending = t->pending_cap = 0;
+	t->n = 0;
+	t->end = 0;
+	t->has_idle = 0;
+	if (grow(t, 2 * total + 2) < 0) {
+		free(all);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < total; i++)
+		append_in_order(t, all[i].ts, all[i].dur, all[i].packed, all[i].object);
+	free(all);
 	return 0;
 }
 
@@ -206,6 +284,8 @@ int lod_track_seal(struct lod_track *t)
 	if (!t->dirty)
 		return 0;
 	free_levels(t);
+	if (t->npending && merge_pending(t) < 0)
+		return -ENOMEM;
 	if (t->n > 0 && t->n < t->cap) { /* trim; failure to shrink is harmless */
 		int64_t *ts = realloc(t->ts, t->n * sizeof(*ts));
 		int32_t *obj = ts ? realloc(t->object, t->n * sizeof(*obj)) : NULL;

@@ -76,10 +76,12 @@ typedef int (*lod_emit_fn)(void *ctx, const struct lod_entry *entry);
 struct lod_track *lod_track_new(void);
 void lod_track_free(struct lod_track *t);
 
-/* Appends the span [ts, ts+dur). Spans should arrive in ts order; one
- * that does not is inserted in place (O(n)). state: -1..6, reason: -1..11,
- * object: -1 or 0..INT32_MAX. Returns 0 or -ENOMEM (the track is then
- * unchanged). The mipmap is stale until lod_track_seal. */
+/* Appends the span [ts, ts+dur). Spans in ts order go straight into the
+ * arrays; from the first one that is not, spans are set aside and merged
+ * (sorted) by the next lod_track_seal, and queries see them only then.
+ * state: -1..6, reason: -1..11, object: -1 or 0..INT32_MAX. Returns 0 or
+ * -ENOMEM (the track is then unchanged). The mipmap is stale until
+ * lod_track_seal. */
 int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
 		     int64_t object);
 

@@ -28,6 +28,8 @@ int query_open(const char *path, sqlite3 **db)
 	return 0;
 }
 
+static int each_name(sqlite3 *db, const char *sql, query_name_fn fn, void *ctx);
+
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 {
 	return sqlite3_prepare_v2(db, sql, -1, stmt, NULL) == SQLITE_OK ? 0 : -EIO;
@@ -256,6 +258,69 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 		return cb;
 	}
 	return done(stmt, rc);
+}
+
+static int each_flow(sqlite3_stmt *stmt, query_flow_fn fn, void *ctx, int64_t *last_rowid)
+{
+	int rc, cb = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (last_rowid)
+			*last_rowid = sqlite3_column_int64(stmt, 7);
+		cb = fn(ctx,
+			sqlite3_column_type(stmt, 0) == SQLITE_NULL ? -1
+								    : sqlite3_column_int64(stmt, 0),
+			(const char *)sqlite3_column_text(stmt, 1), sqlite3_column_int64(stmt, 2),
+			sqlite3_column_int64(stmt, 3), sqlite3_column_int64(stmt, 4),
+			sqlite3_column_int64(stmt, 5), sqlite3_column_int64(stmt, 6));
+		if (cb)
+			break;
+	}
+	if (cb) {
+		sqlite3_finalize(stmt);
+		return cb;
+	}
+	return done(stmt, rc);
+}
+
+int query_load_flows(sqlite3 *db, int64_t after_rowid, int64_t *last_rowid, query_flow_fn fn,
+		     void *ctx)
+{
+	sqlite3_stmt *stmt;
+	if (prep(db,
+		 "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, coalesce(bytes, 0), "
+		 "rowid FROM flow WHERE rowid > ?1 ORDER BY rowid",
+		 &stmt) < 0)
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, after_rowid);
+	*last_rowid = after_rowid;
+	return each_flow(stmt, fn, ctx, last_rowid);
+}
+
+int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, query_flow_fn fn,
+			void *ctx)
+{
+	sqlite3_stmt *stmt;
+	const char *sql =
+		messages ? "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
+			   "coalesce(bytes, 0), rowid FROM flow WHERE ts_out >= ?1 AND ts_out < ?2 "
+			   "AND kind IN ('pipe', 'socket') AND object_id IS NOT NULL"
+			 : "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
+			   "coalesce(bytes, 0), rowid FROM flow WHERE ts_in >= ?1 AND ts_in < ?2 "
+			   "AND kind IN ('unlock', 'post', 'signal', 'barrier') "
+			   "AND object_id IS NOT NULL";
+	if (prep(db, sql, &stmt) < 0)
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, start);
+	sqlite3_bind_int64(stmt, 2, end);
+	return each_flow(stmt, fn, ctx, NULL);
+}
+
+int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx)
+{
+	return each_name(db,
+			 "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
+			 "ORDER BY object_id",
+			 fn, ctx);
 }
 
 /* Writes the thread utid as {"utid", "tid", "name"} or null. */

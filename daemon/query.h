@@ -64,6 +64,26 @@ typedef int (*query_span_fn)(void *ctx, int64_t id, int64_t ts, int64_t dur, con
 int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
 		     query_span_fn fn, void *ctx);
 
+typedef int (*query_name_fn)(void *ctx, int64_t id, int64_t parent, const char *name);
+
+/* One row of the flow table. */
+typedef int (*query_flow_fn)(void *ctx, int64_t object_id, const char *kind, int64_t ts_out,
+			     int64_t ts_in, int64_t utid_out, int64_t utid_in, int64_t bytes);
+
+/* Calls fn for each flow with rowid > after_rowid (object_id -1 and bytes
+ * 0 when NULL), and stores the last rowid seen in *last_rowid. */
+int query_load_flows(sqlite3 *db, int64_t after_rowid, int64_t *last_rowid, query_flow_fn fn,
+		     void *ctx);
+
+/* Calls fn for each message flow (pipe, socket) leaving in [start, end)
+ * when messages is set, else for each hand-over flow (unlock, post,
+ * signal, barrier) arriving in [start, end); only flows naming an object. */
+int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, query_flow_fn fn,
+			void *ctx);
+
+/* Calls fn(object_id, -1, "kind\tlabel") for every object. */
+int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx);
+
 /* Writes the details of utid's span containing ts (object, holder, waker,
  * flows). -ENOENT if there is none. */
 int query_span(sqlite3 *db, int64_t utid, int64_t ts, struct json *j);
@@ -76,8 +96,6 @@ int query_flows(sqlite3 *db, int64_t start, int64_t end, const int64_t *utids, s
 
 /* Writes {"objects": [...]}. */
 int query_objects(sqlite3 *db, struct json *j);
-
-typedef int (*query_name_fn)(void *ctx, int64_t id, int64_t parent, const char *name);
 
 /* Calls fn(utid, upid, name) for each thread, in utid order. */
 int query_threads(sqlite3 *db, query_name_fn fn, void *ctx);

@@ -2,9 +2,10 @@
  * route_summary: GET /api/traces/{id}/summary?start=&end=, what happened
  * inside a window. Time per state per thread and process comes from the
  * in-memory timeline (exact, mipmap-assisted); lock contention from the
- * Blocked spans in memory plus the hand-over flows (holders) from SQLite;
- * message traffic from SQLite's flow table; deadlocks from the threads'
- * final waits (a cycle of threads each blocked, to the end, on a lock the
+ * Blocked spans in memory; holders and message traffic from the flow sums
+ * (flowsum.h: whole buckets from memory, the two edges of the window from
+ * SQLite; all from SQLite when the sums cannot serve the trace);
+ * deadlocks from the threads' final waits (a cycle of threads each blocked, to the end, on a lock the
  * next one holds).
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowsum.h"
 #include "lod.h"
 #include "param.h"
 #include "query.h"
@@ -24,7 +26,8 @@
 struct lock_stat {
 	int64_t object_id;
 	char *kind_label; /* "kind\tlabel" */
-	char *holders;	  /* "1,2" or NULL */
+	char *holders;	  /* "1,2" or NULL (from SQL) */
+	const uint64_t *holders_mask; /* or from the flow sums */
 	int64_t waits, total, max;
 	int64_t waiters[WAITERS_MAX];
 	int nwaiters;
@@ -185,7 +188,168 @@ static void write_csv_ids(struct json *j, const char *csv)
 	json_arr_end(j);
 }
 
-static int contention(struct summary *s, sqlite3 *db)
+/* Flow totals of the window per object, from the bucket sums plus the
+ * two edges read from SQLite. */
+struct object_flows {
+	int64_t object_id;
+	struct flowsum_totals msg, hand;
+	char *kind_label;
+};
+
+struct flow_table {
+	struct object_flows *v;
+	size_t n, cap;
+	int failed;
+};
+
+static struct object_flows *flows_of(struct flow_table *ft, int64_t object_id, int create)
+{
+	size_t lo = 0, hi = ft->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ft->v[mid].object_id < object_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ft->n && ft->v[lo].object_id == object_id)
+		return &ft->v[lo];
+	if (!create)
+		return NULL;
+	if (ft->n == ft->cap) {
+		size_t cap = ft->cap ? ft->cap * 2 : 64;
+		struct object_flows *p = realloc(ft->v, cap * sizeof(*p));
+		if (!p) {
+			ft->failed = 1;
+			return NULL;
+		}
+		ft->v = p;
+		ft->cap = cap;
+	}
+	memmove(ft->v + lo + 1, ft->v + lo, (ft->n - lo) * sizeof(*ft->v));
+	memset(&ft->v[lo], 0, sizeof(ft->v[lo]));
+	ft->v[lo].object_id = object_id;
+	ft->n++;
+	return &ft->v[lo];
+}
+
+static int add_bucket(void *ctx, int64_t object_id, enum flowsum_class cls,
+		      const struct flowsum_totals *t)
+{
+	struct object_flows *o = flows_of(ctx, object_id, 1);
+	if (!o)
+		return -ENOMEM;
+	flowsum_totals_merge(cls == FLOWSUM_MESSAGE ? &o->msg : &o->hand, t);
+	return 0;
+}
+
+static int add_edge_message(void *ctx, int64_t object_id, const char *kind, int64_t ts_out,
+			    int64_t ts_in, int64_t utid_out, int64_t utid_in, int64_t bytes)
+{
+	struct object_flows *o = flows_of(ctx, object_id, 1);
+	if (!o)
+		return -ENOMEM;
+	flowsum_totals_add(&o->msg, utid_out, utid_in, bytes);
+	return 0;
+}
+
+static int add_edge_handover(void *ctx, int64_t object_id, const char *kind, int64_t ts_out,
+			     int64_t ts_in, int64_t utid_out, int64_t utid_in, int64_t bytes)
+{
+	struct object_flows *o = flows_of(ctx, object_id, 1);
+	if (!o)
+		return -ENOMEM;
+	flowsum_totals_add(&o->hand, utid_out, utid_in, 0);
+	return 0;
+}
+
+static int label_object(void *ctx, int64_t object_id, int64_t unused, const char *kind_label)
+{
+	struct object_flows *o = flows_of(ctx, object_id, 0);
+	if (o && o->msg.count && !o->kind_label && !(o->kind_label = strdup(kind_label ? kind_label
+										      : "")))
+		return -ENOMEM;
+	return 0;
+}
+
+static int window_flows(struct summary *s, sqlite3 *db, struct flow_table *ft)
+{
+	int64_t a, b;
+	int rc;
+	flowsum_inner(s->tl->flows, s->w->start, s->w->end, &a, &b);
+	if (a < b && (rc = flowsum_each(s->tl->flows, a, b, add_bucket, ft)) != 0)
+		return rc;
+	int64_t edges[2][2] = {{s->w->start, a < b ? a : s->w->end}, {a < b ? b : s->w->end, s->w->end}};
+	for (int e = 0; e < 2; e++) {
+		if (edges[e][0] >= edges[e][1])
+			continue;
+		if ((rc = query_flows_between(db, 1, edges[e][0], edges[e][1], add_edge_message,
+					      ft)) != 0 ||
+		    (rc = query_flows_between(db, 0, edges[e][0], edges[e][1], add_edge_handover,
+					      ft)) != 0)
+			return rc;
+	}
+	if (ft->failed)
+		return -ENOMEM;
+	return query_each_object(db, label_object, ft);
+}
+
+static void write_mask(struct json *j, const uint64_t *mask)
+{
+	json_arr_begin(j);
+	for (int u = 0; u < FLOWSUM_MAX_UTID; u++)
+		if (mask[u / 64] & (1ULL << (u % 64)))
+			json_i64(j, u);
+	json_arr_end(j);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct object_flows *x = a, *y = b;
+	if (x->msg.bytes != y->msg.bytes)
+		return x->msg.bytes < y->msg.bytes ? 1 : -1;
+	return x->object_id < y->object_id ? -1 : x->object_id > y->object_id;
+}
+
+static void write_traffic(struct json *j, struct flow_table *ft)
+{
+	qsort(ft->v, ft->n, sizeof(*ft->v), by_bytes);
+	json_arr_begin(j);
+	for (size_t i = 0, k = 0; i < ft->n && k < 1000; i++) {
+		const struct object_flows *o = &ft->v[i];
+		if (!o->msg.count)
+			continue;
+		const char *kl = o->kind_label ? o->kind_label : "";
+		const char *tab = strchr(kl, '\t');
+		json_obj_begin(j);
+		json_key(j, "object_id");
+		json_i64(j, o->object_id);
+		json_key(j, "label");
+		json_str(j, tab ? tab + 1 : "");
+		json_key(j, "kind");
+		json_strn(j, kl, tab ? (size_t)(tab - kl) : strlen(kl));
+		json_key(j, "messages");
+		json_i64(j, (int64_t)o->msg.count);
+		json_key(j, "bytes");
+		json_i64(j, o->msg.bytes);
+		json_key(j, "writers");
+		write_mask(j, o->msg.out);
+		json_key(j, "readers");
+		write_mask(j, o->msg.in);
+		json_obj_end(j);
+		k++;
+	}
+	json_arr_end(j);
+}
+
+static void free_flow_table(struct flow_table *ft)
+{
+	for (size_t i = 0; i < ft->n; i++)
+		free(ft->v[i].kind_label);
+	free(ft->v);
+}
+
+static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 {
 	int rc = query_lock_objects(db, add_lock, s);
 	if (rc < 0)
@@ -196,8 +360,16 @@ static int contention(struct summary *s, sqlite3 *db)
 		s->utid = (int64_t)utid;
 		lod_track_each(s->tl->threads[utid], s->w->start, s->w->end, count_wait, s);
 	}
-	if (s->nlocks && (rc = query_holders(db, s->w->start, s->w->end, add_holders, s)) < 0)
-		return rc;
+	if (!ft) { /* no usable bucket sums: ask SQLite over the whole window */
+		if (s->nlocks &&
+		    (rc = query_holders(db, s->w->start, s->w->end, add_holders, s)) < 0)
+			return rc;
+	} else {
+		for (size_t i = 0; i < s->nlocks; i++) {
+			struct object_flows *o = flows_of(ft, s->locks[i].object_id, 0);
+			s->locks[i].holders_mask = o ? o->hand.out : NULL;
+		}
+	}
 	qsort(s->locks, s->nlocks, sizeof(*s->locks), by_total_wait);
 	json_key(s->j, "contention");
 	json_arr_begin(s->j);
@@ -226,7 +398,10 @@ static int contention(struct summary *s, sqlite3 *db)
 			json_i64(s->j, l->waiters[k]);
 		json_arr_end(s->j);
 		json_key(s->j, "holders");
-		write_csv_ids(s->j, l->holders);
+		if (l->holders_mask)
+			write_mask(s->j, l->holders_mask);
+		else
+			write_csv_ids(s->j, l->holders);
 		json_obj_end(s->j);
 	}
 	json_arr_end(s->j);
@@ -330,11 +505,18 @@ enum MHD_Result route_summary(struct request *req)
 	if (rc == 0)
 		rc = query_processes(db, process_entry, &s);
 	json_arr_end(&j);
+	struct flow_table ft = {0};
+	int sums = flowsum_usable(tl->flows);
+	if (rc == 0 && sums)
+		rc = window_flows(&s, db, &ft);
 	if (rc == 0)
-		rc = contention(&s, db);
+		rc = contention(&s, db, sums ? &ft : NULL);
 	if (rc == 0) {
 		json_key(&j, "traffic");
-		rc = query_traffic(db, w.start, w.end, &j);
+		if (sums)
+			write_traffic(&j, &ft);
+		else
+			rc = query_traffic(db, w.start, w.end, &j);
 	}
 	if (rc == 0)
 		rc = deadlocks(&s, db);
@@ -345,6 +527,7 @@ enum MHD_Result route_summary(struct request *req)
 		free(s.locks[i].holders);
 	}
 	free(s.locks);
+	free_flow_table(&ft);
 	enum MHD_Result result;
 	if (rc < 0) {
 		result = reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace: %s",

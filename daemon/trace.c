@@ -39,7 +39,7 @@ struct trace {
 	struct trace_timeline timeline;
 	int loaded;
 	uint64_t loaded_generation;
-	int64_t last_rowid[3];
+	int64_t last_rowid[4]; /* thread_state, process_state, sched_slice, flow */
 };
 
 struct trace_set {
@@ -73,6 +73,7 @@ static void trace_free(struct trace *t)
 	free_tracks(t->timeline.threads, t->timeline.nthreads);
 	free_tracks(t->timeline.processes, t->timeline.nprocesses);
 	free_tracks(t->timeline.cpus, t->timeline.ncpus);
+	flowsum_free(t->timeline.flows);
 	pthread_mutex_destroy(&t->lock);
 	pthread_rwlock_destroy(&t->timeline_lock);
 	free(t->id);
@@ -461,7 +462,16 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 	return 0;
 }
 
-static int load(struct trace *t, sqlite3 *db)
+static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_out, int64_t ts_in,
+		    int64_t utid_out, int64_t utid_in, int64_t bytes)
+{
+	return flowsum_add(ctx, object_id, kind, ts_out, ts_in, utid_out, utid_in, bytes);
+}
+
+/* Flow buckets: about FLOW_BUCKETS over the trace as first seen. */
+#define FLOW_BUCKETS 1024
+
+static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 {
 	struct trace_timeline *tl = &t->timeline;
 	struct lod_track ***tracks[3] = {&tl->threads, &tl->processes, &tl->cpus};
@@ -474,6 +484,16 @@ static int load(struct trace *t, sqlite3 *db)
 		rc = query_load_spans(db, (enum query_track)k, t->last_rowid[k], &t->last_rowid[k],
 				      load_row, &l);
 	}
+	if (rc == 0 && !tl->flows) {
+		int64_t extent = info->status.end_ts - info->status.start_ts, width = 1024;
+		while (width < extent / FLOW_BUCKETS)
+			width <<= 1;
+		tl->flows = flowsum_new(info->status.start_ts, width);
+		if (!tl->flows)
+			rc = -ENOMEM;
+	}
+	if (rc == 0)
+		rc = query_load_flows(db, t->last_rowid[3], &t->last_rowid[3], add_flow, tl->flows);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	tl->bytes = 0;
 	for (int k = 0; k < 3; k++)
@@ -508,7 +528,7 @@ int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
 			pthread_rwlock_unlock(&t->timeline_lock);
 			return -EIO;
 		}
-		rc = load(t, db);
+		rc = load(t, db, &info);
 		trace_release(t, db);
 		if (rc < 0) {
 			pthread_rwlock_unlock(&t->timeline_lock);

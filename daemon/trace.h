@@ -14,7 +14,8 @@
  *     two threads at once;
  *   - the status (meta.status, bounds, file size), refreshed by
  *     trace_poll; its generation counter moves whenever any of it changes;
- *   - the timeline (lod tracks of every thread, process and CPU), loaded
+ *   - the timeline (lod tracks of every thread, process and CPU, and the
+ *     flow totals of flowsum.h), loaded
  *     on first use and then only the rows added since (rowid > last seen),
  *     under a rwlock: trace_timeline_read() takes it shared.
  * All functions are thread-safe.
@@ -26,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowsum.h"
 #include "lod.h"
 #include "query.h"
 
@@ -82,6 +84,8 @@ struct trace_timeline {
 	 * absent. */
 	struct lod_track **threads, **processes, **cpus;
 	size_t nthreads, nprocesses, ncpus;
+	/* flow totals by time bucket (see flowsum.h); NULL if not loaded */
+	struct flowsum *flows;
 	size_t bytes;
 };
 
