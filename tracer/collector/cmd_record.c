@@ -254,7 +254,7 @@ static void print_summary(const char *output, const struct collect_summary *summ
 		(long long)summary->threads, summary->threads == 1 ? "" : "s",
 		(long long)summary->events, output, (long long)summary->events_lost);
 	if (summary->switches_lost)
-		fprintf(stderr, ", %lld context switches", (long long)summary->switches_lost);
+		fprintf(stderr, ", %lld context switches lost", (long long)summary->switches_lost);
 	if (summary->threads_lost)
 		fprintf(stderr, ", %lld threads untraced: no free ring",
 			(long long)summary->threads_lost);

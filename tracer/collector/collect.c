@@ -1,7 +1,11 @@
 /*
  * collect.c — the collector of collect.h.
  *
- * Each poll:
+ * Two sides, which collect_run runs on two threads (the drain thread and
+ * the host's thread) and collect_poll runs one after the other:
+ *
+ * Drain side (drain_step, every COLLECT_DRAIN_NS), owns the ring map, the
+ * perf events and the `drained` queue:
  *   1. (parent mode) reap every exited child: peek with WNOWAIT, read its
  *      /proc/<pid>/stat while it is a zombie, drain and free its rings (it
  *      can write no more), reap it, queue a REAPED item at the reap time;
@@ -10,10 +14,19 @@
  *   3. every LIVENESS_NS, free the slots of threads that are gone without
  *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
  *      item for processes that have disappeared;
- *   4. sort the queue by (ts, arrival) and hand to the model every item
- *      older than now - COLLECT_HOLD_NS (all of them when finishing).
+ *   4. read the context switches (perf), if watched;
+ *   5. hand the batch over: append it to `staging` under `lock`, with
+ *      whether the workload looks over (`quiet`).
+ * Writer side (write_step), owns the model, the trace and `pending`: take
+ * `staging`, sort `pending` by (ts, arrival) and hand to the model every
+ * item older than now - COLLECT_HOLD_NS (all of them when finishing).
+ * Because the drain side never waits for SQLite (a commit, a WAL
+ * checkpoint's fsync), rings keep being emptied while the trace is written.
+ *
  * Slot identity (token, pid, tid) is copied into each queued record at
- * drain time, since a freed slot is reused by another thread.
+ * drain time, since a freed slot is reused by another thread. Fields marked
+ * "drain side" are touched only by the drain thread while it runs, and by
+ * the host after collect_run has joined it.
  *
  * Lost events: a slot's `dropped` is added to events_lost when the slot is
  * freed; at finish every slot is drained and freed.
@@ -22,6 +35,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +54,7 @@
 #include "tracedb.h"
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
+#define COLLECT_PERF_PAGES 256u
 
 enum item_kind {
 	ITEM_EVENT,
@@ -61,30 +76,48 @@ struct item {
 	struct model_proc_info info;
 };
 
+struct queue {
+	struct item *items;
+	size_t count;
+	size_t cap;
+};
+
 struct collect {
 	enum collect_mode mode;
 	pid_t attach_pid;
 	char shm_path[256];
 	bool shm_unlinked;
-	struct ring_map map;
-	struct tracedb *db;
-	struct model *model;
-	struct sched_perf *perf; /* NULL in 'calls' mode */
-	int64_t switches;
-	struct item *items;
-	size_t item_count;
-	size_t item_cap;
-	uint64_t next_seq;
-	int64_t start_ts;
-	int64_t last_liveness_ns;
 	pid_t root_pid;
+	int64_t start_ts;
+
+	/* drain side */
+	struct ring_map map;
+	struct sched_perf *perf; /* NULL in 'calls' mode */
+	struct queue drained;
+	uint64_t next_seq;
+	int64_t last_liveness_ns;
+	int64_t switches;
+	int64_t events_lost;
 	bool root_reaped;
 	int root_status;
 	bool no_children;
 	bool target_gone;
-	int64_t events_lost;
+	int drain_error;
+
+	/* handed over under lock */
+	pthread_mutex_t lock;
+	struct queue staging;
+	bool staging_quiet; /* the drain side saw the workload over */
+	int staging_error;
+
+	/* writer side */
+	struct tracedb *db;
+	struct model *model;
+	struct queue pending;
 	int error;
-	atomic_int stop;
+
+	atomic_int stop;       /* collect_stop */
+	atomic_int stop_drain; /* collect_run: the drain thread must return */
 };
 
 int64_t collect_now(void)
@@ -103,19 +136,52 @@ static int64_t boottime_ns(void)
 
 /* --- queue ----------------------------------------------------------- */
 
+static int queue_reserve(struct queue *q, size_t more)
+{
+	if (q->count + more <= q->cap)
+		return 0;
+	size_t cap = q->cap ? q->cap : 4096;
+	while (cap < q->count + more)
+		cap *= 2;
+	struct item *items = realloc(q->items, cap * sizeof *items);
+	if (!items)
+		return -ENOMEM;
+	q->items = items;
+	q->cap = cap;
+	return 0;
+}
+
+/* Move every item of from to the end of to. Returns 0 or -ENOMEM (nothing
+ * moved). */
+static int queue_move(struct queue *to, struct queue *from)
+{
+	if (!from->count)
+		return 0;
+	if (queue_reserve(to, from->count))
+		return -ENOMEM;
+	memcpy(to->items + to->count, from->items, from->count * sizeof *from->items);
+	to->count += from->count;
+	from->count = 0;
+	return 0;
+}
+
+static void queue_free(struct queue *q)
+{
+	for (size_t i = 0; i < q->count; i++)
+		free(q->items[i].full);
+	free(q->items);
+	*q = (struct queue){0};
+}
+
+/* A new zeroed item at the end of the drain side's queue, or NULL (and
+ * drain_error) when out of memory. */
 static struct item *queue_push(struct collect *c)
 {
-	if (c->item_count == c->item_cap) {
-		size_t cap = c->item_cap ? c->item_cap * 2 : 4096;
-		struct item *items = realloc(c->items, cap * sizeof *items);
-		if (!items) {
-			c->error = -ENOMEM;
-			return NULL;
-		}
-		c->items = items;
-		c->item_cap = cap;
+	if (queue_reserve(&c->drained, 1)) {
+		c->drain_error = -ENOMEM;
+		return NULL;
 	}
-	struct item *item = &c->items[c->item_count++];
+	struct item *item = &c->drained.items[c->drained.count++];
 	memset(item, 0, sizeof *item);
 	item->seq = c->next_seq++;
 	return item;
@@ -172,14 +238,16 @@ static int compare_items(const void *left, const void *right)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Writer side: hand the pending items up to horizon to the model. */
 static void process_queue(struct collect *c, int64_t horizon)
 {
-	if (!c->item_count)
+	struct queue *q = &c->pending;
+	if (!q->count)
 		return;
-	qsort(c->items, c->item_count, sizeof *c->items, compare_items);
+	qsort(q->items, q->count, sizeof *q->items, compare_items);
 	size_t done = 0;
-	for (; done < c->item_count && c->items[done].ts <= horizon; done++) {
-		struct item *item = &c->items[done];
+	for (; done < q->count && q->items[done].ts <= horizon; done++) {
+		struct item *item = &q->items[done];
 		int rc = 0;
 		switch (item->kind) {
 		case ITEM_EVENT:
@@ -203,8 +271,8 @@ static void process_queue(struct collect *c, int64_t horizon)
 		if (rc && !c->error)
 			c->error = rc;
 	}
-	memmove(c->items, c->items + done, (c->item_count - done) * sizeof *c->items);
-	c->item_count -= done;
+	memmove(q->items, q->items + done, (q->count - done) * sizeof *q->items);
+	q->count -= done;
 }
 
 static void on_switch(void *ctx, const struct sched_switch *sw)
@@ -314,11 +382,6 @@ static void reap_children(struct collect *c)
 		if (pid == c->root_pid) {
 			c->root_reaped = true;
 			c->root_status = status;
-			char text[16];
-			snprintf(text, sizeof text, "%d",
-				 WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-						     : WEXITSTATUS(status));
-			tracedb_meta(c->db, "exit_status", text);
 		}
 	}
 }
@@ -387,6 +450,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		return -ENOMEM;
 	c->mode = options->mode;
 	c->attach_pid = options->attach_pid;
+	pthread_mutex_init(&c->lock, NULL);
 	c->root_pid = -1;
 	if (options->shm_path) {
 		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
@@ -403,11 +467,12 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	}
 	int rc = ring_file_create(
 	    c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
-	    options->ring_bytes ? options->ring_bytes : RING_DEFAULT_BYTES, &c->map);
+	    options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES, &c->map);
 	if (rc) {
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path,
 				 strerror(-rc));
+		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return rc;
 	}
@@ -453,6 +518,7 @@ err:
 	}
 	ring_file_unmap(&c->map);
 	unlink(c->shm_path);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return rc;
 }
@@ -471,7 +537,7 @@ void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const
 
 /* Attach mode, the target gone and no ring in use: no writer is left, so
  * every queued record can go to the model; the recording is over when no
- * process it knows of (or saw forked) is still alive. */
+ * process it knows of (or saw forked) is still alive. Writer side. */
 static int attach_done(struct collect *c)
 {
 	process_queue(c, INT64_MAX);
@@ -480,19 +546,14 @@ static int attach_done(struct collect *c)
 	if (!pids)
 		return -ENOMEM;
 	count = model_unfinished_pids(c->model, pids, count);
-	int64_t now = collect_now();
 	int done = 1;
 	for (size_t i = 0; i < count && done; i++)
 		if (pid_alive((pid_t)pids[i]))
 			done = 0;
-	for (size_t i = 0; i < count && done; i++) {
-		struct item *item = queue_push(c);
-		if (item) {
-			item->kind = ITEM_GONE;
-			item->ts = now;
-			item->source.pid = pids[i];
-		}
-	}
+	int64_t now = collect_now();
+	for (size_t i = 0; i < count && done; i++)
+		if (model_gone(c->model, now, pids[i]) && !c->error)
+			c->error = -EIO;
 	free(pids);
 	return done;
 }
@@ -501,7 +562,11 @@ int collect_watch_sched(struct collect *c, pid_t pid)
 {
 	if (c->perf)
 		return -EBUSY;
-	int rc = sched_perf_open(pid, 0, &c->perf);
+	/* 1 MiB per CPU keeps up with a busy workload on a loaded machine; an
+	 * unprivileged user may not lock that much: then the default size. */
+	int rc = sched_perf_open(pid, COLLECT_PERF_PAGES, &c->perf);
+	if (rc == -EPERM || rc == -ENOMEM || rc == -EINVAL)
+		rc = sched_perf_open(pid, 0, &c->perf);
 	if (rc)
 		return rc;
 	if (tracedb_meta(c->db, "capture_mode", "perf"))
@@ -509,41 +574,91 @@ int collect_watch_sched(struct collect *c, pid_t pid)
 	return 0;
 }
 
-int collect_poll(struct collect *c)
+/* Drain side: one round (see the top of the file). */
+static void drain_step(struct collect *c)
 {
 	if (c->mode == COLLECT_PARENT)
 		reap_children(c);
 	sweep(c);
-	if (c->perf)
-		sched_perf_drain(c->perf, 0, on_switch, c);
 	int64_t now = collect_now();
 	if (now - c->last_liveness_ns >= LIVENESS_NS) {
 		check_liveness(c);
 		c->last_liveness_ns = now;
 	}
-	process_queue(c, now - COLLECT_HOLD_NS);
-	if (tracedb_tick(c->db, now) && !c->error)
+	if (c->perf)
+		sched_perf_drain(c->perf, 0, on_switch, c);
+	bool quiet =
+	    c->mode == COLLECT_PARENT ? c->no_children : c->target_gone && !any_slot_in_use(c);
+	pthread_mutex_lock(&c->lock);
+	if (queue_move(&c->staging, &c->drained))
+		c->drain_error = -ENOMEM; /* kept in `drained` for the next round */
+	c->staging_quiet = quiet && !c->drained.count;
+	if (c->drain_error && !c->staging_error)
+		c->staging_error = c->drain_error;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Writer side: take what the drain side handed over, write what is older
+ * than horizon. Returns 1 when the recording is over, 0 when not, or
+ * -errno. */
+static int write_step(struct collect *c, int64_t horizon)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = queue_move(&c->pending, &c->staging);
+	bool quiet = c->staging_quiet && !c->staging.count;
+	if (c->staging_error && !c->error)
+		c->error = c->staging_error;
+	pthread_mutex_unlock(&c->lock);
+	if (rc && !c->error)
+		c->error = rc;
+	process_queue(c, horizon);
+	if (tracedb_tick(c->db, collect_now()) && !c->error)
 		c->error = -EIO;
 	if (c->error)
 		return c->error;
-	if (c->mode == COLLECT_PARENT)
-		return c->no_children;
-	if (c->target_gone && !any_slot_in_use(c))
-		return attach_done(c);
-	return 0;
+	if (!quiet)
+		return 0;
+	return c->mode == COLLECT_PARENT ? 1 : attach_done(c);
+}
+
+int collect_poll(struct collect *c)
+{
+	drain_step(c);
+	return write_step(c, collect_now() - COLLECT_HOLD_NS);
+}
+
+static void pause_drain_interval(void)
+{
+	struct timespec pause = {0, COLLECT_DRAIN_NS};
+	nanosleep(&pause, NULL);
+}
+
+static void *drain_main(void *arg)
+{
+	struct collect *c = arg;
+	while (!atomic_load(&c->stop_drain)) {
+		drain_step(c);
+		pause_drain_interval();
+	}
+	return NULL;
 }
 
 int collect_run(struct collect *c)
 {
+	pthread_t drainer;
+	atomic_store(&c->stop_drain, 0);
+	if (pthread_create(&drainer, NULL, drain_main, c) != 0)
+		return -EAGAIN;
+	int rc;
 	for (;;) {
-		int rc = collect_poll(c);
-		if (rc)
-			return rc < 0 ? rc : 0;
-		if (atomic_load(&c->stop))
-			return 0;
-		struct timespec pause = {0, COLLECT_DRAIN_NS};
-		nanosleep(&pause, NULL);
+		rc = write_step(c, collect_now() - COLLECT_HOLD_NS);
+		if (rc || atomic_load(&c->stop))
+			break;
+		pause_drain_interval();
 	}
+	atomic_store(&c->stop_drain, 1);
+	pthread_join(drainer, NULL);
+	return rc < 0 ? rc : 0;
 }
 
 void collect_stop(struct collect *collect)
@@ -551,6 +666,8 @@ void collect_stop(struct collect *collect)
 	atomic_store(&collect->stop, 1);
 }
 
+/* Runs on the host's thread with no drain thread running (collect_run has
+ * joined it), so it acts as both sides. */
 int collect_finish(struct collect *c, const char *status, struct collect_summary *summary)
 {
 	atomic_store(&c->map.header->closing, 1);
@@ -567,6 +684,12 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	if (c->perf)
 		sched_perf_drain(c->perf, 1, on_switch, c);
 	int64_t end = collect_now();
+	if (queue_move(&c->pending, &c->staging) || queue_move(&c->pending, &c->drained))
+		c->error = -ENOMEM;
+	if (c->staging_error && !c->error)
+		c->error = c->staging_error;
+	if (c->drain_error && !c->error)
+		c->error = c->drain_error;
 	process_queue(c, INT64_MAX);
 	int rc = model_finish(c->model, end);
 	if (rc && !c->error)
@@ -581,6 +704,10 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
 	if (c->perf)
 		tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
+	if (c->root_reaped) /* as a shell reports it */
+		tracedb_meta_int(c->db, "exit_status",
+				 WIFSIGNALED(c->root_status) ? 128 + WTERMSIG(c->root_status)
+							     : WEXITSTATUS(c->root_status));
 	if (!c->error && tracedb_finish(c->db, status))
 		c->error = -EIO;
 	if (summary) {
@@ -605,9 +732,10 @@ void collect_close(struct collect *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->item_count; i++)
-		free(c->items[i].full);
-	free(c->items);
+	queue_free(&c->drained);
+	queue_free(&c->staging);
+	queue_free(&c->pending);
+	pthread_mutex_destroy(&c->lock);
 	sched_perf_close(c->perf);
 	model_free(c->model);
 	tracedb_close(c->db);

@@ -34,6 +34,11 @@
 
 #define COLLECT_DRAIN_NS (2 * 1000 * 1000ll)
 #define COLLECT_HOLD_NS (50 * 1000 * 1000ll)
+/* Per-thread ring size. The file is sparse: a thread's ring costs memory
+ * only as far as it has written. 1 MiB holds ~32k records, ~100 ms of a
+ * thread making transitions as fast as it can, so that a drain thread
+ * starved by a loaded machine does not lose events. */
+#define COLLECT_RING_BYTES (1024u * 1024u)
 
 enum collect_mode {
 	/* The host forks the workload: exit statuses come from reaping it and
@@ -50,7 +55,7 @@ struct collect_options {
 	enum collect_mode mode;
 	pid_t attach_pid;    /* COLLECT_ATTACH: the process to follow */
 	uint32_t slot_count; /* 0: RING_DEFAULT_SLOTS */
-	uint32_t ring_bytes; /* 0: RING_DEFAULT_BYTES */
+	uint32_t ring_bytes; /* 0: COLLECT_RING_BYTES */
 	const char *command; /* meta 'command', may be NULL */
 };
 
