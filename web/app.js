@@ -155,7 +155,7 @@ async function loadTrace(id) {
   const api = new TraceApi(id);
   const [overview, objects] = await Promise.all([
     api.overview(),
-    api.objects ? api.objects().catch(() => ({ objects: [] })) : { objects: [] },
+    api.objects().catch(() => ({ objects: [] })), // labels for tooltips only
   ]);
   app.api = api;
   app.overview = overview;

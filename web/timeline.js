@@ -72,6 +72,7 @@ export class Timeline {
     this.threadsById = new Map(overview.threads.map((t) => [t.utid, t]));
     this.processesById = new Map(overview.processes.map((p) => [p.upid, p]));
     this.data = null;
+    this.fetchedY = null;
     this.flows = [];
     this.selected = null;
     this.range = null;
@@ -166,6 +167,7 @@ export class Timeline {
     }
     this.rows = rows;
     this.height = y;
+    this.fetchedY = null; // row positions moved: the next answer decides
     this.renderLabels();
     this.resize();
   }
@@ -299,13 +301,17 @@ export class Timeline {
     const { start, end } = this.view;
     const px = Math.max(1, Math.min(10000, Math.round(this.width)));
     const params = { start, end, px };
-    if (this.collapsed.size) {
-      // Naming any track asks for only the named ones: name every process
-      // and CPU, and the threads whose rows are shown.
-      const utids = [...this.rowOfThread.keys()];
-      params.utids = utids.length ? utids.join(',') : '0';
-      params.upids = this.overview.processes.map((p) => p.upid).join(',');
-      if ((this.overview.cpus || []).length) params.cpus = this.overview.cpus.join(',');
+    // Only the rows near the scrolled viewport are asked for (a trace of
+    // hundreds of threads would otherwise cost hundreds of tracks per
+    // answer); scrolling past them asks for the next ones. Naming any track
+    // asks for only the named ones, so every kind is named (-1: none).
+    const near = this.nearRows();
+    const all = near.rows.length === this.rows.length && this.collapsed.size === 0;
+    if (!all) {
+      const ids = (kind) => near.rows.filter((r) => r.kind === kind && r.id !== null).map((r) => r.id).join(',') || '-1';
+      params.utids = ids('thread');
+      params.upids = ids('process');
+      params.cpus = ids('cpu');
     }
     this.cb.onStatus('loading…');
     try {
@@ -319,7 +325,19 @@ export class Timeline {
           : Promise.resolve({ flows: [] }),
       ]);
       if (ac !== this.abort) return;
-      this.data = tl;
+      const d = this.data;
+      const f = this.fetchedY;
+      if (!all && d && f && d.start === tl.start && d.end === tl.end && d.px === tl.px) {
+        // More rows of the same window: keep the rows already fetched.
+        for (const k of ['threads', 'processes', 'cpus']) d[k] = { ...d[k], ...tl[k] };
+        const touching = near.top <= f.bottom && near.bottom >= f.top;
+        this.fetchedY = touching
+          ? { top: Math.min(f.top, near.top), bottom: Math.max(f.bottom, near.bottom) }
+          : { top: near.top, bottom: near.bottom };
+      } else {
+        this.data = tl;
+        this.fetchedY = all ? { top: -Infinity, bottom: Infinity } : { top: near.top, bottom: near.bottom };
+      }
       this.flows = fl.flows || [];
       this.answers = (this.answers || 0) + 1;
       this.abort = null;
@@ -331,6 +349,23 @@ export class Timeline {
       this.cb.onStatus('');
       this.cb.onError(e);
     }
+  }
+
+  /** Rows from one screen above the scrolled viewport to one below. */
+  nearRows() {
+    const box = this.els.scroll;
+    const h = box.clientHeight || 600;
+    const top = box.scrollTop - h;
+    const bottom = box.scrollTop + 2 * h;
+    return { top, bottom, rows: this.rows.filter((r) => r.y + r.h >= top && r.y <= bottom) };
+  }
+
+  /** After a scroll: fetches when the viewport leaves the rows fetched. */
+  onScroll() {
+    this.requestDraw();
+    const box = this.els.scroll;
+    const f = this.fetchedY;
+    if (f && (box.scrollTop < f.top || box.scrollTop + box.clientHeight > f.bottom)) this.scheduleFetch();
   }
 
   // ---- drawing --------------------------------------------------------------
@@ -759,7 +794,7 @@ export class Timeline {
       this.els.tooltip.hidden = true;
       this.mouse = null;
     });
-    scroll.addEventListener('scroll', () => this.requestDraw());
+    scroll.addEventListener('scroll', () => this.onScroll());
     new ResizeObserver(() => {
       if (!this.overview) return;
       this.resize();

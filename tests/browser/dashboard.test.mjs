@@ -81,7 +81,8 @@ before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'weft-browser-'));
   const gen = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, 'story.db')], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
-  for (const [name, extra] of [['nosched', ['--no-sched']], ['live', ['--status', 'recording']]]) {
+  for (const [name, extra] of [['nosched', ['--no-sched']], ['live', ['--status', 'recording']],
+    ['many', ['--spans', '20000']]]) {
     const r = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, `${name}.db`), ...extra], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   }
@@ -422,6 +423,27 @@ test('a trace that appears in the served directory joins the picker', async () =
   copyFileSync(path.join(dir, 'nosched.db'), path.join(dir, 'late.db'));
   await page.locator('#trace-picker option[value="late"]').waitFor({ state: 'attached', timeout: 15000 });
   assert.equal(await page.locator('#trace-picker').inputValue(), 'story', 'the shown trace stays selected');
+});
+
+test('scrolling down to more threads draws their spans', async () => {
+  await open(page, 'trace=many');
+  const ov = await api('/api/traces/many');
+  assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
+  const last = page.locator('.track-thread').last();
+  const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
+  await last.scrollIntoViewIfNeeded();
+  const lb = await last.boundingBox();
+  const cb = await page.locator('#tracks').boundingBox();
+  // Every thread of this trace is busy over the whole window: its row is
+  // painted at the middle once its spans have arrived.
+  await page.waitForFunction(({ x, y, answers }) => {
+    const c = document.getElementById('tracks');
+    if (Number(c.dataset.answers) <= answers) return false;
+    const k = c.width / c.clientWidth;
+    const [r, g, b] = c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
+    return !(r === 255 && g === 255 && b === 255) && !(r === 250 && g === 251 && b === 252);
+  }, { x: cb.width / 2, y: lb.y - cb.y + lb.height / 2, answers }, { timeout: 15000 });
+  await shot(page, 'many-scrolled');
 });
 
 test('CPU lanes say so when the trace has no scheduler data', async () => {
