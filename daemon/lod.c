@@ -1,7 +1,8 @@
 /*
  * lod: see lod.h for the layout and the query. Invariants:
- *   - ts[] is non-decreasing; span i covers [ts[i], ts[i+1]) and the last
- *     [ts[n-1], end);
+ *   - ts(i) = base[i / BLOCK] + offset[i] (or wide[i / BLOCK][i % BLOCK] for
+ *     a block whose spans are 2^32 ns or more apart) is non-decreasing;
+ *     span i covers [ts(i), ts(i+1)) and the last [ts(n-1), end);
  *   - packed[i] = state (0..6, 7 = idle) | (reason + 1) << 3;
  *   - idle_before (only when the track has idle spans) counts idle spans
  *     before index i, so runs can report how many real spans they hold;
@@ -16,8 +17,10 @@
 
 #define IDLE 7
 #define SLOTS 6 /* states that can have spans: New..Suspended */
-#define SPANS_PER_BUCKET 32
+#define SPANS_PER_BUCKET 64
 #define MAX_LEVELS 24
+#define BLOCK_SHIFT 8
+#define BLOCK (1u << BLOCK_SHIFT)
 
 const char *const lod_state_names[LOD_STATE_COUNT] = {
 	"New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated",
@@ -66,7 +69,10 @@ struct pending {
 struct lod_track {
 	struct pending *pending;
 	size_t npending, pending_cap;
-	int64_t *ts;
+	int64_t *base;	      /* per block of BLOCK spans: the first span's ts */
+	uint32_t *offset;     /* ts - base of its block, or */
+	int64_t **wide;	      /* per block: full ts when the block spans >= 2^32 ns */
+	size_t nblocks, block_cap;
 	int32_t *object;
 	uint8_t *packed;
 	uint32_t *idle_before;
@@ -101,7 +107,11 @@ void lod_track_free(struct lod_track *t)
 	if (!t)
 		return;
 	free_levels(t);
-	free(t->ts);
+	for (size_t b = 0; b < t->nblocks; b++)
+		free(t->wide[b]);
+	free(t->wide);
+	free(t->base);
+	free(t->offset);
 	free(t->object);
 	free(t->packed);
 	free(t->pending);
@@ -115,10 +125,22 @@ static int grow(struct lod_track *t, size_t need)
 	size_t cap = t->cap ? t->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	int64_t *ts = realloc(t->ts, cap * sizeof(*ts));
-	if (!ts)
+	uint32_t *offset = realloc(t->offset, cap * sizeof(*offset));
+	if (!offset)
 		return -ENOMEM;
-	t->ts = ts;
+	t->offset = offset;
+	size_t blocks = (cap + BLOCK - 1) / BLOCK;
+	if (blocks > t->block_cap) {
+		int64_t *base = realloc(t->base, blocks * sizeof(*base));
+		if (!base)
+			return -ENOMEM;
+		t->base = base;
+		int64_t **wide = realloc(t->wide, blocks * sizeof(*wide));
+		if (!wide)
+			return -ENOMEM;
+		t->wide = wide;
+		t->block_cap = blocks;
+	}
 	int32_t *obj = realloc(t->object, cap * sizeof(*obj));
 	if (!obj)
 		return -ENOMEM;
@@ -131,17 +153,38 @@ static int grow(struct lod_track *t, size_t need)
 	return 0;
 }
 
-static void put(struct lod_track *t, size_t at, int64_t ts, uint8_t packed, int32_t object)
+static inline int64_t ts_at(const struct lod_track *t, size_t i)
 {
-	if (at < t->n) {
-		memmove(t->ts + at + 1, t->ts + at, (t->n - at) * sizeof(*t->ts));
-		memmove(t->object + at + 1, t->object + at, (t->n - at) * sizeof(*t->object));
-		memmove(t->packed + at + 1, t->packed + at, t->n - at);
+	size_t b = i >> BLOCK_SHIFT;
+	return t->wide[b] ? t->wide[b][i & (BLOCK - 1)] : t->base[b] + t->offset[i];
+}
+
+/* Appends one span (capacity reserved by grow). A block whose spans stop
+ * fitting 32-bit offsets from its base gets a full-width copy. */
+static int put(struct lod_track *t, int64_t ts, uint8_t packed, int32_t object)
+{
+	size_t i = t->n, b = i >> BLOCK_SHIFT;
+	if ((i & (BLOCK - 1)) == 0) {
+		t->base[b] = ts;
+		t->wide[b] = NULL;
+		t->nblocks = b + 1;
 	}
-	t->ts[at] = ts;
-	t->object[at] = object;
-	t->packed[at] = packed;
+	if (!t->wide[b] && (uint64_t)(ts - t->base[b]) > UINT32_MAX) {
+		int64_t *wide = malloc(BLOCK * sizeof(*wide));
+		if (!wide)
+			return -ENOMEM;
+		for (size_t k = b << BLOCK_SHIFT; k < i; k++)
+			wide[k & (BLOCK - 1)] = t->base[b] + t->offset[k];
+		t->wide[b] = wide;
+	}
+	if (t->wide[b])
+		t->wide[b][i & (BLOCK - 1)] = ts;
+	else
+		t->offset[i] = (uint32_t)(ts - t->base[b]);
+	t->object[i] = object;
+	t->packed[i] = packed;
 	t->n++;
+	return 0;
 }
 
 /* First index with ts[i] > v, searching [lo, n). */
@@ -150,7 +193,7 @@ static size_t upper_bound(const struct lod_track *t, size_t lo, int64_t v)
 	size_t hi = t->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->ts[mid] <= v)
+		if (ts_at(t, mid) <= v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -164,7 +207,7 @@ static size_t lower_bound(const struct lod_track *t, size_t lo, int64_t v)
 	size_t hi = t->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->ts[mid] < v)
+		if (ts_at(t, mid) < v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -173,16 +216,19 @@ static size_t lower_bound(const struct lod_track *t, size_t lo, int64_t v)
 }
 
 /* Appends a span at or after the last one, filling a gap with idle. */
-static void append_in_order(struct lod_track *t, int64_t ts, int64_t dur, uint8_t packed,
-			    int32_t obj)
+static int append_in_order(struct lod_track *t, int64_t ts, int64_t dur, uint8_t packed,
+			   int32_t obj)
 {
 	if (t->n > 0 && ts > t->end) {
-		put(t, t->n, t->end, IDLE, -1); /* a gap */
+		if (put(t, t->end, IDLE, -1) < 0) /* a gap */
+			return -ENOMEM;
 		t->has_idle = 1;
 	}
-	put(t, t->n, ts, packed, obj);
+	if (put(t, ts, packed, obj) < 0)
+		return -ENOMEM;
 	if (ts + dur > t->end || t->n == 1)
 		t->end = ts + dur;
+	return 0;
 }
 
 int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
@@ -197,11 +243,10 @@ int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, in
 	uint8_t packed = (uint8_t)(state | ((reason + 1) << 3));
 	int32_t obj = object < 0 || object > INT32_MAX ? -1 : (int32_t)object;
 	t->dirty = 1;
-	if (t->npending == 0 && (t->n == 0 || ts >= t->ts[t->n - 1])) {
+	if (t->npending == 0 && (t->n == 0 || ts >= ts_at(t, t->n - 1))) {
 		if (grow(t, t->n + 2) < 0)
 			return -ENOMEM;
-		append_in_order(t, ts, dur, packed, obj);
-		return 0;
+		return append_in_order(t, ts, dur, packed, obj);
 	}
 	/* out of order: set aside, merged by the next seal */
 	if (t->npending == t->pending_cap) {
@@ -242,8 +287,8 @@ static int merge_pending(struct lod_track *t)
 	size_t k = 0;
 	for (size_t i = 0; i < t->n; i++)
 		if ((t->packed[i] & 7) != IDLE)
-			all[k] = (struct pending){.ts = t->ts[i],
-						  .dur = span_end(t, i) - t->ts[i],
+			all[k] = (struct pending){.ts = ts_at(t, i),
+						  .dur = span_end(t, i) - ts_at(t, i),
 						  .object = t->object[i],
 						  .packed = t->packed[i],
 						  .seq = (uint32_t)k},
@@ -256,6 +301,11 @@ static int merge_pending(struct lod_track *t)
 	free(t->pending);
 	t->pending = NULL;
 	t->npending = t->pending_cap = 0;
+	for (size_t b = 0; b < t->nblocks; b++) {
+		free(t->wide[b]);
+		t->wide[b] = NULL;
+	}
+	t->nblocks = 0;
 	t->n = 0;
 	t->end = 0;
 	t->has_idle = 0;
@@ -263,15 +313,16 @@ static int merge_pending(struct lod_track *t)
 		free(all);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < total; i++)
-		append_in_order(t, all[i].ts, all[i].dur, all[i].packed, all[i].object);
+	int rc = 0;
+	for (size_t i = 0; i < total && rc == 0; i++)
+		rc = append_in_order(t, all[i].ts, all[i].dur, all[i].packed, all[i].object);
 	free(all);
-	return 0;
+	return rc;
 }
 
 static inline int64_t span_end(const struct lod_track *t, size_t i)
 {
-	return i + 1 < t->n ? t->ts[i + 1] : t->end;
+	return i + 1 < t->n ? ts_at(t, i + 1) : t->end;
 }
 
 static inline int span_state(const struct lod_track *t, size_t i)
@@ -287,11 +338,11 @@ int lod_track_seal(struct lod_track *t)
 	if (t->npending && merge_pending(t) < 0)
 		return -ENOMEM;
 	if (t->n > 0 && t->n < t->cap) { /* trim; failure to shrink is harmless */
-		int64_t *ts = realloc(t->ts, t->n * sizeof(*ts));
-		int32_t *obj = ts ? realloc(t->object, t->n * sizeof(*obj)) : NULL;
+		uint32_t *offset = realloc(t->offset, t->n * sizeof(*offset));
+		int32_t *obj = offset ? realloc(t->object, t->n * sizeof(*obj)) : NULL;
 		uint8_t *packed = obj ? realloc(t->packed, t->n) : NULL;
-		if (ts)
-			t->ts = ts;
+		if (offset)
+			t->offset = offset;
 		if (obj)
 			t->object = obj;
 		if (packed) {
@@ -314,7 +365,7 @@ int lod_track_seal(struct lod_track *t)
 	if (t->n < 2 * SPANS_PER_BUCKET)
 		return 0; /* small: queries read spans */
 
-	t->t0 = t->ts[0];
+	t->t0 = ts_at(t, 0);
 	int64_t extent = t->end - t->t0;
 	if (extent <= 0)
 		return 0;
@@ -332,7 +383,7 @@ int lod_track_seal(struct lod_track *t)
 		int s = span_state(t, i);
 		if (s == IDLE)
 			continue;
-		int64_t a = t->ts[i], e = span_end(t, i), dur = e - a;
+		int64_t a = ts_at(t, i), e = span_end(t, i), dur = e - a;
 		size_t first = (size_t)((a - t->t0) / w0);
 		if (first >= nb)
 			first = nb - 1;
@@ -384,7 +435,7 @@ size_t lod_track_spans(const struct lod_track *t)
 
 int64_t lod_track_start(const struct lod_track *t)
 {
-	return t->n ? t->ts[0] : 0;
+	return t->n ? ts_at(t, 0) : 0;
 }
 
 int64_t lod_track_end(const struct lod_track *t)
@@ -394,7 +445,11 @@ int64_t lod_track_end(const struct lod_track *t)
 
 size_t lod_track_bytes(const struct lod_track *t)
 {
-	size_t bytes = sizeof(*t) + t->cap * (sizeof(int64_t) + sizeof(int32_t) + 1);
+	size_t bytes = sizeof(*t) + t->cap * (sizeof(uint32_t) + sizeof(int32_t) + 1) +
+		       t->block_cap * (sizeof(int64_t) + sizeof(int64_t *));
+	for (size_t b = 0; b < t->nblocks; b++)
+		if (t->wide[b])
+			bytes += BLOCK * sizeof(int64_t);
 	if (t->idle_before)
 		bytes += (t->n + 1) * sizeof(uint32_t);
 	for (int k = 0; k < t->nlevels; k++)
@@ -404,7 +459,7 @@ size_t lod_track_bytes(const struct lod_track *t)
 
 static void exact(const struct lod_track *t, size_t i, struct lod_entry *e)
 {
-	e->ts = t->ts[i];
+	e->ts = ts_at(t, i);
 	e->dur = span_end(t, i) - e->ts;
 	e->state = span_state(t, i);
 	e->reason = (t->packed[i] >> 3) - 1;
@@ -439,12 +494,12 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 	size_t i = upper_bound(t, 0, start);
 	i = i > 0 ? i - 1 : 0;
 	struct lod_entry e;
-	while (i < t->n && t->ts[i] < end) {
+	while (i < t->n && ts_at(t, i) < end) {
 		if (span_end(t, i) <= start || span_state(t, i) == IDLE) {
 			i++;
 			continue;
 		}
-		int64_t a = t->ts[i];
+		int64_t a = ts_at(t, i);
 		if (span_end(t, i) - a >= P) {
 			exact(t, i, &e);
 			int rc = emit(ctx, &e);
@@ -458,8 +513,8 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 		int64_t top_dur = -1;
 		if (level < 0) {
 			next = i;
-			while (next < t->n && t->ts[next] < a + P && t->ts[next] < end) {
-				int64_t d = span_end(t, next) - t->ts[next];
+			while (next < t->n && ts_at(t, next) < a + P && ts_at(t, next) < end) {
+				int64_t d = span_end(t, next) - ts_at(t, next);
 				if (d >= P)
 					break;
 				int s = span_state(t, next);
@@ -478,7 +533,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			size_t m = (size_t)(P / w);
 			int64_t r1 = t->t0 + (int64_t)(bi + m) * w;
 			next = lower_bound(t, i + 1, r1 < end ? r1 : end);
-			while (next - 1 > i && span_end(t, next - 1) - t->ts[next - 1] >= P)
+			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
 				next--; /* a long span closing the run is returned exactly */
 			const struct bucket *b = t->levels[level];
 			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
@@ -548,9 +603,9 @@ static void add_buckets(const struct lod_track *t, size_t b0, size_t b1, int64_t
 static void add_spans(const struct lod_track *t, int64_t start, int64_t end, int64_t ns[])
 {
 	size_t i = upper_bound(t, 0, start);
-	for (i = i > 0 ? i - 1 : 0; i < t->n && t->ts[i] < end; i++) {
+	for (i = i > 0 ? i - 1 : 0; i < t->n && ts_at(t, i) < end; i++) {
 		int s = span_state(t, i);
-		int64_t a = t->ts[i] > start ? t->ts[i] : start;
+		int64_t a = ts_at(t, i) > start ? ts_at(t, i) : start;
 		int64_t e = span_end(t, i) < end ? span_end(t, i) : end;
 		if (s != IDLE && e > a)
 			ns[s] += e - a;
@@ -588,7 +643,7 @@ int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_em
 		return 0;
 	size_t i = upper_bound(t, 0, start);
 	struct lod_entry e;
-	for (i = i > 0 ? i - 1 : 0; i < t->n && t->ts[i] < end; i++) {
+	for (i = i > 0 ? i - 1 : 0; i < t->n && ts_at(t, i) < end; i++) {
 		if (span_state(t, i) == IDLE || span_end(t, i) <= start)
 			continue;
 		exact(t, i, &e);

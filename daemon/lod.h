@@ -3,17 +3,17 @@
  * without scanning the trace.
  *
  * A track is the span sequence of one thread, one process or one CPU.
- * Spans are kept in compact parallel arrays (13 bytes a span): start ts
- * (int64), object (int32: object_id for threads, utid for CPUs, -1 none)
- * and one byte packing the state index (3 bits) and reason index + 1
- * (4 bits). A span ends where the next begins (thread and process spans
+ * Spans are kept in compact parallel arrays (9 bytes a span): start ts
+ * (a 32-bit offset from its block of 256 spans' int64 base), object
+ * (int32: object_id for threads, utid for CPUs, -1 none) and one byte
+ * packing the state index (3 bits) and reason index + 1 (4 bits). A span ends where the next begins (thread and process spans
  * tile their track); a gap in the input (idle CPU, missing data) becomes an
  * internal idle span that is never returned. The last span ends at the
  * track's end.
  *
  * Over the spans sits a mipmap: level 0 cuts the track's extent into
  * buckets of W0 ns (a power of two chosen so there is about one bucket per
- * 32 spans); level k+1 merges 8 buckets of level k. A bucket holds the ns
+ * 64 spans); level k+1 merges 8 buckets of level k. A bucket holds the ns
  * spent in each state, the number of spans starting in it and its longest
  * span. A viewport query walks spans from the one containing `start`:
  * spans of at least one pixel come back exactly (n = 1); runs of shorter

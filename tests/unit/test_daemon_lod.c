@@ -197,6 +197,37 @@ static void spans_out_of_order_are_placed_by_time(void **state)
 	lod_track_free(t);
 }
 
+static void spans_seconds_apart_keep_exact_timestamps(void **state)
+{
+	/* blocks of spans far more than 2^32 ns apart (long sleeps) */
+	size_t n = 1000;
+	struct span *s = make_spans(n, 1);
+	int64_t ts = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 97 == 0)
+			s[i].dur = 9000000000LL + (int64_t)i;
+		s[i].ts = ts;
+		ts += s[i].dur;
+	}
+	struct lod_track *t = make_track(s, n);
+	struct collected c = {0};
+	assert_int_equal(lod_track_query(t, 0, ts, ts, collect, &c), 0);
+	assert_int_equal(c.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_true(c.e[i].ts == s[i].ts && c.e[i].dur == s[i].dur);
+	int64_t got[LOD_STATE_COUNT] = {0}, want[LOD_STATE_COUNT] = {0};
+	lod_track_time(t, s[50].ts + 7, s[900].ts + 3, got);
+	for (size_t i = 50; i <= 900; i++) {
+		int64_t lo = i == 50 ? s[i].ts + 7 : s[i].ts;
+		int64_t hi = i == 900 ? s[i].ts + 3 : s[i].ts + s[i].dur;
+		want[s[i].state] += hi - lo;
+	}
+	assert_memory_equal(got, want, sizeof(got));
+	free(c.e);
+	lod_track_free(t);
+	free(s);
+}
+
 static void names_map_to_indexes(void **state)
 {
 	assert_int_equal(lod_state_index("Blocked"), LOD_BLOCKED);
@@ -215,6 +246,7 @@ int main(void)
 		cmocka_unit_test(time_per_state_is_exact_for_any_window),
 		cmocka_unit_test(gaps_are_never_returned),
 		cmocka_unit_test(spans_out_of_order_are_placed_by_time),
+		cmocka_unit_test(spans_seconds_apart_keep_exact_timestamps),
 		cmocka_unit_test(names_map_to_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
