@@ -82,7 +82,7 @@ before(async () => {
   const gen = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, 'story.db')], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
   for (const [name, extra] of [['nosched', ['--no-sched']], ['live', ['--status', 'recording']],
-    ['many', ['--spans', '20000']]]) {
+    ['many', ['--spans', '200000']]]) {
     const r = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, `${name}.db`), ...extra], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   }
@@ -443,7 +443,13 @@ test('scrolling down to more threads draws their spans', async () => {
     const [r, g, b] = c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
     return !(r === 255 && g === 255 && b === 255) && !(r === 250 && g === 251 && b === 252);
   }, { x: cb.width / 2, y: lb.y - cb.y + lb.height / 2, answers }, { timeout: 15000 });
+  // At this zoom many spans share a pixel: the tooltip gives their mix.
+  await page.mouse.move(cb.x + cb.width / 2, lb.y + lb.height / 2);
+  const tip = page.locator('#tooltip');
+  await tip.waitFor({ state: 'visible' });
+  assert.match(await tip.textContent(), /\d+ spans merged over .*(Running|Ready|Blocked) [\d.]+%/);
   await shot(page, 'many-scrolled');
+  await page.mouse.move(0, 0);
 });
 
 test('CPU lanes say so when the trace has no scheduler data', async () => {
