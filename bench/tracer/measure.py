@@ -153,7 +153,8 @@ def make_data(path, megabytes):
 
 def hyperfine_pairs(args, untraced, traced, db):
     """Runs PAIRS hyperfine invocations of one run each of both commands
-    (order alternating); returns (untraced times, traced times) in s."""
+    (order alternating); returns (untraced, traced) lists of (wall, cpu)
+    in seconds, cpu being user + system of the command and its children."""
     prepare = f"rm -f {db} {db}-wal {db}-shm"
     out = os.path.join(args.work, "hyperfine.json")
     a_times, b_times = [], []
@@ -164,7 +165,8 @@ def hyperfine_pairs(args, untraced, traced, db):
         if proc.returncode != 0:
             raise NotMeasured(f"hyperfine exited {proc.returncode}: {first_line(proc.stderr)}")
         with open(out) as f:
-            results = {r["command"]: r["times"][0] for r in json.load(f)["results"]}
+            results = {r["command"]: (r["times"][0], r["user"] + r["system"])
+                       for r in json.load(f)["results"]}
         a_times.append(results[untraced])
         b_times.append(results[traced])
     return a_times, b_times
@@ -180,8 +182,9 @@ def walltime_section(args):
         ("sort --parallel=2 (8 MB)", f"sort --parallel=2 {data}"),
         ("1,000-process shell loop", loop),
     ]
-    print("| workload | untraced (median) | traced (median) | median of paired ratios |")
-    print("|---|---|---|---|")
+    print("| workload | wall untraced | wall traced | wall ratio | CPU untraced "
+          "| CPU traced | CPU ratio |")
+    print("|---|---|---|---|---|---|---|")
     db = os.path.join(args.work, "wall.db")
     for label, cmd in workloads:
         try:
@@ -192,13 +195,21 @@ def walltime_section(args):
                 raise NotMeasured(f"weft record exited {check.returncode}: "
                                   f"{first_line(check.stderr)}")
             a, b = hyperfine_pairs(args, cmd, traced, db)
-            ratios = [y / x for x, y in zip(a, b)]
-            print(f"| {label} | {statistics.median(a) * 1e3:.0f} ms "
-                  f"| {statistics.median(b) * 1e3:.0f} ms | {statistics.median(ratios):.2f}x |")
+            cells = []
+            for k in (0, 1):  # wall, then CPU
+                x = [p[k] for p in a]
+                y = [p[k] for p in b]
+                ratio = statistics.median([v / u for u, v in zip(x, y) if u > 0] or [0])
+                cells += [f"{statistics.median(x) * 1e3:.0f} ms",
+                          f"{statistics.median(y) * 1e3:.0f} ms", f"{ratio:.2f}x"]
+            print(f"| {label} | " + " | ".join(cells) + " |")
         except NotMeasured as e:
-            print(f"| {label} | | | not measured: {e} |")
-    print(f"\n{PAIRS} pairs per workload (hyperfine -N --runs 1 per pair, order "
-          "alternating); the traced time includes the recorder writing the trace.\n")
+            print(f"| {label} | | | | | | not measured: {e} |")
+    print(f"\nMedians of {PAIRS} pairs per workload (hyperfine -N --runs 1 per pair, "
+          "order alternating); ratios are medians of the per-pair ratios. Traced figures "
+          "include `weft record` itself (the collector writing the trace). CPU is user + "
+          "system time of the command and its children: less sensitive than wall time to "
+          "other work on the machine.\n")
 
 
 def collector_section(args):
