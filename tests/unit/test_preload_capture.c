@@ -368,6 +368,20 @@ static void raw_futex_wait_is_recorded(void **state)
 	assert_true(end->event.ts - begin->event.ts >= 1000000);
 }
 
+static void reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain(void **state)
+{
+	struct capture *c = *state;
+	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
+	int eagain = 0;
+	const struct record *end;
+	for (int n = 0; (end = find_in_slot(c, start->slot, WEFT_EV_BLOCK_END, n)); n++)
+		if (end->event.call == WEFT_CALL_READ && (int64_t)end->event.b == -EAGAIN)
+			eagain++;
+	/* The socketpair and the pipe were known non-blocking from the calls
+	 * that made them so; the eventfd is learned from its first EAGAIN. */
+	assert_int_equal(eagain, 1);
+}
+
 /* The first pair of FD_CHANNEL records in slot naming one pipe, written
  * at or after ts. */
 static const struct record *pipe_pair(const struct capture *c, uint32_t slot, uint64_t ts)
@@ -442,6 +456,7 @@ int main(void)
 		cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
 		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
 		cmocka_unit_test(raw_futex_wait_is_recorded),
+		cmocka_unit_test(reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain),
 		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
 		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
 		cmocka_unit_test(every_slot_keeps_time_order),

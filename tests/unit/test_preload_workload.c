@@ -12,11 +12,15 @@
  *   5. a SIGALRM handler leaves a blocking read() with siglongjmp, then the
  *      thread sleeps 1 ms;
  *   6. it waits 1 ms on a futex word of its own through syscall(2);
- *   7. it replaces its image with itself, argument "exec-image", which
+ *   7. it reads 3 times, finding nothing, from each of three non-blocking
+ *      fds: a socketpair made SOCK_NONBLOCK, a pipe set O_NONBLOCK with
+ *      fcntl, an eventfd made EFD_NONBLOCK;
+ *   8. it replaces its image with itself, argument "exec-image", which
  *      exits 0 at once.
  * Exit status 0 when every step behaved as without the tracer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +30,8 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -121,6 +127,18 @@ int main(int argc, char **argv)
 	    errno != ETIMEDOUT)
 		return 10;
 
+	int pair[2], nonblocking_pipe[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair) || pipe(nonblocking_pipe) ||
+	    fcntl(nonblocking_pipe[0], F_SETFL, O_NONBLOCK))
+		return 11;
+	int event = eventfd(0, EFD_NONBLOCK);
+	uint64_t count;
+	for (int i = 0; i < 3; i++)
+		if (read(pair[0], &count, 1) != -1 || errno != EAGAIN ||
+		    read(nonblocking_pipe[0], &count, 1) != -1 || errno != EAGAIN ||
+		    read(event, &count, sizeof count) != -1 || errno != EAGAIN)
+			return 12;
+
 	execl("/proc/self/exe", argv[0], "exec-image", (char *)NULL);
-	return 11;
+	return 13;
 }

@@ -3,13 +3,11 @@
  */
 #include "fdchan.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "emit.h"
+#include "fdscan.h"
 
 #define WORDS (FDCHAN_MAX / 64)
 #define KIND_PIPE 1
@@ -49,38 +47,16 @@ void fdchan_closed(struct ring_writer *writer, int fd)
 		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
+static void note_scanned(int fd, void *writer)
+{
+	fdchan_note(writer, fd);
+}
 
 void fdchan_scan(struct ring_writer *writer)
 {
 	for (int i = 0; i < WORDS; i++)
 		__atomic_store_n(&known[i], 0, __ATOMIC_RELAXED);
-	long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return;
-	char buffer[2048] __attribute__((aligned(8)));
-	long n;
-	while ((n = syscall(SYS_getdents64, (int)dir, buffer, sizeof buffer)) > 0) {
-		for (long at = 0; at < n;) {
-			struct linux_dirent64 *entry = (struct linux_dirent64 *)(buffer + at);
-			at += entry->d_reclen;
-			int fd = 0;
-			const char *c = entry->d_name;
-			if (*c < '0' || *c > '9')
-				continue;
-			while (*c >= '0' && *c <= '9' && fd < FDCHAN_MAX)
-				fd = fd * 10 + (*c++ - '0');
-			if (!*c && fd != (int)dir)
-				fdchan_note(writer, fd);
-		}
-	}
-	syscall(SYS_close, (int)dir);
+	fdscan_each(FDCHAN_MAX, note_scanned, writer);
 }
 
 void fdchan_inherit(struct ring_writer *writer)

@@ -37,6 +37,7 @@
 
 #include "cmdline.h"
 #include "fdchan.h"
+#include "fdnb.h"
 #include "launch.h"
 #include "real.h"
 #include "threadtid.h"
@@ -168,8 +169,10 @@ static void preload_init(void)
 		if (out && *out)
 			preload_proc.attached = launch_collector(out, &preload_proc.map) == 0;
 	}
-	if (preload_proc.attached)
+	if (preload_proc.attached) {
+		fdnb_scan();
 		start_image();
+	}
 	self->seen = 1;
 	self->busy--;
 	__atomic_store_n(&init_state, INIT_DONE, __ATOMIC_RELEASE);

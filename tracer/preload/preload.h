@@ -55,6 +55,7 @@ struct preload_thread {
 	uint8_t seen;
 	uintptr_t wait_frame; /* see preload_wait_enter */
 	uint64_t wait_object;
+	uint64_t wait_ns; /* duration of the last recorded wait */
 	uint8_t wait_reason;
 	uint8_t wait_call;
 	uint64_t fork_ts; /* start of the fork call in progress, or 0 */
@@ -82,11 +83,17 @@ static inline struct preload_thread *preload_recorder(void)
 
 /* Record one transition of the calling thread now (t from
  * preload_recorder). Nothing is written if the thread lost its slot. */
+static inline void preload_emit_at(struct preload_thread *t, uint64_t ts, uint16_t type,
+				   uint8_t reason, uint8_t call, uint64_t a, uint64_t b)
+{
+	if (t->writer.slot)
+		emit_record(&t->writer, type, reason, call, ts, a, b);
+}
+
 static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t reason,
 				uint8_t call, uint64_t a, uint64_t b)
 {
-	if (t->writer.slot)
-		emit_record(&t->writer, type, reason, call, emit_now(), a, b);
+	preload_emit_at(t, emit_now(), type, reason, call, a, b);
 }
 
 /*
@@ -126,7 +133,8 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
  * PRELOAD_BLOCKING_ERRNO is for calls returning -1 and setting errno
  * (BLOCK_END b = result or -errno); PRELOAD_BLOCKING_CODE for calls
  * returning an error number (pthread_*, clock_nanosleep: b = -error, 0 on
- * success, PTHREAD_BARRIER_SERIAL_THREAD included).
+ * success, PTHREAD_BARRIER_SERIAL_THREAD included). Afterwards t->wait_ns
+ * holds how long the call took (UINT64_MAX when it was not recorded).
  */
 #define PRELOAD_BLOCKING(t, reason, call, object, extra, result_type, expr, end_value)             \
 	({                                                                                         \
@@ -134,14 +142,18 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 		result_type result_;                                                               \
 		if (!preload_wait_enter(t, frame_, reason, call, (uint64_t)(object))) {            \
 			result_ = (expr);                                                          \
+			(t)->wait_ns = UINT64_MAX;                                                 \
 		} else {                                                                           \
-			preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, (uint64_t)(object),     \
-				     (uint64_t)(extra));                                           \
+			uint64_t begin_ = emit_now();                                              \
+			preload_emit_at(t, begin_, WEFT_EV_BLOCK_BEGIN, reason, call,              \
+					(uint64_t)(object), (uint64_t)(extra));                    \
 			result_ = (expr);                                                          \
 			int errno_ = errno;                                                        \
-			preload_emit(t, WEFT_EV_BLOCK_END, reason, call, (uint64_t)(object),       \
-				     (uint64_t)(end_value));                                       \
+			uint64_t end_ = emit_now();                                                \
+			preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,                  \
+					(uint64_t)(object), (uint64_t)(end_value));                \
 			(t)->wait_frame = 0;                                                       \
+			(t)->wait_ns = end_ - begin_;                                              \
 			errno = errno_;                                                            \
 		}                                                                                  \
 		result_;                                                                           \

@@ -17,6 +17,8 @@
 #define WEFT_PRELOAD_REAL_H
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -99,6 +101,19 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(dup2, NULL)                                                                              \
 	X(dup3, NULL)                                                                              \
 	X(close, NULL)                                                                             \
+	X(fcntl, NULL)                                                                             \
+	X(fcntl64, NULL)                                                                           \
+	X(ioctl, NULL)                                                                             \
+	X(open, NULL)                                                                              \
+	X(open64, NULL)                                                                            \
+	X(openat, NULL)                                                                            \
+	X(openat64, NULL)                                                                          \
+	X(__open_2, NULL)                                                                          \
+	X(__open64_2, NULL)                                                                        \
+	X(__openat_2, NULL)                                                                        \
+	X(__openat64_2, NULL)                                                                      \
+	X(socket, NULL)                                                                            \
+	X(socketpair, NULL)                                                                        \
 	X(fork, NULL)                                                                              \
 	X(execve, NULL)                                                                            \
 	X(execv, NULL)                                                                             \

@@ -1,46 +1,58 @@
 /*
- * wrap_fd.c — the calls that make, renumber or close pipes; each passes
- * its result through and then tells fdchan.h what the fds now are.
- * close() costs one bit test when the fd was not a recorded pipe.
+ * wrap_fd.c — the calls that make, renumber, reflag or close file
+ * descriptors. Each passes its arguments and result through and then
+ * tells fdchan.h (which fds are pipes, recorded as FD_CHANNEL) and fdnb.h
+ * (which fds are non-blocking) what the fds now are. close() costs two bit
+ * tests when the fd was neither; open*() and fcntl() one bit update.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "fdchan.h"
+#include "fdnb.h"
 #include "preload.h"
 #include "real.h"
 
-WEFT_EXPORT int pipe(int fds[2])
+static void made_pipe(int fds[2], int nonblocking)
 {
-	int result = REAL(pipe)(fds);
-	struct preload_thread *t;
-	if (result == 0 && (t = preload_recorder())) {
+	fdnb_set(fds[0], nonblocking);
+	fdnb_set(fds[1], nonblocking);
+	struct preload_thread *t = preload_recorder();
+	if (t) {
 		int saved = errno;
 		fdchan_note(&t->writer, fds[0]);
 		fdchan_note(&t->writer, fds[1]);
 		errno = saved;
 	}
+}
+
+WEFT_EXPORT int pipe(int fds[2])
+{
+	int result = REAL(pipe)(fds);
+	if (result == 0)
+		made_pipe(fds, 0);
 	return result;
 }
 
 WEFT_EXPORT int pipe2(int fds[2], int flags)
 {
 	int result = REAL(pipe2)(fds, flags);
-	struct preload_thread *t;
-	if (result == 0 && (t = preload_recorder())) {
-		int saved = errno;
-		fdchan_note(&t->writer, fds[0]);
-		fdchan_note(&t->writer, fds[1]);
-		errno = saved;
-	}
+	if (result == 0)
+		made_pipe(fds, (flags & O_NONBLOCK) != 0);
 	return result;
 }
 
-static int renumbered(int result)
+/* result is a new number for fd's open file description. */
+static int renumbered(int fd, int result)
 {
-	struct preload_thread *t;
-	if (result >= 0 && (t = preload_recorder())) {
+	if (result < 0)
+		return result;
+	fdnb_copy(fd, result);
+	struct preload_thread *t = preload_recorder();
+	if (t) {
 		int saved = errno;
 		fdchan_note(&t->writer, result);
 		errno = saved;
@@ -50,17 +62,17 @@ static int renumbered(int result)
 
 WEFT_EXPORT int dup(int fd)
 {
-	return renumbered(REAL(dup)(fd));
+	return renumbered(fd, REAL(dup)(fd));
 }
 
 WEFT_EXPORT int dup2(int fd, int target)
 {
-	return renumbered(REAL(dup2)(fd, target));
+	return renumbered(fd, REAL(dup2)(fd, target));
 }
 
 WEFT_EXPORT int dup3(int fd, int target, int flags)
 {
-	return renumbered(REAL(dup3)(fd, target, flags));
+	return renumbered(fd, REAL(dup3)(fd, target, flags));
 }
 
 WEFT_EXPORT int close(int fd)
@@ -68,5 +80,121 @@ WEFT_EXPORT int close(int fd)
 	struct preload_thread *t = preload_recorder();
 	if (t)
 		fdchan_closed(&t->writer, fd);
+	fdnb_set(fd, 0);
 	return REAL(close)(fd);
+}
+
+/* After fcntl(fd, cmd, arg) returned result. */
+static int fcntl_done(int fd, int cmd, void *arg, int result)
+{
+	if (result < 0)
+		return result;
+	if (cmd == F_SETFL)
+		fdnb_set(fd, ((int)(intptr_t)arg & O_NONBLOCK) != 0);
+	else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return renumbered(fd, result);
+	return result;
+}
+
+/* fcntl's third argument is an int or a pointer: passed on as the
+ * pointer-sized value the caller placed in the argument register. */
+WEFT_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list args;
+	va_start(args, cmd);
+	void *arg = va_arg(args, void *);
+	va_end(args);
+	return fcntl_done(fd, cmd, arg, REAL(fcntl)(fd, cmd, arg));
+}
+
+WEFT_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list args;
+	va_start(args, cmd);
+	void *arg = va_arg(args, void *);
+	va_end(args);
+	return fcntl_done(fd, cmd, arg, REAL(fcntl64)(fd, cmd, arg));
+}
+
+WEFT_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list args;
+	va_start(args, request);
+	void *arg = va_arg(args, void *);
+	va_end(args);
+	int result = REAL(ioctl)(fd, request, arg);
+	if (result == 0 && request == FIONBIO && arg)
+		fdnb_set(fd, *(const int *)arg != 0);
+	return result;
+}
+
+/* --- open: the new fd's O_NONBLOCK ----------------------------------- */
+
+static int opened(int fd, int flags)
+{
+	if (fd >= 0)
+		fdnb_set(fd, (flags & O_NONBLOCK) != 0);
+	return fd;
+}
+
+/* The mode argument exists only with O_CREAT or O_TMPFILE; reading it
+ * otherwise reads whatever the register holds, which the real call then
+ * ignores, as glibc's own open does. */
+#define OPEN_MODE(flags, last)                                                                     \
+	mode_t mode = 0;                                                                           \
+	if ((flags) & (O_CREAT | O_TMPFILE)) {                                                     \
+		va_list args;                                                                      \
+		va_start(args, last);                                                              \
+		mode = (mode_t)va_arg(args, int);                                                  \
+		va_end(args);                                                                      \
+	}
+
+WEFT_EXPORT int open(const char *path, int flags, ...)
+{
+	OPEN_MODE(flags, flags);
+	return opened(REAL(open)(path, flags, mode), flags);
+}
+
+WEFT_EXPORT int open64(const char *path, int flags, ...)
+{
+	OPEN_MODE(flags, flags);
+	return opened(REAL(open64)(path, flags, mode), flags);
+}
+
+WEFT_EXPORT int openat(int dir, const char *path, int flags, ...)
+{
+	OPEN_MODE(flags, flags);
+	return opened(REAL(openat)(dir, path, flags, mode), flags);
+}
+
+WEFT_EXPORT int openat64(int dir, const char *path, int flags, ...)
+{
+	OPEN_MODE(flags, flags);
+	return opened(REAL(openat64)(dir, path, flags, mode), flags);
+}
+
+/* The _FORTIFY_SOURCE entry points (no mode: O_CREAT is refused). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dir, const char *path, int flags);
+int __openat64_2(int dir, const char *path, int flags);
+
+WEFT_EXPORT int __open_2(const char *path, int flags)
+{
+	return opened(REAL(__open_2)(path, flags), flags);
+}
+
+WEFT_EXPORT int __open64_2(const char *path, int flags)
+{
+	return opened(REAL(__open64_2)(path, flags), flags);
+}
+
+WEFT_EXPORT int __openat_2(int dir, const char *path, int flags)
+{
+	return opened(REAL(__openat_2)(dir, path, flags), flags);
+}
+
+WEFT_EXPORT int __openat64_2(int dir, const char *path, int flags)
+{
+	return opened(REAL(__openat64_2)(dir, path, flags), flags);
 }

@@ -5,9 +5,9 @@
  *
  * Each records BLOCK_BEGIN/END around the real call (a = fd; for poll the
  * first fd, for epoll the epoll fd; b of BLOCK_END = result or -errno).
- * Whether an fd is non-blocking cannot be known without a system call, so
- * only the calls recognisably non-blocking for free are passed through
- * unrecorded: MSG_DONTWAIT, zero timeouts, empty descriptor sets.
+ * Calls that cannot wait are passed through unrecorded: on an fd known to
+ * be non-blocking (fdnb.h), with MSG_DONTWAIT, with a zero timeout.
+ * socket, socketpair and accept tell fdnb.h the flags of the fds they make.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,10 +17,24 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fdnb.h"
 #include "preload.h"
 #include "real.h"
 
-#define IO(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_IO, call, fd, 0, expr)
+/* A recorded call on an fd: an immediate EAGAIN says the fd is
+ * non-blocking (fdnb.h), and later calls on it pass through. */
+#define IO(t, call, fd, expr)                                                                      \
+	({                                                                                         \
+		__typeof__(expr) io_result_ =                                                      \
+			PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_IO, call, fd, 0, expr);              \
+		if (io_result_ < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&                \
+		    (t)->wait_ns < FDNB_QUICK_NS)                                                  \
+			fdnb_set(fd, 1);                                                           \
+		io_result_;                                                                        \
+	})
+
+/* Whether a call on fd is passed through unrecorded. */
+#define UNRECORDED(t, fd) (!(t) || fdnb_is(fd))
 #define POLL(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_POLL, call, fd, 0, expr)
 
 static inline int zero_timespec(const struct timespec *timeout)
@@ -31,7 +45,7 @@ static inline int zero_timespec(const struct timespec *timeout)
 WEFT_EXPORT ssize_t read(int fd, void *buffer, size_t count)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (UNRECORDED(t, fd))
 		return REAL(read)(fd, buffer, count);
 	return IO(t, WEFT_CALL_READ, fd, REAL(read)(fd, buffer, count));
 }
@@ -39,7 +53,7 @@ WEFT_EXPORT ssize_t read(int fd, void *buffer, size_t count)
 WEFT_EXPORT ssize_t write(int fd, const void *buffer, size_t count)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (UNRECORDED(t, fd))
 		return REAL(write)(fd, buffer, count);
 	return IO(t, WEFT_CALL_WRITE, fd, REAL(write)(fd, buffer, count));
 }
@@ -47,7 +61,7 @@ WEFT_EXPORT ssize_t write(int fd, const void *buffer, size_t count)
 WEFT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (UNRECORDED(t, fd))
 		return REAL(readv)(fd, iov, count);
 	return IO(t, WEFT_CALL_READV, fd, REAL(readv)(fd, iov, count));
 }
@@ -55,7 +69,7 @@ WEFT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 WEFT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (UNRECORDED(t, fd))
 		return REAL(writev)(fd, iov, count);
 	return IO(t, WEFT_CALL_WRITEV, fd, REAL(writev)(fd, iov, count));
 }
@@ -63,7 +77,7 @@ WEFT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 WEFT_EXPORT ssize_t recv(int fd, void *buffer, size_t length, int flags)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(recv)(fd, buffer, length, flags);
 	return IO(t, WEFT_CALL_RECV, fd, REAL(recv)(fd, buffer, length, flags));
 }
@@ -72,7 +86,7 @@ WEFT_EXPORT ssize_t recvfrom(int fd, void *buffer, size_t length, int flags,
 			     struct sockaddr *address, socklen_t *address_length)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(recvfrom)(fd, buffer, length, flags, address, address_length);
 	return IO(t, WEFT_CALL_RECVFROM, fd,
 		  REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
@@ -81,7 +95,7 @@ WEFT_EXPORT ssize_t recvfrom(int fd, void *buffer, size_t length, int flags,
 WEFT_EXPORT ssize_t recvmsg(int fd, struct msghdr *message, int flags)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(recvmsg)(fd, message, flags);
 	return IO(t, WEFT_CALL_RECVMSG, fd, REAL(recvmsg)(fd, message, flags));
 }
@@ -89,7 +103,7 @@ WEFT_EXPORT ssize_t recvmsg(int fd, struct msghdr *message, int flags)
 WEFT_EXPORT ssize_t send(int fd, const void *buffer, size_t length, int flags)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(send)(fd, buffer, length, flags);
 	return IO(t, WEFT_CALL_SEND, fd, REAL(send)(fd, buffer, length, flags));
 }
@@ -98,7 +112,7 @@ WEFT_EXPORT ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
 			   const struct sockaddr *address, socklen_t address_length)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(sendto)(fd, buffer, length, flags, address, address_length);
 	return IO(t, WEFT_CALL_SENDTO, fd,
 		  REAL(sendto)(fd, buffer, length, flags, address, address_length));
@@ -107,31 +121,56 @@ WEFT_EXPORT ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
 WEFT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t || (flags & MSG_DONTWAIT))
+	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
 		return REAL(sendmsg)(fd, message, flags);
 	return IO(t, WEFT_CALL_SENDMSG, fd, REAL(sendmsg)(fd, message, flags));
+}
+
+/* fd was just made by a wrapped call, with O_NONBLOCK or not. */
+static int made(int fd, int nonblocking)
+{
+	if (fd >= 0)
+		fdnb_set(fd, nonblocking);
+	return fd;
 }
 
 WEFT_EXPORT int accept(int fd, struct sockaddr *address, socklen_t *address_length)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(accept)(fd, address, address_length);
-	return IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept)(fd, address, address_length));
+	if (UNRECORDED(t, fd))
+		return made(REAL(accept)(fd, address, address_length), 0);
+	return made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept)(fd, address, address_length)), 0);
 }
 
 WEFT_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *address_length, int flags)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(accept4)(fd, address, address_length, flags);
-	return IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags));
+	int nonblocking = (flags & SOCK_NONBLOCK) != 0;
+	if (UNRECORDED(t, fd))
+		return made(REAL(accept4)(fd, address, address_length, flags), nonblocking);
+	return made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags)),
+		    nonblocking);
+}
+
+WEFT_EXPORT int socket(int domain, int type, int protocol)
+{
+	return made(REAL(socket)(domain, type, protocol), (type & SOCK_NONBLOCK) != 0);
+}
+
+WEFT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
+{
+	int result = REAL(socketpair)(domain, type, protocol, fds);
+	if (result == 0) {
+		made(fds[0], (type & SOCK_NONBLOCK) != 0);
+		made(fds[1], (type & SOCK_NONBLOCK) != 0);
+	}
+	return result;
 }
 
 WEFT_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t address_length)
 {
 	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (UNRECORDED(t, fd))
 		return REAL(connect)(fd, address, address_length);
 	return IO(t, WEFT_CALL_CONNECT, fd, REAL(connect)(fd, address, address_length));
 }

@@ -1,0 +1,44 @@
+/*
+ * fdnb.c — see fdnb.h.
+ */
+#include "fdnb.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fdscan.h"
+
+uint64_t fdnb_bits[FDNB_MAX / 64];
+
+void fdnb_set(int fd, int nonblocking)
+{
+	if ((unsigned)fd >= FDNB_MAX)
+		return;
+	uint64_t bit = 1ull << (fd % 64);
+	uint64_t *word = &fdnb_bits[fd / 64];
+	if (nonblocking) {
+		if (!(__atomic_load_n(word, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+	} else if (__atomic_load_n(word, __ATOMIC_RELAXED) & bit) {
+		__atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
+	}
+}
+
+void fdnb_copy(int from, int to)
+{
+	fdnb_set(to, fdnb_is(from));
+}
+
+static void read_flags(int fd, void *unused)
+{
+	long flags = syscall(SYS_fcntl, fd, F_GETFL);
+	fdnb_set(fd, flags >= 0 && (flags & O_NONBLOCK));
+}
+
+void fdnb_scan(void)
+{
+	for (int i = 0; i < FDNB_MAX / 64; i++)
+		__atomic_store_n(&fdnb_bits[i], 0, __ATOMIC_RELAXED);
+	fdscan_each(FDNB_MAX, read_flags, NULL);
+}
