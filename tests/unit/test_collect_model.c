@@ -368,6 +368,63 @@ static void wake_ups_become_flows_and_name_the_waker(void **state)
 			 101);
 }
 
+static void pipe_bytes_flow_between_processes_on_one_pipe(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "ls\0", 3);
+	start_image(f, 2, 101, WEFT_ORIGIN_EXEC, 1000, 50, 0, "grep\0", 5);
+	feed(f, 1, 100, 100, WEFT_EV_FD_CHANNEL, 1, 1010, 1, 77, NULL, 0);
+	feed(f, 2, 101, 101, WEFT_EV_FD_CHANNEL, 1, 1010, 0, 77, NULL, 0);
+	/* grep waits for data on its end of the pipe. */
+	feed(f, 2, 101, 101, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_IO, 1020, 0, 0, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		struct weft_event done = {.type = WEFT_EV_IO_DONE,
+					  .call = WEFT_CALL_WRITE,
+					  .ts = 1100 + (uint64_t)i * 10,
+					  .a = 1,
+					  .b = 4096,
+					  .size = WEFT_EVENT_HEADER_SIZE};
+		struct model_source ls = {.token = 1, .pid = 100, .tid = 100};
+		assert_int_equal(model_event(f->model, &ls, &done), 0);
+	}
+	feed(f, 2, 101, 101, WEFT_EV_BLOCK_END, WEFT_REASON_IO, 1101, 0, 4096, NULL, 0);
+	struct weft_event done = {.type = WEFT_EV_IO_DONE,
+				  .call = WEFT_CALL_READ,
+				  .ts = 1140,
+				  .a = 0,
+				  .b = 12288,
+				  .size = WEFT_EVENT_HEADER_SIZE};
+	struct model_source grep = {.token = 2, .pid = 101, .tid = 101};
+	assert_int_equal(model_event(f->model, &grep, &done), 0);
+	/* ls's stdout is closed: later writes on fd 1 are on nothing. */
+	feed(f, 1, 100, 100, WEFT_EV_FD_CHANNEL, 1, 1150, 1, 0, NULL, 0);
+	done = (struct weft_event){.type = WEFT_EV_IO_DONE,
+				   .call = WEFT_CALL_WRITE,
+				   .ts = 1160,
+				   .a = 1,
+				   .b = 10,
+				   .size = WEFT_EVENT_HEADER_SIZE};
+	struct model_source ls = {.token = 1, .pid = 100, .tid = 100};
+	assert_int_equal(model_event(f->model, &ls, &done), 0);
+	assert_int_equal(model_reaped(f->model, 1200, 100, 0, NULL), 0);
+	assert_int_equal(model_reaped(f->model, 1200, 101, 0, NULL), 0);
+	finish(f, 1300);
+
+	assert_string_equal(sql_text(f->path,
+				     "SELECT kind || ' ' || label || ' ' || messages || "
+				     "' ' || bytes FROM message_traffic",
+				     text, sizeof text),
+			    "pipe pipe:[77] 1 12288");
+	assert_int_equal(sql_int(f->path, "SELECT ts_out FROM flow WHERE kind = 'pipe'"), 1120);
+	assert_int_equal(sql_int(f->path, "SELECT upid FROM object WHERE kind = 'pipe'"), -998);
+	assert_string_equal(sql_text(f->path,
+				     "SELECT o.label FROM thread_state s JOIN object o "
+				     "USING (object_id) WHERE s.reason = 'io'",
+				     text, sizeof text),
+			    "pipe:[77]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +443,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(pipe_bytes_flow_between_processes_on_one_pipe, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,9 @@
  *   forks        (pid, 0)         -> FORK record not yet matched by a child
  *   wakes        (upid*16+reason, address) -> the latest unlock/signal/post
  *                                   on that object (for flows and wakers)
+ *   fd_channels  (upid, fd)       -> the pipe inode fd refers to (+ channels,
+ *                                   which match written and read bytes)
+ *   objects also holds pipes, keyed (PIPE_KEY, inode): shared by processes.
  * A row is inserted when a process/thread appears and rewritten when its
  * name, end or exit status changes. `error` keeps the first write failure;
  * every entry point returns it.
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "decode.h"
 #include "span.h"
 #include "table.h"
@@ -102,6 +106,8 @@ struct model {
 	struct table *objects;
 	struct table *forks;
 	struct table *wakes;
+	struct table *fd_channels;
+	struct channels *channels;
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -113,6 +119,9 @@ struct model {
 	struct model_stats stats;
 	int error;
 };
+
+static void on_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t utid_out,
+			    int64_t ts_in, int64_t utid_in, int64_t bytes);
 
 static void emit_span(void *ctx, const struct span *span)
 {
@@ -139,12 +148,14 @@ struct model *model_new(struct tracedb *db)
 	model->objects = table_new();
 	model->forks = table_new();
 	model->wakes = table_new();
+	model->fd_channels = table_new();
+	model->channels = channel_new(on_channel_flow, model);
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
-	    !model->forks || !model->wakes) {
+	    !model->forks || !model->wakes || !model->fd_channels || !model->channels) {
 		model_free(model);
 		return NULL;
 	}
@@ -180,6 +191,8 @@ void model_free(struct model *model)
 	if (model->wakes)
 		table_each(model->wakes, free_value, NULL);
 	table_free(model->wakes);
+	table_free(model->fd_channels);
+	channel_free(model->channels);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
 	table_free(model->threads);
@@ -437,12 +450,19 @@ struct wake {
 	const char *kind;
 };
 
-static void flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
-		 int64_t utid_in, const char *kind, int64_t object_id)
+static void flow_bytes(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		       int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes)
 {
 	if (utid_out == utid_in || ts_in < ts_out)
 		return;
-	fail(model, tracedb_flow(model->db, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1));
+	fail(model,
+	     tracedb_flow(model->db, ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes));
+}
+
+static void flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		 int64_t utid_in, const char *kind, int64_t object_id)
+{
+	flow_bytes(model, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1);
 }
 
 /* The fork edge of p, once both its forking thread and its main thread are
@@ -626,8 +646,77 @@ static void on_thread_start(struct model *model, struct process *p,
 		fork_flow(model, p);
 }
 
+#define PIPE_KEY UINT64_MAX
+
+/* The object row of pipe ino (shared by every process that has an end). */
+static int64_t pipe_object(struct model *model, uint64_t ino)
+{
+	void *found = table_get(model->objects, PIPE_KEY, ino);
+	if (found)
+		return (int64_t)(intptr_t)found;
+	int64_t id = model->next_object_id++;
+	char label[64];
+	snprintf(label, sizeof label, "pipe:[%llu]", (unsigned long long)ino);
+	fail(model, tracedb_object_insert(model->db, id, "pipe", -1, (int64_t)ino, label));
+	fail(model, table_put(model->objects, PIPE_KEY, ino, (void *)(intptr_t)id));
+	return id;
+}
+
+/* The pipe inode fd of p refers to, or 0. */
+static uint64_t fd_channel(struct model *model, struct process *p, uint64_t fd)
+{
+	return (uint64_t)(uintptr_t)table_get(model->fd_channels, (uint64_t)p->upid, fd);
+}
+
+static void on_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t utid_out,
+			    int64_t ts_in, int64_t utid_in, int64_t bytes)
+{
+	struct model *model = ctx;
+	flow_bytes(model, ts_out, utid_out, ts_in, utid_in, "pipe", pipe_object(model, ino), bytes);
+}
+
+static void on_fd_channel(struct model *model, struct process *p, const struct weft_event *event)
+{
+	if (event->b)
+		fail(model, table_put(model->fd_channels, (uint64_t)p->upid, event->a,
+				      (void *)(uintptr_t)event->b));
+	else
+		table_remove(model->fd_channels, (uint64_t)p->upid, event->a);
+}
+
+static bool call_writes(unsigned call)
+{
+	return call == WEFT_CALL_WRITE || call == WEFT_CALL_WRITEV || call == WEFT_CALL_SEND ||
+	       call == WEFT_CALL_SENDTO || call == WEFT_CALL_SENDMSG;
+}
+
+static bool call_reads(unsigned call)
+{
+	return call == WEFT_CALL_READ || call == WEFT_CALL_READV || call == WEFT_CALL_RECV ||
+	       call == WEFT_CALL_RECVFROM || call == WEFT_CALL_RECVMSG;
+}
+
+static void on_io_done(struct model *model, struct process *p, struct thread *t,
+		       const struct weft_event *event)
+{
+	uint64_t ino = fd_channel(model, p, event->a);
+	int64_t bytes = (int64_t)event->b;
+	if (!ino || bytes <= 0)
+		return;
+	if (call_writes(event->call))
+		fail(model,
+		     channel_write(model->channels, ino, (int64_t)event->ts, t->utid, bytes));
+	else if (call_reads(event->call))
+		fail(model, channel_read(model->channels, ino, (int64_t)event->ts, t->utid, bytes));
+}
+
 static int64_t object_for(struct model *model, struct process *p, const struct weft_event *event)
 {
+	if (event->reason == WEFT_REASON_IO) {
+		uint64_t ino = fd_channel(model, p, event->a);
+		if (ino) /* waiting on a pipe: the pipe, not the fd number */
+			return pipe_object(model, ino);
+	}
 	uint64_t address;
 	const char *kind = decode_object(event->reason, event->a, event->b, &address);
 	if (!kind)
@@ -747,6 +836,12 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_SEM_POST:
 		note_wake(model, p, t, event, "post");
+		break;
+	case WEFT_EV_FD_CHANNEL:
+		on_fd_channel(model, p, event);
+		break;
+	case WEFT_EV_IO_DONE:
+		on_io_done(model, p, t, event);
 		break;
 	case WEFT_EV_FORK:
 		on_fork(model, p, t, event);
