@@ -62,6 +62,20 @@ class ProcessDemos(TraceTest):
         self.assertEqual([tuple(r) for r in rows],
                          [(0, None), (1, None), (2, None), (None, 9)])
 
+    def test_family_parent_forks_and_reaps_every_child(self):
+        rec = self.record([demo("family")])
+        self.assert_recorded_ok(rec)
+        parent = self.query(rec.db, """SELECT t.utid FROM thread t JOIN process p
+            ON p.upid = t.upid WHERE p.parent_upid IS NULL AND t.is_main = 1""")
+        self.assertEqual(len(parent), 1)
+        utid = parent[0][0]
+        forks = self.query(rec.db, "SELECT COUNT(DISTINCT utid_in) FROM flow "
+                                   "WHERE kind = 'fork' AND utid_out = ?", (utid,))[0][0]
+        self.assertEqual(forks, 4, "fork arrows from the parent to its four children")
+        reaps = self.query(rec.db, "SELECT COUNT(DISTINCT utid_out) FROM flow "
+                                   "WHERE kind = 'waitpid' AND utid_in = ?", (utid,))[0][0]
+        self.assertEqual(reaps, 4, "child exit -> wait arrows to the parent")
+
     def test_pipeline_is_three_processes_and_one_pipe(self):
         rec = self.record([demo("pipeline")])
         self.assert_recorded_ok(rec)

@@ -30,6 +30,20 @@ class LockHolder(TraceTest):
         self.assertTrue(waits, "no Blocked 'mutex' span for the waiter")
         self.assertEqual(waits[0]["holder_utid"], holder["utid"])
 
+    def test_the_holder_woke_the_waiter(self):
+        holder = self.thread_by_name(self.rec.db, "holder")
+        waits = self.mutex_waits()
+        self.assertTrue(waits, "no Blocked 'mutex' span for the waiter")
+        self.assertEqual(waits[0]["waker_utid"], holder["utid"])
+
+    def test_an_unlock_flow_goes_from_holder_to_waiter(self):
+        holder = self.thread_by_name(self.rec.db, "holder")
+        waiter = self.thread_by_name(self.rec.db, "waiter")
+        flows = self.query(self.rec.db, """SELECT * FROM flow WHERE kind = 'unlock'
+            AND utid_out = ? AND utid_in = ?""", (holder["utid"], waiter["utid"]))
+        self.assertEqual(len(flows), 1, "expected one unlock -> acquire edge")
+        self.assertLessEqual(flows[0]["ts_out"], flows[0]["ts_in"])
+
     def test_the_mutex_is_an_object_of_kind_mutex(self):
         waits = self.mutex_waits()
         self.assertTrue(waits, "no Blocked 'mutex' span for the waiter")
