@@ -19,6 +19,13 @@ if(CMOCKA_FOUND)
   add_test(NAME unit.preload_emit COMMAND test_preload_emit)
   set_tests_properties(unit.preload_emit PROPERTIES LABELS unit)
 
+  add_executable(test_preload_fd ${CMAKE_CURRENT_LIST_DIR}/test_preload_fd.c
+    ${WEFT_PRELOAD_DIR}/fdchan.c ${WEFT_PRELOAD_DIR}/fdnb.c ${WEFT_PRELOAD_DIR}/fdscan.c)
+  target_include_directories(test_preload_fd PRIVATE ${WEFT_PRELOAD_DIR})
+  target_link_libraries(test_preload_fd PRIVATE weft_ring PkgConfig::CMOCKA)
+  add_test(NAME unit.preload_fd COMMAND test_preload_fd)
+  set_tests_properties(unit.preload_fd PROPERTIES LABELS unit)
+
   if(TARGET weft)
     add_executable(test_preload_workload ${CMAKE_CURRENT_LIST_DIR}/test_preload_workload.c)
     target_link_libraries(test_preload_workload PRIVATE Threads::Threads)
