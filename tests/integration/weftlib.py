@@ -106,6 +106,7 @@ def workloads(tmp, make_files=True):
     return {
         "sh-ls-grep": ["sh", "-c", "ls -R /usr | grep -c a"],
         "exit-3": ["sh", "-c", "exit 3"],
+        "shell-loop": ["sh", "-c", "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done"],
         "killself": [prog("killself")],
         "xz": ["xz", "-T2", "-1", "--block-size=1MiB", "-c", data],
         "sort": ["sort", "--parallel=2", data],

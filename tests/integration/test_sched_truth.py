@@ -1,0 +1,219 @@
+"""Scheduler truth: Running, Ready and Blocked as the kernel saw them.
+
+Records CPU-bound threads pinned to one CPU (time slicing) and to two CPUs
+(parallelism), a thread that sleeps, a process stopped and continued, and
+checks the traces with SQL. Then records workloads under `perf sched record`
+(the kernel's own account from its sched tracepoints) and compares each
+thread's Running, Ready and Blocked totals with `perf sched timehist`.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+import weftlib
+from weftlib import MS
+
+
+class SchedTest(weftlib.TraceTest):
+    def trace(self, argv):
+        """Records argv, checks the recording succeeded, opens the trace."""
+        rec = self.record(argv)
+        self.assert_recorded_ok(rec)
+        return self.open_trace(rec.db)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def meta(self, db, key):
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+
+def thread_totals(db, name_like):
+    """{thread name: {state: total ns}} for the threads named like name_like."""
+    totals = {}
+    for name, state, dur in db.execute(
+            "SELECT t.name, s.state, SUM(s.dur) FROM thread_state s JOIN thread t USING (utid) "
+            "WHERE t.name LIKE ? GROUP BY s.utid, s.state", (name_like,)):
+        totals.setdefault(name, {})[state] = dur
+    return totals
+
+
+class TimeSlicing(SchedTest):
+    def test_three_threads_on_one_cpu_take_turns(self):
+        db = self.trace([weftlib.demo("cashiers"), "--cashiers", "1", "--lines", "3",
+                          "--customers", "3"])
+        self.assertEqual(self.meta(db, "capture_mode"), "perf")
+        totals = thread_totals(db, "line-%")
+        self.assertEqual(len(totals), 3, totals)
+        for name, states in totals.items():
+            running, ready = states.get("Running", 0), states.get("Ready", 0)
+            self.assertGreater(running, 50 * MS, name)
+            # Three runnable threads share one CPU: each waits for it about
+            # twice as long as it runs.
+            self.assertGreater(ready / running, 1.4, (name, states))
+            self.assertLess(ready / running, 3.0, (name, states))
+        # The CPU lane shows them taking turns on one CPU.
+        cpus = db.execute(
+            "SELECT COUNT(DISTINCT cpu) FROM sched_slice JOIN thread USING (utid) "
+            "WHERE name LIKE 'line-%'").fetchone()[0]
+        self.assertEqual(cpus, 1)
+        turns = db.execute(
+            "SELECT COUNT(*) FROM (SELECT utid, LAG(utid) OVER (ORDER BY ts) AS prev "
+            "FROM sched_slice JOIN thread USING (utid) WHERE name LIKE 'line-%') "
+            "WHERE prev IS NOT NULL AND prev != utid").fetchone()[0]
+        self.assertGreater(turns, 10)
+
+    def test_two_threads_on_two_cpus_run_in_parallel(self):
+        if os.cpu_count() < 2:
+            self.skipTest("needs two CPUs")
+        db = self.trace([weftlib.demo("cashiers"), "--cashiers", "2", "--lines", "2",
+                          "--customers", "3"])
+        utids = [row[0] for row in db.execute(
+            "SELECT utid FROM thread WHERE name LIKE 'line-%' ORDER BY utid")]
+        self.assertEqual(len(utids), 2)
+        # Time both were Running at once, against the shorter one's Running.
+        overlap = db.execute(
+            "SELECT SUM(MIN(a.ts + a.dur, b.ts + b.dur) - MAX(a.ts, b.ts)) "
+            "FROM thread_state a JOIN thread_state b "
+            "ON a.utid = ? AND b.utid = ? AND a.state = 'Running' AND b.state = 'Running' "
+            "AND a.ts < b.ts + b.dur AND b.ts < a.ts + a.dur", utids).fetchone()[0] or 0
+        shorter = min(db.execute(
+            "SELECT SUM(dur) FROM thread_state WHERE utid = ? AND state = 'Running'",
+            (u,)).fetchone()[0] for u in utids)
+        self.assertGreater(overlap / shorter, 0.6, (overlap, shorter))
+        cpus = db.execute(
+            "SELECT COUNT(DISTINCT cpu) FROM sched_slice JOIN thread USING (utid) "
+            "WHERE name LIKE 'line-%'").fetchone()[0]
+        self.assertEqual(cpus, 2)
+
+
+class Sleeping(SchedTest):
+    def test_five_sleeps_of_50ms_are_five_blocked_spans(self):
+        db = self.trace([sys.executable, "-c",
+                          "import time\nfor i in range(5): time.sleep(0.05)"])
+        spans = [row[0] for row in db.execute(
+            "SELECT s.dur FROM thread_state s JOIN thread t USING (utid) "
+            "WHERE t.is_main = 1 AND s.state = 'Blocked' AND s.reason = 'sleep' "
+            "AND s.dur > 30000000 ORDER BY s.ts")]
+        self.assertEqual(len(spans), 5, spans)
+        for dur in spans:
+            self.assertGreater(dur, 45 * MS)
+            self.assertLess(dur, 150 * MS)
+
+
+class Suspension(SchedTest):
+    def test_stop_and_continue_give_a_suspended_span(self):
+        path = self.path("stopped.db")
+        recorder = subprocess.Popen(
+            [weftlib.WEFT, "record", "-q", "-o", path, "--",
+             sys.executable, "-c", "import time\nfor i in range(40): time.sleep(0.025)"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = None
+        for _ in range(200):
+            try:
+                with open(f"/proc/{recorder.pid}/task/{recorder.pid}/children") as f:
+                    pids = f.read().split()
+            except FileNotFoundError:
+                pids = []
+            if pids:
+                child = int(pids[0])
+                break
+            time.sleep(0.01)
+        self.assertIsNotNone(child, "the workload never started")
+        time.sleep(0.2)
+        os.kill(child, signal.SIGSTOP)
+        time.sleep(0.3)
+        os.kill(child, signal.SIGCONT)
+        _, err = recorder.communicate(timeout=60)
+        self.assertEqual(recorder.returncode, 0, err)
+        db = self.open_trace(path)
+        spans = [row[0] for row in db.execute(
+            "SELECT dur FROM process_state WHERE state = 'Suspended'")]
+        self.assertEqual(len(spans), 1, spans)
+        self.assertGreater(spans[0], 250 * MS)
+        self.assertLess(spans[0], 450 * MS)
+
+
+TIMEHIST_LINE = re.compile(
+    r"^\s*\d+\.\d+\s+\[\d+\]\s+(?P<task>.+?)\[(?P<tid>\d+)(?:/\d+)?\]\s+"
+    r"(?P<wait>\d+\.\d+)\s+(?P<delay>\d+\.\d+)\s+(?P<run>\d+\.\d+)\s+(?P<state>\S+)\s*$")
+
+
+def timehist_totals(perf_data):
+    """{tid: {'Running', 'Ready', 'Blocked': ns}} from perf sched timehist.
+
+    Each line is one stint on a CPU: the time the task waited before it
+    (wait time: asleep; sch delay: runnable, not running), the stint's run
+    time, and the state it left the CPU in (R: preempted, still runnable;
+    anything else: it blocked). The off-CPU time before a stint is Ready
+    when the stint before it ended preempted, Blocked otherwise; the time
+    before a task's first stint is its start-up (New), not counted.
+    """
+    out = subprocess.run(["perf", "sched", "timehist", "-i", perf_data, "--state"],
+                         capture_output=True, text=True, check=True).stdout
+    totals, last_state = {}, {}
+    for line in out.splitlines():
+        m = TIMEHIST_LINE.match(line)
+        if not m:
+            continue
+        tid = int(m["tid"])
+        t = totals.setdefault(tid, {"Running": 0, "Ready": 0, "Blocked": 0})
+        off = round((float(m["wait"]) + float(m["delay"])) * MS)
+        if tid in last_state:
+            t["Ready" if last_state[tid] == "R" else "Blocked"] += off
+        t["Running"] += round(float(m["run"]) * MS)
+        last_state[tid] = m["state"]
+    return totals
+
+
+class AgainstPerfSched(SchedTest):
+    def setUp(self):
+        super().setUp()
+        if not shutil.which("perf"):
+            self.fail("perf is missing: scripts/deps.sh --test installs linux-perf")
+        probe = subprocess.run(["perf", "sched", "record", "-o", self.path("probe.data"),
+                                "--", "true"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            self.skipTest("the kernel offers no sched tracepoints here: "
+                          + probe.stderr.strip().splitlines()[-1])
+
+    def compare(self, argv, threads_like):
+        data, path = self.path("perf.data"), self.path("cmp.db")
+        subprocess.run(["perf", "sched", "record", "-q", "-o", data, "--",
+                        weftlib.WEFT, "record", "-q", "-o", path, "--"] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       timeout=120)
+        kernel = timehist_totals(data)
+        db = self.open_trace(path)
+        rows = db.execute("SELECT utid, tid, name FROM thread WHERE name LIKE ? AND is_main = 0",
+                          (threads_like,)).fetchall()
+        self.assertTrue(rows, "no threads recorded")
+        for utid, tid, name in rows:
+            ours = {state: db.execute(
+                "SELECT COALESCE(SUM(dur), 0) FROM thread_state WHERE utid = ? AND state = ?",
+                (utid, state)).fetchone()[0] for state in ("Running", "Ready", "Blocked")}
+            theirs = kernel.get(tid)
+            self.assertIsNotNone(theirs, f"perf saw no thread {tid} ({name})")
+            for state in ("Running", "Ready", "Blocked"):
+                diff = abs(ours[state] - theirs[state])
+                self.assertTrue(diff <= MS or diff <= 0.05 * theirs[state],
+                                f"{name} [{tid}] {state}: weft {ours[state] / MS:.3f} ms, "
+                                f"perf sched {theirs[state] / MS:.3f} ms")
+
+    def test_time_sliced_threads_match_the_kernel(self):
+        self.compare([weftlib.demo("cashiers"), "--cashiers", "1", "--lines", "3",
+                      "--customers", "2"], "line-%")
+
+    def test_blocking_threads_match_the_kernel(self):
+        self.compare([weftlib.demo("prodcons")], "%")
+
+
+if __name__ == "__main__":
+    unittest.main()
