@@ -29,6 +29,7 @@ const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
 const DRAG_THRESHOLD_PX = 3;
 const MAX_FLOW_ARROWS = 3000;
+const FLOWS_DEBOUNCE_MS = 250;
 
 export class Timeline {
   /**
@@ -47,6 +48,10 @@ export class Timeline {
     this.rows = [];
     this.data = null;
     this.flows = [];
+    this.flowCache = null;
+    this.flowNote = '';
+    this.flowAbort = null;
+    this.flowTimer = 0;
     this.showFlows = true;
     this.selectMode = false;
     this.objects = new Map();
@@ -73,6 +78,7 @@ export class Timeline {
     this.processesById = new Map(overview.processes.map((p) => [p.upid, p]));
     this.data = null;
     this.fetchedY = null;
+    this.flowCache = null;
     this.flows = [];
     this.selected = null;
     this.range = null;
@@ -83,6 +89,7 @@ export class Timeline {
   /** Updates the trace's bounds and threads while it is being recorded. */
   updateOverview(overview) {
     this.overview = overview;
+    this.flowCache = null; // the recording may have added flows
     this.threadsById = new Map(overview.threads.map((t) => [t.utid, t]));
     this.processesById = new Map(overview.processes.map((p) => [p.upid, p]));
     this.layout();
@@ -274,8 +281,8 @@ export class Timeline {
 
   setShowFlows(on) {
     this.showFlows = on;
-    this.scheduleFetch();
-    this.requestDraw();
+    if (on) this.fetchFlows();
+    else this.setFlows([], false);
   }
 
   nsAt(x) {
@@ -291,6 +298,7 @@ export class Timeline {
   scheduleFetch() {
     clearTimeout(this.fetchTimer);
     this.fetchTimer = setTimeout(() => this.fetchNow(), FETCH_DEBOUNCE_MS);
+    this.scheduleFlows();
   }
 
   async fetchNow() {
@@ -315,15 +323,7 @@ export class Timeline {
     }
     this.cb.onStatus('loading…');
     try {
-      const [tl, fl] = await Promise.all([
-        this.api.timeline(params, ac.signal),
-        this.showFlows
-          ? this.api.flows({ start, end }, ac.signal).catch((e) => {
-            if (e.name === 'AbortError') throw e;
-            return { flows: [] };
-          })
-          : Promise.resolve({ flows: [] }),
-      ]);
+      const tl = await this.api.timeline(params, ac.signal);
       if (ac !== this.abort) return;
       const d = this.data;
       const f = this.fetchedY;
@@ -338,17 +338,57 @@ export class Timeline {
         this.data = tl;
         this.fetchedY = all ? { top: -Infinity, bottom: Infinity } : { top: near.top, bottom: near.bottom };
       }
-      this.flows = fl.flows || [];
       this.answers = (this.answers || 0) + 1;
       this.abort = null;
-      this.cb.onStatus(this.showFlows && this.flows.length > MAX_FLOW_ARROWS
-        ? `${this.flows.length} flows: zoom in to see arrows` : '');
+      this.cb.onStatus(this.flowNote);
       this.requestDraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
-      this.cb.onStatus('');
+      this.cb.onStatus(this.flowNote);
       this.cb.onError(e);
     }
+  }
+
+  scheduleFlows() {
+    clearTimeout(this.flowTimer);
+    this.flowTimer = setTimeout(() => this.fetchFlows(), FLOWS_DEBOUNCE_MS);
+  }
+
+  /**
+   * The flows (arrows) of the window. An earlier answer for a wider window
+   * that was complete already holds them all; one that was truncated means
+   * a window not much narrower would be truncated too, so it is not asked
+   * again. Truncated sets are not drawn (a partial picture misleads).
+   */
+  async fetchFlows() {
+    if (!this.api || !this.showFlows) return;
+    const { start, end } = this.view;
+    const inWindow = (list) => list.filter((f) => f.ts_out < end && f.ts_in >= start);
+    const c = this.flowCache;
+    if (c && c.start <= start && c.end >= end && (!c.truncated || end - start > (c.end - c.start) / 2)) {
+      this.setFlows(c.truncated ? [] : inWindow(c.flows), c.truncated);
+      return;
+    }
+    if (this.flowAbort) this.flowAbort.abort();
+    const ac = new AbortController();
+    this.flowAbort = ac;
+    try {
+      const r = await this.api.flows({ start, end }, ac.signal);
+      if (ac !== this.flowAbort) return;
+      this.flowAbort = null;
+      this.flowCache = { start, end, flows: r.flows || [], truncated: !!r.truncated };
+      this.setFlows(r.truncated ? [] : inWindow(r.flows || []), !!r.truncated);
+    } catch (e) {
+      if (e.name !== 'AbortError') this.setFlows([], false);
+    }
+  }
+
+  setFlows(list, truncated) {
+    const tooMany = truncated || list.length > MAX_FLOW_ARROWS;
+    this.flows = tooMany ? [] : list;
+    this.flowNote = tooMany ? 'many flows: zoom in for arrows' : '';
+    this.cb.onStatus(this.flowNote);
+    this.requestDraw();
   }
 
   /** Rows from one screen above the scrolled viewport to one below. */
@@ -559,7 +599,7 @@ export class Timeline {
       ctx.closePath();
       ctx.fill();
     };
-    if (this.showFlows && this.flows.length <= MAX_FLOW_ARROWS) {
+    if (this.showFlows) {
       for (const f of this.flows) {
         const msg = f.kind === 'pipe' || f.kind === 'socket';
         arrow(f, msg ? 'rgba(25, 103, 210, 0.75)' : 'rgba(60, 64, 67, 0.45)', msg ? 1.5 : 1);
