@@ -433,6 +433,26 @@ static void the_next_image_finds_the_pipes_it_inherited(void **state)
 	assert_true(found);
 }
 
+static void close_range_closes_the_pipes_it_covers(void **state)
+{
+	struct capture *c = *state;
+	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
+	uint64_t opened[2] = {0, 0}, closed[2] = {0, 0};
+	const struct record *r;
+	for (int n = 0; (r = find_in_slot(c, start->slot, WEFT_EV_FD_CHANNEL, n)); n++) {
+		if (r->event.a != 100 && r->event.a != 101)
+			continue;
+		if (r->event.b)
+			opened[r->event.a - 100] = r->event.b;
+		else if (opened[r->event.a - 100])
+			closed[r->event.a - 100] = 1;
+	}
+	assert_int_not_equal(opened[0], 0);
+	assert_int_equal(opened[0], opened[1]);
+	assert_int_equal(closed[0], 1);
+	assert_int_equal(closed[1], 1);
+}
+
 static void every_slot_keeps_time_order(void **state)
 {
 	struct capture *c = *state;
@@ -459,6 +479,7 @@ int main(void)
 		cmocka_unit_test(reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain),
 		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
 		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
+		cmocka_unit_test(close_range_closes_the_pipes_it_covers),
 		cmocka_unit_test(every_slot_keeps_time_order),
 	};
 	return cmocka_run_group_tests(tests, run_workload, remove_ring);

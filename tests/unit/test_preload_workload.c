@@ -15,7 +15,9 @@
  *   7. it reads 3 times, finding nothing, from each of three non-blocking
  *      fds: a socketpair made SOCK_NONBLOCK, a pipe set O_NONBLOCK with
  *      fcntl, an eventfd made EFD_NONBLOCK;
- *   8. it replaces its image with itself, argument "exec-image", which
+ *   8. it moves its pipe's ends to fds 100 and 101 and closes both with
+ *      close_range;
+ *   9. it replaces its image with itself, argument "exec-image", which
  *      exits 0 at once.
  * Exit status 0 when every step behaved as without the tracer.
  */
@@ -139,6 +141,10 @@ int main(int argc, char **argv)
 		    read(event, &count, sizeof count) != -1 || errno != EAGAIN)
 			return 12;
 
+	if (dup2(nonblocking_pipe[0], 100) != 100 || dup2(nonblocking_pipe[1], 101) != 101 ||
+	    close_range(100, 101, 0))
+		return 13;
+
 	execl("/proc/self/exe", argv[0], "exec-image", (char *)NULL);
-	return 13;
+	return 14;
 }

@@ -101,6 +101,8 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(dup2, NULL)                                                                              \
 	X(dup3, NULL)                                                                              \
 	X(close, NULL)                                                                             \
+	X(close_range, NULL)                                                                       \
+	X(closefrom, NULL)                                                                         \
 	X(fcntl, NULL)                                                                             \
 	X(fcntl64, NULL)                                                                           \
 	X(ioctl, NULL)                                                                             \

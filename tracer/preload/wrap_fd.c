@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "fdchan.h"
@@ -82,6 +83,34 @@ WEFT_EXPORT int close(int fd)
 		fdchan_closed(&t->writer, fd);
 	fdnb_set(fd, 0);
 	return REAL(close)(fd);
+}
+
+/* close_range/closefrom: forget every fd of [first, last] we knew about
+ * (only those below the bitmaps' limit can be known). */
+static void closed_range(unsigned first, unsigned last)
+{
+	struct preload_thread *t = preload_recorder();
+	unsigned end = last < FDNB_MAX - 1 ? last : FDNB_MAX - 1;
+	for (unsigned fd = first; fd <= end; fd++) {
+		if (t)
+			fdchan_closed(&t->writer, (int)fd);
+		fdnb_set((int)fd, 0);
+	}
+}
+
+WEFT_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	int result = REAL(close_range)(first, last, flags);
+	if (result == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		closed_range(first, last);
+	return result;
+}
+
+WEFT_EXPORT void closefrom(int lowest)
+{
+	REAL(closefrom)(lowest);
+	if (lowest >= 0)
+		closed_range((unsigned)lowest, ~0u);
 }
 
 /* After fcntl(fd, cmd, arg) returned result. */
