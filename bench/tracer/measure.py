@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -223,21 +224,26 @@ def collector_section(args):
         run([bench, str(trips)])
         plain = time.perf_counter() - plain_t0
         t0 = time.perf_counter()
-        weft_record(args, db, [bench, str(trips)])
+        proc = weft_record(args, db, [bench, str(trips)])
         wall = time.perf_counter() - t0
+        # `weft record` reports "recorded P processes, T threads, N events"
+        match = re.search(r"(\d+) events", proc.stderr.decode(errors="replace"))
+        events = f"{int(match.group(1)) / wall:,.0f}" if match else \
+            "not measured: weft record does not report its event count"
         rows = sum(count(db, f"SELECT COUNT(*) FROM {table}") for table in
                    ("thread_state", "process_state", "sched_slice", "flow", "object"))
         if rows == 0:
             raise NotMeasured("the trace of the workload has no rows")
         lost = count(db, "SELECT COALESCE((SELECT value FROM meta "
                          "WHERE key = 'events_lost'), 'unknown')")
-        print("| workload | untraced | weft record | rows written | rows/s of recording "
-              "| events lost |")
-        print("|---|---|---|---|---|---|")
+        print("| workload | untraced | weft record | events/s of recording | rows written "
+              "| rows/s of recording | events lost |")
+        print("|---|---|---|---|---|---|---|")
         print(f"| handoff_bench {trips} round trips | {plain * 1e3:.0f} ms | {wall * 1e3:.0f} ms "
-              f"| {rows} | {rows / wall:,.0f} | {lost} |\n")
+              f"| {events} | {rows} | {rows / wall:,.0f} | {lost} |\n")
         print("Rows are thread_state + process_state + sched_slice + flow + object; "
-              "rows/s is rows / wall time of `weft record`.")
+              "events are those `weft record` reports having read from the rings; "
+              "both rates are per second of `weft record` wall time.")
         if str(lost) == "0":
             print("Nothing was lost, so this is a lower bound on what the collector "
                   "sustains: it kept up with a workload that makes transitions as fast "
