@@ -361,6 +361,7 @@ $('trace-picker').addEventListener('change', async (e) => {
   try {
     await loadTrace(e.target.value);
     timeline.setView(timeline.traceStart, timeline.traceEnd, { notify: false });
+    updateWindowLabel();
     writeUrl(true);
   } catch (err) {
     showError(err);
