@@ -230,11 +230,11 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 {
 	static const char *const sql[] = {
 		[QUERY_THREAD_STATE] = "SELECT rowid, utid, ts, dur, state, reason, object_id "
-				       "FROM thread_state WHERE rowid > ?1 ORDER BY rowid",
+				       "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
 		[QUERY_PROCESS_STATE] = "SELECT rowid, upid, ts, dur, state, NULL, NULL "
-					"FROM process_state WHERE rowid > ?1 ORDER BY rowid",
+					"FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
 		[QUERY_SCHED_SLICE] = "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
-				      "FROM sched_slice WHERE rowid > ?1 ORDER BY rowid",
+				      "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
 	};
 	sqlite3_stmt *stmt;
 	if (prep(db, sql[which], &stmt) < 0)
@@ -243,7 +243,9 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 	int rc, cb = 0;
 	*last_rowid = after_rowid;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*last_rowid = sqlite3_column_int64(stmt, 0);
+		int64_t rowid = sqlite3_column_int64(stmt, 0);
+		if (rowid > *last_rowid)
+			*last_rowid = rowid;
 		int64_t object = sqlite3_column_type(stmt, 6) == SQLITE_NULL
 					 ? -1
 					 : sqlite3_column_int64(stmt, 6);

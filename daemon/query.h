@@ -58,8 +58,9 @@ enum query_track { QUERY_THREAD_STATE, QUERY_PROCESS_STATE, QUERY_SCHED_SLICE };
 typedef int (*query_span_fn)(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *state,
 			     const char *reason, int64_t object);
 
-/* Calls fn for each row of the table with rowid > after_rowid, in rowid
- * order, and stores the last rowid seen in *last_rowid. Stops at fn's
+/* Calls fn for each row of the table with rowid > after_rowid, in (id, ts)
+ * order (the schema's indexes give that order without sorting), and stores
+ * the highest rowid seen in *last_rowid. Stops at fn's
  * first non-zero return (returned as is). */
 int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
 		     query_span_fn fn, void *ctx);

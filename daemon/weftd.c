@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+
+	/* Responses of several MB are built in growing buffers; keep them in
+	 * their own mappings so that memory goes back to the system after each
+	 * (glibc would otherwise raise the threshold and keep them). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
 	srv.traces = trace_set_new();
 	if (!srv.traces) {
