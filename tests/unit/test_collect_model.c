@@ -425,6 +425,25 @@ static void pipe_bytes_flow_between_processes_on_one_pipe(void **state)
 			    "pipe:[77]");
 }
 
+static void stopped_process_is_suspended_until_continued(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "sh\0", 3);
+	assert_int_equal(model_suspend(f->model, 1100, 100, true), 0);
+	assert_int_equal(model_suspend(f->model, 1400, 100, false), 0);
+	assert_int_equal(model_suspend(f->model, 1450, 999, true), 0); /* unknown: ignored */
+	assert_int_equal(model_reaped(f->model, 1500, 100, 0, NULL), 0);
+	finish(f, 1600);
+
+	assert_int_equal(sql_int(f->path, "SELECT ts FROM process_state WHERE state = 'Suspended'"),
+			 1100);
+	assert_int_equal(
+	    sql_int(f->path, "SELECT dur FROM process_state WHERE state = 'Suspended'"), 300);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process_state WHERE ts = 1400 AND "
+					  "state = 'Running'"),
+			 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +464,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(pipe_bytes_flow_between_processes_on_one_pipe, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(stopped_process_is_suspended_until_continued, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

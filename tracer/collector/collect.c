@@ -60,6 +60,7 @@ enum item_kind {
 	ITEM_EVENT,
 	ITEM_REAPED,
 	ITEM_GONE,
+	ITEM_SUSPEND, /* status: 1 stopped, 0 continued */
 	ITEM_SWITCH,
 };
 
@@ -260,6 +261,9 @@ static void process_queue(struct collect *c, int64_t horizon)
 			rc = model_reaped(c->model, item->ts, item->source.pid, item->status,
 					  &item->info);
 			break;
+		case ITEM_SUSPEND:
+			rc = model_suspend(c->model, item->ts, item->source.pid, item->status);
+			break;
 		case ITEM_GONE:
 			rc = model_gone(c->model, item->ts, item->source.pid);
 			break;
@@ -342,8 +346,32 @@ static void read_proc_info(pid_t pid, struct model_proc_info *info)
 	}
 }
 
+/* Children stopped (SIGSTOP, SIGTSTP, ...) or continued since the last
+ * look: queue a SUSPEND item for each (the notification is consumed; as
+ * their parent or subreaper nobody else waits for it). */
+static void watch_stops(struct collect *c)
+{
+	for (;;) {
+		siginfo_t info;
+		memset(&info, 0, sizeof info);
+		if (waitid(P_ALL, 0, &info, WSTOPPED | WCONTINUED | WNOHANG | __WALL) < 0 ||
+		    !info.si_pid)
+			return;
+		if (info.si_code != CLD_STOPPED && info.si_code != CLD_CONTINUED)
+			continue;
+		struct item *item = queue_push(c);
+		if (!item)
+			return;
+		item->kind = ITEM_SUSPEND;
+		item->ts = collect_now();
+		item->source.pid = (uint32_t)info.si_pid;
+		item->status = info.si_code == CLD_STOPPED;
+	}
+}
+
 static void reap_children(struct collect *c)
 {
+	watch_stops(c);
 	for (;;) {
 		siginfo_t info;
 		memset(&info, 0, sizeof info);

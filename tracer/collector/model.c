@@ -903,6 +903,17 @@ int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, in
 	return model->error;
 }
 
+int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended)
+{
+	struct process *p = live_process(model, pid);
+	if (p) {
+		span_process_suspend(p->spans, ts, suspended);
+		if (ts > p->last_ts)
+			p->last_ts = ts;
+	}
+	return model->error;
+}
+
 int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
 		 const struct model_proc_info *info)
 {

@@ -82,6 +82,10 @@ int model_event(struct model *model, const struct model_source *source,
 int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
 		 bool preempt);
 
+/* pid was stopped (suspended true) or continued at ts: its process is
+ * Suspended in between. Returns 0, -EIO or -ENOMEM. */
+int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended);
+
 /* The collector reaped pid at ts with wait status status. info may be
  * NULL. Returns 0, -EIO or -ENOMEM. */
 int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
