@@ -228,8 +228,10 @@ void preload_thread_end(void)
 	self->seen = 1;
 	if (!self->writer.slot)
 		return;
+	self->busy++;
 	emit_record(&self->writer, WEFT_EV_THREAD_EXIT, 0, 0, emit_now(), 0, 0);
 	ring_release(&self->writer);
+	self->busy--;
 }
 
 void preload_fork_child(uint64_t fork_ts)

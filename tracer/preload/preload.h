@@ -83,11 +83,30 @@ static inline struct preload_thread *preload_recorder(void)
 
 /* Record one transition of the calling thread now (t from
  * preload_recorder). Nothing is written if the thread lost its slot. */
+/* Every append to the thread's ring happens between these two: a signal
+ * handler that interrupts the append finds the thread busy, and its
+ * wrapped calls pass through instead of appending to the same ring at the
+ * same head. */
+static inline void preload_write_begin(struct preload_thread *t)
+{
+	t->busy++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void preload_write_end(struct preload_thread *t)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy--;
+}
+
 static inline void preload_emit_at(struct preload_thread *t, uint64_t ts, uint16_t type,
 				   uint8_t reason, uint8_t call, uint64_t a, uint64_t b)
 {
-	if (t->writer.slot)
+	if (t->writer.slot) {
+		preload_write_begin(t);
 		emit_record(&t->writer, type, reason, call, ts, a, b);
+		preload_write_end(t);
+	}
 }
 
 static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t reason,

@@ -24,8 +24,10 @@ static void made_pipe(int fds[2], int nonblocking)
 	struct preload_thread *t = preload_recorder();
 	if (t) {
 		int saved = errno;
+		preload_write_begin(t);
 		fdchan_note(&t->writer, fds[0]);
 		fdchan_note(&t->writer, fds[1]);
+		preload_write_end(t);
 		errno = saved;
 	}
 }
@@ -55,7 +57,9 @@ static int renumbered(int fd, int result)
 	struct preload_thread *t = preload_recorder();
 	if (t) {
 		int saved = errno;
+		preload_write_begin(t);
 		fdchan_note(&t->writer, result);
+		preload_write_end(t);
 		errno = saved;
 	}
 	return result;
@@ -79,8 +83,11 @@ WEFT_EXPORT int dup3(int fd, int target, int flags)
 WEFT_EXPORT int close(int fd)
 {
 	struct preload_thread *t = preload_recorder();
-	if (t)
+	if (t) {
+		preload_write_begin(t);
 		fdchan_closed(&t->writer, fd);
+		preload_write_end(t);
+	}
 	fdnb_set(fd, 0);
 	return REAL(close)(fd);
 }
@@ -91,11 +98,15 @@ static void closed_range(unsigned first, unsigned last)
 {
 	struct preload_thread *t = preload_recorder();
 	unsigned end = last < FDNB_MAX - 1 ? last : FDNB_MAX - 1;
+	if (t)
+		preload_write_begin(t);
 	for (unsigned fd = first; fd <= end; fd++) {
 		if (t)
 			fdchan_closed(&t->writer, (int)fd);
 		fdnb_set((int)fd, 0);
 	}
+	if (t)
+		preload_write_end(t);
 }
 
 WEFT_EXPORT int close_range(unsigned first, unsigned last, int flags)

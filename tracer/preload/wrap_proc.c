@@ -79,8 +79,10 @@ static void exec_begin(struct preload_thread *t, const char *path)
 {
 	if (!t || !t->writer.slot)
 		return;
+	preload_write_begin(t);
 	emit_record_string(&t->writer, WEFT_EV_EXEC, 0, 0, emit_now(), 0, 0, path,
 			   WEFT_PAYLOAD_MAX);
+	preload_write_end(t);
 	atomic_store_explicit(&t->writer.slot->state, RING_SLOT_EXEC, memory_order_release);
 }
 

@@ -89,8 +89,11 @@ WEFT_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 		int saved = errno;
 		uint32_t tid = pthread_equal(thread, pthread_self()) ? preload_tid()
 								     : threadtid_of(thread);
-		if (tid)
+		if (tid) {
+			preload_write_begin(t);
 			emit_thread_name(&t->writer, emit_now(), tid, name);
+			preload_write_end(t);
+		}
 		errno = saved;
 	}
 	return result;
@@ -109,8 +112,12 @@ WEFT_EXPORT int prctl(int option, ...)
 	if (result == 0 && option == PR_SET_NAME && arg2) {
 		int saved = errno;
 		struct preload_thread *t = preload_recorder();
-		if (t && t->writer.slot)
-			emit_thread_name(&t->writer, emit_now(), preload_tid(), (const char *)arg2);
+		if (t && t->writer.slot) {
+			preload_write_begin(t);
+			emit_thread_name(&t->writer, emit_now(), preload_tid(),
+					 (const char *)arg2);
+			preload_write_end(t);
+		}
 		errno = saved;
 	}
 	return result;
