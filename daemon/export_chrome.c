@@ -74,8 +74,7 @@ static void text_or_null(struct json *j, sqlite3_stmt *stmt, int col)
 }
 
 /* Part of the begin of every event: {"ph": ph, "pid": .., "tid": .. */
-static void event_head(struct json *j, const char *ph, sqlite3_stmt *stmt, int pid_col,
-		       int tid_col)
+static void event_head(struct json *j, const char *ph, sqlite3_stmt *stmt, int pid_col, int tid_col)
 {
 	json_obj_begin(j);
 	json_key(j, "ph");
@@ -220,7 +219,8 @@ int export_chrome_json(sqlite3 *db, export_write_fn write, void *ctx)
 	json_key(&o.j, "metadata");
 	json_obj_begin(&o.j);
 	if (!rc)
-		rc = step_rows(&o, db, "SELECT key, value FROM meta WHERE key IS NOT NULL ORDER BY key",
+		rc = step_rows(&o, db,
+			       "SELECT key, value FROM meta WHERE key IS NOT NULL ORDER BY key",
 			       meta_row);
 	json_obj_end(&o.j);
 	json_obj_end(&o.j);

@@ -109,8 +109,7 @@ static int in_range(int64_t utid)
 	return utid >= 0 && utid < FLOWSUM_MAX_UTID;
 }
 
-void flowsum_totals_add(struct flowsum_totals *t, int64_t utid_out, int64_t utid_in,
-			int64_t bytes)
+void flowsum_totals_add(struct flowsum_totals *t, int64_t utid_out, int64_t utid_in, int64_t bytes)
 {
 	t->count++;
 	t->bytes += bytes > 0 ? bytes : 0;

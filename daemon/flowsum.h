@@ -59,8 +59,7 @@ int flowsum_each(const struct flowsum *f, int64_t inner_start, int64_t inner_end
 		 void *ctx);
 
 /* Adds one flow to t (for the edges read from SQLite). */
-void flowsum_totals_add(struct flowsum_totals *t, int64_t utid_out, int64_t utid_in,
-			int64_t bytes);
+void flowsum_totals_add(struct flowsum_totals *t, int64_t utid_out, int64_t utid_in, int64_t bytes);
 void flowsum_totals_merge(struct flowsum_totals *into, const struct flowsum_totals *from);
 
 #endif

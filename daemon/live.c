@@ -284,7 +284,7 @@ struct MHD_Response *live_response(struct live *l, struct MHD_Connection *conn, 
 	if (!t) /* the list stream starts with the current list's generation */
 		s->sent_generation = trace_set_generation(l->set);
 	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, read_stream, s, free_stream);
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, read_stream, s, free_stream);
 	if (!resp) {
 		free(s);
 		return NULL;

@@ -23,12 +23,12 @@
 #define BLOCK (1u << BLOCK_SHIFT)
 
 const char *const lod_state_names[LOD_STATE_COUNT] = {
-	"New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated",
+    "New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated",
 };
 
 const char *const lod_reason_names[LOD_REASON_COUNT] = {
-	"mutex", "rwlock", "cond", "sem", "barrier", "join",
-	"sleep", "io",	   "poll", "wait", "futex", "other",
+    "mutex", "rwlock", "cond", "sem",  "barrier", "join",
+    "sleep", "io",     "poll", "wait", "futex",	  "other",
 };
 
 int lod_state_index(const char *name)
@@ -69,9 +69,9 @@ struct pending {
 struct lod_track {
 	struct pending *pending;
 	size_t npending, pending_cap;
-	int64_t *base;	      /* per block of BLOCK spans: the first span's ts */
-	uint32_t *offset;     /* ts - base of its block, or */
-	int64_t **wide;	      /* per block: full ts when the block spans >= 2^32 ns */
+	int64_t *base;	  /* per block of BLOCK spans: the first span's ts */
+	uint32_t *offset; /* ts - base of its block, or */
+	int64_t **wide;	  /* per block: full ts when the block spans >= 2^32 ns */
 	size_t nblocks, block_cap;
 	int32_t *object;
 	uint8_t *packed;
@@ -258,7 +258,7 @@ int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, in
 		t->pending_cap = cap;
 	}
 	t->pending[t->npending] = (struct pending){
-		.ts = ts, .dur = dur, .object = obj, .packed = packed, .seq = (uint32_t)t->npending};
+	    .ts = ts, .dur = dur, .object = obj, .packed = packed, .seq = (uint32_t)t->npending};
 	t->npending++;
 	return 0;
 }
@@ -636,8 +636,7 @@ void lod_track_time(const struct lod_track *t, int64_t start, int64_t end,
 	add_spans(t, inner_end, end, ns);
 }
 
-int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_emit_fn fn,
-		   void *ctx)
+int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_emit_fn fn, void *ctx)
 {
 	if (t->n == 0)
 		return 0;

@@ -6,10 +6,9 @@
  * Spans are kept in compact parallel arrays (9 bytes a span): start ts
  * (a 32-bit offset from its block of 256 spans' int64 base), object
  * (int32: object_id for threads, utid for CPUs, -1 none) and one byte
- * packing the state index (3 bits) and reason index + 1 (4 bits). A span ends where the next begins (thread and process spans
- * tile their track); a gap in the input (idle CPU, missing data) becomes an
- * internal idle span that is never returned. The last span ends at the
- * track's end.
+ * packing the state index (3 bits) and reason index + 1 (4 bits). A span ends where the next begins
+ * (thread and process spans tile their track); a gap in the input (idle CPU, missing data) becomes
+ * an internal idle span that is never returned. The last span ends at the track's end.
  *
  * Over the spans sits a mipmap: level 0 cuts the track's extent into
  * buckets of W0 ns (a power of two chosen so there is about one bucket per
@@ -61,8 +60,8 @@ struct lod_track;
  * slice). */
 struct lod_entry {
 	int64_t ts, dur;
-	int state;  /* -1: unknown */
-	int reason; /* -1: none */
+	int state;	/* -1: unknown */
+	int reason;	/* -1: none */
 	int64_t object; /* -1: none */
 	uint32_t n;
 	int64_t mix[LOD_STATE_COUNT];

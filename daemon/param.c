@@ -37,8 +37,7 @@ int param_i64(const char *s, int64_t *out)
 	return 0;
 }
 
-int param_required_i64(const char *name, const char *value, int64_t *out, char *err,
-		       size_t errlen)
+int param_required_i64(const char *name, const char *value, int64_t *out, char *err, size_t errlen)
 {
 	if (!value) {
 		snprintf(err, errlen, "%s is required", name);
@@ -119,8 +118,7 @@ bad:
 	return -EINVAL;
 }
 
-int param_limit(const char *value, int64_t def, int64_t max, int64_t *out, char *err,
-		size_t errlen)
+int param_limit(const char *value, int64_t def, int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	if (!value) {
 		*out = def;

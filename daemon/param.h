@@ -19,15 +19,14 @@
 
 struct param_window {
 	int64_t start, end; /* start < end */
-	int64_t px;         /* 1..PARAM_PX_MAX; 0 when not asked for */
+	int64_t px;	    /* 1..PARAM_PX_MAX; 0 when not asked for */
 };
 
 /* Parses a decimal int64: 0, or -EINVAL on anything else. */
 int param_i64(const char *s, int64_t *out);
 
 /* Parses the required integer `name` into *out. */
-int param_required_i64(const char *name, const char *value, int64_t *out, char *err,
-		       size_t errlen);
+int param_required_i64(const char *name, const char *value, int64_t *out, char *err, size_t errlen);
 
 /* Parses start, end (required, start < end) and, when px_value is not NULL
  * or px_required is set, px (1..PARAM_PX_MAX). */

@@ -71,8 +71,8 @@ static void write_row(struct json *j, sqlite3_stmt *stmt)
 }
 
 /* Writes every row of sql (bound with up to 3 int64 args) as an array. */
-static int write_rows(sqlite3 *db, struct json *j, const char *sql, int nargs, int64_t a,
-		      int64_t b, int64_t c)
+static int write_rows(sqlite3 *db, struct json *j, const char *sql, int nargs, int64_t a, int64_t b,
+		      int64_t c)
 {
 	sqlite3_stmt *stmt;
 	if (prep(db, sql, &stmt) < 0)
@@ -158,10 +158,11 @@ int query_status(sqlite3 *db, struct query_status *st)
 	if (!have_start)
 		st->start_ts = scalar(db, "SELECT min(start_ts) FROM process", 0);
 	if (!have_end || strcmp(st->status, "recording") == 0) {
-		int64_t latest = scalar(db,
-					"SELECT max(ts + dur) FROM (SELECT ts, dur FROM thread_state "
-					"ORDER BY rowid DESC LIMIT 256)",
-					0);
+		int64_t latest =
+		    scalar(db,
+			   "SELECT max(ts + dur) FROM (SELECT ts, dur FROM thread_state "
+			   "ORDER BY rowid DESC LIMIT 256)",
+			   0);
 		int64_t ended = scalar(db, "SELECT max(end_ts) FROM process", 0);
 		if (ended > latest)
 			latest = ended;
@@ -216,11 +217,11 @@ int query_overview(sqlite3 *db, struct json *j)
 	json_key(j, "lost");
 	json_obj_begin(j);
 	json_key(j, "events");
-	json_i64(j, scalar(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_lost'",
-			   0));
+	json_i64(
+	    j, scalar(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_lost'", 0));
 	json_key(j, "threads");
-	json_i64(j, scalar(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'threads_lost'",
-			   0));
+	json_i64(
+	    j, scalar(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'threads_lost'", 0));
 	json_obj_end(j);
 	return 0;
 }
@@ -229,12 +230,12 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 		     query_span_fn fn, void *ctx)
 {
 	static const char *const sql[] = {
-		[QUERY_THREAD_STATE] = "SELECT rowid, utid, ts, dur, state, reason, object_id "
-				       "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
-		[QUERY_PROCESS_STATE] = "SELECT rowid, upid, ts, dur, state, NULL, NULL "
-					"FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
-		[QUERY_SCHED_SLICE] = "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
-				      "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
+	    [QUERY_THREAD_STATE] = "SELECT rowid, utid, ts, dur, state, reason, object_id "
+				   "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
+	    [QUERY_PROCESS_STATE] = "SELECT rowid, upid, ts, dur, state, NULL, NULL "
+				    "FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
+	    [QUERY_SCHED_SLICE] = "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
+				  "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
 	};
 	sqlite3_stmt *stmt;
 	if (prep(db, sql[which], &stmt) < 0)
@@ -247,8 +248,8 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 		if (rowid > *last_rowid)
 			*last_rowid = rowid;
 		int64_t object = sqlite3_column_type(stmt, 6) == SQLITE_NULL
-					 ? -1
-					 : sqlite3_column_int64(stmt, 6);
+				     ? -1
+				     : sqlite3_column_int64(stmt, 6);
 		cb = fn(ctx, sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2),
 			sqlite3_column_int64(stmt, 3), (const char *)sqlite3_column_text(stmt, 4),
 			(const char *)sqlite3_column_text(stmt, 5), object);
@@ -303,13 +304,13 @@ int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, q
 {
 	sqlite3_stmt *stmt;
 	const char *sql =
-		messages ? "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
-			   "coalesce(bytes, 0), rowid FROM flow WHERE ts_out >= ?1 AND ts_out < ?2 "
-			   "AND kind IN ('pipe', 'socket') AND object_id IS NOT NULL"
-			 : "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
-			   "coalesce(bytes, 0), rowid FROM flow WHERE ts_in >= ?1 AND ts_in < ?2 "
-			   "AND kind IN ('unlock', 'post', 'signal', 'barrier') "
-			   "AND object_id IS NOT NULL";
+	    messages ? "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
+		       "coalesce(bytes, 0), rowid FROM flow WHERE ts_out >= ?1 AND ts_out < ?2 "
+		       "AND kind IN ('pipe', 'socket') AND object_id IS NOT NULL"
+		     : "SELECT object_id, kind, ts_out, ts_in, utid_out, utid_in, "
+		       "coalesce(bytes, 0), rowid FROM flow WHERE ts_in >= ?1 AND ts_in < ?2 "
+		       "AND kind IN ('unlock', 'post', 'signal', 'barrier') "
+		       "AND object_id IS NOT NULL";
 	if (prep(db, sql, &stmt) < 0)
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, start);
@@ -319,10 +320,11 @@ int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, q
 
 int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx)
 {
-	return each_name(db,
-			 "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
-			 "ORDER BY object_id",
-			 fn, ctx);
+	return each_name(
+	    db,
+	    "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
+	    "ORDER BY object_id",
+	    fn, ctx);
 }
 
 /* Writes the thread utid as {"utid", "tid", "name"} or null. */
@@ -478,8 +480,8 @@ static int each_name(sqlite3 *db, const char *sql, query_name_fn fn, void *ctx)
 	int rc, cb = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t parent = sqlite3_column_type(stmt, 1) == SQLITE_NULL
-					 ? -1
-					 : sqlite3_column_int64(stmt, 1);
+				     ? -1
+				     : sqlite3_column_int64(stmt, 1);
 		cb = fn(ctx, sqlite3_column_int64(stmt, 0), parent,
 			(const char *)sqlite3_column_text(stmt, 2));
 		if (cb)
@@ -504,11 +506,12 @@ int query_processes(sqlite3 *db, query_name_fn fn, void *ctx)
 
 int query_lock_objects(sqlite3 *db, query_name_fn fn, void *ctx)
 {
-	return each_name(db,
-			 "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
-			 "WHERE kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier') "
-			 "ORDER BY object_id",
-			 fn, ctx);
+	return each_name(
+	    db,
+	    "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
+	    "WHERE kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier') "
+	    "ORDER BY object_id",
+	    fn, ctx);
 }
 
 int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, void *ctx)
@@ -557,7 +560,8 @@ int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j)
 	if (prep(db,
 		 "SELECT f.object_id, o.label, o.kind, count(*), coalesce(sum(f.bytes), 0), "
 		 "group_concat(DISTINCT f.utid_out), "
-		 "(SELECT group_concat(DISTINCT utid_in) FROM flow g WHERE g.object_id = f.object_id "
+		 "(SELECT group_concat(DISTINCT utid_in) FROM flow g WHERE g.object_id = "
+		 "f.object_id "
 		 "AND g.ts_out >= ?1 AND g.ts_out < ?2) "
 		 "FROM flow f JOIN object o USING (object_id) "
 		 "WHERE f.ts_out >= ?1 AND f.ts_out < ?2 AND f.kind IN ('pipe', 'socket') "
@@ -622,8 +626,8 @@ int query_final_waits(sqlite3 *db, struct query_wait **waits, size_t *count)
 		w->ts = sqlite3_column_int64(stmt, 1);
 		w->dur = sqlite3_column_int64(stmt, 2);
 		w->object_id = sqlite3_column_type(stmt, 3) == SQLITE_NULL
-				       ? -1
-				       : sqlite3_column_int64(stmt, 3);
+				   ? -1
+				   : sqlite3_column_int64(stmt, 3);
 		w->holder_utid = sqlite3_column_int64(stmt, 4);
 	}
 	return done(stmt, rc);
@@ -632,32 +636,28 @@ int query_final_waits(sqlite3 *db, struct query_wait **waits, size_t *count)
 static const struct {
 	const char *title, *sql;
 } examples[] = {
-	{"Time in each state per thread",
-	 "SELECT thread_name, state, reason, total_dur / 1e6 AS ms\n"
-	 "FROM thread_state_time ORDER BY utid, total_dur DESC"},
-	{"Most contended locks",
-	 "SELECT label, waits, total_wait / 1e6 AS total_ms, max_wait / 1e6 AS max_ms,\n"
-	 "       waiting_threads\nFROM lock_contention ORDER BY total_wait DESC LIMIT 20"},
-	{"Who held the lock I waited for",
-	 "SELECT w.name AS waiter, h.name AS holder, o.label, s.dur / 1e6 AS ms\n"
-	 "FROM thread_state s JOIN thread w ON w.utid = s.utid\n"
-	 "JOIN thread h ON h.utid = s.holder_utid JOIN object o USING (object_id)\n"
-	 "ORDER BY s.dur DESC LIMIT 20"},
-	{"Message traffic per channel",
-	 "SELECT label, kind, messages, bytes FROM message_traffic ORDER BY bytes DESC"},
-	{"Time in each state per process",
-	 "SELECT process_name, pid, state, total_dur / 1e6 AS ms\n"
-	 "FROM process_state_time ORDER BY upid, total_dur DESC"},
-	{"Longest waits",
-	 "SELECT t.name, s.reason, s.ts, s.dur / 1e6 AS ms\n"
-	 "FROM thread_state s JOIN thread t USING (utid)\n"
-	 "WHERE s.state = 'Blocked' ORDER BY s.dur DESC LIMIT 20"},
-	{"Process tree",
-	 "SELECT upid, pid, parent_upid, name, cmdline, exit_code, exit_signal\n"
-	 "FROM process ORDER BY start_ts"},
-	{"What ran on each CPU",
-	 "SELECT cpu, t.name, count(*) AS slices, sum(dur) / 1e6 AS ms\n"
-	 "FROM sched_slice JOIN thread t USING (utid) GROUP BY cpu, utid ORDER BY cpu, ms DESC"},
+    {"Time in each state per thread", "SELECT thread_name, state, reason, total_dur / 1e6 AS ms\n"
+				      "FROM thread_state_time ORDER BY utid, total_dur DESC"},
+    {"Most contended locks",
+     "SELECT label, waits, total_wait / 1e6 AS total_ms, max_wait / 1e6 AS max_ms,\n"
+     "       waiting_threads\nFROM lock_contention ORDER BY total_wait DESC LIMIT 20"},
+    {"Who held the lock I waited for",
+     "SELECT w.name AS waiter, h.name AS holder, o.label, s.dur / 1e6 AS ms\n"
+     "FROM thread_state s JOIN thread w ON w.utid = s.utid\n"
+     "JOIN thread h ON h.utid = s.holder_utid JOIN object o USING (object_id)\n"
+     "ORDER BY s.dur DESC LIMIT 20"},
+    {"Message traffic per channel",
+     "SELECT label, kind, messages, bytes FROM message_traffic ORDER BY bytes DESC"},
+    {"Time in each state per process", "SELECT process_name, pid, state, total_dur / 1e6 AS ms\n"
+				       "FROM process_state_time ORDER BY upid, total_dur DESC"},
+    {"Longest waits", "SELECT t.name, s.reason, s.ts, s.dur / 1e6 AS ms\n"
+		      "FROM thread_state s JOIN thread t USING (utid)\n"
+		      "WHERE s.state = 'Blocked' ORDER BY s.dur DESC LIMIT 20"},
+    {"Process tree", "SELECT upid, pid, parent_upid, name, cmdline, exit_code, exit_signal\n"
+		     "FROM process ORDER BY start_ts"},
+    {"What ran on each CPU",
+     "SELECT cpu, t.name, count(*) AS slices, sum(dur) / 1e6 AS ms\n"
+     "FROM sched_slice JOIN thread t USING (utid) GROUP BY cpu, utid ORDER BY cpu, ms DESC"},
 };
 
 int query_schema(sqlite3 *db, struct json *j)

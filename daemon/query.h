@@ -34,7 +34,7 @@ int query_open(const char *path, sqlite3 **db);
 int query_check_trace(sqlite3 *db, int *version);
 
 struct query_status {
-	char status[16];  /* meta.status, "" if absent */
+	char status[16]; /* meta.status, "" if absent */
 	char command[512];
 	int64_t start_ts, end_ts; /* from meta, else from the data; 0 if none */
 };

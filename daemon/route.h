@@ -34,7 +34,7 @@ struct request {
 	struct server *server;
 	struct MHD_Connection *conn;
 	const char *method, *path;
-	struct trace *trace; /* for /api/traces/{id}/... */
+	struct trace *trace;  /* for /api/traces/{id}/... */
 	const char *wildcard; /* the segment matched by "*" in other routes */
 	const char *body;     /* NUL-terminated; NULL when none */
 	size_t body_len;
@@ -47,7 +47,7 @@ typedef enum MHD_Result (*route_handler_fn)(struct request *req);
 struct route {
 	unsigned methods;
 	const char *pattern;
-	int trace;		 /* 1: the first "*" names a trace */
+	int trace; /* 1: the first "*" names a trace */
 	route_handler_fn handle;
 };
 
@@ -61,7 +61,7 @@ const char *req_arg(struct request *req, const char *name);
 /* Queue a response; each returns MHD's result. */
 enum MHD_Result reply_json(struct request *req, unsigned status, struct json *j);
 enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Sends len bytes of data (copied unless persistent). */
 enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *mime,
 			    const void *data, size_t len, int persistent);

@@ -24,8 +24,10 @@ enum MHD_Result route_export(struct request *req)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "format must be chrome-json");
 	FILE *tmp = tmpfile();
 	if (!tmp)
-		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot create a temporary "
-				   "file: %s", strerror(errno));
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "cannot create a temporary "
+				   "file: %s",
+				   strerror(errno));
 	sqlite3 *db = trace_acquire(req->trace);
 	if (!db) {
 		fclose(tmp);

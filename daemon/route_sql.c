@@ -18,8 +18,8 @@ enum MHD_Result route_sql(struct request *req)
 	char *sql = NULL;
 	int64_t limit = SQLGUARD_LIMIT_DEFAULT;
 	if (strcmp(req->method, MHD_HTTP_METHOD_POST) == 0) {
-		int rc = param_sql_body(req->body ? req->body : "", req->body_len, &sql, &limit, err,
-					sizeof(err));
+		int rc = param_sql_body(req->body ? req->body : "", req->body_len, &sql, &limit,
+					err, sizeof(err));
 		if (rc < 0)
 			return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 		if (limit < 1 || limit > SQLGUARD_LIMIT_MAX) {
@@ -50,8 +50,9 @@ enum MHD_Result route_sql(struct request *req)
 	trace_release(req->trace, db);
 	if (rc < 0) {
 		json_free(&j);
-		return reply_error(req, rc == -ENOMEM ? MHD_HTTP_INTERNAL_SERVER_ERROR
-						      : MHD_HTTP_UNPROCESSABLE_CONTENT,
+		return reply_error(req,
+				   rc == -ENOMEM ? MHD_HTTP_INTERNAL_SERVER_ERROR
+						 : MHD_HTTP_UNPROCESSABLE_CONTENT,
 				   "%s", err);
 	}
 	return reply_json(req, MHD_HTTP_OK, &j);

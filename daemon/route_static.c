@@ -10,9 +10,9 @@
 #include "web_asset.h"
 
 static const char placeholder[] =
-	"<!doctype html>\n<meta charset=\"utf-8\">\n<title>weftd</title>\n"
-	"<h1>weftd</h1>\n<p>The dashboard is not built into this weftd (web/index.html was "
-	"missing at build time). The API is served under <a href=\"/api/traces\">/api/</a>.</p>\n";
+    "<!doctype html>\n<meta charset=\"utf-8\">\n<title>weftd</title>\n"
+    "<h1>weftd</h1>\n<p>The dashboard is not built into this weftd (web/index.html was "
+    "missing at build time). The API is served under <a href=\"/api/traces\">/api/</a>.</p>\n";
 
 enum MHD_Result route_static(struct request *req)
 {

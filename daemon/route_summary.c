@@ -5,8 +5,8 @@
  * Blocked spans in memory; holders and message traffic from the flow sums
  * (flowsum.h: whole buckets from memory, the two edges of the window from
  * SQLite; all from SQLite when the sums cannot serve the trace);
- * deadlocks from the threads' final waits (a cycle of threads each blocked, to the end, on a lock the
- * next one holds).
+ * deadlocks from the threads' final waits (a cycle of threads each blocked, to the end, on a lock
+ * the next one holds).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@
 
 struct lock_stat {
 	int64_t object_id;
-	char *kind_label; /* "kind\tlabel" */
-	char *holders;	  /* "1,2" or NULL (from SQL) */
+	char *kind_label;	      /* "kind\tlabel" */
+	char *holders;		      /* "1,2" or NULL (from SQL) */
 	const uint64_t *holders_mask; /* or from the flow sums */
 	int64_t waits, total, max;
 	int64_t waiters[WAITERS_MAX];
@@ -266,8 +266,8 @@ static int add_edge_handover(void *ctx, int64_t object_id, const char *kind, int
 static int label_object(void *ctx, int64_t object_id, int64_t unused, const char *kind_label)
 {
 	struct object_flows *o = flows_of(ctx, object_id, 0);
-	if (o && o->msg.count && !o->kind_label && !(o->kind_label = strdup(kind_label ? kind_label
-										      : "")))
+	if (o && o->msg.count && !o->kind_label &&
+	    !(o->kind_label = strdup(kind_label ? kind_label : "")))
 		return -ENOMEM;
 	return 0;
 }
@@ -279,7 +279,8 @@ static int window_flows(struct summary *s, sqlite3 *db, struct flow_table *ft)
 	flowsum_inner(s->tl->flows, s->w->start, s->w->end, &a, &b);
 	if (a < b && (rc = flowsum_each(s->tl->flows, a, b, add_bucket, ft)) != 0)
 		return rc;
-	int64_t edges[2][2] = {{s->w->start, a < b ? a : s->w->end}, {a < b ? b : s->w->end, s->w->end}};
+	int64_t edges[2][2] = {{s->w->start, a < b ? a : s->w->end},
+			       {a < b ? b : s->w->end, s->w->end}};
 	for (int e = 0; e < 2; e++) {
 		if (edges[e][0] >= edges[e][1])
 			continue;
@@ -530,8 +531,9 @@ enum MHD_Result route_summary(struct request *req)
 	free_flow_table(&ft);
 	enum MHD_Result result;
 	if (rc < 0) {
-		result = reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace: %s",
-				     rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+		result =
+		    reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace: %s",
+				rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 		json_free(&j);
 	} else {
 		result = reply_json(req, MHD_HTTP_OK, &j);

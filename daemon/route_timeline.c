@@ -60,7 +60,7 @@ static void put_u64(unsigned char *p, uint64_t v)
 struct out {
 	enum kind kind;
 	struct json *j; /* JSON, or */
-	struct bin *b;  /* binary */
+	struct bin *b;	/* binary */
 	uint32_t count;
 };
 
@@ -135,7 +135,8 @@ static int one_track(struct query *q, enum kind kind, int64_t id, const struct l
 		snprintf(key, sizeof(key), "%lld", (long long)id);
 		json_key(q->j, key);
 		json_arr_begin(q->j);
-		int rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
+		int rc =
+		    t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
 		json_arr_end(q->j);
 		return rc;
 	}
@@ -173,7 +174,7 @@ static int tracks_of(struct query *q, enum kind kind, const char *key,
 		for (size_t i = 0; i < nids && rc == 0; i++) {
 			int64_t id = ids[i];
 			const struct lod_track *t =
-				id >= 0 && (size_t)id < ntracks ? tracks[id] : NULL;
+			    id >= 0 && (size_t)id < ntracks ? tracks[id] : NULL;
 			rc = one_track(q, kind, id, t);
 		}
 	}
@@ -189,16 +190,16 @@ enum MHD_Result route_timeline(struct request *req)
 	int64_t *ids[3] = {NULL, NULL, NULL};
 	size_t nids[3] = {0, 0, 0};
 	static const char *const list_names[3] = {"utids", "upids", "cpus"};
-	if (param_window(req_arg(req, "start"), req_arg(req, "end"), req_arg(req, "px"), 1, &w,
-			 err, sizeof(err)) < 0)
+	if (param_window(req_arg(req, "start"), req_arg(req, "end"), req_arg(req, "px"), 1, &w, err,
+			 sizeof(err)) < 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	const char *format = req_arg(req, "format");
 	int binary = format && strcmp(format, "bin") == 0;
 	if (format && !binary && strcmp(format, "json") != 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "format must be json or bin");
 	for (int k = 0; k < 3; k++) {
-		if (param_id_list(list_names[k], req_arg(req, list_names[k]), &ids[k], &nids[k], err,
-				  sizeof(err)) < 0) {
+		if (param_id_list(list_names[k], req_arg(req, list_names[k]), &ids[k], &nids[k],
+				  err, sizeof(err)) < 0) {
 			for (int i = 0; i < k; i++)
 				free(ids[i]);
 			return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);

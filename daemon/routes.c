@@ -9,27 +9,26 @@
 #include "trace.h"
 
 static const struct route routes[] = {
-	{.methods = ROUTE_GET, .pattern = "/api/traces", .handle = route_trace_list},
-	{.methods = ROUTE_GET, .pattern = "/api/events", .handle = route_events},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*", .trace = 1,
-	 .handle = route_trace_overview},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/timeline", .trace = 1,
-	 .handle = route_timeline},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/span", .trace = 1, .handle = route_span},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/flows", .trace = 1, .handle = route_flows},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/objects", .trace = 1,
-	 .handle = route_objects},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/summary", .trace = 1,
-	 .handle = route_summary},
-	{.methods = ROUTE_GET | ROUTE_POST, .pattern = "/api/traces/*/sql", .trace = 1,
-	 .handle = route_sql},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/schema", .trace = 1,
-	 .handle = route_schema},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/live", .trace = 1, .handle = route_live},
-	{.methods = ROUTE_GET, .pattern = "/api/traces/*/export", .trace = 1,
-	 .handle = route_export},
-	/* everything else outside /api/ is the embedded dashboard */
-	{.methods = ROUTE_GET | ROUTE_HEAD, .pattern = "/**", .handle = route_static},
+    {.methods = ROUTE_GET, .pattern = "/api/traces", .handle = route_trace_list},
+    {.methods = ROUTE_GET, .pattern = "/api/events", .handle = route_events},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*", .trace = 1, .handle = route_trace_overview},
+    {.methods = ROUTE_GET,
+     .pattern = "/api/traces/*/timeline",
+     .trace = 1,
+     .handle = route_timeline},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/span", .trace = 1, .handle = route_span},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/flows", .trace = 1, .handle = route_flows},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/objects", .trace = 1, .handle = route_objects},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/summary", .trace = 1, .handle = route_summary},
+    {.methods = ROUTE_GET | ROUTE_POST,
+     .pattern = "/api/traces/*/sql",
+     .trace = 1,
+     .handle = route_sql},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/schema", .trace = 1, .handle = route_schema},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/live", .trace = 1, .handle = route_live},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/export", .trace = 1, .handle = route_export},
+    /* everything else outside /api/ is the embedded dashboard */
+    {.methods = ROUTE_GET | ROUTE_HEAD, .pattern = "/**", .handle = route_static},
 };
 
 /* Matches path against pattern; stores the first wildcard segment (copied

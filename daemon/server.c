@@ -43,15 +43,15 @@ enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *mi
 			    const void *data, size_t len, int persistent)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		len, (void *)data, persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+	    len, (void *)data, persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
 	return reply_response(req, status, resp, mime);
 }
 
 enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *mime, void *data,
 			     size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-		len, data, free);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer_with_free_callback(len, data, free);
 	if (!resp)
 		free(data);
 	return reply_response(req, status, resp, mime);
@@ -88,8 +88,8 @@ enum MHD_Result reply_error(struct request *req, unsigned status, const char *fm
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct server *s = cls;
 	struct request req = {.server = s, .conn = conn, .method = method, .path = url};
@@ -142,15 +142,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr,
-				unsigned threads, uint16_t *port)
+struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr, unsigned threads,
+				uint16_t *port)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-		NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
-		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!d)
 		return NULL;
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

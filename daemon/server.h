@@ -19,7 +19,7 @@ struct MHD_Daemon;
 
 /* Starts listening on addr (port 0: any free port) and serving. Returns
  * the daemon and the bound port in *port, or NULL (MHD printed why). */
-struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr,
-				unsigned threads, uint16_t *port);
+struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr, unsigned threads,
+				uint16_t *port);
 
 #endif

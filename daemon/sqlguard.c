@@ -23,20 +23,20 @@ struct guard {
 	} while (0)
 
 static const char *const denied_functions[] = {
-	"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
+    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
 };
 
 /* Pragmas that only describe the schema; allowed with any argument. */
 static const char *const introspection_pragmas[] = {
-	"table_info",	"table_xinfo", "table_list",	   "index_list",
-	"index_info",	"index_xinfo", "foreign_key_list", "collation_list",
-	"function_list", "module_list", "pragma_list",
+    "table_info",    "table_xinfo", "table_list",	"index_list",
+    "index_info",    "index_xinfo", "foreign_key_list", "collation_list",
+    "function_list", "module_list", "pragma_list",
 };
 
 /* Pragmas that are harmless when only read (no argument). */
 static const char *const readable_pragmas[] = {
-	"user_version", "schema_version", "application_id", "page_count",
-	"page_size",	"encoding",	  "freelist_count", "data_version",
+    "user_version", "schema_version", "application_id", "page_count",
+    "page_size",    "encoding",	      "freelist_count", "data_version",
 };
 
 static int in_list(const char *name, const char *const *list, size_t n)
@@ -99,8 +99,8 @@ static const char *action_name(int action)
 	}
 }
 
-static int authorize(void *data, int action, const char *arg1, const char *arg2,
-		     const char *dbname, const char *trigger)
+static int authorize(void *data, int action, const char *arg1, const char *arg2, const char *dbname,
+		     const char *trigger)
 {
 	struct guard *g = data;
 	switch (action) {

@@ -139,8 +139,8 @@ static char *make_id(struct trace_set *set, const char *file)
 	char base[112];
 	for (size_t i = 0; i < len; i++) {
 		char c = file[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '-' || c == '_' || c == '.';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 		base[i] = ok ? c : '_';
 	}
 	base[len] = 0;
@@ -250,8 +250,8 @@ int trace_set_add(struct trace_set *set, const char *path, char *err, size_t err
 	if (S_ISDIR(st.st_mode)) {
 		char real[PATH_MAX];
 		char **dirs = realpath(path, real)
-				      ? realloc(set->dirs, (set->ndirs + 1) * sizeof(*dirs))
-				      : NULL;
+				  ? realloc(set->dirs, (set->ndirs + 1) * sizeof(*dirs))
+				  : NULL;
 		if (!dirs || !(dirs[set->ndirs] = strdup(real))) {
 			if (dirs)
 				set->dirs = dirs;
@@ -374,8 +374,9 @@ int trace_poll(struct trace *t)
 		memset(&wal, 0, sizeof(wal));
 
 	pthread_mutex_lock(&t->lock);
-	int unchanged = t->polled && t->info.bytes == st.st_size && same_time(t->mtime, st.st_mtim) &&
-			t->wal_bytes == wal.st_size && same_time(t->wal_mtime, wal.st_mtim);
+	int unchanged = t->polled && t->info.bytes == st.st_size &&
+			same_time(t->mtime, st.st_mtim) && t->wal_bytes == wal.st_size &&
+			same_time(t->wal_mtime, wal.st_mtim);
 	pthread_mutex_unlock(&t->lock);
 	if (unchanged)
 		return 0;
@@ -390,8 +391,7 @@ int trace_poll(struct trace *t)
 		return rc;
 
 	pthread_mutex_lock(&t->lock);
-	int changed = !t->polled || t->info.bytes != st.st_size ||
-		      t->wal_bytes != wal.st_size ||
+	int changed = !t->polled || t->info.bytes != st.st_size || t->wal_bytes != wal.st_size ||
 		      memcmp(&t->info.status, &status, sizeof(status)) != 0;
 	t->polled = 1;
 	t->mtime = st.st_mtim;
@@ -456,8 +456,8 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 	struct lod_track *t = track_for(l->tracks, l->ntracks, id);
 	if (!t)
 		return id < 0 || id >= MAX_TRACK_ID ? 0 : -ENOMEM;
-	if (lod_track_append(t, ts, dur, lod_state_index(state), lod_reason_index(reason),
-			     object) < 0)
+	if (lod_track_append(t, ts, dur, lod_state_index(state), lod_reason_index(reason), object) <
+	    0)
 		return -ENOMEM;
 	return 0;
 }

@@ -146,9 +146,8 @@ int main(int argc, char **argv)
 	srv.live = live_new(srv.traces);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t port = 0;
-	struct MHD_Daemon *mhd = srv.live ? server_start(&srv, &addr, ncpu > 0 ? (unsigned)ncpu : 1,
-							 &port)
-					  : NULL;
+	struct MHD_Daemon *mhd =
+	    srv.live ? server_start(&srv, &addr, ncpu > 0 ? (unsigned)ncpu : 1, &port) : NULL;
 	if (!mhd) {
 		char host[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));

@@ -107,8 +107,8 @@ static void state(int64_t utid, int64_t ts, int64_t dur, const char *st, const c
 	run(ins_state);
 }
 
-static void flow(int64_t ts_out, int64_t utid_out, int64_t ts_in, int64_t utid_in,
-		 const char *kind, int64_t object, int64_t bytes)
+static void flow(int64_t ts_out, int64_t utid_out, int64_t ts_in, int64_t utid_in, const char *kind,
+		 int64_t object, int64_t bytes)
 {
 	sqlite3_bind_int64(ins_flow, 1, ts_out);
 	sqlite3_bind_int64(ins_flow, 2, utid_out);
@@ -122,8 +122,9 @@ static void flow(int64_t ts_out, int64_t utid_out, int64_t ts_in, int64_t utid_i
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: weft_gen_trace -o FILE [-n SPANS] [-t THREADS] [-p PROCESSES]\n"
-		     "                      [--seed N] [--status S] [--no-indexes] [--no-slices]\n");
+	fprintf(out,
+		"usage: weft_gen_trace -o FILE [-n SPANS] [-t THREADS] [-p PROCESSES]\n"
+		"                      [--seed N] [--status S] [--no-indexes] [--no-slices]\n");
 }
 
 int main(int argc, char **argv)
@@ -182,10 +183,10 @@ int main(int argc, char **argv)
 	for (long long p = 0; p < processes; p++) {
 		for (int k = 0; k < objs_per_process; k++) {
 			int64_t id = 1 + p * objs_per_process + k;
-			const char *kind = k < MUTEXES_PER_PROCESS		 ? "mutex"
-					   : k == MUTEXES_PER_PROCESS	 ? "cond"
+			const char *kind = k < MUTEXES_PER_PROCESS	  ? "mutex"
+					   : k == MUTEXES_PER_PROCESS	  ? "cond"
 					   : k == MUTEXES_PER_PROCESS + 1 ? "sem"
-									 : "pipe";
+									  : "pipe";
 			int64_t address = 0x55550000 + id * 64;
 			char label[64];
 			if (strcmp(kind, "pipe") == 0)
@@ -204,14 +205,17 @@ int main(int argc, char **argv)
 
 	ins_state = prep("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
 			 "waker_utid, holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	ins_flow = prep("INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	ins_flow =
+	    prep("INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	ins_slice = prep("INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5)");
-	ins_pstate = prep("INSERT INTO process_state(upid, ts, dur, state) VALUES (?1, ?2, ?3, ?4)");
-	sqlite3_stmt *ins_thread = prep("INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, "
-					"is_main, sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-					"'perf')");
+	ins_pstate =
+	    prep("INSERT INTO process_state(upid, ts, dur, state) VALUES (?1, ?2, ?3, ?4)");
+	sqlite3_stmt *ins_thread =
+	    prep("INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, "
+		 "is_main, sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		 "'perf')");
 
 	int64_t *thread_end = calloc((size_t)threads + 1, sizeof(int64_t));
 	int64_t trace_end = T0;
@@ -236,8 +240,9 @@ int main(int argc, char **argv)
 		int deadlocked = utid == dl_a || utid == dl_b;
 		int64_t base_obj = (upid - 1) * objs_per_process + 1;
 		/* a peer thread in the same process, for holders and wakers */
-		int64_t peer = utid + processes <= threads ? utid + processes
-							   : (utid > processes ? utid - processes : -1);
+		int64_t peer = utid + processes <= threads
+				   ? utid + processes
+				   : (utid > processes ? utid - processes : -1);
 		for (long long i = 0; i < n; i++) {
 			int64_t dur;
 			if (i == 0) {
@@ -378,10 +383,10 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "weft_gen_trace -n %lld -t %lld -p %lld", spans, threads,
 		 processes);
 	const char *meta[][2] = {
-		{"schema_version", "1"}, {"command", cmd},	     {"host", "synthetic"},
-		{"kernel", "synthetic"}, {"start_ts", start_s},      {"end_ts", end_s},
-		{"capture_mode", "perf"}, {"events_lost", "0"},	     {"threads_lost", "0"},
-		{"status", status},	 {"exit_status", "0"},
+	    {"schema_version", "1"},  {"command", cmd},	     {"host", "synthetic"},
+	    {"kernel", "synthetic"},  {"start_ts", start_s}, {"end_ts", end_s},
+	    {"capture_mode", "perf"}, {"events_lost", "0"},  {"threads_lost", "0"},
+	    {"status", status},	      {"exit_status", "0"},
 	};
 	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
 		sqlite3_bind_text(ins_meta, 1, meta[i][0], -1, SQLITE_STATIC);

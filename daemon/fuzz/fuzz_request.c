@@ -45,12 +45,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
 	    sqlite3_exec(db, weft_embed__001_schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db,
-			 "INSERT INTO meta VALUES ('schema_version', '1');"
-			 "INSERT INTO process(upid, pid, name) VALUES (1, 10, 'sh');"
-			 "INSERT INTO thread(utid, tid, upid, name) VALUES (1, 10, 1, 'sh');"
-			 "INSERT INTO thread_state(utid, ts, dur, state) VALUES (1, 0, 5, 'Running');",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(
+		db,
+		"INSERT INTO meta VALUES ('schema_version', '1');"
+		"INSERT INTO process(upid, pid, name) VALUES (1, 10, 'sh');"
+		"INSERT INTO thread(utid, tid, upid, name) VALUES (1, 10, 1, 'sh');"
+		"INSERT INTO thread_state(utid, ts, dur, state) VALUES (1, 0, 5, 'Running');",
+		NULL, NULL, NULL) != SQLITE_OK)
 		abort();
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
 	expected = fingerprint();

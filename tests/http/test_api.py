@@ -293,5 +293,35 @@ class Api(unittest.TestCase):
                     self.assertTrue(ctype.startswith("text/javascript"), ctype)
 
 
+class ManyThreads(unittest.TestCase):
+    """A trace whose flows name utids past 255: the summary's holders and
+    traffic then come from SQLite over the whole window; same answers."""
+
+    def test_summary_traffic_and_holders_match_sql(self):
+        d = tempdir()
+        try:
+            path = generate(os.path.join(d, "wide.db"), 30000, 300)
+            db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+            self.assertGreater(db.execute("SELECT max(utid_out) FROM flow").fetchone()[0], 255)
+            a, b = db.execute("SELECT min(ts), min(end_ts) FROM thread_state, thread").fetchone()
+            with Weftd(path) as server:
+                s = server.json("/api/traces/wide/summary?start=%d&end=%d" % (a, b))
+            traffic = db.execute(
+                "SELECT object_id, count(*), sum(bytes), group_concat(DISTINCT utid_out) FROM flow "
+                "WHERE kind = 'pipe' AND ts_out >= ? AND ts_out < ? GROUP BY 1", (a, b)).fetchall()
+            self.assertEqual(sorted((t["object_id"], t["messages"], t["bytes"], sorted(t["writers"]))
+                                    for t in s["traffic"]),
+                             sorted((o, m, n, sorted(int(x) for x in w.split(",")))
+                                    for o, m, n, w in traffic))
+            top = s["contention"][0]
+            holders = db.execute(
+                "SELECT DISTINCT utid_out FROM flow WHERE object_id = ? AND ts_in >= ? AND ts_in < ? "
+                "AND kind IN ('unlock', 'post', 'signal', 'barrier')", (top["object_id"], a, b)).fetchall()
+            self.assertEqual(sorted(top["holders"]), sorted(h for (h,) in holders))
+            db.close()
+        finally:
+            cleanup(d)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -105,12 +105,12 @@ static void null_string_is_json_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nesting_places_commas_and_colons),
-		cmocka_unit_test(integers_cover_the_int64_range),
-		cmocka_unit_test(strings_escape_quotes_backslashes_and_controls),
-		cmocka_unit_test(valid_utf8_passes_and_invalid_becomes_replacement),
-		cmocka_unit_test(strings_with_nul_keep_their_length),
-		cmocka_unit_test(null_string_is_json_null),
+	    cmocka_unit_test(nesting_places_commas_and_colons),
+	    cmocka_unit_test(integers_cover_the_int64_range),
+	    cmocka_unit_test(strings_escape_quotes_backslashes_and_controls),
+	    cmocka_unit_test(valid_utf8_passes_and_invalid_becomes_replacement),
+	    cmocka_unit_test(strings_with_nul_keep_their_length),
+	    cmocka_unit_test(null_string_is_json_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,9 +66,9 @@ static struct lod_track *make_track(const struct span *s, size_t n)
 	struct lod_track *t = lod_track_new();
 	assert_non_null(t);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(lod_track_append(t, s[i].ts, s[i].dur, s[i].state, s[i].reason,
-						  s[i].object),
-				 0);
+		assert_int_equal(
+		    lod_track_append(t, s[i].ts, s[i].dur, s[i].state, s[i].reason, s[i].object),
+		    0);
 	assert_int_equal(lod_track_seal(t), 0);
 	return t;
 }
@@ -241,13 +241,13 @@ static void names_map_to_indexes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(zoomed_in_returns_every_span_exactly),
-		cmocka_unit_test(zoomed_out_merges_and_accounts_for_every_span),
-		cmocka_unit_test(time_per_state_is_exact_for_any_window),
-		cmocka_unit_test(gaps_are_never_returned),
-		cmocka_unit_test(spans_out_of_order_are_placed_by_time),
-		cmocka_unit_test(spans_seconds_apart_keep_exact_timestamps),
-		cmocka_unit_test(names_map_to_indexes),
+	    cmocka_unit_test(zoomed_in_returns_every_span_exactly),
+	    cmocka_unit_test(zoomed_out_merges_and_accounts_for_every_span),
+	    cmocka_unit_test(time_per_state_is_exact_for_any_window),
+	    cmocka_unit_test(gaps_are_never_returned),
+	    cmocka_unit_test(spans_out_of_order_are_placed_by_time),
+	    cmocka_unit_test(spans_seconds_apart_keep_exact_timestamps),
+	    cmocka_unit_test(names_map_to_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,8 +28,18 @@ static void integers_parse_in_full_range(void **state)
 static void integers_refuse_garbage_and_overflow(void **state)
 {
 	int64_t v;
-	const char *bad[] = {"", "-", "+1", " 1", "1 ", "1x", "0x10", "1.5", "1e3",
-			     "9223372036854775808", "-9223372036854775809", "99999999999999999999"};
+	const char *bad[] = {"",
+			     "-",
+			     "+1",
+			     " 1",
+			     "1 ",
+			     "1x",
+			     "0x10",
+			     "1.5",
+			     "1e3",
+			     "9223372036854775808",
+			     "-9223372036854775809",
+			     "99999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(param_i64(bad[i], &v), -EINVAL);
 	assert_int_equal(param_i64(NULL, &v), -EINVAL);
@@ -99,8 +109,9 @@ static void sql_body_reads_sql_and_limit(void **state)
 	char *sql;
 	int64_t limit = 1000;
 	char err[128];
-	const char *body = "{\"other\": [1, {\"x\": null}], \"sql\": \"SELECT \\\"a\\\"\\n\\u00e9\","
-			   " \"limit\": 7}";
+	const char *body =
+	    "{\"other\": [1, {\"x\": null}], \"sql\": \"SELECT \\\"a\\\"\\n\\u00e9\","
+	    " \"limit\": 7}";
 	assert_int_equal(param_sql_body(body, strlen(body), &sql, &limit, err, sizeof(err)), 0);
 	assert_string_equal(sql, "SELECT \"a\"\n\xc3\xa9");
 	assert_true(limit == 7);
@@ -123,13 +134,18 @@ static void sql_body_refuses_broken_json(void **state)
 	char *sql;
 	int64_t limit = 0;
 	char err[128];
-	const char *bad[] = {"{", "{\"sql\": 1}", "{\"sql\": \"x\"", "{\"sql\": \"x\"} trailing",
-			     "{\"limit\": 5}", "{\"sql\": \"\\u0000\"}", "{\"sql\": \"\\ud800\"}",
+	const char *bad[] = {"{",
+			     "{\"sql\": 1}",
+			     "{\"sql\": \"x\"",
+			     "{\"sql\": \"x\"} trailing",
+			     "{\"limit\": 5}",
+			     "{\"sql\": \"\\u0000\"}",
+			     "{\"sql\": \"\\ud800\"}",
 			     "{\"sql\": \"x\", \"limit\": \"5\"}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(param_sql_body(bad[i], strlen(bad[i]), &sql, &limit, err,
-						sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(
+		    param_sql_body(bad[i], strlen(bad[i]), &sql, &limit, err, sizeof(err)),
+		    -EINVAL);
 		assert_null(sql);
 	}
 }
@@ -137,15 +153,15 @@ static void sql_body_refuses_broken_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(integers_parse_in_full_range),
-		cmocka_unit_test(integers_refuse_garbage_and_overflow),
-		cmocka_unit_test(window_needs_start_before_end),
-		cmocka_unit_test(px_must_be_in_range),
-		cmocka_unit_test(id_lists_parse_and_refuse_empty_items),
-		cmocka_unit_test(limit_defaults_and_bounds),
-		cmocka_unit_test(sql_body_reads_sql_and_limit),
-		cmocka_unit_test(sql_body_may_be_plain_sql),
-		cmocka_unit_test(sql_body_refuses_broken_json),
+	    cmocka_unit_test(integers_parse_in_full_range),
+	    cmocka_unit_test(integers_refuse_garbage_and_overflow),
+	    cmocka_unit_test(window_needs_start_before_end),
+	    cmocka_unit_test(px_must_be_in_range),
+	    cmocka_unit_test(id_lists_parse_and_refuse_empty_items),
+	    cmocka_unit_test(limit_defaults_and_bounds),
+	    cmocka_unit_test(sql_body_reads_sql_and_limit),
+	    cmocka_unit_test(sql_body_may_be_plain_sql),
+	    cmocka_unit_test(sql_body_refuses_broken_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

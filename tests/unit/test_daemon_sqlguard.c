@@ -83,22 +83,22 @@ static void recursive_ctes_views_and_functions_are_allowed(void **state)
 static void writes_are_refused_and_change_nothing(void **state)
 {
 	const char *writes[] = {
-		"INSERT INTO thread VALUES (3, 'x')",
-		"UPDATE thread SET name = 'x'",
-		"DELETE FROM thread",
-		"REPLACE INTO thread VALUES (1, 'x')",
-		"DROP TABLE thread",
-		"DROP VIEW v",
-		"CREATE TABLE t(x)",
-		"CREATE TEMP TABLE t(x)",
-		"CREATE INDEX i ON thread(name)",
-		"ALTER TABLE thread ADD COLUMN y",
-		"BEGIN",
-		"SAVEPOINT s",
-		"VACUUM",
-		"REINDEX",
-		"ANALYZE",
-		"WITH c AS (SELECT 1) INSERT INTO thread SELECT 9, 'x' FROM c",
+	    "INSERT INTO thread VALUES (3, 'x')",
+	    "UPDATE thread SET name = 'x'",
+	    "DELETE FROM thread",
+	    "REPLACE INTO thread VALUES (1, 'x')",
+	    "DROP TABLE thread",
+	    "DROP VIEW v",
+	    "CREATE TABLE t(x)",
+	    "CREATE TEMP TABLE t(x)",
+	    "CREATE INDEX i ON thread(name)",
+	    "ALTER TABLE thread ADD COLUMN y",
+	    "BEGIN",
+	    "SAVEPOINT s",
+	    "VACUUM",
+	    "REINDEX",
+	    "ANALYZE",
+	    "WITH c AS (SELECT 1) INSERT INTO thread SELECT 9, 'x' FROM c",
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
@@ -160,11 +160,12 @@ static void rows_stop_at_the_limit(void **state)
 	struct json j;
 	char err[256];
 	json_init(&j);
-	assert_int_equal(sqlguard_run(*state,
-				      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM "
-				      "c) SELECT x FROM c",
-				      5, 2000, &j, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    sqlguard_run(*state,
+			 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM "
+			 "c) SELECT x FROM c",
+			 5, 2000, &j, err, sizeof(err)),
+	    0);
 	char *out = json_take(&j, NULL);
 	assert_non_null(strstr(out, "\"rows\":[[1],[2],[3],[4],[5]]"));
 	assert_non_null(strstr(out, "\"truncated\":true"));
@@ -176,11 +177,12 @@ static void long_queries_are_interrupted(void **state)
 	struct json j;
 	char err[256];
 	json_init(&j);
-	assert_int_equal(sqlguard_run(*state,
-				      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM "
-				      "c) SELECT count(*) FROM c",
-				      10, 100, &j, err, sizeof(err)),
-			 -EINTR);
+	assert_int_equal(
+	    sqlguard_run(*state,
+			 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM "
+			 "c) SELECT count(*) FROM c",
+			 10, 100, &j, err, sizeof(err)),
+	    -EINTR);
 	assert_string_equal(err, "query interrupted after 100 ms");
 	json_free(&j);
 	/* the guard is gone afterwards: the connection works normally */
@@ -191,20 +193,19 @@ static void long_queries_are_interrupted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(select_returns_columns_and_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(recursive_ctes_views_and_functions_are_allowed,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(writes_are_refused_and_change_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(attach_and_detach_are_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(pragmas_are_refused_except_introspection, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(load_extension_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(trailing_statements_are_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(empty_and_broken_sql_give_sqlite_messages, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(rows_stop_at_the_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(long_queries_are_interrupted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(select_returns_columns_and_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(recursive_ctes_views_and_functions_are_allowed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(writes_are_refused_and_change_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(attach_and_detach_are_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(pragmas_are_refused_except_introspection, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(load_extension_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(trailing_statements_are_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(empty_and_broken_sql_give_sqlite_messages, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(rows_stop_at_the_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(long_queries_are_interrupted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
