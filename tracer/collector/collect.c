@@ -55,6 +55,7 @@
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
 #define COLLECT_PERF_PAGES 256u
+#define BACKLOG_MAX (2u * 1024 * 1024) /* records handed over, not yet taken */
 
 enum item_kind {
 	ITEM_EVENT,
@@ -605,6 +606,12 @@ int collect_watch_sched(struct collect *c, pid_t pid)
 /* Drain side: one round (see the top of the file). */
 static void drain_step(struct collect *c)
 {
+	pthread_mutex_lock(&c->lock);
+	size_t backlog = c->staging.count;
+	pthread_mutex_unlock(&c->lock);
+	if (backlog > BACKLOG_MAX)
+		return; /* the writer is behind: the rings hold records meanwhile
+			 * (and when full drop and count them), memory does not grow */
 	if (c->mode == COLLECT_PARENT)
 		reap_children(c);
 	sweep(c);

@@ -22,7 +22,10 @@
  * flow rows and the waker_utid of the Blocked span they end: pthread_create
  * -> first record, fork -> child's first record, unlock/signal/post -> the
  * wait on that object that ends after it, thread exit -> join, child exit
- * -> the parent's wait.
+ * -> the parent's wait, and bytes written into a pipe -> the read that took
+ * them out (FD_CHANNEL names each fd's pipe, IO_DONE the bytes; channel.h
+ * matches them). A process stopped and continued (model_suspend) is
+ * Suspended in between.
  *
  * Single-threaded: the collector's loop owns the model.
  */
