@@ -44,7 +44,12 @@ fi
 log=$out/weftd.log
 "$weftd" --listen 127.0.0.1:0 "$out/traces" >"$log" 2>"$out/weftd.stderr" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+stop_weftd() { # SIGTERM, then SIGKILL if a request keeps it busy
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null
+}
+trap stop_weftd EXIT
 url=
 for _ in $(seq 100); do
   port=$(grep -o '127\.0\.0\.1:[1-9][0-9]*' "$log" | head -1 | cut -d: -f2 || true)

@@ -249,6 +249,7 @@ test('wheel zooms around the cursor and drag pans the visible window', async () 
 });
 
 test('W/S zoom, A/D pan and 0 resets from the keyboard', async () => {
+  await page.mouse.move(0, 0); // keys then zoom around the middle
   await open(page, `trace=${main}`);
   const full = windowOf(page.url());
   await page.locator('#tracks').focus();
