@@ -198,8 +198,10 @@ static void on_record(void *ctx, uint32_t slot_index, const struct weft_event *e
 {
 	struct drain_ctx *drain = ctx;
 	struct item *item = queue_push(drain->c);
-	if (!item)
+	if (!item) {
+		drain->c->events_lost++; /* out of memory: counted, not silent */
 		return;
+	}
 	item->kind = ITEM_EVENT;
 	item->ts = (int64_t)event->ts;
 	item->source = drain->source;
