@@ -321,8 +321,17 @@ async function loadSummary() {
 
 const TABS = ['details', 'summary', 'sql'];
 
+function setPanelOpen(open) {
+  $('panel').classList.toggle('collapsed', !open);
+  $('btn-panel').setAttribute('aria-expanded', String(open));
+  $('btn-panel').textContent = open ? 'Hide panel' : 'Show panel';
+}
+
+$('btn-panel').addEventListener('click', () => setPanelOpen($('panel').classList.contains('collapsed')));
+
 function showTab(name, { url = true } = {}) {
   app.tab = name;
+  setPanelOpen(true);
   for (const t of TABS) {
     const on = t === name;
     $(`tab-${t}`).setAttribute('aria-selected', String(on));
