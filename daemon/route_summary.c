@@ -314,7 +314,8 @@ static int by_bytes(const void *a, const void *b)
 
 static void write_traffic(struct json *j, struct flow_table *ft)
 {
-	qsort(ft->v, ft->n, sizeof(*ft->v), by_bytes);
+	if (ft->n > 1)
+		qsort(ft->v, ft->n, sizeof(*ft->v), by_bytes);
 	json_arr_begin(j);
 	for (size_t i = 0, k = 0; i < ft->n && k < 1000; i++) {
 		const struct object_flows *o = &ft->v[i];
@@ -371,7 +372,8 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 			s->locks[i].holders_mask = o ? o->hand.out : NULL;
 		}
 	}
-	qsort(s->locks, s->nlocks, sizeof(*s->locks), by_total_wait);
+	if (s->nlocks > 1)
+		qsort(s->locks, s->nlocks, sizeof(*s->locks), by_total_wait);
 	json_key(s->j, "contention");
 	json_arr_begin(s->j);
 	for (size_t i = 0; i < s->nlocks && i < CONTENTION_MAX; i++) {
