@@ -11,8 +11,9 @@
  * never allocates or takes a lock:
  *   writer   the thread's claimed ring slot (writer.slot NULL: the thread
  *            records nothing: not attached, no slot free, or ended);
- *   busy     raised while weft's own code runs; every wrapper then calls
- *            the real function and records nothing (re-entry guard);
+ *   busy     raised while weft's own code runs and around every append to
+ *            the ring; every wrapper then calls the real function and
+ *            records nothing (re-entry guard, signal-handler guard);
  *   in_fork  raised around the real fork(): the atfork handlers of the
  *            program run then and must not write into the parent's ring;
  *   seen     the thread went through start-up (claimed, or found it
@@ -26,7 +27,8 @@
  * Signal handlers: once the process has started (preload_init ran), the
  * wrappers are async-signal-safe: they touch only this thread's TLS and
  * ring (lock-free, no allocation) and the real function. A handler that
- * interrupts a recorded wait records nothing (preload_wait_enter).
+ * interrupts a recorded wait (preload_wait_enter) or an append
+ * (preload_write_begin) records nothing.
  */
 #ifndef WEFT_PRELOAD_PRELOAD_H
 #define WEFT_PRELOAD_PRELOAD_H
