@@ -444,6 +444,22 @@ static void stopped_process_is_suspended_until_continued(void **state)
 			 1);
 }
 
+static void reaped_process_ends_at_its_final_switch_out(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "short\0", 6);
+	assert_int_equal(model_switch(f->model, 1010, 100, 100, 0, false, false), 0);
+	feed(f, 1, 100, 100, WEFT_EV_PROC_EXIT, 1, 1300, 0, 0, NULL, 0);
+	assert_int_equal(model_switch(f->model, 1350, 100, 100, 0, true, false), 0); /* dies */
+	assert_int_equal(model_reaped(f->model, 1400, 100, 0, NULL), 0);
+	finish(f, 1500);
+
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process"), 1350);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread"), 1350);
+	assert_int_equal(sql_int(f->path, "SELECT max(ts + dur) FROM process_state"), 1350);
+	assert_int_equal(sql_int(f->path, "SELECT max(ts + dur) FROM thread_state"), 1350);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +482,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(pipe_bytes_flow_between_processes_on_one_pipe, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(stopped_process_is_suspended_until_continued, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(reaped_process_ends_at_its_final_switch_out, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

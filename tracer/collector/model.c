@@ -921,6 +921,20 @@ int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
 	if (!p)
 		return model->error;
 	set_status(p, STATUS_REAPED, status);
+	/* With context switches, its threads' final switch-out is when it
+	 * really ended; ts (the reap) is up to a drain interval later. */
+	int64_t last_out = -1;
+	bool all_out = p->threads != NULL;
+	for (struct thread *t = p->threads; t; t = t->next) {
+		if (t->ended)
+			continue;
+		if (!t->has_sched || t->slice_start >= 0)
+			all_out = false; /* no switch data, or last seen on a CPU */
+		else if (span_thread_last_ts(t->spans) > last_out)
+			last_out = span_thread_last_ts(t->spans);
+	}
+	if (all_out && last_out >= 0 && last_out < ts)
+		ts = last_out; /* process_end keeps it >= every record */
 	process_end(model, p, ts);
 	return model->error;
 }
