@@ -24,7 +24,11 @@ __attribute__((constructor)) static void start_early(void)
 	pthread_t thread;
 	pthread_mutex_lock(&early_lock);
 	pthread_create(&thread, NULL, early_thread, NULL);
-	usleep(30 * 1000); /* the thread blocks on early_lock meanwhile */
+	/* Keep the lock until the thread waits for it (glibc's lock word goes
+	 * above 1): up to 5 s. */
+	for (int i = 0; i < 500 && __atomic_load_n(&early_lock.__data.__lock, __ATOMIC_RELAXED) < 2;
+	     i++)
+		usleep(10 * 1000);
 	pthread_mutex_unlock(&early_lock);
 	pthread_join(thread, NULL);
 }

@@ -2,9 +2,8 @@
  * test_preload_workload.c — the program test_preload_capture runs under
  * LD_PRELOAD=libweft.so. Each step makes one transition happen for
  * certain, so the test can assert on the records:
- *   1. a thread "holder" takes a mutex and keeps it 50 ms; the main thread
- *      waits until it holds it, then locks it (a contended lock whose owner
- *      is the holder);
+ *   1. a thread "holder" takes a mutex and keeps it until the main thread
+ *      waits for it (a contended lock whose owner is the holder);
  *   2. the main thread joins the holder;
  *   3. it forks a child that exits with status 7 and waits for it;
  *   4. it waits in poll() on a pipe that a SIGALRM handler writes to (the
@@ -70,8 +69,11 @@ static void *hold(void *unused)
 	pthread_setname_np(pthread_self(), "holder");
 	pthread_mutex_lock(&lock);
 	sem_post(&holding);
-	struct timespec pause = {0, 50 * 1000 * 1000};
-	nanosleep(&pause, NULL);
+	/* Keep the lock until the main thread waits for it (glibc's lock word
+	 * goes above 1), however slow the machine: up to 5 s. */
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	for (int i = 0; i < 250 && __atomic_load_n(&lock.__data.__lock, __ATOMIC_RELAXED) < 2; i++)
+		nanosleep(&pause, NULL);
 	pthread_mutex_unlock(&lock);
 	return (void *)42;
 }
