@@ -37,6 +37,7 @@ static void write_trace_entry(struct json *j, struct trace *t, const struct trac
 
 enum MHD_Result route_trace_list(struct request *req)
 {
+	trace_set_rescan(req->server->traces); /* new recordings show at once */
 	struct json j;
 	json_init(&j);
 	json_obj_begin(&j);

@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #define POOL_MAX 8
 #define MAX_TRACK_ID (1 << 22)
 
 struct trace {
+	const atomic_int *stopping; /* the set's */
 	char *id, *path, *file;
 	pthread_mutex_t lock;
 	sqlite3 *pool[POOL_MAX];
@@ -49,6 +51,7 @@ struct trace_set {
 	char **dirs;
 	size_t ndirs;
 	uint64_t generation;
+	atomic_int stopping;
 };
 
 struct trace_set *trace_set_new(void)
@@ -193,6 +196,7 @@ static int add_locked(struct trace_set *set, const char *path)
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_rwlock_init(&t->timeline_lock, NULL);
+	t->stopping = &set->stopping;
 	set->traces[set->n++] = t;
 	set->generation++;
 	return 1;
@@ -271,6 +275,11 @@ int trace_set_add(struct trace_set *set, const char *path, char *err, size_t err
 	}
 	pthread_mutex_unlock(&set->lock);
 	return rc;
+}
+
+void trace_set_stop(struct trace_set *set)
+{
+	atomic_store(&set->stopping, 1);
 }
 
 int trace_set_rescan(struct trace_set *set)
@@ -425,8 +434,8 @@ int trace_info(struct trace *t, struct trace_info *info)
 struct loader {
 	struct lod_track ***tracks;
 	size_t *ntracks;
-	struct lod_track **touched; /* tracks to seal, deduplicated by flag */
-	int failed;
+	const atomic_int *stopping;
+	uint32_t rows;
 };
 
 static struct lod_track *track_for(struct lod_track ***tracks, size_t *n, int64_t id)
@@ -453,6 +462,8 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 		    const char *reason, int64_t object)
 {
 	struct loader *l = ctx;
+	if ((++l->rows & 0xFFFF) == 0 && atomic_load(l->stopping))
+		return -ECANCELED;
 	struct lod_track *t = track_for(l->tracks, l->ntracks, id);
 	if (!t)
 		return id < 0 || id >= MAX_TRACK_ID ? 0 : -ENOMEM;
@@ -480,7 +491,8 @@ static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 	/* One read transaction so the three tables are read at one moment. */
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (int k = 0; k < 3 && rc == 0; k++) {
-		struct loader l = {.tracks = tracks[k], .ntracks = counts[k]};
+		struct loader l = {
+		    .tracks = tracks[k], .ntracks = counts[k], .stopping = t->stopping};
 		rc = query_load_spans(db, (enum query_track)k, t->last_rowid[k], &t->last_rowid[k],
 				      load_row, &l);
 	}
@@ -522,6 +534,10 @@ int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
 	pthread_rwlock_unlock(&t->timeline_lock);
 
 	pthread_rwlock_wrlock(&t->timeline_lock);
+	if (atomic_load(t->stopping)) {
+		pthread_rwlock_unlock(&t->timeline_lock);
+		return -ECANCELED;
+	}
 	if (!t->loaded || t->loaded_generation != info.generation) {
 		sqlite3 *db = trace_acquire(t);
 		if (!db) {

@@ -43,6 +43,10 @@ void trace_set_free(struct trace_set *set);
  * are not traces are skipped. */
 int trace_set_add(struct trace_set *set, const char *path, char *err, size_t errlen);
 
+/* Makes timeline loads in progress give up (-ECANCELED) and later ones
+ * fail at once: called on shutdown so that no request holds it up. */
+void trace_set_stop(struct trace_set *set);
+
 /* Looks for new *.db files in the served directories. Returns 1 if the
  * list changed, else 0. */
 int trace_set_rescan(struct trace_set *set);
@@ -90,8 +94,8 @@ struct trace_timeline {
 };
 
 /* Loads (first use) or extends (when the trace grew) the timeline, then
- * takes it shared. Returns 0 with *tl, or -ENOMEM/-EIO with nothing
- * held. */
+ * takes it shared. Returns 0 with *tl, or -ENOMEM/-EIO/-ECANCELED (see
+ * trace_set_stop) with nothing held. */
 int trace_timeline_read(struct trace *t, const struct trace_timeline **tl);
 void trace_timeline_done(struct trace *t);
 

@@ -75,6 +75,17 @@ static int parse_listen(const char *text, struct sockaddr_in *addr)
 
 int main(int argc, char **argv)
 {
+	/* Signals go to the main thread's sigwait only: block them before
+	 * anything else (a stop request during start-up is then honoured once
+	 * serving, not by dying) and before any thread starts, so that every
+	 * thread inherits the mask. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	struct sockaddr_in addr;
 	parse_listen("127.0.0.1:7878", &addr);
 	struct server srv = {.sql_budget_ms = SQLGUARD_BUDGET_MS};
@@ -134,15 +145,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Signals go to the main thread's sigwait only: block them before any
-	 * thread starts so that every thread inherits the mask. */
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	srv.live = live_new(srv.traces);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t port = 0;
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
 	int sig = 0;
 	sigwait(&stop, &sig);
 
+	trace_set_stop(srv.traces);
 	live_stop(srv.live);
 	MHD_stop_daemon(mhd);
 	live_free(srv.live);
