@@ -51,7 +51,7 @@ const timeline = new Timeline({
     scheduleUrl(push);
     if (app.tab === 'summary' && !timeline.range) scheduleSummary();
   },
-  onSelect: (s) => (s ? selectSpan(s.utid, s.ts) : clearSelection()),
+  onSelect: (s) => (s ? selectSpan(s.utid, s.ts, { keepOnMiss: !!s.step }) : clearSelection()),
   onRange: (range) => {
     $('btn-zoom-range').disabled = !range;
     writeUrl(true);
@@ -246,7 +246,12 @@ function stopLive() {
 
 // ---- selection --------------------------------------------------------------
 
-async function selectSpan(utid, ts, { url = true, reveal = true } = {}) {
+/**
+ * Selects the span of thread `utid` containing `ts` and shows its details.
+ * No span there: the selection is cleared, or kept with keepOnMiss
+ * (stepping past a thread's last span).
+ */
+async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = false } = {}) {
   if (app.spanAbort) app.spanAbort.abort();
   const ac = new AbortController();
   app.spanAbort = ac;
@@ -262,7 +267,7 @@ async function selectSpan(utid, ts, { url = true, reveal = true } = {}) {
   } catch (e) {
     if (e.name === 'AbortError') return;
     if (e.status === 404) {
-      clearSelection({ url });
+      if (!keepOnMiss) clearSelection({ url });
       return;
     }
     showError(e);

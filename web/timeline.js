@@ -64,6 +64,7 @@ export class Timeline {
     this.abort = null;
     this.firstDataPaint = false;
     this.mouse = null;
+    this.focusUtid = null;
     this.bind();
   }
 
@@ -504,6 +505,13 @@ export class Timeline {
       }
     }
     this.drawRangeOverlay(ctx, 0, this.height);
+    const fr = this.focusUtid !== null && this.focusUtid !== undefined ? this.rowOfThread.get(this.focusUtid) : null;
+    if (fr && document.activeElement === this.els.tracks) {
+      ctx.strokeStyle = '#1967d2';
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(1, fr.y + 0.5, w - 2, fr.h - 2);
+      ctx.setLineDash([]);
+    }
     this.drawSelection(ctx, k, vs);
     this.drawFlows(ctx, k, vs);
   }
@@ -835,6 +843,8 @@ export class Timeline {
       this.mouse = null;
     });
     scroll.addEventListener('scroll', () => this.onScroll());
+    tracks.addEventListener('focus', () => this.requestDraw());
+    tracks.addEventListener('blur', () => this.requestDraw());
     new ResizeObserver(() => {
       if (!this.overview) return;
       this.resize();
@@ -860,6 +870,11 @@ export class Timeline {
       case 'arrowright': if (t !== this.els.tracks) return; this.pan(0.1); break;
       case 'arrowup': if (t !== this.els.tracks) return; this.zoom(0.8, at); break;
       case 'arrowdown': if (t !== this.els.tracks) return; this.zoom(1.25, at); break;
+      case 'j': if (t !== this.els.tracks) return; this.moveFocusRow(1); break;
+      case 'k': if (t !== this.els.tracks) return; this.moveFocusRow(-1); break;
+      case 'enter': if (t !== this.els.tracks) return; this.selectAtFocus(); break;
+      case '[': this.stepSelection(-1); break;
+      case ']': this.stepSelection(1); break;
       case 'escape':
         if (this.range) this.setRange(null);
         else if (this.selected) this.cb.onSelect(null);
@@ -868,6 +883,39 @@ export class Timeline {
       default: return;
     }
     e.preventDefault();
+  }
+
+  // ---- keyboard selection -------------------------------------------------
+  // J/K move a focused thread row (outlined), Enter selects its span at the
+  // middle of the window, [ and ] step to the previous/next span of the
+  // selected thread.
+
+  moveFocusRow(step) {
+    const threads = this.rows.filter((r) => r.kind === 'thread');
+    if (threads.length === 0) return;
+    const i = threads.findIndex((r) => r.id === this.focusUtid);
+    const next = threads[i < 0 ? (step > 0 ? 0 : threads.length - 1) : Math.max(0, Math.min(threads.length - 1, i + step))];
+    this.focusUtid = next.id;
+    const box = this.els.scroll;
+    if (next.y < box.scrollTop || next.y + next.h > box.scrollTop + box.clientHeight) {
+      box.scrollTop = Math.max(0, next.y - box.clientHeight / 2);
+    }
+    const t = this.threadsById.get(next.id);
+    this.cb.onStatus(t ? `row: ${t.name} ${t.tid}` : '');
+    this.requestDraw();
+  }
+
+  selectAtFocus() {
+    if (this.focusUtid === undefined || this.focusUtid === null) this.moveFocusRow(1);
+    if (this.focusUtid === undefined || this.focusUtid === null) return;
+    this.cb.onSelect({ utid: this.focusUtid, ts: Math.round((this.view.start + this.view.end) / 2) });
+  }
+
+  stepSelection(step) {
+    const s = this.selected;
+    if (!s) return;
+    const ts = step > 0 ? s.ts + Math.max(1, s.dur) : s.ts - 1;
+    this.cb.onSelect({ utid: s.utid, ts, step: true });
   }
 
   click(x, y) {

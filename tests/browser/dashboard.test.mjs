@@ -314,6 +314,26 @@ test('clicking a Blocked span opens its details with the holder', async () => {
   assert.equal(htid, holderTid);
 });
 
+test('J/K, Enter and ] select spans from the keyboard', async () => {
+  await open(page, 'trace=story');
+  await page.locator('#tracks').focus();
+  // Thread rows of the story: sh, ls, grep, cashier, customer-a (utid 5).
+  for (let i = 0; i < 6; i++) await page.keyboard.press('j');
+  await page.keyboard.press('k');
+  await page.keyboard.press('Enter');
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  const { start, end } = windowOf(page.url());
+  const mid = Math.round((start + end) / 2);
+  const [[ts, dur]] = await sql('story', `SELECT ts, dur FROM thread_state WHERE utid = 5 AND ts <= ${mid} AND ts + dur > ${mid}`);
+  assert.equal(await details.getAttribute('data-utid'), '5');
+  assert.equal(await details.getAttribute('data-ts'), String(ts));
+  await page.keyboard.press(']');
+  await page.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.ts === String(t), ts + dur);
+  await page.keyboard.press('[');
+  await page.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.ts === String(t), ts);
+});
+
 test('Shift+drag selects a range and shows its summary', async () => {
   await open(page, `trace=${main}`);
   const cb = await page.locator('#tracks').boundingBox();
