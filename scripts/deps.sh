@@ -12,13 +12,19 @@ want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 if ((want_test)); then
   packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
-             chromium nodejs npm linux-perf procps)
+             chromium linux-perf procps)
 fi
 
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# Node.js may come from another package source that bundles npm (and then
+# conflicts with Debian's npm package): ask for the commands, not packages.
+if ((want_test)); then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 
 if ((${#missing[@]})); then
   cmd="apt-get install -y --no-install-recommends ${missing[*]}"
