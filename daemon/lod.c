@@ -528,10 +528,13 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 				next++;
 			}
 		} else {
+			/* the run ends at the first bucket boundary at least a
+			 * pixel after its start: between 1 and 2 pixels long */
 			int64_t w = t->w0 << (3 * level);
 			size_t bi = (size_t)((a - t->t0) / w);
-			size_t m = (size_t)(P / w);
-			int64_t r1 = t->t0 + (int64_t)(bi + m) * w;
+			size_t be = (size_t)((a + P - t->t0 + w - 1) / w);
+			size_t m = be - bi;
+			int64_t r1 = t->t0 + (int64_t)be * w;
 			next = lower_bound(t, i + 1, r1 < end ? r1 : end);
 			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
 				next--; /* a long span closing the run is returned exactly */

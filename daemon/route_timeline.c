@@ -64,35 +64,69 @@ struct out {
 	uint32_t count;
 };
 
+/* Writes v in decimal at p; returns the end. */
+static char *put_i64(char *p, int64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	if (v < 0)
+		*p++ = '-';
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* One entry as a JSON array, formatted in a local buffer and appended at
+ * once (the zoomed-out answer has hundreds of thousands of them). */
 static int emit_json(void *ctx, const struct lod_entry *e)
 {
 	struct out *o = ctx;
-	struct json *j = o->j;
+	char buf[32 * (6 + LOD_STATE_COUNT)];
+	char *p = buf;
 	int bucket = e->n > 1;
-	json_arr_begin(j);
-	json_i64(j, e->ts);
-	json_i64(j, e->dur);
+	*p++ = '[';
+	p = put_i64(p, e->ts);
+	*p++ = ',';
+	p = put_i64(p, e->dur);
+	*p++ = ',';
 	if (o->kind == KIND_CPU) {
-		json_i64(j, bucket ? e->top_object : e->object);
-		json_i64(j, bucket ? e->top_state : e->state);
-		json_i64(j, e->n);
+		p = put_i64(p, bucket ? e->top_object : e->object);
+		*p++ = ',';
+		p = put_i64(p, bucket ? e->top_state : e->state);
+		*p++ = ',';
+		p = put_i64(p, e->n);
 	} else {
-		json_i64(j, e->state);
-		json_i64(j, e->reason);
-		if (e->object < 0)
-			json_null(j);
-		else
-			json_i64(j, e->object);
-		json_i64(j, e->n);
+		p = put_i64(p, e->state);
+		*p++ = ',';
+		p = put_i64(p, e->reason);
+		*p++ = ',';
+		if (e->object < 0) {
+			memcpy(p, "null", 4);
+			p += 4;
+		} else {
+			p = put_i64(p, e->object);
+		}
+		*p++ = ',';
+		p = put_i64(p, e->n);
 		if (bucket) {
-			json_arr_begin(j);
-			for (int s = 0; s < LOD_STATE_COUNT; s++)
-				json_i64(j, e->mix[s]);
-			json_arr_end(j);
+			*p++ = ',';
+			*p++ = '[';
+			for (int s = 0; s < LOD_STATE_COUNT; s++) {
+				if (s)
+					*p++ = ',';
+				p = put_i64(p, e->mix[s]);
+			}
+			*p++ = ']';
 		}
 	}
-	json_arr_end(j);
-	return json_failed(j) ? -ENOMEM : 0;
+	*p++ = ']';
+	json_raw(o->j, buf, (size_t)(p - buf));
+	return json_failed(o->j) ? -ENOMEM : 0;
 }
 
 static int emit_bin(void *ctx, const struct lod_entry *e)

@@ -92,7 +92,7 @@ class Api(unittest.TestCase):
         self.assertEqual(set(tl["threads"]), {str(u) for u in counts})
         for utid, entries in tl["threads"].items():
             self.assertEqual(sum(e[5] for e in entries), counts[int(utid)])
-            self.assertLessEqual(len(entries), 4 * 200 + 4)
+            self.assertLessEqual(len(entries), 2 * 200 + 4)
             for a, b in zip(entries, entries[1:]):
                 self.assertLessEqual(a[0] + a[1], b[0])
             for e in entries:

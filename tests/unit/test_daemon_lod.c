@@ -117,7 +117,7 @@ static void zoomed_out_merges_and_accounts_for_every_span(void **state)
 			int64_t a = windows[w][0], b = windows[w][1], px = pxs[p];
 			assert_int_equal(lod_track_query(t, a, b, px, collect, &c), 0);
 			/* bounded by the pixels, not by the spans */
-			assert_true(c.n <= (size_t)(4 * px + 4));
+			assert_true(c.n <= (size_t)(2 * px + 4));
 			uint64_t total = 0;
 			for (size_t i = 0; i < c.n; i++) {
 				total += c.e[i].n;
