@@ -391,6 +391,28 @@ static void reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain(void **
 	assert_int_equal(eagain, 1);
 }
 
+static void bytes_moved_on_non_blocking_fds_are_recorded_without_a_wait(void **state)
+{
+	struct capture *c = *state;
+	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
+	const struct record *wrote = NULL, *read = NULL, *r;
+	for (int n = 0; (r = find_in_slot(c, start->slot, WEFT_EV_IO_DONE, n)); n++) {
+		if (r->event.call == WEFT_CALL_WRITE && r->event.b == 3)
+			wrote = r;
+		if (r->event.call == WEFT_CALL_READ && r->event.b == 3)
+			read = r;
+	}
+	assert_non_null(wrote);
+	assert_non_null(read);
+	assert_int_not_equal(wrote->event.a, read->event.a);
+	assert_true(read->event.ts > wrote->event.ts);
+	/* No wait was recorded on either end (the workload closes no fd
+	 * before, so the numbers were never anything else). */
+	for (int n = 0; (r = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n)); n++)
+		assert_false(r->event.reason == WEFT_REASON_IO &&
+			     (r->event.a == wrote->event.a || r->event.a == read->event.a));
+}
+
 /* The first pair of FD_CHANNEL records in slot naming one pipe, written
  * at or after ts. */
 static const struct record *pipe_pair(const struct capture *c, uint32_t slot, uint64_t ts)
@@ -486,6 +508,7 @@ int main(void)
 		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
 		cmocka_unit_test(raw_futex_wait_is_recorded),
 		cmocka_unit_test(reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain),
+		cmocka_unit_test(bytes_moved_on_non_blocking_fds_are_recorded_without_a_wait),
 		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
 		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
 		cmocka_unit_test(close_range_closes_the_pipes_it_covers),

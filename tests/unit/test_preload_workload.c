@@ -14,7 +14,8 @@
  *   6. it waits 1 ms on a futex word of its own through syscall(2);
  *   7. it reads 3 times, finding nothing, from each of three non-blocking
  *      fds: a socketpair made SOCK_NONBLOCK, a pipe set O_NONBLOCK with
- *      fcntl, an eventfd made EFD_NONBLOCK;
+ *      fcntl, an eventfd made EFD_NONBLOCK; then passes 3 bytes through the
+ *      socketpair;
  *   8. it moves its pipe's ends to fds 100 and 101 and closes both with
  *      close_range;
  *   9. it replaces its image with itself, argument "exec-image", which
@@ -151,6 +152,9 @@ int main(int argc, char **argv)
 		    read(nonblocking_pipe[0], &count, 1) != -1 || errno != EAGAIN ||
 		    read(event, &count, sizeof count) != -1 || errno != EAGAIN)
 			return 12;
+	char three[8];
+	if (write(pair[1], "abc", 3) != 3 || read(pair[0], three, sizeof three) != 3)
+		return 12;
 
 	if (dup2(nonblocking_pipe[0], 100) != 100 || dup2(nonblocking_pipe[1], 101) != 101 ||
 	    close_range(100, 101, 0))

@@ -5,8 +5,9 @@
  *
  * Each records BLOCK_BEGIN/END around the real call (a = fd; for poll the
  * first fd, for epoll the epoll fd; b of BLOCK_END = result or -errno).
- * Calls that cannot wait are passed through unrecorded: on an fd known to
- * be non-blocking (fdnb.h), with MSG_DONTWAIT, with a zero timeout.
+ * Calls that cannot wait are no transitions: on an fd known to be
+ * non-blocking (fdnb.h), with MSG_DONTWAIT, with a zero timeout. The data
+ * calls among them record only the bytes they moved (IO_DONE), if any.
  * socket, socketpair and accept tell fdnb.h the flags of the fds they make.
  */
 #include <errno.h>
@@ -35,6 +36,21 @@
 
 /* Whether a call on fd is passed through unrecorded. */
 #define UNRECORDED(t, fd) (!(t) || fdnb_is(fd))
+
+/* A data call that could not wait: no transition, but the bytes it moved
+ * are still message traffic: IO_DONE (a = fd, b = bytes) when it moved
+ * any. Nothing when it moved none (an event loop's EAGAIN). */
+#define MOVED(t, call, fd, expr)                                                                   \
+	({                                                                                         \
+		__typeof__(expr) moved_ = (expr);                                                  \
+		if ((t) && (int64_t)moved_ > 0) {                                                  \
+			int errno_ = errno;                                                        \
+			preload_emit(t, WEFT_EV_IO_DONE, WEFT_REASON_IO, call, (uint64_t)(fd),     \
+				     (uint64_t)moved_);                                            \
+			errno = errno_;                                                            \
+		}                                                                                  \
+		moved_;                                                                            \
+	})
 #define POLL(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_POLL, call, fd, 0, expr)
 
 static inline int zero_timespec(const struct timespec *timeout)
@@ -46,7 +62,7 @@ WEFT_EXPORT ssize_t read(int fd, void *buffer, size_t count)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd))
-		return REAL(read)(fd, buffer, count);
+		return MOVED(t, WEFT_CALL_READ, fd, REAL(read)(fd, buffer, count));
 	return IO(t, WEFT_CALL_READ, fd, REAL(read)(fd, buffer, count));
 }
 
@@ -54,7 +70,7 @@ WEFT_EXPORT ssize_t write(int fd, const void *buffer, size_t count)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd))
-		return REAL(write)(fd, buffer, count);
+		return MOVED(t, WEFT_CALL_WRITE, fd, REAL(write)(fd, buffer, count));
 	return IO(t, WEFT_CALL_WRITE, fd, REAL(write)(fd, buffer, count));
 }
 
@@ -62,7 +78,7 @@ WEFT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd))
-		return REAL(readv)(fd, iov, count);
+		return MOVED(t, WEFT_CALL_READV, fd, REAL(readv)(fd, iov, count));
 	return IO(t, WEFT_CALL_READV, fd, REAL(readv)(fd, iov, count));
 }
 
@@ -70,7 +86,7 @@ WEFT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd))
-		return REAL(writev)(fd, iov, count);
+		return MOVED(t, WEFT_CALL_WRITEV, fd, REAL(writev)(fd, iov, count));
 	return IO(t, WEFT_CALL_WRITEV, fd, REAL(writev)(fd, iov, count));
 }
 
@@ -78,7 +94,7 @@ WEFT_EXPORT ssize_t recv(int fd, void *buffer, size_t length, int flags)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(recv)(fd, buffer, length, flags);
+		return MOVED(t, WEFT_CALL_RECV, fd, REAL(recv)(fd, buffer, length, flags));
 	return IO(t, WEFT_CALL_RECV, fd, REAL(recv)(fd, buffer, length, flags));
 }
 
@@ -87,7 +103,7 @@ WEFT_EXPORT ssize_t recvfrom(int fd, void *buffer, size_t length, int flags,
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(recvfrom)(fd, buffer, length, flags, address, address_length);
+		return MOVED(t, WEFT_CALL_RECVFROM, fd, REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
 	return IO(t, WEFT_CALL_RECVFROM, fd,
 		  REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
 }
@@ -96,7 +112,7 @@ WEFT_EXPORT ssize_t recvmsg(int fd, struct msghdr *message, int flags)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(recvmsg)(fd, message, flags);
+		return MOVED(t, WEFT_CALL_RECVMSG, fd, REAL(recvmsg)(fd, message, flags));
 	return IO(t, WEFT_CALL_RECVMSG, fd, REAL(recvmsg)(fd, message, flags));
 }
 
@@ -104,7 +120,7 @@ WEFT_EXPORT ssize_t send(int fd, const void *buffer, size_t length, int flags)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(send)(fd, buffer, length, flags);
+		return MOVED(t, WEFT_CALL_SEND, fd, REAL(send)(fd, buffer, length, flags));
 	return IO(t, WEFT_CALL_SEND, fd, REAL(send)(fd, buffer, length, flags));
 }
 
@@ -113,7 +129,7 @@ WEFT_EXPORT ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(sendto)(fd, buffer, length, flags, address, address_length);
+		return MOVED(t, WEFT_CALL_SENDTO, fd, REAL(sendto)(fd, buffer, length, flags, address, address_length));
 	return IO(t, WEFT_CALL_SENDTO, fd,
 		  REAL(sendto)(fd, buffer, length, flags, address, address_length));
 }
@@ -122,7 +138,7 @@ WEFT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return REAL(sendmsg)(fd, message, flags);
+		return MOVED(t, WEFT_CALL_SENDMSG, fd, REAL(sendmsg)(fd, message, flags));
 	return IO(t, WEFT_CALL_SENDMSG, fd, REAL(sendmsg)(fd, message, flags));
 }
 
