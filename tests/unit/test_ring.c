@@ -142,9 +142,11 @@ struct race {
 static void *write_many(void *arg)
 {
 	struct race *race = arg;
+	uint64_t payload[2] = {0, 0};
 	for (uint64_t ts = 1; ts <= race->records;) {
 		struct weft_event event = {.type = WEFT_EV_BLOCK_BEGIN, .ts = ts};
-		if (ring_write(&race->writer, &event, &ts, (uint32_t)(ts % 3) * 8) == 0)
+		payload[0] = payload[1] = ts;
+		if (ring_write(&race->writer, &event, payload, (uint32_t)(ts % 3) * 8) == 0)
 			ts++;
 	}
 	return NULL;
