@@ -45,14 +45,17 @@ port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/$/\1/p' "$out")
 [[ -n $port ]] || { cat "$out" >&2; exit 1; }
 
 python3 - "$trace" "$port" "$pid" "$repeat" "$build" <<'PY'
-import json, sqlite3, statistics, sys, time, urllib.parse, urllib.request
+import json, sqlite3, statistics, sys, time, urllib.error, urllib.parse, urllib.request
 trace, port, pid, repeat, build = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 base = "http://127.0.0.1:%d" % port
 tid = trace.split("/")[-1][:-3]
 
 def get(path):
-    with urllib.request.urlopen(base + path, timeout=600) as r:
-        return r.read()
+    try:
+        with urllib.request.urlopen(base + path, timeout=600) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError("HTTP %d: %s" % (e.code, e.read().decode()[:120]))
 
 def timed(fn, n=repeat):
     samples = []
@@ -85,9 +88,13 @@ cold_ms, _ = timed(tl(start, end, fmt="bin"), 1)
 rss_loaded = rss()
 rows = []
 def row(name, fn, baseline_name, baseline_fn, n=repeat):
-    ms, out = timed(fn, n)
+    try:
+        ms, out = timed(fn, n)
+        size = len(out)
+    except RuntimeError as e:
+        ms, size = None, str(e)
     bms, _ = timed(baseline_fn, max(1, n // 5)) if baseline_fn else (None, None)
-    rows.append((name, ms, len(out), baseline_name, bms))
+    rows.append((name, ms, size, baseline_name, bms))
 
 def sql_window(a, b):
     # the same spans straight from SQLite, one indexed range per thread
@@ -118,9 +125,11 @@ row("summary, 10 ms window", lambda: get("/api/traces/%s/summary?start=%d&end=%d
     lambda: db.execute("SELECT utid, state, sum(min(ts + dur, ?2) - max(ts, ?1)) FROM thread_state "
                        "WHERE ts < ?2 AND ts >= ?1 - 10000000000 AND ts + dur > ?1 GROUP BY 1, 2",
                        (mid, mid + 10000000)).fetchall() and b"")
-SQL = "SELECT state, count(*), sum(dur) FROM thread_state GROUP BY state"
-row("SQL console: " + SQL, lambda: get("/api/traces/%s/sql?q=%s" % (tid, urllib.parse.quote(SQL))),
-    "sqlite3: the same SQL", lambda: db.execute(SQL).fetchall() and b"", n=3)
+for SQL, n in (("SELECT state, count(*), sum(dur) FROM thread_state WHERE utid = 7 GROUP BY state", repeat),
+               ("SELECT state, count(*), sum(dur) FROM thread_state GROUP BY state", 3)):
+    row("SQL console: `%s`" % SQL,
+        lambda: get("/api/traces/%s/sql?q=%s" % (tid, urllib.parse.quote(SQL))),
+        "sqlite3: the same SQL", lambda: db.execute(SQL).fetchall() and b"", n=n)
 rss_after = rss()
 
 print("## weftd (bench/daemon/run.sh)\n")
@@ -132,8 +141,9 @@ print("| measure | weftd | bytes | baseline | baseline ms |")
 print("|---|---:|---:|---|---:|")
 print("| first timeline request (loads the trace into memory) | %.0f ms | | | |" % cold_ms)
 for name, ms, size, bname, bms in rows:
-    print("| %s | %.1f ms | %s | %s | %s |" % (name, ms, format(size, ","), bname or "",
-                                               "%.1f" % bms if bms is not None else ""))
+    print("| %s | %s | %s | %s | %s |" % (name, "%.1f ms" % ms if ms is not None else "failed",
+                                          format(size, ",") if isinstance(size, int) else size,
+                                          bname or "", "%.1f" % bms if bms is not None else ""))
 print("| weftd RSS: started / timeline loaded / after the queries (peak) | %d / %d / %d MB (%d) | | | |"
       % (rss_idle[0], rss_loaded[0], rss_after[0], rss_after[1]))
 PY
