@@ -392,12 +392,12 @@ export class Timeline {
     this.requestDraw();
   }
 
-  /** Rows from one screen above the scrolled viewport to one below. */
+  /** Rows from half a screen above the scrolled viewport to half below. */
   nearRows() {
     const box = this.els.scroll;
     const h = box.clientHeight || 600;
-    const top = box.scrollTop - h;
-    const bottom = box.scrollTop + 2 * h;
+    const top = box.scrollTop - h / 2;
+    const bottom = box.scrollTop + 1.5 * h;
     return { top, bottom, rows: this.rows.filter((r) => r.y + r.h >= top && r.y <= bottom) };
   }
 
