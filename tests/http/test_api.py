@@ -9,7 +9,7 @@ import struct
 import unittest
 import urllib.parse
 
-from weftd_harness import Weftd, cleanup, generate, tempdir, WEB_DIR
+from weftd_harness import Weftd, cleanup, generate, tempdir, WEB_DIR, WEB_MANIFEST
 
 STATES = ["New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated"]
 
@@ -271,26 +271,50 @@ class Api(unittest.TestCase):
             self.assertTrue(r["columns"], ex["title"])
 
     def test_dashboard_is_served_from_the_embedded_files(self):
+        # what this build embedded (the sources may have moved on since)
+        with open(WEB_MANIFEST) as f:
+            embedded = dict(reversed(line.split(" ", 1)) for line in f.read().splitlines())
+        embedded = {name.strip(): digest for name, digest in embedded.items()}
         status, ctype, body = self.server.request("/")
         self.assertEqual(status, 200)
         self.assertTrue(ctype.startswith("text/html"))
-        index = os.path.join(WEB_DIR, "index.html")
-        if os.path.exists(index):
-            with open(index, "rb") as f:
-                self.assertEqual(body, f.read())
+        if "index.html" in embedded:
+            self.assertEqual(hashlib.sha256(body).hexdigest(), embedded["index.html"])
         else:
             self.assertIn(b"not built", body)
-        for root, _, files in os.walk(WEB_DIR):
-            for name in files:
-                rel = os.path.relpath(os.path.join(root, name), WEB_DIR)
-                if rel.startswith(".") or "node_modules" in rel:
-                    continue
-                status, ctype, body = self.server.request("/" + rel)
-                self.assertEqual(status, 200, rel)
-                with open(os.path.join(WEB_DIR, rel), "rb") as f:
-                    self.assertEqual(body, f.read(), rel)
-                if rel.endswith(".js"):
-                    self.assertTrue(ctype.startswith("text/javascript"), ctype)
+        for name, digest in embedded.items():
+            status, ctype, body = self.server.request("/" + name)
+            self.assertEqual(status, 200, name)
+            self.assertEqual(hashlib.sha256(body).hexdigest(), digest, name)
+            if name.endswith(".js"):
+                self.assertTrue(ctype.startswith("text/javascript"), ctype)
+        # every file of web/ at build time is embedded
+        on_disk = {os.path.relpath(os.path.join(root, n), WEB_DIR)
+                   for root, _, files in os.walk(WEB_DIR) for n in files}
+        on_disk = {n for n in on_disk if not n.startswith(".") and "node_modules" not in n}
+        self.assertLessEqual(set(embedded), on_disk)
+
+    def test_concurrent_requests_get_the_same_answers(self):
+        import concurrent.futures
+        paths = ["/api/traces/run/timeline?start=%d&end=%d&px=300" % (self.start, self.end),
+                 "/api/traces/run/summary?start=%d&end=%d" % (self.start, self.busy_end),
+                 "/api/traces/run/sql?q=" + urllib.parse.quote(
+                     "SELECT utid, count(*) FROM thread_state GROUP BY utid"),
+                 "/api/traces/run/span?utid=2&ts=%d" % (self.start + 100000),
+                 "/api/traces/run/objects"]
+        want = {p: self.server.request(p)[2] for p in paths}
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            got = list(pool.map(lambda p: (p, self.server.request(p)), paths * 20))
+        for p, (status, _, body) in got:
+            self.assertEqual(status, 200, p)
+            if "/sql" not in p:  # sql answers carry their elapsed time
+                self.assertEqual(body, want[p], p)
+            else:
+                self.assertEqual(json.loads(body)["rows"], json.loads(want[p])["rows"])
+
+    def test_head_is_answered_without_a_body(self):
+        status, _, body = self.server.request("/", method="HEAD")
+        self.assertEqual((status, body), (200, b""))
 
 
 class ManyThreads(unittest.TestCase):

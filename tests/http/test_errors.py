@@ -92,5 +92,22 @@ class Errors(unittest.TestCase):
         self.assertEqual(self.server.json("/api/traces")["traces"][0]["id"], "run")
 
 
+class SqlBudget(unittest.TestCase):
+    def test_runaway_query_is_interrupted_with_422(self):
+        d = tempdir()
+        try:
+            path = generate(os.path.join(d, "run.db"), 500, 2)
+            with Weftd(path, extra=("--sql-timeout", "200")) as server:
+                sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+                status, _, body = server.request("/api/traces/run/sql", "POST",
+                                                 json.dumps({"sql": sql}).encode())
+                self.assertEqual(status, 422)
+                self.assertEqual(json.loads(body)["error"], "query interrupted after 200 ms")
+                # the connection is usable afterwards
+                self.assertEqual(server.json("/api/traces/run/sql?q=SELECT%201")["rows"], [[1]])
+        finally:
+            cleanup(d)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -7,6 +7,7 @@ if(TARGET weftd AND TARGET weft_gen_trace)
     "WEFT_GEN_TRACE=$<TARGET_FILE:weft_gen_trace>"
     "WEFT_BIN=${CMAKE_BINARY_DIR}/bin/weft"
     "WEFT_WEB_DIR=${PROJECT_SOURCE_DIR}/web"
+    "WEFT_WEB_MANIFEST=${CMAKE_BINARY_DIR}/daemon/web_assets.manifest"
     "PYTHONDONTWRITEBYTECODE=1")
   foreach(group api errors live export cli recorded)
     add_test(NAME http.${group}

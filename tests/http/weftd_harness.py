@@ -5,7 +5,9 @@ The built programs come from the environment (set by tests.cmake):
   WEFTD            <build>/bin/weftd
   WEFT_GEN_TRACE   <build>/bin/weft_gen_trace
   WEFT_BIN         <build>/bin/weft (the recorder; may not exist yet)
-  WEFT_WEB_DIR     <source>/web (what weftd embedded at build time)
+  WEFT_WEB_DIR     <source>/web (what weftd embeds at build time)
+  WEFT_WEB_MANIFEST  <build>/daemon/web_assets.manifest ("sha256 name" per
+                   file embedded by that build)
 """
 import json
 import os
@@ -22,6 +24,7 @@ WEFTD = os.environ.get("WEFTD", "")
 GEN = os.environ.get("WEFT_GEN_TRACE", "")
 WEFT = os.environ.get("WEFT_BIN", "")
 WEB_DIR = os.environ.get("WEFT_WEB_DIR", "")
+WEB_MANIFEST = os.environ.get("WEFT_WEB_MANIFEST", "")
 
 
 def generate(path, spans=20000, threads=8, *extra):
