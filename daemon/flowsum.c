@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Past this many (object, class, bucket) entries (about 27 MB) the sums
+ * stop being worth their memory: they are dropped and callers use SQL.
+ * (A live trace whose buckets were sized when it was short can get here.) */
+#define MAX_ENTRIES (1 << 18)
+
 struct entry {
 	int64_t object_id;
 	int64_t bucket;
@@ -146,8 +151,15 @@ int flowsum_add(struct flowsum *f, int64_t object_id, const char *kind, int64_t 
 	} else {
 		return 0;
 	}
-	if (!in_range(utid_out) || !in_range(utid_in) || ts < f->t0) {
+	if (f->unusable)
+		return 0;
+	if (!in_range(utid_out) || !in_range(utid_in) || ts < f->t0 || f->n >= MAX_ENTRIES) {
 		f->unusable = 1;
+		free(f->entries);
+		free(f->slots);
+		f->entries = NULL;
+		f->slots = NULL;
+		f->n = f->cap = f->nslots = 0;
 		return 0;
 	}
 	struct entry *e = find_or_add(f, object_id, cls, (ts - f->t0) / f->width);

@@ -7,8 +7,9 @@
  * post, signal, barrier), keyed by ts_in, with the threads that handed
  * the object over (holders). Buckets are width ns wide from t0 (chosen on
  * the first load). Thread sets are 256-bit masks, so the sums serve only
- * traces whose flows name utids below 256; flowsum_usable() says whether
- * they do (otherwise callers fall back to SQL over the whole window).
+ * traces whose flows name utids below 256, and only while they stay
+ * under a memory cap (2^18 entries); flowsum_usable() says whether they
+ * do (otherwise callers fall back to SQL over the whole window).
  *
  * Layout: one array of entries (object, class, bucket, totals) with an
  * open-addressing hash over (object, class, bucket) used while loading.
