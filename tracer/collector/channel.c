@@ -30,11 +30,14 @@ struct fifo {
 struct channel {
 	struct fifo writes;
 	struct fifo reads;
+	bool writes_seen;
+	int64_t inferred_bytes; /* read bytes attributed without a write record */
 };
 
 struct channels {
 	struct table *by_ino;
 	channel_flow_fn flow;
+	channel_infer_fn infer;
 	void *ctx;
 };
 
@@ -70,6 +73,11 @@ struct channels *channel_new(channel_flow_fn flow, void *ctx)
 	channels->flow = flow;
 	channels->ctx = ctx;
 	return channels;
+}
+
+void channel_set_infer(struct channels *channels, channel_infer_fn infer)
+{
+	channels->infer = infer;
 }
 
 static void free_channel(void *ctx, void *value)
@@ -111,7 +119,11 @@ int channel_write(struct channels *channels, uint64_t ino, int64_t ts, int64_t u
 	struct channel *channel = channel_get(channels, ino);
 	if (!channel)
 		return -ENOMEM;
-	struct transfer write = {ts, utid, bytes, bytes};
+	channel->writes_seen = true;
+	/* bytes already credited to reads by inference */
+	int64_t settled = bytes < channel->inferred_bytes ? bytes : channel->inferred_bytes;
+	channel->inferred_bytes -= settled;
+	struct transfer write = {ts, utid, bytes, bytes - settled};
 	struct transfer *read;
 	while (write.remaining > 0 && (read = fifo_first(&channel->reads))) {
 		int64_t take =
@@ -135,6 +147,14 @@ int channel_read(struct channels *channels, uint64_t ino, int64_t ts, int64_t ut
 		return -ENOMEM;
 	struct transfer read = {ts, utid, bytes, bytes};
 	struct transfer *write;
+	int64_t writer_utid, writer_ts;
+	if (!channel->writes_seen && channels->infer &&
+	    channels->infer(channels->ctx, ino, ts, utid, &writer_utid, &writer_ts)) {
+		struct transfer inferred = {writer_ts, writer_utid, bytes, 0};
+		channel->inferred_bytes += bytes;
+		emit(channels, ino, &inferred, &read);
+		return 0;
+	}
 	while (read.remaining > 0 && (write = fifo_first(&channel->writes))) {
 		int64_t take =
 		    read.remaining < write->remaining ? read.remaining : write->remaining;

@@ -12,11 +12,20 @@
  * and reads wait per channel (an untraced reader or writer must not grow
  * memory without bound); older ones are forgotten.
  *
+ * Writers that are never seen: a program that writes through stdio
+ * (printf, fwrite: `seq`, `ls`) makes its write(2) calls inside glibc,
+ * where no wrapper can see them. A read on a channel that has had no
+ * write record yet is then attributed by the owner's infer function (the
+ * other process holding the pipe, at the moment it last wrote as far as
+ * the scheduler tells). If write records do arrive later, their first
+ * bytes settle the reads already attributed, and matching goes on exactly.
+ *
  * Not thread-safe: the collector's model owns it.
  */
 #ifndef WEFT_CHANNEL_H
 #define WEFT_CHANNEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CHANNEL_BACKLOG 256
@@ -28,9 +37,17 @@ struct channels;
 typedef void (*channel_flow_fn)(void *ctx, uint64_t ino, int64_t ts_out, int64_t utid_out,
 				int64_t ts_in, int64_t utid_in, int64_t bytes);
 
+/* Who fed utid_in's read at ts_in on channel ino, when no write was seen:
+ * fill *utid_out and *ts_out (<= ts_in) and return true, or return false
+ * (the read then waits for a write record like any other). */
+typedef bool (*channel_infer_fn)(void *ctx, uint64_t ino, int64_t ts_in, int64_t utid_in,
+				 int64_t *utid_out, int64_t *ts_out);
+
 /* An empty set of channels, or NULL when out of memory. */
 struct channels *channel_new(channel_flow_fn flow, void *ctx);
 void channel_free(struct channels *channels);
+/* Attribute reads on channels without write records with infer (NULL: never). */
+void channel_set_infer(struct channels *channels, channel_infer_fn infer);
 
 /* bytes (> 0) went into / came out of channel ino. Each may call the flow
  * function for reads it completes. Return 0 or -ENOMEM (the bytes are then

@@ -107,7 +107,9 @@ struct model {
 	struct table *forks;
 	struct table *wakes;
 	struct table *fd_channels;
+	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
 	struct channels *channels;
+	struct thread *io_reader;   /* the thread whose read is being matched */
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -122,6 +124,8 @@ struct model {
 
 static void on_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t utid_out,
 			    int64_t ts_in, int64_t utid_in, int64_t bytes);
+static bool infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t utid_in,
+			      int64_t *utid_out, int64_t *ts_out);
 
 static void emit_span(void *ctx, const struct span *span)
 {
@@ -150,12 +154,16 @@ struct model *model_new(struct tracedb *db)
 	model->wakes = table_new();
 	model->fd_channels = table_new();
 	model->channels = channel_new(on_channel_flow, model);
+	model->pipe_holders = table_new();
+	if (model->channels)
+		channel_set_infer(model->channels, infer_pipe_writer);
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
-	    !model->forks || !model->wakes || !model->fd_channels || !model->channels) {
+	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
+	    !model->pipe_holders) {
 		model_free(model);
 		return NULL;
 	}
@@ -192,6 +200,10 @@ void model_free(struct model *model)
 		table_each(model->wakes, free_value, NULL);
 	table_free(model->wakes);
 	table_free(model->fd_channels);
+	if (model->pipe_holders) {
+		table_each(model->pipe_holders, free_value, NULL);
+		table_free(model->pipe_holders);
+	}
 	channel_free(model->channels);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -675,13 +687,103 @@ static void on_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t uti
 	flow_bytes(model, ts_out, utid_out, ts_in, utid_in, "pipe", pipe_object(model, ino), bytes);
 }
 
+/* The processes holding a pipe open, with how many fds each: the writers
+ * of a pipe whose writes are never seen are among them. */
+#define PIPE_HOLDERS_MAX 8
+struct pipe_holders {
+	struct process *process[PIPE_HOLDERS_MAX];
+	unsigned fds[PIPE_HOLDERS_MAX];
+	unsigned count;
+};
+
+static void pipe_hold(struct model *model, uint64_t ino, struct process *p, int delta)
+{
+	struct pipe_holders *holders = table_get(model->pipe_holders, ino, 0);
+	if (!holders) {
+		if (delta < 0)
+			return;
+		holders = calloc(1, sizeof *holders);
+		if (!holders || table_put(model->pipe_holders, ino, 0, holders)) {
+			free(holders);
+			fail(model, -ENOMEM);
+			return;
+		}
+	}
+	unsigned i;
+	for (i = 0; i < holders->count && holders->process[i] != p; i++)
+		;
+	if (i == holders->count) {
+		if (delta < 0 || i == PIPE_HOLDERS_MAX)
+			return;
+		holders->process[holders->count++] = p;
+		holders->fds[i] = 0;
+	}
+	if (delta > 0) {
+		holders->fds[i]++;
+	} else if (holders->fds[i] && !--holders->fds[i]) {
+		holders->count--;
+		holders->process[i] = holders->process[holders->count];
+		holders->fds[i] = holders->fds[holders->count];
+	}
+}
+
 static void on_fd_channel(struct model *model, struct process *p, const struct weft_event *event)
 {
-	if (event->b)
+	uint64_t before = fd_channel(model, p, event->a);
+	if (before == event->b)
+		return;
+	if (before)
+		pipe_hold(model, before, p, -1);
+	if (event->b) {
 		fail(model, table_put(model->fd_channels, (uint64_t)p->upid, event->a,
 				      (void *)(uintptr_t)event->b));
-	else
+		pipe_hold(model, event->b, p, +1);
+	} else {
 		table_remove(model->fd_channels, (uint64_t)p->upid, event->a);
+	}
+}
+
+/* channel_infer_fn: the bytes model->io_reader read from pipe ino came
+ * from another process holding the pipe (a live one first). Their moment
+ * is the writer's last time on a CPU: if it is running now, since it got
+ * the CPU or since the reader began to wait, whichever is later; if it is
+ * off the CPU, when it left it; if it has ended, its end. */
+static bool infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t utid_in,
+			      int64_t *utid_out, int64_t *ts_out)
+{
+	struct model *model = ctx;
+	struct thread *reader = model->io_reader;
+	struct pipe_holders *holders = table_get(model->pipe_holders, ino, 0);
+	if (!reader || !holders)
+		return false;
+	struct process *writer = NULL;
+	for (unsigned i = 0; i < holders->count; i++) {
+		struct process *p = holders->process[i];
+		if (p == reader->process)
+			continue;
+		if (!writer || (writer->ended && !p->ended))
+			writer = p;
+	}
+	if (!writer)
+		return false;
+	struct thread *t = table_get(model->threads, writer->token, writer->pid);
+	if (!t)
+		return false;
+	int64_t ts;
+	int64_t waited_since = reader->call_begin_ts > 0 ? reader->call_begin_ts : ts_in;
+	if (t->ended)
+		ts = t->end_ts;
+	else if (t->slice_start >= 0)
+		ts = t->slice_start > waited_since ? t->slice_start : waited_since;
+	else if (!t->has_sched && t->call_end_ts >= t->call_begin_ts)
+		ts = span_thread_last_ts(t->spans) > waited_since ? span_thread_last_ts(t->spans)
+								   : waited_since;
+	else
+		ts = span_thread_last_ts(t->spans);
+	*utid_out = t->utid;
+	*ts_out = ts < ts_in ? ts : ts_in;
+	(void)utid_in;
+	return true;
 }
 
 static bool call_writes(unsigned call)
@@ -706,8 +808,11 @@ static void on_io_done(struct model *model, struct process *p, struct thread *t,
 	if (call_writes(event->call))
 		fail(model,
 		     channel_write(model->channels, ino, (int64_t)event->ts, t->utid, bytes));
-	else if (call_reads(event->call))
+	else if (call_reads(event->call)) {
+		model->io_reader = t;
 		fail(model, channel_read(model->channels, ino, (int64_t)event->ts, t->utid, bytes));
+		model->io_reader = NULL;
+	}
 }
 
 static int64_t object_for(struct model *model, struct process *p, const struct weft_event *event)
@@ -824,6 +929,8 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
+		if (event->reason == WEFT_REASON_IO) /* b: bytes moved by a blocking read/write */
+			on_io_done(model, p, t, event);
 		call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
 		t->call_end_ts = ts;
