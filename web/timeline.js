@@ -340,13 +340,23 @@ export class Timeline {
         this.fetchedY = all ? { top: -Infinity, bottom: Infinity } : { top: near.top, bottom: near.bottom };
       }
       this.answers = (this.answers || 0) + 1;
+      this.failures = 0;
       this.abort = null;
       this.cb.onStatus(this.flowNote);
       this.requestDraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
+      this.abort = null;
       this.cb.onStatus(this.flowNote);
       this.cb.onError(e);
+      // A failed answer (weftd busy or restarting) is asked again a few
+      // times, unless the view has moved on (which asks anyway).
+      this.failures = (this.failures || 0) + 1;
+      if (this.failures <= 3) {
+        setTimeout(() => {
+          if (this.view.start === start && this.view.end === end && !this.abort) this.fetchNow();
+        }, 500 * this.failures);
+      }
     }
   }
 

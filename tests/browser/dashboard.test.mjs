@@ -150,11 +150,20 @@ async function open(p, query) {
 
 /** Waits until the canvas shows data fetched for the window in the URL. */
 async function waitDrawn(p) {
-  await p.waitForFunction(() => {
-    const q = new URLSearchParams(location.search);
-    const c = document.getElementById('tracks');
-    return q.get('start') && c.dataset.drawn === `${q.get('start')}:${q.get('end')}`;
-  }, null, { timeout: 15000 });
+  try {
+    await p.waitForFunction(() => {
+      const q = new URLSearchParams(location.search);
+      const c = document.getElementById('tracks');
+      return q.get('start') && c.dataset.drawn === `${q.get('start')}:${q.get('end')}`;
+    }, null, { timeout: 15000 });
+  } catch (e) {
+    const state = await p.evaluate(() => ({
+      url: location.search, drawn: document.getElementById('tracks').dataset.drawn,
+      error: document.getElementById('error-banner').textContent,
+      status: document.getElementById('load-status').textContent,
+    }));
+    throw new Error(`the timeline never drew the URL's window: ${JSON.stringify(state)}\n${e.message}`);
+  }
 }
 
 async function shot(p, name) {
