@@ -186,16 +186,110 @@ GROUP BY s.upid, s.state;
 
 -- lock_contention: per object that somebody blocked on (mutex, rwlock,
 -- sem, cond, barrier): how many waits, total and longest wait, how many
--- threads waited.
+-- threads waited, and who: waiters names the threads that waited, holders
+-- the threads that held the lock when a wait began (mutex and rwlock
+-- writers; NULL when never known), each a comma-separated list of thread
+-- names (the tid when a thread has no name), most waited-for first.
+-- lock_holders has the numbers per (object, holder).
 CREATE VIEW lock_contention AS
-SELECT o.object_id, o.kind, o.label, o.upid,
+SELECT c.*, w.waiters, h.holders
+FROM (SELECT o.object_id, o.kind, o.label, o.upid,
+             COUNT(*) AS waits, SUM(s.dur) AS total_wait, MAX(s.dur) AS max_wait,
+             COUNT(DISTINCT s.utid) AS waiting_threads
+      FROM thread_state s
+      JOIN object o USING (object_id)
+      WHERE s.state = 'Blocked'
+        AND o.kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier')
+      GROUP BY o.object_id) c
+LEFT JOIN (SELECT object_id, group_concat(who, ', ') AS waiters
+           FROM (SELECT s.object_id, COALESCE(t.name, t.tid) AS who
+                 FROM thread_state s JOIN thread t ON t.utid = s.utid
+                 WHERE s.state = 'Blocked' AND s.object_id IS NOT NULL
+                 GROUP BY s.object_id, s.utid
+                 ORDER BY s.object_id, SUM(s.dur) DESC, s.utid)
+           GROUP BY object_id) w USING (object_id)
+LEFT JOIN (SELECT object_id, group_concat(who, ', ') AS holders
+           FROM (SELECT s.object_id, COALESCE(t.name, t.tid) AS who
+                 FROM thread_state s JOIN thread t ON t.utid = s.holder_utid
+                 WHERE s.state = 'Blocked' AND s.object_id IS NOT NULL
+                 GROUP BY s.object_id, s.holder_utid
+                 ORDER BY s.object_id, SUM(s.dur) DESC, s.holder_utid)
+           GROUP BY object_id) h USING (object_id);
+
+-- lock_holders: per lock and the thread that held it while others waited
+-- (thread_state.holder_utid): how many waits it caused, their total and
+-- longest duration, and how many threads waited for it.
+CREATE VIEW lock_holders AS
+SELECT o.object_id, o.kind, o.label, s.holder_utid,
+       h.tid AS holder_tid, h.name AS holder_name,
        COUNT(*) AS waits, SUM(s.dur) AS total_wait, MAX(s.dur) AS max_wait,
        COUNT(DISTINCT s.utid) AS waiting_threads
 FROM thread_state s
 JOIN object o USING (object_id)
+JOIN thread h ON h.utid = s.holder_utid
 WHERE s.state = 'Blocked'
-  AND o.kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier')
-GROUP BY o.object_id;
+GROUP BY o.object_id, s.holder_utid;
+
+-- deadlock: a cycle in the wait-for graph: each thread of the cycle waits
+-- for a lock (mutex, rwlock) held by the next, the last by the first, so
+-- none can go on. The recorder keeps the waits in progress in memory and
+-- writes the row, and commits, the moment the wait that closes the cycle
+-- begins: a program stuck in a deadlock shows it while it is still stuck.
+--   deadlock_id  1, 2, ... in the order they were found
+--   ts           when the wait that closed the cycle began
+--   end_ts       when the first wait of the cycle ended (a timed lock gave
+--                up, the thread or process ended); NULL while it holds
+--   utids        the threads of the cycle, comma-separated, cycle order
+--   object_ids   what each waits for, same order: thread i waits for
+--                object i, which thread i+1 (the first, for the last) holds
+CREATE TABLE deadlock (
+    deadlock_id INTEGER PRIMARY KEY,
+    ts          INTEGER NOT NULL,
+    end_ts      INTEGER,
+    utids       TEXT NOT NULL,
+    object_ids  TEXT NOT NULL
+);
+
+-- deadlock_member: the same cycle, one row per thread (position 0, 1, ...
+-- in cycle order): utid waits since wait_ts for object_id, held by
+-- holder_utid.
+CREATE TABLE deadlock_member (
+    deadlock_id INTEGER NOT NULL REFERENCES deadlock(deadlock_id),
+    position    INTEGER NOT NULL,
+    utid        INTEGER NOT NULL REFERENCES thread(utid),
+    object_id   INTEGER REFERENCES object(object_id),
+    holder_utid INTEGER REFERENCES thread(utid),
+    wait_ts     INTEGER NOT NULL
+);
+
+-- deadlocks: each deadlock readably. threads and objects list thread names
+-- (the tid when a thread has no name) and object labels in cycle order;
+-- cycle reads 'alice -> mutex 0x.. -> bob -> mutex 0x.. -> alice'.
+-- dur is NULL while the deadlock holds.
+CREATE VIEW deadlocks AS
+SELECT d.deadlock_id, d.ts, d.end_ts, d.end_ts - d.ts AS dur,
+       (SELECT COUNT(*) FROM deadlock_member m
+        WHERE m.deadlock_id = d.deadlock_id) AS thread_count,
+       (SELECT group_concat(who, ', ') FROM
+          (SELECT COALESCE(t.name, t.tid) AS who FROM deadlock_member m
+           JOIN thread t ON t.utid = m.utid
+           WHERE m.deadlock_id = d.deadlock_id ORDER BY m.position)) AS threads,
+       (SELECT group_concat(what, ', ') FROM
+          (SELECT COALESCE(o.label, 'object ' || m.object_id) AS what
+           FROM deadlock_member m LEFT JOIN object o ON o.object_id = m.object_id
+           WHERE m.deadlock_id = d.deadlock_id ORDER BY m.position)) AS objects,
+       (SELECT group_concat(step, ' -> ') FROM
+          (SELECT COALESCE(t.name, t.tid) || ' -> ' ||
+                  COALESCE(o.label, 'object ' || m.object_id) AS step
+           FROM deadlock_member m
+           JOIN thread t ON t.utid = m.utid
+           LEFT JOIN object o ON o.object_id = m.object_id
+           WHERE m.deadlock_id = d.deadlock_id ORDER BY m.position))
+       || ' -> ' ||
+       (SELECT COALESCE(t.name, t.tid) FROM deadlock_member m
+        JOIN thread t ON t.utid = m.utid
+        WHERE m.deadlock_id = d.deadlock_id AND m.position = 0) AS cycle
+FROM deadlock d;
 
 -- message_traffic: per channel, bytes and messages that flowed through it.
 CREATE VIEW message_traffic AS

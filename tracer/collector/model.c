@@ -30,6 +30,7 @@
 #include "decode.h"
 #include "span.h"
 #include "table.h"
+#include "waitgraph.h"
 
 enum status_source {
 	STATUS_NONE = 0,
@@ -110,6 +111,8 @@ struct model {
 	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
 	struct channels *channels;
 	struct thread *io_reader;   /* the thread whose read is being matched */
+	struct waitgraph *waits; /* lock waits in progress, for deadlocks */
+	int64_t next_deadlock_id;
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -157,13 +160,15 @@ struct model *model_new(struct tracedb *db)
 	model->pipe_holders = table_new();
 	if (model->channels)
 		channel_set_infer(model->channels, infer_pipe_writer);
+	model->waits = waitgraph_new();
+	model->next_deadlock_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
 	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
-	    !model->pipe_holders) {
+	    !model->waits) {
 		model_free(model);
 		return NULL;
 	}
@@ -205,6 +210,7 @@ void model_free(struct model *model)
 		table_free(model->pipe_holders);
 	}
 	channel_free(model->channels);
+	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
 	table_free(model->threads);
@@ -340,10 +346,43 @@ static void slice_end(struct model *model, struct thread *t, int64_t ts, const c
 	t->slice_start = -1;
 }
 
+/* t's lock wait (if any) is over at ts: a deadlock it was part of ends. */
+static void wait_end(struct model *model, struct thread *t, int64_t ts)
+{
+	int64_t deadlock_id = waitgraph_end(model->waits, t->utid);
+	if (deadlock_id)
+		fail(model, tracedb_deadlock_end(model->db, deadlock_id, ts));
+}
+
+/* t begins waiting at ts for object_id held by holder (-1: unknown). When
+ * that closes a cycle of waits, the deadlock is written and committed at
+ * once, for readers of a program that is stuck right now. */
+static void wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
+		       int64_t holder)
+{
+	wait_end(model, t, ts); /* a new call: the previous wait is over */
+	if (holder < 0)
+		return;
+	struct waitgraph_cycle cycle;
+	int rc = waitgraph_begin(model->waits, t->utid, object_id, holder, ts, &cycle);
+	if (rc < 0) {
+		fail(model, rc);
+		return;
+	}
+	if (rc == 0)
+		return;
+	int64_t deadlock_id = model->next_deadlock_id++;
+	waitgraph_mark(model->waits, &cycle, deadlock_id);
+	fail(model, tracedb_deadlock(model->db, deadlock_id, ts, cycle.members, cycle.count));
+	if (!model->error)
+		fail(model, tracedb_commit(model->db));
+}
+
 static void thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
+	wait_end(model, t, ts);
 	slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
@@ -914,13 +953,15 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = object_for(model, p, event);
 		int64_t holder = -1;
-		if (event->reason == WEFT_REASON_MUTEX && event->b) {
+		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
+		    event->b) {
 			struct thread *owner =
 			    table_get(model->threads, p->token, (uint32_t)event->b);
 			if (owner)
 				holder = owner->utid;
 		}
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+		wait_begin(model, t, ts, object_id, holder);
 		t->call_reason = event->reason;
 		t->call_address = event->a;
 		t->call_extra = event->b;
@@ -933,6 +974,7 @@ int model_event(struct model *model, const struct model_source *source,
 			on_io_done(model, p, t, event);
 		call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
+		wait_end(model, t, ts);
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:

@@ -27,6 +27,11 @@
  * matches them). A process stopped and continued (model_suspend) is
  * Suspended in between.
  *
+ * Deadlocks: lock waits that name their holder (mutex, rwlock writer) are
+ * edges of a wait-for graph (waitgraph.h); the wait that closes a cycle
+ * writes a deadlock row and commits at once, so that a reader sees it while
+ * the program is stuck; the row's end is the first of its waits to end.
+ *
  * Single-threaded: the collector's loop owns the model.
  */
 #ifndef WEFT_MODEL_H

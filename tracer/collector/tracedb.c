@@ -12,6 +12,7 @@
 #include "tracedb.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ enum stmt_id {
 	STMT_PROCESS_STATE,
 	STMT_SCHED_SLICE,
 	STMT_FLOW,
+	STMT_DEADLOCK,
+	STMT_DEADLOCK_MEMBER,
+	STMT_DEADLOCK_END,
 	STMT_COUNT,
 };
 
@@ -62,6 +66,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [STMT_SCHED_SLICE] = "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_DEADLOCK] = "INSERT INTO deadlock(deadlock_id, ts, utids, object_ids) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+    [STMT_DEADLOCK_MEMBER] = "INSERT INTO deadlock_member(deadlock_id, position, utid, "
+			     "object_id, holder_utid, wait_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [STMT_DEADLOCK_END] = "UPDATE deadlock SET end_ts = ?2 "
+			  "WHERE deadlock_id = ?1 AND end_ts IS NULL",
 };
 
 struct tracedb {
@@ -314,6 +324,70 @@ int tracedb_flow(struct tracedb *db, int64_t ts_out, int64_t utid_out, int64_t t
 	bind_int_or_null(stmt, 6, object_id, object_id < 0);
 	bind_int_or_null(stmt, 7, bytes, bytes < 0);
 	return step(db, stmt);
+}
+
+/* The members' utids (or object ids), comma-separated, into out; an unknown
+ * object leaves its place empty. */
+static void join_ids(const struct waitgraph_member *members, size_t count, bool objects, char *out,
+		     size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < count && used < cap; i++) {
+		int64_t id = objects ? members[i].object_id : members[i].utid;
+		int n = id < 0 ? snprintf(out + used, cap - used, "%s", i ? "," : "")
+			       : snprintf(out + used, cap - used, "%s%lld", i ? "," : "",
+					  (long long)id);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+int tracedb_deadlock(struct tracedb *db, int64_t deadlock_id, int64_t ts,
+		     const struct waitgraph_member *members, size_t count)
+{
+	if (begin(db))
+		return -EIO;
+	char utids[WAITGRAPH_MAX_CYCLE * 21], objects[WAITGRAPH_MAX_CYCLE * 21];
+	join_ids(members, count, false, utids, sizeof utids);
+	join_ids(members, count, true, objects, sizeof objects);
+	sqlite3_stmt *stmt = db->stmt[STMT_DEADLOCK];
+	sqlite3_bind_int64(stmt, 1, deadlock_id);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_text(stmt, 3, utids);
+	bind_text(stmt, 4, objects);
+	if (step(db, stmt))
+		return -EIO;
+	stmt = db->stmt[STMT_DEADLOCK_MEMBER];
+	for (size_t i = 0; i < count; i++) {
+		sqlite3_bind_int64(stmt, 1, deadlock_id);
+		sqlite3_bind_int64(stmt, 2, (int64_t)i);
+		sqlite3_bind_int64(stmt, 3, members[i].utid);
+		bind_int_or_null(stmt, 4, members[i].object_id, members[i].object_id < 0);
+		bind_int_or_null(stmt, 5, members[i].holder_utid, members[i].holder_utid < 0);
+		sqlite3_bind_int64(stmt, 6, members[i].wait_ts);
+		if (step(db, stmt))
+			return -EIO;
+	}
+	return 0;
+}
+
+int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_DEADLOCK_END];
+	sqlite3_bind_int64(stmt, 1, deadlock_id);
+	sqlite3_bind_int64(stmt, 2, end_ts);
+	return step(db, stmt);
+}
+
+int tracedb_commit(struct tracedb *db)
+{
+	if (commit(db))
+		return -EIO;
+	return begin(db);
 }
 
 int tracedb_tick(struct tracedb *db, int64_t now_ns)

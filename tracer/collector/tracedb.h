@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "span.h"
+#include "waitgraph.h"
 
 #define TRACEDB_COMMIT_NS (150 * 1000 * 1000ll)
 
@@ -77,6 +78,18 @@ int tracedb_flow(struct tracedb *db, int64_t ts_out, int64_t utid_out, int64_t t
  * 'Ready', 'Blocked', 'Terminated' or NULL. */
 int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, int64_t utid,
 			const char *end_state);
+
+/* Deadlock deadlock_id: found at ts, its members in cycle order (count of
+ * them). utids and object_ids are written comma-separated into the
+ * deadlock row, and one deadlock_member row per member. */
+int tracedb_deadlock(struct tracedb *db, int64_t deadlock_id, int64_t ts,
+		     const struct waitgraph_member *members, size_t count);
+/* Deadlock deadlock_id was over at end_ts (kept when already set). */
+int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts);
+
+/* Commit now (readers see everything written so far) and open the next
+ * transaction. Returns 0 or -EIO. */
+int tracedb_commit(struct tracedb *db);
 
 /* Commit when the transaction has been open TRACEDB_COMMIT_NS or more at
  * now_ns (CLOCK_MONOTONIC), and open the next. Returns 0 or -EIO. */
