@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	}
 	sem_init(&lock_taken, 0, 0);
 
-	pthread_t holder, waiter;
+	pthread_t holder = 0, waiter = 0;
 	int err = pthread_create(&holder, NULL, holder_main, NULL);
 	if (!err)
 		err = pthread_create(&waiter, NULL, waiter_main, NULL);
