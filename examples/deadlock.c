@@ -57,7 +57,7 @@ int main(void)
 	struct person bob = {"bob", &lock2, &lock1, "lock 2", "lock 1", 600, -1};
 	pthread_barrier_init(&both_hold_one, NULL, 2);
 
-	pthread_t a, b;
+	pthread_t a = 0, b = 0;
 	int err = pthread_create(&a, NULL, person_main, &alice);
 	if (!err)
 		err = pthread_create(&b, NULL, person_main, &bob);
