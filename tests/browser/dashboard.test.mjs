@@ -402,8 +402,10 @@ test('a link reproduces the view and back/forward step through views', async () 
     "SELECT utid, ts, dur FROM thread_state WHERE state = 'Running' ORDER BY dur DESC LIMIT 1");
   await open(page, `trace=${main}`);
   const full = windowOf(page.url());
-  const start = Math.max(full.start, ts - dur);
-  const end = Math.min(full.end, ts + 2 * dur);
+  // The middle half of the span: a window strictly inside the trace, so
+  // Reset below changes the view.
+  const start = ts + Math.floor(dur / 4);
+  const end = ts + dur - Math.floor(dur / 4);
   const link = `trace=${main}&start=${start}&end=${end}&sel=${utid}:${ts}&rs=${ts}&re=${ts + dur}`;
   const other = await newPage();
   await open(other, link);
@@ -417,9 +419,11 @@ test('a link reproduces the view and back/forward step through views', async () 
   assert.equal(q.get('re'), String(ts + dur));
   await shot(other, 'restored-link');
 
+  const entries = await other.evaluate(() => history.length);
   await other.locator('#btn-reset').click();
   await waitDrawn(other);
   assert.deepEqual(windowOf(other.url()), full);
+  assert.equal(await other.evaluate(() => history.length), entries + 1, 'reset adds a history entry');
   await other.goBack();
   await waitDrawn(other);
   assert.deepEqual(windowOf(other.url()), { start, end }, 'back returns to the linked window');
