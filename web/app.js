@@ -11,7 +11,7 @@ import { TraceApi, listTraces } from './api.js';
 import { formatDuration } from './format.js';
 import { renderLegend } from './states.js';
 import { Timeline } from './timeline.js';
-import { renderDetails } from './details.js';
+import { renderDetails, renderProcessDetails } from './details.js';
 import { renderSummary } from './summary.js';
 import { SqlConsole } from './sql.js';
 
@@ -52,6 +52,11 @@ const timeline = new Timeline({
     if (app.tab === 'summary' && !timeline.range) scheduleSummary();
   },
   onSelect: (s) => (s ? selectSpan(s.utid, s.ts, { keepOnMiss: !!s.step }) : clearSelection()),
+  onSelectProcess: (upid, span) => {
+    clearSelection();
+    renderProcessDetails($('panel-details'), upid, span, { overview: app.overview });
+    showTab('details', { url: false });
+  },
   onRange: (range) => {
     $('btn-zoom-range').disabled = !range;
     writeUrl(true);

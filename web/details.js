@@ -99,3 +99,38 @@ export function renderDetails(el, s, ctx) {
   wrap.append(left, right);
   el.append(wrap);
 }
+
+/**
+ * Fills `el` with process `upid` from the overview and the process-state
+ * span `span` ({ts, dur, state, n}) that was clicked.
+ */
+export function renderProcessDetails(el, upid, span, ctx) {
+  const ov = ctx.overview;
+  const p = ov.processes.find((x) => x.upid === upid);
+  el.replaceChildren();
+  if (!p) return;
+  const rel = (ns) => (ns === null || ns === undefined ? '—' : formatTime(ns - ov.start_ts, 1000));
+  const parent = ov.processes.find((x) => x.upid === p.parent_upid);
+  const threads = ov.threads.filter((t) => t.upid === upid);
+  let end = '—';
+  if (p.exit_signal !== null && p.exit_signal !== undefined) end = `killed by signal ${p.exit_signal}`;
+  else if (p.exit_code !== null && p.exit_code !== undefined) end = `exit code ${p.exit_code}`;
+  const wrap = document.createElement('div');
+  wrap.className = 'details';
+  wrap.dataset.upid = String(upid);
+  wrap.innerHTML = `<div><h2>Process</h2><dl class="kv">
+    <dt>Process</dt><dd>${escapeHtml(`${p.name ?? '?'} (pid ${p.pid})`)}</dd>
+    <dt>Command</dt><dd>${escapeHtml(p.cmdline ?? '—')}</dd>
+    <dt>Parent</dt><dd>${escapeHtml(parent ? `${parent.name} (pid ${parent.pid})` : `pid ${p.ppid ?? '?'}`)}</dd>
+    <dt>Lifetime</dt><dd>${rel(p.start_ts)} → ${rel(p.end_ts)}${p.end_ts && p.start_ts ? ` (${formatDuration(p.end_ts - p.start_ts)})` : ''}</dd>
+    <dt>Ended</dt><dd class="d-exit">${escapeHtml(end)}</dd>
+    <dt>Threads</dt><dd>${threads.length}</dd>
+    <dt>Traced</dt><dd>${p.traced === 0 ? 'no: only its life cycle is known' : 'yes'}</dd>
+  </dl></div>
+  <div><h2>State here</h2><dl class="kv">
+    <dt>State</dt><dd class="d-state"><span class="swatch" style="background:${stateColor(span.state)}"></span><b>${escapeHtml(span.state)}</b>${span.n > 1 ? ` (most of ${span.n} merged spans: zoom in)` : ''}</dd>
+    <dt>Start</dt><dd>${rel(span.ts)}</dd>
+    <dt>Duration</dt><dd>${formatDuration(span.dur)}</dd>
+  </dl></div>`;
+  el.append(wrap);
+}

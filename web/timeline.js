@@ -943,6 +943,9 @@ export class Timeline {
     } else if (row.kind === 'cpu') {
       const ts = Math.round(Math.min(Math.max(t, e[0]), e[0] + e[1] - 1));
       this.cb.onSelect({ utid: e[2], ts });
+    } else if (row.kind === 'process' && this.cb.onSelectProcess) {
+      const states = this.overview.states;
+      this.cb.onSelectProcess(row.id, { ts: e[0], dur: e[1], state: states[e[2]], n: e[5] });
     }
   }
 }

@@ -343,6 +343,22 @@ test('J/K, Enter and ] select spans from the keyboard', async () => {
   await page.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.ts === String(t), ts);
 });
 
+test('clicking a process band shows the process and how it ended', async () => {
+  await open(page, 'trace=story');
+  const [[pid, start, end, code]] = await sql('story', 'SELECT pid, start_ts, end_ts, exit_code FROM process WHERE upid = 2');
+  const lb = await page.locator('.track-process[data-id="2"]').boundingBox();
+  const cb = await page.locator('#tracks').boundingBox();
+  const w = windowOf(page.url());
+  const x = cb.x + (((start + end) / 2 - w.start) / (w.end - w.start)) * cb.width;
+  await page.mouse.click(x, lb.y + lb.height / 2);
+  const details = page.locator('#panel-details .details[data-upid="2"]');
+  await details.waitFor();
+  const text = await details.textContent();
+  assert.ok(text.includes(`(pid ${pid})`), text);
+  assert.equal((await details.locator('.d-exit').textContent()).trim(), `exit code ${code}`);
+  assert.match(await details.locator('.d-state').textContent(), /^(New|Ready|Running|Waiting|Suspended)/);
+});
+
 test('Shift+drag selects a range and shows its summary', async () => {
   await open(page, `trace=${main}`);
   const cb = await page.locator('#tracks').boundingBox();
