@@ -33,6 +33,14 @@ class SchedTest(weftlib.TraceTest):
         return row[0] if row else None
 
 
+def busy_machine():
+    """Other work on this machine takes CPUs from the workload, which shows
+    (truthfully) as extra Ready time; the checks that assume a quiet
+    machine are skipped then, with this reason."""
+    load = os.getloadavg()[0]
+    return f"machine busy (load average {load:.1f})" if load > 1.5 else None
+
+
 def thread_totals(db, name_like):
     """{thread name: {state: total ns}} for the threads named like name_like."""
     totals = {}
@@ -50,13 +58,22 @@ class TimeSlicing(SchedTest):
         self.assertEqual(self.meta(db, "capture_mode"), "perf")
         totals = thread_totals(db, "line-%")
         self.assertEqual(len(totals), 3, totals)
+        busy = busy_machine()
         for name, states in totals.items():
             running, ready = states.get("Running", 0), states.get("Ready", 0)
             self.assertGreater(running, 50 * MS, name)
             # Three runnable threads share one CPU: each waits for it about
-            # twice as long as it runs.
+            # twice as long as it runs (longer when others want it too).
             self.assertGreater(ready / running, 1.4, (name, states))
-            self.assertLess(ready / running, 3.0, (name, states))
+            if not busy:
+                self.assertLess(ready / running, 3.0, (name, states))
+        # One CPU: no two of them ever run at the same moment.
+        overlap = db.execute(
+            "SELECT COUNT(*) FROM sched_slice a JOIN sched_slice b "
+            "ON a.rowid < b.rowid AND a.ts < b.ts + b.dur AND b.ts < a.ts + a.dur "
+            "JOIN thread ta ON ta.utid = a.utid JOIN thread tb ON tb.utid = b.utid "
+            "WHERE ta.name LIKE 'line-%' AND tb.name LIKE 'line-%'").fetchone()[0]
+        self.assertEqual(overlap, 0)
         # The CPU lane shows them taking turns on one CPU.
         cpus = db.execute(
             "SELECT COUNT(DISTINCT cpu) FROM sched_slice JOIN thread USING (utid) "
@@ -85,6 +102,10 @@ class TimeSlicing(SchedTest):
         shorter = min(db.execute(
             "SELECT SUM(dur) FROM thread_state WHERE utid = ? AND state = 'Running'",
             (u,)).fetchone()[0] for u in utids)
+        self.assertGreater(overlap, 0)
+        busy = busy_machine()
+        if busy:
+            self.skipTest(busy + ": 'mostly in parallel' needs both CPUs free")
         self.assertGreater(overlap / shorter, 0.6, (overlap, shorter))
         cpus = db.execute(
             "SELECT COUNT(DISTINCT cpu) FROM sched_slice JOIN thread USING (utid) "
