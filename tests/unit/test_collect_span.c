@@ -1,7 +1,9 @@
 /*
  * test_collect_span.c — the span builder: thread spans tile a thread's
  * life, identical neighbours merge, process states follow their threads,
- * and switch records refine 'calls' mode without changing how spans tile.
+ * and switch records refine 'calls' mode without changing how spans tile;
+ * in sampled mode (schedstat), CPU counter deltas split the time outside
+ * calls into Running, Ready and Blocked 'other'.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -266,6 +268,92 @@ static void ending_a_process_ends_its_threads_at_its_end(void **state)
 	span_process_free(p);
 }
 
+/* Expect span i of s to be [ts, ts + dur) in state (and reason). */
+static void assert_span(const struct span *s, int64_t ts, int64_t dur, enum span_state state,
+			unsigned reason)
+{
+	assert_int_equal(s->ts, ts);
+	assert_int_equal(s->dur, dur);
+	assert_int_equal(s->state, state);
+	assert_int_equal(s->reason, reason);
+}
+
+static void sample_splits_time_outside_calls_running_then_ready_then_other(void **state)
+{
+	struct spans all = {0};
+	struct span s[64];
+	struct span_process *p = span_process_new(collect, &all, 1, 0);
+	span_process_start(p, 0);
+	struct span_thread *t = span_thread_new(p, 7, 0);
+	assert_int_equal(span_thread_use_samples(t), 0);
+	span_thread_start(t, 0);
+	span_thread_call_begin(t, 40, WEFT_REASON_SLEEP, -1, -1);
+	span_thread_call_end(t, 60);
+	/* 80 ns outside the call: 30 ran, 20 waited for a CPU, 30 unknown. */
+	span_thread_sample(t, 100, 30, 20);
+	span_thread_end(t, 100);
+	span_process_end(p, 100);
+
+	int n = assert_tiles(&all, false, 7, 0, 100, s);
+	assert_int_equal(n, 7);
+	assert_span(&s[0], 0, 15, SPAN_RUNNING, WEFT_REASON_NONE);
+	assert_span(&s[1], 15, 10, SPAN_READY, WEFT_REASON_NONE);
+	assert_span(&s[2], 25, 15, SPAN_BLOCKED, WEFT_REASON_OTHER);
+	assert_span(&s[3], 40, 20, SPAN_BLOCKED, WEFT_REASON_SLEEP);
+	assert_span(&s[4], 60, 15, SPAN_RUNNING, WEFT_REASON_NONE);
+	assert_span(&s[5], 75, 10, SPAN_READY, WEFT_REASON_NONE);
+	assert_span(&s[6], 85, 15, SPAN_BLOCKED, WEFT_REASON_OTHER);
+	span_process_free(p);
+}
+
+static void ready_time_reported_late_turns_earlier_other_time_ready(void **state)
+{
+	struct spans all = {0};
+	struct span s[64];
+	struct span_process *p = span_process_new(collect, &all, 1, 0);
+	span_process_start(p, 0);
+	struct span_thread *t = span_thread_new(p, 7, 0);
+	assert_int_equal(span_thread_use_samples(t), 0);
+	span_thread_start(t, 0);
+	span_thread_sample(t, 100, 20, 0);   /* waiting since 20, not counted yet */
+	span_thread_sample(t, 200, 10, 150); /* the wait ended at 110: 60 too many */
+	span_thread_end(t, 200);
+	span_process_end(p, 200);
+
+	int n = assert_tiles(&all, false, 7, 0, 200, s);
+	assert_int_equal(n, 5);
+	assert_span(&s[0], 0, 20, SPAN_RUNNING, WEFT_REASON_NONE);
+	assert_span(&s[1], 20, 20, SPAN_BLOCKED, WEFT_REASON_OTHER);
+	assert_span(&s[2], 40, 60, SPAN_READY, WEFT_REASON_NONE);
+	assert_span(&s[3], 100, 10, SPAN_RUNNING, WEFT_REASON_NONE);
+	assert_span(&s[4], 110, 90, SPAN_READY, WEFT_REASON_NONE);
+	span_process_free(p);
+}
+
+static void counters_beyond_the_interval_are_capped_and_the_tail_stays_running(void **state)
+{
+	struct spans all = {0};
+	struct span s[64];
+	struct span_process *p = span_process_new(collect, &all, 1, 0);
+	span_process_start(p, 0);
+	struct span_thread *t = span_thread_new(p, 7, 0);
+	assert_int_equal(span_thread_use_samples(t), 0);
+	span_thread_start(t, 0);
+	span_thread_call_begin(t, 50, WEFT_REASON_IO, -1, -1);
+	/* it ran 500 inside a 100 ns interval (a call that did not block) */
+	span_thread_sample(t, 100, 500, 0);
+	span_thread_call_end(t, 120);
+	span_thread_end(t, 150); /* no sample after 100: 'calls' Running */
+	span_process_end(p, 150);
+
+	int n = assert_tiles(&all, false, 7, 0, 150, s);
+	assert_int_equal(n, 3);
+	assert_span(&s[0], 0, 50, SPAN_RUNNING, WEFT_REASON_NONE);
+	assert_span(&s[1], 50, 70, SPAN_BLOCKED, WEFT_REASON_IO);
+	assert_span(&s[2], 120, 30, SPAN_RUNNING, WEFT_REASON_NONE);
+	span_process_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +364,9 @@ int main(void)
 	    cmocka_unit_test(switch_records_give_cpu_ready_and_blocked_other),
 	    cmocka_unit_test(late_timestamps_never_break_the_tiling),
 	    cmocka_unit_test(ending_a_process_ends_its_threads_at_its_end),
+	    cmocka_unit_test(sample_splits_time_outside_calls_running_then_ready_then_other),
+	    cmocka_unit_test(ready_time_reported_late_turns_earlier_other_time_ready),
+	    cmocka_unit_test(counters_beyond_the_interval_are_capped_and_the_tail_stays_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

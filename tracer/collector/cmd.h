@@ -39,11 +39,20 @@ void cmd_print_help(const struct cmd_entry *entry);
 
 /* --- record ------------------------------------------------------------ */
 
+/* Where Running/Ready come from (--sched=MODE). */
+enum record_sched {
+	RECORD_SCHED_AUTO = 0,	/* perf, else schedstat */
+	RECORD_SCHED_PERF,	/* perf, else interposed calls only */
+	RECORD_SCHED_SCHEDSTAT, /* sampled /proc schedstat */
+	RECORD_SCHED_NONE,	/* interposed calls only */
+};
+
 struct record_args {
 	const char *output; /* NULL: weft-<cmd>-<N>.db */
 	bool force;
 	bool quiet;
-	bool no_sched;	      /* --no-sched: interposed calls only, no perf */
+	bool no_sched;	      /* --no-sched, --sched=none: interposed calls only */
+	enum record_sched sched;
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */
 	char **command;	      /* NULL-terminated, NULL in attach mode */

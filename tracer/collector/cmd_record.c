@@ -64,6 +64,21 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			args->quiet = true;
 		} else if (!strcmp(arg, "--no-sched")) {
 			args->no_sched = true;
+			args->sched = RECORD_SCHED_NONE;
+		} else if (!strncmp(arg, "--sched=", 8)) {
+			const char *mode = arg + 8;
+			if (!strcmp(mode, "perf"))
+				args->sched = RECORD_SCHED_PERF;
+			else if (!strcmp(mode, "schedstat"))
+				args->sched = RECORD_SCHED_SCHEDSTAT;
+			else if (!strcmp(mode, "none"))
+				args->sched = RECORD_SCHED_NONE;
+			else {
+				snprintf(err, errlen,
+					 "--sched takes perf, schedstat or none, not '%s'", mode);
+				return -1;
+			}
+			args->no_sched = args->sched == RECORD_SCHED_NONE;
 		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") ||
 			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm")) {
 			if (i + 1 >= argc) {
@@ -345,6 +360,16 @@ static int record_attach(const struct record_args *args)
 		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
 		return 1;
 	}
+	/* perf opened now would miss the threads that already run: sample. */
+	if (args->sched != RECORD_SCHED_NONE && args->sched != RECORD_SCHED_PERF)
+		rc = collect_watch_schedstat(
+		    collect, "attach mode: perf would not see the threads already running");
+	else if (args->sched == RECORD_SCHED_PERF)
+		rc = collect_watch_sched(collect, args->attach_pid);
+	if (rc && !args->quiet)
+		fprintf(stderr, "weft: no scheduler data (%s); Running will mean "
+				"'not in a blocking call'\n",
+			strerror(-rc));
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	stop_collector = collect;
@@ -362,6 +387,45 @@ static int record_attach(const struct record_args *args)
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
+}
+
+/* Between fork and exec: open perf on the workload, or sample schedstat,
+ * as --sched asks (see enum record_sched). */
+static void watch_scheduler(struct collect *collect, pid_t pid, const struct record_args *args)
+{
+	char reason[256] = "forced with --sched=schedstat";
+	if (args->sched == RECORD_SCHED_AUTO || args->sched == RECORD_SCHED_PERF) {
+		int rc = collect_watch_sched(collect, pid);
+		if (!rc)
+			return;
+		int paranoid = -1;
+		FILE *file = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+		if (file) {
+			if (fscanf(file, "%d", &paranoid) != 1)
+				paranoid = -1;
+			fclose(file);
+		}
+		snprintf(reason, sizeof reason, "perf_event_open: %s (perf_event_paranoid %d)",
+			 strerror(-rc), paranoid);
+		if (args->sched == RECORD_SCHED_PERF) {
+			if (!args->quiet)
+				fprintf(stderr,
+					"weft: no scheduler data (%s); Running will mean "
+					"'not in a blocking call'\n",
+					reason);
+			return;
+		}
+	}
+	if (args->sched == RECORD_SCHED_NONE)
+		return;
+	int rc = collect_watch_schedstat(collect, reason);
+	if (!args->quiet && args->sched == RECORD_SCHED_AUTO)
+		fprintf(stderr, "weft: no perf (%s): sampling /proc schedstat instead%s%s\n",
+			reason, rc ? ", which failed too: " : "", rc ? strerror(-rc) : "");
+	else if (rc && !args->quiet)
+		fprintf(stderr, "weft: no schedstat (%s); Running will mean 'not in a "
+				"blocking call'\n",
+			strerror(-rc));
 }
 
 static int record_exec(int argc, char **argv)
@@ -468,14 +532,7 @@ static int record_exec(int argc, char **argv)
 		return 1;
 	}
 	forward_pid = pid;
-	if (!args.no_sched) {
-		rc = collect_watch_sched(collect, pid);
-		if (rc && !args.quiet)
-			fprintf(stderr,
-				"weft: no scheduler data (perf: %s); Running will mean "
-				"'not in a blocking call'\n",
-				strerror(-rc));
-	}
+	watch_scheduler(collect, pid, &args);
 	close(go[1]); /* the workload may run */
 	const char *slash = strrchr(args.command[0], '/');
 	collect_set_root(collect, pid, fork_ts, slash ? slash + 1 : args.command[0], command_line);
@@ -498,7 +555,7 @@ static int record_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
-    .usage = "record [-o FILE] [--force] [-q] [--no-sched] [--] CMD [ARGS...]\n"
+    .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--] CMD [ARGS...]\n"
 	     "       weft record --attach PID --shm PATH -o FILE",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
@@ -507,8 +564,13 @@ const struct cmd_entry cmd_record_entry = {
 	    "  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
 	    "  -f, --force        overwrite FILE if it exists\n"
 	    "  -q, --quiet        no summary line on stderr\n"
-	    "  --no-sched         no perf context switches: Running means 'not in a\n"
-	    "                     blocking call' (meta capture_mode 'calls')\n"
+	    "  --sched=MODE       where Running/Ready/Blocked come from (meta\n"
+	    "                     capture_mode): perf (context switches), schedstat\n"
+	    "                     (/proc CPU counters sampled every 10 ms), none\n"
+	    "                     (Running means 'not in a blocking call': 'calls').\n"
+	    "                     Default: perf, else schedstat when perf is not\n"
+	    "                     allowed (meta sched_fallback_reason says why)\n"
+	    "  --no-sched         the same as --sched=none\n"
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"
 	    "                     PID and every process that attached are gone\n"

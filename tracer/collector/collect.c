@@ -14,7 +14,9 @@
  *   3. every LIVENESS_NS, free the slots of threads that are gone without
  *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
  *      item for processes that have disappeared;
- *   4. read the context switches (perf), if watched;
+ *   4. read the context switches (perf), if watched; or, in 'schedstat'
+ *      mode, every SAMPLE_NS read the CPU counters of every thread that
+ *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
  *   5. hand the batch over: append it to `staging` under `lock`, with
  *      whether the workload looks over (`quiet`).
  * Writer side (write_step), owns the model, the trace and `pending`: take
@@ -54,6 +56,7 @@
 #include "tracedb.h"
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
+#define SAMPLE_NS (10 * 1000 * 1000ll)
 #define COLLECT_PERF_PAGES 256u
 #define BACKLOG_MAX (2u * 1024 * 1024) /* records handed over, not yet taken */
 
@@ -63,6 +66,7 @@ enum item_kind {
 	ITEM_GONE,
 	ITEM_SUSPEND, /* status: 1 stopped, 0 continued */
 	ITEM_SWITCH,
+	ITEM_SAMPLE,
 };
 
 struct item {
@@ -95,6 +99,8 @@ struct collect {
 	/* drain side */
 	struct ring_map map;
 	struct sched_perf *perf; /* NULL in 'calls' mode */
+	bool sample;		 /* 'schedstat' mode */
+	int64_t last_sample_ns;
 	struct queue drained;
 	uint64_t next_seq;
 	int64_t last_liveness_ns;
@@ -270,6 +276,10 @@ static void process_queue(struct collect *c, int64_t horizon)
 		case ITEM_GONE:
 			rc = model_gone(c->model, item->ts, item->source.pid);
 			break;
+		case ITEM_SAMPLE:
+			rc = model_sample(c->model, item->ts, item->source.pid, item->source.tid,
+					  item->head.a, item->head.b);
+			break;
 		case ITEM_SWITCH:
 			rc = model_switch(c->model, item->ts, item->source.pid, item->source.tid,
 					  item->status, item->out, item->preempt);
@@ -296,6 +306,29 @@ static void on_switch(void *ctx, const struct sched_switch *sw)
 	item->out = sw->out;
 	item->preempt = sw->preempt;
 	c->switches++;
+}
+
+/* Drain side: the CPU counters of every thread that holds a ring. */
+static void sample_threads(struct collect *c)
+{
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		struct ring_slot *slot = &c->map.slots[i];
+		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
+			continue;
+		uint64_t run, wait, slices;
+		if (sched_schedstat_read((pid_t)slot->pid, (pid_t)slot->tid, &run, &wait, &slices))
+			continue;
+		struct item *item = queue_push(c);
+		if (!item)
+			return;
+		item->kind = ITEM_SAMPLE;
+		item->ts = collect_now();
+		item->source.pid = slot->pid;
+		item->source.tid = slot->tid;
+		item->head.a = run;
+		item->head.b = wait;
+	}
 }
 
 /* --- processes ---------------------------------------------------------- */
@@ -605,6 +638,22 @@ int collect_watch_sched(struct collect *c, pid_t pid)
 	return 0;
 }
 
+int collect_watch_schedstat(struct collect *c, const char *reason)
+{
+	if (c->perf || c->sample)
+		return -EBUSY;
+	uint64_t run, wait, slices; /* is there schedstat at all? */
+	int rc = sched_schedstat_read(getpid(), getpid(), &run, &wait, &slices);
+	if (rc)
+		return rc;
+	c->sample = true;
+	model_use_samples(c->model);
+	if (tracedb_meta(c->db, "capture_mode", "schedstat") ||
+	    (reason && tracedb_meta(c->db, "sched_fallback_reason", reason)))
+		c->error = -EIO;
+	return 0;
+}
+
 /* Drain side: one round (see the top of the file). */
 static void drain_step(struct collect *c)
 {
@@ -624,6 +673,10 @@ static void drain_step(struct collect *c)
 	}
 	if (c->perf)
 		sched_perf_drain(c->perf, 0, on_switch, c);
+	if (c->sample && now - c->last_sample_ns >= SAMPLE_NS) {
+		sample_threads(c);
+		c->last_sample_ns = now;
+	}
 	bool quiet =
 	    c->mode == COLLECT_PARENT ? c->no_children : c->target_gone && !any_slot_in_use(c);
 	pthread_mutex_lock(&c->lock);

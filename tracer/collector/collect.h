@@ -18,7 +18,9 @@
  * loop of their own and for tests.
  *
  * With collect_watch_sched, the kernel's context switches of the workload
- * (tracer/sched, perf) are merged into the same queue.
+ * (tracer/sched, perf) are merged into the same queue; with
+ * collect_watch_schedstat (when perf is not allowed), samples of every
+ * traced thread's CPU counters every ~10 ms.
  *
  * Everything but collect_stop runs on one thread (the host's). Records of
  * different threads are put in timestamp order before they reach the model:
@@ -94,6 +96,15 @@ void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const
  * sched_perf_open (-EACCES/-EPERM: not permitted) and the recording stays
  * in 'calls' mode. */
 int collect_watch_sched(struct collect *collect, pid_t pid);
+
+/* Take Running/Ready from the CPU counters of every traced thread
+ * (/proc/<pid>/task/<tid>/schedstat), sampled every ~10 ms: the fallback
+ * when perf is not allowed. Call it before the workload runs our library.
+ * meta capture_mode becomes 'schedstat', and sched_fallback_reason says
+ * reason (why perf was not used; NULL: not written). Returns 0, -EBUSY
+ * (perf or samples already on), or -errno when this kernel has no
+ * schedstat (the recording stays in 'calls' mode). */
+int collect_watch_schedstat(struct collect *collect, const char *reason);
 
 /* One iteration: reap children (parent mode), drain every ring, free the
  * rings of threads that are gone, hand the records older than the hold

@@ -79,6 +79,9 @@ struct thread {
 	bool is_main;
 	bool ended;
 	bool has_sched;	     /* switch records seen: sched_source 'perf' */
+	bool has_samples;    /* schedstat samples seen: 'schedstat' */
+	uint64_t sample_run; /* the counters at the latest sample */
+	uint64_t sample_wait;
 	int64_t slice_start; /* on a CPU since, or -1 */
 	int slice_cpu;
 	/* the blocking call in progress (or the last one) */
@@ -113,6 +116,7 @@ struct model {
 	struct thread *io_reader;   /* the thread whose read is being matched */
 	struct waitgraph *waits; /* lock waits in progress, for deadlocks */
 	int64_t next_deadlock_id;
+	bool samples; /* threads take Running/Ready from model_sample */
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -272,7 +276,7 @@ static void thread_write(struct model *model, struct thread *t, bool insert)
 	    .start_ts = t->start_ts,
 	    .end_ts = t->ended ? t->end_ts : -1,
 	    .is_main = t->is_main,
-	    .sched_source = t->has_sched ? "perf" : NULL,
+	    .sched_source = t->has_sched ? "perf" : t->has_samples ? "schedstat" : NULL,
 	};
 	fail(model, insert ? tracedb_thread_insert(model->db, &row)
 			   : tracedb_thread_update(model->db, &row));
@@ -479,7 +483,8 @@ static struct thread *thread_create(struct model *model, struct process *p, uint
 	t->is_main = tid == p->pid;
 	t->slice_start = -1;
 	t->spans = span_thread_new(p->spans, t->utid, created_ts);
-	if (!t->spans || table_put(model->threads, p->token, tid, t)) {
+	if (!t->spans || (model->samples && span_thread_use_samples(t->spans)) ||
+	    table_put(model->threads, p->token, tid, t)) {
 		free(t);
 		fail(model, -ENOMEM);
 		return NULL;
@@ -1048,6 +1053,31 @@ int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, in
 		t->slice_start = ts;
 		t->slice_cpu = cpu;
 		span_thread_switch_in(t->spans, ts, cpu);
+	}
+	return model->error;
+}
+
+void model_use_samples(struct model *model)
+{
+	model->samples = true;
+}
+
+int model_sample(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint64_t run_ns,
+		 uint64_t wait_ns)
+{
+	struct process *p = live_process(model, pid);
+	if (!p || !p->token || !model->samples)
+		return model->error;
+	struct thread *t = table_get(model->threads, p->token, tid);
+	if (!t || t->ended || run_ns < t->sample_run || wait_ns < t->sample_wait)
+		return model->error; /* unknown, over, or another thread's counters */
+	span_thread_sample(t->spans, ts, (int64_t)(run_ns - t->sample_run),
+			   (int64_t)(wait_ns - t->sample_wait));
+	t->sample_run = run_ns;
+	t->sample_wait = wait_ns;
+	if (!t->has_samples) {
+		t->has_samples = true;
+		thread_write(model, t, false);
 	}
 	return model->error;
 }

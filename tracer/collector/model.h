@@ -90,6 +90,19 @@ int model_event(struct model *model, const struct model_source *source,
 int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
 		 bool preempt);
 
+/* Threads created from now on take Running/Ready from model_sample
+ * (sampled mode, span.h). Call it before the first record. */
+void model_use_samples(struct model *model);
+
+/* The CPU counters of thread tid of process pid read at ts: run_ns on a
+ * CPU and wait_ns runnable, since the thread began (schedstat). The
+ * difference from the previous sample becomes the thread's Running/Ready
+ * time in between; its thread row says sched_source 'schedstat'. Samples
+ * of threads the trace does not know, or of ended threads, are ignored.
+ * Returns 0, -EIO or -ENOMEM. */
+int model_sample(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint64_t run_ns,
+		 uint64_t wait_ns);
+
 /* pid was stopped (suspended true) or continued at ts: its process is
  * Suspended in between. Returns 0, -EIO or -ENOMEM. */
 int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended);

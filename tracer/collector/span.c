@@ -8,10 +8,24 @@
  * emitted before it. A thread keeps a count in its process of how many live
  * threads are in each state, so the process's state is recomputed in O(1)
  * on every thread transition.
+ *
+ * Sampled mode: the thread's track emits into `pending` (spans since the
+ * last sample, in order, tiling [previous sample, open span start)) instead
+ * of the process's callback; span_thread_sample cuts the open span at the
+ * sample, splits the pending 'calls' Running spans and sends the result
+ * through `out`, a one-span merge stage in front of the real callback (a
+ * Ready at the end of one interval and at the start of the next are one
+ * span). Split pieces stay in `pending` SPAN_SAMPLE_WINDOW_NS more: the
+ * kernel counts a wait for a CPU only when it ends, so a later sample may
+ * turn their tentative Blocked 'other' into Ready (pending_repay).
+ * `pending` is flushed as it is when it grows past PENDING_MAX (no samples
+ * arrive) and when the thread ends.
  */
 #include "span.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "event.h"
 
@@ -22,6 +36,13 @@ struct track {
 	struct span held;
 	bool has_open;
 	bool has_held;
+};
+
+/* A span of a sampled thread waiting in `pending`; tentative: Blocked
+ * 'other' that a later sample may turn into Ready. */
+struct piece {
+	struct span span;
+	bool tentative;
 };
 
 enum sched_input {
@@ -48,7 +69,19 @@ struct span_thread {
 	enum sched_input sched;
 	int cpu;
 	enum span_state state; /* current effective state */
+	/* sampled mode */
+	bool sampled;
+	span_emit_fn out_emit; /* the process's callback */
+	void *out_ctx;
+	struct piece *pending;
+	size_t pending_count;
+	size_t pending_cap;
+	size_t split_count; /* pending[0, split_count) are split pieces */
+	struct span out;
+	bool has_out;
 };
+
+#define PENDING_MAX 65536
 
 struct span_process {
 	struct track track;
@@ -225,6 +258,7 @@ void span_process_free(struct span_process *process)
 	struct span_thread *thread = process->threads;
 	while (thread) {
 		struct span_thread *next = thread->next;
+		free(thread->pending);
 		free(thread);
 		thread = next;
 	}
@@ -355,6 +389,216 @@ void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempt
 	thread_update(thread, ts);
 }
 
+/* --- sampled mode ------------------------------------------------------ */
+
+/* The merge stage in front of the process's callback. */
+static void out_put(struct span_thread *thread, const struct span *span)
+{
+	if (span->dur <= 0)
+		return;
+	if (thread->has_out && same_span(&thread->out, span) &&
+	    thread->out.ts + thread->out.dur == span->ts &&
+	    thread->out.waker_id == span->waker_id) {
+		thread->out.dur += span->dur;
+		return;
+	}
+	if (thread->has_out)
+		thread->out_emit(thread->out_ctx, &thread->out);
+	thread->out = *span;
+	thread->has_out = true;
+}
+
+static void out_flush(struct span_thread *thread)
+{
+	if (thread->has_out)
+		thread->out_emit(thread->out_ctx, &thread->out);
+	thread->has_out = false;
+}
+
+static bool is_calls_running(const struct span *span)
+{
+	return span->state == SPAN_RUNNING && span->cpu < 0;
+}
+
+/* Room for more pieces in `pending`. Returns false when the thread has
+ * gone PENDING_MAX pieces without a sample, or out of memory. */
+static bool pending_reserve(struct span_thread *thread, size_t more)
+{
+	if (thread->pending_count + more <= thread->pending_cap)
+		return true;
+	size_t cap = thread->pending_cap ? thread->pending_cap : 64;
+	while (cap < thread->pending_count + more)
+		cap *= 2;
+	if (cap > PENDING_MAX)
+		return false;
+	struct piece *grown = realloc(thread->pending, cap * sizeof *grown);
+	if (!grown)
+		return false;
+	thread->pending = grown;
+	thread->pending_cap = cap;
+	return true;
+}
+
+/* Send the first count pieces on and drop them from `pending`. */
+static void pending_emit_first(struct span_thread *thread, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		out_put(thread, &thread->pending[i].span);
+	memmove(thread->pending, thread->pending + count,
+		(thread->pending_count - count) * sizeof *thread->pending);
+	thread->pending_count -= count;
+	thread->split_count = thread->split_count > count ? thread->split_count - count : 0;
+}
+
+/* The pieces since the last sample (from split_count on): divide their
+ * 'calls' Running time into run_ns Running and ready_ns Ready (each capped
+ * by what there is; each span in proportion, Running first), the rest
+ * Blocked 'other', tentatively. Returns the Ready time that did not fit. */
+static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t ready_ns)
+{
+	size_t first = thread->split_count, raw = thread->pending_count - first;
+	int64_t outside = 0;
+	for (size_t i = first; i < thread->pending_count; i++)
+		if (is_calls_running(&thread->pending[i].span))
+			outside += thread->pending[i].span.dur;
+	if (run_ns > outside)
+		run_ns = outside;
+	int64_t debt = ready_ns > outside - run_ns ? ready_ns - (outside - run_ns) : 0;
+	ready_ns -= debt;
+	if (!pending_reserve(thread, 2 * raw)) /* each span may become three */
+		return 0;
+	/* Move the raw spans to the end, then write the pieces in place. */
+	memmove(thread->pending + first + 2 * raw, thread->pending + first,
+		raw * sizeof *thread->pending);
+	size_t at = first;
+	int64_t seen = 0, run_given = 0, ready_given = 0;
+	for (size_t i = 0; i < raw; i++) {
+		struct span span = thread->pending[first + 2 * raw + i].span;
+		if (!is_calls_running(&span)) {
+			thread->pending[at++] = (struct piece){span, false};
+			continue;
+		}
+		/* Cumulative proportions: rounding loses no nanosecond. */
+		seen += span.dur;
+		int64_t run_to = (int64_t)((__int128)run_ns * seen / outside);
+		int64_t ready_to = (int64_t)((__int128)ready_ns * seen / outside);
+		int64_t run = run_to - run_given, ready = ready_to - ready_given;
+		if (run > span.dur) /* rounding: never past the span's end */
+			run = span.dur;
+		if (ready > span.dur - run)
+			ready = span.dur - run;
+		run_given += run;
+		ready_given += ready;
+		struct span piece = span;
+		piece.dur = run;
+		thread->pending[at++] = (struct piece){piece, false};
+		piece.ts += run;
+		piece.state = SPAN_READY;
+		piece.dur = ready;
+		thread->pending[at++] = (struct piece){piece, false};
+		piece.ts += ready;
+		piece.state = SPAN_BLOCKED;
+		piece.reason = WEFT_REASON_OTHER;
+		piece.dur = span.dur - run - ready;
+		thread->pending[at++] = (struct piece){piece, true};
+	}
+	thread->pending_count = at;
+	thread->split_count = at;
+	return debt;
+}
+
+/* The kernel adds a wait to run_delay only when the wait ends: Ready time
+ * reported now may have been spent in earlier intervals, where it showed as
+ * Blocked 'other'. Turn tentative 'other' time into Ready, latest first,
+ * up to debt. */
+static void pending_repay(struct span_thread *thread, int64_t debt)
+{
+	for (size_t i = thread->split_count; i-- > 0 && debt > 0;) {
+		struct piece *piece = &thread->pending[i];
+		if (!piece->tentative || piece->span.dur <= 0)
+			continue;
+		int64_t take = piece->span.dur < debt ? piece->span.dur : debt;
+		debt -= take;
+		if (take == piece->span.dur) {
+			piece->span.state = SPAN_READY;
+			piece->span.reason = WEFT_REASON_NONE;
+			piece->tentative = false;
+			continue;
+		}
+		if (!pending_reserve(thread, 1))
+			return;
+		piece = &thread->pending[i];
+		memmove(piece + 2, piece + 1, (thread->pending_count - i - 1) * sizeof *piece);
+		thread->pending_count++;
+		thread->split_count++;
+		piece->span.dur -= take;
+		piece[1] = (struct piece){piece->span, false};
+		piece[1].span.ts += piece->span.dur;
+		piece[1].span.dur = take;
+		piece[1].span.state = SPAN_READY;
+		piece[1].span.reason = WEFT_REASON_NONE;
+	}
+}
+
+/* The track's callback in sampled mode. */
+static void pending_emit(void *ctx, const struct span *span)
+{
+	struct span_thread *thread = ctx;
+	if (!pending_reserve(thread, 1)) {
+		/* no sample for a long time, or no memory: send it all unsplit */
+		pending_emit_first(thread, thread->pending_count);
+		out_put(thread, span);
+		return;
+	}
+	thread->pending[thread->pending_count++] = (struct piece){*span, false};
+}
+
+int span_thread_use_samples(struct span_thread *thread)
+{
+	if (thread->sampled)
+		return 0;
+	if (!pending_reserve(thread, 64))
+		return -ENOMEM;
+	thread->sampled = true;
+	thread->out_emit = thread->track.emit;
+	thread->out_ctx = thread->track.ctx;
+	/* Spans the track closed already are still held there: they go to
+	 * `pending` like every later one. */
+	thread->track.emit = pending_emit;
+	thread->track.ctx = thread;
+	return 0;
+}
+
+void span_thread_sample(struct span_thread *thread, int64_t ts, int64_t run_ns, int64_t ready_ns)
+{
+	if (!thread->sampled || thread->ended)
+		return;
+	struct track *track = &thread->track;
+	if (track->has_open) {
+		/* Cut the open span at the sample: its first part belongs to
+		 * this interval. */
+		struct span same = track->open;
+		if (ts < same.ts)
+			ts = same.ts;
+		track_close(track, ts);
+		if (track->has_held)
+			track->emit(track->ctx, &track->held);
+		track->has_held = false;
+		track->open = same;
+		track->open.ts = ts;
+		track->has_open = true;
+	}
+	int64_t debt = pending_split(thread, run_ns < 0 ? 0 : run_ns, ready_ns < 0 ? 0 : ready_ns);
+	pending_repay(thread, debt);
+	/* Pieces older than the repayment window are final. */
+	size_t final = 0;
+	while (final < thread->split_count &&
+	       thread->pending[final].span.ts + thread->pending[final].span.dur <=
+		   ts - SPAN_SAMPLE_WINDOW_NS)
+		final++;
+	pending_emit_first(thread, final);
+}
+
 void span_thread_end(struct span_thread *thread, int64_t ts)
 {
 	if (thread->ended)
@@ -362,6 +606,10 @@ void span_thread_end(struct span_thread *thread, int64_t ts)
 	if (thread->track.has_open && ts < thread->track.open.ts)
 		ts = thread->track.open.ts;
 	track_end(&thread->track, ts);
+	if (thread->sampled) {
+		pending_emit_first(thread, thread->pending_count);
+		out_flush(thread);
+	}
 	thread->ended = true;
 	if (ts > thread->last_ts)
 		thread->last_ts = ts;

@@ -20,6 +20,21 @@
  * another thread sorted a little late) are clamped to the current span's
  * start, so the tiling never breaks.
  *
+ * Sampled mode (span_thread_use_samples), for when only the kernel's CPU
+ * counters can be read (/proc/.../schedstat, no perf): the thread's spans
+ * are cut from its calls as in 'calls' mode but kept back until the next
+ * sample (span_thread_sample) says how much of the interval since the
+ * previous one the thread ran and how much it waited for a CPU. Then the
+ * Blocked spans (inside a blocking call) stay as they are, and the time
+ * outside calls is split: each such span becomes Running, then Ready, then
+ * Blocked 'other', in the proportions of the interval (Running first, up
+ * to the run time; Ready, up to the wait time; the rest the thread was off
+ * the CPU without a call we saw). The kernel counts a wait for a CPU
+ * when it ends, so Ready time a sample reports beyond its interval turns
+ * the latest earlier 'other' time Ready (spans are kept back
+ * SPAN_SAMPLE_WINDOW_NS for that). Spans after the last sample stay
+ * 'calls' Running. The process's state is still derived from its threads' calls.
+ *
  * Process spans: New from the process's start until span_process_start,
  * then Running if some live thread is Running, Ready if some is Ready (or
  * New) and none Running, Waiting if every live thread is Blocked,
@@ -93,6 +108,17 @@ void span_thread_woken_by(struct span_thread *thread, int64_t waker_id);
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);
+/* How long a sampled thread's spans are kept back after a sample, for
+ * later samples to correct (span.c). */
+#define SPAN_SAMPLE_WINDOW_NS (500 * 1000 * 1000ll)
+
+/* Sampled mode from now on; call it right after span_thread_new. Returns 0
+ * or -ENOMEM. */
+int span_thread_use_samples(struct span_thread *thread);
+/* A sample at ts: since the previous sample (or the thread's creation) the
+ * thread ran run_ns and was runnable but not running ready_ns. Emits the
+ * interval's spans. No-op unless in sampled mode. */
+void span_thread_sample(struct span_thread *thread, int64_t ts, int64_t run_ns, int64_t ready_ns);
 /* The thread ends at ts (Terminated from then on). Idempotent. */
 void span_thread_end(struct span_thread *thread, int64_t ts);
 bool span_thread_ended(const struct span_thread *thread);
