@@ -18,7 +18,9 @@ done
 scripts/deps.sh
 scripts/build.sh build
 mkdir -p traces
-examples/record-all.sh build traces
+if ! examples/record-all.sh build traces; then
+  echo "weft: some demos could not be recorded (see above); serving the traces that were" >&2
+fi
 
 if ((serve)); then
   echo "weft: open the URL below in a browser; Ctrl-C stops the server" >&2
