@@ -4,7 +4,8 @@
  * fork children link to their parent and start at the fork call, exec
  * keeps the process and renames it, untraced children get a row, the best
  * exit status wins, threads end with their process, mutex holders and
- * objects are named.
+ * objects are named, a cycle of lock waits is a deadlock visible at once,
+ * schedstat samples give Running and Ready.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -460,6 +461,77 @@ static void reaped_process_ends_at_its_final_switch_out(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT max(ts + dur) FROM thread_state"), 1350);
 }
 
+static void cycle_of_lock_waits_is_a_deadlock_committed_at_once(void **state)
+{
+	struct fixture *f = *state;
+	char text[256];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "app\0", 4);
+	for (uint32_t tid = 200; tid <= 203; tid++)
+		feed(f, 1, 100, tid, WEFT_EV_THREAD_START, 0, 1010 + tid - 200, 100, 1005, NULL, 0);
+	/* 200 -> B (held by 201) -> 201 -> C (held by 202): a chain, no cycle. */
+	feed(f, 1, 100, 200, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1100, 0xb0, 201, NULL, 0);
+	feed(f, 1, 100, 201, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1110, 0xc0, 202, NULL, 0);
+	/* 203 waits for A too, held by 200: still no cycle. */
+	feed(f, 1, 100, 203, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1115, 0xa0, 200, NULL, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock"), 0);
+	/* 202 -> A (held by 200) closes 200 -> 201 -> 202 -> 200. No commit
+	 * tick has run: the row must be visible to a reader already. */
+	feed(f, 1, 100, 202, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1120, 0xa0, 200, NULL, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT ts FROM deadlock"), 1120);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock WHERE end_ts IS NULL"), 1);
+	assert_string_equal(sql_text(f->path, "SELECT group_concat(t.tid, ',') FROM "
+					      "(SELECT utid FROM deadlock_member ORDER BY position) m "
+					      "JOIN thread t USING (utid)",
+				     text, sizeof text),
+			    "202,200,201");
+	assert_string_equal(sql_text(f->path, "SELECT objects FROM deadlocks", text, sizeof text),
+			    "mutex 0xa0, mutex 0xb0, mutex 0xc0");
+	/* 201's wait ends (say, a timed lock gave up): the deadlock is over. */
+	feed(f, 1, 100, 201, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1300, 0xc0, 110, NULL, 0);
+	finish(f, 1500);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"), 1300);
+	assert_int_equal(sql_int(f->path, "SELECT dur FROM deadlocks"), 180);
+	assert_int_equal(sql_int(f->path, "SELECT thread_count FROM deadlocks"), 3);
+}
+
+static void relocking_a_held_mutex_is_a_deadlock_of_one(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "app\0", 4);
+	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1100, 0xa0, 100, NULL, 0);
+	finish(f, 1500);
+	assert_int_equal(sql_int(f->path, "SELECT thread_count FROM deadlocks"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"), 1500);
+}
+
+static void schedstat_samples_give_running_and_ready(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	model_use_samples(f->model);
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "app\0", 4);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_START, 0, 1000, 100, 1000, NULL, 0);
+	/* Counters since the thread began: 400 ns ran, 600 waited. */
+	assert_int_equal(model_sample(f->model, 2000, 100, 200, 400, 600), 0);
+	/* Counters of another incarnation (smaller) are ignored. */
+	assert_int_equal(model_sample(f->model, 2500, 100, 200, 10, 10), 0);
+	feed(f, 1, 100, 200, WEFT_EV_THREAD_EXIT, 0, 2000, 0, 0, NULL, 0);
+	finish(f, 3000);
+	assert_string_equal(
+	    sql_text(f->path, "SELECT sched_source FROM thread WHERE tid = 200", text, sizeof text),
+	    "schedstat");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT sched_source FROM thread WHERE tid = 100", text, sizeof text),
+	    "calls");
+	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM thread_state s JOIN thread t "
+					  "USING (utid) WHERE t.tid = 200 AND state = 'Running'"),
+			 400);
+	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM thread_state s JOIN thread t "
+					  "USING (utid) WHERE t.tid = 200 AND state = 'Ready'"),
+			 600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +554,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(pipe_bytes_flow_between_processes_on_one_pipe, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(stopped_process_is_suspended_until_continued, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(cycle_of_lock_waits_is_a_deadlock_committed_at_once,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(relocking_a_held_mutex_is_a_deadlock_of_one, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(schedstat_samples_give_running_and_ready, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(reaped_process_ends_at_its_final_switch_out, setup,
 					    teardown),
