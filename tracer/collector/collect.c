@@ -100,6 +100,7 @@ struct collect {
 	struct ring_map map;
 	struct sched_perf *perf; /* NULL in 'calls' mode */
 	bool sample;		 /* 'schedstat' mode */
+	struct sample_file *sample_files; /* per ring slot */
 	int64_t last_sample_ns;
 	struct queue drained;
 	uint64_t next_seq;
@@ -308,16 +309,65 @@ static void on_switch(void *ctx, const struct sched_switch *sw)
 	c->switches++;
 }
 
+/* One thread's schedstat file, kept open between samples (a pread of an
+ * open /proc file costs a seventh of open + read + close). */
+struct sample_file {
+	int fd; /* -1: not open */
+	uint32_t pid;
+	uint32_t tid;
+};
+
+static void sample_file_close(struct sample_file *file)
+{
+	if (file->fd >= 0)
+		close(file->fd);
+	file->fd = -1;
+}
+
+/* Read run and wait time of (pid, tid) through file, opening it for that
+ * thread when needed. Returns 0 or -errno (the thread is gone). */
+static int sample_file_read(struct sample_file *file, uint32_t pid, uint32_t tid, uint64_t *run,
+			    uint64_t *wait)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (file->fd < 0 || file->pid != pid || file->tid != tid) {
+			sample_file_close(file);
+			char path[64];
+			snprintf(path, sizeof path, "/proc/%u/task/%u/schedstat", pid, tid);
+			file->fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (file->fd < 0)
+				return -errno;
+			file->pid = pid;
+			file->tid = tid;
+		}
+		char text[128];
+		ssize_t n = pread(file->fd, text, sizeof text - 1, 0);
+		if (n > 0) {
+			text[n] = '\0';
+			unsigned long long run_ns, wait_ns;
+			if (sscanf(text, "%llu %llu", &run_ns, &wait_ns) != 2)
+				return -EPROTO;
+			*run = run_ns;
+			*wait = wait_ns;
+			return 0;
+		}
+		sample_file_close(file); /* a thread of that tid that is gone: reopen */
+	}
+	return -ENOENT;
+}
+
 /* Drain side: the CPU counters of every thread that holds a ring. */
 static void sample_threads(struct collect *c)
 {
 	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
-		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
+		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC) {
+			sample_file_close(&c->sample_files[i]);
 			continue;
-		uint64_t run, wait, slices;
-		if (sched_schedstat_read((pid_t)slot->pid, (pid_t)slot->tid, &run, &wait, &slices))
+		}
+		uint64_t run = 0, wait = 0;
+		if (sample_file_read(&c->sample_files[i], slot->pid, slot->tid, &run, &wait))
 			continue;
 		struct item *item = queue_push(c);
 		if (!item)
@@ -646,6 +696,11 @@ int collect_watch_schedstat(struct collect *c, const char *reason)
 	int rc = sched_schedstat_read(getpid(), getpid(), &run, &wait, &slices);
 	if (rc)
 		return rc;
+	c->sample_files = calloc(c->map.header->slot_count, sizeof *c->sample_files);
+	if (!c->sample_files)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+		c->sample_files[i].fd = -1;
 	c->sample = true;
 	model_use_samples(c->model);
 	if (tracedb_meta(c->db, "capture_mode", "schedstat") ||
@@ -827,6 +882,9 @@ void collect_close(struct collect *c)
 	queue_free(&c->pending);
 	pthread_mutex_destroy(&c->lock);
 	sched_perf_close(c->perf);
+	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
+		sample_file_close(&c->sample_files[i]);
+	free(c->sample_files);
 	model_free(c->model);
 	tracedb_close(c->db);
 	ring_file_unmap(&c->map);
