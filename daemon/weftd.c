@@ -1,26 +1,34 @@
 /*
  * weftd: serves weft traces and the dashboard over HTTP.
  *
- *   weftd [--listen ADDR:PORT] [--sql-timeout MS] FILE|DIR...
+ *   weftd [--listen ADDR:PORT] [--sql-timeout MS] [--trace-dir DIR]
+ *         [--socket PATH | --no-collect] FILE|DIR...
+ *   (FILE|DIR may be left out with --trace-dir)
  *
- * The main thread parses the command line, opens the traces, starts the
- * HTTP server (libmicrohttpd, epoll, a pool of one thread per CPU) and the
- * watcher thread (live.h), prints the URL, then waits for SIGINT or
- * SIGTERM and shuts everything down in order: event streams, HTTP server,
- * traces. Exit status: 0 after a signal, 1 on a startup error, 2 on a
- * usage error.
+ * The main thread parses the command line, opens the traces, binds the
+ * collector socket (collectd.h: programs preloaded with libweft.so are
+ * recorded into the trace directory, which is served), starts the HTTP
+ * server (libmicrohttpd, epoll, a pool of one thread per CPU), the watcher
+ * thread (live.h) and the collectd thread, prints the URL and the socket,
+ * then waits for SIGINT or SIGTERM and shuts everything down in order:
+ * collectors (recordings in progress end 'interrupted'), event streams,
+ * HTTP server, traces. Exit status: 0 after a signal, 1 on a startup
+ * error, 2 on a usage error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "collectd.h"
 #include "live.h"
 #include "param.h"
 #include "route.h"
@@ -31,19 +39,37 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: weftd [--listen ADDR:PORT] [--sql-timeout MS] FILE|DIR...\n"
+		"usage: weftd [--listen ADDR:PORT] [--sql-timeout MS] [--trace-dir DIR]\n"
+		"             [--socket PATH | --no-collect] FILE|DIR...\n"
+		"(with --trace-dir, FILE|DIR may be left out)\n"
 		"\n"
 		"Serves weft traces (SQLite files written by `weft record`) and the\n"
 		"timeline dashboard over HTTP. A DIR serves every *.db in it, including\n"
 		"recordings that appear later.\n"
 		"\n"
+		"weftd also records: a program started anywhere with\n"
+		"LD_PRELOAD=libweft.so (no WEFT_OUT, no WEFT_SHM) finds weftd through\n"
+		"its socket and is recorded into the trace directory, one trace per\n"
+		"program run, listed live. Only programs of weftd's user (or root).\n"
+		"\n"
 		"  --listen ADDR:PORT  where to listen (default 127.0.0.1:7878; port 0\n"
 		"                      picks a free port). Only loopback unless told.\n"
 		"  --sql-timeout MS    stop SQL console queries after MS ms (default %d)\n"
+		"  --trace-dir DIR     where recorded programs go (served). Default: the\n"
+		"                      first DIR given, else ~/.local/share/weft/traces\n"
+		"                      (created)\n"
+		"  --socket PATH       the socket programs connect to (they find it through\n"
+		"                      WEFT_SOCKET=PATH). Default: $XDG_RUNTIME_DIR/weft/\n"
+		"                      weftd.sock, else /tmp/weft-UID/weftd.sock (directory\n"
+		"                      mode 0700). A stale socket is replaced; if another\n"
+		"                      weftd listens there, weftd refuses to start (with\n"
+		"                      the default path it only serves, with a notice)\n"
+		"  --no-collect        serve only: no socket, no recording\n"
 		"  -h, --help          this help\n"
 		"\n"
-		"Prints \"weftd: serving N traces at http://ADDR:PORT/\" once ready;\n"
-		"SIGINT or SIGTERM stop it.\n",
+		"Prints \"weftd: serving N traces at http://ADDR:PORT/\" once ready, then\n"
+		"\"weftd: recording programs that connect to SOCKET into DIR\";\n"
+		"SIGINT or SIGTERM stop it (recordings in progress end 'interrupted').\n",
 		SQLGUARD_BUDGET_MS);
 }
 
@@ -73,6 +99,72 @@ static int parse_listen(const char *text, struct sockaddr_in *addr)
 	return 0;
 }
 
+/* mkdir -p path (mode 0755, the last level 0700 when private). 0 or -errno. */
+static int make_dirs(const char *path, int private)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, private ? 0700 : 0755) < 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (stat(buf, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where recorded programs go (see usage) into out; 0 or -errno with a
+ * message printed. */
+static int choose_trace_dir(const char *given, char **paths, int npaths, char *out, size_t cap)
+{
+	const char *dir = given;
+	char fallback[PATH_MAX];
+	for (int i = 0; !dir && i < npaths; i++)
+		if (is_dir(paths[i]))
+			dir = paths[i];
+	if (!dir) {
+		const char *home = getenv("HOME");
+		if (!home || home[0] != '/') {
+			fprintf(stderr, "weftd: no HOME for the default trace directory; use "
+					"--trace-dir DIR or --no-collect\n");
+			return -ENOENT;
+		}
+		snprintf(fallback, sizeof(fallback), "%s/.local/share/weft/traces", home);
+		dir = fallback;
+	}
+	int rc = make_dirs(dir, dir == fallback);
+	if (rc < 0 || !realpath(dir, out) || strlen(out) >= cap) {
+		fprintf(stderr, "weftd: cannot use %s as the trace directory: %s\n", dir,
+			strerror(rc < 0 ? -rc : errno ? errno : ENAMETOOLONG));
+		return rc < 0 ? rc : -EIO;
+	}
+	return 0;
+}
+
+/* Whether dir (a real path) is among the served paths. */
+static int served(const char *dir, char **paths, int npaths)
+{
+	char real[PATH_MAX];
+	for (int i = 0; i < npaths; i++)
+		if (realpath(paths[i], real) && strcmp(real, dir) == 0)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* Signals go to the main thread's sigwait only: block them before
@@ -90,6 +182,8 @@ int main(int argc, char **argv)
 	parse_listen("127.0.0.1:7878", &addr);
 	struct server srv = {.sql_budget_ms = SQLGUARD_BUDGET_MS};
 	int first_path = argc;
+	int collect = 1;
+	const char *trace_dir_arg = NULL, *socket_arg = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -110,6 +204,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			srv.sql_budget_ms = (int)ms;
+		} else if (strcmp(a, "--trace-dir") == 0 || strcmp(a, "--socket") == 0) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fprintf(stderr, "weftd: %s wants a path\n", a);
+				return 2;
+			}
+			*(a[2] == 't' ? &trace_dir_arg : &socket_arg) = argv[++i];
+		} else if (strcmp(a, "--no-collect") == 0) {
+			collect = 0;
 		} else if (strcmp(a, "--") == 0) {
 			first_path = i + 1;
 			break;
@@ -121,8 +223,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (first_path >= argc) {
+	if (first_path >= argc && !trace_dir_arg) {
 		usage(stderr);
+		return 2;
+	}
+	if (!collect && (trace_dir_arg || socket_arg)) {
+		fprintf(stderr, "weftd: --no-collect leaves nothing for --trace-dir or --socket\n");
 		return 2;
 	}
 
@@ -159,9 +265,43 @@ int main(int argc, char **argv)
 		trace_set_free(srv.traces);
 		return 1;
 	}
-	if (live_start(srv.live) < 0) {
-		fprintf(stderr, "weftd: cannot start the watcher thread\n");
+	/* The tracing daemon side (after the port, so that a port in use
+	 * touches nothing): the trace directory is served like any other, so
+	 * recordings appear in the list through the rescan. */
+	char trace_dir[PATH_MAX];
+	struct collectd *collector = NULL;
+	if (collect) {
+		char err[PATH_MAX + 128];
+		int rc = choose_trace_dir(trace_dir_arg, argv + first_path, argc - first_path,
+					  trace_dir, sizeof(trace_dir));
+		if (rc == 0 && !served(trace_dir, argv + first_path, argc - first_path) &&
+		    trace_set_add(srv.traces, trace_dir, err, sizeof(err)) < 0) {
+			fprintf(stderr, "weftd: %s\n", err);
+			rc = -EIO;
+		}
+		struct collectd_options options = {.socket_path = socket_arg,
+						   .trace_dir = trace_dir};
+		if (rc == 0 && (rc = collectd_open(&options, &collector, err, sizeof(err))) < 0) {
+			if (rc == -EADDRINUSE && !socket_arg) {
+				fprintf(stderr, "weftd: %s; not recording (--socket PATH for another)\n",
+					err);
+				rc = 0;
+			} else {
+				fprintf(stderr, "weftd: %s\n", err);
+			}
+		}
+		if (rc < 0) {
+			MHD_stop_daemon(mhd);
+			live_free(srv.live);
+			trace_set_free(srv.traces);
+			return 1;
+		}
+	}
+	if (live_start(srv.live) < 0 || (collector && collectd_start(collector) < 0)) {
+		fprintf(stderr, "weftd: cannot start its threads\n");
+		live_stop(srv.live);
 		MHD_stop_daemon(mhd);
+		collectd_free(collector);
 		live_free(srv.live);
 		trace_set_free(srv.traces);
 		return 1;
@@ -170,14 +310,19 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
 	size_t n = trace_set_count(srv.traces);
 	printf("weftd: serving %zu trace%s at http://%s:%u/\n", n, n == 1 ? "" : "s", host, port);
+	if (collector)
+		printf("weftd: recording programs that connect to %s into %s\n",
+		       collectd_socket_path(collector), trace_dir);
 	fflush(stdout);
 
 	int sig = 0;
 	sigwait(&stop, &sig);
 
+	collectd_stop(collector);
 	trace_set_stop(srv.traces);
 	live_stop(srv.live);
 	MHD_stop_daemon(mhd);
+	collectd_free(collector);
 	live_free(srv.live);
 	trace_set_free(srv.traces);
 	return 0;

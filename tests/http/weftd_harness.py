@@ -37,7 +37,12 @@ def generate(path, spans=20000, threads=8, *extra):
 class Weftd:
     """A running weftd; use as a context manager."""
 
-    def __init__(self, *paths, extra=()):
+    def __init__(self, *paths, extra=(), collect=False):
+        # Without collect, --no-collect: a test weftd must not take the
+        # user's default collector socket (nor record programs run by
+        # other tests).
+        if not collect:
+            extra = ("--no-collect", *extra)
         self.proc = subprocess.Popen([WEFTD, "--listen", "127.0.0.1:0", *extra, *paths],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.banner = self.proc.stdout.readline()
@@ -48,6 +53,12 @@ class Weftd:
             self.proc.kill()
             raise RuntimeError("weftd did not start: %r %r" % (self.banner, err))
         self.count = int(m.group(1))
+        # with collect, the second line names the socket and the directory
+        self.collecting = None
+        if collect:
+            m2 = re.match(r"weftd: recording programs that connect to (.+) into (.+)$",
+                          self.proc.stdout.readline().rstrip("\n"))
+            self.collecting = m2.groups() if m2 else None
         self.port = int(m.group(2))
         self.base = "http://127.0.0.1:%d" % self.port
 

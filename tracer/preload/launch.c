@@ -1,6 +1,9 @@
 /*
  * launch.c — see launch.h. The forked children use raw system calls only:
- * they are copies of a process that may hold any lock.
+ * they are copies of a process that may hold any lock. The exchange with
+ * weftd uses raw system calls too (socket, connect, sendto, ppoll,
+ * recvfrom, close), so that none of it goes through libweft.so's own
+ * wrappers or the program's interposers.
  */
 #include "launch.h"
 
@@ -8,16 +11,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "emit.h"
 #include "real.h"
 
@@ -89,6 +98,24 @@ static void run_detached(const char *bin, char *const argv[], char *const envp[]
 	__builtin_unreachable();
 }
 
+/* Attaches the ring file at path once it is ready (a collector creates
+ * it), then exports WEFT_SHM. 0, -ETIMEDOUT past the deadline (ns,
+ * emit_now), or -ENOMEM; nothing attached after a failure. */
+static int attach_when_ready(const char *path, struct ring_map *map, uint64_t deadline)
+{
+	while (ring_file_attach(path, map) != 0) {
+		if (emit_now() > deadline)
+			return -ETIMEDOUT;
+		struct timespec pause = {0, LAUNCH_POLL_NS};
+		REAL(nanosleep)(&pause, NULL);
+	}
+	if (setenv("WEFT_SHM", path, 1)) {
+		ring_file_unmap(map);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int launch_collector(const char *out, struct ring_map *map)
 {
 	char bin[PATH_MAX];
@@ -126,18 +153,141 @@ int launch_collector(const char *out, struct ring_map *map)
 	int status;
 	while (REAL(waitpid)((pid_t)child, &status, 0) < 0 && errno == EINTR)
 		;
+	return attach_when_ready(path, map, emit_now() + LAUNCH_WAIT_NS);
+}
 
-	uint64_t deadline = emit_now() + LAUNCH_WAIT_NS;
-	int attached;
-	while ((attached = ring_file_attach(path, map)) != 0) {
-		if (emit_now() > deadline)
-			return -ETIMEDOUT;
-		struct timespec pause = {0, LAUNCH_POLL_NS};
-		REAL(nanosleep)(&pause, NULL);
+/* Asking weftd (see launch.h). */
+
+/* A note on stderr, only when WEFT_DEBUG is set. */
+static void debug_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void debug_note(const char *fmt, ...)
+{
+	const char *debug = getenv("WEFT_DEBUG");
+	if (!debug || !*debug)
+		return;
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		syscall(SYS_write, 2, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+/* weftd's default socket (as daemon/collectd.c chooses it); 0 or
+ * -ENAMETOOLONG. */
+static int default_socket(char *out, size_t cap)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n = xdg && xdg[0] == '/' ? snprintf(out, cap, "%s/weft/weftd.sock", xdg)
+				     : snprintf(out, cap, "/tmp/weft-%u/weftd.sock", (unsigned)getuid());
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Waits until fd is readable or the deadline passes: 0 (readable, or a
+ * signal interrupted the wait) or -ETIMEDOUT / -errno. */
+static int wait_readable(int fd, uint64_t deadline)
+{
+	uint64_t now = emit_now();
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec left = {(time_t)((deadline - now) / 1000000000u),
+				(long)((deadline - now) % 1000000000u)};
+	long rc = syscall(SYS_ppoll, &pfd, 1, &left, NULL, 0);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	return rc == 0 ? -ETIMEDOUT : 0;
+}
+
+/* The request line and its answer; the ring file's path into shm. */
+static int ask(const char *socket_path, uint64_t deadline, char *shm, size_t cap)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof addr.sun_path)
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, socket_path);
+	char raw[64], comm[16];
+	long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
+	if (n <= 0 || cmdline_comm(raw, (size_t)n, comm, sizeof comm) == 0)
+		strcpy(comm, "program");
+	for (char *c = comm; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = '_';
+	char line[96];
+	int len = snprintf(line, sizeof line, "weft 1 %d %s\n", (int)getpid(), comm);
+
+	long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	char reply[256];
+	size_t got = 0;
+	if (syscall(SYS_connect, (int)fd, &addr, sizeof addr) < 0) {
+		rc = -errno;
+		goto out;
 	}
-	if (setenv("WEFT_SHM", path, 1)) {
-		ring_file_unmap(map);
-		return -ENOMEM;
+	if (syscall(SYS_sendto, (int)fd, line, (size_t)len, MSG_NOSIGNAL, NULL, 0) != len) {
+		rc = -EIO;
+		goto out;
 	}
-	return 0;
+	while (!memchr(reply, '\n', got)) {
+		if (got == sizeof reply) {
+			rc = -EPROTO;
+			goto out;
+		}
+		if ((rc = wait_readable((int)fd, deadline)) < 0)
+			goto out;
+		long r = syscall(SYS_recvfrom, (int)fd, reply + got, sizeof reply - got, 0, NULL,
+				 NULL);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -ECONNRESET;
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	*(char *)memchr(reply, '\n', got) = 0;
+	if (strncmp(reply, "ok /", 4) == 0 && strlen(reply + 3) < cap) {
+		strcpy(shm, reply + 3);
+	} else {
+		debug_note("weft: weftd at %s answered \"%s\"; running untraced\n", socket_path,
+			   reply);
+		rc = -ECONNREFUSED;
+	}
+out:
+	syscall(SYS_close, (int)fd);
+	return rc;
+}
+
+int launch_ask_weftd(struct ring_map *map)
+{
+	int saved = errno;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *named = getenv("WEFT_SOCKET");
+	int rc = 0;
+	if (named && *named) {
+		if (strlen(named) >= sizeof path)
+			rc = -ENAMETOOLONG;
+		else
+			strcpy(path, named);
+	} else {
+		struct stat st;
+		if (default_socket(path, sizeof path) < 0 || stat(path, &st) < 0) {
+			errno = saved;
+			return -ENOENT;
+		}
+	}
+	char shm[128];
+	uint64_t deadline = emit_now() + LAUNCH_ASK_MS * 1000000ull;
+	if (rc == 0)
+		rc = ask(path, deadline, shm, sizeof shm);
+	if (rc == 0)
+		rc = attach_when_ready(shm, map, deadline);
+	if (rc && rc != -ECONNREFUSED)
+		debug_note("weft: no answer from weftd at %s (%s); running untraced\n",
+			   named && *named ? named : path, strerror(-rc));
+	errno = saved;
+	return rc;
 }

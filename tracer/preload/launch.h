@@ -1,5 +1,6 @@
 /*
- * launch.h — starting a collector for a process that found none.
+ * launch.h — finding a collector for a process that was given none
+ * (WEFT_SHM unset): start one (WEFT_OUT set), or ask a running weftd.
  *
  * When WEFT_SHM is unset but WEFT_OUT names a trace file, the first traced
  * process runs `weft record --attach <pid> --shm <path> -o <WEFT_OUT>`
@@ -10,8 +11,18 @@
  * collector. The `weft` binary is looked up as <dir of libweft.so>/../bin/
  * weft, then $WEFT_BIN, then in PATH.
  *
+ * Without WEFT_OUT, the process asks weftd (daemon/collectd.h) when
+ * WEFT_SOCKET names a socket or the default one exists
+ * ($XDG_RUNTIME_DIR/weft/weftd.sock, else /tmp/weft-<uid>/weftd.sock, as
+ * weftd chooses it): it connects (non-blocking), sends
+ * "weft 1 <pid> <comm>\n", reads "ok <ring file>\n" or "error <reason>\n",
+ * attaches that ring file and exports WEFT_SHM. The whole exchange is
+ * bounded by LAUNCH_ASK_MS: a stuck or dead weftd costs the program at
+ * most that, and then it runs untraced. Nothing is printed unless
+ * WEFT_DEBUG is set; the socket is closed before returning; errno is kept.
+ *
  * Runs from the library constructor (or the first wrapper), never on the
- * hot path; it allocates and may take up to 2 s.
+ * hot path; it allocates and may take up to 2 s (1 s when asking weftd).
  */
 #ifndef WEFT_PRELOAD_LAUNCH_H
 #define WEFT_PRELOAD_LAUNCH_H
@@ -23,5 +34,14 @@
  * found, -ETIMEDOUT when the ring file did not appear within 2 s, or
  * another -errno; nothing is attached after a failure. */
 int launch_collector(const char *out, struct ring_map *map);
+
+#define LAUNCH_ASK_MS 1000
+
+/* Ask weftd for a collector and attach its ring file into map. Returns 0
+ * (map attached, WEFT_SHM set), -ENOENT when no socket is named and the
+ * default one does not exist, -ECONNREFUSED when weftd refused or is not
+ * there, -ETIMEDOUT past LAUNCH_ASK_MS, or another -errno; nothing is
+ * attached and no fd is left open after a failure. */
+int launch_ask_weftd(struct ring_map *map);
 
 #endif

@@ -5,7 +5,9 @@
  *
  * Start of a process image (constructor, or the first wrapper call when a
  * library constructor ran earlier):
- *   1. attach WEFT_SHM (or start a collector for WEFT_OUT, launch.h);
+ *   1. attach WEFT_SHM (or start a collector for WEFT_OUT, or ask a
+ *      running weftd for one, launch.h; with none, the process runs
+ *      untraced);
  *   2. identity: if a slot in state EXEC carries this pid, the image
  *      replaces that process: adopt its token, mark that slot DONE and
  *      every other ACTIVE slot of the token DONE (threads exec killed);
@@ -165,9 +167,13 @@ static void preload_init(void)
 	if (shm && *shm) {
 		preload_proc.attached = ring_file_attach(shm, &preload_proc.map) == 0;
 	} else {
+		/* WEFT_OUT: a collector of our own; else a running weftd, if
+		 * one is named or at its default socket; else untraced. */
 		const char *out = getenv("WEFT_OUT");
 		if (out && *out)
 			preload_proc.attached = launch_collector(out, &preload_proc.map) == 0;
+		else
+			preload_proc.attached = launch_ask_weftd(&preload_proc.map) == 0;
 	}
 	if (preload_proc.attached) {
 		fdnb_scan();
