@@ -4,11 +4,16 @@ counters (/proc/PID/task/TID/schedstat) and splits the time outside
 blocking calls into Running, Ready and Blocked 'other'."""
 
 import os
+import signal
 import subprocess
 import unittest
 
 from test_tiling import PROCESS_TILING_VIOLATIONS, THREAD_TILING_VIOLATIONS
-from weftlib import MS, TIMEOUT, WEFT, Recording, TraceTest, demo, prog, workloads
+import sqlite3
+import time
+
+from weftlib import (LIBWEFT, MS, TIMEOUT, WEFT, Recording, TraceTest, demo, prog,
+                     workloads)
 
 CASHIERS = [demo("cashiers"), "--cashiers", "1", "--lines", "3", "--customers", "2"]
 
@@ -129,6 +134,70 @@ class SchedstatModes(SchedstatTest):
         self.assertEqual(len(times), 3)
         for name, states in times.items():
             self.assertGreater(states.get("Ready", 0), states.get("Running", 0), name)
+
+def wait_complete(test, db):
+    """Waits until the trace at db says status 'complete' (the collector of
+    a program that preloaded libweft.so by hand may still be writing)."""
+    status, deadline = None, time.monotonic() + 30
+    while status != "complete" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        if os.path.isfile(db):
+            con = sqlite3.connect(db, timeout=1)
+            try:
+                row = con.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
+                status = row[0] if row else None
+            except sqlite3.Error:
+                pass
+            finally:
+                con.close()
+    test.assertEqual(status, "complete", "the attached collector never finished")
+
+
+class AttachedSchedstat(SchedstatTest):
+    """A program started with libweft.so preloaded by hand gets a collector
+    in attach mode, which cannot open perf before the program's threads
+    run: it samples schedstat."""
+
+    def test_a_preloaded_program_gets_running_and_ready_from_schedstat(self):
+        db = os.path.join(self.tmp, "attached.db")
+        env = dict(os.environ, LD_PRELOAD=LIBWEFT, WEFT_OUT=db)
+        proc = subprocess.run(CASHIERS, env=env, capture_output=True, timeout=TIMEOUT,
+                              cwd=self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode(errors="replace"))
+        wait_complete(self, db)
+        self.assertEqual(self.meta(db, "capture_mode"), "schedstat")
+        self.assertIn("attach", self.meta(db, "sched_fallback_reason"))
+        times = self.line_times(db)
+        self.assertEqual(sorted(times), ["line-0", "line-1", "line-2"])
+        for name, states in times.items():
+            self.assertGreater(states.get("Running", 0), 20 * MS, f"{name}: {states}")
+            self.assertGreater(states.get("Ready", 0), states.get("Running", 0),
+                               f"{name}: {states}")
+
+    def test_a_preloaded_program_stopped_and_continued_is_suspended(self):
+        # The collector is not the program's parent: it sees the stop in /proc.
+        db = os.path.join(self.tmp, "stopped.db")
+        env = dict(os.environ, LD_PRELOAD=LIBWEFT, WEFT_OUT=db)
+        proc = subprocess.Popen(["sh", "-c", "kill -STOP $$; echo resumed"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        self.addCleanup(lambda: proc.poll() is not None or proc.kill())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with open(f"/proc/{proc.pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    break
+            time.sleep(0.01)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=TIMEOUT)
+        self.assertEqual((proc.returncode, out), (0, b"resumed\n"), err)
+        wait_complete(self, db)
+        rows = self.query(db, """SELECT dur FROM process_state WHERE state = 'Suspended'
+            ORDER BY dur DESC""")
+        self.assertTrue(rows, "no Suspended span")
+        self.assertGreaterEqual(rows[0]["dur"], 200 * MS)
+        self.assertLess(rows[0]["dur"], 2000 * MS)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -14,6 +14,10 @@
  *   3. every LIVENESS_NS, free the slots of threads that are gone without
  *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
  *      item for processes that have disappeared;
+ *   3b. in attach mode, every SAMPLE_NS, read the state of every process
+ *      that holds a ring from /proc/<pid>/stat and queue a SUSPEND item
+ *      when it changes between stopped ('T', 't') and not (the collector
+ *      is not their parent: waitid cannot tell);
  *   4. read the context switches (perf), if watched; or, in 'schedstat'
  *      mode, every SAMPLE_NS read the CPU counters of every thread that
  *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
@@ -53,6 +57,7 @@
 #include "model.h"
 #include "ring.h"
 #include "sched_perf.h"
+#include "table.h"
 #include "tracedb.h"
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
@@ -101,6 +106,9 @@ struct collect {
 	struct sched_perf *perf; /* NULL in 'calls' mode */
 	bool sample;		 /* 'schedstat' mode */
 	struct sample_file *sample_files; /* per ring slot */
+	struct table *stops;		  /* attach mode: pid -> round << 1 | stopped */
+	uint64_t stop_round;
+	int64_t last_stop_poll_ns;
 	int64_t last_sample_ns;
 	struct queue drained;
 	uint64_t next_seq;
@@ -500,6 +508,59 @@ static void reap_children(struct collect *c)
 	}
 }
 
+/* 1 when /proc/<pid>/stat says stopped ('T', 't'), 0 when not, -1 when
+ * unreadable. */
+static int proc_stopped(uint32_t pid)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof path, "/proc/%u/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	char *close_paren = strrchr(text, ')');
+	if (!close_paren || close_paren[1] != ' ')
+		return -1;
+	return close_paren[2] == 'T' || close_paren[2] == 't';
+}
+
+/* Attach mode: stops and continues of the processes that hold rings,
+ * polled (see the top of the file). */
+static void poll_stops(struct collect *c)
+{
+	uint64_t round = ++c->stop_round;
+	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		struct ring_slot *slot = &c->map.slots[i];
+		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
+			continue;
+		uint32_t pid = slot->pid;
+		uintptr_t known = (uintptr_t)table_get(c->stops, pid, 0);
+		if (known >> 1 == round)
+			continue; /* another thread of a process seen this round */
+		int stopped = proc_stopped(pid);
+		if (stopped < 0)
+			continue;
+		if (table_put(c->stops, pid, 0, (void *)(uintptr_t)(round << 1 | (uintptr_t)stopped)))
+			return;
+		if ((int)(known & 1) == stopped)
+			continue;
+		if (!known && !stopped)
+			continue; /* first look: running, as every process starts */
+		struct item *item = queue_push(c);
+		if (!item)
+			return;
+		item->kind = ITEM_SUSPEND;
+		item->ts = collect_now();
+		item->source.pid = pid;
+		item->status = stopped;
+	}
+}
+
 static bool pid_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
@@ -605,6 +666,10 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		rc = -errno;
 		goto err;
 	}
+	if (c->mode == COLLECT_ATTACH && !(c->stops = table_new())) {
+		rc = -ENOMEM;
+		goto err;
+	}
 	c->start_ts = collect_now();
 	c->last_liveness_ns = c->start_ts;
 	struct utsname names;
@@ -620,6 +685,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	return 0;
 
 err:
+	table_free(c->stops);
 	model_free(c->model);
 	if (c->db) {
 		tracedb_close(c->db);
@@ -728,6 +794,10 @@ static void drain_step(struct collect *c)
 	}
 	if (c->perf)
 		sched_perf_drain(c->perf, 0, on_switch, c);
+	if (c->stops && now - c->last_stop_poll_ns >= SAMPLE_NS) {
+		poll_stops(c);
+		c->last_stop_poll_ns = now;
+	}
 	if (c->sample && now - c->last_sample_ns >= SAMPLE_NS) {
 		sample_threads(c);
 		c->last_sample_ns = now;
@@ -885,6 +955,7 @@ void collect_close(struct collect *c)
 	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
 		sample_file_close(&c->sample_files[i]);
 	free(c->sample_files);
+	table_free(c->stops);
 	model_free(c->model);
 	tracedb_close(c->db);
 	ring_file_unmap(&c->map);

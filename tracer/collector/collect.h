@@ -47,7 +47,8 @@ enum collect_mode {
 	 * its orphans; the recording ends when no child is left. */
 	COLLECT_PARENT = 0,
 	/* The host is not a parent: the recording ends when attach_pid and
-	 * every process that claimed a ring have gone. */
+	 * every process that claimed a ring have gone. Stops (Suspended) are
+	 * polled from /proc every ~10 ms. */
 	COLLECT_ATTACH = 1,
 };
 
