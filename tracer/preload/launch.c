@@ -227,10 +227,9 @@ static int ask(const char *socket_path, uint64_t deadline, char *shm, size_t cap
 		rc = -errno;
 		goto out;
 	}
-	if (syscall(SYS_sendto, (int)fd, line, (size_t)len, MSG_NOSIGNAL, NULL, 0) != len) {
-		rc = -EIO;
-		goto out;
-	}
+	/* A refusal may come before weftd reads the request (and make the
+	 * send fail): the answer decides, or EOF. */
+	syscall(SYS_sendto, (int)fd, line, (size_t)len, MSG_NOSIGNAL, NULL, 0);
 	while (!memchr(reply, '\n', got)) {
 		if (got == sizeof reply) {
 			rc = -EPROTO;

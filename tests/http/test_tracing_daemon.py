@@ -1,0 +1,259 @@
+"""weftd as a tracing daemon: a program started with LD_PRELOAD=libweft.so
+and WEFT_SOCKET (no WEFT_OUT, no WEFT_SHM) is recorded by weftd into its
+trace directory, appears in the trace list while it runs and completes when
+it ends; without a weftd it runs untraced; weftd refuses other users,
+malformed requests and a second weftd on the same socket.
+
+Real processes only: the built weftd (which starts the built `weft record
+--attach` for each program), libweft.so preloaded into /bin/sh, seq, grep.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from weftd_harness import WEFTD, EventStream, Weftd, cleanup, tempdir
+
+LIBWEFT = os.environ.get("WEFT_LIBWEFT", "")
+PIPELINE = ["sh", "-c", "seq 1 1000 | grep -c 1"]
+WAIT_S = 15
+
+
+def preloaded(socket_path, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WEFT_SHM", "WEFT_OUT", "WEFT_SOCKET", "LD_PRELOAD", "WEFT_DEBUG")}
+    if socket_path is not None or extra:
+        env["LD_PRELOAD"] = LIBWEFT
+    if socket_path is not None:
+        env["WEFT_SOCKET"] = socket_path
+    env.update(extra)
+    return env
+
+
+def untraced(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+def ask(socket_path, line, user=None):
+    """Sends one raw request line (as uid `user` through setpriv when
+    given); returns weftd's answer line."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_UNIX)\n"
+            "s.settimeout(5)\n"
+            "s.connect(sys.argv[1])\n"
+            "try:\n"
+            "    s.sendall(sys.argv[2].encode())\n"
+            "except BrokenPipeError:\n"
+            "    pass  # weftd may answer and close before reading\n"
+            "data=b''\n"
+            "while not data.endswith(b'\\n'):\n"
+            "    chunk=s.recv(256)\n"
+            "    if not chunk: break\n"
+            "    data+=chunk\n"
+            "sys.stdout.write(data.decode())\n")
+    # the system's python3: one under root's home is out of another uid's reach
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+    cmd = [python, "-c", code, socket_path, line]
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise AssertionError("the client failed: %s" % r.stderr)
+    return r.stdout
+
+
+def until(what, check, timeout=WAIT_S):
+    """Polls check() until it returns something true; fails after timeout
+    seconds saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
+class Daemon(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(LIBWEFT and os.path.exists(LIBWEFT),
+                        "WEFT_LIBWEFT must name the built libweft.so (got %r)" % LIBWEFT)
+        self.dir = tempdir()
+        self.sock = os.path.join(self.dir, "run", "weftd.sock")
+        self.traces = os.path.join(self.dir, "traces")
+        os.makedirs(self.traces)
+        self.server = Weftd(extra=("--socket", self.sock, "--trace-dir", self.traces),
+                            collect=True)
+
+    def tearDown(self):
+        self.assertEqual(self.server.stop(), 0)
+        cleanup(self.dir)
+
+    def listed(self):
+        return self.server.json("/api/traces")["traces"]
+
+    def test_start_names_the_socket_and_a_private_directory(self):
+        self.assertEqual(self.server.collecting,
+                         (self.sock, os.path.realpath(self.traces)))
+        self.assertEqual(os.stat(os.path.dirname(self.sock)).st_mode & 0o777, 0o700)
+        self.assertTrue(os.path.exists(self.sock))
+
+    def test_preloaded_pipeline_is_recorded_listed_and_completes(self):
+        stream = EventStream(self.server.port, "/api/events")
+        self.assertEqual(stream.next_event(), ("traces", {"count": 0}))
+        plain = untraced(PIPELINE)
+        traced = subprocess.run(PIPELINE, capture_output=True, text=True, timeout=60,
+                                env=preloaded(self.sock))
+        self.assertEqual((traced.returncode, traced.stdout, traced.stderr),
+                         (0, plain.stdout, ""))
+        self.assertEqual(plain.stdout, "272\n")
+        # the list announces it live
+        self.assertEqual(stream.next_event(), ("traces", {"count": 1}))
+        stream.close()
+        (trace,) = self.listed()
+        self.assertTrue(trace["file"].startswith("sh-"), trace["file"])
+        self.assertEqual(trace["command"], "sh -c seq 1 1000 | grep -c 1")
+        until("status complete",
+              lambda: self.server.json("/api/traces/" + trace["id"])["status"] == "complete")
+        detail = self.server.json("/api/traces/" + trace["id"])
+        names = sorted(p["name"] for p in detail["processes"])
+        for want in ("sh", "seq", "grep"):
+            self.assertIn(want, names)
+        self.assertEqual(os.listdir(self.traces).count(trace["file"]), 1)
+
+    def test_each_program_run_is_its_own_trace(self):
+        for _ in range(2):
+            r = subprocess.run(["sh", "-c", "echo hi"], capture_output=True, text=True,
+                               timeout=60, env=preloaded(self.sock))
+            self.assertEqual((r.returncode, r.stdout), (0, "hi\n"))
+        traces = until("two traces", lambda: len(self.listed()) == 2 and self.listed())
+        self.assertEqual(len({t["file"] for t in traces}), 2)
+        for t in traces:
+            until("status complete", lambda: self.server.json(
+                "/api/traces/" + t["id"])["status"] == "complete")
+
+    def test_trace_is_recording_while_the_program_runs(self):
+        prog = subprocess.Popen(["sh", "-c", "read line; echo got $line"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=preloaded(self.sock))
+        try:
+            (trace,) = until("the trace to be listed", self.listed)
+            self.assertEqual(trace["status"], "recording")
+            self.assertIsNone(prog.poll())
+            out, _ = prog.communicate("x\n", timeout=60)
+        finally:
+            if prog.poll() is None:
+                prog.kill()
+                prog.wait()
+        self.assertEqual((prog.returncode, out), (0, "got x\n"))
+        until("status complete",
+              lambda: self.server.json("/api/traces/" + trace["id"])["status"] == "complete")
+
+    def test_stopping_weftd_ends_recordings_and_the_program_carries_on(self):
+        prog = subprocess.Popen(["sh", "-c", "read line; echo got $line"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=preloaded(self.sock))
+        try:
+            (trace,) = until("the trace to be listed", self.listed)
+            self.assertEqual(self.server.stop(), 0)
+            self.assertFalse(os.path.exists(self.sock), "the socket file is removed")
+            out, _ = prog.communicate("x\n", timeout=60)
+        finally:
+            if prog.poll() is None:
+                prog.kill()
+                prog.wait()
+        self.assertEqual((prog.returncode, out), (0, "got x\n"))
+        # the collector was told to stop and finished the trace
+        with Weftd(os.path.join(self.traces, trace["file"])) as viewer:
+            self.assertIn(viewer.json("/api/traces")["traces"][0]["status"],
+                          ("complete", "interrupted"))
+
+    def test_malformed_requests_are_answered_with_an_error(self):
+        self.assertTrue(ask(self.sock, "hello\n").startswith("error bad request"))
+        self.assertTrue(ask(self.sock, "weft 2 1 sh\n").startswith(
+            "error protocol version not supported"))
+        self.assertEqual(self.listed(), [])
+        self.assertEqual(os.listdir(self.traces), [])
+
+    def test_a_second_weftd_on_the_same_socket_is_refused(self):
+        other = os.path.join(self.dir, "other")
+        os.makedirs(other)
+        p = subprocess.run([WEFTD, "--listen", "127.0.0.1:0", "--socket", self.sock,
+                            "--trace-dir", other], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("another weftd is listening on " + self.sock, p.stderr)
+        # and the first one still works
+        r = subprocess.run(["sh", "-c", "echo hi"], capture_output=True, text=True,
+                           timeout=60, env=preloaded(self.sock))
+        self.assertEqual(r.stdout, "hi\n")
+        until("the trace to be listed", self.listed)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root and setpriv to run a program as another uid")
+    def test_another_uid_is_refused(self):
+        # let uid 65534 reach the socket, so that the credential check (not
+        # the file mode) is what refuses it
+        os.chmod(self.dir, 0o755)
+        os.chmod(os.path.dirname(self.sock), 0o755)
+        os.chmod(self.sock, 0o666)
+        answer = ask(self.sock, "weft 1 %d sh\n" % os.getpid(), user=65534)
+        self.assertTrue(answer.startswith("error permission denied: uid 65534"), answer)
+        # the library is preloaded after the switch (into sh, not setpriv)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
+               "LD_PRELOAD=" + LIBWEFT, "WEFT_SOCKET=" + self.sock] + PIPELINE
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                           env=preloaded(None), cwd="/")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "272\n", ""))
+        time.sleep(0.6)  # two rescans of the served directory
+        self.assertEqual(self.listed(), [])
+        self.assertEqual(os.listdir(self.traces), [])
+
+
+class WithoutWeftd(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempdir()
+        self.plain = untraced(PIPELINE)
+
+    def tearDown(self):
+        cleanup(self.dir)
+
+    def run_preloaded(self, socket_path, **extra):
+        return subprocess.run(PIPELINE, capture_output=True, text=True, timeout=60,
+                              env=preloaded(socket_path, **extra))
+
+    def test_missing_socket_runs_untraced(self):
+        r = self.run_preloaded(os.path.join(self.dir, "nobody.sock"))
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, self.plain.stdout, ""))
+
+    def test_stale_socket_runs_untraced(self):
+        path = os.path.join(self.dir, "stale.sock")
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(path)  # bound, never listening: what a dead weftd leaves
+        s.close()
+        r = self.run_preloaded(path)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, self.plain.stdout, ""))
+
+    def test_failure_is_reported_only_with_weft_debug(self):
+        r = self.run_preloaded(os.path.join(self.dir, "nobody.sock"), WEFT_DEBUG="1")
+        self.assertEqual((r.returncode, r.stdout), (0, self.plain.stdout))
+        self.assertIn("no answer from weftd", r.stderr)
+
+    def test_weftd_replaces_a_stale_socket(self):
+        path = os.path.join(self.dir, "stale.sock")
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(path)
+        s.close()
+        traces = os.path.join(self.dir, "traces")
+        os.makedirs(traces)
+        with Weftd(extra=("--socket", path, "--trace-dir", traces), collect=True) as server:
+            r = self.run_preloaded(path)
+            self.assertEqual((r.returncode, r.stdout), (0, self.plain.stdout))
+            until("the trace to be listed", lambda: server.json("/api/traces")["traces"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
