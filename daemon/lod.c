@@ -4,10 +4,16 @@
  *     a block whose spans are 2^32 ns or more apart) is non-decreasing;
  *     span i covers [ts(i), ts(i+1)) and the last [ts(n-1), end);
  *   - packed[i] = state (0..6, 7 = idle) | (reason + 1) << 3;
- *   - idle_before (only when the track has idle spans) counts idle spans
- *     before index i, so runs can report how many real spans they hold;
+ *   - idle_before (only when the track has idle spans) counts, per block,
+ *     the idle spans before the block's first span (the rest is counted in
+ *     packed[] within the block), so runs can report how many real spans
+ *     they hold at 4 bytes per 256 spans;
  *   - levels[k] has nbuckets[k] buckets of width w0 << (3k) from t0; the
- *     mipmap is valid iff !dirty.
+ *     mipmap is valid iff !dirty. A bucket keeps, besides its sums, the
+ *     state and object of its longest span and the index of the first span
+ *     starting at or after its start, so a zoomed-out query reads buckets
+ *     only: it never searches the spans nor touches a span it does not
+ *     return.
  */
 #include "lod.h"
 
@@ -53,9 +59,11 @@ int lod_reason_index(const char *name)
 
 struct bucket {
 	int64_t ns[SLOTS];
-	uint32_t starts;
-	uint32_t top; /* index of the longest span overlapping the bucket */
-	int64_t top_dur;
+	int64_t top_dur;	/* the longest span overlapping the bucket, or 0 */
+	uint32_t starts;	/* spans starting inside */
+	uint32_t first;		/* first span index with ts >= the bucket's start */
+	int32_t top_object; /* of that longest span */
+	int8_t top_state;	/* of that longest span; -1: no span overlaps */
 };
 
 /* A span that arrived out of order, kept aside until the next seal. */
@@ -75,7 +83,7 @@ struct lod_track {
 	size_t nblocks, block_cap;
 	int32_t *object;
 	uint8_t *packed;
-	uint32_t *idle_before;
+	uint32_t *idle_before; /* per block */
 	size_t n, cap;
 	int64_t end;
 	int has_idle, dirty;
@@ -350,16 +358,27 @@ int lod_track_seal(struct lod_track *t)
 			t->cap = t->n;
 		}
 	}
+	if (t->nblocks > 0 && t->nblocks < t->block_cap) {
+		int64_t *base = realloc(t->base, t->nblocks * sizeof(*base));
+		int64_t **wide = base ? realloc(t->wide, t->nblocks * sizeof(*wide)) : NULL;
+		if (base)
+			t->base = base;
+		if (wide) {
+			t->wide = wide;
+			t->block_cap = t->nblocks;
+		}
+	}
 	if (t->has_idle) {
-		t->idle_before = malloc((t->n + 1) * sizeof(*t->idle_before));
+		t->idle_before = malloc((t->nblocks + 1) * sizeof(*t->idle_before));
 		if (!t->idle_before)
 			return -ENOMEM;
 		uint32_t c = 0;
 		for (size_t i = 0; i < t->n; i++) {
-			t->idle_before[i] = c;
+			if ((i & (BLOCK - 1)) == 0)
+				t->idle_before[i >> BLOCK_SHIFT] = c;
 			c += span_state(t, i) == IDLE;
 		}
-		t->idle_before[t->n] = c;
+		t->idle_before[t->nblocks] = c;
 	}
 	t->dirty = 0;
 	if (t->n < 2 * SPANS_PER_BUCKET)
@@ -379,6 +398,14 @@ int lod_track_seal(struct lod_track *t)
 	struct bucket *b = calloc(nb, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	for (size_t k = 0, i = 0; k < nb; k++) {
+		int64_t lo = t->t0 + (int64_t)k * w0;
+		while (i < t->n && ts_at(t, i) < lo)
+			i++;
+		b[k].first = (uint32_t)i;
+		b[k].top_state = -1;
+		b[k].top_object = -1;
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		int s = span_state(t, i);
 		if (s == IDLE)
@@ -395,9 +422,10 @@ int lod_track_seal(struct lod_track *t)
 			int64_t ov = (e < hi ? e : hi) - (a > lo ? a : lo);
 			if (s < SLOTS && ov > 0)
 				b[k].ns[s] += ov;
-			if (dur > b[k].top_dur || (b[k].top_dur == 0 && b[k].starts == 0)) {
+			if (dur > b[k].top_dur || b[k].top_state < 0) {
 				b[k].top_dur = dur;
-				b[k].top = (uint32_t)i;
+				b[k].top_state = (int8_t)s;
+				b[k].top_object = t->object[i];
 			}
 		}
 	}
@@ -413,12 +441,19 @@ int lod_track_seal(struct lod_track *t)
 			return -ENOMEM; /* the finer levels still serve */
 		for (size_t k = 0; k < pn; k++) {
 			struct bucket *c = &cur[k / 8];
+			if (k % 8 == 0) {
+				c->first = prev[k].first;
+				c->top_state = -1;
+				c->top_object = -1;
+			}
 			for (int s = 0; s < SLOTS; s++)
 				c->ns[s] += prev[k].ns[s];
 			c->starts += prev[k].starts;
-			if (prev[k].top_dur > c->top_dur) {
+			if (prev[k].top_state >= 0 &&
+			    (prev[k].top_dur > c->top_dur || c->top_state < 0)) {
 				c->top_dur = prev[k].top_dur;
-				c->top = prev[k].top;
+				c->top_state = prev[k].top_state;
+				c->top_object = prev[k].top_object;
 			}
 		}
 		t->levels[t->nlevels] = cur;
@@ -451,7 +486,7 @@ size_t lod_track_bytes(const struct lod_track *t)
 		if (t->wide[b])
 			bytes += BLOCK * sizeof(int64_t);
 	if (t->idle_before)
-		bytes += (t->n + 1) * sizeof(uint32_t);
+		bytes += (t->nblocks + 1) * sizeof(uint32_t);
 	for (int k = 0; k < t->nlevels; k++)
 		bytes += t->nbuckets[k] * sizeof(struct bucket);
 	return bytes;
@@ -467,11 +502,20 @@ static void exact(const struct lod_track *t, size_t i, struct lod_entry *e)
 	e->n = 1;
 }
 
+/* Idle spans before index i (i <= n). */
+static size_t idle_upto(const struct lod_track *t, size_t i)
+{
+	size_t b = i >> BLOCK_SHIFT, c = t->idle_before[b];
+	for (size_t k = b << BLOCK_SHIFT; k < i; k++)
+		c += span_state(t, k) == IDLE;
+	return c;
+}
+
 static size_t real_spans(const struct lod_track *t, size_t from, size_t to)
 {
 	size_t n = to - from;
 	if (t->idle_before)
-		n -= t->idle_before[to] - t->idle_before[from];
+		n -= idle_upto(t, to) - idle_upto(t, from);
 	return n;
 }
 
@@ -490,6 +534,11 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 				level = k;
 				break;
 			}
+	/* Level-0 buckets up to two pixels wide still serve (runs then span
+	 * one to three pixels): reading the ~64 spans under each bucket
+	 * instead is what a fully zoomed-out view would cost otherwise. */
+	if (level < 0 && !t->dirty && t->nlevels > 0 && t->w0 <= 2 * P)
+		level = 0;
 
 	size_t i = upper_bound(t, 0, start);
 	i = i > 0 ? i - 1 : 0;
@@ -511,6 +560,8 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 		memset(&e, 0, sizeof(e));
 		size_t next, top = i;
 		int64_t top_dur = -1;
+		int top_state = -1;
+		int64_t top_object = -1;
 		if (level < 0) {
 			next = i;
 			while (next < t->n && ts_at(t, next) < a + P && ts_at(t, next) < end) {
@@ -535,16 +586,20 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			size_t be = (size_t)((a + P - t->t0 + w - 1) / w);
 			size_t m = be - bi;
 			int64_t r1 = t->t0 + (int64_t)be * w;
-			next = lower_bound(t, i + 1, r1 < end ? r1 : end);
+			const struct bucket *b = t->levels[level];
+			if (r1 < end && be < t->nbuckets[level])
+				next = b[be].first; /* > i: ts(i) = a < r1 */
+			else
+				next = lower_bound(t, i + 1, r1 < end ? r1 : end);
 			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
 				next--; /* a long span closing the run is returned exactly */
-			const struct bucket *b = t->levels[level];
 			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
 				for (int s = 0; s < SLOTS; s++)
 					e.mix[s] += b[k].ns[s];
-				if (b[k].top_dur > top_dur) {
+				if (b[k].top_state >= 0 && b[k].top_dur > top_dur) {
 					top_dur = b[k].top_dur;
-					top = b[k].top;
+					top_state = b[k].top_state;
+					top_object = b[k].top_object;
 				}
 			}
 		}
@@ -563,9 +618,9 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			e.reason = -1;
 			e.object = -1;
 			e.n = (uint32_t)real_spans(t, i, next);
-			e.top_state = -1;
-			e.top_object = -1;
-			if (top < t->n && span_state(t, top) != IDLE) {
+			e.top_state = top_state;
+			e.top_object = top_object;
+			if (level < 0 && top_dur >= 0) {
 				e.top_state = span_state(t, top);
 				e.top_object = t->object[top];
 			}
@@ -647,6 +702,26 @@ int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_em
 	struct lod_entry e;
 	for (i = i > 0 ? i - 1 : 0; i < t->n && ts_at(t, i) < end; i++) {
 		if (span_state(t, i) == IDLE || span_end(t, i) <= start)
+			continue;
+		exact(t, i, &e);
+		int rc = fn(ctx, &e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int lod_track_each_state(const struct lod_track *t, int64_t start, int64_t end, int state,
+			 lod_emit_fn fn, void *ctx)
+{
+	if (t->n == 0 || end <= start || state < 0 || state >= LOD_STATE_COUNT)
+		return 0;
+	size_t i = upper_bound(t, 0, start);
+	i = i > 0 ? i - 1 : 0;
+	size_t stop = lower_bound(t, i, end);
+	struct lod_entry e;
+	for (; i < stop; i++) {
+		if ((t->packed[i] & 7) != state || span_end(t, i) <= start)
 			continue;
 		exact(t, i, &e);
 		int rc = fn(ctx, &e);

@@ -16,10 +16,13 @@
  * spent in each state, the number of spans starting in it and its longest
  * span. A viewport query walks spans from the one containing `start`:
  * spans of at least one pixel come back exactly (n = 1); runs of shorter
- * spans come back merged into one entry of about one pixel whose time per
- * state comes from the coarsest level with buckets no wider than a pixel
- * (or from the spans themselves below level 0). So a query costs
- * O(entries returned * (log n + 8)), whatever the zoom.
+ * spans come back merged into one entry of one to two pixels whose time
+ * per state, longest span and end come from the coarsest level with
+ * buckets no wider than a pixel (level 0 still when its buckets are up to
+ * two pixels wide: entries then span up to three), or from the spans
+ * themselves when even level 0 is coarser. So
+ * a zoomed-out query costs O(entries returned * 16) bucket reads plus one
+ * search per track, whatever the trace's size.
  *
  * Thread safety: none inside; the owner serialises appends and seals
  * against queries (the daemon uses a rwlock per trace).
@@ -110,5 +113,11 @@ void lod_track_time(const struct lod_track *t, int64_t start, int64_t end,
  * in ts order. Returns 0 or the first non-zero value fn returned. */
 int lod_track_each(const struct lod_track *t, int64_t start, int64_t end, lod_emit_fn fn,
 		   void *ctx);
+
+/* The same for the real spans in one state only (lod_state), reading one
+ * byte per span of the others: how the window summary finds waits without
+ * decoding every span. Returns 0 or the first non-zero value fn returned. */
+int lod_track_each_state(const struct lod_track *t, int64_t start, int64_t end, int state,
+			 lod_emit_fn fn, void *ctx);
 
 #endif

@@ -40,6 +40,10 @@ struct summary {
 	struct json *j;
 	struct lock_stat *locks;
 	size_t nlocks, cap;
+	/* locks[lock_of[object_id] - 1] for object ids below nlock_of (ids
+	 * count up from 1, so the table is small); 0: not a lock */
+	uint32_t *lock_of;
+	size_t nlock_of;
 	int64_t utid; /* the thread being scanned */
 };
 
@@ -137,12 +141,37 @@ static struct lock_stat *find_lock(struct summary *s, int64_t object_id)
 	return lo < s->nlocks && s->locks[lo].object_id == object_id ? &s->locks[lo] : NULL;
 }
 
+/* Fills lock_of when the lock ids are small enough for a table (else
+ * find_lock's binary search serves). */
+#define LOCK_TABLE_MAX (1 << 20)
+static void index_locks(struct summary *s)
+{
+	if (!s->nlocks || s->locks[s->nlocks - 1].object_id < 0 ||
+	    s->locks[s->nlocks - 1].object_id >= LOCK_TABLE_MAX)
+		return;
+	s->nlock_of = (size_t)s->locks[s->nlocks - 1].object_id + 1;
+	s->lock_of = calloc(s->nlock_of, sizeof(*s->lock_of));
+	if (!s->lock_of) {
+		s->nlock_of = 0;
+		return;
+	}
+	for (size_t i = 0; i < s->nlocks; i++)
+		if (s->locks[i].object_id >= 0)
+			s->lock_of[s->locks[i].object_id] = (uint32_t)i + 1;
+}
+
 static int count_wait(void *ctx, const struct lod_entry *e)
 {
 	struct summary *s = ctx;
 	if (e->state != LOD_BLOCKED || e->object < 0)
 		return 0;
-	struct lock_stat *l = find_lock(s, e->object);
+	struct lock_stat *l;
+	if (s->lock_of)
+		l = (size_t)e->object < s->nlock_of && s->lock_of[e->object]
+			? &s->locks[s->lock_of[e->object] - 1]
+			: NULL;
+	else
+		l = find_lock(s, e->object);
 	if (!l)
 		return 0;
 	l->waits++;
@@ -356,12 +385,16 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 	int rc = query_lock_objects(db, add_lock, s);
 	if (rc < 0)
 		return rc;
+	index_locks(s);
 	for (size_t utid = 0; utid < s->tl->nthreads && s->nlocks; utid++) {
 		if (!s->tl->threads[utid])
 			continue;
 		s->utid = (int64_t)utid;
-		lod_track_each(s->tl->threads[utid], s->w->start, s->w->end, count_wait, s);
+		lod_track_each_state(s->tl->threads[utid], s->w->start, s->w->end, LOD_BLOCKED,
+				     count_wait, s);
 	}
+	free(s->lock_of);
+	s->lock_of = NULL;
 	if (!ft) { /* no usable bucket sums: ask SQLite over the whole window */
 		if (s->nlocks &&
 		    (rc = query_holders(db, s->w->start, s->w->end, add_holders, s)) < 0)

@@ -4,6 +4,12 @@
  * px and the number of tracks, not on the trace's size. JSON or the
  * binary layout of docs/API.md ("WFT1", then per track a 12-byte header
  * and 32-byte entries, little-endian).
+ *
+ * A zoomed-out answer holds up to px entries per track for hundreds of
+ * tracks, so formatting is what it costs: a track's JSON array is written
+ * into one buffer reused for every track of the request (numbers by a
+ * two-digits-at-a-time formatter, no printf) and handed to the JSON writer
+ * in one piece.
  */
 #include <endian.h>
 #include <stdio.h>
@@ -23,6 +29,26 @@ struct bin {
 	size_t len, cap;
 	int failed;
 };
+
+/* Makes room for n more bytes without counting them; NULL on failure. */
+static unsigned char *bin_room(struct bin *b, size_t n)
+{
+	if (b->failed)
+		return NULL;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n)
+			cap *= 2;
+		unsigned char *p = realloc(b->buf, cap);
+		if (!p) {
+			b->failed = 1;
+			return NULL;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	return b->buf + b->len;
+}
 
 static void *bin_grow(struct bin *b, size_t n)
 {
@@ -59,36 +85,62 @@ static void put_u64(unsigned char *p, uint64_t v)
 
 struct out {
 	enum kind kind;
-	struct json *j; /* JSON, or */
-	struct bin *b;	/* binary */
+	struct bin *text; /* JSON: the track's array, or */
+	struct bin *b;	  /* binary */
 	uint32_t count;
 };
 
-/* Writes v in decimal at p; returns the end. */
+static const char digit_pairs[201] = "00010203040506070809"
+				     "10111213141516171819"
+				     "20212223242526272829"
+				     "30313233343536373839"
+				     "40414243444546474849"
+				     "50515253545556575859"
+				     "60616263646566676869"
+				     "70717273747576777879"
+				     "80818283848586878889"
+				     "90919293949596979899";
+
+/* Writes v in decimal at p (at most 20 bytes); returns the end. */
 static char *put_i64(char *p, int64_t v)
 {
-	char tmp[20];
-	int n = 0;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	if (v < 0)
 		*p++ = '-';
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	int len = 1;
+	for (uint64_t x = u; x >= 10; x /= 10)
+		len++;
+	char *end = p + len, *q = end;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * r, 2);
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * u, 2);
+	} else {
+		*--q = (char)('0' + u);
+	}
+	return end;
 }
 
-/* One entry as a JSON array, formatted in a local buffer and appended at
- * once (the zoomed-out answer has hundreds of thousands of them). */
+/* The longest entry: 6 + LOD_STATE_COUNT numbers of at most 20 bytes, and
+ * punctuation. */
+#define ENTRY_MAX (24 * (6 + LOD_STATE_COUNT))
+
+/* One entry as a JSON array, appended to the track's array. */
 static int emit_json(void *ctx, const struct lod_entry *e)
 {
 	struct out *o = ctx;
-	char buf[32 * (6 + LOD_STATE_COUNT)];
+	char *buf = (char *)bin_room(o->text, ENTRY_MAX);
+	if (!buf)
+		return -ENOMEM;
 	char *p = buf;
 	int bucket = e->n > 1;
+	if (o->count++)
+		*p++ = ',';
 	*p++ = '[';
 	p = put_i64(p, e->ts);
 	*p++ = ',';
@@ -125,8 +177,8 @@ static int emit_json(void *ctx, const struct lod_entry *e)
 		}
 	}
 	*p++ = ']';
-	json_raw(o->j, buf, (size_t)(p - buf));
-	return json_failed(o->j) ? -ENOMEM : 0;
+	o->text->len += (size_t)(p - buf);
+	return 0;
 }
 
 static int emit_bin(void *ctx, const struct lod_entry *e)
@@ -158,20 +210,33 @@ struct query {
 	const struct param_window *w;
 	struct json *j;
 	struct bin *b;
+	struct bin text; /* JSON: one track's array, reused */
 	uint32_t tracks;
 };
 
 static int one_track(struct query *q, enum kind kind, int64_t id, const struct lod_track *t)
 {
-	struct out o = {.kind = kind, .j = q->j, .b = q->b};
+	struct out o = {.kind = kind, .text = &q->text, .b = q->b};
 	if (q->j) {
 		char key[24];
-		snprintf(key, sizeof(key), "%lld", (long long)id);
+		*put_i64(key, id) = 0;
 		json_key(q->j, key);
-		json_arr_begin(q->j);
+		q->text.len = 0;
+		unsigned char *open = bin_grow(&q->text, 1);
+		if (!open)
+			return -ENOMEM;
+		*open = '[';
 		int rc =
 		    t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
-		json_arr_end(q->j);
+		unsigned char *close = bin_grow(&q->text, 1);
+		if (rc == 0 && !close)
+			rc = -ENOMEM;
+		if (rc == 0) {
+			*close = ']';
+			json_raw(q->j, (const char *)q->text.buf, q->text.len);
+			if (json_failed(q->j))
+				rc = -ENOMEM;
+		}
 		return rc;
 	}
 	size_t at = q->b->len;
@@ -275,6 +340,7 @@ enum MHD_Result route_timeline(struct request *req)
 	if (rc == 0)
 		rc = tracks_of(&q, KIND_CPU, "cpus", tl->cpus, tl->ncpus, ids[2], nids[2], all);
 	trace_timeline_done(req->trace);
+	free(q.text.buf);
 	for (int k = 0; k < 3; k++)
 		free(ids[k]);
 	if (binary) {

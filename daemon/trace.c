@@ -430,12 +430,16 @@ int trace_info(struct trace *t, struct trace_info *info)
 	return 0;
 }
 
-/* Loading: rows go to the track of their id, created on first sight. */
+/* Loading: rows go to the track of their id, created on first sight.
+ * Rows come in (id, ts) order, so a track is complete when the next id
+ * begins: it is sealed (mipmap built, spare capacity returned) at once,
+ * which keeps the loading peak at one unsealed track rather than all. */
 struct loader {
 	struct lod_track ***tracks;
 	size_t *ntracks;
 	const atomic_int *stopping;
 	uint32_t rows;
+	struct lod_track *current;
 };
 
 static struct lod_track *track_for(struct lod_track ***tracks, size_t *n, int64_t id)
@@ -467,6 +471,12 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 	struct lod_track *t = track_for(l->tracks, l->ntracks, id);
 	if (!t)
 		return id < 0 || id >= MAX_TRACK_ID ? 0 : -ENOMEM;
+	if (t != l->current) {
+		/* a failed seal leaves the track dirty: load() seals it again */
+		if (l->current)
+			lod_track_seal(l->current);
+		l->current = t;
+	}
 	if (lod_track_append(t, ts, dur, lod_state_index(state), lod_reason_index(reason), object) <
 	    0)
 		return -ENOMEM;
@@ -507,6 +517,7 @@ static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 	if (rc == 0)
 		rc = query_load_flows(db, t->last_rowid[3], &t->last_rowid[3], add_flow, tl->flows);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_db_release_memory(db); /* the page cache the scans filled */
 	tl->bytes = 0;
 	for (int k = 0; k < 3; k++)
 		for (size_t i = 0; i < *counts[k]; i++) {
