@@ -74,13 +74,21 @@ enum weft_event_type {
 	WEFT_EV_COND_SIGNAL = 33, /* a = cond, b = 1 for broadcast */
 	WEFT_EV_SEM_POST = 34,    /* a = sem */
 	WEFT_EV_IO_DONE = 35,     /* a = fd, b = bytes moved; call says which */
-	/* fd a now refers to channel b (the st_ino of a pipe or FIFO; 0: the
-	 * fd was closed or now refers to something else). reason = 1 (pipe or
-	 * FIFO). Written for the pipes a process image or fork child starts
+	/* fd a now refers to channel b (the st_ino of a pipe, FIFO or socket;
+	 * 0: the fd was closed or now refers to something else). reason = 1
+	 * (pipe or FIFO) or 2 (socket: written when socket, socketpair or
+	 * accept makes one, too). Written for the pipes a process image or fork child starts
 	 * with, and when the program makes one (pipe, pipe2), renumbers one
 	 * (dup, dup2, dup3) or closes one (close). Two fds of any processes
 	 * with the same channel are the two ends of one pipe. */
 	WEFT_EV_FD_CHANNEL = 36,
+	/* Socket a (inode) is connected to socket b (inode; 0 when only its
+	 * addresses are known). Written once per connection, not per message:
+	 * by socketpair (b known), by connect/accept on a Unix socket (b from
+	 * the kernel's sock_diag) and on a TCP socket (b = 0; the payload
+	 * "tcp LOCAL REMOTE" lets the collector pair it with the other end's
+	 * "tcp REMOTE LOCAL"). payload: a label, NUL-terminated. */
+	WEFT_EV_SOCKET_PEER = 37,
 };
 
 enum weft_origin {

@@ -112,6 +112,8 @@ struct model {
 	struct table *wakes;
 	struct table *fd_channels;
 	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
+	struct table *sockets;      /* (ino, 0) -> struct socket_end */
+	struct table *tcp_waiting;  /* (hash of "tcp L R", 0) -> struct socket_end */
 	struct channels *channels;
 	struct thread *io_reader;   /* the thread whose read is being matched */
 	struct waitgraph *waits; /* lock waits in progress, for deadlocks */
@@ -162,6 +164,8 @@ struct model *model_new(struct tracedb *db)
 	model->fd_channels = table_new();
 	model->channels = channel_new(on_channel_flow, model);
 	model->pipe_holders = table_new();
+	model->sockets = table_new();
+	model->tcp_waiting = table_new();
 	if (model->channels)
 		channel_set_infer(model->channels, infer_pipe_writer);
 	model->waits = waitgraph_new();
@@ -172,7 +176,7 @@ struct model *model_new(struct tracedb *db)
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
 	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
-	    !model->waits) {
+	    !model->waits || !model->pipe_holders || !model->sockets || !model->tcp_waiting) {
 		model_free(model);
 		return NULL;
 	}
@@ -213,6 +217,11 @@ void model_free(struct model *model)
 		table_each(model->pipe_holders, free_value, NULL);
 		table_free(model->pipe_holders);
 	}
+	if (model->sockets) {
+		table_each(model->sockets, free_value, NULL);
+		table_free(model->sockets);
+	}
+	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
@@ -718,6 +727,133 @@ static int64_t pipe_object(struct model *model, uint64_t ino)
 	return id;
 }
 
+/* --- sockets ------------------------------------------------------------
+ * A socket's two ends have two inodes. What one end sends, the other
+ * receives: sends on inode A go into the channel of A's peer, receives on
+ * B come out of B's channel, so one channel per direction. Peers come from
+ * SOCKET_PEER records: socketpair and Unix connections name the peer's
+ * inode, TCP connections their addresses ("tcp LOCAL REMOTE"), paired here
+ * with the other end's "tcp REMOTE LOCAL". One object per connection. */
+#define SOCKET_EARLY_SENDS 8
+struct socket_end {
+	uint64_t ino;
+	uint64_t peer;	   /* 0 until known */
+	int64_t object_id; /* -1 until the connection has one */
+	char label[96];	   /* "socketpair", "unix /path", "tcp L R" */
+	/* sends seen before the peer was known, replayed when it is */
+	struct {
+		int64_t ts, utid, bytes;
+	} early[SOCKET_EARLY_SENDS];
+	unsigned early_count;
+};
+
+static struct socket_end *socket_end(struct model *model, uint64_t ino, bool create)
+{
+	struct socket_end *end = table_get(model->sockets, ino, 0);
+	if (end || !create)
+		return end;
+	end = calloc(1, sizeof *end);
+	if (!end || table_put(model->sockets, ino, 0, end)) {
+		free(end);
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	end->ino = ino;
+	end->object_id = -1;
+	return end;
+}
+
+static uint64_t label_hash(const char *text)
+{
+	uint64_t hash = 1469598103934665603ull;
+	for (; *text; text++)
+		hash = (hash ^ (unsigned char)*text) * 1099511628211ull;
+	return hash;
+}
+
+static void replay_early_sends(struct model *model, struct socket_end *end)
+{
+	for (unsigned i = 0; i < end->early_count; i++)
+		fail(model, channel_write(model->channels, end->peer, end->early[i].ts,
+					  end->early[i].utid, end->early[i].bytes));
+	end->early_count = 0;
+}
+
+static void socket_link(struct model *model, struct socket_end *a, struct socket_end *b)
+{
+	a->peer = b->ino;
+	b->peer = a->ino;
+	if (!b->label[0])
+		snprintf(b->label, sizeof b->label, "%s", a->label);
+	replay_early_sends(model, a);
+	replay_early_sends(model, b);
+}
+
+static void on_socket_peer(struct model *model, const struct weft_event *event)
+{
+	struct socket_end *end = socket_end(model, event->a, true);
+	if (!end)
+		return;
+	decode_string(event, end->label, sizeof end->label);
+	if (event->b) {
+		struct socket_end *peer = socket_end(model, event->b, true);
+		if (peer)
+			socket_link(model, end, peer);
+		return;
+	}
+	char local[48], remote[48];
+	if (sscanf(end->label, "tcp %47s %47s", local, remote) != 2)
+		return;
+	char reversed[4 + 48 + 1 + 48];
+	snprintf(reversed, sizeof reversed, "tcp %s %s", remote, local);
+	struct socket_end *other = table_get(model->tcp_waiting, label_hash(reversed), 0);
+	if (other && other != end && strcmp(other->label, reversed) == 0) {
+		table_remove(model->tcp_waiting, label_hash(reversed), 0);
+		socket_link(model, end, other);
+		return;
+	}
+	fail(model, table_put(model->tcp_waiting, label_hash(end->label), 0, end));
+}
+
+/* The object of the connection socket end belongs to, or -1 while that
+ * is not known yet (a socket not connected, or whose peer's record has
+ * not come). A TCP connection is named by its two addresses, sorted, so
+ * both ends find the same object before they are paired; other
+ * connections by the smaller inode of their two ends. */
+#define SOCKET_KEY (UINT64_MAX - 1)
+static int64_t socket_object(struct model *model, struct socket_end *end)
+{
+	if (end->object_id >= 0)
+		return end->object_id;
+	struct socket_end *peer = end->peer ? socket_end(model, end->peer, false) : NULL;
+	char local[48], remote[48], label[128];
+	uint64_t key, address;
+	if (sscanf(end->label, "tcp %47s %47s", local, remote) == 2) {
+		const char *low = strcmp(local, remote) < 0 ? local : remote;
+		const char *high = low == local ? remote : local;
+		snprintf(label, sizeof label, "socket %s %s", low, high);
+		key = label_hash(label);
+		address = 0;
+	} else if (peer) {
+		address = peer->ino < end->ino ? peer->ino : end->ino;
+		key = address;
+		snprintf(label, sizeof label, "socket:[%llu] %s", (unsigned long long)address,
+			 end->label[0] ? end->label : peer->label);
+	} else {
+		return -1;
+	}
+	void *found = table_get(model->objects, SOCKET_KEY, key);
+	int64_t id = found ? (int64_t)(intptr_t)found : model->next_object_id++;
+	if (!found) {
+		fail(model, tracedb_object_insert(model->db, id, "socket", -1, (int64_t)address, label));
+		fail(model, table_put(model->objects, SOCKET_KEY, key, (void *)(intptr_t)id));
+	}
+	end->object_id = id;
+	if (peer)
+		peer->object_id = id;
+	return id;
+}
+
 /* The pipe inode fd of p refers to, or 0. */
 static uint64_t fd_channel(struct model *model, struct process *p, uint64_t fd)
 {
@@ -728,7 +864,13 @@ static void on_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t uti
 			    int64_t ts_in, int64_t utid_in, int64_t bytes)
 {
 	struct model *model = ctx;
-	flow_bytes(model, ts_out, utid_out, ts_in, utid_in, "pipe", pipe_object(model, ino), bytes);
+	struct socket_end *end = socket_end(model, ino, false);
+	if (end)
+		flow_bytes(model, ts_out, utid_out, ts_in, utid_in, "socket",
+			   socket_object(model, end), bytes);
+	else
+		flow_bytes(model, ts_out, utid_out, ts_in, utid_in, "pipe", pipe_object(model, ino),
+			   bytes);
 }
 
 /* The processes holding a pipe open, with how many fds each: the writers
@@ -776,12 +918,15 @@ static void on_fd_channel(struct model *model, struct process *p, const struct w
 	uint64_t before = fd_channel(model, p, event->a);
 	if (before == event->b)
 		return;
-	if (before)
+	if (before && !socket_end(model, before, false))
 		pipe_hold(model, before, p, -1);
 	if (event->b) {
 		fail(model, table_put(model->fd_channels, (uint64_t)p->upid, event->a,
 				      (void *)(uintptr_t)event->b));
-		pipe_hold(model, event->b, p, +1);
+		if (event->reason == 2) /* a socket */
+			socket_end(model, event->b, true);
+		else
+			pipe_hold(model, event->b, p, +1);
 	} else {
 		table_remove(model->fd_channels, (uint64_t)p->upid, event->a);
 	}
@@ -798,7 +943,7 @@ static bool infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t ut
 	struct model *model = ctx;
 	struct thread *reader = model->io_reader;
 	struct pipe_holders *holders = table_get(model->pipe_holders, ino, 0);
-	if (!reader || !holders)
+	if (!reader || !holders || socket_end(model, ino, false))
 		return false;
 	struct process *writer = NULL;
 	for (unsigned i = 0; i < holders->count; i++) {
@@ -849,6 +994,20 @@ static void on_io_done(struct model *model, struct process *p, struct thread *t,
 	int64_t bytes = (int64_t)event->b;
 	if (!ino || bytes <= 0)
 		return;
+	struct socket_end *end = socket_end(model, ino, false);
+	if (end && call_writes(event->call)) {
+		/* what one end sends, its peer receives */
+		if (end->peer) {
+			fail(model, channel_write(model->channels, end->peer, (int64_t)event->ts,
+						  t->utid, bytes));
+		} else if (end->early_count < SOCKET_EARLY_SENDS) {
+			end->early[end->early_count].ts = (int64_t)event->ts;
+			end->early[end->early_count].utid = t->utid;
+			end->early[end->early_count].bytes = bytes;
+			end->early_count++;
+		}
+		return;
+	}
 	if (call_writes(event->call))
 		fail(model,
 		     channel_write(model->channels, ino, (int64_t)event->ts, t->utid, bytes));
@@ -863,6 +1022,9 @@ static int64_t object_for(struct model *model, struct process *p, const struct w
 {
 	if (event->reason == WEFT_REASON_IO) {
 		uint64_t ino = fd_channel(model, p, event->a);
+		struct socket_end *end = ino ? socket_end(model, ino, false) : NULL;
+		if (end) /* waiting on a socket: its connection */
+			return socket_object(model, end);
 		if (ino) /* waiting on a pipe: the pipe, not the fd number */
 			return pipe_object(model, ino);
 	}
@@ -993,6 +1155,9 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_FD_CHANNEL:
 		on_fd_channel(model, p, event);
+		break;
+	case WEFT_EV_SOCKET_PEER:
+		on_socket_peer(model, event);
 		break;
 	case WEFT_EV_IO_DONE:
 		on_io_done(model, p, t, event);

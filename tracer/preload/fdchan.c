@@ -11,6 +11,7 @@
 
 #define WORDS (FDCHAN_MAX / 64)
 #define KIND_PIPE 1
+#define KIND_SOCKET 2
 
 static uint64_t known[WORDS];
 
@@ -27,10 +28,10 @@ void fdchan_note(struct ring_writer *writer, int fd)
 	if (fd < 0 || fd >= FDCHAN_MAX)
 		return;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		test_and_set(fd, 1);
-		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd,
-			    (uint64_t)st.st_ino);
+		emit_record(writer, WEFT_EV_FD_CHANNEL, S_ISSOCK(st.st_mode) ? KIND_SOCKET : KIND_PIPE,
+			    0, emit_now(), (uint64_t)fd, (uint64_t)st.st_ino);
 	} else if (test_and_set(fd, 0)) {
 		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
 	}

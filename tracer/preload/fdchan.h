@@ -1,7 +1,8 @@
 /*
- * fdchan.h — which of the process's file descriptors are pipes, told to
- * the ring as FD_CHANNEL records (event.h) so that the collector can tell
- * that ls's fd 1 and grep's fd 0 are the two ends of one pipe.
+ * fdchan.h — which of the process's file descriptors are pipes or
+ * sockets, told to the ring as FD_CHANNEL records (event.h) so that the
+ * collector can tell that ls's fd 1 and grep's fd 0 are the two ends of
+ * one pipe, and which socket a send or a recv went through.
  *
  * Process-wide state: a bitmap of the fds below FDCHAN_MAX last recorded
  * as pipes. Wrappers update it with atomic bit operations (any thread);
@@ -20,9 +21,10 @@
 
 #define FDCHAN_MAX 1024
 
-/* Record what fd refers to now: FD_CHANNEL (reason 1, b = inode) when it
- * is a pipe or FIFO; FD_CHANNEL with b = 0 when it was recorded as one and
- * is not any more; nothing otherwise. One fstat. */
+/* Record what fd refers to now: FD_CHANNEL (b = inode; reason 1 for a
+ * pipe or FIFO, 2 for a socket) when it is one; FD_CHANNEL with b = 0
+ * when it was recorded as one and is not any more; nothing otherwise.
+ * One fstat. */
 void fdchan_note(struct ring_writer *writer, int fd);
 
 /* fd is being closed: FD_CHANNEL with b = 0 if it was recorded as a pipe.

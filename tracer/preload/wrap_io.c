@@ -18,7 +18,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fdchan.h"
 #include "fdnb.h"
+#include "sockpeer.h"
 #include "preload.h"
 #include "real.h"
 
@@ -142,11 +144,34 @@ WEFT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *message, int flags)
 	return IO(t, WEFT_CALL_SENDMSG, fd, REAL(sendmsg)(fd, message, flags));
 }
 
-/* fd was just made by a wrapped call, with O_NONBLOCK or not. */
+/* fd was just made by a wrapped call, with O_NONBLOCK or not. A socket
+ * is told to the ring (FD_CHANNEL) so its messages can be followed. */
 static int made(int fd, int nonblocking)
 {
-	if (fd >= 0)
+	if (fd >= 0) {
 		fdnb_set(fd, nonblocking);
+		struct preload_thread *t = preload_recorder();
+		if (t) {
+			int saved = errno;
+			fdchan_note(&t->writer, fd);
+			errno = saved;
+		}
+	}
+	return fd;
+}
+
+/* A connection was just accepted (fd) or made (connect on fd): say which
+ * socket is at its other end. errno is kept as the call left it. */
+static int connected(int fd)
+{
+	if (fd >= 0) {
+		struct preload_thread *t = preload_recorder();
+		if (t) {
+			int saved = errno;
+			sockpeer_note(&t->writer, fd);
+			errno = saved;
+		}
+	}
 	return fd;
 }
 
@@ -154,8 +179,9 @@ WEFT_EXPORT int accept(int fd, struct sockaddr *address, socklen_t *address_leng
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd))
-		return made(REAL(accept)(fd, address, address_length), 0);
-	return made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept)(fd, address, address_length)), 0);
+		return connected(made(REAL(accept)(fd, address, address_length), 0));
+	return connected(
+	    made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept)(fd, address, address_length)), 0));
 }
 
 WEFT_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *address_length, int flags)
@@ -163,9 +189,10 @@ WEFT_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *address_len
 	struct preload_thread *t = preload_recorder();
 	int nonblocking = (flags & SOCK_NONBLOCK) != 0;
 	if (UNRECORDED(t, fd))
-		return made(REAL(accept4)(fd, address, address_length, flags), nonblocking);
-	return made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags)),
-		    nonblocking);
+		return connected(made(REAL(accept4)(fd, address, address_length, flags), nonblocking));
+	return connected(made(
+	    IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags)),
+	    nonblocking));
 }
 
 WEFT_EXPORT int socket(int domain, int type, int protocol)
@@ -177,8 +204,13 @@ WEFT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
 	int result = REAL(socketpair)(domain, type, protocol, fds);
 	if (result == 0) {
+		int saved = errno;
 		made(fds[0], (type & SOCK_NONBLOCK) != 0);
 		made(fds[1], (type & SOCK_NONBLOCK) != 0);
+		struct preload_thread *t = preload_recorder();
+		if (t)
+			sockpeer_pair(&t->writer, fds[0], fds[1]);
+		errno = saved;
 	}
 	return result;
 }
@@ -186,9 +218,12 @@ WEFT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 WEFT_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t address_length)
 {
 	struct preload_thread *t = preload_recorder();
-	if (UNRECORDED(t, fd))
-		return REAL(connect)(fd, address, address_length);
-	return IO(t, WEFT_CALL_CONNECT, fd, REAL(connect)(fd, address, address_length));
+	int result = UNRECORDED(t, fd)
+			 ? REAL(connect)(fd, address, address_length)
+			 : IO(t, WEFT_CALL_CONNECT, fd, REAL(connect)(fd, address, address_length));
+	if (result == 0)
+		connected(fd);
+	return result;
 }
 
 WEFT_EXPORT int poll(struct pollfd *fds, nfds_t count, int timeout)
