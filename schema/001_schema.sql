@@ -26,6 +26,11 @@ PRAGMA user_version = 1;
 --                      'perf' (context-switch records), 'schedstat'
 --                      (sampled /proc run_delay) or 'calls' (interposed
 --                      blocking calls only)
+--     sched_fallback_reason  why perf was not used, when capture_mode is
+--                      'schedstat' ('perf_event_open: Permission denied
+--                      (perf_event_paranoid 3)', 'forced with
+--                      --sched=schedstat', attach mode)
+--     sched_events_lost  context switches perf dropped ('perf' only)
 --     events_lost      events dropped because a ring was full
 --     threads_lost     threads that found no free ring (their events lost)
 --     status           'recording' while the recorder writes, then

@@ -57,6 +57,26 @@ static void record_rejects_what_it_cannot_run(void **state)
 	assert_true(args.quiet);
 }
 
+static void record_sched_picks_perf_schedstat_or_none(void **state)
+{
+	struct record_args args;
+	char err[256];
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "ls"), 0);
+	assert_int_equal(args.sched, RECORD_SCHED_AUTO);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--sched=schedstat", "ls"), 0);
+	assert_int_equal(args.sched, RECORD_SCHED_SCHEDSTAT);
+	assert_false(args.no_sched);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--sched=perf", "ls"), 0);
+	assert_int_equal(args.sched, RECORD_SCHED_PERF);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--sched=none", "ls"), 0);
+	assert_int_equal(args.sched, RECORD_SCHED_NONE);
+	assert_true(args.no_sched);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--no-sched", "ls"), 0);
+	assert_int_equal(args.sched, RECORD_SCHED_NONE);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--sched=ebpf", "ls"), -1);
+	assert_non_null(strstr(err, "ebpf"));
+}
+
 static void record_attach_needs_shm_and_output_and_no_command(void **state)
 {
 	struct record_args args;
@@ -241,6 +261,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(record_takes_options_then_the_command),
 	    cmocka_unit_test(record_rejects_what_it_cannot_run),
+	    cmocka_unit_test(record_sched_picks_perf_schedstat_or_none),
 	    cmocka_unit_test(record_attach_needs_shm_and_output_and_no_command),
 	    cmocka_unit_test(default_output_name_never_reuses_a_file),
 	    cmocka_unit_test(query_and_export_parse_their_arguments),

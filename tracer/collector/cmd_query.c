@@ -362,8 +362,9 @@ const struct cmd_entry cmd_query_entry = {
     .summary = "run SQL on a trace and print the rows",
     .help = "Opens FILE read-only and runs SQL (several statements may be separated\n"
 	    "by ';'). Tables and views: meta, process, thread, thread_state,\n"
-	    "process_state, sched_slice, object, flow, thread_state_time,\n"
-	    "process_state_time, lock_contention, message_traffic.\n"
+	    "process_state, sched_slice, object, flow, deadlock, deadlock_member,\n"
+	    "thread_state_time, process_state_time, lock_contention, lock_holders,\n"
+	    "message_traffic, deadlocks.\n"
 	    "\n"
 	    "  --csv    comma-separated values with a header line\n"
 	    "  --json   a JSON array of objects\n"
