@@ -172,6 +172,13 @@ class Daemon(unittest.TestCase):
             self.assertIn(viewer.json("/api/traces")["traces"][0]["status"],
                           ("complete", "interrupted"))
 
+    def test_the_program_keeps_no_descriptor_of_ours(self):
+        cmd = ["sh", "-c", "ls /proc/$$/fd"]
+        traced = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                                env=preloaded(self.sock))
+        self.assertEqual(traced.stdout, untraced(cmd).stdout)
+        (trace,) = until("the trace to be listed", self.listed)
+
     def test_malformed_requests_are_answered_with_an_error(self):
         self.assertTrue(ask(self.sock, "hello\n").startswith("error bad request"))
         self.assertTrue(ask(self.sock, "weft 2 1 sh\n").startswith(
@@ -236,6 +243,28 @@ class WithoutWeftd(unittest.TestCase):
         s.close()
         r = self.run_preloaded(path)
         self.assertEqual((r.returncode, r.stdout, r.stderr), (0, self.plain.stdout, ""))
+
+    def test_a_stuck_weftd_does_not_hold_the_program(self):
+        # a socket that takes connections and never answers: the program
+        # gives up on its own deadline and runs untraced
+        path = os.path.join(self.dir, "stuck.sock")
+        for accept in (False, True):
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(path)
+            s.listen(8)
+            try:
+                prog = subprocess.Popen(PIPELINE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        env=preloaded(path))
+                if accept:
+                    conn, _ = s.accept()
+                out, err = prog.communicate(timeout=60)
+                if accept:
+                    conn.close()
+            finally:
+                s.close()
+                os.unlink(path)
+            self.assertEqual((prog.returncode, out, err), (0, self.plain.stdout, ""))
 
     def test_failure_is_reported_only_with_weft_debug(self):
         r = self.run_preloaded(os.path.join(self.dir, "nobody.sock"), WEFT_DEBUG="1")
