@@ -633,6 +633,85 @@ int query_final_waits(sqlite3 *db, struct query_wait **waits, size_t *count)
 	return done(stmt, rc);
 }
 
+/* 1 if the trace has the deadlock tables and view, 0 if not, -EIO. */
+static int has_deadlock_tables(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	if (prep(db,
+		 "SELECT count(*) FROM sqlite_schema WHERE (type = 'table' AND name IN "
+		 "('deadlock', 'deadlock_member')) OR (type = 'view' AND name = 'deadlocks')",
+		 &stmt) < 0)
+		return -EIO;
+	int rc = sqlite3_step(stmt);
+	int n = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	sqlite3_finalize(stmt);
+	return n < 0 ? -EIO : n == 3;
+}
+
+/* Column c of every row of members (reset first) as a JSON array. */
+static int write_member_column(struct json *j, sqlite3_stmt *members, int c)
+{
+	sqlite3_reset(members);
+	json_arr_begin(j);
+	int rc;
+	while ((rc = sqlite3_step(members)) == SQLITE_ROW)
+		write_column(j, members, c);
+	json_arr_end(j);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int query_deadlocks(sqlite3 *db, int64_t start, int64_t end, struct json *j)
+{
+	int have = has_deadlock_tables(db);
+	if (have <= 0)
+		return have < 0 ? have : -ENOENT;
+	sqlite3_stmt *found, *members;
+	if (prep(db,
+		 "SELECT d.deadlock_id, d.ts, d.end_ts, v.cycle FROM deadlock d "
+		 "LEFT JOIN deadlocks v USING (deadlock_id) "
+		 "WHERE d.ts < ?2 AND (d.end_ts IS NULL OR d.end_ts > ?1) ORDER BY d.deadlock_id",
+		 &found) < 0)
+		return -EIO;
+	if (prep(db,
+		 "SELECT m.utid, m.object_id, m.holder_utid, coalesce(t.name, t.tid, m.utid), "
+		 "coalesce(o.label, 'object ' || m.object_id) FROM deadlock_member m "
+		 "LEFT JOIN thread t ON t.utid = m.utid "
+		 "LEFT JOIN object o ON o.object_id = m.object_id "
+		 "WHERE m.deadlock_id = ?1 ORDER BY m.position",
+		 &members) < 0) {
+		sqlite3_finalize(found);
+		return -EIO;
+	}
+	sqlite3_bind_int64(found, 1, start);
+	sqlite3_bind_int64(found, 2, end);
+	static const char *const keys[] = {"threads", "objects", "holders", "thread_names",
+					   "object_labels"};
+	json_arr_begin(j);
+	int rc, failed = 0;
+	while (!failed && (rc = sqlite3_step(found)) == SQLITE_ROW) {
+		sqlite3_bind_int64(members, 1, sqlite3_column_int64(found, 0));
+		json_obj_begin(j);
+		json_key(j, "ts");
+		write_column(j, found, 1);
+		json_key(j, "end_ts");
+		write_column(j, found, 2);
+		for (int c = 0; c < 5 && !failed; c++) {
+			json_key(j, keys[c]);
+			failed = write_member_column(j, members, c) < 0;
+		}
+		json_key(j, "cycle");
+		write_column(j, found, 3);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	sqlite3_finalize(members);
+	if (failed) {
+		sqlite3_finalize(found);
+		return -EIO;
+	}
+	return done(found, rc);
+}
+
 static const struct {
 	const char *title, *sql;
 } examples[] = {

@@ -126,6 +126,18 @@ struct query_wait {
  * when Blocked with a holder): the raw material for deadlock detection. */
 int query_final_waits(sqlite3 *db, struct query_wait **waits, size_t *count);
 
+/* Writes the "deadlocks" array from the trace's deadlock tables (what the
+ * recorder wrote, live, when a wait closed a cycle): each deadlock
+ * overlapping [start, end) -- begun before end, and not ended by start
+ * (end_ts NULL: it held to the end) -- in the order found, as {"ts",
+ * "end_ts" (null while it held), "threads" (utids in cycle order: thread
+ * i waits for object i, held by thread i + 1, the last by the first),
+ * "objects" (object ids), "holders" (utids), "thread_names",
+ * "object_labels" (the thread's name or tid, the object's label, as the
+ * deadlocks view words them), "cycle" (the view's text)}. -ENOENT, with
+ * nothing written, when the trace predates those tables. */
+int query_deadlocks(sqlite3 *db, int64_t start, int64_t end, struct json *j);
+
 /* Writes {"tables": [...], "examples": [...]}. */
 int query_schema(sqlite3 *db, struct json *j);
 

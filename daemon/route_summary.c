@@ -5,8 +5,10 @@
  * Blocked spans in memory; holders and message traffic from the flow sums
  * (flowsum.h: whole buckets from memory, the two edges of the window from
  * SQLite; all from SQLite when the sums cannot serve the trace);
- * deadlocks from the threads' final waits (a cycle of threads each blocked, to the end, on a lock
- * the next one holds).
+ * deadlocks from the trace's deadlock tables (written by the recorder when
+ * a wait closes a cycle), or, in traces older than those tables, from the
+ * threads' final waits (a cycle of threads each blocked, to the end, on a
+ * lock the next one holds).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -452,19 +454,26 @@ static const struct query_wait *wait_of(const struct query_wait *waits, size_t n
 	return NULL;
 }
 
-/* Each thread has at most one final wait, so the wait-for graph is a
- * functional graph: follow holders from each wait; a walk that comes back
- * to its start within n steps is a cycle, reported once (from its lowest
- * utid) if its threads were all waiting at a common moment inside the
- * window. */
+/* The deadlocks the recorder found (query_deadlocks). For a trace that
+ * predates the deadlock tables, the threads' final waits: each thread has
+ * at most one, so the wait-for graph is a functional graph: follow holders
+ * from each wait; a walk that comes back to its start within n steps is a
+ * cycle, reported once (from its lowest utid) if its threads were all
+ * waiting at a common moment inside the window. */
 static int deadlocks(struct summary *s, sqlite3 *db)
 {
+	json_key(s->j, "deadlocks");
+	int rc = query_deadlocks(db, s->w->start, s->w->end, s->j);
+	if (rc != -ENOENT)
+		return rc;
+	/* a trace older than the deadlock tables: its threads' final waits */
 	struct query_wait *waits;
 	size_t n;
-	int rc = query_final_waits(db, &waits, &n);
-	if (rc < 0)
+	rc = query_final_waits(db, &waits, &n);
+	if (rc < 0) {
+		json_null(s->j);
 		return rc;
-	json_key(s->j, "deadlocks");
+	}
 	json_arr_begin(s->j);
 	for (size_t i = 0; i < n; i++) {
 		const struct query_wait *w = &waits[i];

@@ -15,7 +15,8 @@
  * CPU utid % 2 (slices of different threads may overlap: no scheduler is
  * simulated). Processes get process_state spans. The last two threads of
  * process 1 end in a deadlock: each Blocked, to the end, on a mutex the
- * other holds. Rows are written in one transaction with prepared
+ * other holds, recorded in deadlock and deadlock_member as the recorder
+ * does (the thread whose wait closed the cycle first). Rows are written in one transaction with prepared
  * statements; indexes (schema/001_indexes.sql) after, unless
  * --no-indexes (a trace still being recorded has none).
  */
@@ -118,6 +119,42 @@ static void flow(int64_t ts_out, int64_t utid_out, int64_t ts_in, int64_t utid_i
 	bind_opt(ins_flow, 6, object);
 	bind_opt(ins_flow, 7, bytes);
 	run(ins_flow);
+}
+
+/* The deadlock of threads a and b: a waits (since wait[0], until end[0])
+ * for mutex object, which b holds; b (since wait[1]) for object + 1, which
+ * a holds. Written as the recorder writes it: found when the later of the
+ * two waits began, ended when the first wait ended, position 0 the thread
+ * whose wait closed the cycle. */
+static void deadlock(int64_t a, int64_t b, int64_t object, const int64_t wait[2],
+		     const int64_t end[2])
+{
+	int closer = wait[1] >= wait[0]; /* index of the wait that closed it */
+	int64_t utid[2] = {a, b}, obj[2] = {object, object + 1};
+	int first = closer, second = !closer;
+	char utids[48], objects[48];
+	snprintf(utids, sizeof(utids), "%" PRId64 ",%" PRId64, utid[first], utid[second]);
+	snprintf(objects, sizeof(objects), "%" PRId64 ",%" PRId64, obj[first], obj[second]);
+	sqlite3_stmt *d = prep("INSERT INTO deadlock(deadlock_id, ts, end_ts, utids, object_ids) "
+			       "VALUES (1, ?1, ?2, ?3, ?4)");
+	sqlite3_bind_int64(d, 1, wait[closer]);
+	sqlite3_bind_int64(d, 2, end[0] < end[1] ? end[0] : end[1]);
+	sqlite3_bind_text(d, 3, utids, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(d, 4, objects, -1, SQLITE_TRANSIENT);
+	run(d);
+	sqlite3_finalize(d);
+	sqlite3_stmt *m = prep("INSERT INTO deadlock_member(deadlock_id, position, utid, "
+			       "object_id, holder_utid, wait_ts) VALUES (1, ?1, ?2, ?3, ?4, ?5)");
+	for (int pos = 0; pos < 2; pos++) {
+		int k = pos == 0 ? first : second;
+		sqlite3_bind_int(m, 1, pos);
+		sqlite3_bind_int64(m, 2, utid[k]);
+		sqlite3_bind_int64(m, 3, obj[k]);
+		sqlite3_bind_int64(m, 4, utid[!k]);
+		sqlite3_bind_int64(m, 5, wait[k]);
+		run(m);
+	}
+	sqlite3_finalize(m);
 }
 
 static void usage(FILE *out)
@@ -223,6 +260,7 @@ int main(int argc, char **argv)
 	long long extra = spans % threads;
 	/* the deadlocked pair: the last two threads of process 1 */
 	int64_t dl_a = -1, dl_b = -1;
+	int64_t dl_wait[2] = {0, 0}, dl_end[2] = {0, 0}; /* [0]: dl_a's, [1]: dl_b's */
 	for (long long u = threads; u >= 1 && dl_b < 0; u--)
 		if ((u - 1) % processes == 0) {
 			if (dl_a < 0)
@@ -314,7 +352,9 @@ int main(int argc, char **argv)
 			int64_t other = utid == dl_a ? dl_b : dl_a;
 			int64_t object = base_obj + (utid == dl_a ? 0 : 1);
 			state(utid, ts, 5000000000LL, "Blocked", "mutex", object, -1, -1, other);
+			dl_wait[utid == dl_a ? 0 : 1] = ts;
 			ts += 5000000000LL;
+			dl_end[utid == dl_a ? 0 : 1] = ts;
 		}
 		thread_end[utid] = ts;
 		if (ts > trace_end)
@@ -333,6 +373,9 @@ int main(int argc, char **argv)
 		sqlite3_bind_int(ins_thread, 7, is_main);
 		run(ins_thread);
 	}
+
+	if (dl_b > 0)
+		deadlock(dl_a, dl_b, 1 /* process 1's first mutex */, dl_wait, dl_end);
 
 	sqlite3_stmt *ins_proc = prep("INSERT INTO process(upid, pid, ppid, parent_upid, name, "
 				      "cmdline, start_ts, end_ts, exit_code, exit_signal, traced) "

@@ -214,6 +214,41 @@ class Api(unittest.TestCase):
                       "FROM thread_state WHERE utid = s.utid) AND holder_utid IS NOT NULL")
         self.assertEqual(sorted(d["threads"]), sorted(u for u, _ in pair))
         self.assertEqual(len(d["objects"]), 2)
+        # as the deadlock tables and the deadlocks view record it
+        (ts, end_ts, cycle), = self.q("SELECT ts, end_ts, cycle FROM deadlocks")
+        self.assertEqual((d["ts"], d["end_ts"], d["cycle"]), (ts, end_ts, cycle))
+        members = self.q("SELECT m.utid, m.object_id, m.holder_utid, t.name, o.label "
+                         "FROM deadlock_member m JOIN thread t USING (utid) "
+                         "JOIN object o USING (object_id) ORDER BY position")
+        self.assertEqual(d["threads"], [m[0] for m in members])
+        self.assertEqual(d["objects"], [m[1] for m in members])
+        self.assertEqual(d["holders"], [m[2] for m in members])
+        self.assertEqual(d["thread_names"], [m[3] for m in members])
+        self.assertEqual(d["object_labels"], [m[4] for m in members])
+
+    def test_summary_deadlocks_only_those_overlapping_the_window(self):
+        (ts,), = self.q("SELECT ts FROM deadlock")
+        before = self.server.json("/api/traces/run/summary?start=%d&end=%d" % (self.start, ts))
+        self.assertEqual(before["deadlocks"], [])
+        during = self.server.json("/api/traces/run/summary?start=%d&end=%d" % (ts, ts + 1))
+        self.assertEqual(len(during["deadlocks"]), 1)
+
+    def test_summary_of_a_trace_without_deadlock_tables_uses_final_waits(self):
+        # a file from before the recorder wrote deadlocks: no such tables
+        old = os.path.join(self.dir, "old.db")
+        src = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True)
+        dst = sqlite3.connect(old)
+        src.backup(dst)
+        src.close()
+        dst.executescript("DROP VIEW deadlocks; DROP TABLE deadlock_member; DROP TABLE deadlock;")
+        dst.close()
+        with Weftd(old) as server:
+            s = server.json("/api/traces/old/summary?start=%d&end=%d" % (self.start, self.end))
+        self.assertEqual(len(s["deadlocks"]), 1)
+        d = s["deadlocks"][0]
+        pair = self.q("SELECT utid, object_id FROM thread_state s WHERE ts = (SELECT max(ts) "
+                      "FROM thread_state WHERE utid = s.utid) AND holder_utid IS NOT NULL")
+        self.assertEqual(sorted(zip(d["threads"], d["objects"])), sorted(pair))
 
     def test_sql_select_answers_rows(self):
         r = self.server.json("/api/traces/run/sql", "POST",

@@ -70,5 +70,64 @@ class Recorded(unittest.TestCase):
                          self.q("SELECT count(*) FROM thread_state")[0][0])
 
 
+class RecordedDeadlock(unittest.TestCase):
+    """weft-demo-deadlock: alice and bob each wait for the mutex the other
+    holds until alice's timed lock gives up. The recorder writes the cycle
+    into the deadlock tables; the summary reports it although neither
+    thread ends blocked."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempdir()
+        cls.path = os.path.join(cls.dir, "deadlock.db")
+        demo = os.path.join(os.path.dirname(WEFT), "weft-demo-deadlock")
+        subprocess.run([WEFT, "record", "-o", cls.path, "--", demo],
+                       check=True, timeout=120, capture_output=True)
+        cls.db = sqlite3.connect("file:%s?mode=ro" % cls.path, uri=True)
+        cls.server = Weftd(cls.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.db.close()
+        cleanup(cls.dir)
+
+    def q(self, sql, *args):
+        return self.db.execute(sql, args).fetchall()
+
+    def summary(self, start, end):
+        return self.server.json("/api/traces/deadlock/summary?start=%d&end=%d" % (start, end))
+
+    def test_summary_names_both_threads_and_both_mutexes(self):
+        start, end = self.q("SELECT min(ts), max(ts + dur) FROM thread_state")[0]
+        s = self.summary(start, end)
+        self.assertEqual(len(s["deadlocks"]), 1, s["deadlocks"])
+        d = s["deadlocks"][0]
+        self.assertEqual(sorted(d["thread_names"]), ["alice", "bob"])
+        utid = dict(self.q("SELECT name, utid FROM thread WHERE name IN ('alice', 'bob')"))
+        self.assertEqual(sorted(d["threads"]), sorted(utid.values()))
+        # the two mutexes: what each of them was blocked on, named by label
+        mutexes = dict(self.q("SELECT DISTINCT o.object_id, o.label FROM thread_state s "
+                              "JOIN object o USING (object_id) WHERE s.state = 'Blocked' "
+                              "AND o.kind = 'mutex' AND s.utid IN (?, ?)",
+                              utid["alice"], utid["bob"]))
+        self.assertEqual(len(mutexes), 2)
+        self.assertEqual(sorted(d["objects"]), sorted(mutexes))
+        self.assertEqual(sorted(d["object_labels"]), sorted(mutexes.values()))
+        # cycle order: each waits for the mutex the next one holds
+        self.assertEqual(d["holders"], d["threads"][1:] + d["threads"][:1])
+        for name in ("alice", "bob"):
+            self.assertIn(name, d["cycle"])
+        # alice's timed lock ended it: the deadlock has an end
+        self.assertIsNotNone(d["end_ts"])
+        self.assertGreater(d["end_ts"], d["ts"])
+
+    def test_a_window_before_the_cycle_closed_has_no_deadlock(self):
+        (ts,), = self.q("SELECT ts FROM deadlock")
+        start = self.q("SELECT min(ts) FROM thread_state")[0][0]
+        self.assertEqual(self.summary(start, ts)["deadlocks"], [])
+        self.assertEqual(len(self.summary(ts, ts + 1)["deadlocks"]), 1)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
