@@ -83,8 +83,9 @@ static int64_t now_ms(void)
 int collectd_default_socket(char *out, size_t cap)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	int n = xdg && xdg[0] == '/' ? snprintf(out, cap, "%s/weft/weftd.sock", xdg)
-				     : snprintf(out, cap, "/tmp/weft-%u/weftd.sock", (unsigned)getuid());
+	int n = xdg && xdg[0] == '/'
+		    ? snprintf(out, cap, "%s/weft/weftd.sock", xdg)
+		    : snprintf(out, cap, "/tmp/weft-%u/weftd.sock", (unsigned)getuid());
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -160,8 +161,9 @@ static char *find_weft(void)
 	if (n > 0) {
 		self[n] = 0;
 		char *slash = strrchr(self, '/');
-		if (slash && snprintf(path, sizeof(path), "%.*s/weft", (int)(slash - self), self) <
-				 (int)sizeof(path) &&
+		if (slash &&
+		    snprintf(path, sizeof(path), "%.*s/weft", (int)(slash - self), self) <
+			(int)sizeof(path) &&
 		    executable(path))
 			return strdup(path);
 	}
@@ -178,8 +180,8 @@ static char *find_weft(void)
 
 static int dropped_variable(const char *entry)
 {
-	static const char *const names[] = {"LD_PRELOAD=", "WEFT_SHM=", "WEFT_OUT=",
-					    "WEFT_SOCKET="};
+	static const char *const names[] = {
+	    "LD_PRELOAD=", "WEFT_SHM=", "WEFT_OUT=", "WEFT_SOCKET="};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(entry, names[i], strlen(names[i])) == 0)
 			return 1;
@@ -235,8 +237,9 @@ int collectd_open(const struct collectd_options *options, struct collectd **out,
 		goto err;
 	}
 	if (!c->weft_bin) {
-		snprintf(err, errlen, "no weft binary next to weftd or in PATH (needed to record "
-				      "programs; --no-collect to serve only)");
+		snprintf(err, errlen,
+			 "no weft binary next to weftd or in PATH (needed to record "
+			 "programs; --no-collect to serve only)");
 		rc = -ENOENT;
 		goto err;
 	}
@@ -387,8 +390,8 @@ static void start_collector(struct collectd *c, struct pending *p,
 	}
 	char pid_text[24];
 	snprintf(pid_text, sizeof(pid_text), "%d", (int)p->peer_pid);
-	char *argv[] = {c->weft_bin, "record", "-q", "--attach", pid_text, "--shm",
-			p->shm,	     "-o",     p->trace, NULL};
+	char *argv[] = {c->weft_bin, "record", "-q", "--attach", pid_text,
+			"--shm",     p->shm,   "-o", p->trace,	 NULL};
 	pid_t parent = getpid();
 	pid_t child = fork();
 	if (child == 0)
@@ -477,8 +480,10 @@ static void accept_all(struct collectd *c)
 			reply(fd, "error cannot read the peer's credentials\n");
 			close(fd);
 		} else if (cred.uid != geteuid() && cred.uid != 0) {
-			reply(fd, "error permission denied: uid %u may not record into uid %u's weftd\n",
-			      (unsigned)cred.uid, (unsigned)geteuid());
+			reply(
+			    fd,
+			    "error permission denied: uid %u may not record into uid %u's weftd\n",
+			    (unsigned)cred.uid, (unsigned)geteuid());
 			close(fd);
 		} else if (c->npending == COLLECTD_MAX_PENDING) {
 			reply(fd, "error busy\n");

@@ -284,5 +284,62 @@ class WithoutWeftd(unittest.TestCase):
             until("the trace to be listed", lambda: server.json("/api/traces")["traces"])
 
 
+
+class DefaultSocket(unittest.TestCase):
+    """Without --socket: $XDG_RUNTIME_DIR/weft/weftd.sock (a private runtime
+    directory stands in for the user's, so that no other program finds this
+    weftd)."""
+
+    def setUp(self):
+        self.assertTrue(LIBWEFT and os.path.exists(LIBWEFT))
+        self.dir = tempdir()
+        self.runtime = os.path.join(self.dir, "runtime")
+        os.makedirs(self.runtime)
+        self.traces = os.path.join(self.dir, "traces")
+        os.makedirs(self.traces)
+        self.saved = os.environ.get("XDG_RUNTIME_DIR")
+        os.environ["XDG_RUNTIME_DIR"] = self.runtime
+
+    def tearDown(self):
+        if self.saved is None:
+            del os.environ["XDG_RUNTIME_DIR"]
+        else:
+            os.environ["XDG_RUNTIME_DIR"] = self.saved
+        cleanup(self.dir)
+
+    def test_programs_find_weftd_at_the_default_socket(self):
+        sock = os.path.join(self.runtime, "weft", "weftd.sock")
+        with Weftd(self.traces, collect=True) as server:
+            # the first served directory is the trace directory
+            self.assertEqual(server.collecting, (sock, os.path.realpath(self.traces)))
+            self.assertEqual(os.stat(os.path.dirname(sock)).st_mode & 0o777, 0o700)
+            self.assertEqual(os.stat(sock).st_mode & 0o777, 0o600)
+            env = preloaded(None)
+            env["LD_PRELOAD"] = LIBWEFT
+            r = subprocess.run(PIPELINE, capture_output=True, text=True, timeout=60, env=env)
+            self.assertEqual((r.returncode, r.stdout), (0, "272\n"))
+            (trace,) = until("the trace to be listed",
+                             lambda: server.json("/api/traces")["traces"])
+            self.assertTrue(trace["file"].startswith("sh-"))
+            # a second weftd on the default socket serves, and says why it
+            # does not record
+            second = subprocess.Popen([WEFTD, "--listen", "127.0.0.1:0", self.traces],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True)
+            banner = second.stdout.readline()
+            second.send_signal(signal.SIGTERM)
+            out, err = second.communicate(timeout=30)
+            self.assertEqual(second.returncode, 0)
+            self.assertTrue(banner.startswith("weftd: serving 1 trace at"), banner)
+            self.assertNotIn("recording programs", out)
+            self.assertIn("another weftd is listening on " + sock, err)
+            # the first one still records
+            r = subprocess.run(["sh", "-c", "echo hi"], capture_output=True, text=True,
+                               timeout=60, env=env)
+            self.assertEqual(r.stdout, "hi\n")
+            until("the second trace", lambda: len(server.json("/api/traces")["traces"]) == 2)
+        self.assertFalse(os.path.exists(sock))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
