@@ -195,30 +195,34 @@ GROUP BY s.upid, s.state;
 -- the threads that held the lock when a wait began (mutex and rwlock
 -- writers; NULL when never known), each a comma-separated list of thread
 -- names (the tid when a thread has no name), most waited-for first.
--- lock_holders has the numbers per (object, holder).
+-- lock_holders has the numbers per (object, holder). One pass over the
+-- Blocked spans (`per`, materialized): as fast as counting alone when
+-- few threads share a lock.
 CREATE VIEW lock_contention AS
-SELECT c.*, w.waiters, h.holders
-FROM (SELECT o.object_id, o.kind, o.label, o.upid,
-             COUNT(*) AS waits, SUM(s.dur) AS total_wait, MAX(s.dur) AS max_wait,
-             COUNT(DISTINCT s.utid) AS waiting_threads
-      FROM thread_state s
-      JOIN object o USING (object_id)
-      WHERE s.state = 'Blocked'
-        AND o.kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier')
-      GROUP BY o.object_id) c
+WITH per AS MATERIALIZED (
+  SELECT s.object_id, s.utid, s.holder_utid, COUNT(*) AS n, SUM(s.dur) AS total,
+         MAX(s.dur) AS longest
+  FROM thread_state s JOIN object o USING (object_id)
+  WHERE s.state = 'Blocked'
+    AND o.kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier')
+  GROUP BY s.object_id, s.utid, s.holder_utid)
+SELECT o.object_id, o.kind, o.label, o.upid, c.waits, c.total_wait, c.max_wait,
+       c.waiting_threads, w.waiters, h.holders
+FROM (SELECT object_id, SUM(n) AS waits, SUM(total) AS total_wait, MAX(longest) AS max_wait,
+             COUNT(DISTINCT utid) AS waiting_threads
+      FROM per GROUP BY object_id) c
+JOIN object o USING (object_id)
 LEFT JOIN (SELECT object_id, group_concat(who, ', ') AS waiters
-           FROM (SELECT s.object_id, COALESCE(t.name, t.tid) AS who
-                 FROM thread_state s JOIN thread t ON t.utid = s.utid
-                 WHERE s.state = 'Blocked' AND s.object_id IS NOT NULL
-                 GROUP BY s.object_id, s.utid
-                 ORDER BY s.object_id, SUM(s.dur) DESC, s.utid)
+           FROM (SELECT p.object_id, COALESCE(t.name, t.tid) AS who
+                 FROM per p JOIN thread t ON t.utid = p.utid
+                 GROUP BY p.object_id, p.utid
+                 ORDER BY p.object_id, SUM(p.total) DESC, p.utid)
            GROUP BY object_id) w USING (object_id)
 LEFT JOIN (SELECT object_id, group_concat(who, ', ') AS holders
-           FROM (SELECT s.object_id, COALESCE(t.name, t.tid) AS who
-                 FROM thread_state s JOIN thread t ON t.utid = s.holder_utid
-                 WHERE s.state = 'Blocked' AND s.object_id IS NOT NULL
-                 GROUP BY s.object_id, s.holder_utid
-                 ORDER BY s.object_id, SUM(s.dur) DESC, s.holder_utid)
+           FROM (SELECT p.object_id, COALESCE(t.name, t.tid) AS who
+                 FROM per p JOIN thread t ON t.utid = p.holder_utid
+                 GROUP BY p.object_id, p.holder_utid
+                 ORDER BY p.object_id, SUM(p.total) DESC, p.holder_utid)
            GROUP BY object_id) h USING (object_id);
 
 -- lock_holders: per lock and the thread that held it while others waited
