@@ -228,6 +228,115 @@ static void spans_seconds_apart_keep_exact_timestamps(void **state)
 	free(s);
 }
 
+static void merged_entries_name_their_longest_span(void **state)
+{
+	/* short Running spans, and every 1000th a Blocked one four times
+	 * longer than any other, on object 1000 + its number */
+	size_t n = 100000;
+	struct span *s = make_spans(n, 0);
+	int64_t ts = 0;
+	for (size_t i = 0; i < n; i++) {
+		int special = i % 1000 == 500;
+		s[i].ts = ts;
+		s[i].dur = special ? 40 : rnd(1, 10);
+		s[i].state = special ? LOD_BLOCKED : LOD_RUNNING;
+		s[i].reason = special ? 0 : -1;
+		s[i].object = special ? 1000 + (int64_t)(i / 1000) : -1;
+		ts += s[i].dur;
+	}
+	struct lod_track *t = make_track(s, n);
+	/* pixels of 60 to 40000 ns: spans only, level-0 buckets up to two
+	 * pixels wide (w0 is 512 here), finer ones, coarser levels */
+	int64_t pxs[] = {ts / 60, ts / 300, ts / 600, ts / 5000, ts / 40000};
+	for (size_t p = 0; p < sizeof(pxs) / sizeof(pxs[0]); p++) {
+		struct collected c = {0};
+		assert_int_equal(lod_track_query(t, 0, ts, pxs[p], collect, &c), 0);
+		size_t k = 500, named = 0;
+		for (size_t i = 0; i < c.n; i++) {
+			const struct lod_entry *e = &c.e[i];
+			while (k < n && s[k].ts < e->ts)
+				k += 1000;
+			if (e->n < 2 || k >= n || s[k].ts + s[k].dur > e->ts + e->dur)
+				continue; /* no special span inside this entry */
+			assert_int_equal(e->top_state, LOD_BLOCKED);
+			assert_true(e->top_object == s[k].object);
+			named++;
+		}
+		assert_true(named > 0);
+		free(c.e);
+	}
+	lod_track_free(t);
+	free(s);
+}
+
+/* A CPU-like track: n slices of dur 1..50 with gaps of 0..30 between. */
+static struct span *make_slices(size_t n)
+{
+	struct span *s = calloc(n, sizeof(*s));
+	int64_t ts = 10;
+	for (size_t i = 0; i < n; i++) {
+		s[i].ts = ts;
+		s[i].dur = rnd(1, 50);
+		s[i].state = (int)rnd(LOD_RUNNING, LOD_BLOCKED);
+		s[i].reason = -1;
+		s[i].object = (int64_t)rnd(1, 9);
+		ts += s[i].dur + rnd(0, 30);
+	}
+	return s;
+}
+
+static void runs_over_idle_gaps_count_only_real_spans(void **state)
+{
+	size_t n = 30000; /* ~200 blocks of 256 spans, idle ones among them */
+	struct span *s = make_slices(n);
+	struct lod_track *t = make_track(s, n);
+	int64_t end = s[n - 1].ts + s[n - 1].dur;
+	int64_t windows[][2] = {{0, end}, {end / 7, end / 3}, {s[300].ts + 1, s[9000].ts}};
+	int64_t pxs[] = {3, 100, 1000, 5000};
+	for (size_t w = 0; w < 3; w++)
+		for (size_t p = 0; p < 4; p++) {
+			struct collected c = {0};
+			int64_t a = windows[w][0], b = windows[w][1];
+			assert_int_equal(lod_track_query(t, a, b, pxs[p], collect, &c), 0);
+			uint64_t total = 0;
+			for (size_t i = 0; i < c.n; i++)
+				total += c.e[i].n;
+			assert_int_equal(total, overlapping(s, n, a, b));
+			free(c.e);
+		}
+	lod_track_free(t);
+	free(s);
+}
+
+static void spans_of_one_state_are_returned_exactly(void **state)
+{
+	size_t n = 20000;
+	struct span *s = make_slices(n);
+	struct lod_track *t = make_track(s, n);
+	int64_t end = s[n - 1].ts + s[n - 1].dur;
+	for (int round = 0; round < 20; round++) {
+		int64_t a = rnd(0, end), b = rnd(0, end + 100);
+		if (a >= b)
+			continue;
+		struct collected c = {0};
+		assert_int_equal(lod_track_each_state(t, a, b, LOD_BLOCKED, collect, &c), 0);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (s[i].state != LOD_BLOCKED || s[i].ts >= b || s[i].ts + s[i].dur <= a)
+				continue;
+			assert_true(k < c.n);
+			assert_true(c.e[k].ts == s[i].ts && c.e[k].dur == s[i].dur);
+			assert_true(c.e[k].object == s[i].object && c.e[k].n == 1);
+			assert_int_equal(c.e[k].state, LOD_BLOCKED);
+			k++;
+		}
+		assert_int_equal(k, c.n);
+		free(c.e);
+	}
+	lod_track_free(t);
+	free(s);
+}
+
 static void names_map_to_indexes(void **state)
 {
 	assert_int_equal(lod_state_index("Blocked"), LOD_BLOCKED);
@@ -247,6 +356,9 @@ int main(void)
 	    cmocka_unit_test(gaps_are_never_returned),
 	    cmocka_unit_test(spans_out_of_order_are_placed_by_time),
 	    cmocka_unit_test(spans_seconds_apart_keep_exact_timestamps),
+	    cmocka_unit_test(merged_entries_name_their_longest_span),
+	    cmocka_unit_test(runs_over_idle_gaps_count_only_real_spans),
+	    cmocka_unit_test(spans_of_one_state_are_returned_exactly),
 	    cmocka_unit_test(names_map_to_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
