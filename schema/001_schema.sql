@@ -271,6 +271,23 @@ CREATE TABLE deadlock_member (
     wait_ts     INTEGER NOT NULL
 );
 
+-- wait_now: the threads inside a blocking call right now, while the trace
+-- is being recorded: the recorder rewrites the table at each commit (about
+-- every 150 ms, as of the records it has sorted, which lag ~50 ms). Empty
+-- once the recording is over. For "why is my program stuck?" with
+-- `weft query` on a live trace.
+--   utid         the waiting thread, since ts
+--   reason       as thread_state.reason
+--   object_id    what it waits on, when known
+--   holder_utid  the lock's holder when the wait began, when known
+CREATE TABLE wait_now (
+    utid        INTEGER NOT NULL REFERENCES thread(utid),
+    ts          INTEGER NOT NULL,
+    reason      TEXT,
+    object_id   INTEGER REFERENCES object(object_id),
+    holder_utid INTEGER REFERENCES thread(utid)
+);
+
 -- deadlocks: each deadlock readably. threads and objects list thread names
 -- (the tid when a thread has no name) and object labels in cycle order;
 -- cycle reads 'alice -> mutex 0x.. -> bob -> mutex 0x.. -> alice'.

@@ -71,6 +71,8 @@ class LiveDeadlock(TraceTest):
         recorder = subprocess.Popen([WEFT, "record", "-q", "-o", db, "--",
                                      prog("deadlock")], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, cwd=self.tmp)
+        self.addCleanup(recorder.stderr.close)
+        self.addCleanup(recorder.stdout.close)
         self.addCleanup(lambda: recorder.poll() is not None or recorder.kill())
         line = recorder.stdout.readline().decode()
         self.assertTrue(line.endswith(" stuck\n"), f"program said {line!r}")
@@ -90,6 +92,12 @@ class LiveDeadlock(TraceTest):
         self.assertEqual(open_now, "1")
         code, status = self.query_live(db, "SELECT value FROM meta WHERE key = 'status'")
         self.assertEqual(status[1:], [["recording"]])
+        # wait_now shows who waits for what right now.
+        code, waits = self.query_live(db, """SELECT t.name, w.reason, h.name FROM wait_now w
+            JOIN thread t USING (utid) LEFT JOIN thread h ON h.utid = w.holder_utid
+            ORDER BY t.name""")
+        self.assertIn(["left", "mutex", "right"], waits[1:])
+        self.assertIn(["right", "mutex", "left"], waits[1:])
 
         os.kill(pid, signal.SIGKILL)
         self.assertEqual(recorder.wait(timeout=TIMEOUT), 137)
@@ -98,6 +106,7 @@ class LiveDeadlock(TraceTest):
         self.assertIsNotNone(rows[0]["end_ts"], "the deadlock ends with the program")
         status = self.query(db, "SELECT value FROM meta WHERE key = 'status'")
         self.assertEqual(status[0]["value"], "complete")
+        self.assertEqual(self.query(db, "SELECT COUNT(*) AS n FROM wait_now")[0]["n"], 0)
 
 
 if __name__ == "__main__":

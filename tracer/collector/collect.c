@@ -827,7 +827,10 @@ static int write_step(struct collect *c, int64_t horizon)
 	if (rc && !c->error)
 		c->error = rc;
 	process_queue(c, horizon);
-	if (tracedb_tick(c->db, collect_now()) && !c->error)
+	int64_t now = collect_now();
+	if (tracedb_due(c->db, now) && model_write_waits(c->model) && !c->error)
+		c->error = -EIO;
+	if (tracedb_tick(c->db, now) && !c->error)
 		c->error = -EIO;
 	if (c->error)
 		return c->error;
@@ -907,6 +910,8 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = c->drain_error;
 	process_queue(c, INT64_MAX);
 	int rc = model_finish(c->model, end);
+	if (!rc)
+		rc = model_write_waits(c->model); /* nobody waits any more: empty */
 	if (rc && !c->error)
 		c->error = rc;
 

@@ -91,6 +91,7 @@ struct thread {
 	int64_t call_object;
 	int64_t call_begin_ts;
 	int64_t call_end_ts;
+	int64_t call_holder; /* utid holding the lock waited for, or -1 */
 	struct thread *next;
 };
 
@@ -367,9 +368,10 @@ static void wait_end(struct model *model, struct thread *t, int64_t ts)
 		fail(model, tracedb_deadlock_end(model->db, deadlock_id, ts));
 }
 
-/* t begins waiting at ts for object_id held by holder (-1: unknown). When
- * that closes a cycle of waits, the deadlock is written and committed at
- * once, for readers of a program that is stuck right now. */
+/* t begins waiting at ts for object_id held by holder (-1: unknown); its
+ * call_* fields say so already. When that closes a cycle of waits, the
+ * deadlock and wait_now are written and committed at once, for readers of
+ * a program that is stuck right now. */
 static void wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
 		       int64_t holder)
 {
@@ -387,6 +389,8 @@ static void wait_begin(struct model *model, struct thread *t, int64_t ts, int64_
 	int64_t deadlock_id = model->next_deadlock_id++;
 	waitgraph_mark(model->waits, &cycle, deadlock_id);
 	fail(model, tracedb_deadlock(model->db, deadlock_id, ts, cycle.members, cycle.count));
+	if (!model->error)
+		model_write_waits(model); /* t's call is set: the cycle is in it */
 	if (!model->error)
 		fail(model, tracedb_commit(model->db));
 }
@@ -1128,12 +1132,13 @@ int model_event(struct model *model, const struct model_source *source,
 				holder = owner->utid;
 		}
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
-		wait_begin(model, t, ts, object_id, holder);
 		t->call_reason = event->reason;
 		t->call_address = event->a;
 		t->call_extra = event->b;
 		t->call_object = object_id;
 		t->call_begin_ts = ts;
+		t->call_holder = holder;
+		wait_begin(model, t, ts, object_id, holder);
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
@@ -1243,6 +1248,21 @@ int model_sample(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, ui
 	if (!t->has_samples) {
 		t->has_samples = true;
 		thread_write(model, t, false);
+	}
+	return model->error;
+}
+
+int model_write_waits(struct model *model)
+{
+	fail(model, tracedb_wait_now_clear(model->db));
+	for (struct process *p = model->processes; p; p = p->next) {
+		if (p->ended)
+			continue;
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (!t->ended && t->call_begin_ts > t->call_end_ts)
+				fail(model, tracedb_wait_now(model->db, t->utid, t->call_begin_ts,
+							     t->call_reason, t->call_object,
+							     t->call_holder));
 	}
 	return model->error;
 }

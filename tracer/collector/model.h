@@ -103,6 +103,10 @@ void model_use_samples(struct model *model);
 int model_sample(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint64_t run_ns,
 		 uint64_t wait_ns);
 
+/* Rewrite table wait_now: the threads inside a blocking call right now.
+ * Returns 0 or -EIO. */
+int model_write_waits(struct model *model);
+
 /* pid was stopped (suspended true) or continued at ts: its process is
  * Suspended in between. Returns 0, -EIO or -ENOMEM. */
 int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended);

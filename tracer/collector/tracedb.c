@@ -41,6 +41,8 @@ enum stmt_id {
 	STMT_DEADLOCK,
 	STMT_DEADLOCK_MEMBER,
 	STMT_DEADLOCK_END,
+	STMT_WAIT_NOW_CLEAR,
+	STMT_WAIT_NOW,
 	STMT_COUNT,
 };
 
@@ -72,6 +74,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			     "object_id, holder_utid, wait_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [STMT_DEADLOCK_END] = "UPDATE deadlock SET end_ts = ?2 "
 			  "WHERE deadlock_id = ?1 AND end_ts IS NULL",
+    [STMT_WAIT_NOW_CLEAR] = "DELETE FROM wait_now",
+    [STMT_WAIT_NOW] = "INSERT INTO wait_now(utid, ts, reason, object_id, holder_utid) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct tracedb {
@@ -381,6 +386,32 @@ int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts
 	sqlite3_bind_int64(stmt, 1, deadlock_id);
 	sqlite3_bind_int64(stmt, 2, end_ts);
 	return step(db, stmt);
+}
+
+int tracedb_wait_now_clear(struct tracedb *db)
+{
+	if (begin(db))
+		return -EIO;
+	return step(db, db->stmt[STMT_WAIT_NOW_CLEAR]);
+}
+
+int tracedb_wait_now(struct tracedb *db, int64_t utid, int64_t ts, unsigned reason,
+		     int64_t object_id, int64_t holder_utid)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_WAIT_NOW];
+	sqlite3_bind_int64(stmt, 1, utid);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_text(stmt, 3, weft_reason_name(reason));
+	bind_int_or_null(stmt, 4, object_id, object_id < 0);
+	bind_int_or_null(stmt, 5, holder_utid, holder_utid < 0);
+	return step(db, stmt);
+}
+
+int tracedb_due(const struct tracedb *db, int64_t now_ns)
+{
+	return db->in_txn && now_ns - db->txn_start_ns >= TRACEDB_COMMIT_NS;
 }
 
 int tracedb_commit(struct tracedb *db)

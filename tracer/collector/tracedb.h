@@ -87,6 +87,15 @@ int tracedb_deadlock(struct tracedb *db, int64_t deadlock_id, int64_t ts,
 /* Deadlock deadlock_id was over at end_ts (kept when already set). */
 int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts);
 
+/* Empty table wait_now, and add a row to it: utid has been waiting since
+ * ts (reason: enum weft_reason; object_id, holder_utid < 0: unknown). */
+int tracedb_wait_now_clear(struct tracedb *db);
+int tracedb_wait_now(struct tracedb *db, int64_t utid, int64_t ts, unsigned reason,
+		     int64_t object_id, int64_t holder_utid);
+
+/* Whether tracedb_tick at now_ns would commit. */
+int tracedb_due(const struct tracedb *db, int64_t now_ns);
+
 /* Commit now (readers see everything written so far) and open the next
  * transaction. Returns 0 or -EIO. */
 int tracedb_commit(struct tracedb *db);
