@@ -10,8 +10,9 @@
  * attach to it.
  *
  * A collector whose program was answered "ok" is tracked in `children`
- * until reaped; what it leaves (a complete or interrupted trace) is its
- * business, as for `weft record`.
+ * until reaped; what it leaves (a finished trace) is its business, as for
+ * `weft record`, except a ring file left by a collector that was killed,
+ * which is removed once it is reaped.
  */
 #include "collectd.h"
 
@@ -56,6 +57,11 @@ struct pending {
 	char trace[PATH_MAX];
 };
 
+struct child {
+	pid_t pid;
+	char shm[96];
+};
+
 struct collectd {
 	char *socket_path;
 	char *trace_dir;
@@ -69,7 +75,7 @@ struct collectd {
 	int started;
 	struct pending pending[COLLECTD_MAX_PENDING];
 	size_t npending;
-	pid_t *children; /* answered "ok", not reaped yet */
+	struct child *children; /* answered "ok", not reaped yet */
 	size_t nchildren, cap;
 };
 
@@ -379,7 +385,7 @@ static void start_collector(struct collectd *c, struct pending *p,
 	}
 	if (c->nchildren == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
-		pid_t *grown = realloc(c->children, cap * sizeof(*grown));
+		struct child *grown = realloc(c->children, cap * sizeof(*grown));
 		if (!grown) {
 			reply(p->fd, "error out of memory\n");
 			finish(p);
@@ -457,7 +463,9 @@ static void check_collector(struct collectd *c, struct pending *p, int64_t now)
 	struct ring_map map;
 	if (ring_file_attach(p->shm, &map) == 0) {
 		ring_file_unmap(&map);
-		c->children[c->nchildren++] = p->child;
+		struct child *child = &c->children[c->nchildren++];
+		child->pid = p->child;
+		memcpy(child->shm, p->shm, sizeof(child->shm));
 		p->child = 0;
 		reply(p->fd, "ok %s\n", p->shm);
 		finish(p);
@@ -504,14 +512,18 @@ static void reap(struct collectd *c)
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nchildren; i++) {
 		int status;
-		pid_t r = waitpid(c->children[i], &status, WNOHANG);
+		struct child *child = &c->children[i];
+		pid_t r = waitpid(child->pid, &status, WNOHANG);
 		if (r == 0 || (r < 0 && errno == EINTR)) {
-			c->children[kept++] = c->children[i];
-		} else if (r > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-			fprintf(stderr, "weftd: collector %d ended with status %d\n",
-				(int)c->children[i],
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			c->children[kept++] = *child;
+			continue;
 		}
+		if (r > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			fprintf(stderr, "weftd: collector %d ended with status %d\n",
+				(int)child->pid,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		/* a collector that finished removed it; one killed did not */
+		unlink(child->shm);
 	}
 	c->nchildren = kept;
 }
@@ -595,7 +607,7 @@ void collectd_stop(struct collectd *c)
 	}
 	c->npending = 0;
 	for (size_t i = 0; i < c->nchildren; i++)
-		kill(c->children[i], SIGTERM);
+		kill(c->children[i].pid, SIGTERM);
 	int64_t give_up = now_ms() + STOP_GRACE_MS;
 	while (c->nchildren && now_ms() < give_up) {
 		reap(c);
@@ -605,8 +617,9 @@ void collectd_stop(struct collectd *c)
 		}
 	}
 	for (size_t i = 0; i < c->nchildren; i++) {
-		kill(c->children[i], SIGKILL);
-		waitpid(c->children[i], NULL, 0);
+		kill(c->children[i].pid, SIGKILL);
+		waitpid(c->children[i].pid, NULL, 0);
+		unlink(c->children[i].shm);
 	}
 	c->nchildren = 0;
 	if (c->listen_fd >= 0) {

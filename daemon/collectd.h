@@ -5,8 +5,9 @@
  * trace per program run; the directory is served, so the recording shows
  * up in the trace list while it runs (status 'recording').
  *
- * Socket: $WEFT_SOCKET, or $XDG_RUNTIME_DIR/weft/weftd.sock, else
- * /tmp/weft-<uid>/weftd.sock (collectd_default_socket). A directory weftd
+ * Socket: weftd's --socket PATH (programs find it through WEFT_SOCKET), or
+ * $XDG_RUNTIME_DIR/weft/weftd.sock, else /tmp/weft-<uid>/weftd.sock
+ * (collectd_default_socket; programs look there when WEFT_SOCKET is unset). A directory weftd
  * creates for it gets mode 0700; a default directory that already exists
  * must belong to weftd's user (it is then set to 0700). The socket itself
  * is 0600. A socket file nobody listens on (a weftd that died) is
@@ -31,9 +32,11 @@
  * collectors (fork then exec at once: the child only makes system calls)
  * and reaps them with waitpid(pid, WNOHANG) every loop (at most every
  * 200 ms), so a collector is never left a zombie and weftd always knows
- * its collectors. Each collector gets PR_SET_PDEATHSIG SIGTERM: it ends
- * (status 'interrupted') if weftd dies. collectd_stop ends the recordings
- * in progress the same way (SIGTERM; SIGKILL after 5 s) before returning.
+ * its collectors. Each collector gets PR_SET_PDEATHSIG SIGTERM: if weftd
+ * dies, it stops recording and finishes its trace (`weft record` does so
+ * on SIGTERM). collectd_stop ends the recordings in progress the same way
+ * (SIGTERM; SIGKILL after 5 s, and its ring file removed) before
+ * returning.
  */
 #ifndef WEFT_COLLECTD_H
 #define WEFT_COLLECTD_H

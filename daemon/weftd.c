@@ -11,8 +11,8 @@
  * server (libmicrohttpd, epoll, a pool of one thread per CPU), the watcher
  * thread (live.h) and the collectd thread, prints the URL and the socket,
  * then waits for SIGINT or SIGTERM and shuts everything down in order:
- * collectors (recordings in progress end 'interrupted'), event streams,
- * HTTP server, traces. Exit status: 0 after a signal, 1 on a startup
+ * collectors (each recording in progress is ended, its trace finished),
+ * event streams, HTTP server, traces. Exit status: 0 after a signal, 1 on a startup
  * error, 2 on a usage error.
  */
 #include <arpa/inet.h>
@@ -69,7 +69,7 @@ static void usage(FILE *out)
 		"\n"
 		"Prints \"weftd: serving N traces at http://ADDR:PORT/\" once ready, then\n"
 		"\"weftd: recording programs that connect to SOCKET into DIR\";\n"
-		"SIGINT or SIGTERM stop it (recordings in progress end 'interrupted').\n",
+		"SIGINT or SIGTERM stop it (recordings in progress are ended and saved).\n",
 		SQLGUARD_BUDGET_MS);
 }
 
