@@ -7,11 +7,12 @@
  *
  * Socket: weftd's --socket PATH (programs find it through WEFT_SOCKET), or
  * $XDG_RUNTIME_DIR/weft/weftd.sock, else /tmp/weft-<uid>/weftd.sock
- * (collectd_default_socket; programs look there when WEFT_SOCKET is unset). A directory weftd
- * creates for it gets mode 0700; a default directory that already exists
- * must belong to weftd's user (it is then set to 0700). The socket itself
- * is 0600. A socket file nobody listens on (a weftd that died) is
- * replaced; one with a listener is left alone (-EADDRINUSE).
+ * (collectd_default_socket; programs look there when WEFT_SOCKET is
+ * unset). A directory weftd creates for it gets mode 0700; a default
+ * directory that already exists must belong to weftd's user (it is then
+ * set to 0700). The socket itself is 0600. A socket file nobody listens on
+ * (a weftd that died) is replaced; one with a listener is left alone
+ * (-EADDRINUSE).
  *
  * Protocol (handshake.h): the program connects (SOCK_STREAM) and sends
  * "weft 1 <pid> <comm>\n". weftd reads the peer's credentials
