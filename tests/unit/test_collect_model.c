@@ -480,9 +480,10 @@ static void cycle_of_lock_waits_is_a_deadlock_committed_at_once(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT ts FROM deadlock"), 1120);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock WHERE end_ts IS NULL"), 1);
-	assert_string_equal(sql_text(f->path, "SELECT group_concat(t.tid, ',') FROM "
-					      "(SELECT utid FROM deadlock_member ORDER BY position) m "
-					      "JOIN thread t USING (utid)",
+	assert_string_equal(sql_text(f->path,
+				     "SELECT group_concat(t.tid, ',') FROM "
+				     "(SELECT utid FROM deadlock_member ORDER BY position) m "
+				     "JOIN thread t USING (utid)",
 				     text, sizeof text),
 			    "202,200,201");
 	assert_string_equal(sql_text(f->path, "SELECT objects FROM deadlocks", text, sizeof text),

@@ -51,7 +51,7 @@ struct record_args {
 	const char *output; /* NULL: weft-<cmd>-<N>.db */
 	bool force;
 	bool quiet;
-	bool no_sched;	      /* --no-sched, --sched=none: interposed calls only */
+	bool no_sched; /* --no-sched, --sched=none: interposed calls only */
 	enum record_sched sched;
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */

@@ -367,8 +367,9 @@ static int record_attach(const struct record_args *args)
 	else if (args->sched == RECORD_SCHED_PERF)
 		rc = collect_watch_sched(collect, args->attach_pid);
 	if (rc && !args->quiet)
-		fprintf(stderr, "weft: no scheduler data (%s); Running will mean "
-				"'not in a blocking call'\n",
+		fprintf(stderr,
+			"weft: no scheduler data (%s); Running will mean "
+			"'not in a blocking call'\n",
 			strerror(-rc));
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -423,8 +424,9 @@ static void watch_scheduler(struct collect *collect, pid_t pid, const struct rec
 		fprintf(stderr, "weft: no perf (%s): sampling /proc schedstat instead%s%s\n",
 			reason, rc ? ", which failed too: " : "", rc ? strerror(-rc) : "");
 	else if (rc && !args->quiet)
-		fprintf(stderr, "weft: no schedstat (%s); Running will mean 'not in a "
-				"blocking call'\n",
+		fprintf(stderr,
+			"weft: no schedstat (%s); Running will mean 'not in a "
+			"blocking call'\n",
 			strerror(-rc));
 }
 
@@ -569,7 +571,9 @@ const struct cmd_entry cmd_record_entry = {
 	    "                     (/proc CPU counters sampled every 10 ms), none\n"
 	    "                     (Running means 'not in a blocking call': 'calls').\n"
 	    "                     Default: perf, else schedstat when perf is not\n"
-	    "                     allowed (meta sched_fallback_reason says why)\n"
+	    "                     allowed (meta sched_fallback_reason says why);\n"
+	    "                     with --attach: schedstat (perf would see only the\n"
+	    "                     attached thread and what it starts from then on)\n"
 	    "  --no-sched         the same as --sched=none\n"
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"

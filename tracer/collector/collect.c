@@ -103,8 +103,8 @@ struct collect {
 
 	/* drain side */
 	struct ring_map map;
-	struct sched_perf *perf; /* NULL in 'calls' mode */
-	bool sample;		 /* 'schedstat' mode */
+	struct sched_perf *perf;	  /* NULL in 'calls' mode */
+	bool sample;			  /* 'schedstat' mode */
 	struct sample_file *sample_files; /* per ring slot */
 	struct table *stops;		  /* attach mode: pid -> round << 1 | stopped */
 	uint64_t stop_round;
@@ -545,7 +545,8 @@ static void poll_stops(struct collect *c)
 		int stopped = proc_stopped(pid);
 		if (stopped < 0)
 			continue;
-		if (table_put(c->stops, pid, 0, (void *)(uintptr_t)(round << 1 | (uintptr_t)stopped)))
+		if (table_put(c->stops, pid, 0,
+			      (void *)(uintptr_t)(round << 1 | (uintptr_t)stopped)))
 			return;
 		if ((int)(known & 1) == stopped)
 			continue;

@@ -113,11 +113,11 @@ struct model {
 	struct table *wakes;
 	struct table *fd_channels;
 	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
-	struct table *sockets;      /* (ino, 0) -> struct socket_end */
+	struct table *sockets;	    /* (ino, 0) -> struct socket_end */
 	struct table *tcp_waiting;  /* (hash of "tcp L R", 0) -> struct socket_end */
 	struct channels *channels;
-	struct thread *io_reader;   /* the thread whose read is being matched */
-	struct waitgraph *waits; /* lock waits in progress, for deadlocks */
+	struct thread *io_reader; /* the thread whose read is being matched */
+	struct waitgraph *waits;  /* lock waits in progress, for deadlocks */
 	int64_t next_deadlock_id;
 	bool samples; /* threads take Running/Ready from model_sample */
 	struct process *processes;
@@ -286,7 +286,9 @@ static void thread_write(struct model *model, struct thread *t, bool insert)
 	    .start_ts = t->start_ts,
 	    .end_ts = t->ended ? t->end_ts : -1,
 	    .is_main = t->is_main,
-	    .sched_source = t->has_sched ? "perf" : t->has_samples ? "schedstat" : NULL,
+	    .sched_source = t->has_sched     ? "perf"
+			    : t->has_samples ? "schedstat"
+					     : NULL,
 	};
 	fail(model, insert ? tracedb_thread_insert(model->db, &row)
 			   : tracedb_thread_update(model->db, &row));
@@ -849,7 +851,8 @@ static int64_t socket_object(struct model *model, struct socket_end *end)
 	void *found = table_get(model->objects, SOCKET_KEY, key);
 	int64_t id = found ? (int64_t)(intptr_t)found : model->next_object_id++;
 	if (!found) {
-		fail(model, tracedb_object_insert(model->db, id, "socket", -1, (int64_t)address, label));
+		fail(model,
+		     tracedb_object_insert(model->db, id, "socket", -1, (int64_t)address, label));
 		fail(model, table_put(model->objects, SOCKET_KEY, key, (void *)(intptr_t)id));
 	}
 	end->object_id = id;
@@ -970,7 +973,7 @@ static bool infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t ut
 		ts = t->slice_start > waited_since ? t->slice_start : waited_since;
 	else if (!t->has_sched && t->call_end_ts >= t->call_begin_ts)
 		ts = span_thread_last_ts(t->spans) > waited_since ? span_thread_last_ts(t->spans)
-								   : waited_since;
+								  : waited_since;
 	else
 		ts = span_thread_last_ts(t->spans);
 	*utid_out = t->utid;
