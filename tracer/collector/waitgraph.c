@@ -113,6 +113,8 @@ void waitgraph_mark(struct waitgraph *graph, const struct waitgraph_cycle *cycle
 
 int64_t waitgraph_end(struct waitgraph *graph, int64_t utid)
 {
+	if (!table_count(graph->waits))
+		return 0; /* the usual case: nobody waits for a held lock */
 	struct wait *wait = wait_of(graph, utid);
 	if (!wait)
 		return 0;
