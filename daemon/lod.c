@@ -564,8 +564,9 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 		int64_t top_object = -1;
 		if (level < 0) {
 			next = i;
-			while (next < t->n && ts_at(t, next) < a + P && ts_at(t, next) < end) {
-				int64_t d = span_end(t, next) - ts_at(t, next);
+			int64_t cur = a, stop = a + P < end ? a + P : end;
+			while (next < t->n && cur < stop) {
+				int64_t after = span_end(t, next), d = after - cur;
 				if (d >= P)
 					break;
 				int s = span_state(t, next);
@@ -577,6 +578,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 					}
 				}
 				next++;
+				cur = after;
 			}
 		} else {
 			/* the run ends at the first bucket boundary at least a
@@ -587,9 +589,15 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			size_t m = be - bi;
 			int64_t r1 = t->t0 + (int64_t)be * w;
 			const struct bucket *b = t->levels[level];
-			if (r1 < end && be < t->nbuckets[level])
+			if (r1 < end && be < t->nbuckets[level]) {
 				next = b[be].first; /* > i: ts(i) = a < r1 */
-			else
+				/* the spans the next runs start at are read after
+				 * this one's buckets: ask for them now */
+				for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level]; k++) {
+					__builtin_prefetch(&t->offset[b[k].first]);
+					__builtin_prefetch(&t->packed[b[k].first]);
+				}
+			} else
 				next = lower_bound(t, i + 1, r1 < end ? r1 : end);
 			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
 				next--; /* a long span closing the run is returned exactly */

@@ -107,8 +107,14 @@ static char *put_i64(char *p, int64_t v)
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	if (v < 0)
 		*p++ = '-';
+	static const uint64_t pow10[19] = {
+	    10ULL,		  100ULL,		1000ULL,	      10000ULL,
+	    100000ULL,		  1000000ULL,		10000000ULL,	      100000000ULL,
+	    1000000000ULL,	  10000000000ULL,	100000000000ULL,      1000000000000ULL,
+	    10000000000000ULL,	  100000000000000ULL,	1000000000000000ULL,  10000000000000000ULL,
+	    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
 	int len = 1;
-	for (uint64_t x = u; x >= 10; x /= 10)
+	while (len < 20 && u >= pow10[len - 1])
 		len++;
 	char *end = p + len, *q = end;
 	while (u >= 100) {

@@ -37,7 +37,11 @@ if [[ ! -f $trace ]]; then
 fi
 
 out=$(mktemp)
-"$weftd" --listen 127.0.0.1:0 "$trace" >"$out" 2>&1 &
+# serve only: a weftd that also records would take the user's collector
+# socket (and its work would show in the figures)
+no_collect=()
+"$weftd" --help 2>&1 | grep -q -- --no-collect && no_collect=(--no-collect)
+"$weftd" --listen 127.0.0.1:0 "${no_collect[@]}" "$trace" >"$out" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT
 for _ in $(seq 50); do grep -q serving "$out" && break; sleep 0.1; done
