@@ -59,8 +59,32 @@ static void *hold_locks(void *unused)
 	return unused;
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int number)
+{
+	usr1_seen++;
+}
+
 int main(void)
 {
+	/* Handlers installed through sigaction and signal: results, previous
+	 * handlers and errno pass through (the first install makes libweft.so
+	 * resolve every real function), and the handler runs. */
+	struct sigaction action = {.sa_handler = on_usr1}, previous;
+	sigemptyset(&action.sa_mask);
+	errno = ERANGE;
+	CHECK(sigaction(SIGUSR1, &action, &previous) == 0 && errno == ERANGE);
+	CHECK(previous.sa_handler == SIG_DFL);
+	CHECK(raise(SIGUSR1) == 0 && usr1_seen == 1);
+	CHECK(signal(SIGUSR1, SIG_IGN) == on_usr1 && errno == ERANGE);
+	CHECK(raise(SIGUSR1) == 0 && usr1_seen == 1);
+	CHECK(signal(SIGUSR1, on_usr1) == SIG_IGN);
+	CHECK(raise(SIGUSR1) == 0 && usr1_seen == 2);
+	CHECK(sigaction(SIGUSR1, NULL, &previous) == 0 && previous.sa_handler == on_usr1);
+	CHECK(sigaction(SIGKILL, &action, NULL) == -1 && errno == EINVAL);
+	CHECK(signal(-1, SIG_IGN) == SIG_ERR && errno == EINVAL);
+
 	/* Locks held by another thread: the timed forms time out. */
 	sem_init(&release, 0, 0);
 	pthread_t holder;
@@ -166,6 +190,17 @@ int main(void)
 	CHECK(waitid(P_PID, (id_t)child, &info, WEXITED) == 0 && info.si_code == CLD_KILLED);
 	CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD);
 	CHECK(wait(NULL) == -1 && errno == ECHILD);
+
+	/* A fork child sees errno as the parent left it, also when libweft.so
+	 * checks an fd that was closed behind its back (a raw close). */
+	int stale[2];
+	CHECK(pipe(stale) == 0);
+	CHECK(syscall(SYS_close, stale[0]) == 0 && syscall(SYS_close, stale[1]) == 0);
+	errno = ERANGE;
+	if ((child = fork()) == 0)
+		_exit(errno == ERANGE ? 0 : 1);
+	CHECK(child > 0 && errno == ERANGE);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && !WEXITSTATUS(status));
 
 	/* exec that fails comes back with errno intact. */
 	char *missing_argv[] = {"missing", NULL};

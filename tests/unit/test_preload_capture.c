@@ -301,8 +301,14 @@ static void exec_image_adopts_the_token(void **state)
 	assert_int_equal(image->event.reason, WEFT_ORIGIN_EXEC);
 	assert_int_equal(image->token, exec->token);
 	assert_true(image->event.ts > exec->event.ts);
+	assert_string_equal(image->payload, WEFT_TEST_WORKLOAD); /* argv[0] as given */
 	const char *second = image->payload + strlen(image->payload) + 1;
 	assert_string_equal(second, "exec-image");
+	/* Its name is the one the kernel gives it, from the path it was
+	 * exec'd by (/proc/self/exe), not from argv[0]. */
+	const struct record *name = find_in_slot(c, image->slot, WEFT_EV_THREAD_NAME, 0);
+	assert_non_null(name);
+	assert_string_equal(name->payload, "exe");
 	const struct record *exit = find_in_slot(c, image->slot, WEFT_EV_PROC_EXIT, 0);
 	assert_non_null(exit);
 	assert_int_equal(exit->event.reason, 1); /* returned from main */

@@ -95,6 +95,24 @@ static void process_starts_once_and_first(void **state)
 	assert_int_equal(e->map.slots[e->slots[0]].pid, (uint32_t)e->pid);
 }
 
+/* The same program when the ring file cannot be attached: it runs
+ * untraced, and libweft.so's start-up (a failed open) leaves errno as the
+ * early constructor had it. */
+static void program_runs_untraced_when_the_ring_file_is_missing(void **state)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("WEFT_SHM", "/dev/shm/weft-test-early-no-such-ring", 1);
+		setenv("LD_PRELOAD", WEFT_TEST_LIBWEFT, 1);
+		execl(WEFT_TEST_EARLY_PROG, WEFT_TEST_EARLY_PROG, (char *)NULL);
+		_exit(127);
+	}
+	int status = -1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void constructor_thread_is_recorded_with_its_wait(void **state)
 {
 	struct early *e = *state;
@@ -123,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(program_runs_as_without_the_tracer),
 		cmocka_unit_test(process_starts_once_and_first),
+		cmocka_unit_test(program_runs_untraced_when_the_ring_file_is_missing),
 		cmocka_unit_test(constructor_thread_is_recorded_with_its_wait),
 	};
 	return cmocka_run_group_tests(tests, run_program, remove_ring);

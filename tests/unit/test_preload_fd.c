@@ -200,7 +200,7 @@ static void scan_records_the_pipes_already_open(void **state)
 	struct fixture *f = *state;
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
-	fdchan_scan(&f->writer);
+	fdchan_scan(&f->writer, NULL, NULL);
 	drain(f);
 	int found = 0;
 	for (int i = 0; i < f->count; i++)

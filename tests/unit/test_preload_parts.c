@@ -1,9 +1,9 @@
 /*
  * test_preload_parts.c — the parts of libweft.so that interpose nothing:
- * argv packing from /proc/self/cmdline bytes, the thread name from
- * /proc/self/comm, the wait status synthesized from waitid's siginfo, the
- * tid of another thread read through its pthread_t, and the mutex owner
- * read from glibc's lock word.
+ * argv packing from /proc/self/cmdline bytes and from an argv array, the
+ * thread name from /proc/self/comm and from the exec'd path, the wait
+ * status synthesized from waitid's siginfo, the tid of another thread read
+ * through its pthread_t, and the mutex owner read from glibc's lock word.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,63 @@ static void pack_reads_this_process_cmdline(void **state)
 	size_t len = cmdline_pack(raw, (size_t)n, out, sizeof out);
 	assert_true(len > 0);
 	assert_non_null(strstr(out, "test_preload_parts"));
+}
+
+/* --- cmdline_pack_argv ----------------------------------------------- */
+
+/* The packing of argv equals the packing of the same arguments read as
+ * /proc/self/cmdline bytes, whole and cut at every size. */
+static void pack_argv_equals_pack_of_the_cmdline_bytes(void **state)
+{
+	char *argv[] = {"prog", "", "two words", "last", NULL};
+	const char raw[] = "prog\0\0two words\0last";
+	char from_argv[64], from_raw[64];
+	for (size_t size = 0; size <= sizeof from_raw; size++) {
+		size_t a = cmdline_pack_argv(4, argv, from_argv, size);
+		size_t r = cmdline_pack(raw, sizeof raw, from_raw, size);
+		assert_int_equal(a, r);
+		assert_memory_equal(from_argv, from_raw, a);
+	}
+	assert_int_equal(cmdline_pack_argv(4, argv, from_argv, sizeof from_argv), sizeof raw);
+	assert_int_equal(cmdline_pack_argv(0, argv, from_argv, sizeof from_argv), 0);
+}
+
+/* --- cmdline_comm_of_path -------------------------------------------- */
+
+static void comm_of_path_is_the_last_component_cut_to_15(void **state)
+{
+	char out[16];
+	assert_int_equal(cmdline_comm_of_path("/usr/bin/true", out, sizeof out), 4);
+	assert_string_equal(out, "true");
+	assert_int_equal(cmdline_comm_of_path("worker", out, sizeof out), 6);
+	assert_string_equal(out, "worker");
+	assert_int_equal(cmdline_comm_of_path("./a-name-longer-than-fifteen", out, sizeof out), 15);
+	assert_string_equal(out, "a-name-longer-t");
+	assert_int_equal(cmdline_comm_of_path("/bin/x2", out, 3), 2);
+	assert_string_equal(out, "x2");
+}
+
+static void comm_of_path_gives_up_where_the_kernel_may_differ(void **state)
+{
+	char out[16];
+	assert_int_equal(cmdline_comm_of_path(NULL, out, sizeof out), 0);
+	assert_int_equal(cmdline_comm_of_path("", out, sizeof out), 0);
+	assert_int_equal(cmdline_comm_of_path("/usr/bin/", out, sizeof out), 0);
+	assert_int_equal(cmdline_comm_of_path("/dev/fd/3", out, sizeof out), 0);
+	assert_string_equal(out, "");
+}
+
+/* This process's own name as the kernel keeps it equals the one derived
+ * from the path it was started by. */
+static void comm_of_path_matches_this_process(void **state)
+{
+	char raw[64], from_proc[16], from_path[16];
+	long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
+	assert_true(n > 0);
+	cmdline_comm(raw, (size_t)n, from_proc, sizeof from_proc);
+	assert_true(cmdline_comm_of_path((const char *)getauxval(AT_EXECFN), from_path,
+					 sizeof from_path) > 0);
+	assert_string_equal(from_path, from_proc);
 }
 
 /* --- cmdline_comm ---------------------------------------------------- */
@@ -341,6 +399,10 @@ int main(void)
 		cmocka_unit_test(pack_cuts_the_argument_that_does_not_fit),
 		cmocka_unit_test(pack_of_nothing_is_empty),
 		cmocka_unit_test(pack_reads_this_process_cmdline),
+		cmocka_unit_test(pack_argv_equals_pack_of_the_cmdline_bytes),
+		cmocka_unit_test(comm_of_path_is_the_last_component_cut_to_15),
+		cmocka_unit_test(comm_of_path_gives_up_where_the_kernel_may_differ),
+		cmocka_unit_test(comm_of_path_matches_this_process),
 		cmocka_unit_test(comm_drops_the_newline),
 		cmocka_unit_test(comm_keeps_at_most_15_characters),
 		cmocka_unit_test(read_file_reports_a_missing_file),

@@ -35,6 +35,46 @@ size_t cmdline_pack(const char *raw, size_t raw_len, char *out, size_t out_size)
 	return used;
 }
 
+size_t cmdline_pack_argv(int argc, char *const argv[], char *out, size_t out_size)
+{
+	size_t used = 0;
+	if (!out_size)
+		return 0;
+	for (int i = 0; i < argc && argv[i]; i++) {
+		size_t len = strlen(argv[i]);
+		if (used + len + 1 > out_size) {
+			size_t room = out_size - used;
+			if (room == 0)
+				break;
+			memcpy(out + used, argv[i], room - 1);
+			out[used + room - 1] = '\0';
+			return out_size;
+		}
+		memcpy(out + used, argv[i], len + 1);
+		used += len + 1;
+	}
+	return used;
+}
+
+size_t cmdline_comm_of_path(const char *path, char *out, size_t out_size)
+{
+	out[0] = '\0';
+	if (!path)
+		return 0;
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	if (!*name || strspn(name, "0123456789") == strlen(name))
+		return 0;
+	size_t len = strlen(name);
+	if (len > 15)
+		len = 15;
+	if (len + 1 > out_size)
+		len = out_size - 1;
+	memcpy(out, name, len);
+	out[len] = '\0';
+	return len;
+}
+
 size_t cmdline_comm(const char *raw, size_t raw_len, char *out, size_t out_size)
 {
 	size_t len = 0;

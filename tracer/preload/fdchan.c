@@ -23,18 +23,21 @@ static int test_and_set(int fd, int value)
 	return (old & bit) != 0;
 }
 
-void fdchan_note(struct ring_writer *writer, int fd)
+unsigned fdchan_note(struct ring_writer *writer, int fd)
 {
 	if (fd < 0 || fd >= FDCHAN_MAX)
-		return;
+		return 0;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+	if (fstat(fd, &st) != 0)
+		st.st_mode = 0;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		test_and_set(fd, 1);
 		emit_record(writer, WEFT_EV_FD_CHANNEL, S_ISSOCK(st.st_mode) ? KIND_SOCKET : KIND_PIPE,
 			    0, emit_now(), (uint64_t)fd, (uint64_t)st.st_ino);
 	} else if (test_and_set(fd, 0)) {
 		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
 	}
+	return st.st_mode;
 }
 
 void fdchan_closed(struct ring_writer *writer, int fd)
@@ -48,16 +51,27 @@ void fdchan_closed(struct ring_writer *writer, int fd)
 		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
 }
 
-static void note_scanned(int fd, void *writer)
+struct scan {
+	struct ring_writer *writer;
+	void (*also)(int fd, unsigned mode, void *ctx);
+	void *ctx;
+};
+
+static void note_scanned(int fd, void *opaque)
 {
-	fdchan_note(writer, fd);
+	struct scan *scan = opaque;
+	unsigned mode = fdchan_note(scan->writer, fd);
+	if (scan->also)
+		scan->also(fd, mode, scan->ctx);
 }
 
-void fdchan_scan(struct ring_writer *writer)
+void fdchan_scan(struct ring_writer *writer, void (*also)(int fd, unsigned mode, void *ctx),
+		 void *ctx)
 {
+	struct scan scan = {writer, also, ctx};
 	for (int i = 0; i < WORDS; i++)
 		__atomic_store_n(&known[i], 0, __ATOMIC_RELAXED);
-	fdscan_each(FDCHAN_MAX, note_scanned, writer);
+	fdscan_each(FDCHAN_MAX, note_scanned, &scan);
 }
 
 void fdchan_inherit(struct ring_writer *writer)

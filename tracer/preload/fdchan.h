@@ -24,16 +24,21 @@
 /* Record what fd refers to now: FD_CHANNEL (b = inode; reason 1 for a
  * pipe or FIFO, 2 for a socket) when it is one; FD_CHANNEL with b = 0
  * when it was recorded as one and is not any more; nothing otherwise.
- * One fstat. */
-void fdchan_note(struct ring_writer *writer, int fd);
+ * One fstat. Returns the fd's st_mode (0 when fstat failed or fd is out
+ * of range). */
+unsigned fdchan_note(struct ring_writer *writer, int fd);
 
 /* fd is being closed: FD_CHANNEL with b = 0 if it was recorded as a pipe.
  * No system call. */
 void fdchan_closed(struct ring_writer *writer, int fd);
 
 /* A new process image: forget everything, then record every pipe among
- * the open fds (read from /proc/self/fd with raw system calls). */
-void fdchan_scan(struct ring_writer *writer);
+ * the open fds (read from /proc/self/fd with raw system calls). Each open
+ * fd below FDCHAN_MAX is also handed to also(fd, st_mode, ctx) unless
+ * also is NULL (st_mode as fdchan_note returns it), so that one pass over
+ * the directory serves every start-up scan. */
+void fdchan_scan(struct ring_writer *writer, void (*also)(int fd, unsigned mode, void *ctx),
+		 void *ctx);
 
 /* A fork child: record again, in the child's ring, the pipes the parent
  * had recorded (each checked with fstat). */

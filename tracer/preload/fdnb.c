@@ -4,6 +4,7 @@
 #include "fdnb.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,15 +31,27 @@ void fdnb_copy(int from, int to)
 	fdnb_set(to, fdnb_is(from));
 }
 
-static void read_flags(int fd, void *unused)
+void fdnb_forget_all(void)
 {
+	for (int i = 0; i < FDNB_MAX / 64; i++)
+		__atomic_store_n(&fdnb_bits[i], 0, __ATOMIC_RELAXED);
+}
+
+void fdnb_learn(int fd, unsigned mode)
+{
+	if (S_ISREG(mode) || S_ISDIR(mode))
+		return;
 	long flags = syscall(SYS_fcntl, fd, F_GETFL);
 	fdnb_set(fd, flags >= 0 && (flags & O_NONBLOCK));
 }
 
+static void read_flags(int fd, void *unused)
+{
+	fdnb_learn(fd, 0);
+}
+
 void fdnb_scan(void)
 {
-	for (int i = 0; i < FDNB_MAX / 64; i++)
-		__atomic_store_n(&fdnb_bits[i], 0, __ATOMIC_RELAXED);
+	fdnb_forget_all();
 	fdscan_each(FDNB_MAX, read_flags, NULL);
 }

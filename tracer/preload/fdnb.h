@@ -43,4 +43,11 @@ void fdnb_copy(int from, int to);
 /* A new process image: forget everything, read F_GETFL of every open fd. */
 void fdnb_scan(void);
 
+/* The same in two steps, for a caller that lists the open fds itself:
+ * forget everything, then learn each open fd (mode: its st_mode, 0 when
+ * unknown). F_GETFL is skipped for regular files and directories, where
+ * O_NONBLOCK changes nothing. */
+void fdnb_forget_all(void);
+void fdnb_learn(int fd, unsigned mode);
+
 #endif

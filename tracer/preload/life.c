@@ -14,7 +14,14 @@
  *      otherwise take a new token from next_token;
  *   3. claim a slot for the calling (main) thread and write PROC_START
  *      (origin EXEC, argv), THREAD_START (a = 0), THREAD_NAME (comm),
- *      and FD_CHANNEL for each pipe among its open fds (fdchan.h).
+ *      and FD_CHANNEL for each pipe among its open fds (fdchan.h); the
+ *      same pass over the open fds reads their O_NONBLOCK (fdnb.h).
+ * Start-up is paid by every process image, so it makes as few system
+ * calls as it can: nothing is resolved with dlsym up front (real.h), argv
+ * comes from the constructor's arguments and the name from AT_EXECFN
+ * (cmdline.h) rather than from /proc, and /proc/self/fd is read once.
+ * A process that records nothing (no WEFT_SHM, WEFT_OUT or weftd) does
+ * no more than register its atfork handlers and look for weftd.
  * A thread created through pthread_create claims its own slot first thing
  * in the new thread (preload_thread_begin): THREAD_START, then THREAD_NAME
  * with the name it inherited from its creator.
@@ -33,6 +40,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,6 +57,11 @@ enum { INIT_NONE = 0, INIT_RUNNING = 1, INIT_DONE = 2 };
 struct preload_process preload_proc;
 __thread struct preload_thread preload_self __attribute__((tls_model("initial-exec")));
 static int init_state;
+
+/* The constructor's arguments (glibc passes main's argc/argv to ELF
+ * constructors); NULL when start-up ran from a wrapper first. */
+static int start_argc;
+static char **start_argv;
 
 uint32_t preload_tid(void)
 {
@@ -100,11 +113,18 @@ static uint64_t adopt_exec_token(uint32_t pid)
 static void emit_comm(struct ring_writer *writer, uint64_t ts, uint32_t tid)
 {
 	char raw[64], name[16];
-	long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
-	if (n <= 0)
-		return;
-	cmdline_comm(raw, (size_t)n, name, sizeof name);
+	if (!cmdline_comm_of_path((const char *)getauxval(AT_EXECFN), name, sizeof name)) {
+		long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
+		if (n <= 0)
+			return;
+		cmdline_comm(raw, (size_t)n, name, sizeof name);
+	}
 	emit_thread_name(writer, ts, tid, name);
+}
+
+static void learn_nonblocking(int fd, unsigned mode, void *unused)
+{
+	fdnb_learn(fd, mode);
 }
 
 static void start_image(void)
@@ -116,23 +136,33 @@ static void start_image(void)
 	if (!token)
 		token = atomic_fetch_add(&preload_proc.map.header->next_token, 1);
 	preload_proc.token = token;
-	if (claim_self())
+	fdnb_forget_all();
+	if (claim_self()) {
+		fdnb_scan();
 		return;
+	}
 
 	uint64_t ts = emit_now();
-	char raw[WEFT_PAYLOAD_MAX], argv[WEFT_PAYLOAD_MAX];
-	long n = cmdline_read_file("/proc/self/cmdline", raw, sizeof raw);
-	size_t len = n > 0 ? cmdline_pack(raw, (size_t)n, argv, sizeof argv) : 0;
+	char argv[WEFT_PAYLOAD_MAX];
+	size_t len;
+	if (start_argv) {
+		len = cmdline_pack_argv(start_argc, start_argv, argv, sizeof argv);
+	} else {
+		char raw[WEFT_PAYLOAD_MAX];
+		long n = cmdline_read_file("/proc/self/cmdline", raw, sizeof raw);
+		len = n > 0 ? cmdline_pack(raw, (size_t)n, argv, sizeof argv) : 0;
+	}
 	emit_record_payload(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, ts,
 			    preload_proc.ppid, 0, argv, (uint32_t)len);
 	emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
 	emit_comm(&self->writer, ts, preload_tid());
-	fdchan_scan(&self->writer);
+	fdchan_scan(&self->writer, learn_nonblocking, NULL);
 }
 
 static void fork_prepare(void)
 {
 	struct preload_thread *self = &preload_self;
+	real_resolve_all_once(); /* forks inside glibc; the wrappers did it */
 	self->in_fork = 1;
 	if (!self->fork_ts)
 		self->fork_ts = emit_now();
@@ -147,7 +177,9 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+	int saved = errno; /* the child sees errno as it was before fork() */
 	preload_fork_child(preload_self.fork_ts);
+	errno = saved;
 }
 
 /* Start-up, once per process image; see the top of the file. */
@@ -158,8 +190,8 @@ static void preload_init(void)
 					 __ATOMIC_ACQUIRE))
 		return;
 	struct preload_thread *self = &preload_self;
+	int saved = errno;
 	self->busy++;
-	real_resolve_all();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	threadtid_learn(pthread_self(), preload_tid());
 
@@ -175,18 +207,20 @@ static void preload_init(void)
 		else
 			preload_proc.attached = launch_ask_weftd(&preload_proc.map) == 0;
 	}
-	if (preload_proc.attached) {
-		fdnb_scan();
+	if (preload_proc.attached)
 		start_image();
-	}
 	self->seen = 1;
 	self->busy--;
+	errno = saved;
 	__atomic_store_n(&init_state, INIT_DONE, __ATOMIC_RELEASE);
 }
 
-__attribute__((constructor)) static void preload_constructor(void)
+__attribute__((constructor)) static void preload_constructor(int argc, char **argv, char **envp)
 {
+	start_argc = argc;
+	start_argv = argv;
 	preload_init();
+	start_argv = NULL; /* the program may rewrite its argv from now on */
 }
 
 struct preload_thread *preload_thread_adopt(void)

@@ -9,11 +9,13 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <sys/syscall.h>
 
 #include "preload.h"
 
 void *real_table[REAL_COUNT];
+int real_all_resolved;
 
 static const char *const names[REAL_COUNT] = {
 #define REAL_NAME(name, version) [REAL_ID_##name] = #name,
@@ -40,12 +42,14 @@ void *real_resolve(enum real_id id)
 {
 	struct preload_thread *self = &preload_self;
 	void *fn = NULL;
+	int saved = errno;
 	self->busy++;
 	if (versions[id])
 		fn = dlvsym(RTLD_NEXT, names[id], versions[id]);
 	if (!fn)
 		fn = dlsym(RTLD_NEXT, names[id]);
 	self->busy--;
+	errno = saved;
 	if (!fn)
 		die(names[id]);
 	__atomic_store_n(&real_table[id], fn, __ATOMIC_RELEASE);
@@ -56,4 +60,5 @@ void real_resolve_all(void)
 {
 	for (int id = 0; id < REAL_COUNT; id++)
 		real_get((enum real_id)id);
+	__atomic_store_n(&real_all_resolved, 1, __ATOMIC_RELEASE);
 }

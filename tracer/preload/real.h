@@ -6,9 +6,21 @@
  * declaration in the system headers. The first use of a name resolves it
  * with dlsym(RTLD_NEXT) (dlvsym where glibc keeps several versions and the
  * unversioned lookup could pick an old one) and caches it; later uses are
- * one atomic load. Resolution is lazy because another library's constructor
- * can call, say, pthread_mutex_lock before libweft.so's constructor ran.
- * Two threads resolving the same name at once store the same value.
+ * one atomic load. Two threads resolving the same name at once store the
+ * same value. errno is kept.
+ *
+ * Resolution is lazy: a process resolves only the names it calls (a short
+ * program calls a handful; resolving all ~100 costs more than the rest of
+ * start-up when not recording). dlsym must not run where it is unsafe, so
+ * everything is resolved at once (real_resolve_all) before the first:
+ *   - fork: a fork child of a multithreaded program must not enter dlsym
+ *     (the loader's lock may have been held by a thread that does not
+ *     exist in the child); done by the fork wrappers and the atfork
+ *     prepare handler (forks inside glibc);
+ *   - signal handler installed through sigaction() or signal(): a handler
+ *     must not enter dlsym either (it may interrupt the loader).
+ * Another library's constructor can call, say, pthread_mutex_lock before
+ * libweft.so's constructor ran: the lazy resolution serves it too.
  *
  * A name that cannot be resolved is fatal (a message on fd 2, abort): the
  * program cannot run on without the function it called.
@@ -137,6 +149,8 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(tgkill, NULL)                                                                            \
 	X(raise, NULL)                                                                             \
 	X(syscall, NULL)                                                                           \
+	X(sigaction, NULL)                                                                         \
+	X(signal, NULL)                                                                            \
 	X(__libc_start_main, NULL)
 
 enum real_id {
@@ -152,11 +166,19 @@ extern void *real_table[REAL_COUNT];
 /* Resolve id now (slow path of REAL). Never returns NULL. */
 void *real_resolve(enum real_id id);
 
-/* Resolve every name not resolved yet. Called once at start-up, so that
- * later calls never enter dlsym: a fork child of a multithreaded program
- * must not, since the loader's lock may have been held by a thread that
- * does not exist in the child. */
+/* Nonzero once real_resolve_all ran. Owned by real.c. */
+extern int real_all_resolved;
+
+/* Resolve every name not resolved yet (see the top of the file for when).
+ * Not async-signal-safe. */
 void real_resolve_all(void);
+
+/* real_resolve_all, once: afterwards one load. */
+static inline void real_resolve_all_once(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&real_all_resolved, __ATOMIC_ACQUIRE), 0))
+		real_resolve_all();
+}
 
 static inline void *real_get(enum real_id id)
 {

@@ -8,6 +8,7 @@
  * atfork handlers record nothing into the parent's ring from the child.
  * vfork is implemented as fork: a wrapper cannot return into a vfork child
  * (it would run on the parent's stack frame the wrapper is about to pop).
+ * Before the first fork every real function is resolved (real.h).
  *
  * exec family: EXEC (payload: the path) is written and the slot moved
  * ACTIVE -> EXEC before the real call; the new image adopts the token
@@ -40,6 +41,7 @@ extern char **environ;
 
 static pid_t fork_as(uint8_t call)
 {
+	real_resolve_all_once(); /* the child must not enter dlsym (real.h) */
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(fork)();
