@@ -60,6 +60,7 @@ struct pending {
 struct child {
 	pid_t pid;
 	char shm[96];
+	char trace[PATH_MAX]; /* its trace (a name is not reused before reaping) */
 };
 
 struct collectd {
@@ -358,6 +359,22 @@ static void finish(struct pending *p)
 	p->fd = -1;
 }
 
+/* Whether p->trace exists, or is the trace of a collector that may not
+ * have created the file yet (it creates the ring file first, and is
+ * answered for as soon as that is ready). */
+static int taken(const struct collectd *c, const struct pending *p)
+{
+	for (size_t i = 0; i < c->npending; i++) {
+		const struct pending *other = &c->pending[i];
+		if (other != p && other->child && strcmp(other->trace, p->trace) == 0)
+			return 1;
+	}
+	for (size_t i = 0; i < c->nchildren; i++)
+		if (strcmp(c->children[i].trace, p->trace) == 0)
+			return 1;
+	return access(p->trace, F_OK) == 0 || errno != ENOENT;
+}
+
 /* The request has been read: start the collector. Answers and finishes p
  * on failure. */
 static void start_collector(struct collectd *c, struct pending *p,
@@ -370,8 +387,7 @@ static void start_collector(struct collectd *c, struct pending *p,
 		if (handshake_trace_name(req, when, n, name, sizeof(name)) < 0)
 			break;
 		int len = snprintf(p->trace, sizeof(p->trace), "%s/%s", c->trace_dir, name);
-		named = len > 0 && len < (int)sizeof(p->trace) && access(p->trace, F_OK) < 0 &&
-			errno == ENOENT;
+		named = len > 0 && len < (int)sizeof(p->trace) && !taken(c, p);
 	}
 	uint64_t nonce;
 	if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != (ssize_t)sizeof(nonce))
@@ -383,8 +399,10 @@ static void start_collector(struct collectd *c, struct pending *p,
 		finish(p);
 		return;
 	}
-	if (c->nchildren == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
+	/* Room for every collector that may join `children` before the next
+	 * call: each pending connection adds at most one when answered. */
+	if (c->nchildren + COLLECTD_MAX_PENDING > c->cap) {
+		size_t cap = 2 * (c->nchildren + COLLECTD_MAX_PENDING);
 		struct child *grown = realloc(c->children, cap * sizeof(*grown));
 		if (!grown) {
 			reply(p->fd, "error out of memory\n");
@@ -466,6 +484,7 @@ static void check_collector(struct collectd *c, struct pending *p, int64_t now)
 		struct child *child = &c->children[c->nchildren++];
 		child->pid = p->child;
 		memcpy(child->shm, p->shm, sizeof(child->shm));
+		memcpy(child->trace, p->trace, sizeof(child->trace));
 		p->child = 0;
 		reply(p->fd, "ok %s\n", p->shm);
 		finish(p);

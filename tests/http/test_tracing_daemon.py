@@ -136,6 +136,52 @@ class Daemon(unittest.TestCase):
             until("status complete", lambda: self.server.json(
                 "/api/traces/" + t["id"])["status"] == "complete")
 
+    def test_programs_started_together_each_get_their_trace(self):
+        # more than weftd's first allocation of collectors, all at once
+        n = 12
+        progs = [subprocess.Popen(PIPELINE, stdout=subprocess.PIPE, text=True,
+                                  env=preloaded(self.sock)) for _ in range(n)]
+        outs = [p.communicate(timeout=60)[0] for p in progs]
+        self.assertEqual(outs, ["272\n"] * n)
+        self.assertEqual([p.returncode for p in progs], [0] * n)
+        traces = until("%d traces" % n, lambda: len(self.listed()) == n and self.listed())
+        self.assertEqual(sorted(t["file"].split("-")[1] for t in traces),
+                         sorted(str(p.pid) for p in progs))
+        for t in traces:
+            until("status complete", lambda: self.server.json(
+                "/api/traces/" + t["id"])["status"] == "complete")
+
+    def test_a_burst_of_requests_is_answered_each_with_its_own_ring(self):
+        # all requests arrive before weftd answers any: it has as many
+        # collectors starting at once as connections
+        n = 20
+        socks = []
+        try:
+            for _ in range(n):
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(30)
+                s.connect(self.sock)
+                socks.append(s)
+            for s in socks:
+                s.sendall(b"weft 1 %d burst\n" % os.getpid())
+            answers = []
+            for s in socks:
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(256)
+                    if not chunk:
+                        break
+                    data += chunk
+                answers.append(data.decode())
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual([a.split(" ")[0] for a in answers], ["ok"] * n, answers)
+        self.assertEqual(len({a for a in answers}), n)
+        until("%d traces" % n, lambda: len(self.listed()) == n)
+        # (the collectors follow this test's process: stopping weftd ends
+        # them, checked by tearDown's clean exit)
+
     def test_trace_is_recording_while_the_program_runs(self):
         prog = subprocess.Popen(["sh", "-c", "read line; echo got $line"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
