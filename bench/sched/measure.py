@@ -1,0 +1,379 @@
+"""Measures what recording context switches costs, each figure beside its
+baseline from the same run, and prints a markdown section (bench/sched/run.sh
+runs it).
+
+  python3 measure.py --build BUILD_DIR --bin DIR_WITH_PIPE_PINGPONG --work DIR
+
+Figures:
+  1. added cost per context switch of a traced thread: pipe_pingpong (two
+     threads, one byte each way through two pipes), pinned to one CPU and
+     unpinned; untraced vs `weft record` vs `weft record --sched=none` vs
+     `perf record -e dummy --switch-events` (paired runs, order rotating,
+     medians of the figure the program measures around its own loop);
+  2. no switch record lost at ~100k switches/s: pipe_pingpong paced for a
+     few seconds under `weft record`; meta sched_events_lost / events_lost
+     and the rate of sched_slice rows reached;
+  3. wall time of xz -T2, the ping-pong and `make -j2` of a generated C
+     project, untraced vs `weft record` vs `perf record -e dummy
+     --switch-events` (rounds of one run each, order rotating; medians), with
+     what each wrote (trace rows and size, perf.data size).
+What cannot be measured (a tool missing, a run failing) is printed as
+"not measured: reason".
+"""
+
+import argparse
+import itertools
+import os
+import random
+import shlex
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import time
+
+PAIRS = 5          # paired runs per variant in section 1
+ROUNDS = 6         # rounds in section 3: every order of the 3 variants once
+TRIPS = 50000      # ping-pong round trips per run (100k handoffs)
+PACED_RATE = 100000
+PACED_SECONDS = 3
+XZ_MB = 32
+C_FILES = 40
+
+
+class NotMeasured(Exception):
+    pass
+
+
+def first_line(data):
+    text = data.decode(errors="replace").strip()
+    return text.splitlines()[-1][:160] if text else "(no message)"
+
+
+def run(argv, timeout=600):
+    """Runs argv; returns (the finished Popen with stdout_data and
+    stderr_data, wall time in seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=timeout)
+    wall = time.perf_counter() - t0
+    proc.stdout_data, proc.stderr_data = out, err
+    return proc, wall
+
+
+def figures(proc):
+    """The "key value" lines a pipe_pingpong run printed."""
+    if proc.returncode != 0:
+        raise NotMeasured(f"exited {proc.returncode}: {first_line(proc.stderr_data)}")
+    out = {}
+    for line in proc.stdout_data.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            try:
+                out[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    if "ns_per_switch" not in out:
+        raise NotMeasured("no ns_per_switch in its output")
+    return out
+
+
+def remove_trace(path):
+    for suffix in ("", "-wal", "-shm", ".old"):
+        if os.path.exists(path + suffix):
+            os.unlink(path + suffix)
+
+
+def query(db, sql):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchone()[0]
+    except sqlite3.Error as e:
+        raise NotMeasured(f"query on the trace failed: {e}")
+    finally:
+        con.close()
+
+
+def meta(db, key):
+    return query(db, "SELECT COALESCE((SELECT value FROM meta WHERE key = "
+                     f"'{key}'), 'absent')")
+
+
+def trace_rows(db):
+    return sum(query(db, f"SELECT COUNT(*) FROM {t}") for t in
+               ("thread_state", "process_state", "sched_slice", "flow", "object"))
+
+
+class Variants:
+    """The ways of running a command: each returns the argv that runs it."""
+
+    def __init__(self, args):
+        self.weft = os.path.join(args.build, "bin", "weft")
+        self.perf = shutil.which("perf")
+        self.db = os.path.join(args.work, "sched.db")
+        self.perf_data = os.path.join(args.work, "perf.data")
+
+    def untraced(self, cmd):
+        return cmd
+
+    def weft_record(self, cmd):
+        return [self.weft, "record", "-q", "-f", "-o", self.db, "--", *cmd]
+
+    def weft_nosched(self, cmd):
+        return [self.weft, "record", "-q", "-f", "--sched=none", "-o", self.db, "--", *cmd]
+
+    def perf_record(self, cmd):
+        return [self.perf or "perf", "record", "-q", "-e", "dummy", "--switch-events",
+                "-o", self.perf_data, "--", *cmd]
+
+    def check(self, name):
+        if name.startswith("weft") and not os.access(self.weft, os.X_OK):
+            raise NotMeasured(f"{self.weft} not built")
+        if name == "perf" and not self.perf:
+            raise NotMeasured("perf not installed (Debian linux-perf)")
+
+    def clean(self):
+        remove_trace(self.db)
+        remove_trace(self.perf_data)
+
+
+def shown(argv, work):
+    """argv as a shell command, with the scratch directory abbreviated."""
+    return " ".join(shlex.quote(a) for a in argv).replace(work, "$work")
+
+
+def switch_section(args, v):
+    print("### Added cost per context switch (pipe ping-pong)\n")
+    bench = os.path.join(args.bin, "pipe_pingpong")
+    names = [("untraced", v.untraced), ("weft record", v.weft_record),
+             ("weft record --sched=none", v.weft_nosched),
+             ("perf record --switch-events", v.perf_record)]
+    print("| threads | " + " | ".join(n for n, _ in names) +
+          " | added by weft record | of which perf part | added by perf record "
+          "| switches per handoff |")
+    print("|---|" + "---|" * (len(names) + 4))
+    for mode in ("pinned", "unpinned"):
+        cmd = [bench, mode, str(TRIPS)]
+        per = {n: [] for n, _ in names}
+        switches = []
+        missing = {}
+        try:
+            for i in range(PAIRS):
+                order = names if i % 2 == 0 else names[::-1]
+                for name, wrap in order:
+                    if name in missing:
+                        continue
+                    try:
+                        v.check("perf" if name.startswith("perf") else
+                                "weft" if name.startswith("weft") else "")
+                        v.clean()
+                        proc, _ = run(wrap(cmd))
+                        f = figures(proc)
+                    except NotMeasured as e:
+                        if name == "untraced":
+                            raise
+                        missing[name] = str(e)
+                        continue
+                    per[name].append(f["ns_per_switch"])
+                    if name == "untraced":
+                        switches.append(f["switches"] / f["handoffs"])
+            med = {n: statistics.median(x) for n, x in per.items() if x}
+            base = med["untraced"]
+
+            def cell(n):
+                return f"{med[n]:.0f} ns" if n in med else f"not measured: {missing[n]}"
+
+            def added(n):
+                return f"{med[n] - base:+.0f} ns" if n in med else "not measured"
+
+            perf_part = (f"{med['weft record'] - med['weft record --sched=none']:+.0f} ns"
+                         if "weft record" in med and "weft record --sched=none" in med
+                         else "not measured")
+            print(f"| {mode} | " + " | ".join(cell(n) for n, _ in names) +
+                  f" | {added('weft record')} | {perf_part} "
+                  f"| {added('perf record --switch-events')} "
+                  f"| {statistics.median(switches):.2f} |")
+        except NotMeasured as e:
+            print(f"| {mode} | not measured: {e} |")
+    print(f"\nns per switch = wall time of the program's own loop / context switches of "
+          f"its threads in that loop (getrusage); {TRIPS} round trips ({2 * TRIPS} handoffs) "
+          f"per run, median of {PAIRS} runs of each variant, order reversing between "
+          "rounds. Pinned, both threads share one CPU and every handoff is one switch; "
+          "unpinned, a blocking read switches to the idle task. \"of which perf part\" is "
+          "`weft record` minus `weft record --sched=none` (the same interposed pipe calls "
+          "without the perf switch records). Target: under 500 ns added per switch.\n")
+    bench_s = shown(v.weft_record([bench, "pinned", str(TRIPS)]), args.work)
+    perf_s = shown(v.perf_record([bench, "pinned", str(TRIPS)]), args.work)
+    print(f"Commands: `{bench_s}`, the same with `--sched=none`, `{perf_s}`, and the "
+          "program alone; `unpinned` in place of `pinned` for the second row.\n")
+
+
+def lost_section(args, v):
+    print(f"### Switch records lost at ~{PACED_RATE // 1000}k switches/s\n")
+    bench = os.path.join(args.bin, "pipe_pingpong")
+    cmd = [bench, "paced", str(PACED_RATE), str(PACED_SECONDS)]
+    try:
+        v.check("weft")
+        plain, _ = run(cmd)
+        pf = figures(plain)
+        v.clean()
+        proc, wall = run(v.weft_record(cmd))
+        f = figures(proc)
+        db = v.db
+        slices = query(db, "SELECT COUNT(*) FROM sched_slice")
+        mode = meta(db, "capture_mode")
+        span = query(db, "SELECT (MAX(ts + dur) - MIN(ts)) / 1e9 FROM sched_slice")
+        print("| run | switches (getrusage) | switches/s in the loop | sched_slice rows "
+              "| slices/s of the recording | sched_events_lost | events_lost "
+              "| capture_mode |")
+        print("|---|---|---|---|---|---|---|---|")
+        print(f"| untraced | {pf['switches']:.0f} | {pf['switches_per_s']:,.0f} | | | | | |")
+        rate = f"{slices / span:,.0f}" if span and span > 0 else "not measured"
+        print(f"| weft record | {f['switches']:.0f} | {f['switches_per_s']:,.0f} | {slices} "
+              f"| {rate} | {meta(db, 'sched_events_lost')} | {meta(db, 'events_lost')} "
+              f"| {mode} |\n")
+        print(f"Command: `{shown(v.weft_record(cmd), args.work)}` (both threads on one CPU, "
+              f"round trips paced at {PACED_RATE // 2:,}/s in 1 ms ticks for "
+              f"{PACED_SECONDS} s). Slices/s is sched_slice rows over the time from the "
+              f"first slice to the end of the last ({span or 0:.2f} s; `weft record` took "
+              f"{wall:.2f} s of wall time in all). Every switch of a recorded thread ends "
+              "one sched_slice, so the rows should match the getrusage count plus the "
+              "switches before and after the loop; a lost record would show as "
+              "sched_events_lost > 0.\n")
+        if mode != "perf":
+            print(f"capture_mode is {mode}, not perf: no switch records were taken.\n")
+    except NotMeasured as e:
+        print(f"not measured: {e}\n")
+
+
+def make_data(path, megabytes):
+    if os.path.isfile(path) and os.path.getsize(path) >= megabytes * 1_000_000:
+        return
+    rnd = random.Random(1234)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz")
+                     for _ in range(rnd.randint(3, 9))) for _ in range(5000)]
+    lines, written = [], 0
+    while written < megabytes * 1_000_000:
+        line = " ".join(rnd.choices(words, k=3)) + "\n"
+        lines.append(line)
+        written += len(line)
+    with open(path + ".tmp", "w") as f:
+        f.write("".join(lines))
+    os.replace(path + ".tmp", path)
+
+
+def make_project(path, files):
+    """A small C project: FILES units each with a few dozen functions, one
+    header, a main, and a Makefile that builds them into one program."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "unit.h"), "w") as h:
+        for i in range(files):
+            h.write(f"long unit{i}(long x);\n")
+    for i in range(files):
+        with open(os.path.join(path, f"unit{i}.c"), "w") as c:
+            c.write('#include <stdio.h>\n#include <string.h>\n#include "unit.h"\n')
+            for k in range(40):
+                c.write(f"static long f{k}(long x)\n{{\n\tchar b[64];\n"
+                        f"\tsnprintf(b, sizeof b, \"%ld-{k}\", x * {k + 3});\n"
+                        f"\tlong s = 0;\n\tfor (size_t j = 0; j < strlen(b); j++)\n"
+                        f"\t\ts = s * 31 + b[j] + (x >> {k % 7});\n\treturn s;\n}}\n")
+            c.write(f"long unit{i}(long x)\n{{\n\treturn " +
+                    " + ".join(f"f{k}(x)" for k in range(40)) + ";\n}\n")
+    with open(os.path.join(path, "main.c"), "w") as c:
+        c.write('#include <stdio.h>\n#include "unit.h"\nint main(void)\n{\n\tlong s = 0;\n')
+        for i in range(files):
+            c.write(f"\ts += unit{i}({i});\n")
+        c.write('\tprintf("%ld\\n", s);\n\treturn 0;\n}\n')
+    objs = " ".join(f"unit{i}.o" for i in range(files)) + " main.o"
+    with open(os.path.join(path, "Makefile"), "w") as m:
+        m.write(f"CFLAGS = -O2\nOBJS = {objs}\n\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n\n"
+                "%.o: %.c unit.h\n\t$(CC) $(CFLAGS) -c -o $@ $<\n\n"
+                "clean:\n\trm -f prog $(OBJS)\n")
+
+
+def walltime_section(args, v):
+    print("### Side by side: untraced vs `weft record` vs `perf record --switch-events`\n")
+    bench = os.path.join(args.bin, "pipe_pingpong")
+    data = os.path.join(args.work, f"data-{XZ_MB}mb.txt")
+    make_data(data, XZ_MB)
+    proj = os.path.join(args.work, "cproject")
+    make_project(proj, C_FILES)
+    workloads = [
+        (f"xz -T2 -1 ({XZ_MB} MB)", ["xz", "-T2", "-1", "-c", data], None),
+        (f"pipe ping-pong, {TRIPS} round trips, unpinned",
+         [bench, "unpinned", str(TRIPS)], None),
+        (f"make -j2 ({C_FILES + 1} C files)", ["make", "-s", "-j2", "-C", proj],
+         ["make", "-s", "-C", proj, "clean"]),
+    ]
+    names = [("untraced", v.untraced), ("weft record", v.weft_record),
+             ("perf record", v.perf_record)]
+    orders = list(itertools.permutations(range(len(names))))
+    print("| workload | untraced | weft record | perf record | weft / untraced "
+          "| perf / untraced | weft trace: rows, size | perf.data size |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, cmd, prepare in workloads:
+        try:
+            v.check("weft")
+            v.check("perf")
+            walls = {n: [] for n, _ in names}
+            wrote = {}
+            for r in range(ROUNDS):
+                for k in orders[r % len(orders)]:
+                    name, wrap = names[k]
+                    v.clean()
+                    if prepare:
+                        subprocess.run(prepare, capture_output=True, check=False)
+                    proc, wall = run(wrap(cmd))
+                    if proc.returncode != 0:
+                        raise NotMeasured(f"{name} exited {proc.returncode}: "
+                                          f"{first_line(proc.stderr_data)}")
+                    walls[name].append(wall)
+                    if name == "weft record":
+                        wrote["weft"] = (trace_rows(v.db), os.path.getsize(v.db))
+                    elif name == "perf record":
+                        wrote["perf"] = os.path.getsize(v.perf_data)
+            med = {n: statistics.median(w) for n, w in walls.items()}
+
+            def ratio(n):
+                return statistics.median([b / a for a, b in zip(walls["untraced"], walls[n])])
+
+            rows, size = wrote["weft"]
+            print(f"| {label} | {med['untraced'] * 1e3:.0f} ms "
+                  f"| {med['weft record'] * 1e3:.0f} ms | {med['perf record'] * 1e3:.0f} ms "
+                  f"| {ratio('weft record'):.2f}x | {ratio('perf record'):.2f}x "
+                  f"| {rows:,} rows, {size / 1e6:.1f} MB | {wrote['perf'] / 1e6:.1f} MB |")
+        except NotMeasured as e:
+            print(f"| {label} | not measured: {e} |")
+    print(f"\nWall time of the whole command (the tool's start and its writing of the "
+          f"trace included), median of {ROUNDS} rounds; a round runs each variant once, "
+          "the order taking each permutation in turn; ratios are medians of the per-round "
+          "ratios. `make` is cleaned before every run. Commands: "
+          f"`{shown(v.weft_record(['CMD']), args.work)}` and "
+          f"`{shown(v.perf_record(['CMD']), args.work)}`. What each records: the weft "
+          "trace holds every thread's and process's state spans (Running/Ready/Blocked "
+          "with the blocking call and object), one sched_slice per context switch, "
+          "wake-up flows and objects, queryable with SQL (rows = thread_state + "
+          "process_state + sched_slice + flow + object); perf.data holds the raw "
+          "PERF_RECORD_SWITCH records plus mmap/comm events, to be decoded by "
+          "`perf script`.\n")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", required=True)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--work", required=True)
+    args = p.parse_args()
+    v = Variants(args)
+    print("## Scheduler (context-switch recording)\n")
+    print(f"Build: `{args.build}`; load average at start: "
+          f"{' '.join(open('/proc/loadavg').read().split()[:3])}.\n")
+    switch_section(args, v)
+    lost_section(args, v)
+    walltime_section(args, v)
+    print(f"Load average at end: {' '.join(open('/proc/loadavg').read().split()[:3])}.\n")
+    v.clean()
+
+
+if __name__ == "__main__":
+    main()
