@@ -59,12 +59,12 @@ int lod_reason_index(const char *name)
 
 struct bucket {
 	int64_t ns[SLOTS];
-	int64_t top_dur;	/* the longest span overlapping the bucket, or 0 */
-	uint32_t starts;	/* spans starting inside */
-	uint32_t first;		/* first span index with ts >= the bucket's start */
+	int64_t top;	    /* the longest span overlapping the bucket: its
+			     * dur << 3 | state (so keys compare by dur), or
+			     * -1 when no span overlaps */
+	uint32_t first;	    /* first span index with ts >= the bucket's start */
 	int32_t top_object; /* of that longest span */
-	int8_t top_state;	/* of that longest span; -1: no span overlaps */
-};
+}; /* 64 bytes: one cache line */
 
 /* A span that arrived out of order, kept aside until the next seal. */
 struct pending {
@@ -403,7 +403,7 @@ int lod_track_seal(struct lod_track *t)
 		while (i < t->n && ts_at(t, i) < lo)
 			i++;
 		b[k].first = (uint32_t)i;
-		b[k].top_state = -1;
+		b[k].top = -1;
 		b[k].top_object = -1;
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -414,7 +414,6 @@ int lod_track_seal(struct lod_track *t)
 		size_t first = (size_t)((a - t->t0) / w0);
 		if (first >= nb)
 			first = nb - 1;
-		b[first].starts++;
 		for (size_t k = first; k < nb; k++) {
 			int64_t lo = t->t0 + (int64_t)k * w0, hi = lo + w0;
 			if (lo >= e)
@@ -422,9 +421,9 @@ int lod_track_seal(struct lod_track *t)
 			int64_t ov = (e < hi ? e : hi) - (a > lo ? a : lo);
 			if (s < SLOTS && ov > 0)
 				b[k].ns[s] += ov;
-			if (dur > b[k].top_dur || b[k].top_state < 0) {
-				b[k].top_dur = dur;
-				b[k].top_state = (int8_t)s;
+			int64_t key = (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
+			if (key > b[k].top) {
+				b[k].top = key;
 				b[k].top_object = t->object[i];
 			}
 		}
@@ -443,16 +442,13 @@ int lod_track_seal(struct lod_track *t)
 			struct bucket *c = &cur[k / 8];
 			if (k % 8 == 0) {
 				c->first = prev[k].first;
-				c->top_state = -1;
+				c->top = -1;
 				c->top_object = -1;
 			}
 			for (int s = 0; s < SLOTS; s++)
 				c->ns[s] += prev[k].ns[s];
-			c->starts += prev[k].starts;
-			if (prev[k].top_state >= 0 &&
-			    (prev[k].top_dur > c->top_dur || c->top_state < 0)) {
-				c->top_dur = prev[k].top_dur;
-				c->top_state = prev[k].top_state;
+			if (prev[k].top > c->top) {
+				c->top = prev[k].top;
 				c->top_object = prev[k].top_object;
 			}
 		}
@@ -604,9 +600,9 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
 				for (int s = 0; s < SLOTS; s++)
 					e.mix[s] += b[k].ns[s];
-				if (b[k].top_state >= 0 && b[k].top_dur > top_dur) {
-					top_dur = b[k].top_dur;
-					top_state = b[k].top_state;
+				if (b[k].top >= 0 && (b[k].top >> 3) > top_dur) {
+					top_dur = b[k].top >> 3;
+					top_state = (int)(b[k].top & 7);
 					top_object = b[k].top_object;
 				}
 			}

@@ -230,15 +230,16 @@ static void spans_seconds_apart_keep_exact_timestamps(void **state)
 
 static void merged_entries_name_their_longest_span(void **state)
 {
-	/* short Running spans, and every 1000th a Blocked one four times
-	 * longer than any other, on object 1000 + its number */
+	/* short Running spans, and every 1000th a Blocked one at least four
+	 * times longer than any other, each longer than the one before, on
+	 * object 1000 + its number */
 	size_t n = 100000;
 	struct span *s = make_spans(n, 0);
 	int64_t ts = 0;
 	for (size_t i = 0; i < n; i++) {
 		int special = i % 1000 == 500;
 		s[i].ts = ts;
-		s[i].dur = special ? 40 : rnd(1, 10);
+		s[i].dur = special ? 40 + (int64_t)(i / 1000) : rnd(1, 10);
 		s[i].state = special ? LOD_BLOCKED : LOD_RUNNING;
 		s[i].reason = special ? 0 : -1;
 		s[i].object = special ? 1000 + (int64_t)(i / 1000) : -1;
@@ -258,6 +259,9 @@ static void merged_entries_name_their_longest_span(void **state)
 				k += 1000;
 			if (e->n < 2 || k >= n || s[k].ts + s[k].dur > e->ts + e->dur)
 				continue; /* no special span inside this entry */
+			/* the last one inside is the longest */
+			while (k + 1000 < n && s[k + 1000].ts + s[k + 1000].dur <= e->ts + e->dur)
+				k += 1000;
 			assert_int_equal(e->top_state, LOD_BLOCKED);
 			assert_true(e->top_object == s[k].object);
 			named++;
