@@ -471,8 +471,10 @@ static void check_collector(struct collectd *c, struct pending *p, int64_t now)
 	int status;
 	pid_t r = waitpid(p->child, &status, WNOHANG);
 	if (r == p->child) {
+		/* it removed what it created (collect_open); a trace it found
+		 * in its way is not ours to remove */
 		p->child = 0;
-		remove_files(p);
+		unlink(p->shm);
 		reply(p->fd, "error the collector exited at once (status %d)\n",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		finish(p);
@@ -511,6 +513,9 @@ static void accept_all(struct collectd *c)
 			    fd,
 			    "error permission denied: uid %u may not record into uid %u's weftd\n",
 			    (unsigned)cred.uid, (unsigned)geteuid());
+			close(fd);
+		} else if (cred.pid <= 0) {
+			reply(fd, "error the peer's process is not visible to weftd\n");
 			close(fd);
 		} else if (c->npending == COLLECTD_MAX_PENDING) {
 			reply(fd, "error busy\n");
