@@ -21,7 +21,9 @@
  * comes from the constructor's arguments and the name from AT_EXECFN
  * (cmdline.h) rather than from /proc, and /proc/self/fd is read once.
  * A process that records nothing (no WEFT_SHM, WEFT_OUT or weftd) does
- * no more than register its atfork handlers and look for weftd.
+ * no more than look for weftd: it registers no atfork handlers (they
+ * serve recording only; the wrappers of fork and pthread_create resolve
+ * what a child needs, real.h) and learns no thread layout.
  * A thread created through pthread_create claims its own slot first thing
  * in the new thread (preload_thread_begin): THREAD_START, then THREAD_NAME
  * with the name it inherited from its creator.
@@ -67,7 +69,7 @@ uint32_t preload_tid(void)
 {
 	struct preload_thread *self = &preload_self;
 	if (!self->tid)
-		self->tid = (uint32_t)syscall(SYS_gettid);
+		self->tid = (uint32_t)gettid();
 	return self->tid;
 }
 
@@ -192,9 +194,6 @@ static void preload_init(void)
 	struct preload_thread *self = &preload_self;
 	int saved = errno;
 	self->busy++;
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	threadtid_learn(pthread_self(), preload_tid());
-
 	const char *shm = getenv("WEFT_SHM");
 	if (shm && *shm) {
 		preload_proc.attached = ring_file_attach(shm, &preload_proc.map) == 0;
@@ -207,8 +206,11 @@ static void preload_init(void)
 		else
 			preload_proc.attached = launch_ask_weftd(&preload_proc.map) == 0;
 	}
-	if (preload_proc.attached)
+	if (preload_proc.attached) {
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		threadtid_learn(pthread_self(), preload_tid());
 		start_image();
+	}
 	self->seen = 1;
 	self->busy--;
 	errno = saved;

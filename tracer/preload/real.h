@@ -15,8 +15,9 @@
  * everything is resolved at once (real_resolve_all) before the first:
  *   - fork: a fork child of a multithreaded program must not enter dlsym
  *     (the loader's lock may have been held by a thread that does not
- *     exist in the child); done by the fork wrappers and the atfork
- *     prepare handler (forks inside glibc);
+ *     exist in the child); done by the pthread_create wrapper (before the
+ *     process has a second thread), the fork wrappers, and the atfork
+ *     prepare handler of a recording process (forks inside glibc);
  *   - signal handler installed through sigaction() or signal(): a handler
  *     must not enter dlsym either (it may interrupt the loader).
  * Another library's constructor can call, say, pthread_mutex_lock before

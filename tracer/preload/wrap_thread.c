@@ -47,6 +47,9 @@ static void *trampoline_run(void *opaque)
 WEFT_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 			       void *(*start)(void *), void *arg)
 {
+	/* From now on another thread may hold the loader's lock when this
+	 * process forks: resolve while there is only one (real.h). */
+	real_resolve_all_once();
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(pthread_create)(thread, attr, start, arg);
