@@ -331,6 +331,40 @@ class WithoutWeftd(unittest.TestCase):
 
 
 
+class CommandLine(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempdir()
+
+    def tearDown(self):
+        cleanup(self.dir)
+
+    def weftd(self, *args):
+        p = subprocess.run([WEFTD, "--listen", "127.0.0.1:0", *args], capture_output=True,
+                           text=True, timeout=30)
+        return p.returncode, p.stderr
+
+    def test_no_collect_takes_no_trace_dir_or_socket(self):
+        code, err = self.weftd("--no-collect", "--trace-dir", self.dir)
+        self.assertEqual(code, 2)
+        self.assertIn("--no-collect", err)
+
+    def test_a_socket_path_that_is_not_a_socket_is_refused(self):
+        path = os.path.join(self.dir, "file")
+        with open(path, "w") as f:
+            f.write("x")
+        code, err = self.weftd("--socket", path, "--trace-dir", self.dir)
+        self.assertEqual(code, 1)
+        self.assertIn(path + ": exists and is not a socket", err)
+        with open(path) as f:
+            self.assertEqual(f.read(), "x")
+
+    def test_help_names_the_collector_options(self):
+        p = subprocess.run([WEFTD, "--help"], capture_output=True, text=True, timeout=30)
+        for option in ("--trace-dir DIR", "--socket PATH", "--no-collect",
+                       "~/.local/share/weft/traces", "/tmp/weft-UID/weftd.sock"):
+            self.assertIn(option, p.stdout)
+
+
 class DefaultSocket(unittest.TestCase):
     """Without --socket: $XDG_RUNTIME_DIR/weft/weftd.sock (a private runtime
     directory stands in for the user's, so that no other program finds this
