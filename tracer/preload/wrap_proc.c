@@ -232,14 +232,21 @@ WEFT_EXPORT int system(const char *command)
 
 /* --- exit ------------------------------------------------------------ */
 
+/* PROC_EXIT: reason 1 for exit() and a return from main, 0 for
+ * _exit()/_Exit(). */
+static void exiting(uint8_t reason, int status)
+{
+	struct preload_thread *t = preload_recorder();
+	if (t)
+		preload_emit(t, WEFT_EV_PROC_EXIT, reason, 0, (uint32_t)status, 0);
+}
+
 static real_main_fn program_main;
 
 static int main_returning(int argc, char **argv, char **envp)
 {
 	int status = program_main(argc, argv, envp);
-	struct preload_thread *t = preload_recorder();
-	if (t)
-		preload_emit(t, WEFT_EV_PROC_EXIT, 1, 0, (uint32_t)status, 0);
+	exiting(1, status);
 	return status;
 }
 
@@ -253,27 +260,21 @@ WEFT_EXPORT int __libc_start_main(real_main_fn main, int argc, char **argv, void
 
 WEFT_EXPORT void exit(int status)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t)
-		preload_emit(t, WEFT_EV_PROC_EXIT, 1, 0, (uint32_t)status, 0);
+	exiting(1, status);
 	REAL(exit)(status);
 	__builtin_unreachable();
 }
 
 WEFT_EXPORT void _exit(int status)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t)
-		preload_emit(t, WEFT_EV_PROC_EXIT, 0, 0, (uint32_t)status, 0);
+	exiting(0, status);
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
 
 WEFT_EXPORT void _Exit(int status)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t)
-		preload_emit(t, WEFT_EV_PROC_EXIT, 0, 0, (uint32_t)status, 0);
+	exiting(0, status);
 	REAL(_Exit)(status);
 	__builtin_unreachable();
 }

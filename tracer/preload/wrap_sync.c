@@ -18,137 +18,105 @@
 #include "threadtid.h"
 
 /* The recorded (slow) paths of the hottest wrappers live out of line, so
- * that their uncontended path saves no registers and sets up no frame. */
+ * that their uncontended path saves no registers and sets up no frame:
+ * they take the thread state anew rather than keep it live across the
+ * non-blocking attempt. */
 #define SLOW_PATH __attribute__((noinline, cold))
+
+/* The shape of every lock wrapper: pass through when not recording; else
+ * try the non-blocking form first, and only when it finds the lock busy
+ * record the blocking call as a wait (owner: the holder's tid, a hint). */
+#define TRY_THEN_WAIT(try_call, reason, call, object, owner, blocking_call)                        \
+	({                                                                                         \
+		struct preload_thread *t_ = preload_recorder();                                    \
+		int result_;                                                                       \
+		if (!t_)                                                                           \
+			result_ = (blocking_call);                                                 \
+		else if ((result_ = (try_call)) == EBUSY)                                          \
+			result_ = PRELOAD_BLOCKING_CODE(t_, reason, call, object, owner,           \
+							blocking_call);                            \
+		result_;                                                                           \
+	})
 
 /* --- mutexes --------------------------------------------------------- */
 
-static SLOW_PATH int mutex_lock_blocking(struct preload_thread *t, pthread_mutex_t *mutex)
+static SLOW_PATH int mutex_lock_blocking(pthread_mutex_t *mutex)
 {
+	struct preload_thread *t = &preload_self;
 	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
 				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
 }
 
 WEFT_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (!preload_recorder())
 		return REAL(pthread_mutex_lock)(mutex);
 	int result = REAL(pthread_mutex_trylock)(mutex);
 	if (__builtin_expect(result != EBUSY, 1))
 		return result;
-	return mutex_lock_blocking(t, mutex);
+	return mutex_lock_blocking(mutex);
 }
 
 WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_mutex_timedlock)(mutex, abstime);
-	int result = REAL(pthread_mutex_trylock)(mutex);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_TIMEDLOCK, mutex,
-				     owner_of_mutex(mutex),
-				     REAL(pthread_mutex_timedlock)(mutex, abstime));
+	return TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX,
+			     WEFT_CALL_MUTEX_TIMEDLOCK, mutex, owner_of_mutex(mutex),
+			     REAL(pthread_mutex_timedlock)(mutex, abstime));
 }
 
 WEFT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock,
 				       const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_mutex_clocklock)(mutex, clock, abstime);
-	int result = REAL(pthread_mutex_trylock)(mutex);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_TIMEDLOCK, mutex,
-				     owner_of_mutex(mutex),
-				     REAL(pthread_mutex_clocklock)(mutex, clock, abstime));
+	return TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX,
+			     WEFT_CALL_MUTEX_TIMEDLOCK, mutex, owner_of_mutex(mutex),
+			     REAL(pthread_mutex_clocklock)(mutex, clock, abstime));
 }
 
 /* --- rwlocks --------------------------------------------------------- */
 
+#define RDLOCK(rwlock, call, blocking_call)                                                        \
+	TRY_THEN_WAIT(REAL(pthread_rwlock_tryrdlock)(rwlock), WEFT_REASON_RWLOCK, call, rwlock,    \
+		      owner_of_rwlock_writer(rwlock), blocking_call)
+#define WRLOCK(rwlock, call, blocking_call)                                                        \
+	TRY_THEN_WAIT(REAL(pthread_rwlock_trywrlock)(rwlock), WEFT_REASON_RWLOCK, call, rwlock,    \
+		      owner_of_rwlock_writer(rwlock), blocking_call)
+
 WEFT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rwlock)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_rdlock)(rwlock);
-	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_RDLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_rdlock)(rwlock));
+	return RDLOCK(rwlock, WEFT_CALL_RWLOCK_RDLOCK, REAL(pthread_rwlock_rdlock)(rwlock));
 }
 
 WEFT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rwlock)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_wrlock)(rwlock);
-	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_WRLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_wrlock)(rwlock));
+	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_WRLOCK, REAL(pthread_rwlock_wrlock)(rwlock));
 }
 
 WEFT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rwlock,
 					   const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_timedrdlock)(rwlock, abstime);
-	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDRDLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_timedrdlock)(rwlock, abstime));
+	return RDLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDRDLOCK,
+		      REAL(pthread_rwlock_timedrdlock)(rwlock, abstime));
 }
 
 WEFT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rwlock,
 					   const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_timedwrlock)(rwlock, abstime);
-	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDWRLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_timedwrlock)(rwlock, abstime));
+	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDWRLOCK,
+		      REAL(pthread_rwlock_timedwrlock)(rwlock, abstime));
 }
 
 WEFT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rwlock, clockid_t clock,
 					   const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_clockrdlock)(rwlock, clock, abstime);
-	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDRDLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_clockrdlock)(rwlock, clock, abstime));
+	return RDLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDRDLOCK,
+		      REAL(pthread_rwlock_clockrdlock)(rwlock, clock, abstime));
 }
 
 WEFT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rwlock, clockid_t clock,
 					   const struct timespec *abstime)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
-		return REAL(pthread_rwlock_clockwrlock)(rwlock, clock, abstime);
-	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
-	if (result != EBUSY)
-		return result;
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_RWLOCK, WEFT_CALL_RWLOCK_TIMEDWRLOCK, rwlock,
-				     owner_of_rwlock_writer(rwlock),
-				     REAL(pthread_rwlock_clockwrlock)(rwlock, clock, abstime));
+	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDWRLOCK,
+		      REAL(pthread_rwlock_clockwrlock)(rwlock, clock, abstime));
 }
 
 /* --- condition variables and barriers -------------------------------- */
@@ -193,16 +161,16 @@ WEFT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 
 /* --- semaphores ------------------------------------------------------ */
 
-static SLOW_PATH int sem_wait_blocking(struct preload_thread *t, sem_t *sem)
+static SLOW_PATH int sem_wait_blocking(sem_t *sem)
 {
+	struct preload_thread *t = &preload_self;
 	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_WAIT, sem, 0,
 				      REAL(sem_wait)(sem));
 }
 
 WEFT_EXPORT int sem_wait(sem_t *sem)
 {
-	struct preload_thread *t = preload_recorder();
-	if (!t)
+	if (!preload_recorder())
 		return REAL(sem_wait)(sem);
 	int saved = errno;
 	if (__builtin_expect(REAL(sem_trywait)(sem) == 0, 1))
@@ -210,7 +178,7 @@ WEFT_EXPORT int sem_wait(sem_t *sem)
 	if (errno != EAGAIN)
 		return -1; /* EINVAL: sem_wait would fail the same way */
 	errno = saved;
-	return sem_wait_blocking(t, sem);
+	return sem_wait_blocking(sem);
 }
 
 WEFT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
