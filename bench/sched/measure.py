@@ -25,6 +25,7 @@ import argparse
 import itertools
 import os
 import random
+import resource
 import shlex
 import shutil
 import sqlite3
@@ -51,12 +52,16 @@ def first_line(data):
 
 
 def run(argv, timeout=600):
-    """Runs argv; returns (the finished Popen with stdout_data and
-    stderr_data, wall time in seconds)."""
+    """Runs argv; returns (the finished Popen with stdout_data,
+    stderr_data and cpu: user + system seconds of the command and every
+    descendant it waited for, wall time in seconds)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate(timeout=timeout)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc.cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     proc.stdout_data, proc.stderr_data = out, err
     return proc, wall
 
@@ -127,6 +132,8 @@ class Variants:
                 "-o", self.perf_data, "--", *cmd]
 
     def check(self, name):
+        """Raises NotMeasured when the tool of variant NAME ("untraced",
+        "weft", "perf") is missing."""
         if name.startswith("weft") and not os.access(self.weft, os.X_OK):
             raise NotMeasured(f"{self.weft} not built")
         if name == "perf" and not self.perf:
@@ -164,8 +171,7 @@ def switch_section(args, v):
                     if name in missing:
                         continue
                     try:
-                        v.check("perf" if name.startswith("perf") else
-                                "weft" if name.startswith("weft") else "")
+                        v.check(name.split()[0])
                         v.clean()
                         proc, _ = run(wrap(cmd))
                         f = figures(proc)
@@ -308,46 +314,75 @@ def walltime_section(args, v):
     names = [("untraced", v.untraced), ("weft record", v.weft_record),
              ("perf record", v.perf_record)]
     orders = list(itertools.permutations(range(len(names))))
-    print("| workload | untraced | weft record | perf record | weft / untraced "
-          "| perf / untraced | weft trace: rows, size | perf.data size |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| workload | wall untraced | wall weft record | wall perf record | weft / untraced "
+          "| perf / untraced | CPU untraced | CPU weft record | CPU perf record "
+          "| weft / untraced | perf / untraced | weft trace: rows, size | perf.data size |")
+    print("|---|" + "---|" * 12)
     for label, cmd, prepare in workloads:
+        walls = {n: [] for n, _ in names}
+        cpus = {n: [] for n, _ in names}
+        missing = {}
+        wrote = {}
         try:
-            v.check("weft")
-            v.check("perf")
-            walls = {n: [] for n, _ in names}
-            wrote = {}
             for r in range(ROUNDS):
                 for k in orders[r % len(orders)]:
                     name, wrap = names[k]
-                    v.clean()
-                    if prepare:
-                        subprocess.run(prepare, capture_output=True, check=False)
-                    proc, wall = run(wrap(cmd))
-                    if proc.returncode != 0:
-                        raise NotMeasured(f"{name} exited {proc.returncode}: "
-                                          f"{first_line(proc.stderr_data)}")
+                    if name in missing:
+                        continue
+                    try:
+                        v.check(name.split()[0])
+                        v.clean()
+                        if prepare:
+                            subprocess.run(prepare, capture_output=True, check=False)
+                        proc, wall = run(wrap(cmd))
+                        if proc.returncode != 0:
+                            raise NotMeasured(f"exited {proc.returncode}: "
+                                              f"{first_line(proc.stderr_data)}")
+                    except NotMeasured as e:
+                        if name == "untraced":
+                            raise
+                        missing[name] = str(e)
+                        continue
                     walls[name].append(wall)
+                    cpus[name].append(proc.cpu)
                     if name == "weft record":
-                        wrote["weft"] = (trace_rows(v.db), os.path.getsize(v.db))
+                        wrote[name] = (f"{trace_rows(v.db):,} rows (sched_slice "
+                                       f"{query(v.db, 'SELECT COUNT(*) FROM sched_slice'):,}), "
+                                       f"{os.path.getsize(v.db) / 1e6:.1f} MB")
                     elif name == "perf record":
-                        wrote["perf"] = os.path.getsize(v.perf_data)
-            med = {n: statistics.median(w) for n, w in walls.items()}
-
-            def ratio(n):
-                return statistics.median([b / a for a, b in zip(walls["untraced"], walls[n])])
-
-            rows, size = wrote["weft"]
-            print(f"| {label} | {med['untraced'] * 1e3:.0f} ms "
-                  f"| {med['weft record'] * 1e3:.0f} ms | {med['perf record'] * 1e3:.0f} ms "
-                  f"| {ratio('weft record'):.2f}x | {ratio('perf record'):.2f}x "
-                  f"| {rows:,} rows, {size / 1e6:.1f} MB | {wrote['perf'] / 1e6:.1f} MB |")
+                        wrote[name] = f"{os.path.getsize(v.perf_data) / 1e6:.1f} MB"
         except NotMeasured as e:
             print(f"| {label} | not measured: {e} |")
+            continue
+
+        def med(n):
+            if n in missing:
+                return f"not measured: {missing[n]}"
+            return f"{statistics.median(walls[n]) * 1e3:.0f} ms"
+
+        def ratio(n, times):
+            if n in missing:
+                return "not measured"
+            pairs = [b / a for a, b in zip(times["untraced"], times[n]) if a > 0]
+            return f"{statistics.median(pairs):.2f}x" if pairs else "not measured"
+
+        def cpu(n):
+            if n in missing:
+                return "not measured"
+            return f"{statistics.median(cpus[n]) * 1e3:.0f} ms"
+
+        print(f"| {label} | {med('untraced')} | {med('weft record')} | {med('perf record')} "
+              f"| {ratio('weft record', walls)} | {ratio('perf record', walls)} "
+              f"| {cpu('untraced')} | {cpu('weft record')} | {cpu('perf record')} "
+              f"| {ratio('weft record', cpus)} | {ratio('perf record', cpus)} "
+              f"| {wrote.get('weft record', 'not measured')} "
+              f"| {wrote.get('perf record', 'not measured')} |")
     print(f"\nWall time of the whole command (the tool's start and its writing of the "
           f"trace included), median of {ROUNDS} rounds; a round runs each variant once, "
           "the order taking each permutation in turn; ratios are medians of the per-round "
-          "ratios. `make` is cleaned before every run. Commands: "
+          "ratios. CPU is user + system time of the command and its descendants (the "
+          "tool's own threads included): less sensitive than wall time to other work on "
+          "the machine. `make` is cleaned before every run. Commands: "
           f"`{shown(v.weft_record(['CMD']), args.work)}` and "
           f"`{shown(v.perf_record(['CMD']), args.work)}`. What each records: the weft "
           "trace holds every thread's and process's state spans (Running/Ready/Blocked "
