@@ -26,4 +26,16 @@ if(WEFT_FUZZ AND TARGET weftd_core)
                    ${PROJECT_SOURCE_DIR}/daemon/fuzz/corpus)
   set_tests_properties(fuzz.daemon.request PROPERTIES LABELS "fuzz" TIMEOUT 120)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_daemon_corpus)
+
+  # The collector socket's request line (daemon/handshake.c).
+  add_executable(fuzz_daemon_handshake ${d}/fuzz/fuzz_handshake.c ${d}/handshake.c)
+  target_include_directories(fuzz_daemon_handshake PRIVATE ${d})
+  target_compile_options(fuzz_daemon_handshake PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_daemon_handshake PRIVATE -fsanitize=fuzzer,address,undefined)
+  add_test(NAME fuzz.daemon.handshake
+           COMMAND fuzz_daemon_handshake -max_total_time=20 -timeout=10
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz_handshake_corpus
+                   ${PROJECT_SOURCE_DIR}/daemon/fuzz/corpus_handshake)
+  set_tests_properties(fuzz.daemon.handshake PROPERTIES LABELS "fuzz" TIMEOUT 120)
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_handshake_corpus)
 endif()
