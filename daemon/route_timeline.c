@@ -6,10 +6,11 @@
  * and 32-byte entries, little-endian).
  *
  * A zoomed-out answer holds up to px entries per track for hundreds of
- * tracks, so formatting is what it costs: a track's JSON array is written
- * into one buffer reused for every track of the request (numbers by a
- * two-digits-at-a-time formatter, no printf) and handed to the JSON writer
- * in one piece.
+ * tracks, so formatting is what it costs: the whole answer, JSON or
+ * binary, is written straight into one buffer set aside up front from the
+ * bound on its entries (only the pages written get touched), numbers by a
+ * two-digits-at-a-time formatter, no printf; the buffer becomes the
+ * response as is.
  */
 #include <endian.h>
 #include <stdio.h>
@@ -214,36 +215,61 @@ static int emit_bin(void *ctx, const struct lod_entry *e)
 
 struct query {
 	const struct param_window *w;
-	struct json *j;
-	struct bin *b;
-	struct bin text; /* JSON: one track's array, reused */
+	struct bin *text; /* JSON: the whole answer, or */
+	struct bin *b;	  /* binary */
 	uint32_t tracks;
+	int first_track; /* JSON: no comma before the next track */
 };
+
+/* Appends n bytes of JSON text. */
+static int put_text(struct bin *text, const char *s, size_t n)
+{
+	unsigned char *p = bin_grow(text, n);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, s, n);
+	return 0;
+}
+
+/* Appends "key":v (with the comma that separates it from a previous
+ * member when comma is set). */
+static int put_member(struct bin *text, int comma, const char *key, int64_t v)
+{
+	unsigned char *p = bin_room(text, strlen(key) + 32);
+	if (!p)
+		return -ENOMEM;
+	char *q = (char *)p;
+	if (comma)
+		*q++ = ',';
+	*q++ = '"';
+	memcpy(q, key, strlen(key));
+	q += strlen(key);
+	*q++ = '"';
+	*q++ = ':';
+	q = put_i64(q, v);
+	text->len += (size_t)(q - (char *)p);
+	return 0;
+}
 
 static int one_track(struct query *q, enum kind kind, int64_t id, const struct lod_track *t)
 {
-	struct out o = {.kind = kind, .text = &q->text, .b = q->b};
-	if (q->j) {
-		char key[24];
-		*put_i64(key, id) = 0;
-		json_key(q->j, key);
-		q->text.len = 0;
-		unsigned char *open = bin_grow(&q->text, 1);
-		if (!open)
-			return -ENOMEM;
-		*open = '[';
-		int rc =
-		    t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
-		unsigned char *close = bin_grow(&q->text, 1);
-		if (rc == 0 && !close)
-			rc = -ENOMEM;
-		if (rc == 0) {
-			*close = ']';
-			json_raw(q->j, (const char *)q->text.buf, q->text.len);
-			if (json_failed(q->j))
-				rc = -ENOMEM;
-		}
-		return rc;
+	struct out o = {.kind = kind, .text = q->text, .b = q->b};
+	if (q->text) {
+		/* "id":[entries] */
+		char head[40], *p = head;
+		if (!q->first_track)
+			*p++ = ',';
+		q->first_track = 0;
+		*p++ = '"';
+		p = put_i64(p, id);
+		*p++ = '"';
+		*p++ = ':';
+		*p++ = '[';
+		int rc = put_text(q->text, head, (size_t)(p - head));
+		if (rc < 0)
+			return rc;
+		rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
+		return rc ? rc : put_text(q->text, "]", 1);
 	}
 	size_t at = q->b->len;
 	unsigned char *h = bin_grow(q->b, 12);
@@ -266,11 +292,14 @@ static int tracks_of(struct query *q, enum kind kind, const char *key,
 {
 	if (!all && !ids)
 		return 0;
-	if (q->j) {
-		json_key(q->j, key);
-		json_obj_begin(q->j);
-	}
 	int rc = 0;
+	if (q->text) {
+		char head[32];
+		int n = snprintf(head, sizeof(head), ",\"%s\":{", key);
+		if ((rc = put_text(q->text, head, (size_t)n)) < 0)
+			return rc;
+		q->first_track = 1;
+	}
 	if (all) {
 		for (size_t id = 0; id < ntracks && rc == 0; id++)
 			if (tracks[id])
@@ -283,9 +312,28 @@ static int tracks_of(struct query *q, enum kind kind, const char *key,
 			rc = one_track(q, kind, id, t);
 		}
 	}
-	if (q->j)
-		json_obj_end(q->j);
+	if (q->text && rc == 0)
+		rc = put_text(q->text, "}", 1);
 	return rc;
+}
+
+/* Bytes to set aside for the answer: its entries are bounded by the
+ * pixels (at most 2 px + 4 a track) and by the spans; a JSON entry takes
+ * about 70 bytes. Only what is written gets touched. */
+static size_t answer_estimate(const struct trace_timeline *tl, const struct param_window *w,
+			      int binary)
+{
+	size_t total = 0, per_track = 2 * (size_t)w->px + 4;
+	struct lod_track *const *kinds[3] = {tl->threads, tl->processes, tl->cpus};
+	size_t counts[3] = {tl->nthreads, tl->nprocesses, tl->ncpus};
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < counts[k]; i++)
+			if (kinds[k][i]) {
+				size_t spans = lod_track_spans(kinds[k][i]);
+				total += (spans < per_track ? spans : per_track) + 1;
+			}
+	size_t bytes = total * (binary ? 32 : 72) + 4096;
+	return bytes < ((size_t)64 << 20) ? bytes : (size_t)64 << 20;
 }
 
 enum MHD_Result route_timeline(struct request *req)
@@ -320,24 +368,21 @@ enum MHD_Result route_timeline(struct request *req)
 		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				   "cannot load the timeline: %s", strerror(-rc));
 	}
-	struct json j;
 	struct bin b = {0};
-	json_init(&j);
-	struct query q = {.w = &w, .j = binary ? NULL : &j, .b = binary ? &b : NULL};
+	struct query q = {.w = &w, .text = binary ? NULL : &b, .b = binary ? &b : NULL};
+	if (!bin_room(&b, all ? answer_estimate(tl, &w, binary) : 65536))
+		b.failed = 0; /* no room set aside: grow as it comes */
 	if (binary) {
 		unsigned char *h = bin_grow(&b, 8);
 		if (h)
 			memcpy(h, "WFT1", 4);
 	} else {
-		json_obj_begin(&j);
-		json_key(&j, "start");
-		json_i64(&j, w.start);
-		json_key(&j, "end");
-		json_i64(&j, w.end);
-		json_key(&j, "px");
-		json_i64(&j, w.px);
-		json_key(&j, "ns_per_px");
-		json_i64(&j, (w.end - w.start) / w.px > 0 ? (w.end - w.start) / w.px : 1);
+		put_text(&b, "{", 1);
+		put_member(&b, 0, "start", w.start);
+		put_member(&b, 1, "end", w.end);
+		put_member(&b, 1, "px", w.px);
+		put_member(&b, 1, "ns_per_px",
+			   (w.end - w.start) / w.px > 0 ? (w.end - w.start) / w.px : 1);
 	}
 	rc = tracks_of(&q, KIND_THREAD, "threads", tl->threads, tl->nthreads, ids[0], nids[0], all);
 	if (rc == 0)
@@ -346,21 +391,17 @@ enum MHD_Result route_timeline(struct request *req)
 	if (rc == 0)
 		rc = tracks_of(&q, KIND_CPU, "cpus", tl->cpus, tl->ncpus, ids[2], nids[2], all);
 	trace_timeline_done(req->trace);
-	free(q.text.buf);
 	for (int k = 0; k < 3; k++)
 		free(ids[k]);
+	if (rc == 0 && !binary)
+		rc = put_text(&b, "}", 1);
+	if (rc < 0 || b.failed) {
+		free(b.buf);
+		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
 	if (binary) {
-		if (rc < 0 || b.failed) {
-			free(b.buf);
-			return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		}
 		put_u32(b.buf + 4, q.tracks);
 		return reply_buffer(req, MHD_HTTP_OK, "application/octet-stream", b.buf, b.len);
 	}
-	json_obj_end(&j);
-	if (rc < 0) {
-		json_free(&j);
-		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	}
-	return reply_json(req, MHD_HTTP_OK, &j);
+	return reply_buffer(req, MHD_HTTP_OK, "application/json", b.buf, b.len);
 }
