@@ -11,12 +11,22 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh --test || exit 1
 
 status=0
+passed=0
+failed=0
 run_tree() { # DIR LABEL_REGEX CMAKE_ARGS...
-  local dir=$1 labels=$2
+  local dir=$1 labels=$2 log
   shift 2
-  if ! scripts/build.sh "$dir" "$@"; then status=1; return; fi
+  if ! scripts/build.sh "$dir" "$@"; then status=1; failed=$((failed + 1)); return; fi
   echo "weft: running tests labelled '$labels' in $dir"
-  (cd "$dir" && ctest --output-on-failure --timeout 600 -L "$labels") || status=1
+  log=$(mktemp)
+  (cd "$dir" && ctest --output-on-failure --timeout 600 -L "$labels") 2>&1 | tee "$log"
+  ((PIPESTATUS[0] == 0)) || status=1
+  # "100% tests passed, 0 tests failed out of 26"
+  if read -r _ _ _ f _ _ _ _ total < <(grep -E 'tests passed, [0-9]+ tests failed out of' "$log"); then
+    passed=$((passed + total - f))
+    failed=$((failed + f))
+  fi
+  rm -f "$log"
 }
 
 run_tree build 'integration|http|browser'
@@ -26,5 +36,5 @@ if command -v clang >/dev/null; then
   run_tree build-fuzz 'fuzz' -DCMAKE_C_COMPILER=clang -DWEFT_FUZZ=ON -DWEFT_BUILD_PRELOAD=OFF
 fi
 
-if ((status)); then echo "weft: some tests FAILED" >&2; else echo "weft: all tests passed"; fi
+echo "weft: $passed passed, $failed failed"
 exit $status
