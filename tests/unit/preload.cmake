@@ -50,6 +50,19 @@ if(CMOCKA_FOUND)
     add_test(NAME integration.preload_calls COMMAND test_preload_calls)
     set_tests_properties(integration.preload_calls PROPERTIES LABELS integration)
 
+    # Every way a thread ends: return, pthread_exit, cancellation, main's
+    # pthread_exit.
+    add_executable(test_preload_threads_prog ${CMAKE_CURRENT_LIST_DIR}/test_preload_threads_prog.c)
+    target_link_libraries(test_preload_threads_prog PRIVATE Threads::Threads)
+    add_executable(test_preload_threads ${CMAKE_CURRENT_LIST_DIR}/test_preload_threads.c)
+    target_link_libraries(test_preload_threads PRIVATE weft_ring PkgConfig::CMOCKA)
+    target_compile_definitions(test_preload_threads PRIVATE
+      WEFT_TEST_LIBWEFT="$<TARGET_FILE:weft>"
+      WEFT_TEST_THREADS_PROG="$<TARGET_FILE:test_preload_threads_prog>")
+    add_dependencies(test_preload_threads weft test_preload_threads_prog)
+    add_test(NAME integration.preload_threads COMMAND test_preload_threads)
+    set_tests_properties(integration.preload_threads PROPERTIES LABELS integration)
+
     # A library constructor that runs threads before libweft.so's own.
     add_library(test_preload_early_lib SHARED ${CMAKE_CURRENT_LIST_DIR}/test_preload_early_lib.c)
     target_link_libraries(test_preload_early_lib PRIVATE Threads::Threads)

@@ -194,7 +194,10 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
  * slot, write THREAD_START (a = creator tid, b = create_ts). */
 void preload_thread_begin(uint32_t creator_tid, uint64_t create_ts);
 
-/* Write THREAD_EXIT and release the calling thread's slot (if any). */
+/* Write THREAD_EXIT and release the calling thread's slot (if any). A
+ * recorded wait still open (the thread was cancelled in it, or called
+ * pthread_exit from a handler inside it) is closed first: BLOCK_END with
+ * b = -ECANCELED. */
 void preload_thread_end(void);
 
 /* In a fork child, before anything else may record: forget the parent's
