@@ -81,7 +81,12 @@ struct lod_track {
 	uint32_t *offset; /* ts - base of its block, or */
 	int64_t **wide;	  /* per block: full ts when the block spans >= 2^32 ns */
 	size_t nblocks, block_cap;
-	int32_t *object;
+	/* objects, sparse: bit i of has_object says span i has one; the
+	 * block's objects start at objects[object_base[block]] */
+	uint64_t *has_object;  /* cap bits */
+	uint32_t *object_base; /* per block */
+	int32_t *objects;
+	size_t nobjects, objects_cap;
 	uint8_t *packed;
 	uint32_t *idle_before; /* per block */
 	size_t n, cap;
@@ -120,7 +125,9 @@ void lod_track_free(struct lod_track *t)
 	free(t->wide);
 	free(t->base);
 	free(t->offset);
-	free(t->object);
+	free(t->has_object);
+	free(t->object_base);
+	free(t->objects);
 	free(t->packed);
 	free(t->pending);
 	free(t);
@@ -147,12 +154,16 @@ static int grow(struct lod_track *t, size_t need)
 		if (!wide)
 			return -ENOMEM;
 		t->wide = wide;
+		uint32_t *object_base = realloc(t->object_base, blocks * sizeof(*object_base));
+		if (!object_base)
+			return -ENOMEM;
+		t->object_base = object_base;
 		t->block_cap = blocks;
 	}
-	int32_t *obj = realloc(t->object, cap * sizeof(*obj));
-	if (!obj)
+	uint64_t *has = realloc(t->has_object, (cap + 63) / 64 * sizeof(*has));
+	if (!has)
 		return -ENOMEM;
-	t->object = obj;
+	t->has_object = has;
 	uint8_t *packed = realloc(t->packed, cap);
 	if (!packed)
 		return -ENOMEM;
@@ -167,14 +178,38 @@ static inline int64_t ts_at(const struct lod_track *t, size_t i)
 	return t->wide[b] ? t->wide[b][i & (BLOCK - 1)] : t->base[b] + t->offset[i];
 }
 
+/* Span i's object, or -1. */
+static inline int32_t object_at(const struct lod_track *t, size_t i)
+{
+	const uint64_t *has = t->has_object;
+	size_t word = i >> 6;
+	uint64_t bit = UINT64_C(1) << (i & 63);
+	if (!(has[word] & bit))
+		return -1;
+	size_t k = t->object_base[i >> BLOCK_SHIFT];
+	for (size_t w = (i >> BLOCK_SHIFT) * (BLOCK / 64); w < word; w++)
+		k += (size_t)__builtin_popcountll(has[w]);
+	k += (size_t)__builtin_popcountll(has[word] & (bit - 1));
+	return t->objects[k];
+}
+
 /* Appends one span (capacity reserved by grow). A block whose spans stop
  * fitting 32-bit offsets from its base gets a full-width copy. */
 static int put(struct lod_track *t, int64_t ts, uint8_t packed, int32_t object)
 {
 	size_t i = t->n, b = i >> BLOCK_SHIFT;
+	if (object >= 0 && t->nobjects == t->objects_cap) {
+		size_t cap = t->objects_cap ? t->objects_cap * 2 : 64;
+		int32_t *objects = realloc(t->objects, cap * sizeof(*objects));
+		if (!objects)
+			return -ENOMEM;
+		t->objects = objects;
+		t->objects_cap = cap;
+	}
 	if ((i & (BLOCK - 1)) == 0) {
 		t->base[b] = ts;
 		t->wide[b] = NULL;
+		t->object_base[b] = (uint32_t)t->nobjects;
 		t->nblocks = b + 1;
 	}
 	if (!t->wide[b] && (uint64_t)(ts - t->base[b]) > UINT32_MAX) {
@@ -189,7 +224,12 @@ static int put(struct lod_track *t, int64_t ts, uint8_t packed, int32_t object)
 		t->wide[b][i & (BLOCK - 1)] = ts;
 	else
 		t->offset[i] = (uint32_t)(ts - t->base[b]);
-	t->object[i] = object;
+	if ((i & 63) == 0)
+		t->has_object[i >> 6] = 0;
+	if (object >= 0) {
+		t->has_object[i >> 6] |= UINT64_C(1) << (i & 63);
+		t->objects[t->nobjects++] = object;
+	}
 	t->packed[i] = packed;
 	t->n++;
 	return 0;
@@ -297,7 +337,7 @@ static int merge_pending(struct lod_track *t)
 		if ((t->packed[i] & 7) != IDLE)
 			all[k] = (struct pending){.ts = ts_at(t, i),
 						  .dur = span_end(t, i) - ts_at(t, i),
-						  .object = t->object[i],
+						  .object = object_at(t, i),
 						  .packed = t->packed[i],
 						  .seq = (uint32_t)k},
 			k++;
@@ -314,6 +354,7 @@ static int merge_pending(struct lod_track *t)
 		t->wide[b] = NULL;
 	}
 	t->nblocks = 0;
+	t->nobjects = 0;
 	t->n = 0;
 	t->end = 0;
 	t->has_idle = 0;
@@ -345,27 +386,43 @@ int lod_track_seal(struct lod_track *t)
 	free_levels(t);
 	if (t->npending && merge_pending(t) < 0)
 		return -ENOMEM;
-	if (t->n > 0 && t->n < t->cap) { /* trim; failure to shrink is harmless */
+	/* Trim. A failure to shrink is harmless: an array left larger than
+	 * cap (or block_cap) says is only wasted, once the first one shrank. */
+	if (t->n > 0 && t->n < t->cap) {
 		uint32_t *offset = realloc(t->offset, t->n * sizeof(*offset));
-		int32_t *obj = offset ? realloc(t->object, t->n * sizeof(*obj)) : NULL;
-		uint8_t *packed = obj ? realloc(t->packed, t->n) : NULL;
-		if (offset)
+		if (offset) {
 			t->offset = offset;
-		if (obj)
-			t->object = obj;
-		if (packed) {
-			t->packed = packed;
 			t->cap = t->n;
+			uint64_t *has = realloc(t->has_object, (t->n + 63) / 64 * sizeof(*has));
+			if (has)
+				t->has_object = has;
+			uint8_t *packed = realloc(t->packed, t->n);
+			if (packed)
+				t->packed = packed;
+		}
+	}
+	if (t->nobjects < t->objects_cap) {
+		int32_t *objects = t->nobjects ? realloc(t->objects, t->nobjects * sizeof(*objects))
+					       : NULL;
+		if (objects || !t->nobjects) {
+			if (!t->nobjects)
+				free(t->objects);
+			t->objects = objects;
+			t->objects_cap = t->nobjects;
 		}
 	}
 	if (t->nblocks > 0 && t->nblocks < t->block_cap) {
 		int64_t *base = realloc(t->base, t->nblocks * sizeof(*base));
-		int64_t **wide = base ? realloc(t->wide, t->nblocks * sizeof(*wide)) : NULL;
-		if (base)
+		if (base) {
 			t->base = base;
-		if (wide) {
-			t->wide = wide;
 			t->block_cap = t->nblocks;
+			int64_t **wide = realloc(t->wide, t->nblocks * sizeof(*wide));
+			if (wide)
+				t->wide = wide;
+			uint32_t *object_base =
+			    realloc(t->object_base, t->nblocks * sizeof(*object_base));
+			if (object_base)
+				t->object_base = object_base;
 		}
 	}
 	if (t->has_idle) {
@@ -424,7 +481,7 @@ int lod_track_seal(struct lod_track *t)
 			int64_t key = (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
 			if (key > b[k].top) {
 				b[k].top = key;
-				b[k].top_object = t->object[i];
+				b[k].top_object = object_at(t, i);
 			}
 		}
 	}
@@ -476,8 +533,9 @@ int64_t lod_track_end(const struct lod_track *t)
 
 size_t lod_track_bytes(const struct lod_track *t)
 {
-	size_t bytes = sizeof(*t) + t->cap * (sizeof(uint32_t) + sizeof(int32_t) + 1) +
-		       t->block_cap * (sizeof(int64_t) + sizeof(int64_t *));
+	size_t bytes = sizeof(*t) + t->cap * (sizeof(uint32_t) + 1) + (t->cap + 63) / 64 * 8 +
+		       t->objects_cap * sizeof(int32_t) +
+		       t->block_cap * (sizeof(int64_t) + sizeof(int64_t *) + sizeof(uint32_t));
 	for (size_t b = 0; b < t->nblocks; b++)
 		if (t->wide[b])
 			bytes += BLOCK * sizeof(int64_t);
@@ -494,7 +552,7 @@ static void exact(const struct lod_track *t, size_t i, struct lod_entry *e)
 	e->dur = span_end(t, i) - e->ts;
 	e->state = span_state(t, i);
 	e->reason = (t->packed[i] >> 3) - 1;
-	e->object = t->object[i];
+	e->object = object_at(t, i);
 	e->n = 1;
 }
 
@@ -626,7 +684,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			e.top_object = top_object;
 			if (level < 0 && top_dur >= 0) {
 				e.top_state = span_state(t, top);
-				e.top_object = t->object[top];
+				e.top_object = object_at(t, top);
 			}
 		}
 		int rc = emit(ctx, &e);

@@ -3,10 +3,12 @@
  * without scanning the trace.
  *
  * A track is the span sequence of one thread, one process or one CPU.
- * Spans are kept in compact parallel arrays (9 bytes a span): start ts
- * (a 32-bit offset from its block of 256 spans' int64 base), object
- * (int32: object_id for threads, utid for CPUs, -1 none) and one byte
- * packing the state index (3 bits) and reason index + 1 (4 bits). A span ends where the next begins
+ * Spans are kept in compact parallel arrays (5 bytes a span, and 4 more
+ * for each span with an object): start ts (a 32-bit offset from its block
+ * of 256 spans' int64 base), one byte packing the state index (3 bits) and
+ * reason index + 1 (4 bits), and the object (int32: object_id for threads,
+ * utid for CPUs) kept sparse: a bit per span says it has one, and the
+ * objects of a block are stored densely from a per-block start. A span ends where the next begins
  * (thread and process spans tile their track); a gap in the input (idle CPU, missing data) becomes
  * an internal idle span that is never returned. The last span ends at the track's end.
  *

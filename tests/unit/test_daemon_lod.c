@@ -341,6 +341,37 @@ static void spans_of_one_state_are_returned_exactly(void **state)
 	free(s);
 }
 
+static void appends_after_a_seal_keep_every_object(void **state)
+{
+	/* a live trace: sealed, then appended to, some spans late */
+	size_t n = 3000;
+	struct span *s = make_spans(n, 5);
+	for (size_t i = 0; i < n; i++)
+		s[i].object = i % 3 == 0 ? -1 : (int64_t)(i * 7);
+	struct lod_track *t = lod_track_new();
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i % 500 == 499 ? i - 1 : i % 500 == 498 ? i + 1 : i; /* swap pairs */
+		assert_int_equal(lod_track_append(t, s[k].ts, s[k].dur, s[k].state, s[k].reason,
+						  s[k].object),
+				 0);
+		if (i == 333 || i == 1700)
+			assert_int_equal(lod_track_seal(t), 0);
+	}
+	assert_int_equal(lod_track_seal(t), 0);
+	struct collected c = {0};
+	assert_int_equal(lod_track_each(t, 0, INT64_MAX, collect, &c), 0);
+	assert_int_equal(c.n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(c.e[i].ts == s[i].ts && c.e[i].dur == s[i].dur);
+		assert_true(c.e[i].object == s[i].object);
+		assert_int_equal(c.e[i].state, s[i].state);
+	}
+	free(c.e);
+	lod_track_free(t);
+	free(s);
+}
+
 static void names_map_to_indexes(void **state)
 {
 	assert_int_equal(lod_state_index("Blocked"), LOD_BLOCKED);
@@ -363,6 +394,7 @@ int main(void)
 	    cmocka_unit_test(merged_entries_name_their_longest_span),
 	    cmocka_unit_test(runs_over_idle_gaps_count_only_real_spans),
 	    cmocka_unit_test(spans_of_one_state_are_returned_exactly),
+	    cmocka_unit_test(appends_after_a_seal_keep_every_object),
 	    cmocka_unit_test(names_map_to_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
