@@ -2,9 +2,11 @@
  * test_preload_fd.c — what libweft.so knows about a process's file
  * descriptors: which are non-blocking (fdnb), which are pipes and what
  * FD_CHANNEL records say about them (fdchan), and the scan of
- * /proc/self/fd both start from (fdscan). Real fds, a real ring file.
+ * open fds both start from (fdscan). Real fds, a real ring file.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +53,55 @@ static void scan_visits_every_open_fd_once(void **state)
 	assert_false(after.has[fds[1]]);
 	assert_int_equal(after.count, seen.count - 1);
 	close(fds[0]);
+}
+
+struct fd_list {
+	int count;
+	int fds[1024];
+};
+
+static void list(int fd, void *ctx)
+{
+	struct fd_list *l = ctx;
+	if (l->count < 1024)
+		l->fds[l->count++] = fd;
+}
+
+/* The scan finds what /proc/self/fd lists, high fds (past the first
+ * chunk of the scan) included. */
+static void scan_finds_what_proc_lists(void **state)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(dup2(fds[0], 300), 300);
+	assert_int_equal(dup2(fds[1], 1023), 1023);
+	struct fd_list scanned = {0};
+	assert_int_equal(fdscan_each(1024, list, &scanned), 0);
+	struct fd_list listed = {0};
+	DIR *dir = opendir("/proc/self/fd");
+	assert_non_null(dir);
+	struct dirent *entry;
+	while ((entry = readdir(dir)))
+		if (entry->d_name[0] != '.' && atoi(entry->d_name) != dirfd(dir) &&
+		    atoi(entry->d_name) < 1024)
+			listed.fds[listed.count++] = atoi(entry->d_name);
+	closedir(dir);
+	int sorted = 1;
+	for (int i = 1; i < scanned.count; i++)
+		sorted &= scanned.fds[i - 1] < scanned.fds[i];
+	assert_true(sorted);
+	assert_int_equal(scanned.count, listed.count);
+	for (int i = 0; i < listed.count; i++) {
+		int found = 0;
+		for (int j = 0; j < scanned.count; j++)
+			found |= scanned.fds[j] == listed.fds[i];
+		assert_true(found);
+	}
+	assert_int_equal(scanned.fds[scanned.count - 1], 1023);
+	close(300);
+	close(1023);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void scan_skips_fds_at_or_above_the_limit(void **state)
@@ -223,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scan_visits_every_open_fd_once),
+		cmocka_unit_test(scan_finds_what_proc_lists),
 		cmocka_unit_test(scan_skips_fds_at_or_above_the_limit),
 		cmocka_unit_test(nonblocking_bit_follows_set_and_copy),
 		cmocka_unit_test(out_of_range_fds_are_never_nonblocking),
