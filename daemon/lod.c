@@ -23,7 +23,7 @@
 
 #define IDLE 7
 #define SLOTS 6 /* states that can have spans: New..Suspended */
-#define SPANS_PER_BUCKET 64
+#define SPANS_PER_BUCKET 32
 #define MAX_LEVELS 24
 #define BLOCK_SHIFT 8
 #define BLOCK (1u << BLOCK_SHIFT)
@@ -589,7 +589,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 				break;
 			}
 	/* Level-0 buckets up to two pixels wide still serve (runs then span
-	 * one to three pixels): reading the ~64 spans under each bucket
+	 * one to three pixels): reading the ~32 spans under each bucket
 	 * instead is what a fully zoomed-out view would cost otherwise. */
 	if (level < 0 && !t->dirty && t->nlevels > 0 && t->w0 <= 2 * P)
 		level = 0;

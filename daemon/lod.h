@@ -13,8 +13,8 @@
  * an internal idle span that is never returned. The last span ends at the track's end.
  *
  * Over the spans sits a mipmap: level 0 cuts the track's extent into
- * buckets of W0 ns (a power of two chosen so there is a bucket per 32 to
- * 64 spans); level k+1 merges 8 buckets of level k. A bucket (64 bytes)
+ * buckets of W0 ns (a power of two chosen so there is a bucket per 16 to
+ * 32 spans); level k+1 merges 8 buckets of level k. A bucket (64 bytes)
  * holds the ns spent in each state, its longest span's duration, state and
  * object, and the index of its first span. A viewport query walks spans from the one containing `start`:
  * spans of at least one pixel come back exactly (n = 1); runs of shorter
