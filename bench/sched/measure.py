@@ -157,12 +157,14 @@ def switch_section(args, v):
              ("perf record --switch-events", v.perf_record)]
     print("| threads | " + " | ".join(n for n, _ in names) +
           " | added by weft record | of which perf part | added by perf record "
-          "| switches per handoff |")
-    print("|---|" + "---|" * (len(names) + 4))
+          "| switches per handoff (untraced, weft, --sched=none, perf) "
+          "| weft sched_events_lost (worst run) |")
+    print("|---|" + "---|" * (len(names) + 5))
     for mode in ("pinned", "unpinned"):
         cmd = [bench, mode, str(TRIPS)]
         per = {n: [] for n, _ in names}
-        switches = []
+        switches = {n: [] for n, _ in names}
+        lost = []
         missing = {}
         try:
             for i in range(PAIRS):
@@ -175,19 +177,22 @@ def switch_section(args, v):
                         v.clean()
                         proc, _ = run(wrap(cmd))
                         f = figures(proc)
+                        if name == "weft record":
+                            lost.append(meta(v.db, "sched_events_lost"))
                     except NotMeasured as e:
                         if name == "untraced":
                             raise
                         missing[name] = str(e)
                         continue
-                    per[name].append(f["ns_per_switch"])
-                    if name == "untraced":
-                        switches.append(f["switches"] / f["handoffs"])
+                    per[name].append(f["ns_per_handoff"])
+                    switches[name].append(f["switches"] / f["handoffs"])
             med = {n: statistics.median(x) for n, x in per.items() if x}
             base = med["untraced"]
 
             def cell(n):
-                return f"{med[n]:.0f} ns" if n in med else f"not measured: {missing[n]}"
+                if n not in med:
+                    return f"not measured: {missing[n]}"
+                return f"{med[n]:.0f} ns ({min(per[n]):.0f}-{max(per[n]):.0f})"
 
             def added(n):
                 return f"{med[n] - base:+.0f} ns" if n in med else "not measured"
@@ -195,19 +200,28 @@ def switch_section(args, v):
             perf_part = (f"{med['weft record'] - med['weft record --sched=none']:+.0f} ns"
                          if "weft record" in med and "weft record --sched=none" in med
                          else "not measured")
+            ratios = ", ".join(f"{statistics.median(switches[n]):.2f}" if switches[n] else "-"
+                               for n, _ in names)
+            worst = "not measured"
+            if lost:
+                numeric = [int(x) for x in lost if str(x).isdigit()]
+                worst = str(max(numeric)) if len(numeric) == len(lost) else \
+                    ", ".join(str(x) for x in lost)
             print(f"| {mode} | " + " | ".join(cell(n) for n, _ in names) +
                   f" | {added('weft record')} | {perf_part} "
-                  f"| {added('perf record --switch-events')} "
-                  f"| {statistics.median(switches):.2f} |")
+                  f"| {added('perf record --switch-events')} | {ratios} | {worst} |")
         except NotMeasured as e:
             print(f"| {mode} | not measured: {e} |")
-    print(f"\nns per switch = wall time of the program's own loop / context switches of "
-          f"its threads in that loop (getrusage); {TRIPS} round trips ({2 * TRIPS} handoffs) "
-          f"per run, median of {PAIRS} runs of each variant, order reversing between "
-          "rounds. Pinned, both threads share one CPU and every handoff is one switch; "
-          "unpinned, a blocking read switches to the idle task. \"of which perf part\" is "
-          "`weft record` minus `weft record --sched=none` (the same interposed pipe calls "
-          "without the perf switch records). Target: under 500 ns added per switch.\n")
+    print(f"\nFigures are ns per handoff: wall time of the program's own loop / handoffs; "
+          "untraced, a handoff is one context switch of a thread (getrusage counts, shown "
+          "as switches per handoff), so this is ns per switch. Median (min-max) of "
+          f"{PAIRS} runs of each variant, {TRIPS} round trips ({2 * TRIPS} handoffs) each, "
+          "order reversing between rounds. Pinned, both threads share one CPU and a "
+          "handoff switches straight to the partner; unpinned, a blocking read switches "
+          "to the idle task. \"of which perf part\" is `weft record` minus `weft record "
+          "--sched=none` (the same interposed pipe calls without the perf switch "
+          "records). sched_events_lost > 0 means the per-CPU perf rings overflowed before "
+          "the collector drained them. Target: under 500 ns added per switch.\n")
     bench_s = shown(v.weft_record([bench, "pinned", str(TRIPS)]), args.work)
     perf_s = shown(v.perf_record([bench, "pinned", str(TRIPS)]), args.work)
     print(f"Commands: `{bench_s}`, the same with `--sched=none`, `{perf_s}`, and the "
