@@ -247,8 +247,8 @@ static void merged_entries_name_their_longest_span(void **state)
 	}
 	struct lod_track *t = make_track(s, n);
 	/* pixels of 60 to 40000 ns: spans only, level-0 buckets up to two
-	 * pixels wide (w0 is 512 here), finer ones, coarser levels */
-	int64_t pxs[] = {ts / 60, ts / 300, ts / 600, ts / 5000, ts / 40000};
+	 * pixels wide (w0 is 256 here), finer ones, coarser levels */
+	int64_t pxs[] = {ts / 60, ts / 200, ts / 300, ts / 600, ts / 5000, ts / 40000};
 	for (size_t p = 0; p < sizeof(pxs) / sizeof(pxs[0]); p++) {
 		struct collected c = {0};
 		assert_int_equal(lod_track_query(t, 0, ts, pxs[p], collect, &c), 0);
