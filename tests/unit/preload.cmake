@@ -63,6 +63,17 @@ if(CMOCKA_FOUND)
     add_test(NAME integration.preload_threads COMMAND test_preload_threads)
     set_tests_properties(integration.preload_threads PROPERTIES LABELS integration)
 
+    # A set-group-ID image records nothing.
+    add_executable(test_preload_secure_prog ${CMAKE_CURRENT_LIST_DIR}/test_preload_secure_prog.c)
+    target_link_libraries(test_preload_secure_prog PRIVATE weft)
+    add_executable(test_preload_secure ${CMAKE_CURRENT_LIST_DIR}/test_preload_secure.c)
+    target_link_libraries(test_preload_secure PRIVATE weft_ring PkgConfig::CMOCKA)
+    target_compile_definitions(test_preload_secure PRIVATE
+      WEFT_TEST_SECURE_PROG="$<TARGET_FILE:test_preload_secure_prog>")
+    add_dependencies(test_preload_secure test_preload_secure_prog)
+    add_test(NAME integration.preload_secure COMMAND test_preload_secure)
+    set_tests_properties(integration.preload_secure PROPERTIES LABELS integration)
+
     # A library constructor that runs threads before libweft.so's own.
     add_library(test_preload_early_lib SHARED ${CMAKE_CURRENT_LIST_DIR}/test_preload_early_lib.c)
     target_link_libraries(test_preload_early_lib PRIVATE Threads::Threads)

@@ -194,8 +194,14 @@ static void preload_init(void)
 	struct preload_thread *self = &preload_self;
 	int saved = errno;
 	self->busy++;
+	/* A set-user-ID or otherwise privileged image (AT_SECURE) records
+	 * nothing: libweft.so reaches one only through /etc/ld.so.preload,
+	 * and WEFT_OUT, WEFT_BIN and WEFT_SOCKET come from a less privileged
+	 * caller (weft would be run, as that image's user, from $WEFT_BIN). */
 	const char *shm = getenv("WEFT_SHM");
-	if (shm && *shm) {
+	if (getauxval(AT_SECURE)) {
+		preload_proc.attached = 0;
+	} else if (shm && *shm) {
 		preload_proc.attached = ring_file_attach(shm, &preload_proc.map) == 0;
 	} else {
 		/* WEFT_OUT: a collector of our own; else a running weftd, if
