@@ -153,7 +153,9 @@ static int made(int fd, int nonblocking)
 		struct preload_thread *t = preload_recorder();
 		if (t) {
 			int saved = errno;
+			preload_write_begin(t);
 			fdchan_note(&t->writer, fd);
+			preload_write_end(t);
 			errno = saved;
 		}
 	}
@@ -168,7 +170,9 @@ static int connected(int fd)
 		struct preload_thread *t = preload_recorder();
 		if (t) {
 			int saved = errno;
+			preload_write_begin(t);
 			sockpeer_note(&t->writer, fd);
+			preload_write_end(t);
 			errno = saved;
 		}
 	}
@@ -208,8 +212,11 @@ WEFT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 		made(fds[0], (type & SOCK_NONBLOCK) != 0);
 		made(fds[1], (type & SOCK_NONBLOCK) != 0);
 		struct preload_thread *t = preload_recorder();
-		if (t)
+		if (t) {
+			preload_write_begin(t);
 			sockpeer_pair(&t->writer, fds[0], fds[1]);
+			preload_write_end(t);
+		}
 		errno = saved;
 	}
 	return result;
