@@ -127,9 +127,14 @@ class Variants:
     def weft_nosched(self, cmd):
         return [self.weft, "record", "-q", "-f", "--sched=none", "-o", self.db, "--", *cmd]
 
-    def perf_record(self, cmd):
-        return [self.perf or "perf", "record", "-q", "-e", "dummy", "--switch-events",
-                "-o", self.perf_data, "--", *cmd]
+    def perf_record(self, cmd, bpf_side_band=False):
+        """perf record of context switches only. --no-bpf-event: perf's
+        default also starts a side-band thread for BPF program events, and
+        waiting for it at exit adds about a second to every run, which is
+        not the cost of recording switches (fixed_cost_note measures it)."""
+        extra = [] if bpf_side_band else ["--no-bpf-event"]
+        return [self.perf or "perf", "record", "-q", *extra, "-e", "dummy",
+                "--switch-events", "-o", self.perf_data, "--", *cmd]
 
     def check(self, name):
         """Raises NotMeasured when the tool of variant NAME ("untraced",
@@ -311,14 +316,34 @@ def make_project(path, files):
                 "clean:\n\trm -f prog $(OBJS)\n")
 
 
+def fixed_cost_note(args, v):
+    """What perf record costs without --no-bpf-event, on `true`."""
+    try:
+        v.check("perf")
+        walls = []
+        for _ in range(3):
+            v.clean()
+            proc, wall = run(v.perf_record(["true"], bpf_side_band=True))
+            if proc.returncode != 0:
+                raise NotMeasured(f"exited {proc.returncode}: {first_line(proc.stderr_data)}")
+            walls.append(wall)
+        cmd = shown(v.perf_record(["true"], bpf_side_band=True), args.work)
+        print(f"Without --no-bpf-event, `{cmd}` takes {statistics.median(walls) * 1e3:.0f} ms "
+              "(median of 3): perf's default adds that fixed cost to every recording.\n")
+    except NotMeasured as e:
+        print(f"perf record without --no-bpf-event: not measured: {e}\n")
+
+
 def walltime_section(args, v):
-    print("### Side by side: untraced vs `weft record` vs `perf record --switch-events`\n")
+    print("### Side by side: untraced vs `weft record` vs `perf record --switch-events`"
+          " (--no-bpf-event)\n")
     bench = os.path.join(args.bin, "pipe_pingpong")
     data = os.path.join(args.work, f"data-{XZ_MB}mb.txt")
     make_data(data, XZ_MB)
     proj = os.path.join(args.work, "cproject")
     make_project(proj, C_FILES)
     workloads = [
+        ("true (start and finish only)", ["true"], None),
         (f"xz -T2 -1 ({XZ_MB} MB)", ["xz", "-T2", "-1", "-c", data], None),
         (f"pipe ping-pong, {TRIPS} round trips, unpinned",
          [bench, "unpinned", str(TRIPS)], None),
@@ -420,6 +445,7 @@ def main():
     switch_section(args, v)
     lost_section(args, v)
     walltime_section(args, v)
+    fixed_cost_note(args, v)
     print(f"Load average at end: {' '.join(open('/proc/loadavg').read().split()[:3])}.\n")
     v.clean()
 
