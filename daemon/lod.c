@@ -178,19 +178,34 @@ static inline int64_t ts_at(const struct lod_track *t, size_t i)
 	return t->wide[b] ? t->wide[b][i & (BLOCK - 1)] : t->base[b] + t->offset[i];
 }
 
+/* Set bits of x (the portable builtin may be a library call). */
+static inline unsigned bits(uint64_t x)
+{
+	x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* Index into objects[] of the first object at or after span i. */
+static inline size_t object_rank(const struct lod_track *t, size_t i)
+{
+	const uint64_t *has = t->has_object;
+	size_t word = i >> 6, k = t->object_base[i >> BLOCK_SHIFT];
+	for (size_t w = (i >> BLOCK_SHIFT) * (BLOCK / 64); w < word; w++)
+		k += bits(has[w]);
+	return k + bits(has[word] & ((UINT64_C(1) << (i & 63)) - 1));
+}
+
+static inline int has_object(const struct lod_track *t, size_t i)
+{
+	return (t->has_object[i >> 6] >> (i & 63)) & 1;
+}
+
 /* Span i's object, or -1. */
 static inline int32_t object_at(const struct lod_track *t, size_t i)
 {
-	const uint64_t *has = t->has_object;
-	size_t word = i >> 6;
-	uint64_t bit = UINT64_C(1) << (i & 63);
-	if (!(has[word] & bit))
-		return -1;
-	size_t k = t->object_base[i >> BLOCK_SHIFT];
-	for (size_t w = (i >> BLOCK_SHIFT) * (BLOCK / 64); w < word; w++)
-		k += (size_t)__builtin_popcountll(has[w]);
-	k += (size_t)__builtin_popcountll(has[word] & (bit - 1));
-	return t->objects[k];
+	return has_object(t, i) ? t->objects[object_rank(t, i)] : -1;
 }
 
 /* Appends one span (capacity reserved by grow). A block whose spans stop
@@ -781,14 +796,25 @@ int lod_track_each_state(const struct lod_track *t, int64_t start, int64_t end, 
 	size_t i = upper_bound(t, 0, start);
 	i = i > 0 ? i - 1 : 0;
 	size_t stop = lower_bound(t, i, end);
-	struct lod_entry e;
+	if (i >= stop)
+		return 0;
+	struct lod_entry e = {.n = 1};
+	size_t k = object_rank(t, i); /* objects[k]: the next object met */
 	for (; i < stop; i++) {
-		if ((t->packed[i] & 7) != state || span_end(t, i) <= start)
-			continue;
-		exact(t, i, &e);
-		int rc = fn(ctx, &e);
-		if (rc)
-			return rc;
+		int match = (t->packed[i] & 7) == state, has = has_object(t, i);
+		if (match) {
+			e.ts = ts_at(t, i);
+			e.dur = span_end(t, i) - e.ts;
+			if (e.ts + e.dur > start) {
+				e.state = state;
+				e.reason = (t->packed[i] >> 3) - 1;
+				e.object = has ? t->objects[k] : -1;
+				int rc = fn(ctx, &e);
+				if (rc)
+					return rc;
+			}
+		}
+		k += (size_t)has;
 	}
 	return 0;
 }

@@ -33,6 +33,7 @@ struct lock_stat {
 	int64_t waits, total, max;
 	int64_t waiters[WAITERS_MAX];
 	int nwaiters;
+	int64_t last_waiter; /* threads are scanned one at a time */
 };
 
 struct summary {
@@ -180,9 +181,9 @@ static int count_wait(void *ctx, const struct lod_entry *e)
 	l->total += e->dur;
 	if (e->dur > l->max)
 		l->max = e->dur;
-	for (int i = 0; i < l->nwaiters; i++)
-		if (l->waiters[i] == s->utid)
-			return 0;
+	if (l->last_waiter == s->utid && l->nwaiters > 0)
+		return 0;
+	l->last_waiter = s->utid;
 	if (l->nwaiters < WAITERS_MAX)
 		l->waiters[l->nwaiters++] = s->utid;
 	return 0;
