@@ -13,10 +13,11 @@ Figures:
   2. no switch record lost at ~100k switches/s: pipe_pingpong paced for a
      few seconds under `weft record`; meta sched_events_lost / events_lost
      and the rate of sched_slice rows reached;
-  3. wall time of xz -T2, the ping-pong and `make -j2` of a generated C
-     project, untraced vs `weft record` vs `perf record -e dummy
-     --switch-events` (rounds of one run each, order rotating; medians), with
-     what each wrote (trace rows and size, perf.data size).
+  3. wall and CPU time of `true`, xz -T2, the ping-pong and `make -j2` of a
+     generated C project, untraced vs `weft record` vs `perf record
+     --no-bpf-event -e dummy --switch-events` (rounds of one run each, order
+     rotating; medians), with what each wrote (trace rows and size,
+     perf.data size), and perf's fixed cost without --no-bpf-event.
 What cannot be measured (a tool missing, a run failing) is printed as
 "not measured: reason".
 """
