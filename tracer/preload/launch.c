@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -208,9 +209,11 @@ static int ask(const char *socket_path, uint64_t deadline, char *shm, size_t cap
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, socket_path);
 	char raw[64], comm[16];
-	long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
-	if (n <= 0 || cmdline_comm(raw, (size_t)n, comm, sizeof comm) == 0)
-		strcpy(comm, "program");
+	if (!cmdline_comm_of_path((const char *)getauxval(AT_EXECFN), comm, sizeof comm)) {
+		long n = cmdline_read_file("/proc/self/comm", raw, sizeof raw);
+		if (n <= 0 || cmdline_comm(raw, (size_t)n, comm, sizeof comm) == 0)
+			strcpy(comm, "program");
+	}
 	for (char *c = comm; *c; c++)
 		if (*c == '\n' || *c == '\r')
 			*c = '_';
