@@ -4,6 +4,9 @@
  *     a block whose spans are 2^32 ns or more apart) is non-decreasing;
  *     span i covers [ts(i), ts(i+1)) and the last [ts(n-1), end);
  *   - packed[i] = state (0..6, 7 = idle) | (reason + 1) << 3;
+ *   - bit i of has_object is set iff span i has an object; span i's object
+ *     is objects[object_base[i / BLOCK] + set bits of the block before i]
+ *     (words of has_object are zeroed as spans reach them, in put);
  *   - idle_before (only when the track has idle spans) counts, per block,
  *     the idle spans before the block's first span (the rest is counted in
  *     packed[] within the block), so runs can report how many real spans
@@ -12,8 +15,7 @@
  *     mipmap is valid iff !dirty. A bucket keeps, besides its sums, the
  *     state and object of its longest span and the index of the first span
  *     starting at or after its start, so a zoomed-out query reads buckets
- *     only: it never searches the spans nor touches a span it does not
- *     return.
+ *     and the spans at the runs' ends only: it never searches the spans.
  */
 #include "lod.h"
 
