@@ -15,41 +15,38 @@
 #include "preload.h"
 #include "real.h"
 
-static __attribute__((noinline, cold)) void record_wake(struct preload_thread *t, uint16_t type,
-							  uint8_t reason, const void *object,
-							  uint64_t extra)
+/* Out of line, taking the thread state anew: the wrappers' path without
+ * waiters keeps nothing live but the object. */
+static __attribute__((noinline, cold)) void record_wake(uint16_t type, uint8_t reason,
+							  const void *object, uint64_t extra)
 {
-	preload_emit(t, type, reason, 0, (uintptr_t)object, extra);
+	preload_emit(&preload_self, type, reason, 0, (uintptr_t)object, extra);
 }
 
 WEFT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t && __builtin_expect(owner_mutex_has_waiters(mutex), 0))
-		record_wake(t, WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, mutex, 0);
+	if (preload_recorder() && __builtin_expect(owner_mutex_has_waiters(mutex), 0))
+		record_wake(WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, mutex, 0);
 	return REAL(pthread_mutex_unlock)(mutex);
 }
 
 WEFT_EXPORT int pthread_cond_signal(pthread_cond_t *cond)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t && owner_cond_has_waiters(cond))
-		record_wake(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 0);
+	if (preload_recorder() && owner_cond_has_waiters(cond))
+		record_wake(WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 0);
 	return REAL(pthread_cond_signal)(cond);
 }
 
 WEFT_EXPORT int pthread_cond_broadcast(pthread_cond_t *cond)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t && owner_cond_has_waiters(cond))
-		record_wake(t, WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 1);
+	if (preload_recorder() && owner_cond_has_waiters(cond))
+		record_wake(WEFT_EV_COND_SIGNAL, WEFT_REASON_COND, cond, 1);
 	return REAL(pthread_cond_broadcast)(cond);
 }
 
 WEFT_EXPORT int sem_post(sem_t *sem)
 {
-	struct preload_thread *t = preload_recorder();
-	if (t && owner_sem_has_waiters(sem))
-		record_wake(t, WEFT_EV_SEM_POST, WEFT_REASON_SEM, sem, 0);
+	if (preload_recorder() && owner_sem_has_waiters(sem))
+		record_wake(WEFT_EV_SEM_POST, WEFT_REASON_SEM, sem, 0);
 	return REAL(sem_post)(sem);
 }
