@@ -33,7 +33,7 @@ unsigned fdchan_note(struct ring_writer *writer, int fd);
 void fdchan_closed(struct ring_writer *writer, int fd);
 
 /* A new process image: forget everything, then record every pipe among
- * the open fds (read from /proc/self/fd with raw system calls). Each open
+ * the open fds (listed by fdscan.h with raw system calls). Each open
  * fd below FDCHAN_MAX is also handed to also(fd, st_mode, ctx) unless
  * also is NULL (st_mode as fdchan_note returns it), so that one pass over
  * the directory serves every start-up scan. */

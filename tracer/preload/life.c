@@ -19,7 +19,8 @@
  * Start-up is paid by every process image, so it makes as few system
  * calls as it can: nothing is resolved with dlsym up front (real.h), argv
  * comes from the constructor's arguments and the name from AT_EXECFN
- * (cmdline.h) rather than from /proc, and /proc/self/fd is read once.
+ * (cmdline.h) rather than from /proc, and the open fds are listed once
+ * (fdscan.h).
  * A process that records nothing (no WEFT_SHM, WEFT_OUT or weftd) does
  * no more than look for weftd: it registers no atfork handlers (they
  * serve recording only; the wrappers of fork and pthread_create resolve
