@@ -227,7 +227,10 @@ def switch_section(args, v):
           "to the idle task. \"of which perf part\" is `weft record` minus `weft record "
           "--sched=none` (the same interposed pipe calls without the perf switch "
           "records). sched_events_lost > 0 means the per-CPU perf rings overflowed before "
-          "the collector drained them. Target: under 500 ns added per switch.\n")
+          "the collector drained them. `perf record` pays the same kernel cost of writing "
+          "switch records, so it bounds what `weft record` can reach; unpinned, weft's "
+          "collector also competes with both threads for the CPUs. Target: under 500 ns "
+          "added per switch.\n")
     bench_s = shown(v.weft_record([bench, "pinned", str(TRIPS)]), args.work)
     perf_s = shown(v.perf_record([bench, "pinned", str(TRIPS)]), args.work)
     print(f"Commands: `{bench_s}`, the same with `--sched=none`, `{perf_s}`, and the "
