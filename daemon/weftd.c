@@ -9,7 +9,10 @@
  * collector socket (collectd.h: programs preloaded with libweft.so are
  * recorded into the trace directory, which is served), starts the HTTP
  * server (libmicrohttpd, epoll, a pool of one thread per CPU), the watcher
- * thread (live.h) and the collectd thread, prints the URL and the socket,
+ * thread (live.h), the collectd thread and the warm-up thread (which
+ * builds the in-memory timelines of the traces served at start, so that
+ * the first look at a big trace does not wait for it), prints the URL and
+ * the socket,
  * then waits for SIGINT or SIGTERM and shuts everything down in order:
  * collectors (each recording in progress is ended, its trace finished),
  * event streams, HTTP server, traces. Exit status: 0 after a signal, 1 on a startup
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <pthread.h>
 
 #include "collectd.h"
 #include "live.h"
@@ -35,6 +39,32 @@
 #include "server.h"
 #include "sqlguard.h"
 #include "trace.h"
+
+/* Timelines the warm-up thread builds before it leaves the rest to the
+ * first request for each trace (each costs memory for as long as weftd
+ * runs). */
+#define WARM_BUDGET_BYTES ((size_t)256 << 20)
+
+/* The warm-up thread: loads the timeline of each trace served at start,
+ * in list order, until WARM_BUDGET_BYTES are loaded or weftd stops
+ * (trace_set_stop makes a load return -ECANCELED). */
+static void *warm_traces(void *arg)
+{
+	struct trace_set *set = arg;
+	size_t loaded = 0, count = trace_set_count(set);
+	for (size_t i = 0; i < count && loaded < WARM_BUDGET_BYTES; i++) {
+		struct trace *t = trace_set_at(set, i);
+		const struct trace_timeline *tl;
+		int rc = t ? trace_timeline_read(t, &tl) : -ENOENT;
+		if (rc == -ECANCELED)
+			break;
+		if (rc < 0)
+			continue;
+		loaded += tl->bytes;
+		trace_timeline_done(t);
+	}
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -315,11 +345,16 @@ int main(int argc, char **argv)
 		       collectd_socket_path(collector), trace_dir);
 	fflush(stdout);
 
+	pthread_t warm;
+	int warming = pthread_create(&warm, NULL, warm_traces, srv.traces) == 0;
+
 	int sig = 0;
 	sigwait(&stop, &sig);
 
 	collectd_stop(collector);
 	trace_set_stop(srv.traces);
+	if (warming)
+		pthread_join(warm, NULL);
 	live_stop(srv.live);
 	MHD_stop_daemon(mhd);
 	collectd_free(collector);
