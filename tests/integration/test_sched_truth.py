@@ -128,35 +128,65 @@ class Sleeping(SchedTest):
 
 
 TIMEHIST_LINE = re.compile(
-    r"^\s*\d+\.\d+\s+\[\d+\]\s+(?P<task>.+?)\[(?P<tid>\d+)(?:/\d+)?\]\s+"
+    r"^\s*(?P<time>\d+\.\d+)\s+\[\d+\]\s+(?P<task>.+?)\[(?P<tid>\d+)(?:/\d+)?\]\s+"
     r"(?P<wait>\d+\.\d+)\s+(?P<delay>\d+\.\d+)\s+(?P<run>\d+\.\d+)\s+(?P<state>\S+)\s*$")
 
 
 def timehist_totals(perf_data):
-    """{tid: {'Running', 'Ready', 'Blocked': ns}} from perf sched timehist.
+    """({tid: {'Running', 'Ready', 'Blocked': ns}}, {tid: [(start, end)]})
+    from perf sched timehist, recorded on CLOCK_MONOTONIC (-k monotonic).
 
-    Each line is one stint on a CPU: the time the task was off the CPU
-    before it ("wait time", from its previous switch-out to this switch-in;
-    "sch delay", the part of it after its wake-up, is included in it), the
-    stint's run time, and the state it left the CPU in (R: preempted, still
-    runnable; anything else: it blocked). The off-CPU time before a stint is
-    Ready when the stint before it ended preempted, Blocked otherwise; the
-    time before a task's first stint is its start-up (New), not counted.
+    Each line is one stint on a CPU, printed at its switch-out: the time
+    the task was off the CPU before it ("wait time", from its previous
+    switch-out to this switch-in; "sch delay", the part after its wake-up,
+    is included in it), the stint's run time, and the state it left the CPU
+    in (R: preempted, still runnable; anything else: it blocked). The
+    off-CPU time before a stint is Ready when the stint before it ended
+    preempted, Blocked otherwise; the time before a task's first stint is
+    its start-up (New), not counted.
+
+    The second result lists stints the kernel's record cannot account for:
+    a task that went to sleep and comes back with no wait at all. That
+    happens when the switch from the idle task back to it is missing from
+    the recording (seen on this kind of machine: the idle CPU's
+    sched_switch never arrives), and timehist then charges the whole sleep
+    as run time. Those intervals are left out of the comparison.
     """
     out = subprocess.run(["perf", "sched", "timehist", "-i", perf_data, "--state"],
                          capture_output=True, text=True, check=True).stdout
-    totals, last_state = {}, {}
+    totals, last_state, unsure = {}, {}, {}
     for line in out.splitlines():
         m = TIMEHIST_LINE.match(line)
         if not m:
             continue
         tid = int(m["tid"])
         t = totals.setdefault(tid, {"Running": 0, "Ready": 0, "Blocked": 0})
+        end = round(float(m["time"]) * 1e9)
+        run = round(float(m["run"]) * MS)
         off = round(float(m["wait"]) * MS)
-        if tid in last_state:
-            t["Ready" if last_state[tid] == "R" else "Blocked"] += off
-        t["Running"] += round(float(m["run"]) * MS)
+        if tid in last_state and last_state[tid] != "R" and off < 2000:
+            unsure.setdefault(tid, []).append((end - run - off, end))
+        else:
+            if tid in last_state:
+                t["Ready" if last_state[tid] == "R" else "Blocked"] += off
+            t["Running"] += run
         last_state[tid] = m["state"]
+    return totals, unsure
+
+
+def weft_totals_outside(db, utid, intervals):
+    """weft's time in Running, Ready and Blocked for one thread, leaving
+    out the given [start, end) intervals."""
+    totals = {}
+    for state in ("Running", "Ready", "Blocked"):
+        total = db.execute("SELECT COALESCE(SUM(dur), 0) FROM thread_state WHERE utid = ? AND state = ?",
+                           (utid, state)).fetchone()[0]
+        for start, end in intervals:
+            total -= db.execute(
+                "SELECT COALESCE(SUM(MIN(ts + dur, ?) - MAX(ts, ?)), 0) FROM thread_state "
+                "WHERE utid = ? AND state = ? AND ts < ? AND ts + dur > ?",
+                (end, start, utid, state, end, start)).fetchone()[0]
+        totals[state] = total
     return totals
 
 
@@ -173,19 +203,17 @@ class AgainstPerfSched(SchedTest):
 
     def compare(self, argv, threads_like):
         data, path = self.path("perf.data"), self.path("cmp.db")
-        subprocess.run(["perf", "sched", "record", "-q", "-o", data, "--",
+        subprocess.run(["perf", "sched", "record", "-k", "monotonic", "-q", "-o", data, "--",
                         weftlib.WEFT, "record", "-q", "-o", path, "--"] + argv,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
                        timeout=120)
-        kernel = timehist_totals(data)
+        kernel, unsure = timehist_totals(data)
         db = self.open_trace(path)
         rows = db.execute("SELECT utid, tid, name FROM thread WHERE name LIKE ? AND is_main = 0",
                           (threads_like,)).fetchall()
         self.assertTrue(rows, "no threads recorded")
         for utid, tid, name in rows:
-            ours = {state: db.execute(
-                "SELECT COALESCE(SUM(dur), 0) FROM thread_state WHERE utid = ? AND state = ?",
-                (utid, state)).fetchone()[0] for state in ("Running", "Ready", "Blocked")}
+            ours = weft_totals_outside(db, utid, unsure.get(tid, []))
             theirs = kernel.get(tid)
             self.assertIsNotNone(theirs, f"perf saw no thread {tid} ({name})")
             for state in ("Running", "Ready", "Blocked"):
@@ -198,8 +226,10 @@ class AgainstPerfSched(SchedTest):
         self.compare([weftlib.demo("cashiers"), "--cashiers", "1", "--lines", "3",
                       "--customers", "2"], "line-%")
 
-    def test_blocking_threads_match_the_kernel(self):
-        self.compare([weftlib.demo("prodcons")], "%")
+    def test_xz_threads_match_the_kernel(self):
+        data = self.path("input.txt")
+        weftlib.make_text_file(data, 4)
+        self.compare(["xz", "-T2", "-k", "-c", data], "%")
 
 
 if __name__ == "__main__":

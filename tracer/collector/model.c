@@ -103,6 +103,14 @@ struct pending_fork {
 	int64_t fork_ts;
 };
 
+/* A switch-in record is written when the context switch has finished; the
+ * switch-out record of the task that left the CPU marks the moment the
+ * CPU changed hands (where the kernel's sched_switch tracepoint is). When
+ * the two are this close, the incoming thread runs from the switch-out:
+ * the switch itself is not counted as time off the CPU. */
+#define SWITCH_HANDOVER_NS 30000
+#define MODEL_MAX_CPUS 1024
+
 struct model {
 	struct tracedb *db;
 	struct table *by_token;
@@ -126,6 +134,9 @@ struct model {
 	int64_t next_object_id;
 	uint32_t root_pid;
 	int64_t root_fork_ts;
+	/* per CPU: the last switch-out seen there (0: none since the last
+	 * switch-in), the moment the CPU changed hands */
+	int64_t cpu_handover[MODEL_MAX_CPUS];
 	char *root_cmdline;
 	char root_name[64];
 	struct model_stats stats;
@@ -1218,10 +1229,20 @@ int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, in
 		t->has_sched = true;
 		thread_write(model, t, false);
 	}
+	bool cpu_known = cpu >= 0 && cpu < MODEL_MAX_CPUS;
 	if (out) {
 		slice_end(model, t, ts, preempt ? "Ready" : "Blocked");
 		span_thread_switch_out(t->spans, ts, preempt);
+		if (cpu_known)
+			model->cpu_handover[cpu] = ts;
 	} else {
+		if (cpu_known) {
+			int64_t handover = model->cpu_handover[cpu];
+			if (handover > 0 && handover <= ts && ts - handover <= SWITCH_HANDOVER_NS &&
+			    handover > span_thread_last_ts(t->spans))
+				ts = handover;
+			model->cpu_handover[cpu] = 0;
+		}
 		slice_end(model, t, ts, NULL); /* a switch-out we never saw */
 		t->slice_start = ts;
 		t->slice_cpu = cpu;
