@@ -426,17 +426,42 @@ int query_flows(sqlite3 *db, int64_t start, int64_t end, const int64_t *utids, s
 		int64_t limit, struct json *j)
 {
 	sqlite3_stmt *stmt;
+	/* The flows arriving inside the window that left at most one window
+	 * width before it, then those leaving inside it: two ranges of the
+	 * flow_ts_out index, each cut at the limit inside SQLite (utids are
+	 * matched there too), so a window over millions of flows reads a few
+	 * thousand rows. An edge that left earlier than that is off the
+	 * screen by more than its width and is not listed. */
 	if (prep(db,
-		 "SELECT ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes FROM flow "
-		 "WHERE ts_out >= ?1 AND ts_out < ?2 "
-		 "UNION "
-		 "SELECT ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes FROM flow "
-		 "WHERE ts_in >= ?1 AND ts_in < ?2 "
-		 "ORDER BY ts_out",
+		 "SELECT ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes FROM ("
+		 "SELECT * FROM (SELECT 0 AS part, * FROM flow WHERE ts_out >= ?1 - (?2 - ?1) "
+		 "AND ts_out < ?1 AND ts_in >= ?1 AND ts_in < ?2 AND (?4 IS NULL "
+		 "OR utid_out IN (SELECT value FROM json_each(?4)) "
+		 "OR utid_in IN (SELECT value FROM json_each(?4))) ORDER BY ts_out LIMIT ?3) "
+		 "UNION ALL "
+		 "SELECT * FROM (SELECT 1 AS part, * FROM flow WHERE ts_out >= ?1 AND ts_out < ?2 "
+		 "AND (?4 IS NULL OR utid_out IN (SELECT value FROM json_each(?4)) "
+		 "OR utid_in IN (SELECT value FROM json_each(?4))) ORDER BY ts_out LIMIT ?3)) "
+		 "ORDER BY part, ts_out",
 		 &stmt) < 0)
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, start);
 	sqlite3_bind_int64(stmt, 2, end);
+	sqlite3_bind_int64(stmt, 3, limit + 1);
+	if (nutids) { /* a JSON array for json_each */
+		size_t size = nutids * 22 + 2, used = 0;
+		char *list = malloc(size);
+		if (!list) {
+			sqlite3_finalize(stmt);
+			return -ENOMEM;
+		}
+		list[used++] = '[';
+		for (size_t i = 0; i < nutids; i++)
+			used += (size_t)snprintf(list + used, size - used, "%s%lld", i ? "," : "",
+						 (long long)utids[i]);
+		list[used++] = ']';
+		sqlite3_bind_text(stmt, 4, list, (int)used, free);
+	}
 	json_obj_begin(j);
 	json_key(j, "flows");
 	json_arr_begin(j);

@@ -8,7 +8,7 @@
  * The main thread parses the command line, opens the traces, binds the
  * collector socket (collectd.h: programs preloaded with libweft.so are
  * recorded into the trace directory, which is served), starts the HTTP
- * server (libmicrohttpd, epoll, a pool of one thread per CPU), the watcher
+ * server (libmicrohttpd, epoll, a pool of two threads per CPU), the watcher
  * thread (live.h), the collectd thread and the warm-up thread (which
  * builds the in-memory timelines of the traces served at start, so that
  * the first look at a big trace does not wait for it), prints the URL and
@@ -64,6 +64,15 @@ static void *warm_traces(void *arg)
 		trace_timeline_done(t);
 	}
 	return NULL;
+}
+
+/* HTTP worker threads: two per CPU, at least four, so that a request that
+ * waits on SQLite (a console query may take its whole time budget) does
+ * not hold up the page's other requests on a small machine. */
+static unsigned pool_threads(long ncpu)
+{
+	unsigned threads = ncpu > 0 ? 2 * (unsigned)ncpu : 2;
+	return threads < 4 ? 4 : threads;
 }
 
 static void usage(FILE *out)
@@ -285,7 +294,7 @@ int main(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint16_t port = 0;
 	struct MHD_Daemon *mhd =
-	    srv.live ? server_start(&srv, &addr, ncpu > 0 ? (unsigned)ncpu : 1, &port) : NULL;
+	    srv.live ? server_start(&srv, &addr, pool_threads(ncpu), &port) : NULL;
 	if (!mhd) {
 		char host[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
