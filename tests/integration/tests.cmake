@@ -32,7 +32,7 @@ set(WEFT_ITEST_ENV
   "PYTHONDONTWRITEBYTECODE=1")
 
 foreach(group pipeline exit_status parallel_tools python_threads lockhold examples tiling
-              preload_direct bad_input suspended many sched_truth deadlock schedstat sockets)
+              preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

@@ -1,0 +1,94 @@
+"""Who woke whom: the edges between threads in shared-memory programs.
+
+The producer/consumer demo (one mutex, two condition variables) must show
+signal edges from producers to consumers and back, unlock edges to the
+threads that waited for the mutex, and wakers on the Blocked spans those
+edges end. Thread life cycles: pthread_create -> first run, thread exit ->
+the pthread_join that waited for it.
+"""
+
+import unittest
+
+import weftlib
+
+
+class ProducerConsumer(weftlib.TraceTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.holder = weftlib.TraceTest("run")
+        cls.holder.setUp()
+        cls.rec = cls.holder.record([weftlib.demo("prodcons")], name="prodcons")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.holder.doCleanups()
+
+    def edges(self, kind):
+        return self.query(self.rec.db, """
+            SELECT a.name AS source, b.name AS target, COUNT(*) AS n
+            FROM flow f JOIN thread a ON a.utid = f.utid_out JOIN thread b ON b.utid = f.utid_in
+            WHERE f.kind = ? GROUP BY a.name, b.name""", (kind,))
+
+    def test_recorded(self):
+        self.assert_recorded_ok(self.rec)
+
+    def test_producers_signal_consumers_and_back(self):
+        pairs = {(row["source"].split("-")[0], row["target"].split("-")[0])
+                 for row in self.edges("signal")}
+        self.assertIn(("producer", "consumer"), pairs)
+        self.assertIn(("consumer", "producer"), pairs)
+
+    def test_unlock_edges_reach_threads_that_waited_for_the_mutex(self):
+        # The edge arrives when the waiter's lock call returns, a few
+        # microseconds after its Blocked span ended at its switch-in. A
+        # waiter that got the lock without leaving the CPU has no Blocked
+        # span at all, so most edges, not all, end one.
+        flows = self.query(self.rec.db, "SELECT * FROM flow WHERE kind = 'unlock'")
+        self.assertTrue(flows, "no unlock -> acquire edge")
+        ended = 0
+        for row in flows:
+            ended += self.query(self.rec.db, """
+                SELECT COUNT(*) > 0 FROM thread_state WHERE utid = ? AND state = 'Blocked'
+                AND reason = 'mutex' AND ts + dur BETWEEN ? - 1000000 AND ? + 1000""",
+                (row["utid_in"], row["ts_in"], row["ts_in"]))[0][0]
+        self.assertGreater(ended / len(flows), 0.7, (ended, len(flows)))
+
+    def test_edges_point_forward_in_time(self):
+        backwards = self.query(self.rec.db, "SELECT COUNT(*) FROM flow WHERE ts_out > ts_in")
+        self.assertEqual(backwards[0][0], 0)
+
+    def test_most_waits_name_their_waker(self):
+        total, named = self.query(self.rec.db, """
+            SELECT COUNT(*), SUM(waker_utid IS NOT NULL) FROM thread_state
+            WHERE state = 'Blocked' AND reason IN ('cond', 'mutex')""")[0]
+        self.assertGreater(total, 0)
+        self.assertGreater(named / total, 0.5, (named, total))
+        strangers = self.query(self.rec.db, """
+            SELECT COUNT(*) FROM thread_state s JOIN thread w ON w.utid = s.waker_utid
+            JOIN thread t ON t.utid = s.utid WHERE w.upid != t.upid OR w.utid = t.utid""")
+        self.assertEqual(strangers[0][0], 0)
+
+
+class ThreadLifeCycle(weftlib.TraceTest):
+    def test_create_and_join_edges(self):
+        rec = self.record([weftlib.demo("lockhold"), "100"])
+        self.assert_recorded_ok(rec)
+        main = self.query(rec.db, "SELECT utid FROM thread WHERE is_main = 1")[0][0]
+        for thread in self.query(rec.db, "SELECT * FROM thread WHERE is_main = 0"):
+            created = self.query(rec.db, "SELECT * FROM flow WHERE kind = 'create' AND utid_in = ?",
+                                 (thread["utid"],))
+            self.assertEqual(len(created), 1, dict(thread))
+            self.assertEqual(created[0]["utid_out"], main)
+        # main joins the holder while it still holds the lock: the join
+        # waits, and the holder's exit ends the wait.
+        joins = self.query(rec.db, "SELECT * FROM flow WHERE kind = 'join' AND utid_in = ?", (main,))
+        self.assertGreaterEqual(len(joins), 1)
+        for join in joins:
+            ended = self.query(rec.db, "SELECT end_ts FROM thread WHERE utid = ?",
+                               (join["utid_out"],))[0][0]
+            self.assertLessEqual(join["ts_out"], join["ts_in"])
+            self.assertLessEqual(abs(join["ts_out"] - ended), 5 * weftlib.MS)
+
+
+if __name__ == "__main__":
+    unittest.main()
