@@ -90,5 +90,19 @@ class ThreadLifeCycle(weftlib.TraceTest):
             self.assertLessEqual(abs(join["ts_out"] - ended), 5 * weftlib.MS)
 
 
+class Barrier(weftlib.TraceTest):
+    def test_the_last_to_arrive_releases_the_others(self):
+        # alice and bob meet at a barrier before they lock their mutexes
+        rec = self.record([weftlib.demo("deadlock")])
+        self.assert_recorded_ok(rec)
+        edges = self.query(rec.db, """
+            SELECT a.name AS source, b.name AS target, f.ts_out, f.ts_in FROM flow f
+            JOIN thread a ON a.utid = f.utid_out JOIN thread b ON b.utid = f.utid_in
+            WHERE f.kind = 'barrier'""")
+        self.assertEqual(len(edges), 1, [dict(e) for e in edges])
+        self.assertEqual({edges[0]["source"], edges[0]["target"]}, {"alice", "bob"})
+        self.assertLessEqual(edges[0]["ts_out"], edges[0]["ts_in"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -588,7 +588,9 @@ static void call_woken(struct model *model, struct process *p, struct thread *t,
 	case WEFT_REASON_MUTEX:
 	case WEFT_REASON_RWLOCK:
 	case WEFT_REASON_COND:
-	case WEFT_REASON_SEM: {
+	case WEFT_REASON_SEM:
+	case WEFT_REASON_BARRIER: /* the last to arrive releases the others */
+	{
 		uint64_t key = (uint64_t)p->upid * 16 + t->call_reason;
 		struct wake *wake = table_get(model->wakes, key, t->call_address);
 		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
@@ -1145,6 +1147,8 @@ int model_event(struct model *model, const struct model_source *source,
 			if (owner)
 				holder = owner->utid;
 		}
+		if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
+			note_wake(model, p, t, event, "barrier");
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
 		t->call_reason = event->reason;
 		t->call_address = event->a;
