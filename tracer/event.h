@@ -89,6 +89,12 @@ enum weft_event_type {
 	 * "tcp LOCAL REMOTE" lets the collector pair it with the other end's
 	 * "tcp REMOTE LOCAL"). payload: a label, NUL-terminated. */
 	WEFT_EV_SOCKET_PEER = 37,
+	/* The process-shared object at address a (reason says its kind: mutex
+	 * or sem) lies in the shared mapping of inode b; payload: u64 device,
+	 * u64 the object's offset in that mapping. The same device, inode and
+	 * offset in two processes is the same object. Written once per object
+	 * and process, before the first wait or wake-up recorded on it. */
+	WEFT_EV_OBJECT_KEY = 38,
 };
 
 enum weft_origin {

@@ -104,5 +104,30 @@ class Barrier(weftlib.TraceTest):
         self.assertLessEqual(edges[0]["ts_out"], edges[0]["ts_in"])
 
 
+class ProcessShared(weftlib.TraceTest):
+    def test_a_mutex_and_a_semaphore_shared_by_two_processes_are_one_object_each(self):
+        rec = self.record([weftlib.prog("pshared")])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout.decode().strip(), "ok")
+        parent, child = [row[0] for row in self.query(rec.db, """
+            SELECT t.utid FROM thread t JOIN process p USING (upid) ORDER BY p.upid""")]
+        for kind, flow_kind in (("mutex", "unlock"), ("sem", "post")):
+            objects = self.query(rec.db, "SELECT * FROM object WHERE kind = ? AND label LIKE ?",
+                                 (kind, kind + " shm:%"))
+            self.assertEqual(len(objects), 1, [dict(o) for o in objects])
+            self.assertIsNone(objects[0]["upid"])  # shared between processes
+            object_id = objects[0]["object_id"]
+            waits = self.query(rec.db, """SELECT dur FROM thread_state WHERE utid = ?
+                AND state = 'Blocked' AND reason = ? AND object_id = ?""", (parent, kind, object_id))
+            self.assertTrue(waits, f"the parent's {kind} wait is not on the shared object")
+            edges = self.query(rec.db, """SELECT * FROM flow WHERE kind = ? AND object_id = ?""",
+                               (flow_kind, object_id))
+            self.assertEqual([(e["utid_out"], e["utid_in"]) for e in edges], [(child, parent)])
+        # the child held the mutex about 150 ms after the post woke the parent
+        longest = self.query(rec.db, """SELECT MAX(dur) FROM thread_state WHERE utid = ?
+            AND reason = 'mutex'""", (parent,))[0][0]
+        self.assertGreater(longest, 100 * weftlib.MS)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -122,6 +122,7 @@ struct model {
 	struct table *fd_channels;
 	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
 	struct table *sockets;	    /* (ino, 0) -> struct socket_end */
+	struct table *shared_keys;  /* (upid, address) -> struct shared_key */
 	struct table *tcp_waiting;  /* (hash of "tcp L R", 0) -> struct socket_end */
 	struct channels *channels;
 	struct thread *io_reader; /* the thread whose read is being matched */
@@ -177,6 +178,7 @@ struct model *model_new(struct tracedb *db)
 	model->channels = channel_new(on_channel_flow, model);
 	model->pipe_holders = table_new();
 	model->sockets = table_new();
+	model->shared_keys = table_new();
 	model->tcp_waiting = table_new();
 	if (model->channels)
 		channel_set_infer(model->channels, infer_pipe_writer);
@@ -188,7 +190,8 @@ struct model *model_new(struct tracedb *db)
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
 	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
-	    !model->waits || !model->pipe_holders || !model->sockets || !model->tcp_waiting) {
+	    !model->waits || !model->pipe_holders || !model->sockets || !model->tcp_waiting ||
+	    !model->shared_keys) {
 		model_free(model);
 		return NULL;
 	}
@@ -232,6 +235,10 @@ void model_free(struct model *model)
 	if (model->sockets) {
 		table_each(model->sockets, free_value, NULL);
 		table_free(model->sockets);
+	}
+	if (model->shared_keys) {
+		table_each(model->shared_keys, free_value, NULL);
+		table_free(model->shared_keys);
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
@@ -562,14 +569,71 @@ static void fork_flow(struct model *model, struct process *p)
 }
 
 /* An unlock/signal/post by t on an object others may wait on. */
+/* --- process-shared objects ------------------------------------------
+ * A mutex or semaphore in memory several processes map is one object for
+ * all of them: OBJECT_KEY records say which mapping (device, inode) and
+ * offset hold it, per process and address. Its object row and its
+ * wake-ups are keyed by that instead of by process and address. */
+struct shared_key {
+	uint64_t device, inode, offset;
+};
+
+#define SHARED_KEY_BASE (UINT64_MAX - 64) /* - reason: never an upid * 16 */
+
+static uint64_t shared_hash(const struct shared_key *key)
+{
+	uint64_t hash = 1469598103934665603ull;
+	const uint64_t words[3] = {key->device, key->inode, key->offset};
+	for (int i = 0; i < 3; i++)
+		hash = (hash ^ words[i]) * 1099511628211ull;
+	return hash;
+}
+
+static void on_object_key(struct model *model, struct process *p, const struct weft_event *event)
+{
+	size_t len;
+	const uint8_t *payload = decode_payload(event, &len);
+	if (!payload || len < 16)
+		return;
+	struct shared_key *key = table_get(model->shared_keys, (uint64_t)p->upid, event->a);
+	if (!key) {
+		key = malloc(sizeof *key);
+		if (!key || table_put(model->shared_keys, (uint64_t)p->upid, event->a, key)) {
+			free(key);
+			fail(model, -ENOMEM);
+			return;
+		}
+	}
+	memcpy(&key->device, payload, 8);
+	memcpy(&key->offset, payload + 8, 8);
+	key->inode = event->b;
+}
+
+/* The key of object address of p in the wakes and objects tables. */
+static void object_key(struct model *model, struct process *p, unsigned reason, uint64_t address,
+		       uint64_t *k1, uint64_t *k2, const struct shared_key **shared)
+{
+	const struct shared_key *key = table_get(model->shared_keys, (uint64_t)p->upid, address);
+	if (shared)
+		*shared = key;
+	if (key) {
+		*k1 = SHARED_KEY_BASE - reason;
+		*k2 = shared_hash(key);
+	} else {
+		*k1 = (uint64_t)p->upid * 16 + reason;
+		*k2 = address;
+	}
+}
+
 static void note_wake(struct model *model, struct process *p, struct thread *t,
 		      const struct weft_event *event, const char *kind)
 {
-	uint64_t key = (uint64_t)p->upid * 16 + event->reason;
-	struct wake *wake = table_get(model->wakes, key, event->a);
+	uint64_t key, address;
+	object_key(model, p, event->reason, event->a, &key, &address, NULL);
+	struct wake *wake = table_get(model->wakes, key, address);
 	if (!wake) {
 		wake = malloc(sizeof *wake);
-		if (!wake || table_put(model->wakes, key, event->a, wake)) {
+		if (!wake || table_put(model->wakes, key, address, wake)) {
 			free(wake);
 			fail(model, -ENOMEM);
 			return;
@@ -591,8 +655,9 @@ static void call_woken(struct model *model, struct process *p, struct thread *t,
 	case WEFT_REASON_SEM:
 	case WEFT_REASON_BARRIER: /* the last to arrive releases the others */
 	{
-		uint64_t key = (uint64_t)p->upid * 16 + t->call_reason;
-		struct wake *wake = table_get(model->wakes, key, t->call_address);
+		uint64_t key, address;
+		object_key(model, p, t->call_reason, t->call_address, &key, &address, NULL);
+		struct wake *wake = table_get(model->wakes, key, address);
 		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
 			return;
 		flow(model, wake->ts, wake->utid, ts, t->utid, wake->kind, t->call_object);
@@ -1052,15 +1117,22 @@ static int64_t object_for(struct model *model, struct process *p, const struct w
 	const char *kind = decode_object(event->reason, event->a, event->b, &address);
 	if (!kind)
 		return -1;
-	uint64_t key = (uint64_t)p->upid * 16 + event->reason;
-	void *found = table_get(model->objects, key, address);
+	uint64_t key, slot;
+	const struct shared_key *shared;
+	object_key(model, p, event->reason, address, &key, &slot, &shared);
+	void *found = table_get(model->objects, key, slot);
 	if (found)
 		return (int64_t)(intptr_t)found;
 	int64_t id = model->next_object_id++;
-	char label[64];
-	decode_object_label(kind, address, label, sizeof label);
-	fail(model, tracedb_object_insert(model->db, id, kind, p->upid, (int64_t)address, label));
-	fail(model, table_put(model->objects, key, address, (void *)(intptr_t)id));
+	char label[96];
+	if (shared) /* the same object in every process that maps it */
+		snprintf(label, sizeof label, "%s shm:[%llu]+0x%llx", kind,
+			 (unsigned long long)shared->inode, (unsigned long long)shared->offset);
+	else
+		decode_object_label(kind, address, label, sizeof label);
+	fail(model, tracedb_object_insert(model->db, id, kind, shared ? -1 : p->upid,
+					  (int64_t)(shared ? shared->offset : address), label));
+	fail(model, table_put(model->objects, key, slot, (void *)(intptr_t)id));
 	return id;
 }
 
@@ -1181,6 +1253,9 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_SOCKET_PEER:
 		on_socket_peer(model, event);
+		break;
+	case WEFT_EV_OBJECT_KEY:
+		on_object_key(model, p, event);
 		break;
 	case WEFT_EV_IO_DONE:
 		on_io_done(model, p, t, event);

@@ -14,6 +14,7 @@
 
 #include "owner.h"
 #include "preload.h"
+#include "shared.h"
 #include "real.h"
 #include "threadtid.h"
 
@@ -43,6 +44,7 @@
 static SLOW_PATH int mutex_lock_blocking(pthread_mutex_t *mutex)
 {
 	struct preload_thread *t = &preload_self;
+	shared_note_mutex(t, mutex);
 	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
 				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
 }
@@ -164,6 +166,7 @@ WEFT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 static SLOW_PATH int sem_wait_blocking(sem_t *sem)
 {
 	struct preload_thread *t = &preload_self;
+	shared_note_sem(t, sem);
 	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_WAIT, sem, 0,
 				      REAL(sem_wait)(sem));
 }

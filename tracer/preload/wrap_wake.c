@@ -13,6 +13,7 @@
 
 #include "owner.h"
 #include "preload.h"
+#include "shared.h"
 #include "real.h"
 
 /* Out of line, taking the thread state anew: the wrappers' path without
@@ -23,10 +24,22 @@ static __attribute__((noinline, cold)) void record_wake(uint16_t type, uint8_t r
 	preload_emit(&preload_self, type, reason, 0, (uintptr_t)object, extra);
 }
 
+static __attribute__((noinline, cold)) void record_unlock(const pthread_mutex_t *mutex)
+{
+	shared_note_mutex(&preload_self, mutex);
+	record_wake(WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, mutex, 0);
+}
+
+static __attribute__((noinline, cold)) void record_post(const sem_t *sem)
+{
+	shared_note_sem(&preload_self, sem);
+	record_wake(WEFT_EV_SEM_POST, WEFT_REASON_SEM, sem, 0);
+}
+
 WEFT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex)
 {
 	if (preload_recorder() && __builtin_expect(owner_mutex_has_waiters(mutex), 0))
-		record_wake(WEFT_EV_UNLOCK, WEFT_REASON_MUTEX, mutex, 0);
+		record_unlock(mutex);
 	return REAL(pthread_mutex_unlock)(mutex);
 }
 
@@ -47,6 +60,6 @@ WEFT_EXPORT int pthread_cond_broadcast(pthread_cond_t *cond)
 WEFT_EXPORT int sem_post(sem_t *sem)
 {
 	if (preload_recorder() && owner_sem_has_waiters(sem))
-		record_wake(WEFT_EV_SEM_POST, WEFT_REASON_SEM, sem, 0);
+		record_post(sem);
 	return REAL(sem_post)(sem);
 }
