@@ -269,3 +269,17 @@ void json_raw(struct json *j, const char *text, size_t n)
 	separate(j);
 	put(j, text, n);
 }
+
+void json_id_csv(struct json *j, const char *csv)
+{
+	json_arr_begin(j);
+	while (csv && *csv) {
+		char *end;
+		long long v = strtoll(csv, &end, 10);
+		if (end == csv)
+			break;
+		json_i64(j, v);
+		csv = *end == ',' ? end + 1 : end;
+	}
+	json_arr_end(j);
+}

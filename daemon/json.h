@@ -39,6 +39,9 @@ void json_obj_begin(struct json *j);
 void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j);
 void json_arr_end(struct json *j);
+/* Writes ids given as "1,2,3" (as SQLite's group_concat makes them) as a
+ * JSON array of numbers; NULL or "" writes []. */
+void json_id_csv(struct json *j, const char *csv);
 void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t n);

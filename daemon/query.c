@@ -564,21 +564,6 @@ int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, voi
 	return done(stmt, rc);
 }
 
-/* Writes "1,2,3" (digits and commas from group_concat) as a JSON array. */
-static void write_id_csv(struct json *j, const char *csv)
-{
-	json_arr_begin(j);
-	while (csv && *csv) {
-		char *end;
-		long long v = strtoll(csv, &end, 10);
-		if (end == csv)
-			break;
-		json_i64(j, v);
-		csv = *end == ',' ? end + 1 : end;
-	}
-	json_arr_end(j);
-}
-
 int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j)
 {
 	sqlite3_stmt *stmt;
@@ -610,9 +595,9 @@ int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j)
 		json_key(j, "bytes");
 		json_i64(j, sqlite3_column_int64(stmt, 4));
 		json_key(j, "writers");
-		write_id_csv(j, (const char *)sqlite3_column_text(stmt, 5));
+		json_id_csv(j, (const char *)sqlite3_column_text(stmt, 5));
 		json_key(j, "readers");
-		write_id_csv(j, (const char *)sqlite3_column_text(stmt, 6));
+		json_id_csv(j, (const char *)sqlite3_column_text(stmt, 6));
 		json_obj_end(j);
 	}
 	json_arr_end(j);

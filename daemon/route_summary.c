@@ -206,20 +206,6 @@ static int by_total_wait(const void *a, const void *b)
 	return x->object_id < y->object_id ? -1 : x->object_id > y->object_id;
 }
 
-static void write_csv_ids(struct json *j, const char *csv)
-{
-	json_arr_begin(j);
-	while (csv && *csv) {
-		char *end;
-		long long v = strtoll(csv, &end, 10);
-		if (end == csv)
-			break;
-		json_i64(j, v);
-		csv = *end == ',' ? end + 1 : end;
-	}
-	json_arr_end(j);
-}
-
 /* Flow totals of the window per object, from the bucket sums plus the
  * two edges read from SQLite. */
 struct object_flows {
@@ -440,7 +426,7 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 		if (l->holders_mask)
 			write_mask(s->j, l->holders_mask);
 		else
-			write_csv_ids(s->j, l->holders);
+			json_id_csv(s->j, l->holders);
 		json_obj_end(s->j);
 	}
 	json_arr_end(s->j);

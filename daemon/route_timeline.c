@@ -51,24 +51,12 @@ static unsigned char *bin_room(struct bin *b, size_t n)
 	return b->buf + b->len;
 }
 
+/* Room for n more bytes, taken: the buffer's length grows by n. */
 static void *bin_grow(struct bin *b, size_t n)
 {
-	if (b->failed)
-		return NULL;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		unsigned char *p = realloc(b->buf, cap);
-		if (!p) {
-			b->failed = 1;
-			return NULL;
-		}
-		b->buf = p;
-		b->cap = cap;
-	}
-	void *at = b->buf + b->len;
-	b->len += n;
+	unsigned char *at = bin_room(b, n);
+	if (at)
+		b->len += n;
 	return at;
 }
 
