@@ -48,6 +48,9 @@ class SocketPingPong(weftlib.TraceTest):
     def test_loopback_tcp(self):
         self.assertIn("127.0.0.1:", self.ping_pong("tcp"))
 
+    def test_loopback_tcp_connected_without_blocking(self):
+        self.assertIn("127.0.0.1:", self.ping_pong("tcp-nonblocking"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -148,3 +148,24 @@ void sockpeer_pair(struct ring_writer *writer, int fd0, int fd1)
 	emit_record_string(writer, WEFT_EV_SOCKET_PEER, 0, 0, emit_now(), ino0, ino1, "socketpair",
 			   16);
 }
+
+/* fds with a non-blocking connect under way; bits set by any thread. */
+#define PENDING_MAX 1024
+static uint64_t pending[PENDING_MAX / 64];
+
+void sockpeer_connecting(int fd)
+{
+	if (fd >= 0 && fd < PENDING_MAX)
+		__atomic_fetch_or(&pending[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
+}
+
+void sockpeer_note_pending(struct ring_writer *writer, int fd)
+{
+	if (fd < 0 || fd >= PENDING_MAX)
+		return;
+	uint64_t bit = 1ull << (fd % 64);
+	if (!(__atomic_load_n(&pending[fd / 64], __ATOMIC_RELAXED) & bit))
+		return;
+	if (__atomic_fetch_and(&pending[fd / 64], ~bit, __ATOMIC_RELAXED) & bit)
+		sockpeer_note(writer, fd);
+}

@@ -16,6 +16,14 @@
  * TCP socket (by addresses); nothing for anything else or on failure. */
 void sockpeer_note(struct ring_writer *writer, int fd);
 
+/* A non-blocking connect on fd is under way (EINPROGRESS): its peer is
+ * told at the first data the socket moves (sockpeer_note_pending). */
+void sockpeer_connecting(int fd);
+
+/* Data moved on fd: if a non-blocking connect on it was under way, write
+ * its SOCKET_PEER now. One bit test otherwise. */
+void sockpeer_note_pending(struct ring_writer *writer, int fd);
+
 /* fd0 and fd1 are the two ends socketpair just made. */
 void sockpeer_pair(struct ring_writer *writer, int fd0, int fd1);
 

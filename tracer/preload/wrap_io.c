@@ -33,11 +33,25 @@
 		if (io_result_ < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&                \
 		    (t)->wait_ns < FDNB_QUICK_NS)                                                  \
 			fdnb_set(fd, 1);                                                           \
+		if (io_result_ > 0) {                                                              \
+			int errno_ = errno;                                                        \
+			moved_connection(t, fd);                                                   \
+			errno = errno_;                                                            \
+		}                                                                                  \
 		io_result_;                                                                        \
 	})
 
 /* Whether a call on fd is passed through unrecorded. */
 #define UNRECORDED(t, fd) (!(t) || fdnb_is(fd))
+
+/* The first data on a socket whose non-blocking connect was under way
+ * names its peer (sockpeer.h). */
+static inline void moved_connection(struct preload_thread *t, int fd)
+{
+	preload_write_begin(t);
+	sockpeer_note_pending(&t->writer, fd);
+	preload_write_end(t);
+}
 
 /* A data call that could not wait: no transition, but the bytes it moved
  * are still message traffic: IO_DONE (a = fd, b = bytes) when it moved
@@ -47,6 +61,7 @@
 		__typeof__(expr) moved_ = (expr);                                                  \
 		if ((t) && (int64_t)moved_ > 0) {                                                  \
 			int errno_ = errno;                                                        \
+			moved_connection(t, fd);                                                   \
 			preload_emit(t, WEFT_EV_IO_DONE, WEFT_REASON_IO, call, (uint64_t)(fd),     \
 				     (uint64_t)moved_);                                            \
 			errno = errno_;                                                            \
@@ -230,6 +245,8 @@ WEFT_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t addres
 			 : IO(t, WEFT_CALL_CONNECT, fd, REAL(connect)(fd, address, address_length));
 	if (result == 0)
 		connected(fd);
+	else if (errno == EINPROGRESS)
+		sockpeer_connecting(fd);
 	return result;
 }
 

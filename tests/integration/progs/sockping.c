@@ -1,13 +1,18 @@
 /*
  * sockping - a parent and its forked child play ping-pong over a socket.
  *
- *   weft-itest-sockping socketpair|unix|tcp ROUNDS [UNIX_PATH]
+ *   weft-itest-sockping socketpair|unix|tcp|tcp-nonblocking ROUNDS [UNIX_PATH]
  *
  * The parent sends ROUNDS pings of 64 bytes, the child answers each with a
  * pong of 64 bytes, with plain blocking write(2)/read(2) (send/recv for
- * tcp). Prints "ok ROUNDS" and exits 0; any failure exits 1.
+ * tcp). tcp-nonblocking connects the way an event loop does (EINPROGRESS,
+ * poll until writable), then plays blocking. Prints "ok ROUNDS" and exits
+ * 0; any failure exits 1.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,10 +112,17 @@ int main(int argc, char **argv)
 			_exit(0);
 		}
 		close(listener);
-		parent_fd = socket(address.ss_family, SOCK_STREAM, 0);
-		if (parent_fd < 0 ||
-		    connect(parent_fd, (struct sockaddr *)&address, address_len))
+		int nonblocking = !strcmp(argv[1], "tcp-nonblocking");
+		parent_fd = socket(address.ss_family, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+		if (parent_fd < 0)
 			return 1;
+		if (connect(parent_fd, (struct sockaddr *)&address, address_len)) {
+			/* an event loop's connect: wait until it is writable */
+			struct pollfd writable = {.fd = parent_fd, .events = POLLOUT};
+			if (!nonblocking || errno != EINPROGRESS || poll(&writable, 1, 5000) != 1)
+				return 1;
+			fcntl(parent_fd, F_SETFL, fcntl(parent_fd, F_GETFL) & ~O_NONBLOCK);
+		}
 	}
 	play(parent_fd, rounds, 0);
 	int status;
