@@ -66,7 +66,7 @@ struct bucket {
 			     * -1 when no span overlaps */
 	uint32_t first;	    /* first span index with ts >= the bucket's start */
 	int32_t top_object; /* of that longest span */
-}; /* 64 bytes: one cache line */
+};			    /* 64 bytes: one cache line */
 
 /* A span that arrived out of order, kept aside until the next seal. */
 struct pending {
@@ -419,8 +419,8 @@ int lod_track_seal(struct lod_track *t)
 		}
 	}
 	if (t->nobjects < t->objects_cap) {
-		int32_t *objects = t->nobjects ? realloc(t->objects, t->nobjects * sizeof(*objects))
-					       : NULL;
+		int32_t *objects =
+		    t->nobjects ? realloc(t->objects, t->nobjects * sizeof(*objects)) : NULL;
 		if (objects || !t->nobjects) {
 			if (!t->nobjects)
 				free(t->objects);
@@ -495,7 +495,8 @@ int lod_track_seal(struct lod_track *t)
 			int64_t ov = (e < hi ? e : hi) - (a > lo ? a : lo);
 			if (s < SLOTS && ov > 0)
 				b[k].ns[s] += ov;
-			int64_t key = (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
+			int64_t key =
+			    (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
 			if (key > b[k].top) {
 				b[k].top = key;
 				b[k].top_object = object_at(t, i);
@@ -664,7 +665,8 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 				next = b[be].first; /* > i: ts(i) = a < r1 */
 				/* the spans the next runs start at are read after
 				 * this one's buckets: ask for them now */
-				for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level]; k++) {
+				for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level];
+				     k++) {
 					__builtin_prefetch(&t->offset[b[k].first]);
 					__builtin_prefetch(&t->packed[b[k].first]);
 				}

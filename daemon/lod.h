@@ -16,11 +16,10 @@
  * buckets of W0 ns (a power of two chosen so there is a bucket per 16 to
  * 32 spans); level k+1 merges 8 buckets of level k. A bucket (64 bytes)
  * holds the ns spent in each state, its longest span's duration, state and
- * object, and the index of its first span. A viewport query walks spans from the one containing `start`:
- * spans of at least one pixel come back exactly (n = 1); runs of shorter
- * spans come back merged into one entry of one to two pixels whose time
- * per state, longest span and end come from the coarsest level with
- * buckets no wider than a pixel (level 0 still when its buckets are up to
+ * object, and the index of its first span. A viewport query walks spans from the one containing
+ * `start`: spans of at least one pixel come back exactly (n = 1); runs of shorter spans come back
+ * merged into one entry of one to two pixels whose time per state, longest span and end come from
+ * the coarsest level with buckets no wider than a pixel (level 0 still when its buckets are up to
  * two pixels wide: entries then span up to three), or from the spans
  * themselves when even level 0 is coarser. So
  * a zoomed-out query costs O(entries returned * 16) bucket reads plus one

@@ -188,7 +188,9 @@ static int choose_trace_dir(const char *given, char **paths, int npaths, char *o
 	int rc = make_dirs(dir, dir == fallback);
 	if (rc < 0 || !realpath(dir, out) || strlen(out) >= cap) {
 		fprintf(stderr, "weftd: cannot use %s as the trace directory: %s\n", dir,
-			strerror(rc < 0 ? -rc : errno ? errno : ENAMETOOLONG));
+			strerror(rc < 0	 ? -rc
+				 : errno ? errno
+					 : ENAMETOOLONG));
 		return rc < 0 ? rc : -EIO;
 	}
 	return 0;
@@ -322,7 +324,8 @@ int main(int argc, char **argv)
 						   .trace_dir = trace_dir};
 		if (rc == 0 && (rc = collectd_open(&options, &collector, err, sizeof(err))) < 0) {
 			if (rc == -EADDRINUSE && !socket_arg) {
-				fprintf(stderr, "weftd: %s; not recording (--socket PATH for another)\n",
+				fprintf(stderr,
+					"weftd: %s; not recording (--socket PATH for another)\n",
 					err);
 				rc = 0;
 			} else {

@@ -70,10 +70,10 @@ enum weft_event_type {
 	WEFT_EV_SIGNAL_SENT = 12,
 	WEFT_EV_TYPE_COUNT_V1 = 13,
 	/* 32..63: wake-up edges, defined with the flow work. */
-	WEFT_EV_UNLOCK = 32,      /* a = object; a contended lock released */
+	WEFT_EV_UNLOCK = 32,	  /* a = object; a contended lock released */
 	WEFT_EV_COND_SIGNAL = 33, /* a = cond, b = 1 for broadcast */
-	WEFT_EV_SEM_POST = 34,    /* a = sem */
-	WEFT_EV_IO_DONE = 35,     /* a = fd, b = bytes moved; call says which */
+	WEFT_EV_SEM_POST = 34,	  /* a = sem */
+	WEFT_EV_IO_DONE = 35,	  /* a = fd, b = bytes moved; call says which */
 	/* fd a now refers to channel b (the st_ino of a pipe, FIFO or socket;
 	 * 0: the fd was closed or now refers to something else). reason = 1
 	 * (pipe or FIFO) or 2 (socket: written when socket, socketpair or
@@ -170,11 +170,11 @@ enum weft_call {
 };
 
 struct weft_event {
-	uint32_t size;  /* bytes of this record, header included, multiple of 8 */
-	uint16_t type;  /* enum weft_event_type */
+	uint32_t size;	/* bytes of this record, header included, multiple of 8 */
+	uint16_t type;	/* enum weft_event_type */
 	uint8_t reason; /* enum weft_reason or enum weft_origin, per type */
-	uint8_t call;   /* enum weft_call */
-	uint64_t ts;    /* CLOCK_MONOTONIC ns */
+	uint8_t call;	/* enum weft_call */
+	uint64_t ts;	/* CLOCK_MONOTONIC ns */
 	uint64_t a;
 	uint64_t b;
 };

@@ -35,7 +35,8 @@ int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 		return -EINVAL;
 
 	uint64_t slots_offset = PAGE;
-	uint64_t slots_bytes = ((uint64_t)slot_count * sizeof(struct ring_slot) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	uint64_t slots_bytes =
+	    ((uint64_t)slot_count * sizeof(struct ring_slot) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	uint64_t data_offset = slots_offset + slots_bytes;
 	uint64_t file_size = data_offset + (uint64_t)slot_count * ring_bytes;
 
@@ -94,7 +95,8 @@ int ring_file_attach(const char *path, struct ring_map *map)
 	struct ring_file_header *header = (struct ring_file_header *)base;
 	if (header->magic != RING_FILE_MAGIC || header->version != RING_FILE_VERSION ||
 	    header->file_size != (uint64_t)st.st_size || !is_power_of_two(header->ring_bytes) ||
-	    header->data_offset + (uint64_t)header->slot_count * header->ring_bytes > header->file_size) {
+	    header->data_offset + (uint64_t)header->slot_count * header->ring_bytes >
+		header->file_size) {
 		munmap(base, (size_t)st.st_size);
 		return -EPROTO;
 	}

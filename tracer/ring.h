@@ -124,8 +124,7 @@ struct ring_writer {
 int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 		     struct ring_map *map);
 
-typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index,
-			      const struct weft_event *event);
+typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index, const struct weft_event *event);
 
 /* Read every complete record of slot_index, calling visit for each (PAD
  * records are skipped), then release the space to the writer. The record

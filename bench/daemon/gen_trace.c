@@ -16,8 +16,8 @@
  * simulated). Processes get process_state spans. The last two threads of
  * process 1 end in a deadlock: each Blocked, to the end, on a mutex the
  * other holds, recorded in deadlock and deadlock_member as the recorder
- * does (the thread whose wait closed the cycle first). Rows are written in one transaction with prepared
- * statements; indexes (schema/001_indexes.sql) after, unless
+ * does (the thread whose wait closed the cycle first). Rows are written in one transaction with
+ * prepared statements; indexes (schema/001_indexes.sql) after, unless
  * --no-indexes (a trace still being recorded has none).
  */
 #include <inttypes.h>

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	char name[64];
-	int n = handshake_trace_name(&req, (time_t)size * 86400, (int)(size % 5), name,
-				     sizeof(name));
+	int n =
+	    handshake_trace_name(&req, (time_t)size * 86400, (int)(size % 5), name, sizeof(name));
 	if (n < 0 || strchr(name, '/') || (size_t)n != strlen(name) ||
 	    strcmp(name + n - 3, ".db") != 0)
 		abort();

@@ -352,9 +352,9 @@ static void appends_after_a_seal_keep_every_object(void **state)
 	assert_non_null(t);
 	for (size_t i = 0; i < n; i++) {
 		size_t k = i % 500 == 499 ? i - 1 : i % 500 == 498 ? i + 1 : i; /* swap pairs */
-		assert_int_equal(lod_track_append(t, s[k].ts, s[k].dur, s[k].state, s[k].reason,
-						  s[k].object),
-				 0);
+		assert_int_equal(
+		    lod_track_append(t, s[k].ts, s[k].dur, s[k].state, s[k].reason, s[k].object),
+		    0);
 		if (i == 333 || i == 1700)
 			assert_int_equal(lod_track_seal(t), 0);
 	}

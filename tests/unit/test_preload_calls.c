@@ -120,9 +120,9 @@ static void calls_behave_as_documented_under_the_tracer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(calls_behave_as_documented_without_the_tracer),
-		cmocka_unit_test(calls_behave_as_documented_when_preloaded_but_not_recording),
-		cmocka_unit_test(calls_behave_as_documented_under_the_tracer),
+	    cmocka_unit_test(calls_behave_as_documented_without_the_tracer),
+	    cmocka_unit_test(calls_behave_as_documented_when_preloaded_but_not_recording),
+	    cmocka_unit_test(calls_behave_as_documented_under_the_tracer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,8 +339,8 @@ static void signal_handler_inside_a_wait_records_nothing(void **state)
 	struct capture *c = *state;
 	const struct record *start = find(c, WEFT_EV_PROC_START, (uint32_t)c->pid);
 	const struct record *begin, *interrupted = NULL;
-	for (int n = 0; !interrupted && (begin = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n));
-	     n++) {
+	for (int n = 0;
+	     !interrupted && (begin = find_in_slot(c, start->slot, WEFT_EV_BLOCK_BEGIN, n)); n++) {
 		const struct record *end = next_in_slot(c, begin);
 		if (begin->event.call == WEFT_CALL_POLL && end &&
 		    end->event.type == WEFT_EV_BLOCK_END && (int64_t)end->event.b == -EINTR)
@@ -427,8 +427,7 @@ static const struct record *pipe_pair(const struct capture *c, uint32_t slot, ui
 	for (int n = 0; (first = find_in_slot(c, slot, WEFT_EV_FD_CHANNEL, n)); n++) {
 		second = find_in_slot(c, slot, WEFT_EV_FD_CHANNEL, n + 1);
 		if (second && first->event.ts >= ts && first->event.b &&
-		    second->event.b == first->event.b &&
-		    second->event.a != first->event.a)
+		    second->event.b == first->event.b && second->event.a != first->event.a)
 			return first;
 	}
 	return NULL;
@@ -501,24 +500,24 @@ static void every_slot_keeps_time_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(program_behaves_as_without_the_tracer),
-		cmocka_unit_test(process_starts_with_its_argv_and_parent),
-		cmocka_unit_test(created_thread_starts_with_its_creator_and_ends),
-		cmocka_unit_test(contended_mutex_names_its_owner),
-		cmocka_unit_test(releasing_a_wanted_mutex_records_the_unlock),
-		cmocka_unit_test(fork_is_recorded_in_parent_and_child),
-		cmocka_unit_test(reaped_child_status_is_recorded),
-		cmocka_unit_test(exec_image_adopts_the_token),
-		cmocka_unit_test(waits_never_nest_within_a_thread),
-		cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
-		cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
-		cmocka_unit_test(raw_futex_wait_is_recorded),
-		cmocka_unit_test(reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain),
-		cmocka_unit_test(bytes_moved_on_non_blocking_fds_are_recorded_without_a_wait),
-		cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
-		cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
-		cmocka_unit_test(close_range_closes_the_pipes_it_covers),
-		cmocka_unit_test(every_slot_keeps_time_order),
+	    cmocka_unit_test(program_behaves_as_without_the_tracer),
+	    cmocka_unit_test(process_starts_with_its_argv_and_parent),
+	    cmocka_unit_test(created_thread_starts_with_its_creator_and_ends),
+	    cmocka_unit_test(contended_mutex_names_its_owner),
+	    cmocka_unit_test(releasing_a_wanted_mutex_records_the_unlock),
+	    cmocka_unit_test(fork_is_recorded_in_parent_and_child),
+	    cmocka_unit_test(reaped_child_status_is_recorded),
+	    cmocka_unit_test(exec_image_adopts_the_token),
+	    cmocka_unit_test(waits_never_nest_within_a_thread),
+	    cmocka_unit_test(signal_handler_inside_a_wait_records_nothing),
+	    cmocka_unit_test(wait_left_by_siglongjmp_is_closed_and_recording_goes_on),
+	    cmocka_unit_test(raw_futex_wait_is_recorded),
+	    cmocka_unit_test(reads_on_non_blocking_fds_leave_nothing_but_the_first_eagain),
+	    cmocka_unit_test(bytes_moved_on_non_blocking_fds_are_recorded_without_a_wait),
+	    cmocka_unit_test(a_new_pipe_names_both_ends_with_one_channel),
+	    cmocka_unit_test(the_next_image_finds_the_pipes_it_inherited),
+	    cmocka_unit_test(close_range_closes_the_pipes_it_covers),
+	    cmocka_unit_test(every_slot_keeps_time_order),
 	};
 	return cmocka_run_group_tests(tests, run_workload, remove_ring);
 }

@@ -139,10 +139,10 @@ static void constructor_thread_is_recorded_with_its_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(program_runs_as_without_the_tracer),
-		cmocka_unit_test(process_starts_once_and_first),
-		cmocka_unit_test(program_runs_untraced_when_the_ring_file_is_missing),
-		cmocka_unit_test(constructor_thread_is_recorded_with_its_wait),
+	    cmocka_unit_test(program_runs_as_without_the_tracer),
+	    cmocka_unit_test(process_starts_once_and_first),
+	    cmocka_unit_test(program_runs_untraced_when_the_ring_file_is_missing),
+	    cmocka_unit_test(constructor_thread_is_recorded_with_its_wait),
 	};
 	return cmocka_run_group_tests(tests, run_program, remove_ring);
 }

@@ -86,11 +86,11 @@ static void now_is_monotonic_nanoseconds(void **state)
 static void block_begin_and_end_carry_every_field(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(emit_block_begin(&f->writer, 1000, WEFT_REASON_MUTEX,
-					  WEFT_CALL_MUTEX_LOCK, 0xdeadbeef, 4242),
+	assert_int_equal(emit_block_begin(&f->writer, 1000, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK,
+					  0xdeadbeef, 4242),
 			 0);
-	assert_int_equal(emit_block_end(&f->writer, 2000, WEFT_REASON_MUTEX,
-					WEFT_CALL_MUTEX_LOCK, 0xdeadbeef, -110),
+	assert_int_equal(emit_block_end(&f->writer, 2000, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK,
+					0xdeadbeef, -110),
 			 0);
 	struct seen *seen = drain(f);
 	assert_int_equal(seen->count, 2);
@@ -126,9 +126,8 @@ static void short_string_is_carried_whole_with_its_nul(void **state)
 	assert_int_equal(emit_record_string(&f->writer, WEFT_EV_EXEC, 0, 0, 3, 0, 0, "/bin/true",
 					    WEFT_PAYLOAD_MAX),
 			 0);
-	assert_int_equal(emit_record_string(&f->writer, WEFT_EV_EXEC, 0, 0, 4, 0, 0, NULL,
-					    WEFT_PAYLOAD_MAX),
-			 0);
+	assert_int_equal(
+	    emit_record_string(&f->writer, WEFT_EV_EXEC, 0, 0, 4, 0, 0, NULL, WEFT_PAYLOAD_MAX), 0);
 	struct seen *seen = drain(f);
 	assert_int_equal(seen->count, 2);
 	assert_int_equal(seen->events[0].size, WEFT_EVENT_HEADER_SIZE + 16);
@@ -140,8 +139,8 @@ static void payload_record_keeps_argv_bytes(void **state)
 {
 	struct fixture *f = *state;
 	const char argv[] = "prog\0--flag\0value";
-	assert_int_equal(emit_record_payload(&f->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0,
-					     9, 1234, 0, argv, sizeof argv),
+	assert_int_equal(emit_record_payload(&f->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, 9,
+					     1234, 0, argv, sizeof argv),
 			 0);
 	struct seen *seen = drain(f);
 	assert_int_equal(seen->count, 1);
@@ -155,9 +154,8 @@ static void payload_longer_than_the_maximum_is_cut(void **state)
 	struct fixture *f = *state;
 	static char big[WEFT_PAYLOAD_MAX + 100];
 	memset(big, 'x', sizeof big);
-	assert_int_equal(emit_record_payload(&f->writer, WEFT_EV_EXEC, 0, 0, 1, 0, 0, big,
-					     sizeof big),
-			 0);
+	assert_int_equal(
+	    emit_record_payload(&f->writer, WEFT_EV_EXEC, 0, 0, 1, 0, 0, big, sizeof big), 0);
 	struct seen *seen = drain(f);
 	assert_int_equal(seen->count, 1);
 	assert_int_equal(seen->events[0].size, WEFT_EVENT_HEADER_SIZE + WEFT_PAYLOAD_MAX);
@@ -181,17 +179,16 @@ static void full_ring_drops_and_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(now_is_monotonic_nanoseconds),
-		cmocka_unit_test_setup_teardown(block_begin_and_end_carry_every_field, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(thread_name_is_cut_to_sixteen_bytes_with_nul, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(short_string_is_carried_whole_with_its_nul, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(payload_record_keeps_argv_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(payload_longer_than_the_maximum_is_cut, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(full_ring_drops_and_counts, setup, teardown),
+	    cmocka_unit_test(now_is_monotonic_nanoseconds),
+	    cmocka_unit_test_setup_teardown(block_begin_and_end_carry_every_field, setup, teardown),
+	    cmocka_unit_test_setup_teardown(thread_name_is_cut_to_sixteen_bytes_with_nul, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(short_string_is_carried_whole_with_its_nul, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(payload_record_keeps_argv_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(payload_longer_than_the_maximum_is_cut, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(full_ring_drops_and_counts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

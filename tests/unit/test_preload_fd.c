@@ -273,18 +273,17 @@ static void scan_records_the_pipes_already_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(scan_visits_every_open_fd_once),
-		cmocka_unit_test(scan_finds_what_proc_lists),
-		cmocka_unit_test(scan_skips_fds_at_or_above_the_limit),
-		cmocka_unit_test(nonblocking_bit_follows_set_and_copy),
-		cmocka_unit_test(out_of_range_fds_are_never_nonblocking),
-		cmocka_unit_test(scan_reads_the_real_flags),
-		cmocka_unit_test_setup_teardown(pipe_ends_are_recorded_with_their_inode, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(other_fds_leave_nothing_unless_they_replaced_a_pipe,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(scan_records_the_pipes_already_open, setup,
-						teardown),
+	    cmocka_unit_test(scan_visits_every_open_fd_once),
+	    cmocka_unit_test(scan_finds_what_proc_lists),
+	    cmocka_unit_test(scan_skips_fds_at_or_above_the_limit),
+	    cmocka_unit_test(nonblocking_bit_follows_set_and_copy),
+	    cmocka_unit_test(out_of_range_fds_are_never_nonblocking),
+	    cmocka_unit_test(scan_reads_the_real_flags),
+	    cmocka_unit_test_setup_teardown(pipe_ends_are_recorded_with_their_inode, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(other_fds_leave_nothing_unless_they_replaced_a_pipe,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(scan_records_the_pipes_already_open, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

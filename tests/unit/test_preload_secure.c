@@ -90,7 +90,7 @@ static void privileged_image_records_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(privileged_image_records_nothing),
+	    cmocka_unit_test(privileged_image_records_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

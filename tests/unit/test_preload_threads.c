@@ -133,19 +133,19 @@ static void cancelled_thread_closes_its_wait_then_ends(void **state)
 	int open = 0;
 	for (size_t i = 0; i < n; i++)
 		open += r->events[slot][i].type == WEFT_EV_BLOCK_BEGIN ? 1
-		      : r->events[slot][i].type == WEFT_EV_BLOCK_END	? -1
-									: 0;
+			: r->events[slot][i].type == WEFT_EV_BLOCK_END ? -1
+								       : 0;
 	assert_int_equal(open, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(program_ran_as_posix_says),
-		cmocka_unit_test(returning_thread_ends_its_ring),
-		cmocka_unit_test(thread_calling_pthread_exit_ends_its_ring),
-		cmocka_unit_test(main_thread_calling_pthread_exit_ends_its_ring),
-		cmocka_unit_test(cancelled_thread_closes_its_wait_then_ends),
+	    cmocka_unit_test(program_ran_as_posix_says),
+	    cmocka_unit_test(returning_thread_ends_its_ring),
+	    cmocka_unit_test(thread_calling_pthread_exit_ends_its_ring),
+	    cmocka_unit_test(main_thread_calling_pthread_exit_ends_its_ring),
+	    cmocka_unit_test(cancelled_thread_closes_its_wait_then_ends),
 	};
 	return cmocka_run_group_tests(tests, run_program, remove_ring);
 }

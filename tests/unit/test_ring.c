@@ -170,12 +170,16 @@ static void one_writer_and_one_reader_race_without_loss(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(attach_sees_what_create_wrote, setup, teardown),
-		cmocka_unit_test(attach_rejects_a_file_that_is_not_a_ring),
-		cmocka_unit_test_setup_teardown(claim_takes_each_slot_once_then_counts_the_lost_thread, setup, teardown),
-		cmocka_unit_test_setup_teardown(records_come_back_in_order_across_wraps, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_full_ring_drops_and_counts_without_blocking, setup, teardown),
-		cmocka_unit_test_setup_teardown(one_writer_and_one_reader_race_without_loss, setup, teardown),
+	    cmocka_unit_test_setup_teardown(attach_sees_what_create_wrote, setup, teardown),
+	    cmocka_unit_test(attach_rejects_a_file_that_is_not_a_ring),
+	    cmocka_unit_test_setup_teardown(claim_takes_each_slot_once_then_counts_the_lost_thread,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(records_come_back_in_order_across_wraps, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(a_full_ring_drops_and_counts_without_blocking, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(one_writer_and_one_reader_race_without_loss, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
 }

@@ -154,9 +154,9 @@ static void schedstat_of_a_missing_thread_is_enoent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(switches_of_a_child_and_its_thread_arrive_in_order),
-		cmocka_unit_test(schedstat_of_the_calling_thread_counts_its_cpu_time),
-		cmocka_unit_test(schedstat_of_a_missing_thread_is_enoent),
+	    cmocka_unit_test(switches_of_a_child_and_its_thread_arrive_in_order),
+	    cmocka_unit_test(schedstat_of_the_calling_thread_counts_its_cpu_time),
+	    cmocka_unit_test(schedstat_of_a_missing_thread_is_enoent),
 	};
 	return cmocka_run_group_tests_name("sched_perf", tests, NULL, NULL);
 }

@@ -68,8 +68,7 @@ static int mutex_loop(long iterations)
 
 /* Run this program's mutex loop in a child; preload is NULL or the path of
  * libweft.so. Returns ns per pair, or a negative value on failure. */
-static double run_child(const char *self, long iterations, const char *preload,
-			const char *shm)
+static double run_child(const char *self, long iterations, const char *preload, const char *shm)
 {
 	int pipe_fds[2];
 	if (pipe(pipe_fds))

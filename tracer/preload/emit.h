@@ -35,7 +35,7 @@ static inline int emit_record(struct ring_writer *writer, uint16_t type, uint8_t
 			      uint8_t call, uint64_t ts, uint64_t a, uint64_t b)
 {
 	struct weft_event event = {
-		.type = type, .reason = reason, .call = call, .ts = ts, .a = a, .b = b};
+	    .type = type, .reason = reason, .call = call, .ts = ts, .a = a, .b = b};
 	return ring_write(writer, &event, NULL, 0);
 }
 
@@ -46,7 +46,7 @@ static inline int emit_record_payload(struct ring_writer *writer, uint16_t type,
 				      const void *payload, uint32_t len)
 {
 	struct weft_event event = {
-		.type = type, .reason = reason, .call = call, .ts = ts, .a = a, .b = b};
+	    .type = type, .reason = reason, .call = call, .ts = ts, .a = a, .b = b};
 	if (len > WEFT_PAYLOAD_MAX)
 		len = WEFT_PAYLOAD_MAX;
 	return ring_write(writer, &event, payload, len);

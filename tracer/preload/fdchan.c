@@ -32,8 +32,9 @@ unsigned fdchan_note(struct ring_writer *writer, int fd)
 		st.st_mode = 0;
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		test_and_set(fd, 1);
-		emit_record(writer, WEFT_EV_FD_CHANNEL, S_ISSOCK(st.st_mode) ? KIND_SOCKET : KIND_PIPE,
-			    0, emit_now(), (uint64_t)fd, (uint64_t)st.st_ino);
+		emit_record(writer, WEFT_EV_FD_CHANNEL,
+			    S_ISSOCK(st.st_mode) ? KIND_SOCKET : KIND_PIPE, 0, emit_now(),
+			    (uint64_t)fd, (uint64_t)st.st_ino);
 	} else if (test_and_set(fd, 0)) {
 		emit_record(writer, WEFT_EV_FD_CHANNEL, KIND_PIPE, 0, emit_now(), (uint64_t)fd, 0);
 	}

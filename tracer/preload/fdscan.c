@@ -31,7 +31,8 @@ struct linux_dirent64 {
 
 static int list_proc(int limit, void (*visit)(int fd, void *ctx), void *ctx)
 {
-	long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long dir =
+	    syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return -errno;
 	char buffer[2048] __attribute__((aligned(8)));

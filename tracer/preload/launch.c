@@ -130,8 +130,8 @@ int launch_collector(const char *out, struct ring_map *map)
 	snprintf(path, sizeof path, "/dev/shm/weft-%d-%016llx", (int)getpid(),
 		 (unsigned long long)nonce);
 	snprintf(pid_text, sizeof pid_text, "%d", (int)getpid());
-	char *argv[] = {bin,	      "record", "--attach", pid_text, "--shm",
-			path,	      "-o",     (char *)out, NULL};
+	char *argv[] = {bin,  "record", "--attach",  pid_text, "--shm",
+			path, "-o",	(char *)out, NULL};
 
 	size_t count = 0;
 	while (environ && environ[count])
@@ -180,8 +180,9 @@ static void debug_note(const char *fmt, ...)
 static int default_socket(char *out, size_t cap)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	int n = xdg && xdg[0] == '/' ? snprintf(out, cap, "%s/weft/weftd.sock", xdg)
-				     : snprintf(out, cap, "/tmp/weft-%u/weftd.sock", (unsigned)getuid());
+	int n = xdg && xdg[0] == '/'
+		    ? snprintf(out, cap, "%s/weft/weftd.sock", xdg)
+		    : snprintf(out, cap, "/tmp/weft-%u/weftd.sock", (unsigned)getuid());
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -240,8 +241,8 @@ static int ask(const char *socket_path, uint64_t deadline, char *shm, size_t cap
 		}
 		if ((rc = wait_readable((int)fd, deadline)) < 0)
 			goto out;
-		long r = syscall(SYS_recvfrom, (int)fd, reply + got, sizeof reply - got, 0, NULL,
-				 NULL);
+		long r =
+		    syscall(SYS_recvfrom, (int)fd, reply + got, sizeof reply - got, 0, NULL, NULL);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (r <= 0) {

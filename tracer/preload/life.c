@@ -282,8 +282,8 @@ void preload_thread_end(void)
 	if (self->wait_frame) {
 		/* Cancelled, or pthread_exit from a signal handler, inside a
 		 * recorded wait: the wait never returned. Close it. */
-		emit_record(&self->writer, WEFT_EV_BLOCK_END, self->wait_reason, self->wait_call, ts,
-			    self->wait_object, (uint64_t)-(int64_t)ECANCELED);
+		emit_record(&self->writer, WEFT_EV_BLOCK_END, self->wait_reason, self->wait_call,
+			    ts, self->wait_object, (uint64_t) - (int64_t)ECANCELED);
 		self->wait_frame = 0;
 	}
 	emit_record(&self->writer, WEFT_EV_THREAD_EXIT, 0, 0, ts, 0, 0);

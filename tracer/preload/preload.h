@@ -139,7 +139,7 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 		if (frame < t->wait_frame)
 			return 0;
 		preload_emit(t, WEFT_EV_BLOCK_END, t->wait_reason, t->wait_call, t->wait_object,
-			     (uint64_t)-(int64_t)EINTR);
+			     (uint64_t) - (int64_t)EINTR);
 	}
 	t->wait_frame = frame;
 	t->wait_reason = reason;

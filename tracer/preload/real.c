@@ -19,13 +19,13 @@ int real_all_resolved;
 
 static const char *const names[REAL_COUNT] = {
 #define REAL_NAME(name, version) [REAL_ID_##name] = #name,
-	REAL_SYMBOLS(REAL_NAME)
+    REAL_SYMBOLS(REAL_NAME)
 #undef REAL_NAME
 };
 
 static const char *const versions[REAL_COUNT] = {
 #define REAL_VERSION(name, version) [REAL_ID_##name] = version,
-	REAL_SYMBOLS(REAL_VERSION)
+    REAL_SYMBOLS(REAL_VERSION)
 #undef REAL_VERSION
 };
 

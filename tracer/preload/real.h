@@ -158,7 +158,7 @@ enum real_id {
 #define REAL_ENUM(name, version) REAL_ID_##name,
 	REAL_SYMBOLS(REAL_ENUM)
 #undef REAL_ENUM
-	REAL_COUNT
+	    REAL_COUNT
 };
 
 /* Resolved pointers, NULL until first use. Owned by real.c. */

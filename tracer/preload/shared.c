@@ -35,8 +35,8 @@ static int already_described(uintptr_t address, int pid)
 			return 1;
 		if (!seen) {
 			uintptr_t expected = 0;
-			if (__atomic_compare_exchange_n(&described[i].address, &expected, address, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (__atomic_compare_exchange_n(&described[i].address, &expected, address,
+							0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 				__atomic_store_n(&described[i].pid, pid, __ATOMIC_RELAXED);
 				return 0;
 			}

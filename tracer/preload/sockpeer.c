@@ -65,8 +65,8 @@ static uint64_t unix_peer(uint64_t ino)
 	const struct unix_diag_msg *diag = NLMSG_DATA(header);
 	int attributes_len = (int)header->nlmsg_len - (int)NLMSG_LENGTH(sizeof *diag);
 	const struct nlattr *attribute = (const struct nlattr *)(diag + 1);
-	while (attributes_len >= (int)sizeof *attribute && attribute->nla_len >= sizeof *attribute &&
-	       attribute->nla_len <= attributes_len) {
+	while (attributes_len >= (int)sizeof *attribute &&
+	       attribute->nla_len >= sizeof *attribute && attribute->nla_len <= attributes_len) {
 		if (attribute->nla_type == UNIX_DIAG_PEER &&
 		    attribute->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
 			uint32_t value;
@@ -132,7 +132,8 @@ void sockpeer_note(struct ring_writer *writer, int fd)
 			snprintf(label, sizeof label, "unix socket");
 	} else {
 		char here[64], there[64];
-		if (format_inet(&local, here, sizeof here) || format_inet(&remote, there, sizeof there))
+		if (format_inet(&local, here, sizeof here) ||
+		    format_inet(&remote, there, sizeof there))
 			return;
 		snprintf(label, sizeof label, "tcp %s %s", here, there);
 	}

@@ -29,8 +29,8 @@
 #define IO(t, call, fd, expr)                                                                      \
 	({                                                                                         \
 		__typeof__(expr) io_result_ =                                                      \
-			PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_IO, call, fd, 0, expr);              \
-		if (io_result_ < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&                \
+		    PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_IO, call, fd, 0, expr);                  \
+		if (io_result_ < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&                 \
 		    (t)->wait_ns < FDNB_QUICK_NS)                                                  \
 			fdnb_set(fd, 1);                                                           \
 		if (io_result_ > 0) {                                                              \
@@ -120,7 +120,8 @@ WEFT_EXPORT ssize_t recvfrom(int fd, void *buffer, size_t length, int flags,
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return MOVED(t, WEFT_CALL_RECVFROM, fd, REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
+		return MOVED(t, WEFT_CALL_RECVFROM, fd,
+			     REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
 	return IO(t, WEFT_CALL_RECVFROM, fd,
 		  REAL(recvfrom)(fd, buffer, length, flags, address, address_length));
 }
@@ -146,7 +147,8 @@ WEFT_EXPORT ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
 {
 	struct preload_thread *t = preload_recorder();
 	if (UNRECORDED(t, fd) || (flags & MSG_DONTWAIT))
-		return MOVED(t, WEFT_CALL_SENDTO, fd, REAL(sendto)(fd, buffer, length, flags, address, address_length));
+		return MOVED(t, WEFT_CALL_SENDTO, fd,
+			     REAL(sendto)(fd, buffer, length, flags, address, address_length));
 	return IO(t, WEFT_CALL_SENDTO, fd,
 		  REAL(sendto)(fd, buffer, length, flags, address, address_length));
 }
@@ -208,10 +210,11 @@ WEFT_EXPORT int accept4(int fd, struct sockaddr *address, socklen_t *address_len
 	struct preload_thread *t = preload_recorder();
 	int nonblocking = (flags & SOCK_NONBLOCK) != 0;
 	if (UNRECORDED(t, fd))
-		return connected(made(REAL(accept4)(fd, address, address_length, flags), nonblocking));
-	return connected(made(
-	    IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags)),
-	    nonblocking));
+		return connected(
+		    made(REAL(accept4)(fd, address, address_length, flags), nonblocking));
+	return connected(
+	    made(IO(t, WEFT_CALL_ACCEPT, fd, REAL(accept4)(fd, address, address_length, flags)),
+		 nonblocking));
 }
 
 WEFT_EXPORT int socket(int domain, int type, int protocol)

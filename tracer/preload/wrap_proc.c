@@ -193,8 +193,7 @@ WEFT_EXPORT int execle(const char *path, const char *arg, ...)
 
 /* --- spawn and system ------------------------------------------------ */
 
-WEFT_EXPORT int posix_spawn(pid_t *pid, const char *path,
-			    const posix_spawn_file_actions_t *actions,
+WEFT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	struct preload_thread *t = preload_recorder();
@@ -285,7 +284,8 @@ WEFT_EXPORT int kill(pid_t pid, int signal)
 {
 	struct preload_thread *t = preload_recorder();
 	if (t && signal)
-		preload_emit(t, WEFT_EV_SIGNAL_SENT, 0, 0, (uint64_t)(int64_t)pid, (uint64_t)signal);
+		preload_emit(t, WEFT_EV_SIGNAL_SENT, 0, 0, (uint64_t)(int64_t)pid,
+			     (uint64_t)signal);
 	return REAL(kill)(pid, signal);
 }
 
@@ -293,7 +293,8 @@ WEFT_EXPORT int tgkill(pid_t tgid, pid_t tid, int signal)
 {
 	struct preload_thread *t = preload_recorder();
 	if (t && signal)
-		preload_emit(t, WEFT_EV_SIGNAL_SENT, 0, 0, (uint64_t)(int64_t)tid, (uint64_t)signal);
+		preload_emit(t, WEFT_EV_SIGNAL_SENT, 0, 0, (uint64_t)(int64_t)tid,
+			     (uint64_t)signal);
 	return REAL(tgkill)(tgid, tid, signal);
 }
 

@@ -34,8 +34,8 @@
 		if (!t_)                                                                           \
 			result_ = (blocking_call);                                                 \
 		else if ((result_ = (try_call)) == EBUSY)                                          \
-			result_ = PRELOAD_BLOCKING_CODE(t_, reason, call, object, owner,           \
-							blocking_call);                            \
+			result_ =                                                                  \
+			    PRELOAD_BLOCKING_CODE(t_, reason, call, object, owner, blocking_call); \
 		result_;                                                                           \
 	})
 
@@ -67,7 +67,7 @@ WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct tim
 }
 
 WEFT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock,
-				       const struct timespec *abstime)
+					const struct timespec *abstime)
 {
 	return TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX,
 			     WEFT_CALL_MUTEX_TIMEDLOCK, mutex, owner_of_mutex(mutex),
@@ -93,15 +93,13 @@ WEFT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rwlock)
 	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_WRLOCK, REAL(pthread_rwlock_wrlock)(rwlock));
 }
 
-WEFT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rwlock,
-					   const struct timespec *abstime)
+WEFT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rwlock, const struct timespec *abstime)
 {
 	return RDLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDRDLOCK,
 		      REAL(pthread_rwlock_timedrdlock)(rwlock, abstime));
 }
 
-WEFT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rwlock,
-					   const struct timespec *abstime)
+WEFT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rwlock, const struct timespec *abstime)
 {
 	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_TIMEDWRLOCK,
 		      REAL(pthread_rwlock_timedwrlock)(rwlock, abstime));

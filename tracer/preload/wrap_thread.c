@@ -90,8 +90,8 @@ WEFT_EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 	struct preload_thread *t = preload_recorder();
 	if (result == 0 && t && t->writer.slot) {
 		int saved = errno;
-		uint32_t tid = pthread_equal(thread, pthread_self()) ? preload_tid()
-								     : threadtid_of(thread);
+		uint32_t tid =
+		    pthread_equal(thread, pthread_self()) ? preload_tid() : threadtid_of(thread);
 		if (tid) {
 			preload_write_begin(t);
 			emit_thread_name(&t->writer, emit_now(), tid, name);
@@ -117,8 +117,7 @@ WEFT_EXPORT int prctl(int option, ...)
 		struct preload_thread *t = preload_recorder();
 		if (t && t->writer.slot) {
 			preload_write_begin(t);
-			emit_thread_name(&t->writer, emit_now(), preload_tid(),
-					 (const char *)arg2);
+			emit_thread_name(&t->writer, emit_now(), preload_tid(), (const char *)arg2);
 			preload_write_end(t);
 		}
 		errno = saved;

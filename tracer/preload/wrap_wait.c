@@ -22,7 +22,8 @@
 static void reaped(struct preload_thread *t, pid_t pid, int status)
 {
 	if (pid > 0 && waitstatus_is_termination(status))
-		preload_emit(t, WEFT_EV_WAIT_RESULT, 0, 0, (uint64_t)pid, (uint64_t)(uint32_t)status);
+		preload_emit(t, WEFT_EV_WAIT_RESULT, 0, 0, (uint64_t)pid,
+			     (uint64_t)(uint32_t)status);
 }
 
 WEFT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
@@ -56,8 +57,8 @@ WEFT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
 	if (options & WNOHANG)
 		result = REAL(wait3)(where, options, usage);
 	else
-		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT4, (int64_t)-1, 0,
-						REAL(wait3)(where, options, usage));
+		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT4, (int64_t)-1,
+						0, REAL(wait3)(where, options, usage));
 	int saved = errno;
 	if (result > 0)
 		reaped(t, result, *where);
@@ -76,8 +77,9 @@ WEFT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 	if (options & WNOHANG)
 		result = REAL(waitpid)(pid, where, options);
 	else
-		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAITPID,
-						(int64_t)pid, 0, REAL(waitpid)(pid, where, options));
+		result =
+		    PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAITPID, (int64_t)pid, 0,
+					   REAL(waitpid)(pid, where, options));
 	int saved = errno;
 	if (result > 0)
 		reaped(t, result, *where);

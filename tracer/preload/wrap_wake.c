@@ -19,7 +19,7 @@
 /* Out of line, taking the thread state anew: the wrappers' path without
  * waiters keeps nothing live but the object. */
 static __attribute__((noinline, cold)) void record_wake(uint16_t type, uint8_t reason,
-							  const void *object, uint64_t extra)
+							const void *object, uint64_t extra)
 {
 	preload_emit(&preload_self, type, reason, 0, (uintptr_t)object, extra);
 }

@@ -116,8 +116,8 @@ int sched_perf_open(pid_t pid, unsigned ring_pages, struct sched_perf **out)
 			goto err;
 		}
 		size_t data_size = (size_t)ring_pages * perf->page_size;
-		void *map = mmap(NULL, data_size + perf->page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				 fd, 0);
+		void *map = mmap(NULL, data_size + perf->page_size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
 		if (map == MAP_FAILED) {
 			error = -errno;
 			close(fd);
@@ -196,12 +196,12 @@ static void read_ring(struct sched_perf *perf, struct cpu_ring *ring)
 			struct sample_id id;
 			memcpy(&id, record + sizeof header, sizeof id);
 			struct sched_switch sw = {
-				.ts = id.time,
-				.pid = id.pid,
-				.tid = id.tid,
-				.cpu = id.cpu,
-				.out = (header.misc & PERF_RECORD_MISC_SWITCH_OUT) != 0,
-				.preempt = (header.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) != 0,
+			    .ts = id.time,
+			    .pid = id.pid,
+			    .tid = id.tid,
+			    .cpu = id.cpu,
+			    .out = (header.misc & PERF_RECORD_MISC_SWITCH_OUT) != 0,
+			    .preempt = (header.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) != 0,
 			};
 			if (push_pending(perf, &sw) < 0)
 				perf->lost++;

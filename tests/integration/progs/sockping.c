@@ -113,7 +113,8 @@ int main(int argc, char **argv)
 		}
 		close(listener);
 		int nonblocking = !strcmp(argv[1], "tcp-nonblocking");
-		parent_fd = socket(address.ss_family, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+		parent_fd =
+		    socket(address.ss_family, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
 		if (parent_fd < 0)
 			return 1;
 		if (connect(parent_fd, (struct sockaddr *)&address, address_len)) {
