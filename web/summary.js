@@ -48,7 +48,9 @@ export function renderSummary(el, s, range, ctx) {
   const dl = s.deadlocks || [];
   html += '<h2>Deadlocks</h2>';
   html += dl.length === 0 ? '<p class="hint">None found.</p>'
-    : `<ul>${dl.map((d) => `<li>at ${rel(d.ts)}: threads ${escapeHtml(d.threads.map(threadLabel).join(' → '))} on objects ${escapeHtml(d.objects.join(', '))}</li>`).join('')}</ul>`;
+    : `<ul>${dl.map((d) => `<li>at ${rel(d.ts)}${d.end_ts != null ? ` until ${rel(d.end_ts)}` : ' (still stuck)'}: ${
+      d.cycle ? escapeHtml(d.cycle.replaceAll(' -> ', ' → '))
+        : `threads ${escapeHtml(d.threads.map(threadLabel).join(' → '))} on ${escapeHtml((d.object_labels || d.objects).join(', '))}`}</li>`).join('')}</ul>`;
   html += '</div></div>';
   el.innerHTML = html;
 }
