@@ -104,7 +104,7 @@ static int mapping_of(uintptr_t address, uint64_t *device, uint64_t *inode, uint
 	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	char buffer[4096], line[512];
+	char buffer[1024], line[256]; /* small: this runs on the caller's stack */
 	size_t line_len = 0;
 	int found = 0, shared = 0, done = 0;
 	long n;

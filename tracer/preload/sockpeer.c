@@ -54,7 +54,7 @@ static uint64_t unix_peer(uint64_t ino)
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	uint64_t peer = 0;
-	long answer[256]; /* aligned for the netlink headers */
+	long answer[64]; /* one socket's answer is ~40 bytes; aligned for netlink */
 	if (syscall(SYS_sendto, nl, &message, sizeof message, 0, &kernel, sizeof kernel) < 0)
 		goto done;
 	long len = syscall(SYS_recvfrom, nl, answer, sizeof answer, 0, NULL, NULL);
