@@ -85,30 +85,29 @@ static void event_head(struct json *j, const char *ph, sqlite3_stmt *stmt, int p
 	json_i64(j, sqlite3_column_int64(stmt, tid_col));
 }
 
-static void process_row(struct out *o, sqlite3_stmt *stmt)
+/* A name metadata event ("process_name" or "thread_name"): pid in column
+ * 0, tid in tid_col, the name in name_col. */
+static void name_row(struct out *o, sqlite3_stmt *stmt, const char *what, int tid_col, int name_col)
 {
-	event_head(&o->j, "M", stmt, 0, 0);
+	event_head(&o->j, "M", stmt, 0, tid_col);
 	json_key(&o->j, "name");
-	json_str(&o->j, "process_name");
+	json_str(&o->j, what);
 	json_key(&o->j, "args");
 	json_obj_begin(&o->j);
 	json_key(&o->j, "name");
-	text_or_null(&o->j, stmt, 1);
+	text_or_null(&o->j, stmt, name_col);
 	json_obj_end(&o->j);
 	json_obj_end(&o->j);
 }
 
+static void process_row(struct out *o, sqlite3_stmt *stmt)
+{
+	name_row(o, stmt, "process_name", 0, 1);
+}
+
 static void thread_row(struct out *o, sqlite3_stmt *stmt)
 {
-	event_head(&o->j, "M", stmt, 0, 1);
-	json_key(&o->j, "name");
-	json_str(&o->j, "thread_name");
-	json_key(&o->j, "args");
-	json_obj_begin(&o->j);
-	json_key(&o->j, "name");
-	text_or_null(&o->j, stmt, 2);
-	json_obj_end(&o->j);
-	json_obj_end(&o->j);
+	name_row(o, stmt, "thread_name", 1, 2);
 }
 
 /* pid, tid, ts, dur, state, reason, object_id, label */

@@ -29,6 +29,7 @@ int query_open(const char *path, sqlite3 **db)
 }
 
 static int each_name(sqlite3 *db, const char *sql, query_name_fn fn, void *ctx);
+static int each_name_stmt(sqlite3_stmt *stmt, query_name_fn fn, void *ctx);
 
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 {
@@ -502,6 +503,13 @@ static int each_name(sqlite3 *db, const char *sql, query_name_fn fn, void *ctx)
 	sqlite3_stmt *stmt;
 	if (prep(db, sql, &stmt) < 0)
 		return -EIO;
+	return each_name_stmt(stmt, fn, ctx);
+}
+
+/* Calls fn for each row (id, parent or NULL, text) of the prepared stmt,
+ * then finalizes it. Returns 0, fn's first nonzero answer, or -EIO. */
+static int each_name_stmt(sqlite3_stmt *stmt, query_name_fn fn, void *ctx)
+{
 	int rc, cb = 0;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t parent = sqlite3_column_type(stmt, 1) == SQLITE_NULL
@@ -550,18 +558,7 @@ int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, voi
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, start);
 	sqlite3_bind_int64(stmt, 2, end);
-	int rc, cb = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		cb = fn(ctx, sqlite3_column_int64(stmt, 0), -1,
-			(const char *)sqlite3_column_text(stmt, 2));
-		if (cb)
-			break;
-	}
-	if (cb) {
-		sqlite3_finalize(stmt);
-		return cb;
-	}
-	return done(stmt, rc);
+	return each_name_stmt(stmt, fn, ctx); /* column 1 is NULL: parent -1 */
 }
 
 int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j)
