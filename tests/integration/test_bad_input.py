@@ -81,6 +81,35 @@ class AwkwardPrograms(TraceTest):
                              (child["upid"],))
         self.assertEqual(threads[0][0], 2, "the child's main thread and its one thread")
 
+    def test_vfork_children_exec_exit_and_fail(self):
+        rec = self.assert_same_as_untraced([prog("vfork")])
+        self.assertEqual(rec.returncode, 0)
+        rows = self.query(rec.db, "SELECT * FROM process ORDER BY start_ts")
+        self.assertEqual(len(rows), 4, [tuple(r) for r in rows])
+        parent, echo, plain, failed = rows
+        for child in (echo, plain, failed):
+            self.assertEqual(child["parent_upid"], parent["upid"])
+            self.assertEqual(child["ppid"], parent["pid"])
+        self.assertEqual(echo["name"], "echo")
+        self.assertEqual(echo["cmdline"], "echo vforked child")
+        self.assertEqual(echo["traced"], 1)
+        self.assertEqual([r["exit_code"] for r in rows], [0, 0, 3, 127])
+        for child in (echo, plain, failed):
+            self.assertLessEqual(parent["start_ts"], child["start_ts"])
+            self.assertLessEqual(child["end_ts"], parent["end_ts"])
+        # The parent goes on recording after each vfork: its three sleeps.
+        sleeps = self.query(rec.db, """
+            SELECT COUNT(*) FROM thread_state s JOIN thread t USING (utid)
+            WHERE t.upid = ? AND s.state = 'Blocked' AND s.reason = 'sleep'
+              AND s.dur >= 15000000""", (parent["upid"],))
+        self.assertEqual(sleeps[0][0], 3)
+        forks = self.query(rec.db, """
+            SELECT COUNT(*) FROM flow WHERE kind = 'fork'
+              AND utid_in IN (SELECT utid FROM thread WHERE upid = ?)
+              AND utid_out IN (SELECT utid FROM thread WHERE upid = ?)""",
+                           (echo["upid"], parent["upid"]))
+        self.assertEqual(forks[0][0], 1, "a fork flow from the parent to the exec'd child")
+
     def test_static_binary_records_its_life_cycle_untraced(self):
         rec = self.assert_same_as_untraced([prog("static")])
         self.assertEqual(rec.returncode, 4)

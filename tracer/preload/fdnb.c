@@ -11,10 +11,11 @@
 #include "fdscan.h"
 
 uint64_t fdnb_bits[FDNB_MAX / 64];
+__thread uint8_t fdnb_paused __attribute__((tls_model("initial-exec")));
 
 void fdnb_set(int fd, int nonblocking)
 {
-	if ((unsigned)fd >= FDNB_MAX)
+	if ((unsigned)fd >= FDNB_MAX || fdnb_paused)
 		return;
 	uint64_t bit = 1ull << (fd % 64);
 	uint64_t *word = &fdnb_bits[fd / 64];

@@ -13,6 +13,10 @@
  * process on a shared description) is learned: a recorded call on an fd
  * not marked that fails with EAGAIN at once (within FDNB_QUICK_NS) marks it.
  *
+ * A vfork child runs in its parent's memory but has fds of its own: while
+ * fdnb_paused is raised (in the thread that called vfork, whose TLS the
+ * child borrows), fdnb_set changes nothing.
+ *
  * A bit can go stale when glibc closes an fd internally (fclose) and the
  * number is reused without passing a wrapper: calls on it then go
  * unrecorded until the next wrapped open/dup/close of that number.
@@ -26,6 +30,7 @@
 #define FDNB_QUICK_NS 100000u
 
 extern uint64_t fdnb_bits[FDNB_MAX / 64];
+extern __thread uint8_t fdnb_paused __attribute__((tls_model("initial-exec")));
 
 /* Nonzero when fd is known to be non-blocking. Hot path: one load. */
 static inline int fdnb_is(int fd)

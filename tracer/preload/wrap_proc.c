@@ -1,14 +1,27 @@
 /*
  * wrap_proc.c — process life: fork, exec, spawn, exit, signals sent.
  *
- * fork/vfork: the parent writes FORK (a = child pid, b = ts of the call's
+ * fork: the parent writes FORK (a = child pid, b = ts of the call's
  * start) after the real fork returned; the child is given its identity by
  * the atfork child handler (life.c) before anything in it can record. The
  * in_fork flag is raised across the real call so that the program's
  * atfork handlers record nothing into the parent's ring from the child.
- * vfork is implemented as fork: a wrapper cannot return into a vfork child
- * (it would run on the parent's stack frame the wrapper is about to pop).
  * Before the first fork every real function is resolved (real.h).
+ *
+ * vfork (dash runs every simple command through it) stays a vfork: a fork
+ * in its place copies the shell's page tables and takes copy-on-write
+ * faults, about 0.1 ms per command. A C wrapper cannot call vfork (the
+ * child would return through, and the parent then reuse, a frame the
+ * child has already popped), so on x86-64 vfork is a few instructions of
+ * assembly in the shape of glibc's own: it keeps its return address in a
+ * register across the system call. Before the call, vfork_prepare raises
+ * busy and fdnb_paused in the calling thread; the child borrows that
+ * thread's TLS and memory until it execs or exits, so everything it does
+ * passes through unrecorded and leaves the parent's fd tables alone. The
+ * parent then lowers both and writes FORK (call VFORK). The child has no
+ * identity of its own: the image it execs starts as a new process (life.c)
+ * that the collector joins to the FORK by pid; a child that exits without
+ * exec is known from FORK and its parent's wait. Elsewhere vfork is fork.
  *
  * exec family: EXEC (payload: the path) is written and the slot moved
  * ACTIVE -> EXEC before the real call; the new image adopts the token
@@ -32,8 +45,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdnb.h"
 #include "preload.h"
 #include "real.h"
+
+#define WEFT_STR_(x) #x
+#define WEFT_STR(x) WEFT_STR_(x)
 
 extern char **environ;
 
@@ -70,10 +87,75 @@ WEFT_EXPORT pid_t fork(void)
 	return fork_as(WEFT_CALL_FORK);
 }
 
+#if defined(__x86_64__)
+/* Before the system call: the child will run on this thread's TLS. */
+uint64_t weft_vfork_prepare(void);
+uint64_t weft_vfork_prepare(void)
+{
+	real_resolve_all_once();
+	struct preload_thread *t = preload_recorder();
+	uint64_t ts = t ? emit_now() : 0;
+	preload_self.busy++;
+	fdnb_paused = 1;
+	preload_self.fork_ts = ts;
+	return ts;
+}
+
+/* After it, in the parent (the child has exec'd or exited): result is the
+ * child's pid or -errno. Returns what vfork returns. */
+pid_t weft_vfork_parent(long result);
+pid_t weft_vfork_parent(long result)
+{
+	uint64_t ts = preload_self.fork_ts;
+	preload_self.fork_ts = 0;
+	fdnb_paused = 0;
+	preload_self.busy--;
+	if (result < 0) {
+		errno = (int)-result;
+		return -1;
+	}
+	int saved = errno;
+	struct preload_thread *t = ts ? preload_recorder() : NULL;
+	if (t)
+		preload_emit(t, WEFT_EV_FORK, 0, WEFT_CALL_VFORK, (uint64_t)result, ts);
+	errno = saved;
+	return (pid_t)result;
+}
+
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	"vfork:\n"
+	"	.cfi_startproc\n"
+#ifdef __CET__
+	"	endbr64\n"
+#endif
+	"	subq $8, %rsp\n" /* align the stack for the call */
+	"	.cfi_adjust_cfa_offset 8\n"
+	"	call weft_vfork_prepare\n"
+	"	addq $8, %rsp\n"
+	"	.cfi_adjust_cfa_offset -8\n"
+	"	popq %rdi\n" /* the return address, out of the child's reach */
+	"	.cfi_adjust_cfa_offset -8\n"
+	"	.cfi_register rip, rdi\n"
+	"	movl $" WEFT_STR(SYS_vfork) ", %eax\n"
+	"	syscall\n"
+	"	pushq %rdi\n"
+	"	.cfi_adjust_cfa_offset 8\n"
+	"	.cfi_rel_offset rip, 0\n"
+	"	testq %rax, %rax\n"
+	"	jz 1f\n"
+	"	movq %rax, %rdi\n"
+	"	jmp weft_vfork_parent\n" /* returns to our caller */
+	"1:	ret\n"			  /* the child */
+	"	.cfi_endproc\n"
+	".size vfork, .-vfork\n");
+#else
 WEFT_EXPORT pid_t vfork(void)
 {
 	return fork_as(WEFT_CALL_VFORK);
 }
+#endif
 
 /* --- exec ------------------------------------------------------------ */
 
