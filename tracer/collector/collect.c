@@ -29,6 +29,14 @@
  * Because the drain side never waits for SQLite (a commit, a WAL
  * checkpoint's fsync), rings keep being emptied while the trace is written.
  *
+ * Waiting: neither side sleeps a fixed interval at the end. The drain
+ * thread waits up to COLLECT_DRAIN_NS in poll() on an eventfd (collect_run
+ * rings it to stop the thread) and on a pidfd of the workload's root
+ * process (readable when it exits, so its reap and the last drain follow
+ * at once); the writer waits up to COLLECT_DRAIN_NS on `handed`, which the
+ * drain side signals when it sees the workload over or fails. A recording
+ * of `true` thus ends as soon as the workload does, not on the next tick.
+ *
  * Slot identity (token, pid, tid) is copied into each queued record at
  * drain time, since a freed slot is reused by another thread. Fields marked
  * "drain side" are touched only by the drain thread while it runs, and by
@@ -41,12 +49,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -100,6 +110,8 @@ struct collect {
 	bool shm_unlinked;
 	pid_t root_pid;
 	int64_t start_ts;
+	int wake_fd;	/* eventfd: the drain thread must look at stop_drain */
+	int root_pidfd; /* drain side: readable when the root exits, or -1 */
 
 	/* drain side */
 	struct ring_map map;
@@ -123,6 +135,7 @@ struct collect {
 
 	/* handed over under lock */
 	pthread_mutex_t lock;
+	pthread_cond_t handed; /* staging_quiet or staging_error was raised */
 	struct queue staging;
 	bool staging_quiet; /* the drain side saw the workload over */
 	int staging_error;
@@ -618,6 +631,16 @@ static void sweep(struct collect *c)
 
 /* --- API ---------------------------------------------------------------- */
 
+static void close_waits(struct collect *c)
+{
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->handed);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
+	if (c->root_pidfd >= 0)
+		close(c->root_pidfd);
+}
+
 int collect_open(const struct collect_options *options, struct collect **out, char *errbuf,
 		 size_t errlen)
 {
@@ -627,7 +650,14 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	c->mode = options->mode;
 	c->attach_pid = options->attach_pid;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_t cond_attr;
+	pthread_condattr_init(&cond_attr);
+	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->handed, &cond_attr);
+	pthread_condattr_destroy(&cond_attr);
 	c->root_pid = -1;
+	c->root_pidfd = -1;
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (options->shm_path) {
 		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
 	} else {
@@ -648,7 +678,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path,
 				 strerror(-rc));
-		pthread_mutex_destroy(&c->lock);
+		close_waits(c);
 		free(c);
 		return rc;
 	}
@@ -699,7 +729,7 @@ err:
 	}
 	ring_file_unmap(&c->map);
 	unlink(c->shm_path);
-	pthread_mutex_destroy(&c->lock);
+	close_waits(c);
 	free(c);
 	return rc;
 }
@@ -713,6 +743,8 @@ void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const
 		      const char *cmdline)
 {
 	collect->root_pid = pid;
+	if (collect->root_pidfd < 0)
+		collect->root_pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: poll on time */
 	model_set_root(collect->model, (uint32_t)pid, fork_ts, name, cmdline);
 }
 
@@ -811,6 +843,8 @@ static void drain_step(struct collect *c)
 	c->staging_quiet = quiet && !c->drained.count;
 	if (c->drain_error && !c->staging_error)
 		c->staging_error = c->drain_error;
+	if (c->staging_quiet || c->staging_error)
+		pthread_cond_signal(&c->handed);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -846,10 +880,43 @@ int collect_poll(struct collect *c)
 	return write_step(c, collect_now() - COLLECT_HOLD_NS);
 }
 
-static void pause_drain_interval(void)
+/* Drain side: wait up to COLLECT_DRAIN_NS, less when the root exits or
+ * the thread is told to stop. */
+static void drain_wait(struct collect *c)
 {
+	struct pollfd fds[2] = {{.fd = c->wake_fd, .events = POLLIN},
+				{.fd = c->root_pidfd, .events = POLLIN}};
 	struct timespec pause = {0, COLLECT_DRAIN_NS};
-	nanosleep(&pause, NULL);
+	if (c->wake_fd < 0) {
+		nanosleep(&pause, NULL);
+		return;
+	}
+	if (ppoll(fds, c->root_pidfd >= 0 ? 2 : 1, &pause, NULL) <= 0)
+		return;
+	uint64_t count;
+	if (fds[0].revents & POLLIN)
+		(void)!read(c->wake_fd, &count, sizeof count);
+	if (fds[1].revents) { /* stays readable: once is enough */
+		close(c->root_pidfd);
+		c->root_pidfd = -1;
+	}
+}
+
+/* Writer side: wait up to COLLECT_DRAIN_NS, less when the drain side sees
+ * the workload over. */
+static void writer_wait(struct collect *c)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += COLLECT_DRAIN_NS;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->staging_quiet && !c->staging_error)
+		pthread_cond_timedwait(&c->handed, &c->lock, &until);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void *drain_main(void *arg)
@@ -857,7 +924,7 @@ static void *drain_main(void *arg)
 	struct collect *c = arg;
 	while (!atomic_load(&c->stop_drain)) {
 		drain_step(c);
-		pause_drain_interval();
+		drain_wait(c);
 	}
 	return NULL;
 }
@@ -873,9 +940,12 @@ int collect_run(struct collect *c)
 		rc = write_step(c, collect_now() - COLLECT_HOLD_NS);
 		if (rc || atomic_load(&c->stop))
 			break;
-		pause_drain_interval();
+		writer_wait(c);
 	}
 	atomic_store(&c->stop_drain, 1);
+	uint64_t one = 1;
+	if (c->wake_fd >= 0)
+		(void)!write(c->wake_fd, &one, sizeof one);
 	pthread_join(drainer, NULL);
 	return rc < 0 ? rc : 0;
 }
@@ -956,7 +1026,7 @@ void collect_close(struct collect *c)
 	queue_free(&c->drained);
 	queue_free(&c->staging);
 	queue_free(&c->pending);
-	pthread_mutex_destroy(&c->lock);
+	close_waits(c);
 	sched_perf_close(c->perf);
 	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
 		sample_file_close(&c->sample_files[i]);
