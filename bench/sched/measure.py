@@ -237,6 +237,64 @@ def switch_section(args, v):
           "program alone; `unpinned` in place of `pinned` for the second row.\n")
 
 
+def floor_section(args, v):
+    print("### The kernel's own floor: a switch record without weft\n")
+    bench = os.path.join(args.bin, "pipe_pingpong")
+    floor = os.path.join(args.bin, "perf_floor")
+    cmd = [bench, "pinned", str(TRIPS)]
+    variants = [
+        ("none", "untraced (no perf event)"),
+        ("event", "an inherited dummy event per CPU, no switch records"),
+        ("switch", "+ switch records, as weft opens them"),
+        ("switch-noid", "switch records without sample_id_all (no time, no tid)"),
+        ("cpu-wide", "switch records of every task, one event per CPU (pid -1, root)"),
+    ]
+    per = {name: [] for name, _ in variants}
+    per["weft record"] = []
+    missing = {}
+    for i in range(PAIRS):
+        order = [n for n, _ in variants] + ["weft record"]
+        if i % 2:
+            order.reverse()
+        for name in order:
+            if name in missing:
+                continue
+            try:
+                if name == "weft record":
+                    v.clean()
+                    proc, _ = run(v.weft_record(cmd))
+                else:
+                    proc, _ = run([floor, name, "--"] + cmd)
+                per[name].append(figures(proc)["ns_per_handoff"])
+            except NotMeasured as e:
+                missing[name] = str(e)
+    if "none" in missing:
+        print(f"not measured: {missing['none']}\n")
+        return
+    base = statistics.median(per["none"])
+    print("| perf setup on the ping-pong's threads | ns per switch | added per switch |")
+    print("|---|---|---|")
+    for name, label in variants + [("weft record", "`weft record` (switch records + "
+                                    "interposed calls + collector + SQLite)")]:
+        if name in missing or not per[name]:
+            print(f"| {label} | not measured: {missing.get(name, 'no runs')} | |")
+            continue
+        med = statistics.median(per[name])
+        added = "(baseline)" if name == "none" else f"{med - base:+.0f} ns"
+        print(f"| {label} | {med:.0f} ns ({min(per[name]):.0f}-{max(per[name]):.0f}) "
+              f"| {added} |")
+    print(f"\n`perf_floor` (bench/sched/perf_floor.c) forks the pinned ping-pong, opens the "
+          "events on it and only moves each ring's tail every 2 ms: no decoding, no "
+          "collector, no SQLite, nothing preloaded. Median (min-max) of "
+          f"{PAIRS} runs each, {TRIPS} round trips, order reversing between rounds. What "
+          "the kernel charges for writing the switch records weft needs (each record "
+          "must say which thread and when) is the floor of any recorder built on them, "
+          "perf record included; this VM has no hardware PMU, and a task with a perf "
+          "context pays for it on every switch even before any record is written.\n")
+    print(f"Command: `{shown([floor, 'switch', '--'] + cmd, args.work)}` (and the other "
+          "variants in place of `switch`).\n")
+
+
 def lost_section(args, v):
     print(f"### Switch records lost at ~{PACED_RATE // 1000}k switches/s\n")
     bench = os.path.join(args.bin, "pipe_pingpong")
@@ -447,6 +505,7 @@ def main():
     print(f"Build: `{args.build}`; load average at start: "
           f"{' '.join(open('/proc/loadavg').read().split()[:3])}.\n")
     switch_section(args, v)
+    floor_section(args, v)
     lost_section(args, v)
     walltime_section(args, v)
     fixed_cost_note(args, v)
