@@ -213,6 +213,54 @@ def walltime_section(args):
           "other work on the machine.\n")
 
 
+def breakdown_section(args):
+    print("### What the wall-time overhead is made of\n")
+    data = os.path.join(args.work, "data.txt")
+    if not os.path.exists(data):
+        make_data(data, 8)
+    empty = os.path.join(args.bin, "libempty.so")
+    loop = "sh -c 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done'"
+    workloads = [
+        ("true (start and finish only)", "true"),
+        ("sort --parallel=2 (8 MB)", f"sort --parallel=2 {data}"),
+        ("1,000-process shell loop", loop),
+    ]
+    db = os.path.join(args.work, "parts.db")
+    variants = [
+        ("LD_PRELOAD of an empty library", f"env LD_PRELOAD={empty} {{cmd}}"),
+        ("LD_PRELOAD=libweft.so, no recorder", f"env LD_PRELOAD={args.libweft} {{cmd}}"),
+        ("weft record --sched=none",
+         f"env {args.weft} record -q -f --sched=none -o {db} -- {{cmd}}"),
+        ("weft record", f"env {args.weft} record -q -f -o {db} -- {{cmd}}"),
+    ]
+    print("| workload | untraced | " + " | ".join(n for n, _ in variants) + " |")
+    print("|---|---|" + "---|" * len(variants))
+    for label, cmd in workloads:
+        try:
+            require_weft(args)
+            base, cells = [], []
+            for name, shape in variants:
+                a, b = hyperfine_pairs(args, f"env {cmd}", shape.format(cmd=cmd), db)
+                base += [p[0] for p in a]
+                ratio = statistics.median([v[0] / u[0] for u, v in zip(a, b) if u[0] > 0])
+                cells.append(f"{statistics.median(p[0] for p in b) * 1e3:.1f} ms "
+                             f"({ratio:.2f}x)")
+            print(f"| {label} | {statistics.median(base) * 1e3:.1f} ms | "
+                  + " | ".join(cells) + " |")
+        except NotMeasured as e:
+            print(f"| {label} | not measured: {e} |")
+    print(f"\nWall times, medians of {PAIRS} pairs per cell, each pair against the untraced "
+          "command run beside it (every command, the untraced one too, is started "
+          "through env(1), so the extra exec is in both; the untraced column is the median of all those runs); "
+          "the ratio is the median of the per-pair ratios. The empty library "
+          "(bench/tracer/empty_preload.c) is what the dynamic loader charges every process "
+          "image for any preloaded library; libweft.so with no recorder adds its start-up "
+          "(it looks for weftd and records nothing); `--sched=none` adds the rings, the "
+          "records and the collector; the last column adds the perf switch records. "
+          "`true` shows the fixed cost of a recording: starting weft, creating the trace, "
+          "finishing it.\n")
+
+
 def collector_section(args):
     print("### Collector throughput\n")
     bench = os.path.join(args.bin, "handoff_bench")
@@ -268,6 +316,7 @@ def main():
     mutex_section(args)
     handoff_section(args)
     walltime_section(args)
+    breakdown_section(args)
     collector_section(args)
 
 
