@@ -29,13 +29,16 @@
  * Because the drain side never waits for SQLite (a commit, a WAL
  * checkpoint's fsync), rings keep being emptied while the trace is written.
  *
- * Waiting: neither side sleeps a fixed interval at the end. The drain
- * thread waits up to COLLECT_DRAIN_NS in poll() on an eventfd (collect_run
- * rings it to stop the thread) and on a pidfd of the workload's root
- * process (readable when it exits, so its reap and the last drain follow
- * at once); the writer waits up to COLLECT_DRAIN_NS on `handed`, which the
- * drain side signals when it sees the workload over or fails. A recording
- * of `true` thus ends as soon as the workload does, not on the next tick.
+ * Waiting (collect_run): the drain thread waits in poll() on an eventfd
+ * (collect_run rings it to stop the thread), on a pidfd of the workload's
+ * root process (readable when it exits, so its reap and the last drain
+ * follow at once) and on the perf rings (readable when half full). It
+ * waits COLLECT_DRAIN_NS after a round that found records, twice as long
+ * after each round that found none, up to COLLECT_IDLE_NS: an idle or
+ * CPU-bound workload is not interrupted 500 times a second. The writer
+ * waits up to COLLECT_WRITE_NS on `handed`, which the drain side signals
+ * when it sees the workload over or fails. A recording of `true` thus ends
+ * as soon as the workload does, not on the next tick.
  *
  * Slot identity (token, pid, tid) is copied into each queued record at
  * drain time, since a freed slot is reused by another thread. Fields marked
@@ -880,18 +883,22 @@ int collect_poll(struct collect *c)
 	return write_step(c, collect_now() - COLLECT_HOLD_NS);
 }
 
-/* Drain side: wait up to COLLECT_DRAIN_NS, less when the root exits or
- * the thread is told to stop. */
-static void drain_wait(struct collect *c)
+#define MAX_POLL_RINGS 256
+
+/* Drain side: wait up to wait_ns, less when the root exits, a perf ring
+ * fills up or the thread is told to stop. */
+static void drain_wait(struct collect *c, int64_t wait_ns)
 {
-	struct pollfd fds[2] = {{.fd = c->wake_fd, .events = POLLIN},
-				{.fd = c->root_pidfd, .events = POLLIN}};
-	struct timespec pause = {0, COLLECT_DRAIN_NS};
+	struct pollfd fds[2 + MAX_POLL_RINGS] = {{.fd = c->wake_fd, .events = POLLIN},
+						 {.fd = c->root_pidfd, .events = POLLIN}};
+	struct timespec pause = {wait_ns / 1000000000ll, wait_ns % 1000000000ll};
 	if (c->wake_fd < 0) {
 		nanosleep(&pause, NULL);
 		return;
 	}
-	if (ppoll(fds, c->root_pidfd >= 0 ? 2 : 1, &pause, NULL) <= 0)
+	size_t rings = sched_perf_pollfds(c->perf, fds + 2, MAX_POLL_RINGS);
+	/* fds[1] with fd -1 is ignored by poll once the root is seen gone */
+	if (ppoll(fds, 2 + rings, &pause, NULL) <= 0)
 		return;
 	uint64_t count;
 	if (fds[0].revents & POLLIN)
@@ -902,14 +909,14 @@ static void drain_wait(struct collect *c)
 	}
 }
 
-/* Writer side: wait up to COLLECT_DRAIN_NS, less when the drain side sees
+/* Writer side: wait up to COLLECT_WRITE_NS, less when the drain side sees
  * the workload over. */
 static void writer_wait(struct collect *c)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += COLLECT_DRAIN_NS;
-	if (until.tv_nsec >= 1000000000L) {
+	until.tv_nsec += COLLECT_WRITE_NS;
+	while (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
@@ -922,9 +929,15 @@ static void writer_wait(struct collect *c)
 static void *drain_main(void *arg)
 {
 	struct collect *c = arg;
+	int64_t wait_ns = COLLECT_DRAIN_NS;
 	while (!atomic_load(&c->stop_drain)) {
+		uint64_t before = c->next_seq + (uint64_t)c->switches;
 		drain_step(c);
-		drain_wait(c);
+		if (c->next_seq + (uint64_t)c->switches != before)
+			wait_ns = COLLECT_DRAIN_NS;
+		else if (wait_ns < COLLECT_IDLE_NS)
+			wait_ns *= 2;
+		drain_wait(c, wait_ns);
 	}
 	return NULL;
 }

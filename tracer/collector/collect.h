@@ -35,6 +35,11 @@
 #include <sys/types.h>
 
 #define COLLECT_DRAIN_NS (2 * 1000 * 1000ll)
+/* collect_run: the drain thread's longest wait when the rings stay empty
+ * (the interval doubles from COLLECT_DRAIN_NS after each empty round and
+ * falls back at the first record), and the writer's wait between rounds. */
+#define COLLECT_IDLE_NS (16 * 1000 * 1000ll)
+#define COLLECT_WRITE_NS (10 * 1000 * 1000ll)
 #define COLLECT_HOLD_NS (50 * 1000 * 1000ll)
 /* Per-thread ring size. The file is sparse: a thread's ring costs memory
  * only as far as it has written. 1 MiB holds ~32k records, ~100 ms of a

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
-static int open_event(pid_t pid, int cpu)
+static int open_event(pid_t pid, int cpu, size_t data_size)
 {
 	struct perf_event_attr attr;
 	memset(&attr, 0, sizeof attr);
@@ -82,6 +83,8 @@ static int open_event(pid_t pid, int cpu)
 	attr.exclude_hv = 1;
 	attr.use_clockid = 1;
 	attr.clockid = CLOCK_MONOTONIC;
+	attr.watermark = 1; /* poll() says readable when a ring is half full */
+	attr.wakeup_watermark = (uint32_t)(data_size / 2);
 	long fd = syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	return fd < 0 ? -errno : (int)fd;
 }
@@ -108,14 +111,14 @@ int sched_perf_open(pid_t pid, unsigned ring_pages, struct sched_perf **out)
 
 	int error = 0;
 	for (long cpu = 0; cpu < cpus; cpu++) {
-		int fd = open_event(pid, (int)cpu);
+		size_t data_size = (size_t)ring_pages * perf->page_size;
+		int fd = open_event(pid, (int)cpu, data_size);
 		if (fd == -ENODEV) /* CPU offline */
 			continue;
 		if (fd < 0) {
 			error = fd;
 			goto err;
 		}
-		size_t data_size = (size_t)ring_pages * perf->page_size;
 		void *map = mmap(NULL, data_size + perf->page_size, PROT_READ | PROT_WRITE,
 				 MAP_SHARED, fd, 0);
 		if (map == MAP_FAILED) {
@@ -140,6 +143,14 @@ int sched_perf_open(pid_t pid, unsigned ring_pages, struct sched_perf **out)
 err:
 	sched_perf_close(perf);
 	return error;
+}
+
+size_t sched_perf_pollfds(const struct sched_perf *perf, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+	for (unsigned i = 0; perf && i < perf->ring_count && n < max; i++)
+		fds[n++] = (struct pollfd){.fd = perf->rings[i].fd, .events = POLLIN};
+	return n;
 }
 
 static int push_pending(struct sched_perf *perf, const struct sched_switch *sw)

@@ -51,6 +51,13 @@ int sched_perf_open(pid_t pid, unsigned ring_pages, struct sched_perf **out);
  * Returns the number of switches delivered. */
 size_t sched_perf_drain(struct sched_perf *perf, int final, sched_switch_fn fn, void *ctx);
 
+/* Fill fds (up to max) with one POLLIN entry per CPU ring: poll() finds
+ * one readable when its ring is half full, so a reader that waits long
+ * between drains is woken before a burst of switches can fill it.
+ * Returns how many were filled. */
+struct pollfd;
+size_t sched_perf_pollfds(const struct sched_perf *perf, struct pollfd *fds, size_t max);
+
 /* Records the kernel dropped because a ring was full (PERF_RECORD_LOST). */
 uint64_t sched_perf_lost(const struct sched_perf *perf);
 
