@@ -316,10 +316,76 @@ static void attach_mode_waits_for_children_not_yet_attached(void **state)
 	remove_db(path);
 }
 
+/* Records of two threads that overlap in time, drained in separate rounds
+ * while the first round's are still held back: the model must see them in
+ * time order across both rings. The process is Waiting only while both of
+ * its threads are blocked, [t + 20 ms, t + 30 ms); handed over thread by
+ * thread, it would never be. */
+static void rounds_are_merged_in_time_order(void **state)
+{
+	char path[512];
+	temp_db_path(path, sizeof path, "rings-order");
+	struct collect_options options = {.db_path = path,
+					  .mode = COLLECT_ATTACH,
+					  .attach_pid = getpid(),
+					  .slot_count = 8,
+					  .ring_bytes = 65536};
+	struct collect *collect;
+	assert_int_equal(collect_open(&options, &collect, NULL, 0), 0);
+	struct ring_map map;
+	struct ring_writer a, b;
+	assert_int_equal(ring_file_attach(collect_shm_path(collect), &map), 0);
+	uint64_t token = atomic_fetch_add(&map.header->next_token, 1);
+	uint32_t pid = (uint32_t)getpid();
+	/* In the future, so that every round holds them back until finish. */
+	uint64_t t = now_ns() + 5000000000ull, ms = 1000000;
+	assert_int_equal(ring_claim(&map, pid, pid, 1, token, &a), 0);
+	static const char argv[] = "order\0";
+	assert_int_equal(put(&a, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, t, 1, 0, argv,
+			     sizeof argv - 1),
+			 0);
+	assert_int_equal(put(&a, WEFT_EV_THREAD_START, 0, 0, t, 0, 0, NULL, 0), 0);
+	assert_int_equal(put(&a, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 10 * ms, 0, 0,
+			     NULL, 0),
+			 0);
+	assert_int_equal(put(&a, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 30 * ms, 0, 0,
+			     NULL, 0),
+			 0);
+	assert_true(collect_poll(collect) >= 0);
+	assert_int_equal(ring_claim(&map, pid, pid + 1, 1, token, &b), 0);
+	assert_int_equal(put(&b, WEFT_EV_THREAD_START, 0, 0, t + 1 * ms, pid, t, NULL, 0), 0);
+	assert_int_equal(put(&b, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 20 * ms, 0, 0,
+			     NULL, 0),
+			 0);
+	assert_int_equal(put(&b, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 40 * ms, 0, 0,
+			     NULL, 0),
+			 0);
+	assert_int_equal(put(&b, WEFT_EV_THREAD_EXIT, 0, 0, t + 45 * ms, 0, 0, NULL, 0), 0);
+	assert_true(collect_poll(collect) >= 0);
+	assert_int_equal(put(&a, WEFT_EV_PROC_EXIT, 1, 0, t + 50 * ms, 0, 0, NULL, 0), 0);
+	ring_release(&a);
+	ring_release(&b);
+	ring_file_unmap(&map);
+	struct collect_summary summary;
+	assert_int_equal(collect_finish(collect, "complete", &summary), 0);
+	collect_close(collect);
+
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM process_state WHERE state = 'Waiting' "
+		 "AND ts = %llu AND dur = %llu",
+		 (unsigned long long)(t + 20 * ms), (unsigned long long)(10 * ms));
+	assert_int_equal(sql_int(path, sql), 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM process_state WHERE state = 'Waiting'"),
+			 1);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(drained_records_are_all_stored_or_counted_lost),
+	    cmocka_unit_test(rounds_are_merged_in_time_order),
 	    cmocka_unit_test(attach_mode_waits_for_children_not_yet_attached),
 	    cmocka_unit_test(parent_mode_reaps_workload_and_orphans_with_their_status),
 	};

@@ -1,16 +1,20 @@
 /*
  * bench_collect.c — how fast the collector moves records from rings into
- * SQLite. `weft-bench-collect [THREADS [EVENTS_PER_THREAD]]` starts
+ * SQLite. `weft-bench-collect [THREADS [EVENTS_PER_THREAD [poll]]]` starts
  * THREADS writer threads that append BLOCK_BEGIN/BLOCK_END pairs (a mutex
- * wait each) as fast as their rings take them, while the main thread runs
- * the collector; prints events stored, events lost and events/s from the
- * first record to the finished trace (indexes included). Not a test: the
- * numbers depend on the machine.
+ * wait each) as fast as their rings take them, while the collector runs as
+ * `weft record` runs it: collect_run, a drain thread and a writer thread
+ * (with `poll`: collect_poll on one thread, drain and write in turn).
+ * Prints events stored, events lost and events/s from the first record to
+ * the finished trace (indexes included), and the collector's CPU time (the
+ * process's, less the writer threads'). Not a test: the numbers depend on
+ * the machine.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +28,21 @@ struct writer {
 	uint64_t token;
 	long events;
 	atomic_int *done;
+	double cpu; /* the writer thread's CPU time, s */
 };
+
+static double thread_cpu(clockid_t clock)
+{
+	struct timespec t;
+	clock_gettime(clock, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *run_collector(void *arg)
+{
+	collect_run(arg);
+	return NULL;
+}
 
 static uint64_t now_ns(void)
 {
@@ -70,6 +88,7 @@ static void *writer_main(void *arg)
 	append(&writer, &event);
 	ring_release(&writer);
 	ring_file_unmap(&map);
+	w->cpu = thread_cpu(CLOCK_THREAD_CPUTIME_ID);
 	atomic_fetch_add(w->done, 1);
 	return NULL;
 }
@@ -78,6 +97,7 @@ int main(int argc, char **argv)
 {
 	int threads = argc > 1 ? atoi(argv[1]) : 1;
 	long per_thread = argc > 2 ? atol(argv[2]) : 2000000;
+	int one_thread = argc > 3 && strcmp(argv[3], "poll") == 0;
 	char path[64];
 	snprintf(path, sizeof path, "/tmp/weft-bench-collect-%d.db", (int)getpid());
 	struct collect_options options = {.db_path = path,
@@ -101,8 +121,12 @@ int main(int argc, char **argv)
 	ring_write(&main_writer, &start, "bench\0", 6);
 
 	atomic_int done = 0;
-	struct timespec cpu_begin, cpu_end;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_begin);
+	double cpu_begin = thread_cpu(CLOCK_PROCESS_CPUTIME_ID);
+	pthread_t collector;
+	if (!one_thread && pthread_create(&collector, NULL, run_collector, collect) != 0) {
+		fprintf(stderr, "bench: cannot start the collector\n");
+		return 1;
+	}
 	struct writer *writers = calloc((size_t)threads, sizeof *writers);
 	uint64_t begin = now_ns();
 	for (int i = 0; i < threads; i++) {
@@ -113,27 +137,33 @@ int main(int argc, char **argv)
 		pthread_create(&writers[i].thread, NULL, writer_main, &writers[i]);
 	}
 	while (atomic_load(&done) < threads) {
-		collect_poll(collect);
 		struct timespec pause = {0, 200000};
+		if (one_thread)
+			collect_poll(collect);
 		nanosleep(&pause, NULL);
 	}
-	for (int i = 0; i < threads; i++)
+	double writers_cpu = 0;
+	for (int i = 0; i < threads; i++) {
 		pthread_join(writers[i].thread, NULL);
+		writers_cpu += writers[i].cpu;
+	}
 	ring_release(&main_writer);
 	ring_file_unmap(&map);
+	if (!one_thread) { /* finish drains and writes whatever is left */
+		collect_stop(collect);
+		pthread_join(collector, NULL);
+	}
 	struct collect_summary summary;
 	int rc = collect_finish(collect, "complete", &summary);
 	uint64_t end = now_ns();
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu_end);
+	double cpu = thread_cpu(CLOCK_PROCESS_CPUTIME_ID) - cpu_begin - writers_cpu;
 	collect_close(collect);
-	double cpu = (double)(cpu_end.tv_sec - cpu_begin.tv_sec) +
-		     (double)(cpu_end.tv_nsec - cpu_begin.tv_nsec) / 1e9;
 	double seconds = (double)(end - begin) / 1e9;
 	/* Wall time includes the writers competing for the CPUs; the collector
-	 * thread's CPU time is what the collector itself costs. */
-	printf("threads %d events %lld lost %lld wall %.3f s (%.0f events/s) collector cpu %.3f s "
+	 * threads' CPU time is what the collector itself costs. */
+	printf("%s threads %d events %lld lost %lld wall %.3f s (%.0f events/s) collector cpu %.3f s "
 	       "(%.0f events/s)%s\n",
-	       threads, (long long)summary.events, (long long)summary.events_lost, seconds,
+	       one_thread ? "poll" : "run", threads, (long long)summary.events, (long long)summary.events_lost, seconds,
 	       (double)summary.events / seconds, cpu, (double)summary.events / cpu,
 	       rc ? " (trace write FAILED)" : "");
 	char side[80];

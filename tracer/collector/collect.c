@@ -146,7 +146,11 @@ struct collect {
 	/* writer side */
 	struct tracedb *db;
 	struct model *model;
-	struct queue pending;
+	struct queue pending; /* [pending_head, pending_sorted) in order, then new */
+	size_t pending_head;  /* items before it were handed to the model */
+	size_t pending_sorted;
+	struct item *scratch; /* merge_pending's buffer */
+	size_t scratch_cap;
 	int error;
 
 	atomic_int stop;       /* collect_stop */
@@ -273,14 +277,61 @@ static int compare_items(const void *left, const void *right)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Writer side: put the new items at the end of pending in order among the
+ * held ones. Each item is sorted once, when it arrives, and merged with
+ * the held items it overlaps in time (the last few milliseconds' worth, as
+ * rings are drained in turn), not re-sorted with all of them every round.
+ * Returns 0 or -ENOMEM (then everything is sorted the slow way). */
+static int merge_pending(struct collect *c)
+{
+	struct queue *q = &c->pending;
+	struct item *held = q->items + c->pending_head;
+	size_t n = c->pending_sorted - c->pending_head;
+	struct item *fresh = q->items + c->pending_sorted;
+	size_t m = q->count - c->pending_sorted;
+	if (!m)
+		return 0;
+	qsort(fresh, m, sizeof *fresh, compare_items);
+	c->pending_sorted = q->count;
+	if (!n || compare_items(&held[n - 1], &fresh[0]) <= 0)
+		return 0;
+	size_t lo = 0, hi = n; /* first held item that sorts after fresh[0] */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (compare_items(&held[mid], &fresh[0]) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = n - lo;
+	if (k > c->scratch_cap) {
+		struct item *grown = realloc(c->scratch, k * sizeof *grown);
+		if (!grown) {
+			qsort(held, n + m, sizeof *held, compare_items);
+			return -ENOMEM;
+		}
+		c->scratch = grown;
+		c->scratch_cap = k;
+	}
+	/* Merge scratch (held[lo, n)) and fresh into held[lo, n + m): the
+	 * write position never passes the next fresh item to read. */
+	memcpy(c->scratch, held + lo, k * sizeof *held);
+	size_t i = 0, j = 0, w = lo;
+	while (i < k && j < m)
+		held[w++] = compare_items(&fresh[j], &c->scratch[i]) < 0 ? fresh[j++]
+									  : c->scratch[i++];
+	while (i < k)
+		held[w++] = c->scratch[i++];
+	return 0;
+}
+
 /* Writer side: hand the pending items up to horizon to the model. */
 static void process_queue(struct collect *c, int64_t horizon)
 {
 	struct queue *q = &c->pending;
-	if (!q->count)
-		return;
-	qsort(q->items, q->count, sizeof *q->items, compare_items);
-	size_t done = 0;
+	if (merge_pending(c) && !c->error)
+		c->error = -ENOMEM;
+	size_t done = c->pending_head;
 	for (; done < q->count && q->items[done].ts <= horizon; done++) {
 		struct item *item = &q->items[done];
 		int rc = 0;
@@ -290,6 +341,7 @@ static void process_queue(struct collect *c, int64_t horizon)
 					 item->full ? (const struct weft_event *)item->full
 						    : &item->head);
 			free(item->full);
+			item->full = NULL; /* freed again with the queue otherwise */
 			break;
 		case ITEM_REAPED:
 			rc = model_reaped(c->model, item->ts, item->source.pid, item->status,
@@ -313,8 +365,14 @@ static void process_queue(struct collect *c, int64_t horizon)
 		if (rc && !c->error)
 			c->error = rc;
 	}
-	memmove(q->items, q->items + done, (q->count - done) * sizeof *q->items);
-	q->count -= done;
+	c->pending_head = done;
+	/* Move the held items down once they are the smaller part. */
+	if (done == q->count || (done > 4096 && done * 2 > q->count)) {
+		memmove(q->items, q->items + done, (q->count - done) * sizeof *q->items);
+		q->count -= done;
+		c->pending_sorted -= done;
+		c->pending_head = 0;
+	}
 }
 
 static void on_switch(void *ctx, const struct sched_switch *sw)
@@ -1039,6 +1097,7 @@ void collect_close(struct collect *c)
 	queue_free(&c->drained);
 	queue_free(&c->staging);
 	queue_free(&c->pending);
+	free(c->scratch);
 	close_waits(c);
 	sched_perf_close(c->perf);
 	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
