@@ -303,6 +303,54 @@ def collector_section(args):
         print(f"not measured: {e}\n")
 
 
+def synthetic_collector_section(args):
+    print("### Collector throughput on synthetic records, beside raw SQLite\n")
+    bench = os.path.join(args.build, "bin", "weft-bench-collect")
+    raw = os.path.join(args.bin, "sqlite_insert")
+    per_thread = 1000000
+    try:
+        if not os.path.isfile(bench):
+            raise NotMeasured(f"{bench} not built")
+        base = []
+        for _ in range(3):
+            proc = run([raw, os.path.join(args.work, "raw.db"), str(2 * per_thread)])
+            match = re.search(r"rows_per_s (\d+)", proc.stdout.decode())
+            if proc.returncode != 0 or not match:
+                raise NotMeasured(f"sqlite_insert failed: {first_line(proc.stderr)}")
+            base.append(int(match.group(1)))
+        raw_rate = statistics.median(base)
+        print("| writer threads | events | events/s | rows | rows/s | events lost "
+              "| raw SQLite, same run: rows/s |")
+        print("|---|---|---|---|---|---|---|")
+        for threads in (1, 2, 4):
+            runs = []
+            for _ in range(3):
+                proc = run([bench, str(threads), str(per_thread)])
+                text = proc.stdout.decode()
+                match = re.search(r"events (\d+) lost (\d+) wall [\d.]+ s \((\d+) events/s\)"
+                                  r".* rows (\d+) \((\d+) rows/s\)", text)
+                if proc.returncode != 0 or not match:
+                    raise NotMeasured(f"weft-bench-collect failed: {first_line(proc.stderr)}")
+                runs.append(tuple(int(x) for x in match.groups()))
+            runs.sort(key=lambda r: r[2])
+            events, lost, rate, rows, row_rate = runs[len(runs) // 2]
+            print(f"| {threads} | {events:,} | {rate:,} | {rows:,} | {row_rate:,} | {lost} "
+                  f"| {raw_rate:,.0f} |")
+        print(f"\n`weft-bench-collect THREADS {per_thread}` (tracer/collector/bench_collect.c): "
+              "THREADS threads of one process append blocking-call begin/end pairs to their "
+              "rings as fast as the rings take them, while the collector runs as `weft record` "
+              "runs it (drain thread + writer thread); events/s and rows/s run from the first "
+              "record to the finished trace, indexes included; the median of 3 runs by "
+              "events/s. With one thread each call also flips its process between Running and "
+              "Waiting, so every event ends a thread span and a process span: two rows. Raw "
+              "SQLite is `sqlite_insert` (bench/tracer/sqlite_insert.c): the same "
+              f"thread_state rows, {2 * per_thread:,} of them, through one prepared statement "
+              "with the writer's pragmas and the same index at the end, nothing else; median "
+              "of 3. It is the ceiling for rows/s on this machine.\n")
+    except NotMeasured as e:
+        print(f"not measured: {e}\n")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", required=True)
@@ -318,6 +366,7 @@ def main():
     walltime_section(args)
     breakdown_section(args)
     collector_section(args)
+    synthetic_collector_section(args)
 
 
 if __name__ == "__main__":

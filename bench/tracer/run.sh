@@ -16,5 +16,6 @@ trap 'rm -rf "$work"' EXIT
 for b in mutex_bench handoff_bench; do
   gcc -O2 -Wall -Wextra -Werror -pthread "$here/$b.c" -o "$work/$b"
 done
+gcc -O2 -Wall -Wextra -Werror "$here/sqlite_insert.c" -lsqlite3 -o "$work/sqlite_insert"
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$here/empty_preload.c" -o "$work/libempty.so"
 python3 "$here/measure.py" --build "$build" --bin "$work" --work "$work"
