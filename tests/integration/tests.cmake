@@ -17,13 +17,17 @@ find_program(WEFT_PYTHON3 NAMES python3 REQUIRED)
 set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 # Small programs the tests record.
-foreach(prog killself closefds forknoexec vfork deadlock noperf sockping pshared)
+foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared)
   add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
   target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
 endforeach()
 add_executable(weft-itest-static ${WEFT_ITEST_DIR}/progs/static_hello.c)
 set_target_properties(weft-itest-static PROPERTIES POSITION_INDEPENDENT_CODE OFF)
 target_link_options(weft-itest-static PRIVATE -static)
+add_executable(weft-itest-static-threads ${WEFT_ITEST_DIR}/progs/static_threads.c)
+set_target_properties(weft-itest-static-threads PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+target_link_options(weft-itest-static-threads PRIVATE -static)
+target_link_libraries(weft-itest-static-threads PRIVATE Threads::Threads)
 
 set(WEFT_ITEST_ENV
   "WEFT_BIN=${CMAKE_BINARY_DIR}/bin/weft"
@@ -32,7 +36,8 @@ set(WEFT_ITEST_ENV
   "PYTHONDONTWRITEBYTECODE=1")
 
 foreach(group pipeline exit_status parallel_tools python_threads lockhold examples tiling
-              preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows)
+              preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
+              kernel_only)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

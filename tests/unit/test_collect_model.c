@@ -309,6 +309,79 @@ static void context_switches_give_cpus_ready_spans_and_sched_slices(void **state
 			    "Terminated 100");
 }
 
+/* The kernel's task records (perf) make what runs none of our code: a
+ * child that execs a static binary gets its row at its fork, its name from
+ * the exec, threads with their own names and exits, and scheduler spans;
+ * a thread made by a raw clone() inside a traced process too. */
+static void kernel_records_make_what_runs_none_of_our_code(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "make\0", 5);
+	assert_int_equal(model_task_fork(f->model, 1100, 102, 102, 100, 100), 0);
+	assert_int_equal(model_task_comm(f->model, 1150, 102, 102, "gotool", true), 0);
+	assert_int_equal(model_switch(f->model, 1160, 102, 102, 0, false, false), 0);
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1170, 102, 1090, "/opt/bin/gotool\0", 16);
+	assert_int_equal(model_switch(f->model, 1200, 102, 102, 0, true, false), 0);
+	assert_int_equal(model_task_fork(f->model, 1210, 102, 103, 102, 102), 0);
+	assert_int_equal(model_switch(f->model, 1220, 102, 103, 1, false, false), 0);
+	assert_int_equal(model_task_comm(f->model, 1225, 102, 103, "worker", false), 0);
+	assert_int_equal(model_switch(f->model, 1300, 102, 103, 1, true, false), 0);
+	assert_int_equal(model_task_exit(f->model, 1310, 102, 103), 0);
+	assert_int_equal(model_switch(f->model, 1320, 102, 102, 0, false, false), 0);
+	assert_int_equal(model_switch(f->model, 1380, 102, 102, 0, true, false), 0);
+	assert_int_equal(model_task_exit(f->model, 1390, 102, 102), 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1400, 102, 4 << 8, NULL, 0);
+	/* a raw clone() in the traced process */
+	assert_int_equal(model_task_fork(f->model, 1500, 100, 101, 100, 100), 0);
+	assert_int_equal(model_switch(f->model, 1510, 100, 101, 0, false, false), 0);
+	assert_int_equal(model_switch(f->model, 1600, 100, 101, 0, true, false), 0);
+	assert_int_equal(model_task_exit(f->model, 1610, 100, 101), 0);
+	assert_int_equal(model_reaped(f->model, 1900, 100, 0, NULL), 0);
+	finish(f, 2000);
+
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT traced FROM process WHERE pid = 102"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM process WHERE pid = 102"), 1100);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 102"), 4);
+	assert_int_equal(sql_int(f->path, "SELECT parent_upid FROM process WHERE pid = 102"),
+			 sql_int(f->path, "SELECT upid FROM process WHERE pid = 100"));
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM process WHERE pid = 102", text, sizeof text),
+	    "gotool");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT cmdline FROM process WHERE pid = 102", text, sizeof text),
+	    "/opt/bin/gotool");
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM thread WHERE tid = 103", text, sizeof text),
+	    "worker");
+	assert_int_equal(sql_int(f->path, "SELECT start_ts FROM thread WHERE tid = 103"), 1210);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 103"), 1310);
+	assert_int_equal(sql_int(f->path, "SELECT sum(dur) FROM thread_state s JOIN thread t "
+					  "USING (utid) WHERE t.tid = 103 AND s.state = 'Running'"),
+			 80);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sched_slice s JOIN thread t "
+					  "USING (utid) WHERE t.tid = 102"),
+			 2);
+	/* the fork flow reaches the untraced child's main thread */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM flow WHERE kind = 'fork' AND "
+					  "utid_in = (SELECT utid FROM thread WHERE tid = 102)"),
+			 1);
+	/* the raw clone: a thread of the traced process, its creator's name */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread t JOIN process p "
+					  "USING (upid) WHERE t.tid = 101 AND p.pid = 100"),
+			 1);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM thread WHERE tid = 101"), 1610);
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM thread WHERE tid = 101", text, sizeof text),
+	    "make");
+	/* every thread's spans tile its life */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread t WHERE "
+					  "(SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
+					  "!= t.end_ts - t.start_ts"),
+			 0);
+}
+
 static void wake_ups_become_flows_and_name_the_waker(void **state)
 {
 	struct fixture *f = *state;
@@ -548,6 +621,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(untraced_workload_keeps_its_command_line_and_fork_time,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(kernel_records_make_what_runs_none_of_our_code, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,

@@ -33,7 +33,20 @@ struct seen {
 	uint64_t last_ts;
 	int in_order;
 	int alternate;
+	uint32_t forked[MAX_TIDS]; /* SCHED_FORK of threads of pid made by pid */
+	unsigned forked_count;
+	uint32_t exited[MAX_TIDS]; /* SCHED_EXIT of threads of pid */
+	unsigned exited_count;
+	uint32_t sleeper; /* the thread SCHED_COMM named "sleeper" */
 };
+
+static int listed(const uint32_t *tids, unsigned count, uint32_t tid)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (tids[i] == tid)
+			return 1;
+	return 0;
+}
 
 static void on_switch(void *ctx, const struct sched_switch *sw)
 {
@@ -43,6 +56,15 @@ static void on_switch(void *ctx, const struct sched_switch *sw)
 	if (sw->ts < seen->last_ts)
 		seen->in_order = 0;
 	seen->last_ts = sw->ts;
+	if (sw->kind == SCHED_FORK && sw->tid != sw->pid && sw->ptid == sw->pid &&
+	    seen->forked_count < MAX_TIDS)
+		seen->forked[seen->forked_count++] = sw->tid;
+	else if (sw->kind == SCHED_EXIT && sw->tid != sw->pid && seen->exited_count < MAX_TIDS)
+		seen->exited[seen->exited_count++] = sw->tid;
+	else if (sw->kind == SCHED_COMM && strcmp(sw->comm, "sleeper") == 0)
+		seen->sleeper = sw->tid;
+	if (sw->kind != SCHED_SWITCH)
+		return;
 	seen->switches++;
 	unsigned i;
 	for (i = 0; i < seen->tid_count && seen->tids[i] != sw->tid; i++)
@@ -63,6 +85,7 @@ static void on_switch(void *ctx, const struct sched_switch *sw)
 static void *sleeper(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "sleeper");
 	for (int i = 0; i < 3; i++) {
 		struct timespec ten_ms = {0, 10000000};
 		nanosleep(&ten_ms, NULL);
@@ -126,6 +149,10 @@ static void switches_of_a_child_and_its_thread_arrive_in_order(void **state)
 	assert_true(seen.alternate);
 	/* the child and its thread (a sanitizer runtime may add one of its own) */
 	assert_true(seen.tid_count >= 2);
+	/* the kernel's account of the thread: made by the child, named, gone */
+	assert_int_not_equal(seen.sleeper, 0);
+	assert_true(listed(seen.forked, seen.forked_count, seen.sleeper));
+	assert_true(listed(seen.exited, seen.exited_count, seen.sleeper));
 	assert_true(seen.voluntary_outs >= 8); /* 5 + 3 sleeps, plus join, exit */
 	assert_int_equal(sched_perf_lost(perf), 0);
 	sched_perf_close(perf);

@@ -467,8 +467,9 @@ static int record_exec(int argc, char **argv)
 	}
 	if (is_static_elf(path))
 		fprintf(stderr,
-			"weft: %s is statically linked: only its life cycle (start, exit) "
-			"is recorded\n",
+			"weft: %s is statically linked: libweft.so cannot load into it, so "
+			"only what the kernel shows is recorded (its threads and when they "
+			"run), not its calls\n",
 			path);
 	char library[PATH_MAX];
 	find_library(library, sizeof library);

@@ -85,6 +85,7 @@ enum item_kind {
 	ITEM_SUSPEND, /* status: 1 stopped, 0 continued */
 	ITEM_SWITCH,
 	ITEM_SAMPLE,
+	ITEM_TASK, /* perf task record: head.reason its enum sched_kind */
 };
 
 struct item {
@@ -325,6 +326,22 @@ static int merge_pending(struct collect *c)
 	return 0;
 }
 
+/* Writer side: a perf task record (on_switch) to the model. */
+static int task_record(struct collect *c, const struct item *item)
+{
+	switch (item->head.reason) {
+	case SCHED_FORK:
+		return model_task_fork(c->model, item->ts, item->source.pid, item->source.tid,
+				       item->source.ppid, (uint32_t)item->head.a);
+	case SCHED_EXIT:
+		return model_task_exit(c->model, item->ts, item->source.pid, item->source.tid);
+	case SCHED_COMM:
+		return model_task_comm(c->model, item->ts, item->source.pid, item->source.tid,
+				       item->info.name, item->out);
+	}
+	return 0;
+}
+
 /* Writer side: hand the pending items up to horizon to the model. */
 static void process_queue(struct collect *c, int64_t horizon)
 {
@@ -361,6 +378,9 @@ static void process_queue(struct collect *c, int64_t horizon)
 			rc = model_switch(c->model, item->ts, item->source.pid, item->source.tid,
 					  item->status, item->out, item->preempt);
 			break;
+		case ITEM_TASK:
+			rc = task_record(c, item);
+			break;
 		}
 		if (rc && !c->error)
 			c->error = rc;
@@ -381,10 +401,19 @@ static void on_switch(void *ctx, const struct sched_switch *sw)
 	struct item *item = queue_push(c);
 	if (!item)
 		return;
-	item->kind = ITEM_SWITCH;
 	item->ts = (int64_t)sw->ts;
 	item->source.pid = sw->pid;
 	item->source.tid = sw->tid;
+	if (sw->kind != SCHED_SWITCH) {
+		item->kind = ITEM_TASK;
+		item->head.reason = sw->kind;
+		item->source.ppid = sw->ppid;
+		item->head.a = sw->ptid;
+		item->out = sw->exec;
+		snprintf(item->info.name, sizeof item->info.name, "%s", sw->comm);
+		return;
+	}
+	item->kind = ITEM_SWITCH;
 	item->status = (int)sw->cpu;
 	item->out = sw->out;
 	item->preempt = sw->preempt;

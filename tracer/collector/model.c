@@ -78,6 +78,7 @@ struct thread {
 	int64_t end_ts;
 	bool is_main;
 	bool ended;
+	bool from_kernel;    /* made from perf records; none of ours named it */
 	bool has_sched;	     /* switch records seen: sched_source 'perf' */
 	bool has_samples;    /* schedstat samples seen: 'schedstat' */
 	uint64_t sample_run; /* the counters at the latest sample */
@@ -101,6 +102,7 @@ struct pending_fork {
 	int64_t parent_utid;	/* the thread that forked */
 	int64_t ppid;
 	int64_t fork_ts;
+	char exec_path[256]; /* what a vfork child or a spawn ran, or "" */
 };
 
 /* A switch-in record is written when the context switch has finished; the
@@ -475,6 +477,10 @@ static struct process *process_for_exit(struct model *model, uint32_t pid, int64
 	if (fork) {
 		struct process *parent = fork->parent;
 		p = process_create(model, pid, fork->ppid, parent, 0, fork->fork_ts);
+		if (p && fork->exec_path[0]) { /* its name, at its end (process_end) */
+			snprintf(p->exec_path, sizeof p->exec_path, "%s", fork->exec_path);
+			set_cmdline(p, fork->exec_path);
+		}
 		table_remove(model->forks, pid, 0);
 		free(fork);
 	} else {
@@ -706,6 +712,29 @@ static struct thread *thread_of(struct model *model, struct process *p,
 	return t;
 }
 
+/* p, known so far from the kernel's records only (token 0), turns out to
+ * run our code under token: its threads move to that token. Returns p, or
+ * NULL (and model->error) when out of memory. */
+static struct process *adopt_process(struct model *model, struct process *p, uint64_t token)
+{
+	if (table_put(model->by_token, token, 0, p)) {
+		fail(model, -ENOMEM);
+		return NULL;
+	}
+	for (struct thread *t = p->threads; t; t = t->next) {
+		if (table_get(model->threads, 0, t->tid) == t)
+			table_remove(model->threads, 0, t->tid);
+		if (table_put(model->threads, token, t->tid, t)) {
+			fail(model, -ENOMEM);
+			return NULL;
+		}
+	}
+	p->token = token;
+	p->traced = true;
+	process_write(model, p, false);
+	return p;
+}
+
 static void on_proc_start(struct model *model, const struct model_source *source,
 			  const struct weft_event *event)
 {
@@ -715,8 +744,16 @@ static void on_proc_start(struct model *model, const struct model_source *source
 	const uint8_t *payload = decode_payload(event, &len);
 	char name[64], cmdline[4096];
 	int argc = decode_argv(payload, len, cmdline, sizeof cmdline, name, sizeof name);
+	struct process *known = p ? NULL : live_process(model, source->pid);
 
-	if (p && !p->ended) {
+	if (known && !known->token) {
+		/* Seen forked (perf) before its first record of ours. */
+		p = adopt_process(model, known, source->token);
+		if (!p)
+			return;
+		if (p->first_ts < 0)
+			p->first_ts = ts;
+	} else if (p && !p->ended) {
 		/* A new image of a known process (exec): threads of the old
 		 * image other than the caller died in the exec. */
 		for (struct thread *t = p->threads; t; t = t->next)
@@ -772,6 +809,18 @@ static void on_thread_start(struct model *model, struct process *p,
 {
 	int64_t ts = (int64_t)event->ts;
 	struct thread *t = table_get(model->threads, source->token, source->tid);
+	if (t && t->from_kernel) {
+		/* Made from perf at its clone; now it tells who created it. */
+		t->from_kernel = false;
+		span_thread_start(t->spans, ts);
+		struct thread *creator =
+		    event->a ? table_get(model->threads, p->token, (uint32_t)event->a) : NULL;
+		if (creator && event->b)
+			flow(model, (int64_t)event->b, creator->utid, ts, t->utid, "create", -1);
+		if (t->is_main)
+			fork_flow(model, p);
+		return;
+	}
 	if (t) {
 		span_thread_start(t->spans, ts); /* the same main thread after exec */
 		return;
@@ -1142,10 +1191,22 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	uint32_t child_pid = (uint32_t)event->a;
 	int64_t fork_ts = event->b ? (int64_t)event->b : (int64_t)event->ts;
 	struct process *child = live_process(model, child_pid);
+	char path[256];
+	decode_string(event, path, sizeof path);
 	if (child && child->parent_upid == p->upid) {
-		/* the child's PROC_START came first */
+		/* known already: its PROC_START or the kernel's record came first */
 		child->fork_utid = t->utid;
 		child->fork_ts = fork_ts;
+		if (!child->token && path[0]) { /* what a vfork child or a spawn runs */
+			snprintf(child->name, sizeof child->name, "%s", decode_basename(path));
+			set_cmdline(child, path);
+			process_write(model, child, false);
+			struct thread *main = table_get(model->threads, 0, child->pid);
+			if (main && main->from_kernel) {
+				snprintf(main->name, sizeof main->name, "%s", child->name);
+				thread_write(model, main, false);
+			}
+		}
 		fork_flow(model, child);
 		return;
 	}
@@ -1163,6 +1224,9 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	fork->parent_utid = t->utid;
 	fork->ppid = p->pid;
 	fork->fork_ts = fork_ts;
+	/* a vfork child's or a spawn's path: the name of a child that never
+	 * runs our code, when the kernel's records do not name it */
+	snprintf(fork->exec_path, sizeof fork->exec_path, "%s", path);
 }
 
 int model_event(struct model *model, const struct model_source *source,
@@ -1295,15 +1359,117 @@ int model_event(struct model *model, const struct model_source *source,
 	return model->error;
 }
 
+/* --- what only the kernel shows (perf task records) -------------------- */
+
+/* The live process pid, or for the workload's root (which may run no code
+ * of ours), a new untraced one. NULL when the trace does not know pid. */
+static struct process *kernel_process(struct model *model, uint32_t pid, int64_t ts)
+{
+	struct process *p = live_process(model, pid);
+	if (p || pid != model->root_pid || model->root_fork_ts < 0 || !pid)
+		return p;
+	p = process_create(model, pid, -1, NULL, 0,
+			   model->root_fork_ts <= ts ? model->root_fork_ts : ts);
+	if (!p)
+		return NULL;
+	model->root_fork_ts = -1; /* the first incarnation only */
+	set_cmdline(p, model->root_cmdline);
+	snprintf(p->name, sizeof p->name, "%s", model->root_name);
+	return p;
+}
+
+/* A thread of p that none of our records announced (yet), New from ts. */
+static struct thread *kernel_thread(struct model *model, struct process *p, uint32_t tid,
+				    int64_t ts, const char *name)
+{
+	struct thread *t = thread_create(model, p, tid, ts);
+	if (!t)
+		return NULL;
+	t->from_kernel = true;
+	if (name && name[0] && strcmp(name, t->name) != 0) {
+		snprintf(t->name, sizeof t->name, "%s", name);
+		thread_write(model, t, false);
+	}
+	return t;
+}
+
+int model_task_fork(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint32_t ppid,
+		    uint32_t ptid)
+{
+	struct process *parent = live_process(model, ppid);
+	struct thread *creator = parent ? table_get(model->threads, parent->token, ptid) : NULL;
+	if (pid == tid) { /* a new process: live from now on, untraced until it says */
+		if (!parent || live_process(model, pid))
+			return model->error;
+		struct process *p = process_create(model, pid, ppid, parent, 0, ts);
+		if (!p)
+			return model->error;
+		p->fork_ts = ts;
+		p->fork_utid = creator ? creator->utid : -1;
+		kernel_thread(model, p, pid, ts, NULL);
+		return model->error;
+	}
+	struct process *p = live_process(model, pid);
+	if (!p || table_get(model->threads, p->token, tid))
+		return model->error;
+	kernel_thread(model, p, tid, ts, creator ? creator->name : NULL);
+	return model->error;
+}
+
+int model_task_exit(struct model *model, int64_t ts, uint32_t pid, uint32_t tid)
+{
+	struct process *p = live_process(model, pid);
+	if (!p)
+		return model->error;
+	if (pid == tid) {
+		/* The process ends when it is reaped (or waited for), with its
+		 * status; an untraced one's exit time is known from now on. */
+		if (!p->token && p->exit_ts < 0)
+			p->exit_ts = ts;
+		return model->error;
+	}
+	struct thread *t = table_get(model->threads, p->token, tid);
+	if (t && !t->ended && ts >= t->start_ts)
+		thread_finish_row(model, t, ts);
+	return model->error;
+}
+
+int model_task_comm(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, const char *comm,
+		    bool exec)
+{
+	struct process *p = kernel_process(model, pid, ts);
+	if (!p || !comm[0])
+		return model->error;
+	struct thread *t = table_get(model->threads, p->token, tid);
+	if (!p->token && tid == pid && !(exec && pid == model->root_pid && p->name[0])) {
+		/* (the root's name is its argv[0], longer than a comm) */
+		snprintf(p->name, sizeof p->name, "%s", comm);
+		process_write(model, p, false);
+	}
+	if (t && !t->ended && (t->from_kernel || !p->token)) {
+		snprintf(t->name, sizeof t->name, "%s", t->is_main && !p->token ? p->name : comm);
+		thread_write(model, t, false);
+	}
+	return model->error;
+}
+
 int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
 		 bool preempt)
 {
-	struct process *p = live_process(model, pid);
-	if (!p || !p->token)
+	struct process *p = kernel_process(model, pid, ts);
+	if (!p)
 		return model->error;
 	struct thread *t = table_get(model->threads, p->token, tid);
+	if (!t) /* a main thread starts with its process */
+		t = kernel_thread(model, p, tid, tid == pid ? p->start_ts : ts,
+				  tid == pid ? NULL : p->name);
 	if (!t || t->ended)
 		return model->error;
+	if (!p->token && p->first_ts < 0) { /* an untraced process runs */
+		p->first_ts = ts;
+		span_process_start(p->spans, ts);
+		fork_flow(model, p);
+	}
 	if (!t->has_sched) {
 		t->has_sched = true;
 		thread_write(model, t, false);

@@ -84,11 +84,30 @@ int model_event(struct model *model, const struct model_source *source,
 		const struct weft_event *event);
 
 /* A context switch of thread tid of process pid at ts (perf): switched in
- * on cpu (out false), or out, preempted (still runnable) or not. Switches
- * of threads the trace does not know yet (before their first record) or
- * any more are ignored. Returns 0, -EIO or -ENOMEM. */
+ * on cpu (out false), or out, preempted (still runnable) or not. A thread
+ * of a live process that the trace does not know yet (one that runs no
+ * code of ours: a raw clone(), a static binary's) is made at its first
+ * switch, when no model_task_fork made it earlier. Switches of processes
+ * the trace does not know are ignored. Returns 0, -EIO or -ENOMEM. */
 int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, int cpu, bool out,
 		 bool preempt);
+
+/* The kernel's account of tasks (perf task and comm records), for every
+ * task of the tree whether it runs our code or not:
+ *   model_task_fork  task tid of process pid was created at ts by thread
+ *                    ptid of process ppid (pid == tid: a new process);
+ *   model_task_exit  it exited at ts (ends its thread row);
+ *   model_task_comm  its name became comm (exec: set by an exec).
+ * A new process of the tree that runs no code of ours is live from its
+ * fork on, with threads and scheduler spans; one that does is joined to
+ * its own records when they come. Names from comm go only to threads and
+ * processes that have no name of their own records. Returns 0, -EIO or
+ * -ENOMEM. */
+int model_task_fork(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint32_t ppid,
+		    uint32_t ptid);
+int model_task_exit(struct model *model, int64_t ts, uint32_t pid, uint32_t tid);
+int model_task_comm(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, const char *comm,
+		    bool exec);
 
 /* Threads created from now on take Running/Ready from model_sample
  * (sampled mode, span.h). Call it before the first record. */

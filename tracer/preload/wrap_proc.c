@@ -18,10 +18,14 @@
  * busy and fdnb_paused in the calling thread; the child borrows that
  * thread's TLS and memory until it execs or exits, so everything it does
  * passes through unrecorded and leaves the parent's fd tables alone. The
- * parent then lowers both and writes FORK (call VFORK). The child has no
- * identity of its own: the image it execs starts as a new process (life.c)
- * that the collector joins to the FORK by pid; a child that exits without
- * exec is known from FORK and its parent's wait. Elsewhere vfork is fork.
+ * parent then lowers both and writes FORK (call VFORK), with the path the
+ * child exec'd as payload (the exec wrappers leave it in vfork_exec). The
+ * child has no identity of its own: the image it execs starts as a new
+ * process (life.c) that the collector joins to the FORK by pid; a child
+ * that exits without exec, or execs an image our library cannot enter
+ * (a static binary), is known from FORK, the kernel's records and its
+ * parent's wait. Elsewhere vfork is fork.
+ * posix_spawn's FORK carries the spawned path the same way.
  *
  * exec family: EXEC (payload: the path) is written and the slot moved
  * ACTIVE -> EXEC before the real call; the new image adopts the token
@@ -98,6 +102,8 @@ uint64_t weft_vfork_prepare(void)
 	preload_self.busy++;
 	fdnb_paused = 1;
 	preload_self.fork_ts = ts;
+	preload_self.vfork_exec[0] = '\0';
+	preload_self.in_vfork = 1;
 	return ts;
 }
 
@@ -108,6 +114,7 @@ pid_t weft_vfork_parent(long result)
 {
 	uint64_t ts = preload_self.fork_ts;
 	preload_self.fork_ts = 0;
+	preload_self.in_vfork = 0;
 	fdnb_paused = 0;
 	preload_self.busy--;
 	if (result < 0) {
@@ -116,8 +123,12 @@ pid_t weft_vfork_parent(long result)
 	}
 	int saved = errno;
 	struct preload_thread *t = ts ? preload_recorder() : NULL;
-	if (t)
-		preload_emit(t, WEFT_EV_FORK, 0, WEFT_CALL_VFORK, (uint64_t)result, ts);
+	if (t) {
+		preload_write_begin(t);
+		emit_record_string(&t->writer, WEFT_EV_FORK, 0, WEFT_CALL_VFORK, emit_now(),
+				   (uint64_t)result, ts, preload_self.vfork_exec, WEFT_PAYLOAD_MAX);
+		preload_write_end(t);
+	}
 	errno = saved;
 	return (pid_t)result;
 }
@@ -159,8 +170,20 @@ WEFT_EXPORT pid_t vfork(void)
 
 /* --- exec ------------------------------------------------------------ */
 
+/* A vfork child's exec (it runs on its parent's TLS, with nothing of its
+ * own to record into): leave the path for the parent's FORK. */
+static void vfork_child_exec(const char *path)
+{
+	size_t i = 0;
+	for (; path && path[i] && i + 1 < sizeof preload_self.vfork_exec; i++)
+		preload_self.vfork_exec[i] = path[i];
+	preload_self.vfork_exec[i] = '\0';
+}
+
 static void exec_begin(struct preload_thread *t, const char *path)
 {
+	if (preload_self.in_vfork)
+		vfork_child_exec(path);
 	if (!t || !t->writer.slot)
 		return;
 	preload_write_begin(t);
@@ -174,6 +197,8 @@ static void exec_begin(struct preload_thread *t, const char *path)
 static int exec_failed(struct preload_thread *t, int result)
 {
 	int saved = errno;
+	if (preload_self.in_vfork)
+		preload_self.vfork_exec[0] = '\0';
 	if (t && t->writer.slot) {
 		atomic_store_explicit(&t->writer.slot->state, RING_SLOT_ACTIVE,
 				      memory_order_release);
@@ -275,6 +300,17 @@ WEFT_EXPORT int execle(const char *path, const char *arg, ...)
 
 /* --- spawn and system ------------------------------------------------ */
 
+/* FORK for a spawned child (payload: the path it runs). */
+static void spawned(struct preload_thread *t, pid_t pid, uint64_t ts, const char *path)
+{
+	int saved = errno;
+	preload_write_begin(t);
+	emit_record_string(&t->writer, WEFT_EV_FORK, 0, WEFT_CALL_POSIX_SPAWN, emit_now(),
+			   (uint64_t)pid, ts, path, WEFT_PAYLOAD_MAX);
+	preload_write_end(t);
+	errno = saved;
+}
+
 WEFT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
@@ -284,7 +320,7 @@ WEFT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file
 	pid_t *where = pid ? pid : &local;
 	int result = REAL(posix_spawn)(where, path, actions, attr, argv, envp);
 	if (t && result == 0)
-		preload_emit(t, WEFT_EV_FORK, 0, WEFT_CALL_POSIX_SPAWN, (uint64_t)*where, ts);
+		spawned(t, *where, ts, path);
 	return result;
 }
 
@@ -298,7 +334,7 @@ WEFT_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	pid_t *where = pid ? pid : &local;
 	int result = REAL(posix_spawnp)(where, file, actions, attr, argv, envp);
 	if (t && result == 0)
-		preload_emit(t, WEFT_EV_FORK, 0, WEFT_CALL_POSIX_SPAWN, (uint64_t)*where, ts);
+		spawned(t, *where, ts, file);
 	return result;
 }
 

@@ -9,6 +9,11 @@
  * Records read here, with sample_type TID|TIME|CPU and sample_id_all:
  *   PERF_RECORD_SWITCH  header, then sample_id {u32 pid, tid; u64 time;
  *                       u32 cpu, res}; misc says OUT and OUT_PREEMPT.
+ *   PERF_RECORD_FORK,   (attr.task) header, {u32 pid, ppid, tid, ptid;
+ *   PERF_RECORD_EXIT    u64 time}, then sample_id.
+ *   PERF_RECORD_COMM    (attr.comm) header, {u32 pid, tid; char comm[]
+ *                       padded to 8 bytes}, then sample_id; misc has
+ *                       COMM_EXEC when exec set it.
  *   PERF_RECORD_LOST    header, u64 id, u64 lost, then sample_id.
  *
  * Order: a ring is in time order; across rings it is not (a thread switched
@@ -77,6 +82,9 @@ static int open_event(pid_t pid, int cpu, size_t data_size)
 	attr.config = PERF_COUNT_SW_DUMMY;
 	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
 	attr.context_switch = 1;
+	attr.task = 1;
+	attr.comm = 1;
+	attr.comm_exec = 1;
 	attr.sample_id_all = 1;
 	attr.inherit = 1;
 	attr.exclude_kernel = 1;
@@ -215,6 +223,41 @@ static void read_ring(struct sched_perf *perf, struct cpu_ring *ring)
 			    .preempt = (header.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) != 0,
 			};
 			if (push_pending(perf, &sw) < 0)
+				perf->lost++;
+		} else if ((header.type == PERF_RECORD_FORK || header.type == PERF_RECORD_EXIT) &&
+			   len >= sizeof header + 24) {
+			uint32_t ids[4]; /* pid, ppid, tid, ptid */
+			uint64_t time;
+			memcpy(ids, record + sizeof header, sizeof ids);
+			memcpy(&time, record + sizeof header + 16, sizeof time);
+			struct sched_switch task = {
+			    .ts = time,
+			    .pid = ids[0],
+			    .tid = ids[2],
+			    .ppid = ids[1],
+			    .ptid = ids[3],
+			    .kind = header.type == PERF_RECORD_FORK ? SCHED_FORK : SCHED_EXIT,
+			};
+			if (push_pending(perf, &task) < 0)
+				perf->lost++;
+		} else if (header.type == PERF_RECORD_COMM &&
+			   len >= sizeof header + 8 + sizeof(struct sample_id)) {
+			/* the sample_id ends the record: its time is the rename's */
+			struct sample_id id;
+			memcpy(&id, record + len - sizeof id, sizeof id);
+			struct sched_switch task = {
+			    .ts = id.time,
+			    .kind = SCHED_COMM,
+			    .exec = (header.misc & PERF_RECORD_MISC_COMM_EXEC) != 0,
+			};
+			memcpy(&task.pid, record + sizeof header, 4);
+			memcpy(&task.tid, record + sizeof header + 4, 4);
+			size_t room = len - sizeof header - 8 - sizeof id;
+			if (room > sizeof task.comm - 1)
+				room = sizeof task.comm - 1;
+			memcpy(task.comm, record + sizeof header + 8, room);
+			task.comm[room] = '\0';
+			if (push_pending(perf, &task) < 0)
 				perf->lost++;
 		} else if (header.type == PERF_RECORD_LOST && len >= sizeof header + 16) {
 			uint64_t lost;

@@ -22,9 +22,21 @@
 
 struct sched_perf;
 
-/* One switch of one thread. out = 0: the thread starts running on cpu.
- * out = 1: it stops; preempt = 1 if it was still runnable (the kernel took
- * the CPU away: the thread is Ready), 0 if it gave the CPU up (Blocked). */
+/* What a record says (kind), about thread tid of process pid at ts:
+ *   SCHED_SWITCH  out = 0: the thread starts running on cpu. out = 1: it
+ *                 stops; preempt = 1 if it was still runnable (the kernel
+ *                 took the CPU away: the thread is Ready), 0 if it gave
+ *                 the CPU up (Blocked).
+ *   SCHED_FORK    the task was created by thread ptid of process ppid (a
+ *                 new process when pid == tid, else a new thread of pid).
+ *   SCHED_EXIT    the task exited.
+ *   SCHED_COMM    the task's name (comm) is now `comm`: set by exec (exec
+ *                 = 1) or by prctl/pthread_setname_np.
+ * The task records (attr.task, attr.comm) cover every task of the tree,
+ * also those that never run libweft.so: static binaries, threads made
+ * with a raw clone(). */
+enum sched_kind { SCHED_SWITCH = 0, SCHED_FORK, SCHED_EXIT, SCHED_COMM };
+
 struct sched_switch {
 	uint64_t ts;
 	uint32_t pid;
@@ -32,6 +44,11 @@ struct sched_switch {
 	uint32_t cpu;
 	uint8_t out;
 	uint8_t preempt;
+	uint8_t kind; /* enum sched_kind */
+	uint8_t exec;
+	uint32_t ppid; /* SCHED_FORK */
+	uint32_t ptid;
+	char comm[16]; /* SCHED_COMM, NUL-terminated */
 };
 
 typedef void (*sched_switch_fn)(void *ctx, const struct sched_switch *sw);
@@ -43,7 +60,8 @@ typedef void (*sched_switch_fn)(void *ctx, const struct sched_switch *sw);
  * -ENOMEM/-EPERM when the locked-memory limit is reached. */
 int sched_perf_open(pid_t pid, unsigned ring_pages, struct sched_perf **out);
 
-/* Read every record the kernel has written and deliver the switches, in
+/* Read every record the kernel has written and deliver them (switches and
+ * task records), in
  * timestamp order across CPUs, to fn. Switches newer than the moment of
  * this call minus a short hold-back (1 ms) are kept for the next drain so
  * that a switch still being written on another CPU cannot arrive out of
