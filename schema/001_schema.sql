@@ -317,6 +317,43 @@ SELECT d.deadlock_id, d.ts, d.end_ts, d.end_ts - d.ts AS dur,
         WHERE m.deadlock_id = d.deadlock_id AND m.position = 0) AS cycle
 FROM deadlock d;
 
+-- track_overview: a coarse summary of each track (one thread's, one
+-- process's or one CPU's spans), written by the recorder when it finishes
+-- a trace, so that a reader (weftd) can draw the zoomed-out timeline at
+-- once instead of first reading every span. Added to version 1 later: a
+-- trace written before it, or whose recorder never finished, lacks the
+-- table or its rows, and readers must cope (weftd then reads the spans
+-- first, as it always did). Derived data: it never disagrees with the
+-- span tables, only says less.
+--   kind          'thread' (id = utid), 'process' (upid) or 'cpu' (cpu)
+--   start_ts      the start of the track's first span
+--   end_ts        the latest end of its spans
+--   spans         its rows in thread_state, process_state or sched_slice
+--   bucket_ns     the width of its buckets, a power of two; bucket k of
+--                 the blob covers [(first_bucket + k) * bucket_ns, + bucket_ns)
+--   buckets       bucket_count buckets covering [start_ts, end_ts), each
+--                 with the time per state of the spans shorter than a bucket
+--   long_spans    the spans of a bucket or longer, whole
+-- The blobs' byte layout is in tracer/collector/overview.c. They number
+-- states New=0 Running=1 Ready=2 Blocked=3 Waiting=4 Suspended=5
+-- Terminated=6 and reasons mutex=0 rwlock=1 cond=2 sem=3 barrier=4 join=5
+-- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 (weftd's API numbers them
+-- alike); a CPU's "state" is its slices' end_state, "object" the utid.
+-- At most 4096 buckets a track: zoomed in further, readers need the spans.
+CREATE TABLE track_overview (
+    kind         TEXT NOT NULL,
+    id           INTEGER NOT NULL,
+    start_ts     INTEGER NOT NULL,
+    end_ts       INTEGER NOT NULL,
+    spans        INTEGER NOT NULL,
+    bucket_ns    INTEGER NOT NULL,
+    first_bucket INTEGER NOT NULL,
+    bucket_count INTEGER NOT NULL,
+    buckets      BLOB NOT NULL,
+    long_spans   BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+
 -- message_traffic: per channel, bytes and messages that flowed through it.
 CREATE VIEW message_traffic AS
 SELECT o.object_id, o.kind, o.label,

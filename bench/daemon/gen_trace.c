@@ -4,6 +4,7 @@
  *
  *   weft_gen_trace -o FILE [-n SPANS] [-t THREADS] [-p PROCESSES]
  *                  [--seed N] [--status S] [--no-indexes] [--no-slices]
+ *                  [--no-overview]
  *
  * Defaults: 10,000,000 thread_state spans over 200 threads in
  * threads/20 processes (at least 1). Each thread is born New, then loops
@@ -18,7 +19,11 @@
  * other holds, recorded in deadlock and deadlock_member as the recorder
  * does (the thread whose wait closed the cycle first). Rows are written in one transaction with
  * prepared statements; indexes (schema/001_indexes.sql) after, unless
- * --no-indexes (a trace still being recorded has none).
+ * --no-indexes (a trace still being recorded has none). Every span row is
+ * also added to the tracks' coarse summary (tracer/collector/overview.h),
+ * written into track_overview as the recorder writes it when it finishes,
+ * unless --no-overview (a trace of an older recorder, or one still being
+ * recorded, has none).
  */
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -26,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "overview.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
@@ -89,6 +96,18 @@ static void run(sqlite3_stmt *s)
 }
 
 static sqlite3_stmt *ins_state, *ins_flow, *ins_slice, *ins_pstate;
+static struct overview *overview; /* NULL with --no-overview */
+
+/* Adds a row to the overview, as the recorder's writer does. */
+static void summarize(enum overview_kind kind, int64_t id, int64_t ts, int64_t dur, const char *st,
+		      const char *reason, int64_t object)
+{
+	if (overview && overview_add(overview, kind, id, ts, dur, overview_state_index(st),
+				     overview_reason_index(reason), object) < 0) {
+		fprintf(stderr, "weft_gen_trace: out of memory\n");
+		exit(1);
+	}
+}
 
 static void state(int64_t utid, int64_t ts, int64_t dur, const char *st, const char *reason,
 		  int64_t object, int64_t cpu, int64_t waker, int64_t holder)
@@ -106,6 +125,7 @@ static void state(int64_t utid, int64_t ts, int64_t dur, const char *st, const c
 	bind_opt(ins_state, 8, waker);
 	bind_opt(ins_state, 9, holder);
 	run(ins_state);
+	summarize(OVERVIEW_THREAD, utid, ts, dur, st, reason, object);
 }
 
 static void flow(int64_t ts_out, int64_t utid_out, int64_t ts_in, int64_t utid_in, const char *kind,
@@ -159,16 +179,16 @@ static void deadlock(int64_t a, int64_t b, int64_t object, const int64_t wait[2]
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: weft_gen_trace -o FILE [-n SPANS] [-t THREADS] [-p PROCESSES]\n"
-		"                      [--seed N] [--status S] [--no-indexes] [--no-slices]\n");
+	fprintf(out, "usage: weft_gen_trace -o FILE [-n SPANS] [-t THREADS] [-p PROCESSES]\n"
+		     "                      [--seed N] [--status S] [--no-indexes] [--no-slices]\n"
+		     "                      [--no-overview]\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *out = NULL, *status = "complete";
 	long long spans = 10000000, threads = 200, processes = 0;
-	int indexes = 1, slices = 1;
+	int indexes = 1, slices = 1, summary = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -188,6 +208,8 @@ int main(int argc, char **argv)
 			indexes = 0;
 		else if (strcmp(a, "--no-slices") == 0)
 			slices = 0;
+		else if (strcmp(a, "--no-overview") == 0)
+			summary = 0;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -205,6 +227,10 @@ int main(int argc, char **argv)
 	if (processes > threads)
 		processes = threads;
 
+	if (summary && !(overview = overview_new(0))) {
+		fprintf(stderr, "weft_gen_trace: out of memory\n");
+		return 1;
+	}
 	unlink(out);
 	if (sqlite3_open(out, &db) != SQLITE_OK)
 		die(out);
@@ -291,14 +317,17 @@ int main(int argc, char **argv)
 				int64_t cpu = utid % 2;
 				state(utid, ts, dur, "Running", NULL, -1, cpu, -1, -1);
 				if (slices) {
+					const char *end_state =
+					    rnd() % 4 == 0 ? "Ready" : "Blocked";
 					sqlite3_bind_int64(ins_slice, 1, cpu);
 					sqlite3_bind_int64(ins_slice, 2, ts);
 					sqlite3_bind_int64(ins_slice, 3, dur);
 					sqlite3_bind_int64(ins_slice, 4, utid);
-					sqlite3_bind_text(ins_slice, 5,
-							  rnd() % 4 == 0 ? "Ready" : "Blocked", -1,
+					sqlite3_bind_text(ins_slice, 5, end_state, -1,
 							  SQLITE_STATIC);
 					run(ins_slice);
+					summarize(OVERVIEW_CPU, cpu, ts, dur, end_state, NULL,
+						  utid);
 				}
 			} else if (rnd() % 4 == 0) {
 				dur = between(5000, 100000);
@@ -406,6 +435,7 @@ int main(int argc, char **argv)
 		sqlite3_bind_int64(ins_pstate, 3, dur);
 		sqlite3_bind_text(ins_pstate, 4, "New", -1, SQLITE_STATIC);
 		run(ins_pstate);
+		summarize(OVERVIEW_PROCESS, p, ts, dur, "New", NULL, -1);
 		for (ts += dur; ts < end; ts += dur) {
 			dur = between(100000, 2000000);
 			if (ts + dur > end)
@@ -413,8 +443,10 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(ins_pstate, 1, p);
 			sqlite3_bind_int64(ins_pstate, 2, ts);
 			sqlite3_bind_int64(ins_pstate, 3, dur);
-			sqlite3_bind_text(ins_pstate, 4, pst[rnd() % 4], -1, SQLITE_STATIC);
+			const char *st = pst[rnd() % 4];
+			sqlite3_bind_text(ins_pstate, 4, st, -1, SQLITE_STATIC);
 			run(ins_pstate);
+			summarize(OVERVIEW_PROCESS, p, ts, dur, st, NULL, -1);
 		}
 	}
 	sqlite3_finalize(ins_proc);
@@ -442,6 +474,9 @@ int main(int argc, char **argv)
 	sqlite3_finalize(ins_slice);
 	sqlite3_finalize(ins_pstate);
 	sqlite3_finalize(ins_thread);
+	if (overview && overview_write(overview, db) < 0)
+		die("track_overview");
+	overview_free(overview);
 	exec("COMMIT");
 	if (indexes)
 		exec(weft_embed__001_indexes_sql);

@@ -1,8 +1,8 @@
 /*
  * test_collect_tracedb.c — the SQLite writer: a created trace has schema
  * v1 in WAL mode, rows appear to readers at each commit, unknown values are
- * NULL, finishing adds the indexes and the status, and an existing file is
- * never overwritten.
+ * NULL, finishing adds the indexes, the status and the tracks' summary
+ * (track_overview), and an existing file is never overwritten.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -135,6 +135,64 @@ static void spans_objects_and_threads_are_written_as_given(void **state)
 	remove_db(path);
 }
 
+static void finishing_writes_a_summary_of_every_track(void **state)
+{
+	char path[512], text[64];
+	temp_db_path(path, sizeof path, "tracedb-overview");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	for (int i = 0; i < 100; i++) {
+		struct span running = {.id = 3,
+				       .ts = 1000000 + i * 2000,
+				       .dur = 1000,
+				       .state = SPAN_RUNNING,
+				       .object_id = -1,
+				       .holder_id = -1,
+				       .cpu = 1};
+		struct span blocked = running;
+		blocked.ts += 1000;
+		blocked.state = SPAN_BLOCKED;
+		blocked.reason = WEFT_REASON_SLEEP;
+		assert_int_equal(tracedb_span(db, &running), 0);
+		assert_int_equal(tracedb_span(db, &blocked), 0);
+		assert_int_equal(tracedb_sched_slice(db, 1, running.ts, running.dur, 3, "Blocked"),
+				 0);
+	}
+	struct span process = {.is_process = true,
+			       .id = 2,
+			       .ts = 1000000,
+			       .dur = 200000,
+			       .state = SPAN_RUNNING,
+			       .object_id = -1,
+			       .holder_id = -1,
+			       .cpu = -1};
+	assert_int_equal(tracedb_span(db, &process), 0);
+	/* before the end, readers find the table empty */
+	assert_int_equal(tracedb_commit(db), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM track_overview"), 0);
+	assert_int_equal(tracedb_finish(db, "complete"), 0);
+	tracedb_close(db);
+
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM track_overview"), 3);
+	assert_int_equal(
+	    sql_int(path, "SELECT spans FROM track_overview WHERE kind = 'thread' AND id = 3"),
+	    200);
+	assert_int_equal(
+	    sql_int(path, "SELECT spans FROM track_overview WHERE kind = 'cpu' AND id = 1"), 100);
+	assert_int_equal(
+	    sql_int(path, "SELECT start_ts FROM track_overview WHERE kind = 'process' AND id = 2"),
+	    1000000);
+	assert_int_equal(
+	    sql_int(path, "SELECT end_ts FROM track_overview WHERE kind = 'thread' AND id = 3"),
+	    1000000 + 99 * 2000 + 2000);
+	assert_string_equal(sql_text(path,
+				     "SELECT group_concat(kind, ',') FROM "
+				     "(SELECT kind FROM track_overview ORDER BY kind)",
+				     text, sizeof text),
+			    "cpu,process,thread");
+	remove_db(path);
+}
+
 static void existing_file_is_never_overwritten(void **state)
 {
 	char path[512];
@@ -159,6 +217,7 @@ int main(void)
 	    cmocka_unit_test(created_trace_is_schema_v1_in_wal_mode_and_recording),
 	    cmocka_unit_test(rows_become_visible_at_each_commit),
 	    cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
+	    cmocka_unit_test(finishing_writes_a_summary_of_every_track),
 	    cmocka_unit_test(existing_file_is_never_overwritten),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,12 @@
  * start and end, which short workloads notice. 16 KiB pages and a 32 MiB
  * cache: rows are appended, and bigger pages mean fewer B-tree splits
  * (about 10% faster inserts than the default 4 KiB).
+ *
+ * Every span and CPU slice written is also added to `overview`, the
+ * tracks' coarse summary (overview.h), which tracedb_finish writes into
+ * track_overview: a few ns a row, and a bounded amount of memory. A
+ * failure there (out of memory) only leaves the trace without the
+ * summary; readers cope.
  */
 #include "tracedb.h"
 
@@ -26,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "event.h"
+#include "overview.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
@@ -87,6 +94,8 @@ struct tracedb {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
 	int64_t txn_start_ns;
+	struct overview *overview;	     /* NULL once it failed */
+	int reason_index[WEFT_REASON_COUNT]; /* enum weft_reason -> overview's */
 };
 
 static int64_t monotonic_ns(void)
@@ -156,6 +165,9 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	struct tracedb *db = calloc(1, sizeof *db);
 	if (!db)
 		return -ENOMEM;
+	db->overview = overview_new(0);
+	for (unsigned r = 0; r < WEFT_REASON_COUNT; r++)
+		db->reason_index[r] = overview_reason_index(weft_reason_name(r));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK)
 		goto err;
@@ -180,6 +192,7 @@ err:
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->sql);
+	overview_free(db->overview);
 	free(db);
 	unlink(path);
 	char side[4096];
@@ -274,12 +287,26 @@ int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kin
 	return step(db, stmt);
 }
 
+/* Adds a row to the overview; on failure the trace goes without one. */
+static void summarize(struct tracedb *db, enum overview_kind kind, int64_t id, int64_t ts,
+		      int64_t dur, int state, int reason, int64_t object)
+{
+	if (db->overview &&
+	    overview_add(db->overview, kind, id, ts, dur, state, reason, object) < 0) {
+		overview_free(db->overview);
+		db->overview = NULL;
+	}
+}
+
 int tracedb_span(struct tracedb *db, const struct span *span)
 {
 	if (begin(db))
 		return -EIO;
 	const char *state = span_state_name(span->state);
+	/* enum span_state counts from SPAN_NEW = 1 in the API's order */
+	int state_index = span->state >= SPAN_NEW ? (int)span->state - SPAN_NEW : -1;
 	if (span->is_process) {
+		summarize(db, OVERVIEW_PROCESS, span->id, span->ts, span->dur, state_index, -1, -1);
 		sqlite3_stmt *stmt = db->stmt[STMT_PROCESS_STATE];
 		sqlite3_bind_int64(stmt, 1, span->id);
 		sqlite3_bind_int64(stmt, 2, span->ts);
@@ -287,6 +314,11 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 		sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
 		return step(db, stmt);
 	}
+	int reason_index = span->state == SPAN_BLOCKED && span->reason < WEFT_REASON_COUNT
+			       ? db->reason_index[span->reason]
+			       : -1;
+	summarize(db, OVERVIEW_THREAD, span->id, span->ts, span->dur, state_index, reason_index,
+		  span->object_id);
 	sqlite3_stmt *stmt = db->stmt[STMT_THREAD_STATE];
 	sqlite3_bind_int64(stmt, 1, span->id);
 	sqlite3_bind_int64(stmt, 2, span->ts);
@@ -309,6 +341,7 @@ int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, in
 {
 	if (begin(db))
 		return -EIO;
+	summarize(db, OVERVIEW_CPU, cpu, ts, dur, overview_state_index(end_state), -1, utid);
 	sqlite3_stmt *stmt = db->stmt[STMT_SCHED_SLICE];
 	sqlite3_bind_int(stmt, 1, cpu);
 	sqlite3_bind_int64(stmt, 2, ts);
@@ -435,8 +468,18 @@ int tracedb_tick(struct tracedb *db, int64_t now_ns)
 
 int tracedb_finish(struct tracedb *db, const char *status)
 {
-	if (commit(db) || begin(db) || exec_sql(db, weft_embed__001_indexes_sql) ||
-	    tracedb_meta(db, "status", status) || commit(db))
+	if (commit(db) || begin(db))
+		return -EIO;
+	/* the summary of what was written so far (a second finish, after more
+	 * rows, rewrites it) */
+	if (db->overview &&
+	    (exec_sql(db, "DELETE FROM track_overview") || overview_write(db->overview, db->sql))) {
+		/* written in full or not at all: readers would trust a part */
+		if (exec_sql(db, "DELETE FROM track_overview"))
+			return -EIO;
+	}
+	if (exec_sql(db, weft_embed__001_indexes_sql) || tracedb_meta(db, "status", status) ||
+	    commit(db))
 		return -EIO;
 	return 0;
 }
@@ -449,6 +492,7 @@ void tracedb_close(struct tracedb *db)
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	sqlite3_close(db->sql);
+	overview_free(db->overview);
 	free(db);
 }
 
