@@ -65,6 +65,21 @@ typedef int (*query_span_fn)(void *ctx, int64_t id, int64_t ts, int64_t dur, con
 int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
 		     query_span_fn fn, void *ctx);
 
+/* One row of track_overview (tracer/collector/overview.h). The strings and
+ * blobs are SQLite's: valid until the callback returns. */
+struct query_overview_row {
+	const char *kind;
+	int64_t id, start_ts, end_ts, spans, bucket_ns, first_bucket, bucket_count;
+	const void *buckets, *long_spans;
+	size_t buckets_len, long_spans_len;
+};
+typedef int (*query_overview_fn)(void *ctx, const struct query_overview_row *row);
+
+/* Calls fn for each row of track_overview. -ENOENT, without calling it,
+ * when the trace has no such table (written before it); stops at fn's
+ * first non-zero return (returned as is). */
+int query_track_overview(sqlite3 *db, query_overview_fn fn, void *ctx);
+
 typedef int (*query_name_fn)(void *ctx, int64_t id, int64_t parent, const char *name);
 
 /* One row of the flow table. */

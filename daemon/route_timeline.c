@@ -11,6 +11,13 @@
  * bound on its entries (only the pages written get touched), numbers by a
  * two-digits-at-a-time formatter, no printf; the buffer becomes the
  * response as is.
+ *
+ * Before the trace's timeline is first loaded (seconds, for a big trace),
+ * a JSON request whose buckets the trace's summary (coarse.h) can give at
+ * two pixels or finer is answered from the summary instead, marked
+ * "coarse": true, while the load goes on in the background; the page asks
+ * again until an answer is exact. Finer requests, and binary ones, wait
+ * for the load as always.
  */
 #include <endian.h>
 #include <stdio.h>
@@ -18,12 +25,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coarse.h"
 #include "lod.h"
+#include "overview.h"
 #include "param.h"
 #include "route.h"
 #include "trace.h"
 
 enum kind { KIND_THREAD, KIND_PROCESS, KIND_CPU };
+
+/* The summary's kind of each. */
+static const enum overview_kind overview_kinds[3] = {OVERVIEW_THREAD, OVERVIEW_PROCESS,
+						     OVERVIEW_CPU};
+
+_Static_assert(LOD_STATE_COUNT == OVERVIEW_STATE_COUNT, "one states table");
 
 struct bin {
 	unsigned char *buf;
@@ -77,6 +92,7 @@ struct out {
 	struct bin *text; /* JSON: the track's array, or */
 	struct bin *b;	  /* binary */
 	uint32_t count;
+	int run; /* the entry is a run of the summary (mix and top set) */
 };
 
 static const char digit_pairs[201] = "00010203040506070809"
@@ -146,7 +162,7 @@ static int emit_json(void *ctx, const struct lod_entry *e)
 	if (!buf)
 		return -ENOMEM;
 	char *p = buf;
-	int bucket = e->n > 1;
+	int bucket = e->n > 1 || o->run;
 	if (o->count++)
 		*p++ = ',';
 	*p++ = '[';
@@ -195,7 +211,7 @@ static int emit_bin(void *ctx, const struct lod_entry *e)
 	unsigned char *p = bin_grow(o->b, 32);
 	if (!p)
 		return -ENOMEM;
-	int bucket = e->n > 1;
+	int bucket = e->n > 1 || o->run;
 	int state = e->state;
 	int64_t object = e->object;
 	if (o->kind == KIND_CPU && bucket) {
@@ -214,7 +230,25 @@ static int emit_bin(void *ctx, const struct lod_entry *e)
 	return 0;
 }
 
+/* An entry of the summary, written as the exact timeline's are. */
+static int emit_coarse(void *ctx, const struct overview_entry *oe)
+{
+	struct out *o = ctx;
+	struct lod_entry e = {.ts = oe->ts,
+			      .dur = oe->dur,
+			      .state = oe->state,
+			      .reason = oe->reason,
+			      .object = oe->object,
+			      .n = oe->n,
+			      .top_state = oe->top_state,
+			      .top_object = oe->top_object};
+	memcpy(e.mix, oe->mix, sizeof(e.mix));
+	o->run = oe->run;
+	return o->text ? emit_json(o, &e) : emit_bin(o, &e);
+}
+
 struct query {
+	const struct coarse *coarse; /* answer from the summary, or */
 	const struct param_window *w;
 	struct bin *text; /* JSON: the whole answer, or */
 	struct bin *b;	  /* binary */
@@ -252,6 +286,21 @@ static int put_member(struct bin *text, int comma, const char *key, int64_t v)
 	return 0;
 }
 
+/* The entries of one track: from the summary when the query has one. */
+static int query_track(struct query *q, struct out *o, int64_t id, const struct lod_track *t)
+{
+	if (q->coarse) {
+		const struct overview_track *ot =
+		    coarse_track(q->coarse, overview_kinds[o->kind], id);
+		return ot ? overview_track_query(ot, q->w->start, q->w->end, q->w->px, emit_coarse,
+						 o)
+			  : 0;
+	}
+	return t ? lod_track_query(t, q->w->start, q->w->end, q->w->px,
+				   q->text ? emit_json : emit_bin, o)
+		 : 0;
+}
+
 static int one_track(struct query *q, enum kind kind, int64_t id, const struct lod_track *t)
 {
 	struct out o = {.kind = kind, .text = q->text, .b = q->b};
@@ -269,7 +318,7 @@ static int one_track(struct query *q, enum kind kind, int64_t id, const struct l
 		int rc = put_text(q->text, head, (size_t)(p - head));
 		if (rc < 0)
 			return rc;
-		rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_json, &o) : 0;
+		rc = query_track(q, &o, id, t);
 		return rc ? rc : put_text(q->text, "]", 1);
 	}
 	size_t at = q->b->len;
@@ -279,7 +328,7 @@ static int one_track(struct query *q, enum kind kind, int64_t id, const struct l
 	memset(h, 0, 12);
 	h[0] = (unsigned char)kind;
 	put_u32(h + 4, (uint32_t)id);
-	int rc = t ? lod_track_query(t, q->w->start, q->w->end, q->w->px, emit_bin, &o) : 0;
+	int rc = query_track(q, &o, id, t);
 	if (rc == 0 && !q->b->failed)
 		put_u32(q->b->buf + at + 8, o.count);
 	q->tracks++;
@@ -301,7 +350,12 @@ static int tracks_of(struct query *q, enum kind kind, const char *key,
 			return rc;
 		q->first_track = 1;
 	}
-	if (all) {
+	if (all && q->coarse) {
+		enum overview_kind ok = overview_kinds[kind];
+		for (size_t id = 0; id < coarse_count(q->coarse, ok) && rc == 0; id++)
+			if (coarse_track(q->coarse, ok, (int64_t)id))
+				rc = one_track(q, kind, (int64_t)id, NULL);
+	} else if (all) {
 		for (size_t id = 0; id < ntracks && rc == 0; id++)
 			if (tracks[id])
 				rc = one_track(q, kind, (int64_t)id, tracks[id]);
@@ -309,7 +363,7 @@ static int tracks_of(struct query *q, enum kind kind, const char *key,
 		for (size_t i = 0; i < nids && rc == 0; i++) {
 			int64_t id = ids[i];
 			const struct lod_track *t =
-			    id >= 0 && (size_t)id < ntracks ? tracks[id] : NULL;
+			    !q->coarse && id >= 0 && (size_t)id < ntracks ? tracks[id] : NULL;
 			rc = one_track(q, kind, id, t);
 		}
 	}
@@ -337,6 +391,29 @@ static size_t answer_estimate(const struct trace_timeline *tl, const struct para
 	return bytes < ((size_t)64 << 20) ? bytes : (size_t)64 << 20;
 }
 
+/* The same bound for an answer from the summary. */
+static size_t coarse_estimate(const struct coarse *c, const struct param_window *w)
+{
+	size_t tracks = 0, per_track = 2 * (size_t)w->px + 4;
+	for (int k = 0; k < 3; k++)
+		for (size_t id = 0; id < coarse_count(c, overview_kinds[k]); id++)
+			tracks += coarse_track(c, overview_kinds[k], (int64_t)id) != NULL;
+	size_t bytes = tracks * (per_track + 1) * 72 + 4096;
+	return bytes < ((size_t)64 << 20) ? bytes : (size_t)64 << 20;
+}
+
+/* Whether the summary answers the window for every track asked for. */
+static int coarse_answers(const struct coarse *c, const struct param_window *w,
+			  int64_t *const ids[3], const size_t nids[3], int all)
+{
+	int64_t ns_per_px = (w->end - w->start) / w->px > 0 ? (w->end - w->start) / w->px : 1;
+	for (int k = 0; k < 3; k++)
+		if ((all || ids[k]) &&
+		    !coarse_serves(c, overview_kinds[k], all ? NULL : ids[k], nids[k], ns_per_px))
+			return 0;
+	return 1;
+}
+
 enum MHD_Result route_timeline(struct request *req)
 {
 	char err[160];
@@ -361,17 +438,38 @@ enum MHD_Result route_timeline(struct request *req)
 	}
 	int all = !ids[0] && !ids[1] && !ids[2];
 
-	const struct trace_timeline *tl;
-	int rc = trace_timeline_read(req->trace, &tl);
+	/* The exact timeline, or (JSON, before the first load is done) the
+	 * summary when it answers this window. */
+	const struct trace_timeline *tl = NULL;
+	const struct coarse *coarse = NULL;
+	int rc =
+	    binary ? trace_timeline_read(req->trace, &tl) : trace_timeline_try(req->trace, &tl);
+	if (rc == -EAGAIN) {
+		rc = trace_coarse_read(req->trace, &coarse);
+		if (rc == 0 && !coarse_answers(coarse, &w, ids, nids, all)) {
+			trace_coarse_done(req->trace);
+			coarse = NULL;
+			rc = -ENOENT;
+		}
+		if (rc < 0)
+			rc = trace_timeline_read(req->trace, &tl);
+	}
 	if (rc < 0) {
 		for (int k = 0; k < 3; k++)
 			free(ids[k]);
 		return reply_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				   "cannot load the timeline: %s", strerror(-rc));
 	}
+	static const struct trace_timeline none = {0};
+	if (coarse)
+		tl = &none;
 	struct bin b = {0};
-	struct query q = {.w = &w, .text = binary ? NULL : &b, .b = binary ? &b : NULL};
-	if (!bin_room(&b, all ? answer_estimate(tl, &w, binary) : 65536))
+	struct query q = {
+	    .coarse = coarse, .w = &w, .text = binary ? NULL : &b, .b = binary ? &b : NULL};
+	size_t room = !all     ? 65536
+		      : coarse ? coarse_estimate(coarse, &w)
+			       : answer_estimate(tl, &w, binary);
+	if (!bin_room(&b, room))
 		b.failed = 0; /* no room set aside: grow as it comes */
 	if (binary) {
 		unsigned char *h = bin_grow(&b, 8);
@@ -384,6 +482,10 @@ enum MHD_Result route_timeline(struct request *req)
 		put_member(&b, 1, "px", w.px);
 		put_member(&b, 1, "ns_per_px",
 			   (w.end - w.start) / w.px > 0 ? (w.end - w.start) / w.px : 1);
+		if (coarse)
+			put_text(&b, ",\"coarse\":true", 14);
+		else
+			put_text(&b, ",\"coarse\":false", 15);
 	}
 	rc = tracks_of(&q, KIND_THREAD, "threads", tl->threads, tl->nthreads, ids[0], nids[0], all);
 	if (rc == 0)
@@ -391,7 +493,10 @@ enum MHD_Result route_timeline(struct request *req)
 			       nids[1], all);
 	if (rc == 0)
 		rc = tracks_of(&q, KIND_CPU, "cpus", tl->cpus, tl->ncpus, ids[2], nids[2], all);
-	trace_timeline_done(req->trace);
+	if (coarse)
+		trace_coarse_done(req->trace);
+	else
+		trace_timeline_done(req->trace);
 	for (int k = 0; k < 3; k++)
 		free(ids[k]);
 	if (rc == 0 && !binary)

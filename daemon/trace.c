@@ -3,10 +3,15 @@
  *
  * Locks, always taken in this order and never two of one kind:
  *   set->lock      the traces array and the directory list;
- *   t->lock        the connection pool, the status and its generation;
- *   t->timeline    rwlock over the lod tracks (writers: loading).
+ *   t->timeline    rwlock over the lod tracks (writers: loading);
+ *   t->coarse      rwlock over the summary (writers: reading it, freeing
+ *                  it once the timeline is loaded);
+ *   t->lock        the connection pool, the status and its generation,
+ *                  the background loader's thread.
  * Loading the timeline takes t->timeline exclusively, then borrows a
- * connection (t->lock briefly).
+ * connection (t->lock briefly); the first load then frees the summary
+ * (t->coarse exclusively). A request answering from the summary holds
+ * t->coarse shared and nothing else.
  *
  * Track arrays are indexed by id (utid, upid, cpu); ids at or above
  * MAX_TRACK_ID are not loaded (weft's ids count up from 1).
@@ -22,6 +27,8 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define POOL_MAX 8
 #define MAX_TRACK_ID (1 << 22)
@@ -42,6 +49,15 @@ struct trace {
 	int loaded;
 	uint64_t loaded_generation;
 	int64_t last_rowid[4]; /* thread_state, process_state, sched_slice, flow */
+
+	atomic_int loaded_once; /* the timeline was loaded (stays set) */
+	atomic_int load_failed; /* the background load failed */
+	pthread_t loader;	/* the background load (under lock) */
+	int loader_started;	/* under lock */
+	const char *hold_loads; /* the set's WEFTD_HOLD_LOADS */
+	pthread_rwlock_t coarse_lock;
+	struct coarse *coarse; /* under coarse_lock */
+	int coarse_state;      /* 0: not read yet, 1: read, -1: none (or freed) */
 };
 
 struct trace_set {
@@ -52,13 +68,20 @@ struct trace_set {
 	size_t ndirs;
 	uint64_t generation;
 	atomic_int stopping;
+	char *hold_loads; /* WEFTD_HOLD_LOADS, or NULL */
 };
 
 struct trace_set *trace_set_new(void)
 {
 	struct trace_set *set = calloc(1, sizeof(*set));
-	if (set)
-		pthread_mutex_init(&set->lock, NULL);
+	if (!set)
+		return NULL;
+	const char *hold = getenv("WEFTD_HOLD_LOADS");
+	if (hold && *hold && !(set->hold_loads = strdup(hold))) {
+		free(set);
+		return NULL;
+	}
+	pthread_mutex_init(&set->lock, NULL);
 	return set;
 }
 
@@ -71,6 +94,10 @@ static void free_tracks(struct lod_track **tracks, size_t n)
 
 static void trace_free(struct trace *t)
 {
+	if (t->loader_started)
+		pthread_join(t->loader, NULL);
+	coarse_free(t->coarse);
+	pthread_rwlock_destroy(&t->coarse_lock);
 	for (int i = 0; i < t->npool; i++)
 		sqlite3_close(t->pool[i]);
 	free_tracks(t->timeline.threads, t->timeline.nthreads);
@@ -89,12 +116,14 @@ void trace_set_free(struct trace_set *set)
 {
 	if (!set)
 		return;
+	trace_set_stop(set); /* a load in the background gives up */
 	for (size_t i = 0; i < set->n; i++)
 		trace_free(set->traces[i]);
 	for (size_t i = 0; i < set->ndirs; i++)
 		free(set->dirs[i]);
 	free(set->dirs);
 	free(set->traces);
+	free(set->hold_loads);
 	pthread_mutex_destroy(&set->lock);
 	free(set);
 }
@@ -196,7 +225,9 @@ static int add_locked(struct trace_set *set, const char *path)
 	}
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_rwlock_init(&t->timeline_lock, NULL);
+	pthread_rwlock_init(&t->coarse_lock, NULL);
 	t->stopping = &set->stopping;
+	t->hold_loads = set->hold_loads;
 	set->traces[set->n++] = t;
 	set->generation++;
 	return 1;
@@ -492,6 +523,18 @@ static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_o
 /* Flow buckets: about FLOW_BUCKETS over the trace as first seen. */
 #define FLOW_BUCKETS 1024
 
+/* The test hook (trace.h): waits until t->hold_loads exists. -ECANCELED
+ * if weftd stops meanwhile. */
+static int hold_load(struct trace *t)
+{
+	while (t->hold_loads && access(t->hold_loads, F_OK) != 0) {
+		if (atomic_load(t->stopping))
+			return -ECANCELED;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+	}
+	return 0;
+}
+
 static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 {
 	struct trace_timeline *tl = &t->timeline;
@@ -550,6 +593,10 @@ int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
 		return -ECANCELED;
 	}
 	if (!t->loaded || t->loaded_generation != info.generation) {
+		if (!t->loaded && (rc = hold_load(t)) < 0) {
+			pthread_rwlock_unlock(&t->timeline_lock);
+			return rc;
+		}
 		sqlite3 *db = trace_acquire(t);
 		if (!db) {
 			pthread_rwlock_unlock(&t->timeline_lock);
@@ -560,6 +607,15 @@ int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
 		if (rc < 0) {
 			pthread_rwlock_unlock(&t->timeline_lock);
 			return rc;
+		}
+		if (!t->loaded) {
+			/* the exact timeline answers from now on */
+			atomic_store(&t->loaded_once, 1);
+			pthread_rwlock_wrlock(&t->coarse_lock);
+			coarse_free(t->coarse);
+			t->coarse = NULL;
+			t->coarse_state = -1;
+			pthread_rwlock_unlock(&t->coarse_lock);
 		}
 		t->loaded = 1;
 		t->loaded_generation = info.generation;
@@ -573,4 +629,75 @@ int trace_timeline_read(struct trace *t, const struct trace_timeline **out)
 void trace_timeline_done(struct trace *t)
 {
 	pthread_rwlock_unlock(&t->timeline_lock);
+}
+
+/* The background loader: the first load, for trace_timeline_try. */
+static void *load_in_background(void *arg)
+{
+	struct trace *t = arg;
+	const struct trace_timeline *tl;
+	if (trace_timeline_read(t, &tl) == 0)
+		trace_timeline_done(t);
+	else if (!atomic_load(t->stopping))
+		atomic_store(&t->load_failed, 1);
+	return NULL;
+}
+
+int trace_timeline_try(struct trace *t, const struct trace_timeline **tl)
+{
+	if (atomic_load(&t->loaded_once) || atomic_load(&t->load_failed) ||
+	    atomic_load(t->stopping))
+		return trace_timeline_read(t, tl);
+	pthread_mutex_lock(&t->lock);
+	if (!t->loader_started && pthread_create(&t->loader, NULL, load_in_background, t) == 0)
+		t->loader_started = 1;
+	int started = t->loader_started;
+	pthread_mutex_unlock(&t->lock);
+	/* without a thread (none could start): load here, as before */
+	return started ? -EAGAIN : trace_timeline_read(t, tl);
+}
+
+int trace_coarse_read(struct trace *t, const struct coarse **out)
+{
+	pthread_rwlock_rdlock(&t->coarse_lock);
+	if (t->coarse_state > 0) {
+		*out = t->coarse;
+		return 0;
+	}
+	int state = t->coarse_state;
+	pthread_rwlock_unlock(&t->coarse_lock);
+	if (state < 0)
+		return -ENOENT;
+
+	struct trace_info info;
+	if (trace_info(t, &info) < 0)
+		return -ENOENT;
+	/* a recording has no summary yet (one will come when it finishes) */
+	if (strcmp(info.status.status, "recording") == 0)
+		return -ENOENT;
+	pthread_rwlock_wrlock(&t->coarse_lock);
+	if (t->coarse_state == 0) {
+		sqlite3 *db = atomic_load(&t->loaded_once) ? NULL : trace_acquire(t);
+		int rc = db ? coarse_load(db, &t->coarse) : -ENOENT;
+		trace_release(t, db);
+		if (rc == 0 && coarse_spans(t->coarse) < TRACE_COARSE_MIN_SPANS) {
+			coarse_free(t->coarse);
+			t->coarse = NULL;
+			rc = -ENOENT;
+		}
+		t->coarse_state = rc == 0 ? 1 : -1;
+	}
+	pthread_rwlock_unlock(&t->coarse_lock);
+	pthread_rwlock_rdlock(&t->coarse_lock);
+	if (t->coarse_state > 0) {
+		*out = t->coarse;
+		return 0;
+	}
+	pthread_rwlock_unlock(&t->coarse_lock);
+	return -ENOENT;
+}
+
+void trace_coarse_done(struct trace *t)
+{
+	pthread_rwlock_unlock(&t->coarse_lock);
 }

@@ -17,8 +17,17 @@
  *   - the timeline (lod tracks of every thread, process and CPU, and the
  *     flow totals of flowsum.h), loaded
  *     on first use and then only the rows added since (rowid > last seen),
- *     under a rwlock: trace_timeline_read() takes it shared.
- * All functions are thread-safe.
+ *     under a rwlock: trace_timeline_read() takes it shared;
+ *   - until the timeline is first loaded, the trace's summary (coarse.h),
+ *     read on first use, under a rwlock of its own; freed once the
+ *     timeline is loaded. Only for traces of TRACE_COARSE_MIN_SPANS rows
+ *     or more: smaller ones load in a blink, and are answered exactly. trace_timeline_try() starts
+ * the first load in a thread of the trace's own (joined by trace_set_free) instead of waiting for
+ * it, so a request can answer from the summary meanwhile. All functions are thread-safe.
+ *
+ * Test hook: with WEFTD_HOLD_LOADS=FILE in the environment, first loads of
+ * a timeline wait until FILE exists (tests see weftd before its first load
+ * is done without racing it).
  */
 #ifndef WEFT_TRACE_H
 #define WEFT_TRACE_H
@@ -27,9 +36,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coarse.h"
 #include "flowsum.h"
 #include "lod.h"
 #include "query.h"
+
+/* Traces with fewer span rows than this load faster than a summary would
+ * help (about 0.1 s): weftd waits for their spans. */
+#define TRACE_COARSE_MIN_SPANS 500000
 
 struct trace;
 struct trace_set;
@@ -98,5 +112,19 @@ struct trace_timeline {
  * trace_set_stop) with nothing held. */
 int trace_timeline_read(struct trace *t, const struct trace_timeline **tl);
 void trace_timeline_done(struct trace *t);
+
+/* As trace_timeline_read once the timeline has been loaded (or when a
+ * load in the background failed: the error is then the caller's). Before
+ * that, -EAGAIN at once with nothing held, and the first load runs in the
+ * background (started now unless it runs already). */
+int trace_timeline_try(struct trace *t, const struct trace_timeline **tl);
+
+/* The trace's summary, held for reading until trace_coarse_done (reads it
+ * on first use). 0 with *c; -ENOENT with nothing held when there is none
+ * to answer from: the trace has no summary, is still being recorded, is
+ * small (TRACE_COARSE_MIN_SPANS), or its timeline is loaded (the exact one
+ * answers then). */
+int trace_coarse_read(struct trace *t, const struct coarse **c);
+void trace_coarse_done(struct trace *t);
 
 #endif

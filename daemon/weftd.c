@@ -45,13 +45,20 @@
  * runs). */
 #define WARM_BUDGET_BYTES ((size_t)256 << 20)
 
-/* The warm-up thread: loads the timeline of each trace served at start,
- * in list order, until WARM_BUDGET_BYTES are loaded or weftd stops
- * (trace_set_stop makes a load return -ECANCELED). */
+/* The warm-up thread: reads the summary of each trace served at start
+ * (milliseconds: what the first requests answer from meanwhile), then
+ * loads the timelines, in list order, until WARM_BUDGET_BYTES are loaded
+ * or weftd stops (trace_set_stop makes a load return -ECANCELED). */
 static void *warm_traces(void *arg)
 {
 	struct trace_set *set = arg;
 	size_t loaded = 0, count = trace_set_count(set);
+	for (size_t i = 0; i < count; i++) {
+		struct trace *t = trace_set_at(set, i);
+		const struct coarse *c;
+		if (t && trace_coarse_read(t, &c) == 0)
+			trace_coarse_done(t);
+	}
 	for (size_t i = 0; i < count && loaded < WARM_BUDGET_BYTES; i++) {
 		struct trace *t = trace_set_at(set, i);
 		const struct trace_timeline *tl;

@@ -13,7 +13,10 @@
 // width; a newer fetch aborts the older one (AbortController), and only the
 // newest answer replaces this.data. The server merges spans shorter than a
 // pixel into buckets, so the answer's size depends on the width, never on
-// the trace's size.
+// the trace's size. Right after weftd starts, before it has read a big
+// trace's spans, a zoomed-out answer may come from the trace's summary
+// ("coarse": true, docs/API.md): it is drawn, and the window asked again
+// every COARSE_RETRY_MS until an exact answer replaces it.
 //
 // Input: wheel zooms around the cursor (horizontal wheel pans), drag pans,
 // Shift+drag (or drag in select mode, or drag on the axis) selects a range,
@@ -30,6 +33,8 @@ const FETCH_DEBOUNCE_MS = 40;
 const DRAG_THRESHOLD_PX = 3;
 const MAX_FLOW_ARROWS = 3000;
 const FLOWS_DEBOUNCE_MS = 250;
+const COARSE_RETRY_MS = 250;
+const COARSE_STATUS = 'summary: reading spans…';
 
 export class Timeline {
   /**
@@ -61,8 +66,10 @@ export class Timeline {
     this.height = 1;
     this.drawPending = false;
     this.fetchTimer = 0;
+    this.coarseTimer = 0;
     this.abort = null;
     this.firstDataPaint = false;
+    this.firstExactPaint = false;
     this.mouse = null;
     this.focusUtid = null;
     this.bind();
@@ -73,6 +80,7 @@ export class Timeline {
   /** Shows a new trace: overview from /api/traces/{id}; view from the caller. */
   setTrace(api, overview) {
     if (this.abort) this.abort.abort();
+    clearTimeout(this.coarseTimer);
     this.api = api;
     this.overview = overview;
     this.threadsById = new Map(overview.threads.map((t) => [t.utid, t]));
@@ -84,6 +92,7 @@ export class Timeline {
     this.selected = null;
     this.range = null;
     this.firstDataPaint = false;
+    this.firstExactPaint = false;
     this.layout();
   }
 
@@ -305,6 +314,7 @@ export class Timeline {
   async fetchNow() {
     if (!this.api) return;
     if (this.abort) this.abort.abort();
+    clearTimeout(this.coarseTimer);
     const ac = new AbortController();
     this.abort = ac;
     const { start, end } = this.view;
@@ -322,13 +332,14 @@ export class Timeline {
       params.upids = ids('process');
       params.cpus = ids('cpu');
     }
-    this.cb.onStatus('loading…');
+    this.cb.onStatus(this.data?.coarse ? COARSE_STATUS : 'loading…');
     try {
       const tl = await this.api.timeline(params, ac.signal);
       if (ac !== this.abort) return;
       const d = this.data;
       const f = this.fetchedY;
-      if (!all && d && f && d.start === tl.start && d.end === tl.end && d.px === tl.px) {
+      const sameKind = d && !!d.coarse === !!tl.coarse;
+      if (!all && d && f && sameKind && d.start === tl.start && d.end === tl.end && d.px === tl.px) {
         // More rows of the same window: keep the rows already fetched.
         for (const k of ['threads', 'processes', 'cpus']) d[k] = { ...d[k], ...tl[k] };
         const touching = near.top <= f.bottom && near.bottom >= f.top;
@@ -342,7 +353,13 @@ export class Timeline {
       this.answers = (this.answers || 0) + 1;
       this.failures = 0;
       this.abort = null;
-      this.cb.onStatus(this.flowNote);
+      if (tl.coarse) {
+        // weftd is still reading the trace: ask again until it is exact.
+        this.cb.onStatus(COARSE_STATUS);
+        this.coarseTimer = setTimeout(() => { if (!this.abort) this.fetchNow(); }, COARSE_RETRY_MS);
+      } else {
+        this.cb.onStatus(this.flowNote);
+      }
       this.requestDraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -441,14 +458,20 @@ export class Timeline {
       performance.clearMeasures('weft:frame');
       performance.clearMeasures('weft:parse');
     }
-    // The window of the answer on screen, for scripts driving the page.
+    // The window of the exact answer on screen (and whether a summary is
+    // shown meanwhile), for scripts driving the page.
     if (this.data) {
-      this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
+      if (!this.data.coarse) this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
+      this.els.tracks.dataset.coarse = this.data.coarse ? '1' : '0';
       this.els.tracks.dataset.answers = String(this.answers);
     }
     if (this.data && !this.firstDataPaint) {
       this.firstDataPaint = true;
       performance.mark('weft:first-data-paint');
+    }
+    if (this.data && !this.data.coarse && !this.firstExactPaint) {
+      this.firstExactPaint = true;
+      performance.mark('weft:first-exact-paint');
     }
   }
 
@@ -726,7 +749,8 @@ export class Timeline {
       return `<b>${escapeHtml(row.label)}</b>: ${escapeHtml(t ? `${t.name} (tid ${t.tid})` : `utid ${e[2]}`)}` +
         `<br>ran ${formatDuration(e[1])} from ${rel(e[0])}` +
         (e[3] >= 0 && states[e[3]] ? `<br>then ${escapeHtml(states[e[3]])}` : '') +
-        (e[4] > 1 ? `<br>${e[4]} slices merged` : '');
+        (e[4] > 1 ? `<br>${e[4]} slices merged` : '') +
+        (this.data?.coarse ? '<br><i>summary: exact slices once the trace is read</i>' : '');
     }
     const lines = [];
     const who = row.kind === 'thread' ? 'thread' : 'process';
@@ -737,8 +761,8 @@ export class Timeline {
       const o = this.objects.get(e[4]);
       lines.push(`object: ${escapeHtml(o ? o.label || `${o.kind} ${o.object_id}` : `#${e[4]}`)}`);
     }
-    if (e[5] > 1 && Array.isArray(e[6])) {
-      lines.push(`${e[5]} spans merged over ${formatDuration(e[1])}:`);
+    if (Array.isArray(e[6])) {
+      lines.push(`${e[5]} span${e[5] === 1 ? '' : 's'} merged over ${formatDuration(e[1])}:`);
       const total = e[6].reduce((a, b) => a + b, 0);
       const mix = e[6].map((ns, i) => [i, ns]).filter(([, ns]) => ns > 0).sort((a, b) => b[1] - a[1]);
       for (const [i, ns] of mix) {
@@ -748,6 +772,7 @@ export class Timeline {
       lines.push(`duration: ${formatDuration(e[1])}`);
     }
     lines.push(`at ${rel(e[0])}`);
+    if (this.data?.coarse && Array.isArray(e[6])) lines.push('<i>summary: exact spans once the trace is read</i>');
     return lines.join('<br>');
   }
 
@@ -938,7 +963,7 @@ export class Timeline {
     if (row.kind === 'thread') {
       // An exact span is named by its start; in a bucket, the span under
       // the cursor.
-      const ts = e[5] === 1 ? e[0] : Math.round(Math.min(Math.max(t, e[0]), e[0] + e[1] - 1));
+      const ts = e[5] === 1 && !Array.isArray(e[6]) ? e[0] : Math.round(Math.min(Math.max(t, e[0]), e[0] + e[1] - 1));
       this.cb.onSelect({ utid: row.id, ts });
     } else if (row.kind === 'cpu') {
       const ts = Math.round(Math.min(Math.max(t, e[0]), e[0] + e[1] - 1));

@@ -9,13 +9,14 @@
 // loads the dashboard at 1366x768. Screenshots go to WEFT_ARTIFACTS.
 //
 // Environment (tests.cmake sets it from the build): WEFTD, and optionally
-// WEFT and WEFT_DEMO_DIR (directory of weft-demo-* binaries), WEFT_ARTIFACTS.
+// WEFT and WEFT_DEMO_DIR (directory of weft-demo-* binaries),
+// WEFT_GEN_TRACE (the synthetic trace generator), WEFT_ARTIFACTS.
 // The main trace is the recorded prodcons demo when it exists, else story.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WEFTD = process.env.WEFTD;
 const WEFT = process.env.WEFT;
 const DEMO_DIR = process.env.WEFT_DEMO_DIR;
+const GEN_TRACE = process.env.WEFT_GEN_TRACE;
 const ARTIFACTS = process.env.WEFT_ARTIFACTS || path.join(tmpdir(), 'weft-test-artifacts');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -50,9 +52,15 @@ function record(name, args) {
   return true;
 }
 
-function startDaemon() {
+/** Starts weftd on `served`; resolves to its URL. `env` adds to its environment. */
+function startDaemon(served = dir, env = undefined) {
   return new Promise((resolve, reject) => {
-    daemon = spawn(WEFTD, ['--listen', '127.0.0.1:0', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // weftd for a single test only serves (the main one may collect)
+    const args = served === dir ? [served] : ['--no-collect', served];
+    const proc = spawn(WEFTD, ['--listen', '127.0.0.1:0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env,
+    });
+    if (served === dir) daemon = proc;
     const timer = setTimeout(() => reject(new Error(`weftd printed no URL in 10 s:\n${daemonLog}`)), 10000);
     let stdout = '';
     const onData = (chunk) => {
@@ -65,15 +73,18 @@ function startDaemon() {
         resolve(`http://127.0.0.1:${m[1]}`);
       }
     };
-    daemon.stdout.setEncoding('utf8').on('data', onData);
-    daemon.stderr.setEncoding('utf8').on('data', (c) => { daemonLog += c; });
-    daemon.on('exit', (code) => {
+    proc.stdout.setEncoding('utf8').on('data', onData);
+    proc.stderr.setEncoding('utf8').on('data', (c) => { daemonLog += c; });
+    proc.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`weftd exited with ${code}:\n${daemonLog}`));
     });
-    daemon.on('error', reject);
+    proc.on('error', reject);
+    if (served !== dir) others.push(proc);
   });
 }
+
+const others = []; // weftd processes started by single tests
 
 before(async () => {
   assert.ok(WEFTD && existsSync(WEFTD), `WEFTD must name the built weftd (got ${WEFTD})`);
@@ -98,6 +109,12 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  for (const p of others) {
+    if (p.exitCode === null) {
+      p.removeAllListeners('exit');
+      p.kill('SIGTERM');
+    }
+  }
   if (daemon && daemon.exitCode === null) {
     daemon.removeAllListeners('exit');
     daemon.kill('SIGTERM');
@@ -524,6 +541,56 @@ test('a trace being recorded is followed to its end', async () => {
   await page.waitForFunction(() => !/recording/.test(document.getElementById('trace-status').textContent));
   await waitDrawn(page);
   await shot(page, 'live-finished');
+});
+
+test('before weftd has read a big trace it shows the trace\'s summary, then the exact spans', { skip: !GEN_TRACE && 'needs WEFT_GEN_TRACE' }, async () => {
+  // 600,000 spans: big enough that weftd answers from the summary while it
+  // reads them, and here it waits to read them until `gate` exists.
+  const d = mkdtempSync(path.join(tmpdir(), 'weft-browser-big-'));
+  try {
+    const g = spawnSync(GEN_TRACE, ['-o', path.join(d, 'big.db'), '-n', '600000', '-t', '40'], { encoding: 'utf8' });
+    assert.equal(g.status, 0, g.stderr);
+    const gate = path.join(d, 'go');
+    const url = await startDaemon(d, { WEFTD_HOLD_LOADS: gate });
+    const p = await newPage();
+    await p.goto(`${url}/?trace=big`);
+    await p.waitForFunction(() => document.getElementById('tracks').dataset.coarse === '1', null, { timeout: 15000 });
+    // The threads' bands are painted, and a tooltip says what they are.
+    const ov = await (await fetch(`${url}/api/traces/big`)).json();
+    const label = p.locator('.track-thread').nth(2); // on screen
+    const id = await label.getAttribute('data-id');
+    const t = ov.threads.find((x) => String(x.utid) === id);
+    const lb = await label.boundingBox();
+    const cb = await p.locator('#tracks').boundingBox();
+    const { start, end } = windowOf(p.url());
+    const x = ((t.start_ts + t.end_ts) / 2 - start) / (end - start) * cb.width;
+    const painted = (at) => p.evaluate(({ x, y }) => {
+      const c = document.getElementById('tracks');
+      const k = c.width / c.clientWidth;
+      const [r, g, b] = c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
+      return !(r === 255 && g === 255 && b === 255) && !(r === 250 && g === 251 && b === 252);
+    }, at);
+    assert.ok(await painted({ x, y: lb.y - cb.y + lb.height / 2 }), 'the thread\'s band is painted from the summary');
+    await p.mouse.move(cb.x + x, lb.y + lb.height / 2);
+    const tip = p.locator('#tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match(await tip.textContent(), /spans? merged over .*summary: exact spans once the trace is read/);
+    assert.match(await p.locator('#load-status').textContent(), /summary/);
+    await shot(p, 'big-summary');
+    // Once weftd has read the spans, the same window is drawn exactly.
+    writeFileSync(gate, '');
+    await waitDrawn(p);
+    assert.equal(await p.locator('#tracks').getAttribute('data-coarse'), '0');
+    await p.mouse.move(0, 0);
+    await p.mouse.move(cb.x + x, lb.y + lb.height / 2);
+    await tip.waitFor({ state: 'visible' });
+    assert.doesNotMatch(await tip.textContent(), /summary/);
+    assert.doesNotMatch(await p.locator('#load-status').textContent(), /summary/);
+    await shot(p, 'big-exact');
+    await p.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('the page raised no script error', () => {

@@ -9,6 +9,9 @@ if(TARGET weftd AND WEFT_NODE)
   set(weft_browser_env
     "WEFTD=$<TARGET_FILE:weftd>"
     "WEFT_ARTIFACTS=${CMAKE_BINARY_DIR}/test-artifacts")
+  if(TARGET weft_gen_trace)
+    list(APPEND weft_browser_env "WEFT_GEN_TRACE=$<TARGET_FILE:weft_gen_trace>")
+  endif()
   if(TARGET weft_tool AND TARGET weft-demo-prodcons)
     list(APPEND weft_browser_env
       "WEFT=$<TARGET_FILE:weft_tool>"
