@@ -388,7 +388,8 @@ static void process_queue(struct collect *c, int64_t horizon)
 	c->pending_head = done;
 	/* Move the held items down once they are the smaller part. */
 	if (done == q->count || (done > 4096 && done * 2 > q->count)) {
-		memmove(q->items, q->items + done, (q->count - done) * sizeof *q->items);
+		if (done < q->count)
+			memmove(q->items, q->items + done, (q->count - done) * sizeof *q->items);
 		q->count -= done;
 		c->pending_sorted -= done;
 		c->pending_head = 0;
