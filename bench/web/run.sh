@@ -27,6 +27,12 @@ fi
 out=$root/bench/out/web
 mkdir -p "$out/traces"
 trace=$out/traces/synthetic-$spans.db
+# A trace cached by an older generator lacks the tracks' summary
+# (track_overview) that weft record and weft_gen_trace now write: redo it.
+if [[ -s $trace && -x $build/bin/weft_gen_trace ]] &&
+  ! python3 -c "import sqlite3,sys; sys.exit(0 if sqlite3.connect(sys.argv[1]).execute('select count(*) from sqlite_master where name=\"track_overview\"').fetchone()[0] else 1)" "$trace"; then
+  rm -f "$trace" "$trace-wal" "$trace-shm"
+fi
 if [[ ! -s $trace ]]; then
   # The daemon's generator (bench/daemon/gen_trace.c) when built, else ours.
   echo "bench/web: writing $trace ($spans spans)" >&2
@@ -42,7 +48,7 @@ if [[ ! -s $trace ]]; then
 fi
 
 log=$out/weftd.log
-"$weftd" --listen 127.0.0.1:0 "$out/traces" >"$log" 2>"$out/weftd.stderr" &
+"$weftd" --listen 127.0.0.1:0 --no-collect "$out/traces" >"$log" 2>"$out/weftd.stderr" &
 pid=$!
 stop_weftd() { # SIGTERM, then SIGKILL if a request keeps it busy
   kill "$pid" 2>/dev/null || return 0
