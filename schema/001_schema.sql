@@ -54,7 +54,9 @@ CREATE TABLE meta (
 --   exit_code    exit status when it exited normally, else NULL
 --   exit_signal  the signal number that killed it, else NULL
 --   traced       1 if weft's library ran inside it (0: static binary or
---                killed before start-up; only its life cycle is known)
+--                killed before start-up: its calls are unknown; its threads
+--                and their scheduling come from the kernel's records when
+--                meta.capture_mode is 'perf', else only its life cycle)
 CREATE TABLE process (
     upid        INTEGER PRIMARY KEY,
     pid         INTEGER NOT NULL,
@@ -74,7 +76,9 @@ CREATE TABLE process (
 --   tid          kernel id
 --   upid         the process it belongs to
 --   name         the thread's name (comm, or pthread_setname_np)
---   start_ts     pthread_create call (main thread: the process's start)
+--   start_ts     pthread_create call, or the clone() the kernel reports
+--                for a thread made otherwise (main thread: the process's
+--                start)
 --   end_ts       the thread's exit (or its process's end)
 --   is_main      1 for the thread whose tid equals the pid
 --   sched_source where this thread's Running/Ready/Blocked came from:

@@ -171,8 +171,9 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &db->sql, flags, NULL) != SQLITE_OK)
 		goto err;
-	if (exec_sql(db, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
-			 "PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;") ||
+	/* synchronous first: the switch to WAL writes, and would sync */
+	if (exec_sql(db, "PRAGMA page_size=16384; PRAGMA synchronous=OFF; "
+			 "PRAGMA journal_mode=WAL; PRAGMA cache_size=-32768;") ||
 	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql))
 		goto err;
 	for (int i = 0; i < STMT_COUNT; i++)
