@@ -382,6 +382,60 @@ static void kernel_records_make_what_runs_none_of_our_code(void **state)
 			 0);
 }
 
+/* Untraced processes whose parent is untraced too: only the kernel says
+ * when they end (their last thread's exit), and a tid or pid the kernel
+ * reuses makes a new thread or process, not the old one's. Our FORK record
+ * coming before the kernel's names the child from its path. */
+static void kernel_only_processes_end_at_exit_and_reused_ids_are_new(void **state)
+{
+	struct fixture *f = *state;
+	char text[64];
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "sh\0", 3);
+	/* 200: a static shell, forked by kernel record only; it forks 300 */
+	assert_int_equal(model_task_fork(f->model, 1100, 200, 200, 100, 100), 0);
+	assert_int_equal(model_task_fork(f->model, 1200, 300, 300, 200, 200), 0);
+	assert_int_equal(model_task_fork(f->model, 1210, 300, 301, 300, 300), 0);
+	assert_int_equal(model_task_exit(f->model, 1250, 300, 301), 0);
+	assert_int_equal(model_task_exit(f->model, 1300, 300, 300), 0); /* 300 is over */
+	/* pid 300 again (reaped by 200, which we cannot see), tid 301 again */
+	assert_int_equal(model_task_fork(f->model, 1400, 300, 300, 200, 200), 0);
+	assert_int_equal(model_task_fork(f->model, 1410, 300, 301, 300, 300), 0);
+	assert_int_equal(model_switch(f->model, 1420, 300, 301, 0, false, false), 0);
+	assert_int_equal(model_switch(f->model, 1450, 300, 301, 0, true, false), 0);
+	assert_int_equal(model_task_exit(f->model, 1460, 300, 301), 0);
+	assert_int_equal(model_task_exit(f->model, 1470, 300, 300), 0);
+	/* our FORK first, then the kernel's: one process, named by its path */
+	feed(f, 1, 100, 100, WEFT_EV_FORK, 0, 1500, 400, 1490, "/usr/bin/tool\0", 14);
+	assert_int_equal(model_task_fork(f->model, 1495, 400, 400, 100, 100), 0);
+	assert_int_equal(model_task_exit(f->model, 1600, 400, 400), 0);
+	feed(f, 1, 100, 100, WEFT_EV_WAIT_RESULT, 0, 1610, 400, 2 << 8, NULL, 0);
+	assert_int_equal(model_task_exit(f->model, 1700, 200, 200), 0);
+	assert_int_equal(model_reaped(f->model, 1800, 200, 0, NULL), 0);
+	assert_int_equal(model_reaped(f->model, 1900, 100, 0, NULL), 0);
+	finish(f, 5000);
+
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE pid = 300"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT min(end_ts) FROM process WHERE pid = 300"), 1300);
+	assert_int_equal(sql_int(f->path, "SELECT max(end_ts) FROM process WHERE pid = 300"), 1470);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread WHERE tid = 301"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread t JOIN process p USING "
+					  "(upid) WHERE t.tid = 301 AND p.start_ts = 1400"),
+			 1);
+	assert_int_equal(sql_int(f->path, "SELECT sum(s.dur) FROM thread_state s JOIN thread t "
+					  "USING (utid) JOIN process p USING (upid) WHERE t.tid = 301 "
+					  "AND p.start_ts = 1400 AND s.state = 'Running'"),
+			 30);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE pid = 400"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 400"), 2);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 400"), 1600);
+	assert_string_equal(
+	    sql_text(f->path, "SELECT name FROM process WHERE pid = 400", text, sizeof text),
+	    "tool");
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM process WHERE pid = 200"), 1700);
+	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 200"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE end_ts IS NULL"), 0);
+}
+
 static void wake_ups_become_flows_and_name_the_waker(void **state)
 {
 	struct fixture *f = *state;
@@ -623,6 +677,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(kernel_records_make_what_runs_none_of_our_code, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(kernel_only_processes_end_at_exit_and_reused_ids_are_new,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,

@@ -116,6 +116,7 @@ struct collect {
 	int64_t start_ts;
 	int wake_fd;	/* eventfd: the drain thread must look at stop_drain */
 	int root_pidfd; /* drain side: readable when the root exits, or -1 */
+	bool ring_hup[256]; /* drain side: perf ring fds poll() reports hung up */
 
 	/* drain side */
 	struct ring_map map;
@@ -145,6 +146,7 @@ struct collect {
 	int staging_error;
 
 	/* writer side */
+	bool writer_quiet; /* write_step saw the workload over (attach: not all gone) */
 	struct tracedb *db;
 	struct model *model;
 	struct queue pending; /* [pending_head, pending_sorted) in order, then new */
@@ -282,7 +284,8 @@ static int compare_items(const void *left, const void *right)
  * held ones. Each item is sorted once, when it arrives, and merged with
  * the held items it overlaps in time (the last few milliseconds' worth, as
  * rings are drained in turn), not re-sorted with all of them every round.
- * Returns 0 or -ENOMEM (then everything is sorted the slow way). */
+ * Returns 0, or -ENOMEM when it had to sort all of them instead (slower,
+ * the same order). */
 static int merge_pending(struct collect *c)
 {
 	struct queue *q = &c->pending;
@@ -346,8 +349,7 @@ static int task_record(struct collect *c, const struct item *item)
 static void process_queue(struct collect *c, int64_t horizon)
 {
 	struct queue *q = &c->pending;
-	if (merge_pending(c) && !c->error)
-		c->error = -ENOMEM;
+	merge_pending(c); /* out of memory, it sorted all of pending instead */
 	size_t done = c->pending_head;
 	for (; done < q->count && q->items[done].ts <= horizon; done++) {
 		struct item *item = &q->items[done];
@@ -950,6 +952,7 @@ static int write_step(struct collect *c, int64_t horizon)
 	if (c->staging_error && !c->error)
 		c->error = c->staging_error;
 	pthread_mutex_unlock(&c->lock);
+	c->writer_quiet = quiet;
 	if (rc && !c->error)
 		c->error = rc;
 	process_queue(c, horizon);
@@ -971,7 +974,7 @@ int collect_poll(struct collect *c)
 	return write_step(c, collect_now() - COLLECT_HOLD_NS);
 }
 
-#define MAX_POLL_RINGS 256
+#define MAX_POLL_RINGS (sizeof ((struct collect *)0)->ring_hup)
 
 /* Drain side: wait up to wait_ns, less when the root exits, a perf ring
  * fills up or the thread is told to stop. */
@@ -984,10 +987,22 @@ static void drain_wait(struct collect *c, int64_t wait_ns)
 		nanosleep(&pause, NULL);
 		return;
 	}
-	size_t rings = sched_perf_pollfds(c->perf, fds + 2, MAX_POLL_RINGS);
-	/* fds[1] with fd -1 is ignored by poll once the root is seen gone */
-	if (ppoll(fds, 2 + rings, &pause, NULL) <= 0)
+	struct pollfd rings[MAX_POLL_RINGS];
+	size_t ring_count = sched_perf_pollfds(c->perf, rings, MAX_POLL_RINGS);
+	/* A ring whose tasks are all gone reports POLLHUP for good: it is
+	 * still drained, but no longer waited on. fds[1] with fd -1 (the
+	 * root seen gone) is ignored by poll. */
+	size_t polled = 0, index[MAX_POLL_RINGS];
+	for (size_t i = 0; i < ring_count; i++)
+		if (!c->ring_hup[i]) {
+			index[polled] = i;
+			fds[2 + polled++] = rings[i];
+		}
+	if (ppoll(fds, 2 + polled, &pause, NULL) <= 0)
 		return;
+	for (size_t i = 0; i < polled; i++)
+		if (fds[2 + i].revents & (POLLHUP | POLLERR | POLLNVAL))
+			c->ring_hup[index[i]] = true;
 	uint64_t count;
 	if (fds[0].revents & POLLIN)
 		(void)!read(c->wake_fd, &count, sizeof count);
@@ -998,7 +1013,8 @@ static void drain_wait(struct collect *c, int64_t wait_ns)
 }
 
 /* Writer side: wait up to COLLECT_WRITE_NS, less when the drain side sees
- * the workload over. */
+ * the workload over or fails (not again once write_step has seen it over:
+ * in attach mode the wait for the last processes goes on at that pace). */
 static void writer_wait(struct collect *c)
 {
 	struct timespec until;
@@ -1009,7 +1025,7 @@ static void writer_wait(struct collect *c)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (!c->staging_quiet && !c->staging_error)
+	if (c->writer_quiet || (!c->staging_quiet && !c->staging_error))
 		pthread_cond_timedwait(&c->handed, &c->lock, &until);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -117,6 +117,7 @@ struct model {
 	struct tracedb *db;
 	struct table *by_token;
 	struct table *live_by_pid;
+	struct table *exited; /* pid -> untraced process ended, its status to come */
 	struct table *threads;
 	struct table *objects;
 	struct table *forks;
@@ -172,6 +173,7 @@ struct model *model_new(struct tracedb *db)
 	model->db = db;
 	model->by_token = table_new();
 	model->live_by_pid = table_new();
+	model->exited = table_new();
 	model->threads = table_new();
 	model->objects = table_new();
 	model->forks = table_new();
@@ -190,7 +192,8 @@ struct model *model_new(struct tracedb *db)
 	model->next_utid = 1;
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
-	if (!model->by_token || !model->live_by_pid || !model->threads || !model->objects ||
+	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
+	    !model->objects ||
 	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
 	    !model->waits || !model->pipe_holders || !model->sockets || !model->tcp_waiting ||
 	    !model->shared_keys) {
@@ -247,6 +250,7 @@ void model_free(struct model *model)
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
+	table_free(model->exited);
 	table_free(model->threads);
 	table_free(model->objects);
 	table_free(model->forks);
@@ -473,6 +477,11 @@ static struct process *process_for_exit(struct model *model, uint32_t pid, int64
 	struct process *p = live_process(model, pid);
 	if (p)
 		return p;
+	p = table_get(model->exited, pid, 0);
+	if (p) { /* ended at its exit (the kernel's record); now its status */
+		table_remove(model->exited, pid, 0);
+		return p;
+	}
 	struct pending_fork *fork = table_get(model->forks, pid, 0);
 	if (fork) {
 		struct process *parent = fork->parent;
@@ -1191,6 +1200,8 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	uint32_t child_pid = (uint32_t)event->a;
 	int64_t fork_ts = event->b ? (int64_t)event->b : (int64_t)event->ts;
 	struct process *child = live_process(model, child_pid);
+	if (!child) /* a vfork child may have come and gone before this record */
+		child = table_get(model->exited, child_pid, 0);
 	char path[256];
 	decode_string(event, path, sizeof path);
 	if (child && child->parent_upid == p->upid) {
@@ -1337,6 +1348,8 @@ int model_event(struct model *model, const struct model_source *source,
 		struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
 		if (child) {
 			set_status(child, STATUS_WAIT_RESULT, (int)event->b);
+			if (child->ended)
+				process_write(model, child, false);
 			process_end(model, child, ts);
 			struct thread *main = table_get(model->threads, child->token, child->pid);
 			if (main && child->token) {
@@ -1378,6 +1391,29 @@ static struct process *kernel_process(struct model *model, uint32_t pid, int64_t
 	return p;
 }
 
+/* Thread tid of p. Threads of untraced processes share token 0: one of an
+ * earlier process whose tid was reused is not p's. */
+static struct thread *thread_in(struct model *model, struct process *p, uint32_t tid)
+{
+	struct thread *t = table_get(model->threads, p->token, tid);
+	return t && t->process == p ? t : NULL;
+}
+
+/* An untraced process whose leader exited (exit_ts) ends when its last
+ * thread has: nothing of ours will report it otherwise when its parent is
+ * untraced too. Its status comes with a later reap or wait (exited). */
+static void untraced_exit(struct model *model, struct process *p, int64_t ts)
+{
+	if (p->token || p->ended || p->exit_ts < 0)
+		return;
+	for (struct thread *t = p->threads; t; t = t->next)
+		if (!t->ended && !t->is_main)
+			return;
+	process_end(model, p, ts);
+	if (!model->error && table_put(model->exited, p->pid, 0, p))
+		fail(model, -ENOMEM);
+}
+
 /* A thread of p that none of our records announced (yet), New from ts. */
 static struct thread *kernel_thread(struct model *model, struct process *p, uint32_t tid,
 				    int64_t ts, const char *name)
@@ -1397,20 +1433,39 @@ int model_task_fork(struct model *model, int64_t ts, uint32_t pid, uint32_t tid,
 		    uint32_t ptid)
 {
 	struct process *parent = live_process(model, ppid);
-	struct thread *creator = parent ? table_get(model->threads, parent->token, ptid) : NULL;
+	struct thread *creator = parent ? thread_in(model, parent, ptid) : NULL;
 	if (pid == tid) { /* a new process: live from now on, untraced until it says */
-		if (!parent || live_process(model, pid))
+		struct process *old = live_process(model, pid);
+		if (old && !old->token && old->exit_ts >= 0) /* pid reused */
+			process_end(model, old, old->exit_ts);
+		else if (old)
+			return model->error;
+		table_remove(model->exited, pid, 0); /* its status never came */
+		struct pending_fork *fork = table_get(model->forks, pid, 0);
+		if (fork) /* our FORK record came first */
+			parent = fork->parent;
+		if (!parent)
 			return model->error;
 		struct process *p = process_create(model, pid, ppid, parent, 0, ts);
 		if (!p)
 			return model->error;
 		p->fork_ts = ts;
 		p->fork_utid = creator ? creator->utid : -1;
+		if (fork) {
+			p->fork_ts = fork->fork_ts;
+			p->fork_utid = fork->parent_utid;
+			if (fork->exec_path[0]) {
+				snprintf(p->name, sizeof p->name, "%s", decode_basename(fork->exec_path));
+				set_cmdline(p, fork->exec_path);
+			}
+			table_remove(model->forks, pid, 0);
+			free(fork);
+		}
 		kernel_thread(model, p, pid, ts, NULL);
 		return model->error;
 	}
 	struct process *p = live_process(model, pid);
-	if (!p || table_get(model->threads, p->token, tid))
+	if (!p || thread_in(model, p, tid))
 		return model->error;
 	kernel_thread(model, p, tid, ts, creator ? creator->name : NULL);
 	return model->error;
@@ -1422,15 +1477,17 @@ int model_task_exit(struct model *model, int64_t ts, uint32_t pid, uint32_t tid)
 	if (!p)
 		return model->error;
 	if (pid == tid) {
-		/* The process ends when it is reaped (or waited for), with its
-		 * status; an untraced one's exit time is known from now on. */
+		/* A traced process ends when it is reaped (or waited for), with
+		 * its status; an untraced one when its last thread is gone. */
 		if (!p->token && p->exit_ts < 0)
 			p->exit_ts = ts;
+		untraced_exit(model, p, ts);
 		return model->error;
 	}
-	struct thread *t = table_get(model->threads, p->token, tid);
+	struct thread *t = thread_in(model, p, tid);
 	if (t && !t->ended && ts >= t->start_ts)
 		thread_finish_row(model, t, ts);
+	untraced_exit(model, p, ts);
 	return model->error;
 }
 
@@ -1440,7 +1497,7 @@ int model_task_comm(struct model *model, int64_t ts, uint32_t pid, uint32_t tid,
 	struct process *p = kernel_process(model, pid, ts);
 	if (!p || !comm[0])
 		return model->error;
-	struct thread *t = table_get(model->threads, p->token, tid);
+	struct thread *t = thread_in(model, p, tid);
 	if (!p->token && tid == pid && !(exec && pid == model->root_pid && p->name[0])) {
 		/* (the root's name is its argv[0], longer than a comm) */
 		snprintf(p->name, sizeof p->name, "%s", comm);
@@ -1459,7 +1516,7 @@ int model_switch(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, in
 	struct process *p = kernel_process(model, pid, ts);
 	if (!p)
 		return model->error;
-	struct thread *t = table_get(model->threads, p->token, tid);
+	struct thread *t = thread_in(model, p, tid);
 	if (!t) /* a main thread starts with its process */
 		t = kernel_thread(model, p, tid, tid == pid ? p->start_ts : ts,
 				  tid == pid ? NULL : p->name);
@@ -1554,6 +1611,8 @@ int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
 	if (!p)
 		return model->error;
 	set_status(p, STATUS_REAPED, status);
+	if (p->ended)
+		process_write(model, p, false);
 	/* With context switches, its threads' final switch-out is when it
 	 * really ended; ts (the reap) is up to a drain interval later. */
 	int64_t last_out = -1;

@@ -61,8 +61,9 @@ struct preload_thread {
 	uint8_t wait_reason;
 	uint8_t wait_call;
 	uint64_t fork_ts; /* start of the fork call in progress, or 0 */
-	/* vfork: raised while the child borrows this thread (wrap_proc.c);
-	 * the child leaves here the path it execs, for the parent's FORK */
+	/* vfork: how many are under way in this thread, whose TLS the child
+	 * borrows (wrap_proc.c); the child leaves here the path it execs, for
+	 * the parent's FORK */
 	uint8_t in_vfork;
 	char vfork_exec[WEFT_PAYLOAD_MAX];
 };

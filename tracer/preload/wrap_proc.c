@@ -92,19 +92,23 @@ WEFT_EXPORT pid_t fork(void)
 }
 
 #if defined(__x86_64__)
-/* Before the system call: the child will run on this thread's TLS. */
-uint64_t weft_vfork_prepare(void);
-uint64_t weft_vfork_prepare(void)
+/* Before the system call: the child will run on this thread's TLS. A
+ * vfork inside a vfork child (or in a signal handler meanwhile) nests: the
+ * counters keep the outer one's state until it returns. errno is kept. */
+void weft_vfork_prepare(void);
+void weft_vfork_prepare(void)
 {
+	int saved = errno;
 	real_resolve_all_once();
-	struct preload_thread *t = preload_recorder();
-	uint64_t ts = t ? emit_now() : 0;
+	if (!preload_self.in_vfork) {
+		struct preload_thread *t = preload_recorder();
+		preload_self.fork_ts = t ? emit_now() : 0;
+		preload_self.vfork_exec[0] = '\0';
+	}
 	preload_self.busy++;
-	fdnb_paused = 1;
-	preload_self.fork_ts = ts;
-	preload_self.vfork_exec[0] = '\0';
-	preload_self.in_vfork = 1;
-	return ts;
+	fdnb_paused++;
+	preload_self.in_vfork++;
+	errno = saved;
 }
 
 /* After it, in the parent (the child has exec'd or exited): result is the
@@ -112,15 +116,17 @@ uint64_t weft_vfork_prepare(void)
 pid_t weft_vfork_parent(long result);
 pid_t weft_vfork_parent(long result)
 {
-	uint64_t ts = preload_self.fork_ts;
-	preload_self.fork_ts = 0;
-	preload_self.in_vfork = 0;
-	fdnb_paused = 0;
+	preload_self.in_vfork--;
+	fdnb_paused--;
 	preload_self.busy--;
 	if (result < 0) {
 		errno = (int)-result;
 		return -1;
 	}
+	if (preload_self.in_vfork) /* an inner vfork: the outer one records */
+		return (pid_t)result;
+	uint64_t ts = preload_self.fork_ts;
+	preload_self.fork_ts = 0;
 	int saved = errno;
 	struct preload_thread *t = ts ? preload_recorder() : NULL;
 	if (t) {
@@ -133,7 +139,11 @@ pid_t weft_vfork_parent(long result)
 	return (pid_t)result;
 }
 
-__asm__(".text\n"
+/* The child returns with a jump, not ret: ret would pop the return address
+ * from the shadow stack it shares with its parent (with CET shadow stacks
+ * on), which the parent's own ret needs; notrack since a return address
+ * is no indirect-branch target. */
+__asm__(".pushsection .text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	"vfork:\n"
@@ -151,16 +161,19 @@ __asm__(".text\n"
 	"	.cfi_register rip, rdi\n"
 	"	movl $" WEFT_STR(SYS_vfork) ", %eax\n"
 	"	syscall\n"
+	"	testq %rax, %rax\n"
+	"	jz 1f\n"
+	"	.cfi_remember_state\n"
 	"	pushq %rdi\n"
 	"	.cfi_adjust_cfa_offset 8\n"
 	"	.cfi_rel_offset rip, 0\n"
-	"	testq %rax, %rax\n"
-	"	jz 1f\n"
 	"	movq %rax, %rdi\n"
 	"	jmp weft_vfork_parent\n" /* returns to our caller */
-	"1:	ret\n"			  /* the child */
+	"	.cfi_restore_state\n"
+	"1:	notrack jmp *%rdi\n" /* the child */
 	"	.cfi_endproc\n"
-	".size vfork, .-vfork\n");
+	".size vfork, .-vfork\n"
+	".popsection\n");
 #else
 WEFT_EXPORT pid_t vfork(void)
 {
