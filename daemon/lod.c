@@ -30,35 +30,6 @@
 #define BLOCK_SHIFT 8
 #define BLOCK (1u << BLOCK_SHIFT)
 
-const char *const lod_state_names[LOD_STATE_COUNT] = {
-    "New", "Running", "Ready", "Blocked", "Waiting", "Suspended", "Terminated",
-};
-
-const char *const lod_reason_names[LOD_REASON_COUNT] = {
-    "mutex", "rwlock", "cond", "sem",  "barrier", "join",
-    "sleep", "io",     "poll", "wait", "futex",	  "other",
-};
-
-int lod_state_index(const char *name)
-{
-	if (!name)
-		return -1;
-	for (int i = 0; i < LOD_STATE_COUNT; i++)
-		if (strcmp(name, lod_state_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-int lod_reason_index(const char *name)
-{
-	if (!name)
-		return -1;
-	for (int i = 0; i < LOD_REASON_COUNT; i++)
-		if (strcmp(name, lod_reason_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 struct bucket {
 	int64_t ns[SLOTS];
 	int64_t top;	    /* the longest span overlapping the bucket: its
@@ -303,7 +274,7 @@ int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, in
 		dur = 0;
 	if (state < 0 || state >= LOD_STATE_COUNT)
 		state = IDLE; /* unknown states are drawn as nothing */
-	if (reason < -1 || reason >= LOD_REASON_COUNT)
+	if (reason < -1 || reason >= OVERVIEW_REASON_COUNT)
 		reason = -1;
 	uint8_t packed = (uint8_t)(state | ((reason + 1) << 3));
 	int32_t obj = object < 0 || object > INT32_MAX ? -1 : (int32_t)object;

@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "overview.h"
+
 /* Indexes into the API's "states" table. */
 enum lod_state {
 	LOD_NEW,
@@ -45,14 +47,10 @@ enum lod_state {
 	LOD_TERMINATED,
 	LOD_STATE_COUNT
 };
-#define LOD_REASON_COUNT 12
-
-extern const char *const lod_state_names[LOD_STATE_COUNT];
-extern const char *const lod_reason_names[LOD_REASON_COUNT];
-
-/* Index of a state / reason name; -1 if NULL or unknown. */
-int lod_state_index(const char *name);
-int lod_reason_index(const char *name);
+/* State and reason names and their indexes: overview.h's, shared with
+ * the recorder's track summaries (overview_state_names[LOD_RUNNING] is
+ * "Running", ...). */
+_Static_assert(LOD_STATE_COUNT == OVERVIEW_STATE_COUNT, "one list of states");
 
 struct lod_track;
 

@@ -56,7 +56,7 @@ static void write_ns(struct json *j, const int64_t ns[LOD_STATE_COUNT])
 	json_obj_begin(j);
 	for (int s = 0; s < LOD_STATE_COUNT; s++)
 		if (ns[s] > 0) {
-			json_key(j, lod_state_names[s]);
+			json_key(j, overview_state_names[s]);
 			json_i64(j, ns[s]);
 		}
 	json_obj_end(j);

@@ -110,8 +110,8 @@ enum MHD_Result route_trace_overview(struct request *req)
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc < 0)
 		return fail(req, db, &j);
-	write_names(&j, "states", lod_state_names, LOD_STATE_COUNT);
-	write_names(&j, "reasons", lod_reason_names, LOD_REASON_COUNT);
+	write_names(&j, "states", overview_state_names, LOD_STATE_COUNT);
+	write_names(&j, "reasons", overview_reason_names, OVERVIEW_REASON_COUNT);
 	json_obj_end(&j);
 	trace_release(req->trace, db);
 	return reply_json(req, MHD_HTTP_OK, &j);

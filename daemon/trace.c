@@ -508,7 +508,7 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 			lod_track_seal(l->current);
 		l->current = t;
 	}
-	if (lod_track_append(t, ts, dur, lod_state_index(state), lod_reason_index(reason), object) <
+	if (lod_track_append(t, ts, dur, overview_state_index(state), overview_reason_index(reason), object) <
 	    0)
 		return -ENOMEM;
 	return 0;

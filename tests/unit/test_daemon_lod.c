@@ -54,7 +54,7 @@ static struct span *make_spans(size_t n, int64_t t0)
 		s[i].ts = ts;
 		s[i].dur = rnd(1, 5000);
 		s[i].state = (int)rnd(LOD_NEW, LOD_BLOCKED);
-		s[i].reason = s[i].state == LOD_BLOCKED ? (int)rnd(0, LOD_REASON_COUNT - 1) : -1;
+		s[i].reason = s[i].state == LOD_BLOCKED ? (int)rnd(0, OVERVIEW_REASON_COUNT - 1) : -1;
 		s[i].object = s[i].state == LOD_BLOCKED ? rnd(1, 50) : -1;
 		ts += s[i].dur;
 	}
@@ -374,12 +374,12 @@ static void appends_after_a_seal_keep_every_object(void **state)
 
 static void names_map_to_indexes(void **state)
 {
-	assert_int_equal(lod_state_index("Blocked"), LOD_BLOCKED);
-	assert_int_equal(lod_state_index("Suspended"), LOD_SUSPENDED);
-	assert_int_equal(lod_state_index("nonsense"), -1);
-	assert_int_equal(lod_state_index(NULL), -1);
-	assert_int_equal(lod_reason_index("mutex"), 0);
-	assert_int_equal(lod_reason_index("other"), 11);
+	assert_int_equal(overview_state_index("Blocked"), LOD_BLOCKED);
+	assert_int_equal(overview_state_index("Suspended"), LOD_SUSPENDED);
+	assert_int_equal(overview_state_index("nonsense"), -1);
+	assert_int_equal(overview_state_index(NULL), -1);
+	assert_int_equal(overview_reason_index("mutex"), 0);
+	assert_int_equal(overview_reason_index("other"), 11);
 }
 
 int main(void)

@@ -818,32 +818,24 @@ static void on_thread_start(struct model *model, struct process *p,
 {
 	int64_t ts = (int64_t)event->ts;
 	struct thread *t = table_get(model->threads, source->token, source->tid);
-	if (t && t->from_kernel) {
-		/* Made from perf at its clone; now it tells who created it. */
-		t->from_kernel = false;
-		span_thread_start(t->spans, ts);
-		struct thread *creator =
-		    event->a ? table_get(model->threads, p->token, (uint32_t)event->a) : NULL;
-		if (creator && event->b)
-			flow(model, (int64_t)event->b, creator->utid, ts, t->utid, "create", -1);
-		if (t->is_main)
-			fork_flow(model, p);
-		return;
-	}
-	if (t) {
+	if (t && !t->from_kernel) {
 		span_thread_start(t->spans, ts); /* the same main thread after exec */
 		return;
 	}
-	int64_t created = ts;
-	if (event->a == 0 && source->tid == p->pid)
-		created = p->start_ts; /* a main thread starts with its process */
-	else if (event->b && (int64_t)event->b <= ts)
-		created = (int64_t)event->b;
-	if (created < p->start_ts)
-		created = p->start_ts;
-	t = thread_create(model, p, source->tid, created);
-	if (!t)
-		return;
+	if (!t) {
+		int64_t created = ts;
+		if (event->a == 0 && source->tid == p->pid)
+			created = p->start_ts; /* a main thread starts with its process */
+		else if (event->b && (int64_t)event->b <= ts)
+			created = (int64_t)event->b;
+		if (created < p->start_ts)
+			created = p->start_ts;
+		t = thread_create(model, p, source->tid, created);
+		if (!t)
+			return;
+	}
+	/* New, or made from perf at its clone: now it says who created it. */
+	t->from_kernel = false;
 	span_thread_start(t->spans, ts);
 	struct thread *creator =
 	    event->a ? table_get(model->threads, p->token, (uint32_t)event->a) : NULL;
