@@ -68,6 +68,57 @@ static void rows_become_visible_at_each_commit(void **state)
 	remove_db(path);
 }
 
+/* Spans, process spans and CPU slices are written in batches of rows:
+ * every row is there, in order, with its values and NULLs, at each commit
+ * (a full batch or not), and not before. */
+static void batched_rows_are_all_written_in_order_at_each_commit(void **state)
+{
+	char path[512];
+	temp_db_path(path, sizeof path, "tracedb-batch");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	int64_t ts = 1000;
+	for (int round = 0; round < 2; round++) {
+		int count = round ? 70 : 33; /* one full batch and some; two and some */
+		for (int i = 0; i < count; i++, ts += 10) {
+			struct span thread = {.id = 1 + i % 3, .ts = ts, .dur = 10,
+					      .state = i % 2 ? SPAN_BLOCKED : SPAN_RUNNING,
+					      .reason = WEFT_REASON_MUTEX, .object_id = i % 2 ? 5 : -1,
+					      .holder_id = -1, .cpu = i % 2 ? -1 : 1, .waker_id = -1};
+			struct span process = {.is_process = true, .id = 1, .ts = ts, .dur = 10,
+					       .state = SPAN_RUNNING};
+			assert_int_equal(tracedb_span(db, &thread), 0);
+			assert_int_equal(tracedb_span(db, &process), 0);
+			assert_int_equal(tracedb_sched_slice(db, 1, ts, 10, 1 + i % 3,
+							     i % 2 ? "Blocked" : NULL),
+					 0);
+		}
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state"), round ? 33 : 0);
+		assert_int_equal(tracedb_commit(db), 0);
+		int total = round ? 103 : 33;
+		char sql[256];
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state"), total);
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM process_state"), total);
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM sched_slice"), total);
+		/* in the order written: ts grows with rowid */
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state a JOIN thread_state "
+					       "b ON b.rowid = a.rowid + 1 WHERE b.ts != a.ts + 10"),
+				 0);
+		snprintf(sql, sizeof sql, "SELECT max(ts) FROM sched_slice");
+		assert_int_equal(sql_int(path, sql), ts - 10);
+	}
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state WHERE state = 'Blocked' "
+				       "AND reason = 'mutex' AND object_id = 5 AND cpu IS NULL"),
+			 51);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state WHERE state = 'Running' "
+				       "AND reason IS NULL AND object_id IS NULL AND cpu = 1"),
+			 52);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sched_slice WHERE end_state IS NULL"),
+			 52);
+	tracedb_close(db);
+	remove_db(path);
+}
+
 static void spans_objects_and_threads_are_written_as_given(void **state)
 {
 	char path[512], text[64];
@@ -216,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(created_trace_is_schema_v1_in_wal_mode_and_recording),
 	    cmocka_unit_test(rows_become_visible_at_each_commit),
+	    cmocka_unit_test(batched_rows_are_all_written_in_order_at_each_commit),
 	    cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
 	    cmocka_unit_test(finishing_writes_a_summary_of_every_track),
 	    cmocka_unit_test(existing_file_is_never_overwritten),

@@ -89,9 +89,47 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		      "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
+/* The three tables that take a row per transition are written BATCH_ROWS
+ * rows per statement: one multi-row INSERT costs SQLite about half as much
+ * per row as a row each. Rows wait in `cells` until the batch is full or
+ * the transaction commits (commit() flushes first), so readers see no
+ * difference. Text cells point at static strings (state, reason names). */
+#define BATCH_ROWS 32
+#define BATCH_MAX_COLUMNS 9
+
+enum batch_id { BATCH_THREAD_STATE, BATCH_PROCESS_STATE, BATCH_SCHED_SLICE, BATCH_COUNT };
+
+static const struct {
+	enum stmt_id one; /* the single-row statement, for the rest */
+	const char *head; /* "INSERT ... VALUES " */
+	int columns;
+} batch_spec[BATCH_COUNT] = {
+    [BATCH_THREAD_STATE] = {STMT_THREAD_STATE,
+			    "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+			    "holder_utid, waker_utid) VALUES ",
+			    9},
+    [BATCH_PROCESS_STATE] = {STMT_PROCESS_STATE,
+			     "INSERT INTO process_state(upid, ts, dur, state) VALUES ", 4},
+    [BATCH_SCHED_SLICE] = {STMT_SCHED_SLICE,
+			   "INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) VALUES ", 5},
+};
+
+struct cell {
+	bool is_null;
+	const char *text; /* static; NULL for an integer */
+	int64_t value;
+};
+
+struct batch {
+	sqlite3_stmt *many; /* BATCH_ROWS rows */
+	int rows;
+	struct cell cells[BATCH_ROWS * BATCH_MAX_COLUMNS];
+};
+
 struct tracedb {
 	sqlite3 *sql;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	struct batch batch[BATCH_COUNT];
 	int in_txn;
 	int64_t txn_start_ns;
 	struct overview *overview;	     /* NULL once it failed */
@@ -121,20 +159,97 @@ static int begin(struct tracedb *db)
 	return 0;
 }
 
-static int commit(struct tracedb *db)
-{
-	if (!db->in_txn)
-		return 0;
-	db->in_txn = 0;
-	return exec_sql(db, "COMMIT");
-}
-
 /* Run a prepared statement once and reset it. */
 static int step(struct tracedb *db, sqlite3_stmt *stmt)
 {
 	int rc = sqlite3_step(stmt);
 	sqlite3_reset(stmt); /* every parameter is bound again before each step */
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void bind_cells(sqlite3_stmt *stmt, int first, const struct cell *cells, int count)
+{
+	for (int i = 0; i < count; i++) {
+		if (cells[i].is_null)
+			sqlite3_bind_null(stmt, first + i);
+		else if (cells[i].text)
+			sqlite3_bind_text(stmt, first + i, cells[i].text, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(stmt, first + i, cells[i].value);
+	}
+}
+
+/* Write the rows batch b holds: one statement when it is full, else a
+ * statement a row. */
+static int batch_flush(struct tracedb *db, enum batch_id b)
+{
+	struct batch *batch = &db->batch[b];
+	int columns = batch_spec[b].columns, rc = 0;
+	if (batch->rows == BATCH_ROWS && batch->many) {
+		bind_cells(batch->many, 1, batch->cells, BATCH_ROWS * columns);
+		rc = step(db, batch->many);
+	} else {
+		sqlite3_stmt *one = db->stmt[batch_spec[b].one];
+		for (int r = 0; r < batch->rows && !rc; r++) {
+			bind_cells(one, 1, batch->cells + r * columns, columns);
+			rc = step(db, one);
+		}
+	}
+	batch->rows = 0;
+	return rc;
+}
+
+/* The cells of a new row of batch b (columns of them, to fill in), or NULL
+ * when writing the full batch before it failed. */
+static struct cell *batch_row(struct tracedb *db, enum batch_id b, int *rc)
+{
+	struct batch *batch = &db->batch[b];
+	*rc = batch->rows == BATCH_ROWS ? batch_flush(db, b) : 0;
+	if (*rc)
+		return NULL;
+	return batch->cells + batch->rows++ * batch_spec[b].columns;
+}
+
+static void cell_int(struct cell *cell, int64_t value, bool is_null)
+{
+	*cell = (struct cell){.is_null = is_null, .value = value};
+}
+
+static void cell_text(struct cell *cell, const char *text)
+{
+	*cell = (struct cell){.is_null = text == NULL, .text = text};
+}
+
+static int commit(struct tracedb *db)
+{
+	if (!db->in_txn)
+		return 0;
+	int rc = 0;
+	for (int b = 0; b < BATCH_COUNT; b++)
+		if (batch_flush(db, (enum batch_id)b))
+			rc = -EIO;
+	db->in_txn = 0;
+	return exec_sql(db, "COMMIT") || rc ? -EIO : 0;
+}
+
+/* The multi-row INSERT of batch b. Returns 0 or -EIO. */
+static int prepare_batch(struct tracedb *db, enum batch_id b)
+{
+	char sql[8192];
+	size_t len = (size_t)snprintf(sql, sizeof sql, "%s", batch_spec[b].head);
+	for (int r = 0; r < BATCH_ROWS && len < sizeof sql; r++) {
+		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(", r ? "," : "");
+		for (int c = 0; c < batch_spec[b].columns && len < sizeof sql; c++)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, "%s?", c ? "," : "");
+		if (len < sizeof sql)
+			len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	}
+	if (len >= sizeof sql)
+		return -EIO;
+	return sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->batch[b].many,
+				  NULL) == SQLITE_OK
+		   ? 0
+		   : -EIO;
 }
 
 static void bind_int_or_null(sqlite3_stmt *stmt, int index, int64_t value, int is_null)
@@ -180,6 +295,9 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 		if (sqlite3_prepare_v3(db->sql, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &db->stmt[i], NULL) != SQLITE_OK)
 			goto err;
+	for (int b = 0; b < BATCH_COUNT; b++)
+		if (prepare_batch(db, (enum batch_id)b))
+			goto err;
 	db->in_txn = 1;
 	if (tracedb_meta(db, "schema_version", "1") || tracedb_meta(db, "status", "recording") ||
 	    commit(db) || begin(db))
@@ -192,6 +310,8 @@ err:
 		snprintf(errbuf, errlen, "%s", db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
+	for (int b = 0; b < BATCH_COUNT; b++)
+		sqlite3_finalize(db->batch[b].many);
 	sqlite3_close(db->sql);
 	overview_free(db->overview);
 	free(db);
@@ -308,33 +428,35 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	int state_index = span->state >= SPAN_NEW ? (int)span->state - SPAN_NEW : -1;
 	if (span->is_process) {
 		summarize(db, OVERVIEW_PROCESS, span->id, span->ts, span->dur, state_index, -1, -1);
-		sqlite3_stmt *stmt = db->stmt[STMT_PROCESS_STATE];
-		sqlite3_bind_int64(stmt, 1, span->id);
-		sqlite3_bind_int64(stmt, 2, span->ts);
-		sqlite3_bind_int64(stmt, 3, span->dur);
-		sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
-		return step(db, stmt);
+		int rc;
+		struct cell *row = batch_row(db, BATCH_PROCESS_STATE, &rc);
+		if (!row)
+			return rc;
+		cell_int(&row[0], span->id, false);
+		cell_int(&row[1], span->ts, false);
+		cell_int(&row[2], span->dur, false);
+		cell_text(&row[3], state);
+		return 0;
 	}
 	int reason_index = span->state == SPAN_BLOCKED && span->reason < WEFT_REASON_COUNT
 			       ? db->reason_index[span->reason]
 			       : -1;
 	summarize(db, OVERVIEW_THREAD, span->id, span->ts, span->dur, state_index, reason_index,
 		  span->object_id);
-	sqlite3_stmt *stmt = db->stmt[STMT_THREAD_STATE];
-	sqlite3_bind_int64(stmt, 1, span->id);
-	sqlite3_bind_int64(stmt, 2, span->ts);
-	sqlite3_bind_int64(stmt, 3, span->dur);
-	sqlite3_bind_text(stmt, 4, state, -1, SQLITE_STATIC);
-	const char *reason = span->state == SPAN_BLOCKED ? weft_reason_name(span->reason) : NULL;
-	if (reason)
-		sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(stmt, 5);
-	bind_int_or_null(stmt, 6, span->object_id, span->object_id < 0);
-	bind_int_or_null(stmt, 7, span->cpu, span->cpu < 0);
-	bind_int_or_null(stmt, 8, span->holder_id, span->holder_id < 0);
-	bind_int_or_null(stmt, 9, span->waker_id, span->waker_id < 0);
-	return step(db, stmt);
+	int rc;
+	struct cell *row = batch_row(db, BATCH_THREAD_STATE, &rc);
+	if (!row)
+		return rc;
+	cell_int(&row[0], span->id, false);
+	cell_int(&row[1], span->ts, false);
+	cell_int(&row[2], span->dur, false);
+	cell_text(&row[3], state);
+	cell_text(&row[4], span->state == SPAN_BLOCKED ? weft_reason_name(span->reason) : NULL);
+	cell_int(&row[5], span->object_id, span->object_id < 0);
+	cell_int(&row[6], span->cpu, span->cpu < 0);
+	cell_int(&row[7], span->holder_id, span->holder_id < 0);
+	cell_int(&row[8], span->waker_id, span->waker_id < 0);
+	return 0;
 }
 
 int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, int64_t utid,
@@ -343,13 +465,16 @@ int tracedb_sched_slice(struct tracedb *db, int cpu, int64_t ts, int64_t dur, in
 	if (begin(db))
 		return -EIO;
 	summarize(db, OVERVIEW_CPU, cpu, ts, dur, overview_state_index(end_state), -1, utid);
-	sqlite3_stmt *stmt = db->stmt[STMT_SCHED_SLICE];
-	sqlite3_bind_int(stmt, 1, cpu);
-	sqlite3_bind_int64(stmt, 2, ts);
-	sqlite3_bind_int64(stmt, 3, dur);
-	sqlite3_bind_int64(stmt, 4, utid);
-	bind_text(stmt, 5, end_state);
-	return step(db, stmt);
+	int rc;
+	struct cell *row = batch_row(db, BATCH_SCHED_SLICE, &rc);
+	if (!row)
+		return rc;
+	cell_int(&row[0], cpu, false);
+	cell_int(&row[1], ts, false);
+	cell_int(&row[2], dur, false);
+	cell_int(&row[3], utid, false);
+	cell_text(&row[4], end_state);
+	return 0;
 }
 
 int tracedb_flow(struct tracedb *db, int64_t ts_out, int64_t utid_out, int64_t ts_in,
@@ -492,6 +617,8 @@ void tracedb_close(struct tracedb *db)
 	commit(db);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
+	for (int b = 0; b < BATCH_COUNT; b++)
+		sqlite3_finalize(db->batch[b].many);
 	sqlite3_close(db->sql);
 	overview_free(db->overview);
 	free(db);

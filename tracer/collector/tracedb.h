@@ -68,7 +68,10 @@ int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *threa
 int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread);
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
 			  int64_t address, const char *label);
-/* A thread_state (span->is_process false) or process_state row. */
+/* A thread_state (span->is_process false) or process_state row. Rows of
+ * thread_state, process_state and sched_slice are written in batches, all
+ * of them by the next commit; their text values must be static strings
+ * (span_state_name, weft_reason_name, string literals). */
 int tracedb_span(struct tracedb *db, const struct span *span);
 /* A flow row: utid_out's action at ts_out woke or started utid_in at
  * ts_in. object_id and bytes < 0 are written as NULL. */
