@@ -2,17 +2,19 @@
  * sqlite_insert - the baseline for the collector's throughput: how many
  * rows per second SQLite itself takes on this machine, with nothing else
  * to do. It writes ROWS rows shaped like weft's thread_state (the same
- * columns, a prepared statement, the same pragmas as weft's writer: 16 KiB
- * pages, WAL, synchronous=OFF, 32 MiB cache), committing every 100 ms,
- * into a new file DB, then creates the same index weft creates at the end.
+ * columns, a prepared statement of BATCH rows, default 1; the same pragmas
+ * as weft's writer: 16 KiB pages, WAL, synchronous=OFF, 32 MiB cache),
+ * committing every 100 ms, into a new file DB, then creates the same index
+ * weft creates at the end.
  *
- *   sqlite_insert DB ROWS
+ *   sqlite_insert DB ROWS [BATCH]
  *
  * Prints "rows N seconds S rows_per_s R".
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,11 +35,16 @@ static void must(sqlite3 *db, int rc)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: sqlite_insert DB ROWS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: sqlite_insert DB ROWS [BATCH]\n");
 		return 2;
 	}
 	long rows = atol(argv[2]);
+	int batch = argc == 4 ? atoi(argv[3]) : 1;
+	if (batch < 1 || batch > 64 || rows % batch) {
+		fprintf(stderr, "sqlite_insert: BATCH must be 1..64 and divide ROWS\n");
+		return 2;
+	}
 	unlink(argv[1]);
 	sqlite3 *db;
 	must(db, sqlite3_open(argv[1], &db) == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR);
@@ -49,30 +56,33 @@ int main(int argc, char **argv)
 			      "object_id INTEGER, cpu INTEGER, waker_utid INTEGER, "
 			      "holder_utid INTEGER);",
 			      NULL, NULL, NULL));
+	char sql[8192] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+			 "waker_utid, holder_utid) VALUES ";
+	for (int r = 0; r < batch; r++)
+		strcat(sql, r ? ",(?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_stmt *insert;
-	must(db, sqlite3_prepare_v3(db,
-				    "INSERT INTO thread_state(utid, ts, dur, state, reason, "
-				    "object_id, cpu, waker_utid, holder_utid) "
-				    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				    -1, SQLITE_PREPARE_PERSISTENT, &insert, NULL));
+	must(db, sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &insert, NULL));
 	static const char *const states[] = {"Running", "Blocked"};
 	double start = now_s(), commit = start;
 	must(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
 	for (long i = 0; i < rows; i++) {
-		sqlite3_bind_int64(insert, 1, 1 + (i & 3));
-		sqlite3_bind_int64(insert, 2, 1000000000ll + i * 500);
-		sqlite3_bind_int64(insert, 3, 500);
-		sqlite3_bind_text(insert, 4, states[i & 1], -1, SQLITE_STATIC);
+		int o = (int)(i % batch) * 9;
+		sqlite3_bind_int64(insert, o + 1, 1 + (i & 3));
+		sqlite3_bind_int64(insert, o + 2, 1000000000ll + i * 500);
+		sqlite3_bind_int64(insert, o + 3, 500);
+		sqlite3_bind_text(insert, o + 4, states[i & 1], -1, SQLITE_STATIC);
 		if (i & 1) {
-			sqlite3_bind_text(insert, 5, "mutex", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(insert, 6, 1 + (i & 7));
+			sqlite3_bind_text(insert, o + 5, "mutex", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(insert, o + 6, 1 + (i & 7));
 		} else {
-			sqlite3_bind_null(insert, 5);
-			sqlite3_bind_null(insert, 6);
+			sqlite3_bind_null(insert, o + 5);
+			sqlite3_bind_null(insert, o + 6);
 		}
-		sqlite3_bind_null(insert, 7);
-		sqlite3_bind_null(insert, 8);
-		sqlite3_bind_null(insert, 9);
+		sqlite3_bind_null(insert, o + 7);
+		sqlite3_bind_null(insert, o + 8);
+		sqlite3_bind_null(insert, o + 9);
+		if ((i + 1) % batch)
+			continue;
 		must(db, sqlite3_step(insert));
 		sqlite3_reset(insert);
 		if ((i & 1023) == 0 && now_s() - commit >= 0.1) {
