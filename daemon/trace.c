@@ -508,8 +508,8 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 			lod_track_seal(l->current);
 		l->current = t;
 	}
-	if (lod_track_append(t, ts, dur, overview_state_index(state), overview_reason_index(reason), object) <
-	    0)
+	if (lod_track_append(t, ts, dur, overview_state_index(state), overview_reason_index(reason),
+			     object) < 0)
 		return -ENOMEM;
 	return 0;
 }

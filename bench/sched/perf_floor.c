@@ -39,7 +39,8 @@
 int main(int argc, char **argv)
 {
 	if (argc < 4 || strcmp(argv[2], "--") != 0) {
-		fprintf(stderr, "usage: perf_floor none|event|switch|switch-noid|cpu-wide -- CMD...\n");
+		fprintf(stderr,
+			"usage: perf_floor none|event|switch|switch-noid|cpu-wide -- CMD...\n");
 		return 2;
 	}
 	const char *variant = argv[1];
@@ -94,8 +95,8 @@ int main(int argc, char **argv)
 			kill(pid, SIGKILL);
 			return 2;
 		}
-		void *map = mmap(NULL, (RING_PAGES + 1) * page, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, (int)fd, 0);
+		void *map = mmap(NULL, (RING_PAGES + 1) * page, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 (int)fd, 0);
 		if (map == MAP_FAILED) {
 			fprintf(stderr, "perf_floor: mmap: %s\n", strerror(errno));
 			kill(pid, SIGKILL);

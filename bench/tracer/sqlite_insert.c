@@ -48,14 +48,15 @@ int main(int argc, char **argv)
 	unlink(argv[1]);
 	sqlite3 *db;
 	must(db, sqlite3_open(argv[1], &db) == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR);
-	must(db, sqlite3_exec(db,
-			      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
-			      "PRAGMA synchronous=OFF; PRAGMA cache_size=-32768; "
-			      "CREATE TABLE thread_state (utid INTEGER NOT NULL, ts INTEGER NOT NULL, "
-			      "dur INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT, "
-			      "object_id INTEGER, cpu INTEGER, waker_utid INTEGER, "
-			      "holder_utid INTEGER);",
-			      NULL, NULL, NULL));
+	must(db,
+	     sqlite3_exec(db,
+			  "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; "
+			  "PRAGMA synchronous=OFF; PRAGMA cache_size=-32768; "
+			  "CREATE TABLE thread_state (utid INTEGER NOT NULL, ts INTEGER NOT NULL, "
+			  "dur INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT, "
+			  "object_id INTEGER, cpu INTEGER, waker_utid INTEGER, "
+			  "holder_utid INTEGER);",
+			  NULL, NULL, NULL));
 	char sql[8192] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
 			 "waker_utid, holder_utid) VALUES ";
 	for (int r = 0; r < batch; r++)
@@ -90,9 +91,9 @@ int main(int argc, char **argv)
 			commit = now_s();
 		}
 	}
-	must(db, sqlite3_exec(db,
-			      "COMMIT; CREATE INDEX thread_state_utid_ts ON thread_state(utid, ts);",
-			      NULL, NULL, NULL));
+	must(db, sqlite3_exec(
+		     db, "COMMIT; CREATE INDEX thread_state_utid_ts ON thread_state(utid, ts);",
+		     NULL, NULL, NULL));
 	sqlite3_finalize(insert);
 	sqlite3_close(db);
 	double seconds = now_s() - start;

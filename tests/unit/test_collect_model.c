@@ -376,9 +376,10 @@ static void kernel_records_make_what_runs_none_of_our_code(void **state)
 	    sql_text(f->path, "SELECT name FROM thread WHERE tid = 101", text, sizeof text),
 	    "make");
 	/* every thread's spans tile its life */
-	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread t WHERE "
-					  "(SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
-					  "!= t.end_ts - t.start_ts"),
+	assert_int_equal(sql_int(f->path,
+				 "SELECT count(*) FROM thread t WHERE "
+				 "(SELECT sum(dur) FROM thread_state s WHERE s.utid = t.utid) "
+				 "!= t.end_ts - t.start_ts"),
 			 0);
 }
 
@@ -421,9 +422,10 @@ static void kernel_only_processes_end_at_exit_and_reused_ids_are_new(void **stat
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread t JOIN process p USING "
 					  "(upid) WHERE t.tid = 301 AND p.start_ts = 1400"),
 			 1);
-	assert_int_equal(sql_int(f->path, "SELECT sum(s.dur) FROM thread_state s JOIN thread t "
-					  "USING (utid) JOIN process p USING (upid) WHERE t.tid = 301 "
-					  "AND p.start_ts = 1400 AND s.state = 'Running'"),
+	assert_int_equal(sql_int(f->path,
+				 "SELECT sum(s.dur) FROM thread_state s JOIN thread t "
+				 "USING (utid) JOIN process p USING (upid) WHERE t.tid = 301 "
+				 "AND p.start_ts = 1400 AND s.state = 'Running'"),
 			 30);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process WHERE pid = 400"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT exit_code FROM process WHERE pid = 400"), 2);
@@ -677,8 +679,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(kernel_records_make_what_runs_none_of_our_code, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(kernel_only_processes_end_at_exit_and_reused_ids_are_new,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		kernel_only_processes_end_at_exit_and_reused_ids_are_new, setup, teardown),
 	    cmocka_unit_test_setup_teardown(context_switches_give_cpus_ready_spans_and_sched_slices,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(wake_ups_become_flows_and_name_the_waker, setup,

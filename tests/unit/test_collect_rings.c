@@ -341,25 +341,20 @@ static void rounds_are_merged_in_time_order(void **state)
 	uint64_t t = now_ns() + 5000000000ull, ms = 1000000;
 	assert_int_equal(ring_claim(&map, pid, pid, 1, token, &a), 0);
 	static const char argv[] = "order\0";
-	assert_int_equal(put(&a, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, t, 1, 0, argv,
-			     sizeof argv - 1),
-			 0);
+	assert_int_equal(
+	    put(&a, WEFT_EV_PROC_START, WEFT_ORIGIN_EXEC, 0, t, 1, 0, argv, sizeof argv - 1), 0);
 	assert_int_equal(put(&a, WEFT_EV_THREAD_START, 0, 0, t, 0, 0, NULL, 0), 0);
-	assert_int_equal(put(&a, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 10 * ms, 0, 0,
-			     NULL, 0),
-			 0);
-	assert_int_equal(put(&a, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 30 * ms, 0, 0,
-			     NULL, 0),
-			 0);
+	assert_int_equal(
+	    put(&a, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 10 * ms, 0, 0, NULL, 0), 0);
+	assert_int_equal(
+	    put(&a, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 30 * ms, 0, 0, NULL, 0), 0);
 	assert_true(collect_poll(collect) >= 0);
 	assert_int_equal(ring_claim(&map, pid, pid + 1, 1, token, &b), 0);
 	assert_int_equal(put(&b, WEFT_EV_THREAD_START, 0, 0, t + 1 * ms, pid, t, NULL, 0), 0);
-	assert_int_equal(put(&b, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 20 * ms, 0, 0,
-			     NULL, 0),
-			 0);
-	assert_int_equal(put(&b, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 40 * ms, 0, 0,
-			     NULL, 0),
-			 0);
+	assert_int_equal(
+	    put(&b, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_SLEEP, 0, t + 20 * ms, 0, 0, NULL, 0), 0);
+	assert_int_equal(
+	    put(&b, WEFT_EV_BLOCK_END, WEFT_REASON_SLEEP, 0, t + 40 * ms, 0, 0, NULL, 0), 0);
 	assert_int_equal(put(&b, WEFT_EV_THREAD_EXIT, 0, 0, t + 45 * ms, 0, 0, NULL, 0), 0);
 	assert_true(collect_poll(collect) >= 0);
 	assert_int_equal(put(&a, WEFT_EV_PROC_EXIT, 1, 0, t + 50 * ms, 0, 0, NULL, 0), 0);
@@ -376,8 +371,8 @@ static void rounds_are_merged_in_time_order(void **state)
 		 "AND ts = %llu AND dur = %llu",
 		 (unsigned long long)(t + 20 * ms), (unsigned long long)(10 * ms));
 	assert_int_equal(sql_int(path, sql), 1);
-	assert_int_equal(sql_int(path, "SELECT count(*) FROM process_state WHERE state = 'Waiting'"),
-			 1);
+	assert_int_equal(
+	    sql_int(path, "SELECT count(*) FROM process_state WHERE state = 'Waiting'"), 1);
 	remove_db(path);
 }
 

@@ -81,19 +81,28 @@ static void batched_rows_are_all_written_in_order_at_each_commit(void **state)
 	for (int round = 0; round < 2; round++) {
 		int count = round ? 70 : 33; /* one full batch and some; two and some */
 		for (int i = 0; i < count; i++, ts += 10) {
-			struct span thread = {.id = 1 + i % 3, .ts = ts, .dur = 10,
+			struct span thread = {.id = 1 + i % 3,
+					      .ts = ts,
+					      .dur = 10,
 					      .state = i % 2 ? SPAN_BLOCKED : SPAN_RUNNING,
-					      .reason = WEFT_REASON_MUTEX, .object_id = i % 2 ? 5 : -1,
-					      .holder_id = -1, .cpu = i % 2 ? -1 : 1, .waker_id = -1};
-			struct span process = {.is_process = true, .id = 1, .ts = ts, .dur = 10,
+					      .reason = WEFT_REASON_MUTEX,
+					      .object_id = i % 2 ? 5 : -1,
+					      .holder_id = -1,
+					      .cpu = i % 2 ? -1 : 1,
+					      .waker_id = -1};
+			struct span process = {.is_process = true,
+					       .id = 1,
+					       .ts = ts,
+					       .dur = 10,
 					       .state = SPAN_RUNNING};
 			assert_int_equal(tracedb_span(db, &thread), 0);
 			assert_int_equal(tracedb_span(db, &process), 0);
-			assert_int_equal(tracedb_sched_slice(db, 1, ts, 10, 1 + i % 3,
-							     i % 2 ? "Blocked" : NULL),
-					 0);
+			assert_int_equal(
+			    tracedb_sched_slice(db, 1, ts, 10, 1 + i % 3, i % 2 ? "Blocked" : NULL),
+			    0);
 		}
-		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state"), round ? 33 : 0);
+		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state"),
+				 round ? 33 : 0);
 		assert_int_equal(tracedb_commit(db), 0);
 		int total = round ? 103 : 33;
 		char sql[256];
@@ -101,8 +110,9 @@ static void batched_rows_are_all_written_in_order_at_each_commit(void **state)
 		assert_int_equal(sql_int(path, "SELECT count(*) FROM process_state"), total);
 		assert_int_equal(sql_int(path, "SELECT count(*) FROM sched_slice"), total);
 		/* in the order written: ts grows with rowid */
-		assert_int_equal(sql_int(path, "SELECT count(*) FROM thread_state a JOIN thread_state "
-					       "b ON b.rowid = a.rowid + 1 WHERE b.ts != a.ts + 10"),
+		assert_int_equal(sql_int(path,
+					 "SELECT count(*) FROM thread_state a JOIN thread_state "
+					 "b ON b.rowid = a.rowid + 1 WHERE b.ts != a.ts + 10"),
 				 0);
 		snprintf(sql, sizeof sql, "SELECT max(ts) FROM sched_slice");
 		assert_int_equal(sql_int(path, sql), ts - 10);

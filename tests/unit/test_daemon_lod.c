@@ -54,7 +54,8 @@ static struct span *make_spans(size_t n, int64_t t0)
 		s[i].ts = ts;
 		s[i].dur = rnd(1, 5000);
 		s[i].state = (int)rnd(LOD_NEW, LOD_BLOCKED);
-		s[i].reason = s[i].state == LOD_BLOCKED ? (int)rnd(0, OVERVIEW_REASON_COUNT - 1) : -1;
+		s[i].reason =
+		    s[i].state == LOD_BLOCKED ? (int)rnd(0, OVERVIEW_REASON_COUNT - 1) : -1;
 		s[i].object = s[i].state == LOD_BLOCKED ? rnd(1, 50) : -1;
 		ts += s[i].dur;
 	}

@@ -46,11 +46,12 @@ static long long count_rows(const char *path)
 	sqlite3_stmt *stmt;
 	long long rows = -1;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db,
-			       "SELECT (SELECT count(*) FROM thread_state) + "
-			       "(SELECT count(*) FROM process_state) + (SELECT count(*) FROM object) + "
-			       "(SELECT count(*) FROM thread)",
-			       -1, &stmt, NULL) == SQLITE_OK) {
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT (SELECT count(*) FROM thread_state) + "
+		"(SELECT count(*) FROM process_state) + (SELECT count(*) FROM object) + "
+		"(SELECT count(*) FROM thread)",
+		-1, &stmt, NULL) == SQLITE_OK) {
 		if (sqlite3_step(stmt) == SQLITE_ROW)
 			rows = sqlite3_column_int64(stmt, 0);
 		sqlite3_finalize(stmt);
@@ -186,11 +187,13 @@ int main(int argc, char **argv)
 	/* Wall time includes the writers competing for the CPUs; the collector
 	 * threads' CPU time is what the collector itself costs. */
 	long long rows = count_rows(path);
-	printf("%s threads %d events %lld lost %lld wall %.3f s (%.0f events/s) collector cpu %.3f s "
-	       "(%.0f events/s) rows %lld (%.0f rows/s)%s\n",
-	       one_thread ? "poll" : "run", threads, (long long)summary.events, (long long)summary.events_lost, seconds,
-	       (double)summary.events / seconds, cpu, (double)summary.events / cpu, rows,
-	       (double)rows / seconds, rc ? " (trace write FAILED)" : "");
+	printf(
+	    "%s threads %d events %lld lost %lld wall %.3f s (%.0f events/s) collector cpu %.3f s "
+	    "(%.0f events/s) rows %lld (%.0f rows/s)%s\n",
+	    one_thread ? "poll" : "run", threads, (long long)summary.events,
+	    (long long)summary.events_lost, seconds, (double)summary.events / seconds, cpu,
+	    (double)summary.events / cpu, rows, (double)rows / seconds,
+	    rc ? " (trace write FAILED)" : "");
 	char side[80];
 	unlink(path);
 	snprintf(side, sizeof side, "%s-wal", path);

@@ -114,8 +114,8 @@ struct collect {
 	bool shm_unlinked;
 	pid_t root_pid;
 	int64_t start_ts;
-	int wake_fd;	/* eventfd: the drain thread must look at stop_drain */
-	int root_pidfd; /* drain side: readable when the root exits, or -1 */
+	int wake_fd;	    /* eventfd: the drain thread must look at stop_drain */
+	int root_pidfd;	    /* drain side: readable when the root exits, or -1 */
 	bool ring_hup[256]; /* drain side: perf ring fds poll() reports hung up */
 
 	/* drain side */
@@ -322,8 +322,8 @@ static int merge_pending(struct collect *c)
 	memcpy(c->scratch, held + lo, k * sizeof *held);
 	size_t i = 0, j = 0, w = lo;
 	while (i < k && j < m)
-		held[w++] = compare_items(&fresh[j], &c->scratch[i]) < 0 ? fresh[j++]
-									  : c->scratch[i++];
+		held[w++] =
+		    compare_items(&fresh[j], &c->scratch[i]) < 0 ? fresh[j++] : c->scratch[i++];
 	while (i < k)
 		held[w++] = c->scratch[i++];
 	return 0;
@@ -974,7 +974,7 @@ int collect_poll(struct collect *c)
 	return write_step(c, collect_now() - COLLECT_HOLD_NS);
 }
 
-#define MAX_POLL_RINGS (sizeof ((struct collect *)0)->ring_hup)
+#define MAX_POLL_RINGS (sizeof((struct collect *)0)->ring_hup)
 
 /* Drain side: wait up to wait_ns, less when the root exits, a perf ring
  * fills up or the thread is told to stop. */

@@ -193,10 +193,9 @@ struct model *model_new(struct tracedb *db)
 	model->next_object_id = 1;
 	model->root_fork_ts = -1;
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
-	    !model->objects ||
-	    !model->forks || !model->wakes || !model->fd_channels || !model->channels ||
-	    !model->waits || !model->pipe_holders || !model->sockets || !model->tcp_waiting ||
-	    !model->shared_keys) {
+	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
+	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
+	    !model->tcp_waiting || !model->shared_keys) {
 		model_free(model);
 		return NULL;
 	}
@@ -1447,7 +1446,8 @@ int model_task_fork(struct model *model, int64_t ts, uint32_t pid, uint32_t tid,
 			p->fork_ts = fork->fork_ts;
 			p->fork_utid = fork->parent_utid;
 			if (fork->exec_path[0]) {
-				snprintf(p->name, sizeof p->name, "%s", decode_basename(fork->exec_path));
+				snprintf(p->name, sizeof p->name, "%s",
+					 decode_basename(fork->exec_path));
 				set_cmdline(p, fork->exec_path);
 			}
 			table_remove(model->forks, pid, 0);

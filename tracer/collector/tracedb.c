@@ -104,10 +104,11 @@ static const struct {
 	const char *head; /* "INSERT ... VALUES " */
 	int columns;
 } batch_spec[BATCH_COUNT] = {
-    [BATCH_THREAD_STATE] = {STMT_THREAD_STATE,
-			    "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-			    "holder_utid, waker_utid) VALUES ",
-			    9},
+    [BATCH_THREAD_STATE] =
+	{STMT_THREAD_STATE,
+	 "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+	 "holder_utid, waker_utid) VALUES ",
+	 9},
     [BATCH_PROCESS_STATE] = {STMT_PROCESS_STATE,
 			     "INSERT INTO process_state(upid, ts, dur, state) VALUES ", 4},
     [BATCH_SCHED_SLICE] = {STMT_SCHED_SLICE,

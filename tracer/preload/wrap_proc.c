@@ -143,6 +143,7 @@ pid_t weft_vfork_parent(long result)
  * from the shadow stack it shares with its parent (with CET shadow stacks
  * on), which the parent's own ret needs; notrack since a return address
  * is no indirect-branch target. */
+/* clang-format off */
 __asm__(".pushsection .text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
@@ -174,6 +175,7 @@ __asm__(".pushsection .text\n"
 	"	.cfi_endproc\n"
 	".size vfork, .-vfork\n"
 	".popsection\n");
+/* clang-format on */
 #else
 WEFT_EXPORT pid_t vfork(void)
 {
