@@ -335,6 +335,17 @@ static void read_cmdline(pid_t pid, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* A big trace takes seconds to finish (its indexes and summary): say so,
+ * rather than sit silent after the program has ended. */
+#define ANNOUNCE_FINISH_EVENTS 1000000
+static void announce_finish(const char *output, const struct collect *collect, bool quiet)
+{
+	int64_t events = collect_events(collect);
+	if (!quiet && events >= ANNOUNCE_FINISH_EVENTS)
+		fprintf(stderr, "weft: finishing %s (%lld events so far: indexes and summary)...\n",
+			output, (long long)events);
+}
+
 static int record_attach(const struct record_args *args)
 {
 	char command[4096];
@@ -377,6 +388,7 @@ static int record_attach(const struct record_args *args)
 	signal(SIGTERM, on_forwarded_signal);
 	signal(SIGHUP, on_forwarded_signal);
 	rc = collect_run(collect);
+	announce_finish(args->output, collect, args->quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
@@ -542,6 +554,7 @@ static int record_exec(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 
 	rc = collect_run(collect);
+	announce_finish(output, collect, args.quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	collect_close(collect);

@@ -832,6 +832,13 @@ const char *collect_shm_path(const struct collect *collect)
 	return collect->shm_path;
 }
 
+int64_t collect_events(const struct collect *collect)
+{
+	struct model_stats stats;
+	model_get_stats(collect->model, &stats);
+	return stats.events;
+}
+
 void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *name,
 		      const char *cmdline)
 {

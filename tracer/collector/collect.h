@@ -90,6 +90,10 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 /* The ring file's path, for WEFT_SHM. */
 const char *collect_shm_path(const struct collect *collect);
 
+/* Records handed to the model so far (writer side; after collect_run
+ * returned, or between collect_poll calls). */
+int64_t collect_events(const struct collect *collect);
+
 /* The workload the host forked at fork_ts (CLOCK_MONOTONIC ns) to run
  * program name with command line cmdline (either may be NULL; copied). */
 void collect_set_root(struct collect *collect, pid_t pid, int64_t fork_ts, const char *name,
