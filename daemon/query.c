@@ -42,6 +42,17 @@ static int done(sqlite3_stmt *stmt, int rc)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW || rc == 0 ? 0 : -EIO;
 }
 
+/* The end of a loop over rows that hands each to a callback: the
+ * callback's nonzero result (it stopped the loop), else done(). */
+static int done_rows(sqlite3_stmt *stmt, int rc, int cb)
+{
+	if (cb) {
+		sqlite3_finalize(stmt);
+		return cb;
+	}
+	return done(stmt, rc);
+}
+
 static void write_column(struct json *j, sqlite3_stmt *stmt, int c)
 {
 	switch (sqlite3_column_type(stmt, c)) {
@@ -269,11 +280,7 @@ int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, i
 		if (cb)
 			break;
 	}
-	if (cb) {
-		sqlite3_finalize(stmt);
-		return cb;
-	}
-	return done(stmt, rc);
+	return done_rows(stmt, rc, cb);
 }
 
 int query_track_overview(sqlite3 *db, query_overview_fn fn, void *ctx)
@@ -305,11 +312,7 @@ int query_track_overview(sqlite3 *db, query_overview_fn fn, void *ctx)
 		if ((cb = fn(ctx, &row)) != 0)
 			break;
 	}
-	if (cb) {
-		sqlite3_finalize(stmt);
-		return cb;
-	}
-	return done(stmt, rc);
+	return done_rows(stmt, rc, cb);
 }
 
 static int each_flow(sqlite3_stmt *stmt, query_flow_fn fn, void *ctx, int64_t *last_rowid)
@@ -327,11 +330,7 @@ static int each_flow(sqlite3_stmt *stmt, query_flow_fn fn, void *ctx, int64_t *l
 		if (cb)
 			break;
 	}
-	if (cb) {
-		sqlite3_finalize(stmt);
-		return cb;
-	}
-	return done(stmt, rc);
+	return done_rows(stmt, rc, cb);
 }
 
 int query_load_flows(sqlite3 *db, int64_t after_rowid, int64_t *last_rowid, query_flow_fn fn,
@@ -568,11 +567,7 @@ static int each_name_stmt(sqlite3_stmt *stmt, query_name_fn fn, void *ctx)
 		if (cb)
 			break;
 	}
-	if (cb) {
-		sqlite3_finalize(stmt);
-		return cb;
-	}
-	return done(stmt, rc);
+	return done_rows(stmt, rc, cb);
 }
 
 int query_threads(sqlite3 *db, query_name_fn fn, void *ctx)

@@ -221,6 +221,15 @@ static void cell_text(struct cell *cell, const char *text)
 	*cell = (struct cell){.is_null = text == NULL, .text = text};
 }
 
+/* The columns thread_state and process_state share: id, ts, dur, state. */
+static void span_cells(struct cell *row, const struct span *span, const char *state)
+{
+	cell_int(&row[0], span->id, false);
+	cell_int(&row[1], span->ts, false);
+	cell_int(&row[2], span->dur, false);
+	cell_text(&row[3], state);
+}
+
 static int commit(struct tracedb *db)
 {
 	if (!db->in_txn)
@@ -431,13 +440,9 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 		summarize(db, OVERVIEW_PROCESS, span->id, span->ts, span->dur, state_index, -1, -1);
 		int rc;
 		struct cell *row = batch_row(db, BATCH_PROCESS_STATE, &rc);
-		if (!row)
-			return rc;
-		cell_int(&row[0], span->id, false);
-		cell_int(&row[1], span->ts, false);
-		cell_int(&row[2], span->dur, false);
-		cell_text(&row[3], state);
-		return 0;
+		if (row)
+			span_cells(row, span, state);
+		return rc;
 	}
 	int reason_index = span->state == SPAN_BLOCKED && span->reason < WEFT_REASON_COUNT
 			       ? db->reason_index[span->reason]
@@ -448,10 +453,7 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	struct cell *row = batch_row(db, BATCH_THREAD_STATE, &rc);
 	if (!row)
 		return rc;
-	cell_int(&row[0], span->id, false);
-	cell_int(&row[1], span->ts, false);
-	cell_int(&row[2], span->dur, false);
-	cell_text(&row[3], state);
+	span_cells(row, span, state);
 	cell_text(&row[4], span->state == SPAN_BLOCKED ? weft_reason_name(span->reason) : NULL);
 	cell_int(&row[5], span->object_id, span->object_id < 0);
 	cell_int(&row[6], span->cpu, span->cpu < 0);

@@ -169,16 +169,27 @@ static SLOW_PATH int sem_wait_blocking(sem_t *sem)
 				      REAL(sem_wait)(sem));
 }
 
+/* Try first: 1 when sem was taken without waiting, -1 when it cannot be
+ * (EINVAL: the waiting call would fail the same way), 0 when the caller
+ * must wait (errno as it was). */
+static inline int sem_taken(sem_t *sem)
+{
+	int saved = errno;
+	if (__builtin_expect(REAL(sem_trywait)(sem) == 0, 1))
+		return 1;
+	if (errno != EAGAIN)
+		return -1;
+	errno = saved;
+	return 0;
+}
+
 WEFT_EXPORT int sem_wait(sem_t *sem)
 {
 	if (!preload_recorder())
 		return REAL(sem_wait)(sem);
-	int saved = errno;
-	if (__builtin_expect(REAL(sem_trywait)(sem) == 0, 1))
-		return 0;
-	if (errno != EAGAIN)
-		return -1; /* EINVAL: sem_wait would fail the same way */
-	errno = saved;
+	int taken = sem_taken(sem);
+	if (taken)
+		return taken > 0 ? 0 : -1;
 	return sem_wait_blocking(sem);
 }
 
@@ -187,12 +198,9 @@ WEFT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(sem_timedwait)(sem, abstime);
-	int saved = errno;
-	if (REAL(sem_trywait)(sem) == 0)
-		return 0;
-	if (errno != EAGAIN)
-		return -1;
-	errno = saved;
+	int taken = sem_taken(sem);
+	if (taken)
+		return taken > 0 ? 0 : -1;
 	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_TIMEDWAIT, sem, 0,
 				      REAL(sem_timedwait)(sem, abstime));
 }
@@ -202,12 +210,9 @@ WEFT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(sem_clockwait)(sem, clock, abstime);
-	int saved = errno;
-	if (REAL(sem_trywait)(sem) == 0)
-		return 0;
-	if (errno != EAGAIN)
-		return -1;
-	errno = saved;
+	int taken = sem_taken(sem);
+	if (taken)
+		return taken > 0 ? 0 : -1;
 	return PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_SEM, WEFT_CALL_SEM_TIMEDWAIT, sem, 0,
 				      REAL(sem_clockwait)(sem, clock, abstime));
 }

@@ -19,11 +19,16 @@
 #include "real.h"
 #include "waitstatus.h"
 
-static void reaped(struct preload_thread *t, pid_t pid, int status)
+/* A wait call returned result (a pid, 0 or -1) with status: record the
+ * child's end. Returns result, errno as the call left it. */
+static pid_t reaped(struct preload_thread *t, pid_t result, int status)
 {
-	if (pid > 0 && waitstatus_is_termination(status))
-		preload_emit(t, WEFT_EV_WAIT_RESULT, 0, 0, (uint64_t)pid,
+	int saved = errno;
+	if (result > 0 && waitstatus_is_termination(status))
+		preload_emit(t, WEFT_EV_WAIT_RESULT, 0, 0, (uint64_t)result,
 			     (uint64_t)(uint32_t)status);
+	errno = saved;
+	return result;
 }
 
 WEFT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
@@ -39,11 +44,7 @@ WEFT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usag
 	else
 		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT4, (int64_t)pid,
 						0, REAL(wait4)(pid, where, options, usage));
-	int saved = errno;
-	if (result > 0)
-		reaped(t, result, *where);
-	errno = saved;
-	return result;
+	return reaped(t, result, *where);
 }
 
 WEFT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
@@ -59,11 +60,7 @@ WEFT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
 	else
 		result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT4, (int64_t)-1,
 						0, REAL(wait3)(where, options, usage));
-	int saved = errno;
-	if (result > 0)
-		reaped(t, result, *where);
-	errno = saved;
-	return result;
+	return reaped(t, result, *where);
 }
 
 WEFT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
@@ -80,11 +77,7 @@ WEFT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 		result =
 		    PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAITPID, (int64_t)pid, 0,
 					   REAL(waitpid)(pid, where, options));
-	int saved = errno;
-	if (result > 0)
-		reaped(t, result, *where);
-	errno = saved;
-	return result;
+	return reaped(t, result, *where);
 }
 
 WEFT_EXPORT pid_t wait(int *status)
@@ -96,11 +89,7 @@ WEFT_EXPORT pid_t wait(int *status)
 	int *where = status ? status : &local;
 	pid_t result = PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_WAIT, WEFT_CALL_WAIT, (int64_t)-1, 0,
 					      REAL(wait)(where));
-	int saved = errno;
-	if (result > 0)
-		reaped(t, result, *where);
-	errno = saved;
-	return result;
+	return reaped(t, result, *where);
 }
 
 WEFT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
