@@ -161,8 +161,9 @@ CREATE TABLE object (
 -- flow: an edge from one thread's action to another thread's wake-up or
 -- start: unlock -> acquire, signal -> wake, sem_post -> sem_wait,
 -- pthread_create -> first run, exit -> join, fork -> child start,
+-- FUTEX_WAKE -> the raw futex wait it ended (a runtime's own locks),
 -- child exit -> waitpid, write -> read (bytes), send -> recv (bytes).
---   kind    'unlock' 'signal' 'post' 'barrier' 'create' 'join' 'fork'
+--   kind    'unlock' 'signal' 'post' 'barrier' 'futex' 'create' 'join' 'fork'
 --           'waitpid' 'pipe' 'socket'
 CREATE TABLE flow (
     ts_out    INTEGER NOT NULL,

@@ -667,7 +667,8 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = model_ipc_object_for(model, p, event);
 		int64_t holder = -1;
-		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
+		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK ||
+		     event->reason == WEFT_REASON_FUTEX) &&
 		    event->b) {
 			struct thread *owner =
 			    table_get(model->threads, p->token, (uint32_t)event->b);
@@ -695,7 +696,8 @@ int model_event(struct model *model, const struct model_source *source,
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
-		model_ipc_note_wake(model, p, t, event, "unlock");
+		model_ipc_note_wake(model, p, t, event,
+				    event->reason == WEFT_REASON_FUTEX ? "futex" : "unlock");
 		break;
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");

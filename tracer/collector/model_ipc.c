@@ -115,6 +115,7 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 	case WEFT_REASON_COND:
 	case WEFT_REASON_SEM:
 	case WEFT_REASON_BARRIER: /* the last to arrive releases the others */
+	case WEFT_REASON_FUTEX:	  /* a runtime's own lock: the FUTEX_WAKE before */
 	{
 		uint64_t key, address;
 		object_key(model, p, t->call_reason, t->call_address, &key, &address, NULL);
