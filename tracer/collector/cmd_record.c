@@ -28,6 +28,7 @@
 
 #include "cmd.h"
 #include "collect.h"
+#include "tracedb.h"
 
 /* The workload's pid, for the SIGTERM/SIGHUP handler (the one place a
  * signal handler needs it), and the collector for attach mode's stop. */
@@ -261,6 +262,27 @@ static void remove_trace(const char *path)
 	unlink(side);
 }
 
+/* Before anything runs: output must not exist, or (with --force) be a
+ * finished weft trace, which is then removed. Returns 0, or -1 with one
+ * line on stderr and nothing touched. */
+static int make_room(const char *output, bool force)
+{
+	struct stat st;
+	if (lstat(output, &st) < 0)
+		return 0;
+	if (!force) {
+		fprintf(stderr, "weft: %s already exists (use --force to overwrite a trace)\n",
+			output);
+		return -1;
+	}
+	char why[256];
+	if (tracedb_replace(output, why, sizeof why)) {
+		fprintf(stderr, "weft: not replacing %s: it %s\n", output, why);
+		return -1;
+	}
+	return 0;
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -359,13 +381,8 @@ static int record_attach(const struct record_args *args)
 	};
 	char err[512] = "";
 	struct collect *collect;
-	if (!args->force && access(args->output, F_OK) == 0) {
-		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-			args->output);
+	if (make_room(args->output, args->force))
 		return 1;
-	}
-	if (args->force)
-		remove_trace(args->output);
 	int rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
@@ -469,14 +486,8 @@ static int record_exec(int argc, char **argv)
 		snprintf(output, sizeof output, "%s", args.output);
 	else
 		cmd_record_default_output(args.command[0], output, sizeof output);
-	if (access(output, F_OK) == 0) {
-		if (!args.force) {
-			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-				output);
-			return 1;
-		}
-		remove_trace(output);
-	}
+	if (make_room(output, args.force))
+		return 1;
 	if (is_static_elf(path))
 		fprintf(stderr,
 			"weft: %s is statically linked: libweft.so cannot load into it, so "
@@ -578,7 +589,8 @@ const struct cmd_entry cmd_record_entry = {
 	    "weft exits with CMD's exit status (128+N when a signal N killed it).\n"
 	    "\n"
 	    "  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
-	    "  -f, --force        overwrite FILE if it exists\n"
+	    "  -f, --force        replace FILE if it is a weft trace not being\n"
+	    "                     recorded (anything else is refused, untouched)\n"
 	    "  -q, --quiet        no summary line on stderr\n"
 	    "  --sched=MODE       where Running/Ready/Blocked come from (meta\n"
 	    "                     capture_mode): perf (context switches), schedstat\n"

@@ -1,0 +1,113 @@
+"""The recorder under faults and against a careless command line: what
+`weft record` replaces with --force, a trace that is one file when the
+recording is over, and a recorder that dies, a disk that fills, a ring
+the workload scribbles over."""
+
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import time
+import unittest
+
+from weftlib import WEFT, TIMEOUT, TraceTest
+
+
+class ForceReplacesOnlyTraces(TraceTest):
+    """--force replaces a finished weft trace and nothing else: every
+    other kind of path gets a clear error and stays as it was."""
+
+    def force_record(self, path):
+        return subprocess.run([WEFT, "record", "-q", "--force", "-o", path, "--", "true"],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+
+    def assert_refused(self, proc, path):
+        self.assertNotEqual(proc.returncode, 0)
+        err = proc.stderr.decode()
+        self.assertIn("not replacing", err)
+        self.assertIn(os.path.basename(path), err)
+
+    def test_a_finished_trace_is_replaced(self):
+        db = os.path.join(self.tmp, "run.db")
+        first = self.record(["sh", "-c", "exit 3"], name="run")
+        self.assertEqual(first.returncode, 3)
+        proc = self.force_record(db)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        rows = self.query(db, "SELECT value FROM meta WHERE key = 'exit_status'")
+        self.assertEqual(rows[0][0], "0")
+
+    def test_a_file_that_is_not_a_trace_is_kept(self):
+        path = os.path.join(self.tmp, "main.c")
+        with open(path, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        self.assert_refused(self.force_record(path), path)
+        with open(path) as f:
+            self.assertEqual(f.read(), "int main(void) { return 0; }\n")
+
+    def test_another_sqlite_database_is_kept(self):
+        path = os.path.join(self.tmp, "app.db")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t(x)")
+        con.execute("INSERT INTO t VALUES (42)")
+        con.commit()
+        con.close()
+        self.assert_refused(self.force_record(path), path)
+        self.assertEqual(self.query(path, "SELECT x FROM t")[0][0], 42)
+
+    def test_a_fifo_and_a_device_node_are_kept(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        self.assert_refused(self.force_record(fifo), fifo)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        if os.geteuid() == 0:
+            node = os.path.join(self.tmp, "null")
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            self.assert_refused(self.force_record(node), node)
+            self.assertTrue(stat.S_ISCHR(os.lstat(node).st_mode))
+
+    def test_a_directory_and_a_symlink_are_kept(self):
+        directory = os.path.join(self.tmp, "dir.db")
+        os.mkdir(directory)
+        self.assert_refused(self.force_record(directory), directory)
+        self.assertTrue(os.path.isdir(directory))
+        rec = self.record(["true"], name="target")
+        link = os.path.join(self.tmp, "link.db")
+        os.symlink(rec.db, link)
+        self.assert_refused(self.force_record(link), link)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM process")[0][0], 1)
+
+    def test_a_trace_being_recorded_is_kept(self):
+        db = os.path.join(self.tmp, "live.db")
+        go = os.path.join(self.tmp, "go")
+        live = subprocess.Popen(
+            [WEFT, "record", "-q", "-o", db, "--", "sh", "-c",
+             f"while [ ! -e {go} ]; do sleep 0.01; done; exit 5"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.tmp)
+        try:
+            while not os.path.exists(db):
+                time.sleep(0.01)
+            proc = self.force_record(db)
+            self.assert_refused(proc, db)
+            self.assertIn("being recorded", proc.stderr.decode())
+        finally:
+            open(go, "w").close()
+            live.wait(timeout=TIMEOUT)
+        self.assertEqual(live.returncode, 5)
+        rows = self.query(db, "SELECT value FROM meta WHERE key IN ('status', 'exit_status') "
+                              "ORDER BY key")
+        self.assertEqual([r[0] for r in rows], ["5", "complete"])
+
+    def test_an_unwritable_output_is_refused_before_the_command_runs(self):
+        marker = os.path.join(self.tmp, "ran")
+        out = os.path.join(self.tmp, "no-such-dir", "run.db")
+        proc = subprocess.run([WEFT, "record", "-q", "-o", out, "--", "touch", marker],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("run.db", proc.stderr.decode())
+        self.assertFalse(os.path.exists(marker))
+
+
+if __name__ == "__main__":
+    unittest.main()
