@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from weftlib import WEFT, TIMEOUT, TraceTest
+from weftlib import WEFT, TIMEOUT, TraceTest, demo
 
 
 class ForceReplacesOnlyTraces(TraceTest):
@@ -107,6 +107,64 @@ class ForceReplacesOnlyTraces(TraceTest):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("run.db", proc.stderr.decode())
         self.assertFalse(os.path.exists(marker))
+
+
+TABLES = ["meta", "process", "thread", "thread_state", "process_state", "flow", "object"]
+
+
+class FinishedTraceIsOneFile(TraceTest):
+    """When the recording is over the trace is its .db file alone: no
+    -wal or -shm beside it, and a copy of the .db has every row."""
+
+    def counts(self, db):
+        return {t: self.query(db, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+
+    def copy_alone(self, db):
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        copy = os.path.join(elsewhere, "copy.db")
+        shutil.copyfile(db, copy)
+        return copy
+
+    def test_no_wal_is_left_and_the_db_alone_has_every_row(self):
+        rec = self.record([demo("prodcons")])
+        self.assert_recorded_ok(rec)
+        self.assertFalse(os.path.exists(rec.db + "-wal"))
+        self.assertFalse(os.path.exists(rec.db + "-shm"))
+        copy = self.copy_alone(rec.db)
+        self.assertEqual(self.query(copy, "PRAGMA journal_mode")[0][0], "delete")
+        original = self.counts(rec.db)
+        self.assertGreater(original["thread_state"], 0)
+        self.assertEqual(self.counts(copy), original)
+
+    def test_a_reader_during_the_recording_loses_no_row_of_the_copy(self):
+        db = os.path.join(self.tmp, "read.db")
+        go = os.path.join(self.tmp, "go")
+        live = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             f"{demo('prodcons')}; while [ ! -e {go} ]; do sleep 0.01; done"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.tmp)
+        reader = None
+        try:
+            while reader is None:
+                try:
+                    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+                    reader.execute("SELECT count(*) FROM meta").fetchall()
+                except sqlite3.Error:
+                    reader = None
+                    time.sleep(0.01)
+            open(go, "w").close()
+            _, err = live.communicate(timeout=TIMEOUT)
+            self.assertEqual(live.returncode, 0, err.decode())
+            copy = self.copy_alone(db)
+            self.assertEqual(self.counts(copy), self.counts(db))
+            self.assertIn("WAL mode", err.decode())
+        finally:
+            if reader is not None:
+                reader.close()
+            if live.poll() is None:
+                open(go, "w").close()
+                live.wait(timeout=TIMEOUT)
 
 
 if __name__ == "__main__":

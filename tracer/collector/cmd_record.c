@@ -283,6 +283,20 @@ static int make_room(const char *output, bool force)
 	return 0;
 }
 
+/* A reader that kept the trace open (weftd) keeps it in WAL mode: say so
+ * (every row is in the file all the same: tracedb_close checkpointed). */
+static void warn_if_not_one_file(const char *output)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", output);
+	if (lstat(wal, &st) == 0)
+		fprintf(stderr,
+			"weft: %s is open in another program (weftd?): every row is in it, but it "
+			"stays in WAL mode, with %s beside it, until that program closes it\n",
+			output, wal);
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -414,6 +428,7 @@ static int record_attach(const struct record_args *args)
 		fprintf(stderr, "weft: writing %s failed\n", args->output);
 		return 1;
 	}
+	warn_if_not_one_file(args->output);
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
@@ -573,6 +588,7 @@ static int record_exec(int argc, char **argv)
 		fprintf(stderr, "weft: writing %s failed\n", output);
 	else if (!args.quiet)
 		print_summary(output, &summary);
+	warn_if_not_one_file(output);
 	if (!summary.root_reaped)
 		return 1;
 	if (WIFSIGNALED(summary.root_status))

@@ -631,6 +631,32 @@ int tracedb_finish(struct tracedb *db, const char *status)
 	return 0;
 }
 
+/* Checkpoint the WAL into the database and leave WAL mode, retrying while
+ * another connection holds the file (TRACEDB_SEAL_WAIT_MS in all). Returns
+ * 0 or -EBUSY (still in WAL mode; what was checkpointed is in the file). */
+static int seal(struct tracedb *db)
+{
+	const int step_ms = 20;
+	for (int waited = 0;; waited += step_ms) {
+		sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		sqlite3_stmt *stmt = NULL;
+		bool sealed = false;
+		if (sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1, &stmt, NULL) ==
+			SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW) {
+			const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+			sealed = mode && !strcmp(mode, "delete");
+		}
+		sqlite3_finalize(stmt);
+		if (sealed)
+			return 0;
+		if (waited >= TRACEDB_SEAL_WAIT_MS)
+			return -EBUSY;
+		struct timespec pause = {0, step_ms * 1000000l};
+		nanosleep(&pause, NULL);
+	}
+}
+
 int tracedb_close(struct tracedb *db)
 {
 	if (!db)
@@ -640,12 +666,13 @@ int tracedb_close(struct tracedb *db)
 		sqlite3_finalize(db->stmt[i]);
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
+	int rc = seal(db);
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
 	overview_free(db->overview);
 	free(db);
-	return 0;
+	return rc;
 }
 
 int tracedb_recorder_pid(const char *path)

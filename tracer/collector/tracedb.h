@@ -20,6 +20,11 @@
  * lock's fd, in tracedb_close, drops every POSIX lock this process holds
  * on the file: a host that also reads the trace over SQLite in the same
  * process reopens those connections after tracedb_close.)
+ *
+ * A finished trace is one file: tracedb_close checkpoints the WAL into the
+ * database and leaves WAL mode (journal_mode DELETE), so no -wal or -shm
+ * stays beside it and it opens read-only anywhere (see tracedb_close for
+ * a reader that keeps it open).
  */
 #ifndef WEFT_TRACEDB_H
 #define WEFT_TRACEDB_H
@@ -123,8 +128,14 @@ int tracedb_tick(struct tracedb *db, int64_t now_ns);
  * database stays open (for more meta) until tracedb_close. */
 int tracedb_finish(struct tracedb *db, const char *status);
 
-/* Commit what is pending, release the recording lock and close. Returns
- * 0; NULL is a no-op. */
+/* Commit what is pending, make the file whole (checkpoint the WAL, leave
+ * WAL mode), release the recording lock and close. Returns 0, or -EBUSY
+ * when another connection (a reader such as weftd) kept the file open
+ * through TRACEDB_SEAL_WAIT_MS of retries: every row is then in the
+ * database file all the same (the WAL was checkpointed), but the file stays
+ * in WAL mode and its -wal/-shm stay until that reader closes. NULL is a
+ * no-op (0). */
+#define TRACEDB_SEAL_WAIT_MS 1000
 int tracedb_close(struct tracedb *db);
 
 /* The pid of the process recording the trace at path right now (holding
