@@ -167,5 +167,114 @@ class FinishedTraceIsOneFile(TraceTest):
                 live.wait(timeout=TIMEOUT)
 
 
+class QueryHoldsAgainstTheTrace(TraceTest):
+    """`weft query` on hostile traces and hostile SQL: constant memory,
+    regular files only, read-only, terminal-safe output."""
+
+    def setUp(self):
+        super().setUp()
+        rec = self.record(["sh", "-c", "exit 0"])
+        self.assert_recorded_ok(rec)
+        self.db = rec.db
+
+    def weft_query(self, *args, stdout=subprocess.PIPE):
+        return subprocess.run([WEFT, "query", *args], stdout=stdout,
+                              stderr=subprocess.PIPE, timeout=TIMEOUT, cwd=self.tmp)
+
+    def test_three_million_rows_stream_in_constant_memory(self):
+        sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+               "WHERE x < 3000000) SELECT x, 'name-' || x AS name FROM c")
+        out_path = os.path.join(self.tmp, "rows.csv")
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([WEFT, "query", self.db, sql, "--csv"], stdout=out,
+                                    stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        self.assertEqual(proc.returncode, 0)
+        with open(out_path, "rb") as f:
+            lines = sum(1 for _ in f)
+        self.assertEqual(lines, 3_000_001)
+        self.assertLess(usage.ru_maxrss, 50 * 1024, "max RSS in KiB")
+
+    def test_only_a_regular_file_is_opened(self):
+        fifo = os.path.join(self.tmp, "fifo.db")
+        os.mkfifo(fifo)
+        for path in (fifo, self.tmp, "/dev/null"):
+            proc = self.weft_query(path, "SELECT 1")
+            self.assertNotEqual(proc.returncode, 0, path)
+            self.assertIn(path, proc.stderr.decode())
+            self.assertEqual(proc.stdout, b"")
+
+    def test_writes_attach_and_vacuum_into_are_refused(self):
+        made = os.path.join(self.tmp, "made.db")
+        for sql in (f"VACUUM INTO '{made}'", f"ATTACH '{made}' AS other",
+                    "DELETE FROM process", "CREATE TABLE t(x)", "PRAGMA journal_mode=WAL",
+                    "PRAGMA writable_schema=ON", "SELECT 1; DROP TABLE meta"):
+            proc = self.weft_query(self.db, sql)
+            self.assertNotEqual(proc.returncode, 0, sql)
+            self.assertFalse(os.path.exists(made), sql)
+        self.assertEqual(self.query(self.db, "SELECT count(*) FROM process")[0][0], 1)
+        self.assertEqual(self.query(self.db, "SELECT count(*) FROM sqlite_master "
+                                             "WHERE name = 't'")[0][0], 0)
+
+    def test_a_trace_on_a_read_only_mount_is_read(self):
+        # A trace left in WAL mode (a reader held it when the recording
+        # ended) cannot be opened read-only by SQLite without its -shm.
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("PRAGMA journal_mode=WAL").fetchone()[0], "wal")
+        con.close()
+        mount = os.path.join(self.tmp, "ro")
+        os.mkdir(mount)
+        if os.geteuid() == 0:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount],
+                           check=True)
+            self.addCleanup(subprocess.run, ["umount", "-l", mount])
+            shutil.copy(self.db, mount)
+            subprocess.run(["mount", "-o", "remount,ro", mount], check=True)
+        else:
+            shutil.copy(self.db, mount)
+            os.chmod(mount, 0o555)
+            self.addCleanup(os.chmod, mount, 0o755)
+        copy = os.path.join(mount, os.path.basename(self.db))
+        proc = self.weft_query(copy, "SELECT count(*) FROM process", "--csv")
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"count(*)\r\n1\r\n")
+
+    HOSTILE = "SELECT 'a' || char(0) || 'b' || char(27) || '[2J' || char(8238) || 'c' AS x"
+
+    def test_control_bytes_are_escaped_on_a_terminal(self):
+        import pty
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.run([WEFT, "query", self.db, self.HOSTILE], stdout=slave,
+                                  stderr=subprocess.PIPE, timeout=TIMEOUT)
+            os.close(slave)
+            slave = -1
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            os.close(master)
+            if slave >= 0:
+                os.close(slave)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(b"a\\0b\\x1b[2J\\u202ec", out)
+        self.assertNotIn(b"\x1b", out)
+        self.assertNotIn(b"\x00", out)
+
+    def test_csv_and_json_stay_exact(self):
+        csv = self.weft_query(self.db, self.HOSTILE, "--csv")
+        self.assertEqual(csv.stdout, b"x\r\na\x00b\x1b[2J\xe2\x80\xaec\r\n")
+        js = self.weft_query(self.db, self.HOSTILE, "--json")
+        import json
+        self.assertEqual(json.loads(js.stdout), [{"x": "a\x00b\x1b[2J\u202ec"}])
+
+
 if __name__ == "__main__":
     unittest.main()
