@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from weftlib import WEFT, TIMEOUT, TraceTest, demo
+from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo
 
 
 class ForceReplacesOnlyTraces(TraceTest):
@@ -274,6 +274,63 @@ class QueryHoldsAgainstTheTrace(TraceTest):
         js = self.weft_query(self.db, self.HOSTILE, "--json")
         import json
         self.assertEqual(json.loads(js.stdout), [{"x": "a\x00b\x1b[2J\u202ec"}])
+
+
+TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"
+
+
+class UnusableWeftOut(TraceTest):
+    """A program preloaded by hand with a WEFT_OUT that cannot be used runs
+    untraced, as it would without weft, after one line on stderr."""
+
+    def preloaded(self, out):
+        env = dict(os.environ, LD_PRELOAD=LIBWEFT, WEFT_OUT=out)
+        env.pop("WEFT_SHM", None)
+        return env
+
+    def test_an_unwritable_weft_out_is_said_once_and_the_program_runs(self):
+        out = os.path.join(self.tmp, "missing-dir", "x.db")
+        proc = subprocess.run(["sh", "-c", TWENTY_PROCESSES], capture_output=True,
+                              env=self.preloaded(out), timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 4)
+        self.assertEqual(proc.stdout, b"done\n")
+        lines = proc.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(out, lines[0])
+        self.assertIn("untraced", lines[0])
+        self.assertFalse(os.path.exists(out))
+
+    def test_a_weft_out_another_recording_writes_is_said_and_left_alone(self):
+        out = os.path.join(self.tmp, "shared.db")
+        go = os.path.join(self.tmp, "go")
+        first = subprocess.Popen(
+            ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.01; done; echo first"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.preloaded(out))
+        try:
+            while not os.path.exists(out):
+                time.sleep(0.01)
+            second = subprocess.run(["sh", "-c", TWENTY_PROCESSES], capture_output=True,
+                                    env=self.preloaded(out), timeout=TIMEOUT)
+        finally:
+            open(go, "w").close()
+            first_out, first_err = first.communicate(timeout=TIMEOUT)
+        self.assertEqual(second.returncode, 4)
+        self.assertEqual(second.stdout, b"done\n")
+        lines = second.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(out, lines[0])
+        self.assertEqual((first.returncode, first_out, first_err), (0, b"first\n", b""))
+        # the first recording's trace is whole, and holds only its own run
+        deadline = time.monotonic() + TIMEOUT
+        while self.status(out) == "recording" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.status(out), "complete")
+        self.assertEqual(self.query(out, "SELECT count(*) FROM process WHERE name = 'seq'")[0][0],
+                         0)
+
+    def status(self, db):
+        return self.query(db, "SELECT value FROM meta WHERE key = 'status'")[0][0]
 
 
 if __name__ == "__main__":
