@@ -20,7 +20,7 @@
  * does (the thread whose wait closed the cycle first). Rows are written in one transaction with
  * prepared statements; indexes (schema/001_indexes.sql) after, unless
  * --no-indexes (a trace still being recorded has none). Every span row is
- * also added to the tracks' coarse summary (tracer/collector/overview.h),
+ * also added to the tracks' coarse summary (tracer/collector/overview_build.h),
  * written into track_overview as the recorder writes it when it finishes,
  * unless --no-overview (a trace of an older recorder, or one still being
  * recorded, has none).
@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overview.h"
+#include "overview_build.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "names.h"
 
 struct track {
 	span_emit_fn emit;
@@ -93,19 +94,13 @@ struct span_process {
 	bool ended;
 };
 
-static const char *const state_names[] = {
-    [SPAN_NONE] = NULL,
-    [SPAN_NEW] = "New",
-    [SPAN_RUNNING] = "Running",
-    [SPAN_READY] = "Ready",
-    [SPAN_BLOCKED] = "Blocked",
-    [SPAN_WAITING] = "Waiting",
-    [SPAN_SUSPENDED] = "Suspended",
-};
+/* The states are numbered one past the format's table (names.h). */
+_Static_assert(SPAN_NEW == 1 && SPAN_SUSPENDED == 6 && SPAN_SUSPENDED <= NAMES_STATE_COUNT,
+	       "enum span_state follows names_states");
 
 const char *span_state_name(enum span_state state)
 {
-	return state <= SPAN_SUSPENDED ? state_names[state] : NULL;
+	return state >= SPAN_NEW && state <= SPAN_SUSPENDED ? names_states[state - 1] : NULL;
 }
 
 /* --- track ------------------------------------------------------------ */

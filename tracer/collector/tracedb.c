@@ -36,7 +36,7 @@
 #include <sqlite3.h>
 
 #include "event.h"
-#include "overview.h"
+#include "overview_build.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
