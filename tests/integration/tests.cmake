@@ -38,6 +38,7 @@ set(WEFT_ITEST_ENV
 
 foreach(group pipeline exit_status parallel_tools python_threads lockhold examples tiling
               preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
+              faults
               kernel_only critpath runtimes)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}

@@ -57,6 +57,7 @@ struct record_args {
 	enum record_sched sched;
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */
+	int ready_fd;	      /* --ready-fd: where --attach says it started (launch.h) */
 	char **command;	      /* NULL-terminated, NULL in attach mode */
 };
 

@@ -28,6 +28,7 @@
 
 #include "cmd.h"
 #include "collect.h"
+#include "tracedb.h"
 
 /* The workload's pid, for the SIGTERM/SIGHUP handler (the one place a
  * signal handler needs it), and the collector for attach mode's stop. */
@@ -80,7 +81,8 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			}
 			args->no_sched = args->sched == RECORD_SCHED_NONE;
 		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") ||
-			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm")) {
+			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm") ||
+			   !strcmp(arg, "--ready-fd")) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option %s needs an argument", arg);
 				return -1;
@@ -90,6 +92,17 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 				args->output = value;
 			} else if (!strcmp(arg, "--shm")) {
 				args->shm_path = value;
+			} else if (!strcmp(arg, "--ready-fd")) {
+				char *end;
+				long fd = strtol(value, &end, 10);
+				if (*end || !*value || fd < 3 || fd > INT_MAX) {
+					snprintf(
+					    err, errlen,
+					    "--ready-fd needs a file descriptor above 2, not '%s'",
+					    value);
+					return -1;
+				}
+				args->ready_fd = (int)fd;
 			} else {
 				char *end;
 				long pid = strtol(value, &end, 10);
@@ -120,8 +133,9 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 		}
 		return 0;
 	}
-	if (args->shm_path) {
-		snprintf(err, errlen, "--shm is only for --attach");
+	if (args->shm_path || args->ready_fd) {
+		snprintf(err, errlen, "%s is only for --attach",
+			 args->shm_path ? "--shm" : "--ready-fd");
 		return -1;
 	}
 	if (!args->command) {
@@ -261,6 +275,41 @@ static void remove_trace(const char *path)
 	unlink(side);
 }
 
+/* Before anything runs: output must not exist, or (with --force) be a
+ * finished weft trace, which is then removed. Returns 0, or -1 with one
+ * line on stderr and nothing touched. */
+static int make_room(const char *output, bool force)
+{
+	struct stat st;
+	if (lstat(output, &st) < 0)
+		return 0;
+	if (!force) {
+		fprintf(stderr, "weft: %s already exists (use --force to overwrite a trace)\n",
+			output);
+		return -1;
+	}
+	char why[256];
+	if (tracedb_replace(output, why, sizeof why)) {
+		fprintf(stderr, "weft: not replacing %s: it %s\n", output, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A reader that kept the trace open (weftd) keeps it in WAL mode: say so
+ * (every row is in the file all the same: tracedb_close checkpointed). */
+static void warn_if_not_one_file(const char *output)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", output);
+	if (lstat(wal, &st) == 0)
+		fprintf(stderr,
+			"weft: %s is open in another program (weftd?): every row is in it, but it "
+			"stays in WAL mode, with %s beside it, until that program closes it\n",
+			output, wal);
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -346,6 +395,23 @@ static void announce_finish(const char *output, const struct collect *collect, b
 			output, (long long)events);
 }
 
+/* Attach mode's answer to the process that started it (launch.h), on
+ * args->ready_fd when given: "ok", or "error <why>" (also on stderr). */
+static void answer_launcher(const struct record_args *args, const char *why)
+{
+	if (why)
+		fprintf(stderr, "weft: %s\n", why);
+	if (args->ready_fd <= 0)
+		return;
+	char line[600];
+	int n = why ? snprintf(line, sizeof line, "error %s\n", why)
+		    : snprintf(line, sizeof line, "ok\n");
+	if (n > 0 &&
+	    write(args->ready_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+		why = NULL; /* the launcher is gone: nobody to tell */
+	close(args->ready_fd);
+}
+
 static int record_attach(const struct record_args *args)
 {
 	char command[4096];
@@ -357,20 +423,27 @@ static int record_attach(const struct record_args *args)
 	    .mode = COLLECT_ATTACH,
 	    .attach_pid = args->attach_pid,
 	};
-	char err[512] = "";
+	char err[512] = "", why[600];
 	struct collect *collect;
-	if (!args->force && access(args->output, F_OK) == 0) {
-		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-			args->output);
+	struct stat st;
+	if (!args->force && lstat(args->output, &st) == 0) {
+		snprintf(why, sizeof why, "%s already exists", args->output);
+		answer_launcher(args, why);
 		return 1;
 	}
-	if (args->force)
-		remove_trace(args->output);
+	if (args->force && tracedb_replace(args->output, err, sizeof err)) {
+		snprintf(why, sizeof why, "not replacing %s: it %s", args->output, err);
+		answer_launcher(args, why);
+		return 1;
+	}
 	int rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
+		snprintf(why, sizeof why, "cannot create %s: %s", args->output,
+			 err[0] ? err : strerror(-rc));
+		answer_launcher(args, why);
 		return 1;
 	}
+	answer_launcher(args, NULL);
 	/* perf opened now would miss the threads that already run: sample. */
 	if (args->sched != RECORD_SCHED_NONE && args->sched != RECORD_SCHED_PERF)
 		rc = collect_watch_schedstat(
@@ -397,6 +470,7 @@ static int record_attach(const struct record_args *args)
 		fprintf(stderr, "weft: writing %s failed\n", args->output);
 		return 1;
 	}
+	warn_if_not_one_file(args->output);
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
@@ -469,14 +543,8 @@ static int record_exec(int argc, char **argv)
 		snprintf(output, sizeof output, "%s", args.output);
 	else
 		cmd_record_default_output(args.command[0], output, sizeof output);
-	if (access(output, F_OK) == 0) {
-		if (!args.force) {
-			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-				output);
-			return 1;
-		}
-		remove_trace(output);
-	}
+	if (make_room(output, args.force))
+		return 1;
 	if (is_static_elf(path))
 		fprintf(stderr,
 			"weft: %s is statically linked: libweft.so cannot load into it, so "
@@ -562,6 +630,7 @@ static int record_exec(int argc, char **argv)
 		fprintf(stderr, "weft: writing %s failed\n", output);
 	else if (!args.quiet)
 		print_summary(output, &summary);
+	warn_if_not_one_file(output);
 	if (!summary.root_reaped)
 		return 1;
 	if (WIFSIGNALED(summary.root_status))
@@ -572,13 +641,14 @@ static int record_exec(int argc, char **argv)
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
     .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--] CMD [ARGS...]\n"
-	     "       weft record --attach PID --shm PATH -o FILE",
+	     "       weft record --attach PID --shm PATH -o FILE [--ready-fd FD]",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
 	    "weft exits with CMD's exit status (128+N when a signal N killed it).\n"
 	    "\n"
 	    "  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
-	    "  -f, --force        overwrite FILE if it exists\n"
+	    "  -f, --force        replace FILE if it is a weft trace not being\n"
+	    "                     recorded (anything else is refused, untouched)\n"
 	    "  -q, --quiet        no summary line on stderr\n"
 	    "  --sched=MODE       where Running/Ready/Blocked come from (meta\n"
 	    "                     capture_mode): perf (context switches), schedstat\n"
@@ -592,6 +662,8 @@ const struct cmd_entry cmd_record_entry = {
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"
 	    "                     PID and every process that attached are gone\n"
+	    "  --ready-fd FD      with --attach: write \"ok\" (or \"error WHY\") and\n"
+	    "                     a newline to FD once recording (or not), close it\n"
 	    "  -h, --help         this help\n"
 	    "\n"
 	    "Environment: WEFT_LIB overrides the path of libweft.so\n"

@@ -23,11 +23,15 @@
 #include "critpath.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,6 +135,7 @@ struct batch {
 
 struct tracedb {
 	sqlite3 *sql;
+	int lock_fd; /* the recording lock (flock LOCK_EX), -1: none */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct batch batch[BATCH_COUNT];
 	int in_txn;
@@ -282,16 +287,28 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 
 int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen)
 {
-	struct stat st;
-	if (lstat(path, &st) == 0)
-		return -EEXIST;
+	/* The file is ours from its first byte: made here (O_EXCL, no symlink
+	 * followed) and locked before SQLite writes a page of it. */
+	int lock_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (lock_fd < 0)
+		return -errno;
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int error = errno;
+		close(lock_fd);
+		unlink(path);
+		return -error;
+	}
 
 	/* Allocation statistics cost a global mutex per allocation; the writer
 	 * does not need them. Fails harmlessly once SQLite is initialised. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct tracedb *db = calloc(1, sizeof *db);
-	if (!db)
+	if (!db) {
+		close(lock_fd);
+		unlink(path);
 		return -ENOMEM;
+	}
+	db->lock_fd = lock_fd;
 	db->overview = overview_new(0);
 	for (unsigned r = 0; r < WEFT_REASON_COUNT; r++)
 		db->reason_index[r] = overview_reason_index(weft_reason_name(r));
@@ -326,6 +343,7 @@ err:
 		sqlite3_finalize(db->batch[b].many);
 	sqlite3_close(db->sql);
 	overview_free(db->overview);
+	close(db->lock_fd);
 	free(db);
 	unlink(path);
 	char side[4096];
@@ -621,18 +639,181 @@ int tracedb_finish(struct tracedb *db, const char *status)
 	return 0;
 }
 
-void tracedb_close(struct tracedb *db)
+/* Checkpoint the WAL into the database and leave WAL mode, retrying while
+ * another connection holds the file (TRACEDB_SEAL_WAIT_MS in all). Returns
+ * 0 or -EBUSY (still in WAL mode; what was checkpointed is in the file). */
+static int seal(struct tracedb *db)
+{
+	const int step_ms = 20;
+	for (int waited = 0;; waited += step_ms) {
+		sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		sqlite3_stmt *stmt = NULL;
+		bool sealed = false;
+		if (sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1, &stmt, NULL) ==
+			SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW) {
+			const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+			sealed = mode && !strcmp(mode, "delete");
+		}
+		sqlite3_finalize(stmt);
+		if (sealed)
+			return 0;
+		if (waited >= TRACEDB_SEAL_WAIT_MS)
+			return -EBUSY;
+		struct timespec pause = {0, step_ms * 1000000l};
+		nanosleep(&pause, NULL);
+	}
+}
+
+int tracedb_close(struct tracedb *db)
 {
 	if (!db)
-		return;
+		return 0;
 	commit(db);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
+	int rc = seal(db);
 	sqlite3_close(db->sql);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
 	overview_free(db->overview);
 	free(db);
+	return rc;
+}
+
+int tracedb_recorder_pid(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	FILE *locks = fopen("/proc/locks", "re");
+	if (!locks)
+		return -errno;
+	/* "1: FLOCK  ADVISORY  WRITE 4321 fd:01:1234567 0 EOF"; a waiter's line
+	 * has "->" where FLOCK is. */
+	char line[256], kind[16], mode[16];
+	int pid = 0, found = 0;
+	unsigned major_id, minor_id;
+	unsigned long long inode;
+	while (!found && fgets(line, sizeof line, locks))
+		if (sscanf(line, "%*[^:]: %15s %*s %15s %d %x:%x:%llu", kind, mode, &pid, &major_id,
+			   &minor_id, &inode) == 6 &&
+		    !strcmp(kind, "FLOCK") && !strcmp(mode, "WRITE") && inode == st.st_ino &&
+		    major_id == major(st.st_dev) && minor_id == minor(st.st_dev))
+			found = 1;
+	fclose(locks);
+	return found ? (pid > 0 ? pid : 1) : 0;
+}
+
+/* meta status of the trace at path into out; 0 or -ENOENT/-EIO. */
+static int read_status(const char *path, char *out, size_t cap)
+{
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -EIO;
+	if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = -ENOENT;
+		goto out;
+	}
+	sqlite3_busy_timeout(sql, 1000);
+	if (sqlite3_prepare_v2(sql, "SELECT value FROM meta WHERE key = 'status'", -1, &stmt,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(stmt, 0));
+		rc = 0;
+	}
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	return rc;
+}
+
+int tracedb_status(const char *path, char *out, size_t cap)
+{
+	int rc = read_status(path, out, cap);
+	if (rc)
+		return rc;
+	if (!strcmp(out, "recording") && tracedb_recorder_pid(path) <= 0)
+		snprintf(out, cap, "interrupted");
+	return 0;
+}
+
+/* 1 when path holds SQLite with weft's meta (a schema_version row). */
+static int is_weft_trace(const char *path)
+{
+	char magic[16];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, magic, sizeof magic);
+	close(fd);
+	if (n != (ssize_t)sizeof magic || memcmp(magic, "SQLite format 3", 16))
+		return 0;
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int found = sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		    sqlite3_prepare_v2(sql, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1,
+				       &stmt, NULL) == SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	return found;
+}
+
+static void unlink_side(const char *path, const char *suffix)
+{
+	char side[PATH_MAX + 8];
+	struct stat st;
+	snprintf(side, sizeof side, "%s%s", path, suffix);
+	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(side);
+}
+
+int tracedb_replace(const char *path, char *why, size_t cap)
+{
+	struct stat st, again;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, cap, "%s", strerror(errno));
+		return -errno;
+	}
+	int rc = 0;
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, cap, "is a symbolic link, not a trace");
+		return -ELOOP;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, cap, "is a directory, not a trace");
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, cap, "is not a regular file (a device, FIFO or socket), not a trace");
+		return -EINVAL;
+	}
+	int pid = tracedb_recorder_pid(path);
+	if (pid > 0) {
+		snprintf(why, cap, "is being recorded right now (by process %d)", pid);
+		return -EBUSY;
+	}
+	if (!is_weft_trace(path)) {
+		snprintf(why, cap, "is not a weft trace; --force replaces only traces");
+		return -EPROTO;
+	}
+	if (lstat(path, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+		snprintf(why, cap, "changed while it was being checked");
+		return -ESTALE;
+	}
+	if (unlink(path) < 0) {
+		rc = -errno;
+		snprintf(why, cap, "%s", strerror(errno));
+		return rc;
+	}
+	unlink_side(path, "-wal");
+	unlink_side(path, "-shm");
+	return 0;
 }
 
 const char *tracedb_error(struct tracedb *db)

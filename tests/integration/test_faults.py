@@ -1,0 +1,337 @@
+"""The recorder under faults and against a careless command line: what
+`weft record` replaces with --force, a trace that is one file when the
+recording is over, and a recorder that dies, a disk that fills, a ring
+the workload scribbles over."""
+
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import time
+import unittest
+
+from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo
+
+
+class ForceReplacesOnlyTraces(TraceTest):
+    """--force replaces a finished weft trace and nothing else: every
+    other kind of path gets a clear error and stays as it was."""
+
+    def force_record(self, path):
+        return subprocess.run([WEFT, "record", "-q", "--force", "-o", path, "--", "true"],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+
+    def assert_refused(self, proc, path):
+        self.assertNotEqual(proc.returncode, 0)
+        err = proc.stderr.decode()
+        self.assertIn("not replacing", err)
+        self.assertIn(os.path.basename(path), err)
+
+    def test_a_finished_trace_is_replaced(self):
+        db = os.path.join(self.tmp, "run.db")
+        first = self.record(["sh", "-c", "exit 3"], name="run")
+        self.assertEqual(first.returncode, 3)
+        proc = self.force_record(db)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        rows = self.query(db, "SELECT value FROM meta WHERE key = 'exit_status'")
+        self.assertEqual(rows[0][0], "0")
+
+    def test_a_file_that_is_not_a_trace_is_kept(self):
+        path = os.path.join(self.tmp, "main.c")
+        with open(path, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        self.assert_refused(self.force_record(path), path)
+        with open(path) as f:
+            self.assertEqual(f.read(), "int main(void) { return 0; }\n")
+
+    def test_another_sqlite_database_is_kept(self):
+        path = os.path.join(self.tmp, "app.db")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t(x)")
+        con.execute("INSERT INTO t VALUES (42)")
+        con.commit()
+        con.close()
+        self.assert_refused(self.force_record(path), path)
+        self.assertEqual(self.query(path, "SELECT x FROM t")[0][0], 42)
+
+    def test_a_fifo_and_a_device_node_are_kept(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        self.assert_refused(self.force_record(fifo), fifo)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        if os.geteuid() == 0:
+            node = os.path.join(self.tmp, "null")
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            self.assert_refused(self.force_record(node), node)
+            self.assertTrue(stat.S_ISCHR(os.lstat(node).st_mode))
+
+    def test_a_directory_and_a_symlink_are_kept(self):
+        directory = os.path.join(self.tmp, "dir.db")
+        os.mkdir(directory)
+        self.assert_refused(self.force_record(directory), directory)
+        self.assertTrue(os.path.isdir(directory))
+        rec = self.record(["true"], name="target")
+        link = os.path.join(self.tmp, "link.db")
+        os.symlink(rec.db, link)
+        self.assert_refused(self.force_record(link), link)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM process")[0][0], 1)
+
+    def test_a_trace_being_recorded_is_kept(self):
+        db = os.path.join(self.tmp, "live.db")
+        go = os.path.join(self.tmp, "go")
+        live = subprocess.Popen(
+            [WEFT, "record", "-q", "-o", db, "--", "sh", "-c",
+             f"while [ ! -e {go} ]; do sleep 0.01; done; exit 5"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.tmp)
+        try:
+            while not os.path.exists(db):
+                time.sleep(0.01)
+            proc = self.force_record(db)
+            self.assert_refused(proc, db)
+            self.assertIn("being recorded", proc.stderr.decode())
+        finally:
+            open(go, "w").close()
+            live.wait(timeout=TIMEOUT)
+        self.assertEqual(live.returncode, 5)
+        rows = self.query(db, "SELECT value FROM meta WHERE key IN ('status', 'exit_status') "
+                              "ORDER BY key")
+        self.assertEqual([r[0] for r in rows], ["5", "complete"])
+
+    def test_an_unwritable_output_is_refused_before_the_command_runs(self):
+        marker = os.path.join(self.tmp, "ran")
+        out = os.path.join(self.tmp, "no-such-dir", "run.db")
+        proc = subprocess.run([WEFT, "record", "-q", "-o", out, "--", "touch", marker],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("run.db", proc.stderr.decode())
+        self.assertFalse(os.path.exists(marker))
+
+
+TABLES = ["meta", "process", "thread", "thread_state", "process_state", "flow", "object"]
+
+
+class FinishedTraceIsOneFile(TraceTest):
+    """When the recording is over the trace is its .db file alone: no
+    -wal or -shm beside it, and a copy of the .db has every row."""
+
+    def counts(self, db):
+        return {t: self.query(db, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+
+    def copy_alone(self, db):
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        copy = os.path.join(elsewhere, "copy.db")
+        shutil.copyfile(db, copy)
+        return copy
+
+    def test_no_wal_is_left_and_the_db_alone_has_every_row(self):
+        rec = self.record([demo("prodcons")])
+        self.assert_recorded_ok(rec)
+        self.assertFalse(os.path.exists(rec.db + "-wal"))
+        self.assertFalse(os.path.exists(rec.db + "-shm"))
+        copy = self.copy_alone(rec.db)
+        self.assertEqual(self.query(copy, "PRAGMA journal_mode")[0][0], "delete")
+        original = self.counts(rec.db)
+        self.assertGreater(original["thread_state"], 0)
+        self.assertEqual(self.counts(copy), original)
+
+    def test_a_reader_during_the_recording_loses_no_row_of_the_copy(self):
+        db = os.path.join(self.tmp, "read.db")
+        go = os.path.join(self.tmp, "go")
+        live = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             f"{demo('prodcons')}; while [ ! -e {go} ]; do sleep 0.01; done"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.tmp)
+        reader = None
+        try:
+            while reader is None:
+                try:
+                    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+                    reader.execute("SELECT count(*) FROM meta").fetchall()
+                except sqlite3.Error:
+                    reader = None
+                    time.sleep(0.01)
+            open(go, "w").close()
+            _, err = live.communicate(timeout=TIMEOUT)
+            self.assertEqual(live.returncode, 0, err.decode())
+            copy = self.copy_alone(db)
+            self.assertEqual(self.counts(copy), self.counts(db))
+            self.assertIn("WAL mode", err.decode())
+        finally:
+            if reader is not None:
+                reader.close()
+            if live.poll() is None:
+                open(go, "w").close()
+                live.wait(timeout=TIMEOUT)
+
+
+class QueryHoldsAgainstTheTrace(TraceTest):
+    """`weft query` on hostile traces and hostile SQL: constant memory,
+    regular files only, read-only, terminal-safe output."""
+
+    def setUp(self):
+        super().setUp()
+        rec = self.record(["sh", "-c", "exit 0"])
+        self.assert_recorded_ok(rec)
+        self.db = rec.db
+
+    def weft_query(self, *args, stdout=subprocess.PIPE):
+        return subprocess.run([WEFT, "query", *args], stdout=stdout,
+                              stderr=subprocess.PIPE, timeout=TIMEOUT, cwd=self.tmp)
+
+    def test_three_million_rows_stream_in_constant_memory(self):
+        sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+               "WHERE x < 3000000) SELECT x, 'name-' || x AS name FROM c")
+        out_path = os.path.join(self.tmp, "rows.csv")
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([WEFT, "query", self.db, sql, "--csv"], stdout=out,
+                                    stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        self.assertEqual(proc.returncode, 0)
+        with open(out_path, "rb") as f:
+            lines = sum(1 for _ in f)
+        self.assertEqual(lines, 3_000_001)
+        self.assertLess(usage.ru_maxrss, 50 * 1024, "max RSS in KiB")
+
+    def test_only_a_regular_file_is_opened(self):
+        fifo = os.path.join(self.tmp, "fifo.db")
+        os.mkfifo(fifo)
+        for path in (fifo, self.tmp, "/dev/null"):
+            proc = self.weft_query(path, "SELECT 1")
+            self.assertNotEqual(proc.returncode, 0, path)
+            self.assertIn(path, proc.stderr.decode())
+            self.assertEqual(proc.stdout, b"")
+
+    def test_writes_attach_and_vacuum_into_are_refused(self):
+        made = os.path.join(self.tmp, "made.db")
+        for sql in (f"VACUUM INTO '{made}'", f"ATTACH '{made}' AS other",
+                    "DELETE FROM process", "CREATE TABLE t(x)", "PRAGMA journal_mode=WAL",
+                    "PRAGMA writable_schema=ON", "SELECT 1; DROP TABLE meta"):
+            proc = self.weft_query(self.db, sql)
+            self.assertNotEqual(proc.returncode, 0, sql)
+            self.assertFalse(os.path.exists(made), sql)
+        self.assertEqual(self.query(self.db, "SELECT count(*) FROM process")[0][0], 1)
+        self.assertEqual(self.query(self.db, "SELECT count(*) FROM sqlite_master "
+                                             "WHERE name = 't'")[0][0], 0)
+
+    def test_a_trace_on_a_read_only_mount_is_read(self):
+        # A trace left in WAL mode (a reader held it when the recording
+        # ended) cannot be opened read-only by SQLite without its -shm.
+        con = sqlite3.connect(self.db)
+        self.assertEqual(con.execute("PRAGMA journal_mode=WAL").fetchone()[0], "wal")
+        con.close()
+        mount = os.path.join(self.tmp, "ro")
+        os.mkdir(mount)
+        if os.geteuid() == 0:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount],
+                           check=True)
+            self.addCleanup(subprocess.run, ["umount", "-l", mount])
+            shutil.copy(self.db, mount)
+            subprocess.run(["mount", "-o", "remount,ro", mount], check=True)
+        else:
+            shutil.copy(self.db, mount)
+            os.chmod(mount, 0o555)
+            self.addCleanup(os.chmod, mount, 0o755)
+        copy = os.path.join(mount, os.path.basename(self.db))
+        proc = self.weft_query(copy, "SELECT count(*) FROM process", "--csv")
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"count(*)\r\n1\r\n")
+
+    HOSTILE = "SELECT 'a' || char(0) || 'b' || char(27) || '[2J' || char(8238) || 'c' AS x"
+
+    def test_control_bytes_are_escaped_on_a_terminal(self):
+        import pty
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.run([WEFT, "query", self.db, self.HOSTILE], stdout=slave,
+                                  stderr=subprocess.PIPE, timeout=TIMEOUT)
+            os.close(slave)
+            slave = -1
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            os.close(master)
+            if slave >= 0:
+                os.close(slave)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(b"a\\0b\\x1b[2J\\u202ec", out)
+        self.assertNotIn(b"\x1b", out)
+        self.assertNotIn(b"\x00", out)
+
+    def test_csv_and_json_stay_exact(self):
+        csv = self.weft_query(self.db, self.HOSTILE, "--csv")
+        self.assertEqual(csv.stdout, b"x\r\na\x00b\x1b[2J\xe2\x80\xaec\r\n")
+        js = self.weft_query(self.db, self.HOSTILE, "--json")
+        import json
+        self.assertEqual(json.loads(js.stdout), [{"x": "a\x00b\x1b[2J\u202ec"}])
+
+
+TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"
+
+
+class UnusableWeftOut(TraceTest):
+    """A program preloaded by hand with a WEFT_OUT that cannot be used runs
+    untraced, as it would without weft, after one line on stderr."""
+
+    def preloaded(self, out):
+        env = dict(os.environ, LD_PRELOAD=LIBWEFT, WEFT_OUT=out)
+        env.pop("WEFT_SHM", None)
+        return env
+
+    def test_an_unwritable_weft_out_is_said_once_and_the_program_runs(self):
+        out = os.path.join(self.tmp, "missing-dir", "x.db")
+        proc = subprocess.run(["sh", "-c", TWENTY_PROCESSES], capture_output=True,
+                              env=self.preloaded(out), timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 4)
+        self.assertEqual(proc.stdout, b"done\n")
+        lines = proc.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(out, lines[0])
+        self.assertIn("untraced", lines[0])
+        self.assertFalse(os.path.exists(out))
+
+    def test_a_weft_out_another_recording_writes_is_said_and_left_alone(self):
+        out = os.path.join(self.tmp, "shared.db")
+        go = os.path.join(self.tmp, "go")
+        first = subprocess.Popen(
+            ["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.01; done; echo first"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.preloaded(out))
+        try:
+            while not os.path.exists(out):
+                time.sleep(0.01)
+            second = subprocess.run(["sh", "-c", TWENTY_PROCESSES], capture_output=True,
+                                    env=self.preloaded(out), timeout=TIMEOUT)
+        finally:
+            open(go, "w").close()
+            first_out, first_err = first.communicate(timeout=TIMEOUT)
+        self.assertEqual(second.returncode, 4)
+        self.assertEqual(second.stdout, b"done\n")
+        lines = second.stderr.decode().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(out, lines[0])
+        self.assertEqual((first.returncode, first_out, first_err), (0, b"first\n", b""))
+        # the first recording's trace is whole, and holds only its own run
+        deadline = time.monotonic() + TIMEOUT
+        while self.status(out) == "recording" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.status(out), "complete")
+        self.assertEqual(self.query(out, "SELECT count(*) FROM process WHERE name = 'seq'")[0][0],
+                         0)
+
+    def status(self, db):
+        return self.query(db, "SELECT value FROM meta WHERE key = 'status'")[0][0]
+
+
+if __name__ == "__main__":
+    unittest.main()
