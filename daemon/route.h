@@ -22,9 +22,11 @@
 struct trace;
 struct trace_set;
 struct live;
+struct gate;
 
 /* What every handler can reach: owned by main, passed as MHD's cls. */
 struct server {
+	struct gate *gate; /* who may ask (gate.h) */
 	struct trace_set *traces;
 	struct live *live;
 	int sql_budget_ms;
@@ -38,6 +40,7 @@ struct request {
 	const char *wildcard; /* the segment matched by "*" in other routes */
 	const char *body;     /* NUL-terminated; NULL when none */
 	size_t body_len;
+	int set_cookie; /* the response sets the access token's cookie */
 };
 
 enum route_method { ROUTE_GET = 1, ROUTE_POST = 2, ROUTE_HEAD = 4 };
