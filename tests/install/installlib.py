@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import time
 import urllib.request
 
 BUILD_DIR = os.environ.get("WEFT_BUILD_DIR", "")
@@ -129,6 +130,30 @@ def traced_pipeline(trace):
         return names, piped.fetchone()[0]
     finally:
         db.close()
+
+
+def wait_complete(trace, within=60):
+    """Waits until meta.status of trace is 'complete' or 'interrupted' (a
+    collector a preloaded program started may still be writing after the
+    program exits) and returns it; the last status seen after `within`
+    seconds."""
+    deadline = time.monotonic() + within
+    status = None
+    while time.monotonic() < deadline:
+        if os.path.isfile(trace):
+            try:
+                db = sqlite3.connect("file:%s?mode=ro" % trace, uri=True, timeout=1)
+                try:
+                    row = db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
+                finally:
+                    db.close()
+                status = row[0] if row else None
+                if status in ("complete", "interrupted"):
+                    return status
+            except sqlite3.Error:
+                pass
+        time.sleep(0.1)
+    return status
 
 
 def serve_traces(weftd, trace, env):

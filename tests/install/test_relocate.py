@@ -8,7 +8,8 @@ import unittest
 
 from installlib import (BUILD_DIR, CMAKE, PIPELINE, VERSION, WEFT, cleanup, clean_env,
                         elf_files, help_commands, help_text, record_pipeline, run,
-                        search_paths, serve_traces, tempdir, traced_pipeline)
+                        search_paths, serve_traces, tempdir, traced_pipeline,
+                        wait_complete)
 
 
 def install(prefix, destdir=None):
@@ -93,6 +94,20 @@ class MovedPrefix(unittest.TestCase):
         self.assertEqual([(t["file"], t["status"]) for t in listing["traces"]],
                          [("run.db", "complete")])
         self.assertIn(PIPELINE, listing["traces"][0]["command"])
+
+    def test_library_preloaded_by_hand_starts_the_moved_weft(self):
+        # WEFT_OUT: libweft.so starts a collector, `weft record --attach`,
+        # found beside itself (PREFIX/lib/weft/../../bin/weft), not on PATH
+        work = os.path.join(self.dir, "by-hand")
+        os.makedirs(work)
+        trace = os.path.join(work, "run.db")
+        env = dict(self.env, LD_PRELOAD=self.path("lib", "weft", "libweft.so"), WEFT_OUT=trace)
+        p = run(["sh", "-c", PIPELINE], cwd=work, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(wait_complete(trace), "complete")
+        names, piped = traced_pipeline(trace)
+        self.assertEqual(names, {"sh": 1, "ls": 1, "grep": 1})
+        self.assertGreater(piped, 0)
 
 
 class LibraryElsewhere(unittest.TestCase):
