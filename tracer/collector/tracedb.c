@@ -20,6 +20,8 @@
  */
 #include "tracedb.h"
 
+#include "critpath.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -607,8 +609,14 @@ int tracedb_finish(struct tracedb *db, const char *status)
 		if (exec_sql(db, "DELETE FROM track_overview"))
 			return -EIO;
 	}
-	if (exec_sql(db, weft_embed__001_indexes_sql) || tracedb_meta(db, "status", status) ||
-	    commit(db))
+	if (exec_sql(db, weft_embed__001_indexes_sql))
+		return -EIO;
+	/* the critical path needs the indexes; a trace without a finished
+	 * root process has none, which is no failure of the trace */
+	int rc = critpath_record(db->sql);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (tracedb_meta(db, "status", status) || commit(db))
 		return -EIO;
 	return 0;
 }

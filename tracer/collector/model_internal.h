@@ -1,0 +1,195 @@
+/*
+ * model_internal.h — what the three parts of the model share (not for
+ * users of model.h):
+ *   model.c         processes and threads: life cycle, rows, records
+ *                   (model_event), exit status, flows;
+ *   model_ipc.c     objects and IPC: lock/cond/sem objects and their
+ *                   wake-ups, process-shared objects, pipes and sockets
+ *                   and the bytes that cross them, lock waits and
+ *                   deadlocks;
+ *   model_kernel.c  what only the kernel shows: perf task, comm and
+ *                   context-switch records, schedstat samples.
+ * The structures below are the model's state; model.c's head comment
+ * says which table holds what. Single-threaded: the collector's loop owns
+ * the model. Functions that fail record the first error in model->error
+ * (model_fail) and every entry point of model.h returns it.
+ */
+#ifndef WEFT_MODEL_INTERNAL_H
+#define WEFT_MODEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "model.h"
+
+enum status_source {
+	STATUS_NONE = 0,
+	STATUS_PROC_EXIT,
+	STATUS_WAIT_RESULT,
+	STATUS_REAPED,
+};
+
+struct thread;
+
+struct process {
+	int64_t upid;
+	uint32_t pid;
+	int64_t ppid;
+	int64_t parent_upid;
+	uint64_t token; /* 0: untraced */
+	char name[64];
+	char *cmdline;
+	int64_t start_ts;
+	int64_t end_ts;
+	int64_t last_ts; /* latest record */
+	int64_t exit_ts; /* PROC_EXIT record, or -1 */
+	int exit_code;
+	int exit_signal;
+	enum status_source status_source;
+	bool traced;
+	bool ended;
+	char exec_path[256]; /* EXEC not yet followed by a new image */
+	int64_t first_ts;    /* its first record (PROC_START), or -1 */
+	int64_t fork_utid;   /* the thread that forked it, -1 when unknown */
+	int64_t fork_ts;     /* that thread's fork call */
+	bool fork_flow_done;
+	struct span_process *spans;
+	struct thread *threads;
+	struct process *next;
+};
+
+struct thread {
+	int64_t utid;
+	uint32_t tid;
+	struct process *process;
+	struct span_thread *spans;
+	char name[64];
+	int64_t start_ts;
+	int64_t end_ts;
+	bool is_main;
+	bool ended;
+	bool from_kernel;    /* made from perf records; none of ours named it */
+	bool has_sched;	     /* switch records seen: sched_source 'perf' */
+	bool has_samples;    /* schedstat samples seen: 'schedstat' */
+	uint64_t sample_run; /* the counters at the latest sample */
+	uint64_t sample_wait;
+	int64_t slice_start; /* on a CPU since, or -1 */
+	int slice_cpu;
+	/* the blocking call in progress (or the last one) */
+	unsigned call_reason;
+	uint64_t call_address;
+	uint64_t call_extra;
+	int64_t call_object;
+	int64_t call_begin_ts;
+	int64_t call_end_ts;
+	int64_t call_holder; /* utid holding the lock waited for, or -1 */
+	struct thread *next;
+};
+
+struct pending_fork {
+	uint32_t pid;
+	struct process *parent; /* lives as long as the model */
+	int64_t parent_utid;	/* the thread that forked */
+	int64_t ppid;
+	int64_t fork_ts;
+	char exec_path[256]; /* what a vfork child or a spawn ran, or "" */
+};
+
+#define MODEL_MAX_CPUS 1024
+
+struct model {
+	struct tracedb *db;
+	struct table *by_token;
+	struct table *live_by_pid;
+	struct table *exited; /* pid -> untraced process ended, its status to come */
+	struct table *threads;
+	struct table *objects;
+	struct table *forks;
+	struct table *wakes;
+	struct table *fd_channels;
+	struct table *pipe_holders; /* (ino, 0) -> struct pipe_holders */
+	struct table *sockets;	    /* (ino, 0) -> struct socket_end */
+	struct table *shared_keys;  /* (upid, address) -> struct shared_key */
+	struct table *tcp_waiting;  /* (hash of "tcp L R", 0) -> struct socket_end */
+	struct channels *channels;
+	struct thread *io_reader; /* the thread whose read is being matched */
+	struct waitgraph *waits;  /* lock waits in progress, for deadlocks */
+	int64_t next_deadlock_id;
+	bool samples; /* threads take Running/Ready from model_sample */
+	struct process *processes;
+	int64_t next_upid;
+	int64_t next_utid;
+	int64_t next_object_id;
+	uint32_t root_pid;
+	int64_t root_fork_ts;
+	/* per CPU: the last switch-out seen there (0: none since the last
+	 * switch-in), the moment the CPU changed hands */
+	int64_t cpu_handover[MODEL_MAX_CPUS];
+	char *root_cmdline;
+	char root_name[64];
+	struct model_stats stats;
+	int error;
+};
+
+/* --- model.c ----------------------------------------------------------- */
+
+/* Keep error as model->error unless one is kept already (0: no-op). */
+void model_fail(struct model *model, int error);
+void model_process_write(struct model *model, struct process *p, bool insert);
+void model_thread_write(struct model *model, struct thread *t, bool insert);
+/* The live process with that pid, or NULL. */
+struct process *model_live_process(struct model *model, int64_t pid);
+void model_set_cmdline(struct process *p, const char *cmdline);
+/* A new process row, New from start_ts. NULL (and model->error) on
+ * failure. */
+struct process *model_process_create(struct model *model, uint32_t pid, int64_t ppid,
+				     struct process *parent, uint64_t token, int64_t start_ts);
+/* A new thread row of p, New from created_ts. NULL (and model->error). */
+struct thread *model_thread_create(struct model *model, struct process *p, uint32_t tid,
+				   int64_t created_ts);
+/* Close the thread's CPU slice at ts, if it is on one. */
+void model_slice_end(struct model *model, struct thread *t, int64_t ts, const char *end_state);
+/* The thread ends at ts (no-op when it has ended). */
+void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts);
+/* The process ends at ts: its threads, its spans, its row. */
+void model_process_end(struct model *model, struct process *p, int64_t ts);
+/* A flow row (none from a thread to itself, or backwards in time). */
+void model_flow_bytes(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		      int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes);
+void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
+		int64_t utid_in, const char *kind, int64_t object_id);
+/* The fork edge of p, once both ends are known. */
+void model_fork_flow(struct model *model, struct process *p);
+
+/* --- model_ipc.c ------------------------------------------------------- */
+
+/* channel_flow_fn and channel_infer_fn of model->channels. */
+void model_ipc_channel_flow(void *ctx, uint64_t ino, int64_t ts_out, int64_t utid_out,
+			    int64_t ts_in, int64_t utid_in, int64_t bytes);
+bool model_ipc_infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t utid_in,
+				 int64_t *utid_out, int64_t *ts_out);
+/* The object row a BLOCK_BEGIN record waits on (made at first use), or
+ * -1 when the record names none. */
+int64_t model_ipc_object_for(struct model *model, struct process *p,
+			     const struct weft_event *event);
+/* An unlock/signal/post (kind) by t: the latest wake-up of its object. */
+void model_ipc_note_wake(struct model *model, struct process *p, struct thread *t,
+			 const struct weft_event *event, const char *kind);
+/* t's blocking call ended at ts with result: name who woke it. */
+void model_ipc_call_woken(struct model *model, struct process *p, struct thread *t, int64_t ts,
+			  uint64_t result);
+/* FD_CHANNEL, SOCKET_PEER, OBJECT_KEY and IO_DONE records. */
+void model_ipc_fd_channel(struct model *model, struct process *p, const struct weft_event *event);
+void model_ipc_socket_peer(struct model *model, const struct weft_event *event);
+void model_ipc_object_key(struct model *model, struct process *p, const struct weft_event *event);
+void model_ipc_io_done(struct model *model, struct process *p, struct thread *t,
+		       const struct weft_event *event);
+/* t begins waiting at ts for object_id held by holder (-1: unknown); a
+ * wait that closes a cycle writes a deadlock row and commits at once. */
+void model_ipc_wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
+			  int64_t holder);
+/* t's lock wait (if any) is over at ts: a deadlock it was part of ends. */
+void model_ipc_wait_end(struct model *model, struct thread *t, int64_t ts);
+
+#endif
