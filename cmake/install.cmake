@@ -22,7 +22,12 @@
 set(WEFT_INSTALL_PRIVATE_LIBDIR lib/weft)
 include(GNUInstallDirs)
 
-install(TARGETS weft_tool weftd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# weft_tool is bin/weft; weft is libweft.so (not built in sanitizer trees).
+foreach(program weft_tool weftd)
+  if(TARGET ${program})
+    install(TARGETS ${program} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
 if(TARGET weft)
   install(TARGETS weft LIBRARY DESTINATION ${WEFT_INSTALL_PRIVATE_LIBDIR})
 endif()

@@ -10,10 +10,11 @@ import subprocess
 import unittest
 
 from installlib import (BUILD_DIR, PIPELINE, SOURCE_DIR, VERSION, cleanup, clean_env,
-                        elf_files, record_pipeline, run, search_paths, serve_traces, tempdir,
-                        traced_pipeline)
+                        elf_files, help_text, programs, record_pipeline, run, search_paths,
+                        serve_traces, tempdir, traced_pipeline)
 
-APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600"]
+# Another apt-get (scripts/deps.sh of another tree) may hold the lock a while.
+APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=240"]
 
 
 def installed(package):
@@ -34,7 +35,7 @@ class DebianPackage(unittest.TestCase):
         cls.dir = tempdir("package")
         out = os.path.join(cls.dir, "out")
         p = run([os.path.join(SOURCE_DIR, "scripts", "package.sh"), BUILD_DIR, out],
-                timeout=600)
+                timeout=300)
         if p.returncode != 0:
             raise AssertionError("scripts/package.sh failed: %s%s" % (p.stdout, p.stderr))
         arch = run(["dpkg", "--print-architecture"]).stdout.strip()
@@ -89,13 +90,13 @@ class DebianPackage(unittest.TestCase):
     def test_installed_from_path_then_removed_cleanly(self):
         try:
             p = run([*APT, "install", "./" + self.name], cwd=os.path.dirname(self.deb),
-                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), timeout=900)
+                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), timeout=300)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertTrue(installed("weft"))
             self.check_installed()
         finally:
             p = run([*APT, "remove", "weft"],
-                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), timeout=900)
+                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertFalse(installed("weft"))
         left = [f for f in self.files if os.path.lexists(f)]
@@ -110,6 +111,8 @@ class DebianPackage(unittest.TestCase):
         # weft and weftd are found on PATH, from any directory
         p = run(["weft", "--version"], cwd=work, env=env)
         self.assertEqual(p.stdout, "weft %s\n" % VERSION)
+        if "--version" in help_text(["/usr/bin/weftd"]):
+            self.assertEqual(run(["weftd", "--version"], env=env).stdout, "weftd %s\n" % VERSION)
         p = run(["weft", "record", "-o", "true.db", "--", "true"], cwd=work, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         p, trace = record_pipeline("weft", work, env)
@@ -120,8 +123,11 @@ class DebianPackage(unittest.TestCase):
         listing, status = serve_traces("weftd", trace, env)
         self.assertEqual((status, [t["file"] for t in listing["traces"]]), (0, ["run.db"]))
         self.assertIn(PIPELINE, listing["traces"][0]["command"])
-        # man finds every page
-        for page in ("weft", "weft-record", "weft-query", "weft-export", "weftd"):
+        # man finds the page of every program and weft command
+        pages = [name for name, _ in programs("/usr/bin/weft", "/usr/bin/weftd")]
+        self.assertTrue({"weft", "weft-record", "weft-query", "weft-export", "weftd"} <=
+                        set(pages), pages)
+        for page in pages:
             p = run(["man", "-w", page], env=env)
             self.assertEqual(p.stdout.strip(), "/usr/share/man/man1/%s.1.gz" % page)
         # bash-completion loads the completion on the first Tab after weft

@@ -31,4 +31,5 @@ endforeach()
 # and reported as skipped when not run as root.
 set_tests_properties(install.package PROPERTIES
   RUN_SERIAL ON
+  TIMEOUT 1200
   SKIP_REGULAR_EXPRESSION "skipped 'needs root")
