@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds every tree and runs every test:
-#   build/       integration, HTTP and browser tests (real programs, real
-#                SQLite, weftd on loopback, Debian's chromium)
+#   build/       integration, HTTP, browser and install tests (real programs,
+#                real SQLite, weftd on loopback, Debian's chromium, the
+#                Debian package installed and removed)
 #   build-asan/  unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-tsan/  collector tests under ThreadSanitizer
 #   build-fuzz/  libFuzzer targets for a short run (clang)
@@ -29,7 +30,7 @@ run_tree() { # DIR LABEL_REGEX CMAKE_ARGS...
   rm -f "$log"
 }
 
-run_tree build 'integration|http|browser'
+run_tree build 'integration|http|browser|install'
 run_tree build-asan 'unit' -DWEFT_SANITIZE=address,undefined
 run_tree build-tsan 'collector' -DWEFT_SANITIZE=thread
 if command -v clang >/dev/null; then
