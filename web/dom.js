@@ -17,8 +17,8 @@ export function h(tag, props = {}, ...children) {
   if (props.className) e.className = props.className;
   if (props.id) e.id = props.id;
   if (props.title !== undefined && props.title !== null) e.title = visible(props.title);
-  if (props.data) for (const [k, v] of Object.entries(props.data)) e.dataset[k] = String(v);
-  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) e.setAttribute(k, String(v));
+  if (props.data) for (const [k, v] of Object.entries(props.data)) e.dataset[k] = visible(v);
+  if (props.attrs) for (const [k, v] of Object.entries(props.attrs)) e.setAttribute(k, visible(v));
   if (props.color) e.style.background = props.color;
   if (props.on) for (const [k, fn] of Object.entries(props.on)) e.addEventListener(k, fn);
   if (props.text !== undefined && props.text !== null) e.append(visible(props.text));

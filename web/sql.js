@@ -8,7 +8,7 @@
 // squeezed by a long result.
 
 import { h, hint, table } from './dom.js';
-import { plural } from './format.js';
+import { plural, visible } from './format.js';
 
 const FALLBACK_EXAMPLES = [
   { title: 'Time per state', sql: 'SELECT thread_name, state, reason, spans, total_dur FROM thread_state_time ORDER BY total_dur DESC' },
@@ -95,7 +95,7 @@ export class SqlConsole {
       this.result = null;
       this.els.meta.textContent = '';
       this.els.result.replaceChildren();
-      this.els.error.textContent = `Error: ${e.message}`;
+      this.els.error.textContent = visible(`Error: ${e.message}`);
       this.els.error.hidden = false;
     }
   }
