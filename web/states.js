@@ -1,7 +1,8 @@
 // The state vocabulary and its colors. The names are the project's public
 // ones (DESIGN.md "States"); the legend shows exactly these, in life-cycle
 // order. Blocked is a thread state, Waiting its process counterpart, so they
-// share a hue family. CPU lanes color a slice by the thread that ran.
+// share a hue family. CPU lanes colour a slice by the process that ran, in
+// pale colours no state uses.
 
 export const STATE_ORDER = ['New', 'Ready', 'Running', 'Blocked', 'Waiting', 'Suspended', 'Terminated'];
 
@@ -30,12 +31,14 @@ export function stateColor(name) {
 }
 
 /**
- * A stable color per thread for the CPU lanes: pastel hues, so a slice on a
- * CPU never looks like a state band (states use saturated colors).
+ * A stable colour per process for the CPU lanes. The lanes answer "whose
+ * work ran here", the state bands "what state was it in", so the two never
+ * share a colour: lane colours are pale (lightness 84%) and desaturated,
+ * every state colour is saturated and darker (lightness at most 65%).
  */
-export function threadColor(utid) {
-  const hue = (utid * 137.508) % 360;
-  return `hsl(${hue.toFixed(0)}, 55%, 78%)`;
+export function cpuColor(upid) {
+  const hue = (upid * 137.508) % 360;
+  return `hsl(${hue.toFixed(0)}, 40%, 84%)`;
 }
 
 /** Fills `el` with the legend: one swatch and name per state. */

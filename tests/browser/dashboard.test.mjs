@@ -189,12 +189,22 @@ async function shot(p, name) {
 
 /** Page coordinates of time `ts` on the row of thread `utid`. */
 async function pointOn(p, utid, ts) {
+  await reveal(p, 'thread', utid);
   const label = p.locator(`.track-thread[data-id="${utid}"]`);
-  await label.scrollIntoViewIfNeeded();
   const lb = await label.boundingBox();
   const cb = await p.locator('#tracks').boundingBox();
   const { start, end } = windowOf(p.url());
   return { x: cb.x + ((ts - start) / (end - start)) * cb.width, y: lb.y + lb.height / 2 };
+}
+
+/**
+ * Scrolls the tracks until the row of `kind` `id` is in view (expanding its
+ * process), as the search box's jump does; resolves once its label is drawn.
+ */
+async function reveal(p, kind, id) {
+  await p.evaluate(([k, i]) => window.weft.timeline.revealRow(k, i), [kind, id]);
+  await p.locator(`.track-${kind}[data-id="${id}"]`).waitFor();
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 // ---- tests ------------------------------------------------------------------
@@ -223,7 +233,7 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   const ov = await api(`/api/traces/${main}`);
   const proc = ov.processes.find((p) => ov.threads.some((t) => t.upid === p.upid));
   const count = ov.threads.filter((t) => t.upid === proc.upid).length;
-  const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button`);
+  const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button.toggle`);
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
   const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
   await toggle.click();
@@ -246,14 +256,16 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
 });
 
-test('wheel zooms around the cursor and drag pans the visible window', async () => {
+test('Ctrl+wheel zooms around the cursor and drag pans the visible window', async () => {
   await open(page, `trace=${main}`);
   const cb = await page.locator('#tracks').boundingBox();
   const before = windowOf(page.url());
   const x = cb.x + cb.width * 0.25;
   const tAtCursor = before.start + 0.25 * (before.end - before.start);
   await page.mouse.move(x, cb.y + 10);
+  await page.keyboard.down('Control');
   await page.mouse.wheel(0, -600);
+  await page.keyboard.up('Control');
   await page.waitForFunction((s) => new URLSearchParams(location.search).get('start') !== String(s), before.start);
   await waitDrawn(page);
   const zoomed = windowOf(page.url());
@@ -492,15 +504,30 @@ test('a trace that appears in the served directory joins the picker', async () =
   assert.equal(await page.locator('#trace-picker').inputValue(), 'story', 'the shown trace stays selected');
 });
 
-test('scrolling down to more threads draws their spans', async () => {
+test('the wheel scrolls rows; scrolling down to more threads draws their spans', async () => {
   await open(page, 'trace=many');
   const ov = await api('/api/traces/many');
-  assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
-  const last = page.locator('.track-thread').last();
+  const rows = ov.cpus.length + ov.processes.length + ov.threads.length;
+  assert.equal(Number(await page.locator('#tracks').getAttribute('data-rows')), rows, 'a row per CPU, process and thread');
+  assert.ok(await page.locator('.track-thread').count() < ov.threads.length, 'only the rows in view have labels');
+  const before = windowOf(page.url());
+  const cb0 = await page.locator('#tracks').boundingBox();
+  await page.mouse.move(cb0.x + cb0.width / 2, cb0.y + cb0.height / 2);
+  await page.mouse.wheel(0, 400);
+  await page.waitForFunction(() => document.getElementById('tracks-scroll').scrollTop > 0);
+  await page.waitForTimeout(300); // a zoom would have changed the URL by now
+  assert.deepEqual(windowOf(page.url()), before, 'the wheel scrolls, it does not zoom');
   const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
-  await last.scrollIntoViewIfNeeded();
+  const lastUtid = Number(await page.evaluate(() => {
+    const box = document.getElementById('tracks-scroll');
+    box.scrollTop = box.scrollHeight;
+    return [...window.weft.timeline.layoutState.rows].reverse().find((r) => r.kind === 'thread').id;
+  }));
+  const last = page.locator(`.track-thread[data-id="${lastUtid}"]`);
+  await last.waitFor();
   const lb = await last.boundingBox();
   const cb = await page.locator('#tracks').boundingBox();
+  assert.ok(lb.y + lb.height <= cb.y + cb.height + 1, 'the last thread is on screen');
   // Every thread of this trace is busy over the whole window: its row is
   // painted at the middle once its spans have arrived.
   await page.waitForFunction(({ x, y, answers }) => {

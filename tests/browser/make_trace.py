@@ -17,11 +17,18 @@ data (capture_mode 'calls': no sched_slice rows, no cpu on spans).
 (8 processes x 8 threads, 2 CPUs) for benchmarks; row values are random but
 the tiling invariants hold.
 
+`--hostile` writes the same story with every name a traced program chooses
+made hostile: process names and command lines, thread names, object labels
+and the recorded command carry markup that runs script if a page parses it
+(`<img src=x onerror=...>`, `</script><script>...`, `<svg onload=...>`) and
+a right-to-left override (U+202E). Any script they run sets
+`window.__pwned`.
+
 `--extend MS` appends MS milliseconds to an existing story trace (the
 cashier's main thread keeps running), moves its end and marks it complete,
 as a recorder finishing a recording would.
 
-Usage: make_trace.py OUT.db [--spans N] [--no-sched] [--status recording|complete]
+Usage: make_trace.py OUT.db [--spans N] [--no-sched] [--hostile] [--status recording|complete]
        make_trace.py DB --extend MS
 """
 import argparse
@@ -194,6 +201,24 @@ def story(path, status, sched=True):
            "perf" if sched else "calls")
 
 
+IMG = '<img src=x onerror="window.__pwned=1">'
+SCRIPT = '</script><script>window.__pwned=1</script>'
+SVG = '<svg onload="window.__pwned=1">'
+RLO = '\u202e'
+
+
+def hostile(path):
+    """Makes every program-chosen name of a story trace hostile."""
+    db = sqlite3.connect(path)
+    db.execute("UPDATE process SET name = name || ? , cmdline = cmdline || ' ' || ? || ? || ?",
+               (IMG, SCRIPT, RLO, SVG))
+    db.execute("UPDATE thread SET name = name || ? || ?", (RLO + "gpj.exe", IMG))
+    db.execute("UPDATE object SET label = ? || label || ?", (SVG, RLO + SCRIPT))
+    db.execute("UPDATE meta SET value = value || ? WHERE key = 'command'", (" " + IMG + RLO,))
+    db.commit()
+    db.close()
+
+
 def extend(path, ms):
     """Grows a story trace by `ms` ms and marks it complete."""
     db = sqlite3.connect(path)
@@ -269,6 +294,7 @@ def main():
     ap.add_argument("--status", default="complete")
     ap.add_argument("--no-sched", action="store_true")
     ap.add_argument("--extend", type=int, default=0)
+    ap.add_argument("--hostile", action="store_true")
     args = ap.parse_args()
     if args.extend:
         extend(args.out, args.extend)
@@ -276,6 +302,8 @@ def main():
         big(args.out, args.spans, args.status)
     else:
         story(args.out, args.status, sched=not args.no_sched)
+        if args.hostile:
+            hostile(args.out)
     return 0
 
 
