@@ -298,6 +298,10 @@ void preload_fork_child(uint64_t fork_ts)
 	self->tid = 0;
 	self->fork_ts = 0;
 	self->seen = 1;
+	/* forked from a signal handler: the parent's wait and ring write that
+	 * the handler interrupted are not the child's */
+	self->wait_frame = 0;
+	self->busy = 0;
 	if (preload_proc.attached && __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE) {
 		uint32_t parent = preload_proc.pid;
 		preload_proc.pid = (uint32_t)getpid();
