@@ -33,11 +33,11 @@ struct fact_list {
 struct facts {
 	char *command, *status, *exit_status, *capture_mode;
 	int64_t wall_ns, cpu_ns;
-	int64_t processes, threads, cpus; /* cpus: that ran a recorded thread */
+	int64_t processes, threads;
 	int64_t events_lost, threads_lost, deadlocks;
 	struct fact_list path_state;  /* key "Running", "Blocked mutex", ... */
 	struct fact_list path_thread; /* key: thread match key */
-	struct fact_list path_object; /* key: object match key (critical_path_object) */
+	struct fact_list path_object; /* key: object match key; count: ns blocked on it */
 	struct fact_list waits;	      /* all Blocked time per object, key as above */
 	struct fact_list thread_time; /* key "<thread key> <state>[ <reason>]" */
 	struct fact_list failures;    /* processes that exited non-zero or by a signal */

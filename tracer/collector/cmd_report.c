@@ -179,13 +179,9 @@ static void json_facts(struct json *j, const struct facts *f)
 	const struct {
 		const char *key;
 		int64_t value;
-	} numbers[] = {{"wall_ns", f->wall_ns},
-		       {"cpu_ns", f->cpu_ns},
-		       {"cpus_used", f->cpus},
-		       {"processes", f->processes},
-		       {"threads", f->threads},
-		       {"events_lost", f->events_lost},
-		       {"threads_lost", f->threads_lost},
+	} numbers[] = {{"wall_ns", f->wall_ns},		{"cpu_ns", f->cpu_ns},
+		       {"processes", f->processes},	{"threads", f->threads},
+		       {"events_lost", f->events_lost}, {"threads_lost", f->threads_lost},
 		       {"deadlocks", f->deadlocks}};
 	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
 		json_key(j, numbers[i].key);
