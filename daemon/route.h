@@ -89,5 +89,6 @@ enum MHD_Result route_sql(struct request *req);
 enum MHD_Result route_live(struct request *req);
 enum MHD_Result route_events(struct request *req);
 enum MHD_Result route_export(struct request *req);
+enum MHD_Result route_critpath(struct request *req);
 
 #endif
