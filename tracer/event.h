@@ -95,6 +95,11 @@ enum weft_event_type {
 	 * offset in two processes is the same object. Written once per object
 	 * and process, before the first wait or wake-up recorded on it. */
 	WEFT_EV_OBJECT_KEY = 38,
+	/* The object at address a (reason says its kind) is one a person
+	 * knows by name in the runtime that runs here (CPython's GIL);
+	 * payload: the name, NUL-terminated. Written at the start of the
+	 * process image (and again in a fork child), before any wait on it. */
+	WEFT_EV_OBJECT_NAME = 45,
 };
 
 enum weft_origin {

@@ -1,10 +1,14 @@
 """Runtimes with locks of their own: waits made of raw futex system calls
 (as Rust's std makes them) name the thread that released them, and a
-priority-inheritance futex names its holder."""
+priority-inheritance futex names its holder; CPython's GIL is named."""
 
+import json
+import subprocess
+import sys
+import textwrap
 import unittest
 
-from weftlib import TraceTest, prog
+from weftlib import WEFT, TraceTest, prog
 
 
 class FutexLockTest(TraceTest):
@@ -52,6 +56,51 @@ class FutexLockTest(TraceTest):
     def test_a_plain_futex_word_names_no_holder(self):
         # the three-state word does not say who holds it: only who released
         self.assertIsNone(self.waits_of("plain-waiter")[0]["holder"])
+
+
+PY_GIL = textwrap.dedent("""
+    import os, sys, threading
+    def spin():
+        x = 0
+        for i in range(2000000):
+            x += i
+    def contend():
+        threads = [threading.Thread(target=spin) for _ in range(3)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+    contend()
+    pid = os.fork()
+    if pid == 0:
+        contend()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print("done")
+""")
+
+
+class CPythonGilTest(TraceTest):
+
+    def test_the_gil_is_named_in_the_process_and_its_fork_child(self):
+        rec = self.record([sys.executable, "-c", PY_GIL])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"done\n")
+        rows = self.query(rec.db, """
+            SELECT o.upid, COUNT(*) AS waits FROM thread_state s JOIN object o USING (object_id)
+            WHERE s.state = 'Blocked' AND o.label = 'CPython GIL' AND o.kind = 'cond'
+            GROUP BY o.upid""")
+        python = self.query(rec.db, "SELECT upid FROM process WHERE name LIKE 'python%' "
+                                    "ORDER BY start_ts")
+        self.assertEqual(len(python), 2, [tuple(p) for p in python])
+        self.assertEqual({r["upid"] for r in rows}, {p["upid"] for p in python})
+
+    def test_the_report_names_the_gil_among_the_top_waits(self):
+        rec = self.record([sys.executable, "-c", PY_GIL])
+        self.assert_recorded_ok(rec)
+        run = subprocess.run([WEFT, "report", "--json", rec.db], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        labels = [w["object"] for w in json.loads(run.stdout)["waits"]]
+        self.assertIn("CPython GIL", labels)
 
 
 if __name__ == "__main__":

@@ -705,6 +705,9 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
 		break;
+	case WEFT_EV_OBJECT_NAME:
+		model_ipc_object_named(model, p, event);
+		break;
 	case WEFT_EV_FD_CHANNEL:
 		model_ipc_fd_channel(model, p, event);
 		break;

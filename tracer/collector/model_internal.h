@@ -173,6 +173,9 @@ bool model_ipc_infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t
  * -1 when the record names none. */
 int64_t model_ipc_object_for(struct model *model, struct process *p,
 			     const struct weft_event *event);
+/* OBJECT_NAME: the object named by a runtime's name (made now, with that
+ * label, unless a wait already made it). */
+void model_ipc_object_named(struct model *model, struct process *p, const struct weft_event *event);
 /* An unlock/signal/post (kind) by t: the latest wake-up of its object. */
 void model_ipc_note_wake(struct model *model, struct process *p, struct thread *t,
 			 const struct weft_event *event, const char *kind);

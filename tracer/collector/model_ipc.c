@@ -449,7 +449,10 @@ void model_ipc_io_done(struct model *model, struct process *p, struct thread *t,
 	}
 }
 
-int64_t model_ipc_object_for(struct model *model, struct process *p, const struct weft_event *event)
+/* The object of (reason, a) in p: found, or made with label (NULL: the
+ * kind and address). Returns its id, or -1 when there is none. */
+static int64_t object_labelled(struct model *model, struct process *p,
+			       const struct weft_event *event, const char *label_override)
 {
 	if (event->reason == WEFT_REASON_IO) {
 		uint64_t ino = fd_channel(model, p, event->a);
@@ -474,6 +477,8 @@ int64_t model_ipc_object_for(struct model *model, struct process *p, const struc
 	if (shared) /* the same object in every process that maps it */
 		snprintf(label, sizeof label, "%s shm:[%llu]+0x%llx", kind,
 			 (unsigned long long)shared->inode, (unsigned long long)shared->offset);
+	else if (label_override)
+		snprintf(label, sizeof label, "%s", label_override);
 	else
 		decode_object_label(kind, address, label, sizeof label);
 	model_fail(model,
@@ -481,6 +486,19 @@ int64_t model_ipc_object_for(struct model *model, struct process *p, const struc
 					 (int64_t)(shared ? shared->offset : address), label));
 	model_fail(model, table_put(model->objects, key, slot, (void *)(intptr_t)id));
 	return id;
+}
+
+int64_t model_ipc_object_for(struct model *model, struct process *p, const struct weft_event *event)
+{
+	return object_labelled(model, p, event, NULL);
+}
+
+void model_ipc_object_named(struct model *model, struct process *p, const struct weft_event *event)
+{
+	char name[64];
+	if (event->reason == WEFT_REASON_IO || !decode_string(event, name, sizeof name) || !name[0])
+		return;
+	object_labelled(model, p, event, name);
 }
 
 /* --- lock waits and deadlocks ---------------------------------------- */
