@@ -473,10 +473,12 @@ static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t
 			thread->pending[at++] = (struct piece){span, false};
 			continue;
 		}
-		/* Cumulative proportions: rounding loses no nanosecond. */
+		/* Cumulative proportions: rounding loses no nanosecond. When
+		 * every such span is empty (outside 0), run_ns and ready_ns
+		 * are 0 too and there is nothing to share. */
 		seen += span.dur;
-		int64_t run_to = (int64_t)((__int128)run_ns * seen / outside);
-		int64_t ready_to = (int64_t)((__int128)ready_ns * seen / outside);
+		int64_t run_to = outside ? (int64_t)((__int128)run_ns * seen / outside) : 0;
+		int64_t ready_to = outside ? (int64_t)((__int128)ready_ns * seen / outside) : 0;
 		int64_t run = run_to - run_given, ready = ready_to - ready_given;
 		if (run > span.dur) /* rounding: never past the span's end */
 			run = span.dur;
