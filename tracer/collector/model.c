@@ -22,6 +22,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -204,7 +205,9 @@ void model_thread_write(struct model *model, struct thread *t, bool insert)
 
 struct process *model_live_process(struct model *model, int64_t pid)
 {
-	return pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	struct process *p = pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	assert(!p || (!p->ended && p->pid == (uint32_t)pid)); /* process_end takes it out */
+	return p;
 }
 
 void model_set_cmdline(struct process *p, const char *cmdline)
@@ -294,12 +297,14 @@ void model_process_end(struct model *model, struct process *p, int64_t ts)
 			ts = span_thread_last_ts(t->spans);
 	if (p->exec_path[0]) /* exec'd an image that never ran our library */
 		snprintf(p->name, sizeof p->name, "%s", decode_basename(p->exec_path));
+	bool live = model_live_process(model, p->pid) == p;
 	for (struct thread *t = p->threads; t; t = t->next)
 		model_thread_finish_row(model, t, ts);
 	span_process_end(p->spans, ts);
+	assert(ts >= p->start_ts); /* last_ts starts at start_ts and only grows */
 	p->ended = true;
 	p->end_ts = ts;
-	if (model_live_process(model, p->pid) == p)
+	if (live)
 		table_remove(model->live_by_pid, p->pid, 0);
 	model_process_write(model, p, false);
 }
@@ -371,6 +376,7 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 		model_fail(model, -ENOMEM);
 		return NULL;
 	}
+	assert(!p->ended); /* threads of an ended process end with it */
 	t->utid = model->next_utid++;
 	t->tid = tid;
 	t->process = p;
