@@ -26,6 +26,7 @@ struct conn_body {
 	int too_big;
 	int refused;	/* by the gate: the answer is queued, the body dropped */
 	int set_cookie; /* the gate passed it by ?token= */
+	struct request_keep keep;
 };
 
 /* Asks the gate (gate.h) about the request's headers. Returns 0 to go
@@ -75,35 +76,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > SERVER_BODY_MAX) {
-			body->too_big = 1;
+			body->refused = 1;
 			return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE,
 					   "request body over %d bytes", SERVER_BODY_MAX);
 		}
 		return MHD_YES;
 	}
-	if (body->refused) {
-		*upload_size = 0; /* answered already */
-		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		if (!body->too_big && body->len + *upload_size <= SERVER_BODY_MAX) {
-			char *p = realloc(body->data, body->len + *upload_size + 1);
-			if (!p)
-				return MHD_NO;
-			memcpy(p + body->len, upload_data, *upload_size);
-			body->data = p;
-			body->len += *upload_size;
-			p[body->len] = 0;
-		} else {
-			body->too_big = 1;
-		}
+	if (body->refused || body->too_big) {
+		/* answered already: the rest of the body is not read, the
+		 * connection closes after the answer */
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (body->too_big)
-		return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes",
-				   SERVER_BODY_MAX);
+	if (*upload_size > 0) {
+		if (body->len + *upload_size > SERVER_BODY_MAX) {
+			/* no Content-Length (chunked), or a false one */
+			body->too_big = 1;
+			*upload_size = 0;
+			return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "request body over %d bytes", SERVER_BODY_MAX);
+		}
+		char *p = realloc(body->data, body->len + *upload_size + 1);
+		if (!p)
+			return MHD_NO;
+		memcpy(p + body->len, upload_data, *upload_size);
+		body->data = p;
+		body->len += *upload_size;
+		p[body->len] = 0;
+		*upload_size = 0;
+		return MHD_YES;
+	}
 	req.set_cookie = body->set_cookie;
+	req.keep = &body->keep;
 	req.body = body->data;
 	req.body_len = body->len;
 	return route_dispatch(&req);
@@ -114,6 +118,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct conn_body *body = *con_cls;
 	if (body) {
+		if (body->keep.state)
+			body->keep.release(body->keep.state);
 		free(body->data);
 		free(body);
 		*con_cls = NULL;
