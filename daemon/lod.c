@@ -270,8 +270,12 @@ static int append_in_order(struct lod_track *t, int64_t ts, int64_t dur, uint8_t
 int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
 		     int64_t object)
 {
+	if (ts < -LOD_TS_MAX || ts > LOD_TS_MAX)
+		return 0;
 	if (dur < 0)
 		dur = 0;
+	if (dur > LOD_TS_MAX - ts) /* no overflow: ts >= -LOD_TS_MAX */
+		dur = LOD_TS_MAX - ts;
 	if (state < 0 || state >= LOD_STATE_COUNT)
 		state = IDLE; /* unknown states are drawn as nothing */
 	if (reason < -1 || reason >= OVERVIEW_REASON_COUNT)

@@ -57,6 +57,13 @@ int param_window(const char *start_value, const char *end_value, const char *px_
 	if (param_required_i64("start", start_value, &w.start, err, errlen) < 0 ||
 	    param_required_i64("end", end_value, &w.end, err, errlen) < 0)
 		return -EINVAL;
+	if (w.start < -PARAM_TS_MAX || w.start > PARAM_TS_MAX || w.end < -PARAM_TS_MAX ||
+	    w.end > PARAM_TS_MAX) {
+		snprintf(err, errlen, "%s must be between %lld and %lld",
+			 w.start < -PARAM_TS_MAX || w.start > PARAM_TS_MAX ? "start" : "end",
+			 -(long long)PARAM_TS_MAX, (long long)PARAM_TS_MAX);
+		return -EINVAL;
+	}
 	if (w.start >= w.end) {
 		snprintf(err, errlen, "start must be less than end");
 		return -EINVAL;

@@ -403,6 +403,11 @@ static int same_time(struct timespec a, struct timespec b)
 	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+static int64_t clamp_ts(int64_t ts)
+{
+	return ts < -LOD_TS_MAX ? -LOD_TS_MAX : ts > LOD_TS_MAX ? LOD_TS_MAX : ts;
+}
+
 int trace_poll(struct trace *t)
 {
 	struct stat st, wal;
@@ -429,6 +434,9 @@ int trace_poll(struct trace *t)
 	trace_release(t, db);
 	if (rc < 0)
 		return rc;
+	/* the bounds come from the file: keep them where the tracks live */
+	status.start_ts = clamp_ts(status.start_ts);
+	status.end_ts = clamp_ts(status.end_ts);
 
 	pthread_mutex_lock(&t->lock);
 	int changed = !t->polled || t->info.bytes != st.st_size || t->wal_bytes != wal.st_size ||
@@ -517,6 +525,9 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_out, int64_t ts_in,
 		    int64_t utid_out, int64_t utid_in, int64_t bytes)
 {
+	if (ts_out < -LOD_TS_MAX || ts_out > LOD_TS_MAX || ts_in < -LOD_TS_MAX ||
+	    ts_in > LOD_TS_MAX)
+		return 0; /* not a time of this trace (lod.h) */
 	return flowsum_add(ctx, object_id, kind, ts_out, ts_in, utid_out, utid_in, bytes);
 }
 

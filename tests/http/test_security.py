@@ -127,6 +127,23 @@ class Origins(unittest.TestCase):
         self.assertEqual(status, 200, data)
         self.assertEqual(json.loads(data)["rows"], [[42]])
 
+    def test_extreme_windows_answer_400_not_huge_answers(self):
+        lo, hi = "-9223372036854775808", "9223372036854775807"
+        for path in ["/api/traces/run/timeline?start=%s&end=%s&px=10000" % (lo, hi),
+                     "/api/traces/run/timeline?start=0&end=%s&px=1&format=bin" % hi,
+                     "/api/traces/run/timeline?start=%s&end=0&px=1" % lo,
+                     "/api/traces/run/summary?start=%s&end=%s" % (lo, hi),
+                     "/api/traces/run/flows?start=%s&end=%s" % (lo, hi)]:
+            status, _, data = self.server.request(path)
+            self.assertEqual(status, 400, path)
+            self.assertIn("must be between", json.loads(data)["error"])
+        # the widest window allowed answers as any other: a few entries
+        wide = "start=-1152921504606846976&end=1152921504606846976"
+        status, _, data = self.server.request("/api/traces/run/timeline?%s&px=10000" % wide)
+        self.assertEqual(status, 200)
+        self.assertLess(len(data), 1 << 20)
+        self.assertEqual(self.server.request("/api/traces/run/summary?" + wide)[0], 200)
+
     def test_loopback_needs_no_token(self):
         self.assertEqual(self.server.request("/api/traces")[0], 200)
 
