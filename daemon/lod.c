@@ -566,6 +566,15 @@ static size_t real_spans(const struct lod_track *t, size_t from, size_t to)
 	return n;
 }
 
+/* a + b, held at int64's ends: a window's pixel may be 2^62 ns wide. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		r = b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64_t px,
 		    lod_emit_fn emit, void *ctx)
 {
@@ -611,7 +620,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 		int64_t top_object = -1;
 		if (level < 0) {
 			next = i;
-			int64_t cur = a, stop = a + P < end ? a + P : end;
+			int64_t cur = a, stop = sat_add(a, P) < end ? sat_add(a, P) : end;
 			while (next < t->n && cur < stop) {
 				int64_t after = span_end(t, next), d = after - cur;
 				if (d >= P)
@@ -632,9 +641,9 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			 * pixel after its start: between 1 and 2 pixels long */
 			int64_t w = t->w0 << (3 * level);
 			size_t bi = (size_t)((a - t->t0) / w);
-			size_t be = (size_t)((a + P - t->t0 + w - 1) / w);
+			size_t be = (size_t)(sat_add(sat_add(a - t->t0, P), w - 1) / w);
 			size_t m = be - bi;
-			int64_t r1 = t->t0 + (int64_t)be * w;
+			int64_t r1 = sat_add(t->t0, (int64_t)be * w);
 			const struct bucket *b = t->levels[level];
 			if (r1 < end && be < t->nbuckets[level]) {
 				next = b[be].first; /* > i: ts(i) = a < r1 */

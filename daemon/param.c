@@ -68,6 +68,12 @@ int param_window(const char *start_value, const char *end_value, const char *px_
 		snprintf(err, errlen, "start must be less than end");
 		return -EINVAL;
 	}
+	int64_t width;
+	if (__builtin_sub_overflow(w.end, w.start, &width) || width > PARAM_WIDTH_MAX) {
+		snprintf(err, errlen, "the window must be at most %lld ns wide",
+			 (long long)PARAM_WIDTH_MAX);
+		return -EINVAL;
+	}
 	if (px_value || px_required) {
 		if (param_required_i64("px", px_value, &w.px, err, errlen) < 0)
 			return -EINVAL;

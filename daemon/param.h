@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #define PARAM_PX_MAX 10000
-/* Times a request may name: +-2^60 ns (36 years either side of the
- * clock's zero). Within it, a window's width and every sum the timeline
- * makes of a time, a width and a bucket stay far from int64's ends; the
- * tracks store no span beyond it either (LOD_TS_MAX, the same value). */
-#define PARAM_TS_MAX ((int64_t)1 << 60)
+/* Times a request may name: +-2^62 ns (146 years either side of the
+ * clock's zero), and a window at most that wide (PARAM_WIDTH_MAX), so that
+ * end - start never overflows; the tracks store no span beyond +-2^60
+ * (LOD_TS_MAX) and saturate the sums of a time and a window's pixel. */
+#define PARAM_TS_MAX ((int64_t)1 << 62)
+#define PARAM_WIDTH_MAX ((int64_t)1 << 62)
 #define PARAM_ID_LIST_MAX 100000
 
 struct param_window {
@@ -33,7 +34,8 @@ int param_i64(const char *s, int64_t *out);
 /* Parses the required integer `name` into *out. */
 int param_required_i64(const char *name, const char *value, int64_t *out, char *err, size_t errlen);
 
-/* Parses start, end (required, each within +-PARAM_TS_MAX, start < end)
+/* Parses start, end (required, each within +-PARAM_TS_MAX, start < end,
+ * end - start at most PARAM_WIDTH_MAX)
  * and, when px_value is not NULL or px_required is set, px
  * (1..PARAM_PX_MAX). */
 int param_window(const char *start_value, const char *end_value, const char *px_value,

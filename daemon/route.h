@@ -15,6 +15,7 @@
 #define WEFT_ROUTE_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "json.h"
@@ -39,6 +40,7 @@ struct server {
 	struct live *live;
 	struct sqlpool *sql; /* the SQL console's threads */
 	int sql_budget_ms;
+	atomic_uint http_messages; /* libmicrohttpd's, logged so far (server.c) */
 };
 
 struct request {

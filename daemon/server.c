@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +129,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* Connection limits from the file descriptors weftd may open (raised to
  * the hard limit first): all connections together leave FD_RESERVE for
- * trace files and the collector; one address may hold a quarter of
- * them, so that one client trickling requests (slowloris) cannot take
- * every descriptor from the others. */
+ * trace files and the collector. MHD splits that total evenly between
+ * its threads, so one address may hold half of one thread's share: one
+ * client trickling requests (slowloris) can fill no thread, and the
+ * others' connections are still accepted. */
 #define FD_RESERVE 128
 #define CONNECTIONS_MAX 16384
 
-static void connection_limits(unsigned *total, unsigned *per_ip)
+static void connection_limits(unsigned threads, unsigned *total, unsigned *per_ip)
 {
 	struct rlimit rl;
 	rlim_t fds = 1024;
@@ -150,7 +152,8 @@ static void connection_limits(unsigned *total, unsigned *per_ip)
 	}
 	rlim_t n = fds > 2 * FD_RESERVE ? fds - FD_RESERVE : fds / 2;
 	*total = n < CONNECTIONS_MAX ? (unsigned)n : CONNECTIONS_MAX;
-	*per_ip = *total / 4 > 8 ? *total / 4 : 8;
+	unsigned share = *total / (threads ? threads : 1) / 2;
+	*per_ip = share > 4 ? share : 4;
 }
 
 /* A socket bound to addr and listening, or -1 with err set. Binding here
@@ -172,12 +175,20 @@ static int listen_on(const struct sockaddr_in *addr, char *err, size_t errlen)
 	return fd;
 }
 
-/* MHD's own messages (a client that broke the protocol, a failed accept)
- * go to stderr marked as weftd's. */
+/* MHD's own messages (a client that broke the protocol, a connection
+ * refused over a limit) go to stderr marked as weftd's: the first
+ * SERVER_LOG_MAX of them, so that a flood of clients cannot flood the log
+ * too. */
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
-	fputs("weftd: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	struct server *s = cls;
+	unsigned n = atomic_fetch_add(&s->http_messages, 1);
+	if (n < SERVER_LOG_MAX) {
+		fputs("weftd: http: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	} else if (n == SERVER_LOG_MAX) {
+		fputs("weftd: http: further messages of libmicrohttpd are not shown\n", stderr);
+	}
 }
 
 struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr, unsigned threads,
@@ -187,16 +198,15 @@ struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr
 	if (fd < 0)
 		return NULL;
 	unsigned total, per_ip;
-	connection_limits(&total, &per_ip);
+	connection_limits(threads, &total, &per_ip);
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-	    NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)SERVER_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, total,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-	    MHD_OPTION_END);
+	    NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s, MHD_OPTION_LISTEN_SOCKET,
+	    fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!d) {
 		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd)");
 		close(fd);

@@ -63,20 +63,22 @@ static void window_beyond_the_time_range_is_refused(void **state)
 {
 	struct param_window w;
 	char err[128];
-	assert_int_equal(param_window("-9223372036854775808", "9223372036854775807", "1", 1, &w,
-				      err, sizeof(err)),
+	const char *min = "-9223372036854775808", *max = "9223372036854775807";
+	assert_int_equal(param_window(min, max, "1", 1, &w, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "start must be between -4611686018427387904 and 4611686018427387904");
+	assert_int_equal(param_window("0", "4611686018427387905", "1", 1, &w, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err,
-			    "start must be between -1152921504606846976 and 1152921504606846976");
-	assert_int_equal(param_window("0", "1152921504606846977", "1", 1, &w, err, sizeof(err)),
-			 -EINVAL);
-	assert_string_equal(err,
-			    "end must be between -1152921504606846976 and 1152921504606846976");
-	/* the widest window allowed, and its width, are fine */
-	assert_int_equal(param_window("-1152921504606846976", "1152921504606846976", "1", 1, &w,
+			    "end must be between -4611686018427387904 and 4611686018427387904");
+	assert_int_equal(param_window("-4611686018427387904", "4611686018427387904", "1", 1, &w,
 				      err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "the window must be at most 4611686018427387904 ns wide");
+	/* the widest window allowed is fine, and so is its width */
+	assert_int_equal(param_window("-1", "4611686018427387903", "1", 1, &w, err, sizeof(err)),
 			 0);
-	assert_true(w.end - w.start == (int64_t)1 << 61);
+	assert_true(w.end - w.start == (int64_t)1 << 62);
 }
 
 static void px_must_be_in_range(void **state)
