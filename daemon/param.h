@@ -52,8 +52,9 @@ int param_limit(const char *value, int64_t def, int64_t max, int64_t *out, char 
 		size_t errlen);
 
 /* Parses an SQL request body: a JSON object {"sql": "...", "limit": N}
- * (other keys ignored), or, when the body does not start with '{', the
- * body itself as the SQL. *sql is malloc'd (caller frees); *limit is left
+ * (other keys ignored; read with SQLite's JSON functions, json_valid and
+ * json_extract), or, when the body does not start with '{', the body
+ * itself as the SQL. *sql is malloc'd (caller frees); *limit is left
  * alone when absent. Returns 0, -EINVAL (with err) or -ENOMEM. */
 int param_sql_body(const char *body, size_t len, char **sql, int64_t *limit, char *err,
 		   size_t errlen);

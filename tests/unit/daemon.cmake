@@ -35,7 +35,7 @@ if(WEFT_FUZZ AND TARGET weftd_core)
   target_compile_options(fuzz_daemon_window PRIVATE -fsanitize=fuzzer,address,undefined
                          -fno-sanitize-recover=all)
   target_link_options(fuzz_daemon_window PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_daemon_window PRIVATE weft_overview)
+  target_link_libraries(fuzz_daemon_window PRIVATE weft_overview PkgConfig::SQLITE3)
   add_test(NAME fuzz.daemon.window
            COMMAND fuzz_daemon_window -max_total_time=20 -timeout=10 -rss_limit_mb=1024
                    ${CMAKE_CURRENT_BINARY_DIR}/fuzz_window_corpus
