@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct conn_body {
 	int too_big;
 	int refused;	/* by the gate: the answer is queued, the body dropped */
 	int set_cookie; /* the gate passed it by ?token= */
+	struct request_keep keep;
 };
 
 /* Asks the gate (gate.h) about the request's headers. Returns 0 to go
@@ -75,35 +77,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > SERVER_BODY_MAX) {
-			body->too_big = 1;
+			body->refused = 1;
 			return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE,
 					   "request body over %d bytes", SERVER_BODY_MAX);
 		}
 		return MHD_YES;
 	}
-	if (body->refused) {
-		*upload_size = 0; /* answered already */
-		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		if (!body->too_big && body->len + *upload_size <= SERVER_BODY_MAX) {
-			char *p = realloc(body->data, body->len + *upload_size + 1);
-			if (!p)
-				return MHD_NO;
-			memcpy(p + body->len, upload_data, *upload_size);
-			body->data = p;
-			body->len += *upload_size;
-			p[body->len] = 0;
-		} else {
-			body->too_big = 1;
-		}
+	if (body->refused || body->too_big) {
+		/* answered already: the rest of the body is not read, the
+		 * connection closes after the answer */
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (body->too_big)
-		return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes",
-				   SERVER_BODY_MAX);
+	if (*upload_size > 0) {
+		if (body->len + *upload_size > SERVER_BODY_MAX) {
+			/* no Content-Length (chunked), or a false one */
+			body->too_big = 1;
+			*upload_size = 0;
+			return reply_error(&req, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "request body over %d bytes", SERVER_BODY_MAX);
+		}
+		char *p = realloc(body->data, body->len + *upload_size + 1);
+		if (!p)
+			return MHD_NO;
+		memcpy(p + body->len, upload_data, *upload_size);
+		body->data = p;
+		body->len += *upload_size;
+		p[body->len] = 0;
+		*upload_size = 0;
+		return MHD_YES;
+	}
 	req.set_cookie = body->set_cookie;
+	req.keep = &body->keep;
 	req.body = body->data;
 	req.body_len = body->len;
 	return route_dispatch(&req);
@@ -114,6 +119,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct conn_body *body = *con_cls;
 	if (body) {
+		if (body->keep.state)
+			body->keep.release(body->keep.state);
 		free(body->data);
 		free(body);
 		*con_cls = NULL;
@@ -122,13 +129,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* Connection limits from the file descriptors weftd may open (raised to
  * the hard limit first): all connections together leave FD_RESERVE for
- * trace files and the collector; one address may hold a quarter of
- * them, so that one client trickling requests (slowloris) cannot take
- * every descriptor from the others. */
+ * trace files and the collector. MHD splits that total evenly between
+ * its threads, so one address may hold half of one thread's share: one
+ * client trickling requests (slowloris) can fill no thread, and the
+ * others' connections are still accepted. */
 #define FD_RESERVE 128
 #define CONNECTIONS_MAX 16384
 
-static void connection_limits(unsigned *total, unsigned *per_ip)
+static void connection_limits(unsigned threads, unsigned *total, unsigned *per_ip)
 {
 	struct rlimit rl;
 	rlim_t fds = 1024;
@@ -144,7 +152,8 @@ static void connection_limits(unsigned *total, unsigned *per_ip)
 	}
 	rlim_t n = fds > 2 * FD_RESERVE ? fds - FD_RESERVE : fds / 2;
 	*total = n < CONNECTIONS_MAX ? (unsigned)n : CONNECTIONS_MAX;
-	*per_ip = *total / 4 > 8 ? *total / 4 : 8;
+	unsigned share = *total / (threads ? threads : 1) / 2;
+	*per_ip = share > 4 ? share : 4;
 }
 
 /* A socket bound to addr and listening, or -1 with err set. Binding here
@@ -166,12 +175,20 @@ static int listen_on(const struct sockaddr_in *addr, char *err, size_t errlen)
 	return fd;
 }
 
-/* MHD's own messages (a client that broke the protocol, a failed accept)
- * go to stderr marked as weftd's. */
+/* MHD's own messages (a client that broke the protocol, a connection
+ * refused over a limit) go to stderr marked as weftd's: the first
+ * SERVER_LOG_MAX of them, so that a flood of clients cannot flood the log
+ * too. */
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
-	fputs("weftd: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	struct server *s = cls;
+	unsigned n = atomic_fetch_add(&s->http_messages, 1);
+	if (n < SERVER_LOG_MAX) {
+		fputs("weftd: http: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	} else if (n == SERVER_LOG_MAX) {
+		fputs("weftd: http: further messages of libmicrohttpd are not shown\n", stderr);
+	}
 }
 
 struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr, unsigned threads,
@@ -181,16 +198,15 @@ struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr
 	if (fd < 0)
 		return NULL;
 	unsigned total, per_ip;
-	connection_limits(&total, &per_ip);
+	connection_limits(threads, &total, &per_ip);
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-	    NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)SERVER_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, total,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-	    MHD_OPTION_END);
+	    NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, s, MHD_OPTION_LISTEN_SOCKET,
+	    fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!d) {
 		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd)");
 		close(fd);

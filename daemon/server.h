@@ -20,6 +20,8 @@
 /* What one connection may buffer (request line, headers, the start of
  * a body); MHD answers 431/413 beyond it. */
 #define SERVER_CONNECTION_MEMORY (64 * 1024)
+/* How many of libmicrohttpd's messages reach stderr. */
+#define SERVER_LOG_MAX 50
 
 struct MHD_Daemon;
 

@@ -39,6 +39,7 @@
 #include "route.h"
 #include "server.h"
 #include "sqlguard.h"
+#include "sqlpool.h"
 #include "trace.h"
 
 #ifndef WEFT_VERSION
@@ -49,6 +50,11 @@
  * first request for each trace (each costs memory for as long as weftd
  * runs). */
 #define WARM_BUDGET_BYTES ((size_t)256 << 20)
+
+/* SQLite's heap in all (page caches, sorts, a console query's values):
+ * beyond it a query fails with "out of memory" instead of growing
+ * weftd (sqlguard.h). */
+#define WEFTD_SQLITE_HEAP_MAX ((int64_t)256 << 20)
 
 /* The warm-up thread: reads the summary of each trace served at start
  * (milliseconds: what the first requests answer from meanwhile), then
@@ -393,6 +399,7 @@ int main(int argc, char **argv)
 	 * their own mappings so that memory goes back to the system after each
 	 * (glibc would otherwise raise the threshold and keep them). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	sqlite3_hard_heap_limit64(WEFTD_SQLITE_HEAP_MAX);
 
 	struct server srv = {.sql_budget_ms = cfg.sql_budget_ms};
 	struct MHD_Daemon *mhd = NULL;
@@ -407,7 +414,7 @@ int main(int argc, char **argv)
 	}
 	if (add_paths(&cfg, srv.traces) < 0)
 		goto out;
-	if (!(srv.live = live_new(srv.traces))) {
+	if (!(srv.live = live_new(srv.traces)) || !(srv.sql = sqlpool_new())) {
 		fprintf(stderr, "weftd: out of memory\n");
 		goto out;
 	}
@@ -440,9 +447,11 @@ out_threads:
 	if (warming)
 		pthread_join(warm, NULL);
 	live_stop(srv.live);
+	sqlpool_stop(srv.sql);
 	MHD_stop_daemon(mhd);
 out:
 	collectd_free(collector);
+	sqlpool_free(srv.sql);
 	live_free(srv.live);
 	trace_set_free(srv.traces);
 	gate_free(srv.gate);

@@ -3,10 +3,14 @@ use it (CSP, nosniff, no referrer); only requests naming weftd's own
 address get in (DNS rebinding); another origin cannot change anything
 (cross-origin POST, a form's text/plain); beyond loopback an access token
 guards everything."""
+import concurrent.futures
 import json
 import os
 import re
+import resource
+import socket
 import subprocess
+import threading
 import unittest
 import urllib.error
 import urllib.request
@@ -124,6 +128,25 @@ class Origins(unittest.TestCase):
         self.assertEqual(status, 200, data)
         self.assertEqual(json.loads(data)["rows"], [[42]])
 
+    def test_extreme_windows_answer_400_not_huge_answers(self):
+        lo, hi = "-9223372036854775808", "9223372036854775807"
+        for path in ["/api/traces/run/timeline?start=%s&end=%s&px=10000" % (lo, hi),
+                     "/api/traces/run/timeline?start=0&end=%s&px=1&format=bin" % hi,
+                     "/api/traces/run/timeline?start=%s&end=0&px=1" % lo,
+                     "/api/traces/run/timeline?start=-4611686018427387904"
+                     "&end=4611686018427387904&px=1",
+                     "/api/traces/run/summary?start=%s&end=%s" % (lo, hi),
+                     "/api/traces/run/flows?start=%s&end=%s" % (lo, hi)]:
+            status, _, data = self.server.request(path)
+            self.assertEqual(status, 400, path)
+            self.assertRegex(json.loads(data)["error"], "must be between|must be at most")
+        # the widest window allowed answers as any other: a few entries
+        wide = "start=-1&end=4611686018427387903"
+        status, _, data = self.server.request("/api/traces/run/timeline?%s&px=10000" % wide)
+        self.assertEqual(status, 200)
+        self.assertLess(len(data), 1 << 20)
+        self.assertEqual(self.server.request("/api/traces/run/summary?" + wide)[0], 200)
+
     def test_loopback_needs_no_token(self):
         self.assertEqual(self.server.request("/api/traces")[0], 200)
 
@@ -191,6 +214,206 @@ class Token(unittest.TestCase):
         status, _, _ = self.get("/api/traces", {"Authorization": "Bearer " + self.token})
         self.assertEqual(status, 200)
 
+
+
+def peak_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1))
+
+
+FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+class SqlLimits(unittest.TestCase):
+    """The console's queries stay within time, memory and size bounds."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempdir()
+        generate(os.path.join(cls.dir, "run.db"), 2000, 4)
+        cls.server = Weftd(os.path.join(cls.dir, "run.db"), extra=("--sql-timeout", "1000"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cleanup(cls.dir)
+
+    def sql(self, sql, limit=None):
+        body = {"sql": sql}
+        if limit:
+            body["limit"] = limit
+        status, _, data = self.server.request(SQL, "POST", json.dumps(body).encode())
+        return status, json.loads(data)
+
+    def test_a_huge_value_is_refused_without_taking_the_memory(self):
+        status, answer = self.sql("SELECT length(zeroblob(1000000000))")
+        self.assertEqual(status, 422)
+        self.assertIn("too big", answer["error"])
+        status, answer = self.sql("SELECT length(group_concat(hex(randomblob(1000)))) FROM "
+                                  "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                                  "FROM c LIMIT 2000) SELECT x FROM c)")
+        self.assertEqual(status, 422)
+        self.assertIn("too big", answer["error"])
+        self.assertLess(peak_rss_kb(self.server.proc.pid), 200 * 1024)
+
+    def test_long_operations_are_cut_at_the_budget(self):
+        for sql in [FOREVER,
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                    "LIMIT 100000000) SELECT x FROM c ORDER BY random() LIMIT 1",
+                    # one function call that never looks at interrupts
+                    "SELECT length(printf('%.*c', 2000000000, 'x'))"]:
+            status, answer = self.sql(sql)
+            self.assertEqual(status, 422, sql)
+            self.assertEqual(answer["error"], "query interrupted after 1000 ms", sql)
+
+    def test_a_result_too_big_to_send_is_truncated_with_a_note(self):
+        status, answer = self.sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                                  "FROM c LIMIT 100000) SELECT printf('%.1000c', 'y') FROM c",
+                                  limit=100000)
+        self.assertEqual(status, 200)
+        self.assertTrue(answer["truncated"])
+        self.assertRegex(answer["note"], r"^result truncated at \d+ bytes \(\d+ rows\)$")
+        self.assertLess(answer["row_count"], 100000)
+        status, answer = self.sql("SELECT 1 UNION ALL SELECT 2", limit=1)
+        self.assertEqual((answer["truncated"], answer["note"]), (True, "result truncated at 1 rows"))
+        status, answer = self.sql("SELECT 1")
+        self.assertNotIn("note", answer)
+
+    def test_writes_attach_and_pragmas_stay_refused(self):
+        for sql in ["DELETE FROM thread", "ATTACH '/tmp/x.db' AS x", "PRAGMA journal_mode=DELETE",
+                    "VACUUM INTO '/tmp/weft-test-vacuum.db'"]:
+            status, answer = self.sql(sql)
+            self.assertIn(status, (422,), sql)
+        self.assertFalse(os.path.exists("/tmp/weft-test-vacuum.db"))
+
+    def raw_post(self, headers, first_block):
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
+        s.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Content-Type: application/json\r\n%s\r\n\r\n"
+                   % (SQL, self.server.port, headers)).encode() + first_block)
+        return s
+
+    def test_a_huge_declared_body_is_refused_before_it_is_sent(self):
+        s = self.raw_post("Content-Length: 600000000", b"x" * 65536)
+        try:
+            head = s.recv(200)  # answered with 599.9 MB still unsent
+        finally:
+            s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 413"), head)
+
+    def test_a_huge_chunked_body_is_not_read_in_full(self):
+        block = b"x" * 65536
+        s = self.raw_post("Transfer-Encoding: chunked", b"10000\r\n" + block + b"\r\n")
+        sent = 65536
+        try:
+            with self.assertRaises(OSError):  # weftd hangs up
+                while sent < 600 * 1024 * 1024:
+                    s.sendall(b"10000\r\n" + block + b"\r\n")
+                    sent += len(block)
+        finally:
+            s.close()
+        self.assertLess(sent, 600 * 1024 * 1024)
+
+
+class SqlShare(unittest.TestCase):
+    """SQL runs on threads of its own: the rest of weftd answers meanwhile."""
+
+    def setUp(self):
+        self.dir = tempdir()
+        generate(os.path.join(self.dir, "run.db"), 2000, 4)
+        self.server = Weftd(os.path.join(self.dir, "run.db"), extra=("--sql-timeout", "60000"))
+        self.pool = concurrent.futures.ThreadPoolExecutor(24)
+
+    def tearDown(self):
+        # stopping interrupts the queries still running
+        self.assertEqual(self.server.stop(), 0)
+        self.pool.shutdown()
+        cleanup(self.dir)
+
+    def slow(self):
+        status, _, data = self.server.request(SQL, "POST", json.dumps({"sql": FOREVER}).encode())
+        return status, data
+
+    def test_the_trace_list_answers_while_slow_queries_run(self):
+        queries = [self.pool.submit(self.slow) for _ in range(6)]
+        started = threading.Event()
+        threading.Timer(1.0, started.set).start()
+        started.wait()
+        status, _, data = self.server.request("/api/traces")
+        self.assertEqual(status, 200)
+        status, _, _ = self.server.request("/api/traces/run/timeline?start=0&end=10000000000&px=100")
+        self.assertEqual(status, 200)
+        self.assertFalse(any(q.done() for q in queries), "the queries have a minute to run")
+
+    def test_a_full_queue_is_told_busy_at_once(self):
+        queries = [self.pool.submit(self.slow) for _ in range(24)]
+        done, _ = concurrent.futures.wait(queries, timeout=30,
+                                          return_when=concurrent.futures.FIRST_COMPLETED)
+        status, data = next(iter(done)).result()
+        self.assertEqual(status, 503)
+        self.assertIn("busy", json.loads(data)["error"])
+
+
+class Connections(unittest.TestCase):
+    """Idle and trickling connections cannot shut others out."""
+
+    def setUp(self):
+        self.dir = tempdir()
+        generate(os.path.join(self.dir, "run.db"), 2000, 4)
+
+    def tearDown(self):
+        cleanup(self.dir)
+
+    def test_slowloris_does_not_block_a_normal_client(self):
+        # weftd as many systems start it: 1,024 descriptors and no more
+        def few_fds():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 4096:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+        server = Weftd(os.path.join(self.dir, "run.db"), preexec_fn=few_fds)
+        slow = []
+        try:
+            # 2,000 requests from another address (127.0.0.2), each
+            # stopping before the end of its headers
+            for _ in range(2000):
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", server.port))
+                slow.append(s)
+            for s in slow:
+                try:
+                    s.send(b"GET /api/traces HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-A: "
+                           % server.port)
+                except OSError:
+                    pass  # refused or not yet connected: either way, holding
+            status, _, data = server.request("/api/traces")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(data)["traces"][0]["id"], "run")
+        finally:
+            for s in slow:
+                s.close()
+            server.stop()
+
+    def test_a_port_in_use_is_said_once_in_weftds_words(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            p = subprocess.run([WEFTD, "--no-collect", "--listen", "127.0.0.1:%d" % port,
+                                os.path.join(self.dir, "run.db")],
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stderr,
+                         "weftd: cannot listen on 127.0.0.1:%d: Address already in use\n" % port)
+        self.assertEqual(p.stdout, "")
+
+    def test_version(self):
+        p = subprocess.run([WEFTD, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^weftd \d+\.\d+\.\d+\S*\n$")
 
 if __name__ == "__main__":
     unittest.main()

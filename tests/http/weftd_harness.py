@@ -37,7 +37,7 @@ def generate(path, spans=20000, threads=8, *extra):
 class Weftd:
     """A running weftd; use as a context manager."""
 
-    def __init__(self, *paths, extra=(), collect=False, env=None):
+    def __init__(self, *paths, extra=(), collect=False, env=None, preexec_fn=None):
         # Without collect, --no-collect: a test weftd must not take the
         # user's default collector socket (nor record programs run by
         # other tests).
@@ -46,7 +46,8 @@ class Weftd:
         # env: variables to add to weftd's environment (WEFTD_HOLD_LOADS)
         self.proc = subprocess.Popen([WEFTD, "--listen", "127.0.0.1:0", *extra, *paths],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, **env) if env else None)
+                                     env=dict(os.environ, **env) if env else None,
+                                     preexec_fn=preexec_fn)
         self.banner = self.proc.stdout.readline()
         m = re.match(r"weftd: serving (\d+) traces? at http://127\.0\.0\.1:(\d+)/$",
                      self.banner.strip())
