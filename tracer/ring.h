@@ -100,14 +100,28 @@ struct ring_slot {
 
 _Static_assert(sizeof(struct ring_slot) == 128, "slot header size is part of the format");
 
-/* A mapped ring file, as each side sees it. Plain data, no allocation. */
+/* A mapped ring file, as each side sees it. Plain data, no allocation.
+ *
+ * Trust: every byte of the file can be written by the traced programs, so
+ * the collector trusts none of it. The geometry (slot_count, ring_bytes)
+ * is copied here once, when the file is created or validated on attach,
+ * and never read from the shared header again; ring_drain checks every
+ * cursor and record against it and hands out private copies of records,
+ * so a program that scribbles over its ring costs its own events, counted
+ * in corrupt_rings, never the collector's memory safety. */
 struct ring_map {
 	uint8_t *base;
 	size_t size;
 	struct ring_file_header *header;
 	struct ring_slot *slots;
 	uint8_t *data;
+	uint32_t slot_count; /* private copies of the geometry */
+	uint32_t ring_bytes;
+	uint64_t corrupt_rings; /* collector side: drains that found a ring corrupt */
 };
+
+/* The largest record a writer appends (header, the largest payload). */
+#define RING_RECORD_MAX ((WEFT_EVENT_HEADER_SIZE + WEFT_PAYLOAD_MAX + 7u) & ~7u)
 
 /* A writer's handle on its claimed slot; lives in the thread's TLS. */
 struct ring_writer {
@@ -127,9 +141,14 @@ int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index, const struct weft_event *event);
 
 /* Read every complete record of slot_index, calling visit for each (PAD
- * records are skipped), then release the space to the writer. The record
- * pointer is valid only during the call. Returns the number of records
- * visited. Safe while the writer appends; reader side of the protocol. */
+ * records are skipped), then release the space to the writer. visit gets
+ * a private copy of the record, whose size field is the one checked
+ * (at least the header, a multiple of 8, at most RING_RECORD_MAX): valid
+ * only during the call. A ring whose cursors or records break the format
+ * (a program scribbled over it) is dropped: everything up to its head is
+ * released unread and map->corrupt_rings counts it. Returns the number of
+ * records visited. Safe while the writer appends; reader side of the
+ * protocol. slot_index must be below map->slot_count (0 otherwise). */
 size_t ring_drain(struct ring_map *map, uint32_t slot_index, ring_visit_fn visit, void *ctx);
 
 /* Return a drained DONE (or abandoned) slot to FREE. */

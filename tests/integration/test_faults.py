@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo
+from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo, prog
 
 
 class ForceReplacesOnlyTraces(TraceTest):
@@ -274,6 +274,22 @@ class QueryHoldsAgainstTheTrace(TraceTest):
         js = self.weft_query(self.db, self.HOSTILE, "--json")
         import json
         self.assertEqual(json.loads(js.stdout), [{"x": "a\x00b\x1b[2J\u202ec"}])
+
+
+class ScribbledRing(TraceTest):
+    """A program that writes garbage over its own shared-memory ring costs
+    its own events, counted, and never the recorder."""
+
+    def test_the_recorder_survives_and_counts_the_corrupt_ring(self):
+        rec = self.record([prog("scribble")])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"done\n")
+        meta = dict(self.query(rec.db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["status"], "complete")
+        self.assertGreaterEqual(int(meta.get("rings_corrupt", 0)), 1)
+        self.assertIn(b"scribbled over", rec.stderr)
+        # what the other threads recorded is all there
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 9)
 
 
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"

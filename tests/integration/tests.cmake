@@ -17,7 +17,8 @@ find_program(WEFT_PYTHON3 NAMES python3 REQUIRED)
 set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 # Small programs the tests record.
-foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared)
+foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared
+             scribble)
   add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
   target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
 endforeach()

@@ -319,6 +319,9 @@ static void print_summary(const char *output, const struct collect_summary *summ
 		(long long)summary->events, output, (long long)summary->events_lost);
 	if (summary->switches_lost)
 		fprintf(stderr, ", %lld context switches lost", (long long)summary->switches_lost);
+	if (summary->rings_corrupt)
+		fprintf(stderr, ", %lld rings found scribbled over and dropped",
+			(long long)summary->rings_corrupt);
 	if (summary->threads_lost)
 		fprintf(stderr, ", %lld threads untraced: no free ring",
 			(long long)summary->threads_lost);

@@ -267,10 +267,10 @@ int collect_watch_schedstat(struct collect *c, const char *reason)
 	int rc = sched_schedstat_read(getpid(), getpid(), &run, &wait, &slices);
 	if (rc)
 		return rc;
-	c->sample_files = calloc(c->map.header->slot_count, sizeof *c->sample_files);
+	c->sample_files = calloc(c->map.slot_count, sizeof *c->sample_files);
 	if (!c->sample_files)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; i < c->map.slot_count; i++)
 		c->sample_files[i].fd = -1;
 	c->sample = true;
 	model_use_samples(c->model);
@@ -319,7 +319,7 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	atomic_store(&c->map.header->closing, 1);
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE)
 			continue;
@@ -350,6 +350,8 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	tracedb_meta_int(c->db, "end_ts", end);
 	tracedb_meta_int(c->db, "events_lost", c->events_lost);
 	tracedb_meta_int(c->db, "threads_lost", threads_lost);
+	if (c->map.corrupt_rings) /* a program scribbled over its ring */
+		tracedb_meta_int(c->db, "rings_corrupt", (int64_t)c->map.corrupt_rings);
 	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
 	if (c->perf)
 		tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
@@ -366,6 +368,7 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		    .events = stats.events,
 		    .events_lost = c->events_lost,
 		    .threads_lost = threads_lost,
+		    .rings_corrupt = (int64_t)c->map.corrupt_rings,
 		    .switches = c->switches,
 		    .switches_lost = switches_lost,
 		    .root_reaped = c->root_reaped,
@@ -387,7 +390,7 @@ void collect_close(struct collect *c)
 	free(c->scratch);
 	close_waits(c);
 	sched_perf_close(c->perf);
-	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; c->sample_files && i < c->map.slot_count; i++)
 		collect_drain_sample_close(&c->sample_files[i]);
 	free(c->sample_files);
 	table_free(c->stops);

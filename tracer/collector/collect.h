@@ -73,6 +73,7 @@ struct collect_summary {
 	int64_t events;
 	int64_t events_lost;
 	int64_t threads_lost;
+	int64_t rings_corrupt; /* drains that found a ring scribbled over (ring.h) */
 	int64_t switches;      /* context switches read from perf */
 	int64_t switches_lost; /* dropped by the kernel (perf ring full) */
 	bool root_reaped;

@@ -160,7 +160,7 @@ static int sample_file_read(struct sample_file *file, uint32_t pid, uint32_t tid
 /* Drain side: the CPU counters of every thread that holds a ring. */
 static void sample_threads(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC) {
@@ -273,7 +273,7 @@ void collect_drain_reap(struct collect *c)
 		struct item reaped = {.kind = ITEM_REAPED};
 		read_proc_info(pid, &reaped.info);
 		/* The zombie writes no more: take what its rings hold. */
-		for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		for (uint32_t i = 0; i < c->map.slot_count; i++) {
 			struct ring_slot *slot = &c->map.slots[i];
 			uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 			if (state == RING_SLOT_FREE || slot->pid != (uint32_t)pid)
@@ -326,7 +326,7 @@ static int proc_stopped(uint32_t pid)
 static void poll_stops(struct collect *c)
 {
 	uint64_t round = ++c->stop_round;
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -365,7 +365,7 @@ bool collect_pid_alive(pid_t pid)
 static void check_liveness(struct collect *c)
 {
 	int64_t now = collect_now();
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -390,7 +390,7 @@ static void check_liveness(struct collect *c)
 
 static bool any_slot_in_use(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; i < c->map.slot_count; i++)
 		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) !=
 		    RING_SLOT_FREE)
 			return true;
@@ -399,7 +399,7 @@ static bool any_slot_in_use(struct collect *c)
 
 static void sweep(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;
