@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import sys
 import subprocess
 import time
 import unittest
@@ -290,6 +291,51 @@ class ScribbledRing(TraceTest):
         self.assertIn(b"scribbled over", rec.stderr)
         # what the other threads recorded is all there
         self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 9)
+
+
+# Four threads taking turns on a lock: a few hundred thousand events.
+BUSY_LOCK = """
+import sys, threading, time
+lock = threading.Lock()
+def work():
+    for i in range(3000):
+        with lock:
+            time.sleep(0)
+        time.sleep(0)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("done")
+sys.exit(3)
+"""
+
+
+class DiskFull(TraceTest):
+    """The trace's filesystem fills while recording: the workload runs on
+    untouched and ends with its own status; the trace is a valid file
+    that says it is incomplete and why."""
+
+    def test_a_full_disk_leaves_an_incomplete_trace_and_the_workload_status(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a small tmpfs needs root")
+        mount = os.path.join(self.tmp, "small")
+        os.mkdir(mount)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mount])
+        db = os.path.join(mount, "full.db")
+        proc = subprocess.run([WEFT, "record", "-o", db, "--", sys.executable, "-c", BUSY_LOCK],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+        self.assertEqual(proc.returncode, 3, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"done\n")
+        warnings = [line for line in proc.stderr.decode().splitlines() if "weft" in line]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("incomplete", warnings[0])
+        self.assertEqual(self.query(db, "PRAGMA integrity_check")[0][0], "ok")
+        meta = dict(self.query(db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["status"], "incomplete")
+        self.assertIn("full", meta["incomplete_reason"])
+        self.assertEqual(meta["exit_status"], "3")
+        self.assertGreater(int(meta["events_unwritten"]), 0)
 
 
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"

@@ -310,6 +310,17 @@ static void warn_if_not_one_file(const char *output)
 			output, wal);
 }
 
+/* One clear warning when the trace stopped being written (disk full). */
+static void warn_if_incomplete(const char *output, const struct collect_summary *summary)
+{
+	if (!summary->incomplete)
+		return;
+	fprintf(stderr,
+		"weft: warning: %s is incomplete: %s; it holds what was written until then "
+		"(meta status 'incomplete'), %lld events after it were not written\n",
+		output, summary->incomplete_reason, (long long)summary->events_unwritten);
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -469,11 +480,13 @@ static int record_attach(const struct record_args *args)
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
 	collect_close(collect);
+	warn_if_incomplete(args->output, &summary);
 	if (rc || finish) {
 		fprintf(stderr, "weft: writing %s failed\n", args->output);
 		return 1;
 	}
-	warn_if_not_one_file(args->output);
+	if (!summary.incomplete)
+		warn_if_not_one_file(args->output);
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
@@ -631,9 +644,12 @@ static int record_exec(int argc, char **argv)
 	collect_close(collect);
 	if (rc || finish)
 		fprintf(stderr, "weft: writing %s failed\n", output);
+	else if (summary.incomplete)
+		warn_if_incomplete(output, &summary);
 	else if (!args.quiet)
 		print_summary(output, &summary);
-	warn_if_not_one_file(output);
+	if (!rc && !finish && !summary.incomplete)
+		warn_if_not_one_file(output);
 	if (!summary.root_reaped)
 		return 1;
 	if (WIFSIGNALED(summary.root_status))

@@ -312,8 +312,27 @@ void collect_stop(struct collect *collect)
 	atomic_store(&collect->stop, 1);
 }
 
+/* meta rows of the end of the recording. Returns 0 or -EIO. */
+static int write_end_meta(struct collect *c, int64_t end, int64_t threads_lost,
+			  int64_t switches_lost)
+{
+	int rc = tracedb_meta_int(c->db, "end_ts", end) |
+		 tracedb_meta_int(c->db, "events_lost", c->events_lost) |
+		 tracedb_meta_int(c->db, "threads_lost", threads_lost);
+	if (c->map.corrupt_rings) /* a program scribbled over its ring */
+		rc |= tracedb_meta_int(c->db, "rings_corrupt", (int64_t)c->map.corrupt_rings);
+	if (c->perf)
+		rc |= tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
+	if (c->root_reaped) /* as a shell reports it */
+		rc |= tracedb_meta_int(c->db, "exit_status",
+				       WIFSIGNALED(c->root_status) ? 128 + WTERMSIG(c->root_status)
+								   : WEXITSTATUS(c->root_status));
+	return rc ? -EIO : 0;
+}
+
 /* Runs on the host's thread with no drain thread running (collect_run has
- * joined it), so it acts as both sides. */
+ * joined it), so it acts as both sides. A failure to write makes the
+ * trace 'incomplete' (collect_write.c), not a failure of the recording. */
 int collect_finish(struct collect *c, const char *status, struct collect_summary *summary)
 {
 	atomic_store(&c->map.header->closing, 1);
@@ -337,30 +356,32 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = c->staging_error;
 	if (c->drain_error && !c->error)
 		c->error = c->drain_error;
-	collect_write_queue(c, INT64_MAX);
-	int rc = model_finish(c->model, end);
-	if (!rc)
-		rc = model_write_waits(c->model); /* nobody waits any more: empty */
-	if (rc && !c->error)
-		c->error = rc;
-
+	if (!c->write_failed && !c->error) {
+		collect_write_queue(c, INT64_MAX);
+		int rc = model_finish(c->model, end);
+		if (!rc)
+			rc = model_write_waits(c->model); /* nobody waits any more: empty */
+		if (rc && !c->error)
+			c->error = rc;
+	}
+	if (c->error)
+		collect_write_give_up(c, c->error);
+	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
+	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
+	if (!c->write_failed &&
+	    (write_end_meta(c, end, threads_lost, switches_lost) || tracedb_finish(c->db, status)))
+		collect_write_give_up(c, -EIO);
+	if (c->write_failed) { /* what was committed, and why it ends there */
+		collect_write_discard(c);
+		if (write_end_meta(c, end, threads_lost, switches_lost) ||
+		    tracedb_meta(c->db, "incomplete_reason", c->fail_reason) ||
+		    tracedb_meta_int(c->db, "incomplete_ts", c->fail_ts) ||
+		    tracedb_meta_int(c->db, "events_unwritten", c->events_unwritten) ||
+		    tracedb_finish(c->db, "incomplete"))
+			c->error = -EIO;
+	}
 	struct model_stats stats;
 	model_get_stats(c->model, &stats);
-	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
-	tracedb_meta_int(c->db, "end_ts", end);
-	tracedb_meta_int(c->db, "events_lost", c->events_lost);
-	tracedb_meta_int(c->db, "threads_lost", threads_lost);
-	if (c->map.corrupt_rings) /* a program scribbled over its ring */
-		tracedb_meta_int(c->db, "rings_corrupt", (int64_t)c->map.corrupt_rings);
-	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
-	if (c->perf)
-		tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
-	if (c->root_reaped) /* as a shell reports it */
-		tracedb_meta_int(c->db, "exit_status",
-				 WIFSIGNALED(c->root_status) ? 128 + WTERMSIG(c->root_status)
-							     : WEXITSTATUS(c->root_status));
-	if (!c->error && tracedb_finish(c->db, status))
-		c->error = -EIO;
 	if (summary) {
 		*summary = (struct collect_summary){
 		    .processes = stats.processes,
@@ -373,7 +394,11 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		    .switches_lost = switches_lost,
 		    .root_reaped = c->root_reaped,
 		    .root_status = c->root_status,
+		    .incomplete = c->write_failed != 0,
+		    .events_unwritten = c->events_unwritten,
 		};
+		snprintf(summary->incomplete_reason, sizeof summary->incomplete_reason, "%s",
+			 c->fail_reason);
 	}
 	unlink(c->shm_path);
 	c->shm_unlinked = true;

@@ -78,6 +78,12 @@ struct collect_summary {
 	int64_t switches_lost; /* dropped by the kernel (perf ring full) */
 	bool root_reaped;
 	int root_status; /* raw wait status of the root, when reaped */
+	/* Writing failed (disk full...): the trace holds what was committed
+	 * until then, meta status 'incomplete' and incomplete_reason say so,
+	 * and the records drained after it were counted, not written. */
+	bool incomplete;
+	char incomplete_reason[160];
+	int64_t events_unwritten;
 };
 
 struct collect;
@@ -120,19 +126,24 @@ int collect_watch_schedstat(struct collect *collect, const char *reason);
 /* One iteration: reap children (parent mode), drain every ring, free the
  * rings of threads that are gone, hand the records older than the hold
  * time to the model, commit when due. Returns 1 when the recording is
- * over, 0 when not, -EIO when writing the trace failed. */
+ * over, 0 when not (a failure to write makes the trace incomplete, see
+ * collect_finish). */
 int collect_poll(struct collect *collect);
 
 /* collect_poll every COLLECT_DRAIN_NS until it says the recording is over
- * or collect_stop was called. Returns 0 or -EIO. */
+ * or collect_stop was called. A failure to write the trace does not end
+ * it: the rings are drained (and what they held counted) until the
+ * workload is over. Returns 0, or -EAGAIN when no thread could start. */
 int collect_run(struct collect *collect);
 
 /* Ask collect_run to return (async-signal-safe, any thread). */
 void collect_stop(struct collect *collect);
 
 /* Finish the trace (see above); status is meta 'status' ('complete' or
- * 'interrupted'). Fills summary. Returns 0 or -EIO (the trace is then
- * left with status 'recording'). */
+ * 'interrupted'), or 'incomplete' when writing failed during the recording
+ * or now (summary->incomplete). Fills summary. Returns 0, or -EIO when
+ * not even the last meta rows could be written (the trace then reads as
+ * interrupted: tracedb_status). */
 int collect_finish(struct collect *collect, const char *status, struct collect_summary *summary);
 
 /* Release everything; removes the ring file if collect_finish did not. */

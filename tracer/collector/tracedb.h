@@ -125,11 +125,22 @@ int tracedb_commit(struct tracedb *db);
 int tracedb_tick(struct tracedb *db, int64_t now_ns);
 
 /* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
- * database stays open (for more meta) until tracedb_close. */
+ * database stays open (for more meta) until tracedb_close. After
+ * tracedb_abandon it only sets the status. */
 int tracedb_finish(struct tracedb *db, const char *status);
 
+/* Give up writing rows after a write failed (disk full, I/O error): roll
+ * back what was not committed, drop batched rows and the summary, and free
+ * the room tracedb_create set aside on the trace's filesystem (256 KiB) so
+ * that the last meta rows (tracedb_meta, then tracedb_finish with status
+ * 'incomplete') can still be written. What was committed stays: the file
+ * is a valid trace that ends at the last commit. */
+void tracedb_abandon(struct tracedb *db);
+
 /* Commit what is pending, make the file whole (checkpoint the WAL, leave
- * WAL mode), release the recording lock and close. Returns 0, or -EBUSY
+ * WAL mode), release the recording lock and close. Returns 0, -EIO when
+ * checkpointing failed (no room: the file stays with its -wal, both
+ * valid), or -EBUSY
  * when another connection (a reader such as weftd) kept the file open
  * through TRACEDB_SEAL_WAIT_MS of retries: every row is then in the
  * database file all the same (the WAL was checkpointed), but the file stays
