@@ -8,8 +8,11 @@
  */
 #include "ring.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,30 +37,26 @@ static void map_fill(struct ring_map *map, uint8_t *base, size_t size, uint64_t 
 	    .data = base + data_offset,
 	    .slot_count = slot_count,
 	    .ring_bytes = ring_bytes,
+	    .fd = -1,
 	};
 }
 
-int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
-		     struct ring_map *map)
+/* Size the file fd, map it and write its header (geometry, collector
+ * pid, magic last). Returns 0 with map filled, or -errno (nothing mapped;
+ * fd is the caller's either way). */
+static int init_file(int fd, uint32_t slot_count, uint32_t ring_bytes, struct ring_map *map)
 {
-	if (!slot_count || ring_bytes < PAGE || !is_power_of_two(ring_bytes))
-		return -EINVAL;
-
 	uint64_t slots_offset = PAGE;
 	uint64_t slots_bytes =
 	    ((uint64_t)slot_count * sizeof(struct ring_slot) + PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	uint64_t data_offset = slots_offset + slots_bytes;
 	uint64_t file_size = data_offset + (uint64_t)slot_count * ring_bytes;
 
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	if (ftruncate(fd, (off_t)file_size) < 0)
-		goto err;
+		return -errno;
 	uint8_t *base = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
-		goto err;
-	close(fd);
+		return -errno;
 
 	struct ring_file_header *header = (struct ring_file_header *)base;
 	header->version = RING_FILE_VERSION;
@@ -77,12 +76,77 @@ int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 	header->magic = RING_FILE_MAGIC;
 	map_fill(map, base, file_size, slots_offset, data_offset, slot_count, ring_bytes);
 	return 0;
+}
 
-err:;
-	int error = errno;
+int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
+		     struct ring_map *map)
+{
+	if (!slot_count || ring_bytes < PAGE || !is_power_of_two(ring_bytes))
+		return -EINVAL;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = init_file(fd, slot_count, ring_bytes, map);
 	close(fd);
-	unlink(path);
-	return -error;
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
+int ring_memfd_create(uint32_t slot_count, uint32_t ring_bytes, struct ring_map *map, char *path,
+		      size_t cap)
+{
+	if (!slot_count || ring_bytes < PAGE || !is_power_of_two(ring_bytes))
+		return -EINVAL;
+	int fd = memfd_create("weft-rings", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(path, cap, "/proc/%d/fd/%d", (int)getpid(), fd);
+	int rc =
+	    n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : init_file(fd, slot_count, ring_bytes, map);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	map->fd = fd;
+	return 0;
+}
+
+/* The collector pid of the ring file at path when it is one of ours (a
+ * regular file of this uid with the magic), else 0. */
+static uint32_t ring_file_collector(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	struct ring_file_header header;
+	uint32_t pid = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header &&
+	    header.magic == RING_FILE_MAGIC)
+		pid = header.collector_pid;
+	close(fd);
+	return pid;
+}
+
+int ring_sweep_stale(const char *dir)
+{
+	DIR *listing = opendir(dir);
+	if (!listing)
+		return -errno;
+	int removed = 0;
+	struct dirent *entry;
+	while ((entry = readdir(listing))) {
+		if (strncmp(entry->d_name, "weft-", 5))
+			continue;
+		uint32_t pid = ring_file_collector(dirfd(listing), entry->d_name);
+		if (pid && pid <= INT32_MAX && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+		    unlinkat(dirfd(listing), entry->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(listing);
+	return removed;
 }
 
 int ring_file_attach(const char *path, struct ring_map *map)
@@ -127,8 +191,11 @@ int ring_file_attach(const char *path, struct ring_map *map)
 
 void ring_file_unmap(struct ring_map *map)
 {
-	if (map->base)
+	if (map->base) {
 		munmap(map->base, map->size);
+		if (map->fd >= 0)
+			close(map->fd);
+	}
 	map->base = NULL;
 	map->size = 0;
 }

@@ -1,8 +1,9 @@
 /*
  * ring.h — per-thread event rings in a shared-memory file.
  *
- * The collector creates one file (in /dev/shm) and names it to the traced
- * programs in the environment variable WEFT_SHM. Every traced process maps
+ * The collector creates one file (a memfd, named /proc/<pid>/fd/<fd>, or a
+ * file in /dev/shm) and names it to the traced programs in the
+ * environment variable WEFT_SHM. Every traced process maps
  * it; each of its threads claims one slot, and from then on is the only
  * writer of that slot's ring. The collector is the only reader. Because the
  * memory belongs to the file, not to the traced process, a process killed
@@ -115,6 +116,7 @@ struct ring_map {
 	struct ring_file_header *header;
 	struct ring_slot *slots;
 	uint8_t *data;
+	int fd;		     /* kept open (ring_memfd_create), else -1 */
 	uint32_t slot_count; /* private copies of the geometry */
 	uint32_t ring_bytes;
 	uint64_t corrupt_rings; /* collector side: drains that found a ring corrupt */
@@ -137,6 +139,21 @@ struct ring_writer {
  * ring_bytes each. Returns 0, or -errno with nothing created or mapped. */
 int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 		     struct ring_map *map);
+
+/* The same in an anonymous file (memfd) that nothing on disk names: its
+ * path for WEFT_SHM, /proc/<pid>/fd/<fd> (opened by same-uid processes
+ * only), goes into path. The file goes away with the collector and the
+ * last mapping: a collector killed with SIGKILL leaves nothing in
+ * /dev/shm. Returns 0 (map->fd open until ring_file_unmap), or -errno with
+ * nothing created. */
+int ring_memfd_create(uint32_t slot_count, uint32_t ring_bytes, struct ring_map *map, char *path,
+		      size_t cap);
+
+/* Remove the ring files in dir (named weft-*, of this uid, with the
+ * magic) whose collector process is gone: what collectors killed with
+ * SIGKILL left behind. Returns how many were removed, or -errno (dir
+ * unreadable). A collector in another pid namespace looks gone. */
+int ring_sweep_stale(const char *dir);
 
 typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index, const struct weft_event *event);
 

@@ -338,6 +338,64 @@ class DiskFull(TraceTest):
         self.assertGreater(int(meta["events_unwritten"]), 0)
 
 
+def read_status(db):
+    """meta status of db, or None while it cannot be read yet."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
+        finally:
+            con.close()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+
+
+def ring_files_of(pid):
+    """The ring files in /dev/shm whose header names pid as their collector
+    (ring.h: magic at 0, collector_pid at byte 20)."""
+    found = []
+    for name in os.listdir("/dev/shm"):
+        if not name.startswith("weft-"):
+            continue
+        try:
+            with open(os.path.join("/dev/shm", name), "rb") as f:
+                head = f.read(24)
+        except OSError:
+            continue
+        if len(head) == 24 and head[:8] == b"WEFTSHF1" and \
+                int.from_bytes(head[20:24], "little") == pid:
+            found.append(name)
+    return found
+
+
+class KilledCollector(TraceTest):
+    """kill -9 of weft record: the workload runs on, the trace reads as
+    interrupted, and nothing of the recording stays in /dev/shm."""
+
+    def test_the_trace_reads_interrupted_and_dev_shm_is_clean(self):
+        db = os.path.join(self.tmp, "killed.db")
+        go = os.path.join(self.tmp, "go")
+        rec = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             f"while [ ! -e {go} ]; do sleep 0.01; done; echo after"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        try:
+            while read_status(db) != "recording":
+                time.sleep(0.01)
+            rec.kill()
+            rec.wait(timeout=TIMEOUT)
+        finally:
+            open(go, "w").close()
+        out, _ = rec.communicate(timeout=TIMEOUT)  # the workload's end
+        self.assertEqual(out, b"after\n")
+        self.assertEqual(ring_files_of(rec.pid), [])
+        proc = subprocess.run([WEFT, "query", db, "SELECT count(*) FROM process", "--csv"],
+                              capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn("interrupted", proc.stderr.decode())
+
+
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"
 
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -223,6 +224,43 @@ static void records_with_impossible_sizes_are_dropped_and_counted(void **state)
 	}
 }
 
+/* Ring files whose collector is gone (killed with SIGKILL) are removed by
+ * the next collector; a live collector's stays. */
+static void stale_ring_files_of_dead_collectors_are_swept(void **state)
+{
+	struct fixture *f = *state; /* its file: this live process's */
+	char dead_path[64];
+	snprintf(dead_path, sizeof dead_path, "/dev/shm/weft-test-dead-%d", (int)getpid());
+	unlink(dead_path);
+	struct ring_map dead;
+	assert_int_equal(ring_file_create(dead_path, 1, 4096, &dead), 0);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	dead.header->collector_pid = (uint32_t)child; /* gone, reaped */
+	ring_file_unmap(&dead);
+	assert_true(ring_sweep_stale("/dev/shm") >= 1);
+	assert_int_not_equal(access(dead_path, F_OK), 0);
+	assert_int_equal(access(f->path, F_OK), 0);
+}
+
+/* A memfd ring has no name on disk; another process opens it by its
+ * /proc path, as WEFT_SHM gives it. */
+static void a_memfd_ring_is_attached_by_its_proc_path(void **state)
+{
+	(void)state;
+	struct ring_map map, other;
+	char path[64];
+	assert_int_equal(ring_memfd_create(2, 4096, &map, path, sizeof path), 0);
+	assert_non_null(strstr(path, "/proc/"));
+	assert_int_equal(ring_file_attach(path, &other), 0);
+	assert_int_equal(other.slot_count, 2);
+	ring_file_unmap(&other);
+	ring_file_unmap(&map);
+	assert_int_not_equal(ring_file_attach(path, &other), 0); /* gone with its fd */
+}
+
 struct race {
 	struct ring_writer writer;
 	uint64_t records;
@@ -272,6 +310,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(records_with_impossible_sizes_are_dropped_and_counted,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(stale_ring_files_of_dead_collectors_are_swept, setup,
+					    teardown),
+	    cmocka_unit_test(a_memfd_ring_is_attached_by_its_proc_path),
 	    cmocka_unit_test_setup_teardown(one_writer_and_one_reader_race_without_loss, setup,
 					    teardown),
 	};

@@ -146,26 +146,21 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	c->root_pid = -1;
 	c->root_pidfd = -1;
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ring_sweep_stale("/dev/shm"); /* what collectors killed with SIGKILL left */
+	uint32_t slots = options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS;
+	uint32_t ring_bytes = options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES;
+	int rc;
 	if (options->shm_path) {
 		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
+		rc = ring_file_create(c->shm_path, slots, ring_bytes, &c->map);
 	} else {
-		unsigned random = 0;
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (read(fd, &random, sizeof random) != sizeof random)
-				random = (unsigned)collect_now();
-			close(fd);
-		}
-		snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(),
-			 random);
+		rc = ring_memfd_create(slots, ring_bytes, &c->map, c->shm_path, sizeof c->shm_path);
+		c->shm_unlinked = true; /* nothing to unlink: a memfd */
 	}
-	int rc = ring_file_create(
-	    c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
-	    options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES, &c->map);
 	if (rc) {
 		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path,
-				 strerror(-rc));
+			snprintf(errbuf, errlen, "cannot create the ring file %s: %s",
+				 options->shm_path ? options->shm_path : "(memfd)", strerror(-rc));
 		close_waits(c);
 		free(c);
 		return rc;
@@ -216,7 +211,8 @@ err:
 		unlink(side);
 	}
 	ring_file_unmap(&c->map);
-	unlink(c->shm_path);
+	if (!c->shm_unlinked)
+		unlink(c->shm_path);
 	close_waits(c);
 	free(c);
 	return rc;
@@ -400,7 +396,8 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		snprintf(summary->incomplete_reason, sizeof summary->incomplete_reason, "%s",
 			 c->fail_reason);
 	}
-	unlink(c->shm_path);
+	if (!c->shm_unlinked)
+		unlink(c->shm_path);
 	c->shm_unlinked = true;
 	return c->error;
 }

@@ -58,8 +58,11 @@ enum collect_mode {
 };
 
 struct collect_options {
-	const char *db_path;  /* the trace to create; must not exist */
-	const char *shm_path; /* ring file; NULL: /dev/shm/weft-<pid>-<random> */
+	const char *db_path; /* the trace to create; must not exist */
+	/* ring file; NULL: a memfd, named /proc/<pid>/fd/<fd> (nothing is
+	 * left in /dev/shm if the collector is killed). Either way, ring files
+	 * in /dev/shm whose collector is gone are removed first. */
+	const char *shm_path;
 	enum collect_mode mode;
 	pid_t attach_pid;    /* COLLECT_ATTACH: the process to follow */
 	uint32_t slot_count; /* 0: RING_DEFAULT_SLOTS */
