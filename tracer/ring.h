@@ -58,7 +58,7 @@
 
 #define RING_FILE_MAGIC 0x3146485354464557ull /* "WEFTSHF1" */
 #define RING_FILE_VERSION 1u
-#define RING_DEFAULT_SLOTS 1024u
+#define RING_DEFAULT_SLOTS 8192u /* 4,096 live threads and room to spare */
 #define RING_DEFAULT_BYTES (256u * 1024u)
 
 enum ring_slot_state {

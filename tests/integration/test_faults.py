@@ -396,6 +396,19 @@ class KilledCollector(TraceTest):
         self.assertIn("interrupted", proc.stderr.decode())
 
 
+class ManyLiveThreads(TraceTest):
+    """Thousands of threads alive at once each get a ring: none is lost."""
+
+    def test_4096_live_threads_are_all_recorded(self):
+        rec = self.record([prog("manythreads"), "4096"])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"4096 threads\n")
+        meta = dict(self.query(rec.db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["threads_lost"], "0")
+        self.assertEqual(meta["events_lost"], "0")
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 4097)
+
+
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"
 
 
