@@ -141,6 +141,7 @@ struct tracedb {
 	int lock_fd;	/* the recording lock (flock LOCK_EX), -1: none */
 	int reserve_fd; /* RESERVE_BYTES held on the trace's filesystem, or -1 */
 	bool abandoned; /* tracedb_abandon: only meta from now on */
+	char *path;	/* the trace's path, for tracedb_close's copy */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct batch batch[BATCH_COUNT];
 	int in_txn;
@@ -335,6 +336,9 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	}
 	db->lock_fd = lock_fd;
 	db->reserve_fd = make_reserve(path);
+	db->path = strdup(path);
+	if (!db->path)
+		goto err;
 	db->overview = overview_new(0);
 	for (unsigned r = 0; r < WEFT_REASON_COUNT; r++)
 		db->reason_index[r] = overview_reason_index(weft_reason_name(r));
@@ -372,6 +376,7 @@ err:
 	close(db->lock_fd);
 	if (db->reserve_fd >= 0)
 		close(db->reserve_fd);
+	free(db->path);
 	free(db);
 	unlink(path);
 	char side[4096];
@@ -712,6 +717,51 @@ static int seal(struct tracedb *db)
 	}
 }
 
+/* seal's way round a reader that keeps the file in WAL mode: write the
+ * whole trace into a new file beside it (VACUUM INTO), take that out of
+ * WAL mode (nobody else has it open) and rename it over the trace, then
+ * remove the old -wal and -shm names. Readers that had the old file open
+ * go on reading it (the same rows) until they reopen. Returns 0 or -EIO
+ * (no room for the copy, say: nothing changed). */
+static int replace_with_copy(struct tracedb *db)
+{
+	size_t len = strlen(db->path) + 32;
+	char *copy = malloc(len), *side = malloc(len);
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -EIO;
+	if (!copy || !side)
+		goto out;
+	snprintf(copy, len, "%s.sealing-%d", db->path, (int)getpid());
+	unlink(copy);
+	if (sqlite3_prepare_v2(db->sql, "VACUUM INTO ?1", -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(stmt, 1, copy, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE ||
+	    sqlite3_open_v2(copy, &sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(sql, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_close(sql) != SQLITE_OK) {
+		sql = NULL;
+		goto out;
+	}
+	sql = NULL;
+	if (rename(copy, db->path) < 0)
+		goto out;
+	snprintf(side, len, "%s-wal", db->path);
+	unlink(side);
+	snprintf(side, len, "%s-shm", db->path);
+	unlink(side);
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	if (rc && copy)
+		unlink(copy);
+	free(copy);
+	free(side);
+	return rc;
+}
+
 int tracedb_close(struct tracedb *db)
 {
 	if (!db)
@@ -722,12 +772,15 @@ int tracedb_close(struct tracedb *db)
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
 	int rc = seal(db);
+	if (rc == -EBUSY && !replace_with_copy(db))
+		rc = 0;
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
 	if (db->reserve_fd >= 0)
 		close(db->reserve_fd);
 	overview_free(db->overview);
+	free(db->path);
 	free(db);
 	return rc;
 }
