@@ -3,7 +3,9 @@
 recording is over, and a recorder that dies, a disk that fills, a ring
 the workload scribbles over."""
 
+import glob
 import os
+import signal
 import shutil
 import sqlite3
 import stat
@@ -412,6 +414,57 @@ class ManyLiveThreads(TraceTest):
         self.assertEqual(meta["threads_lost"], "0")
         self.assertEqual(meta["events_lost"], "0")
         self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 4097)
+
+
+def descendants(pid):
+    """Every process below pid, from /proc/<pid>/task/*/children."""
+    found, todo = [], [pid]
+    while todo:
+        for task in glob.glob(f"/proc/{todo.pop()}/task/*/children"):
+            try:
+                with open(task) as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def stopped(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+class SuspendedAnywhere(TraceTest):
+    """A process stopped with SIGSTOP is Suspended in the trace also when
+    it is not weft's child (a pipeline's first process is the shell's)."""
+
+    def test_a_stopped_pipeline_member_is_suspended(self):
+        db = os.path.join(self.tmp, "stop.db")
+        rec = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             'sh -c "kill -STOP \\$\\$; echo first" | cat'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        self.addCleanup(lambda: rec.poll() is None and rec.kill())
+        member = None
+        while member is None and rec.poll() is None:
+            member = next((p for p in descendants(rec.pid) if stopped(p)), None)
+            time.sleep(0.01)
+        self.assertIsNotNone(member, "the pipeline's first process never stopped")
+        time.sleep(1)  # stopped for many of the collector's polls (every 50 ms)
+        os.kill(member, signal.SIGCONT)
+        out, err = rec.communicate(timeout=TIMEOUT)
+        self.assertEqual(rec.returncode, 0, err.decode())
+        self.assertEqual(out, b"first\n")
+        rows = self.query(db, "SELECT count(*) FROM process_state JOIN process USING (upid) "
+                              "WHERE pid = ? AND state = 'Suspended'", (member,))
+        self.assertEqual(rows[0][0], 1)
+        meta = dict(self.query(db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["events_lost"], "0")
 
 
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"

@@ -16,10 +16,11 @@
  *   3. every LIVENESS_NS, free the slots of threads that are gone without
  *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
  *      item for processes that have disappeared;
- *   3b. in attach mode, every SAMPLE_NS, read the state of every process
- *      that holds a ring from /proc/<pid>/stat and queue a SUSPEND item
- *      when it changes between stopped ('T', 't') and not (the collector
- *      is not their parent: waitid cannot tell);
+ *   3b. every SAMPLE_NS in attach mode (STOP_POLL_PARENT_NS in parent
+ *      mode, for the processes that are not its children), read the state
+ *      of every process that holds a ring from /proc/<pid>/stat and queue
+ *      a SUSPEND item when it changes between stopped ('T', 't') and not
+ *      (the collector is not their parent: waitid cannot tell);
  *   4. read the context switches (perf), if watched; or, in 'schedstat'
  *      mode, every SAMPLE_NS read the CPU counters of every thread that
  *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
@@ -180,7 +181,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		rc = -errno;
 		goto err;
 	}
-	if (c->mode == COLLECT_ATTACH && !(c->stops = table_new())) {
+	if (!(c->stops = table_new())) { /* both modes poll stops (collect_drain.c) */
 		rc = -ENOMEM;
 		goto err;
 	}
