@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo, prog
+from weftlib import LIBWEFT, PY_LOCK_THREADS, WEFT, TIMEOUT, TraceTest, demo, prog
 
 
 class ForceReplacesOnlyTraces(TraceTest):
@@ -465,6 +465,26 @@ class SuspendedAnywhere(TraceTest):
         self.assertEqual(rows[0][0], 1)
         meta = dict(self.query(db, "SELECT key, value FROM meta"))
         self.assertEqual(meta["events_lost"], "0")
+
+
+class FlowsMeetTheirSpans(TraceTest):
+    """A Blocked span that names its waker lists the flow from that waker:
+    the flow ends inside the span it explains, not at the call's return
+    after it."""
+
+    SQL = """SELECT count(*), coalesce(sum(EXISTS (
+                 SELECT 1 FROM flow f WHERE f.utid_in = s.utid AND f.utid_out = s.waker_utid
+                 AND f.ts_in BETWEEN s.ts AND s.ts + s.dur)), 0)
+             FROM thread_state s WHERE s.waker_utid IS NOT NULL"""
+
+    def test_every_woken_span_lists_its_wakers_flow(self):
+        for name, argv in (("prodcons", [demo("prodcons")]),
+                           ("python-lock", [sys.executable, "-c", PY_LOCK_THREADS])):
+            rec = self.record(argv, name=name)
+            self.assert_recorded_ok(rec)
+            woken, with_flow = self.query(rec.db, self.SQL)[0]
+            self.assertGreater(woken, 0, name)
+            self.assertEqual(with_flow, woken, name)
 
 
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"
