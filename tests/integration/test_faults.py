@@ -3,15 +3,18 @@
 recording is over, and a recorder that dies, a disk that fills, a ring
 the workload scribbles over."""
 
+import glob
 import os
+import signal
 import shutil
 import sqlite3
 import stat
+import sys
 import subprocess
 import time
 import unittest
 
-from weftlib import LIBWEFT, WEFT, TIMEOUT, TraceTest, demo
+from weftlib import LIBWEFT, PY_LOCK_THREADS, WEFT, TIMEOUT, TraceTest, demo, prog
 
 
 class ForceReplacesOnlyTraces(TraceTest):
@@ -137,7 +140,7 @@ class FinishedTraceIsOneFile(TraceTest):
         self.assertGreater(original["thread_state"], 0)
         self.assertEqual(self.counts(copy), original)
 
-    def test_a_reader_during_the_recording_loses_no_row_of_the_copy(self):
+    def test_a_reader_during_the_recording_does_not_keep_a_wal(self):
         db = os.path.join(self.tmp, "read.db")
         go = os.path.join(self.tmp, "go")
         live = subprocess.Popen(
@@ -156,9 +159,14 @@ class FinishedTraceIsOneFile(TraceTest):
             open(go, "w").close()
             _, err = live.communicate(timeout=TIMEOUT)
             self.assertEqual(live.returncode, 0, err.decode())
+            self.assertFalse(os.path.exists(db + "-wal"))
+            self.assertFalse(os.path.exists(db + "-shm"))
             copy = self.copy_alone(db)
+            self.assertEqual(self.query(copy, "PRAGMA journal_mode")[0][0], "delete")
             self.assertEqual(self.counts(copy), self.counts(db))
-            self.assertIn("WAL mode", err.decode())
+            # the reader still reads the trace it had open
+            self.assertEqual(reader.execute("SELECT count(*) FROM process").fetchone()[0],
+                             self.counts(db)["process"])
         finally:
             if reader is not None:
                 reader.close()
@@ -274,6 +282,209 @@ class QueryHoldsAgainstTheTrace(TraceTest):
         js = self.weft_query(self.db, self.HOSTILE, "--json")
         import json
         self.assertEqual(json.loads(js.stdout), [{"x": "a\x00b\x1b[2J\u202ec"}])
+
+
+class ScribbledRing(TraceTest):
+    """A program that writes garbage over its own shared-memory ring costs
+    its own events, counted, and never the recorder."""
+
+    def test_the_recorder_survives_and_counts_the_corrupt_ring(self):
+        rec = self.record([prog("scribble")])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"done\n")
+        meta = dict(self.query(rec.db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["status"], "complete")
+        self.assertGreaterEqual(int(meta.get("rings_corrupt", 0)), 1)
+        self.assertIn(b"scribbled over", rec.stderr)
+        # what the other threads recorded is all there
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 9)
+
+
+# Four threads taking turns on a lock: a few hundred thousand events.
+BUSY_LOCK = """
+import sys, threading, time
+lock = threading.Lock()
+def work():
+    for i in range(3000):
+        with lock:
+            time.sleep(0)
+        time.sleep(0)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("done")
+sys.exit(3)
+"""
+
+
+class DiskFull(TraceTest):
+    """The trace's filesystem fills while recording: the workload runs on
+    untouched and ends with its own status; the trace is a valid file
+    that says it is incomplete and why."""
+
+    def test_a_full_disk_leaves_an_incomplete_trace_and_the_workload_status(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a small tmpfs needs root")
+        mount = os.path.join(self.tmp, "small")
+        os.mkdir(mount)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mount])
+        db = os.path.join(mount, "full.db")
+        proc = subprocess.run([WEFT, "record", "-o", db, "--", sys.executable, "-c", BUSY_LOCK],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+        self.assertEqual(proc.returncode, 3, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"done\n")
+        warnings = [line for line in proc.stderr.decode().splitlines() if "weft" in line]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("incomplete", warnings[0])
+        self.assertEqual(self.query(db, "PRAGMA integrity_check")[0][0], "ok")
+        meta = dict(self.query(db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["status"], "incomplete")
+        self.assertIn("full", meta["incomplete_reason"])
+        self.assertEqual(meta["exit_status"], "3")
+        self.assertGreater(int(meta["events_unwritten"]), 0)
+
+
+def read_status(db):
+    """meta status of db, or None while it cannot be read yet."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
+        finally:
+            con.close()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+
+
+def ring_files_of(pid):
+    """The ring files in /dev/shm whose header names pid as their collector
+    (ring.h: magic at 0, collector_pid at byte 20)."""
+    found = []
+    for name in os.listdir("/dev/shm"):
+        if not name.startswith("weft-"):
+            continue
+        try:
+            with open(os.path.join("/dev/shm", name), "rb") as f:
+                head = f.read(24)
+        except OSError:
+            continue
+        if len(head) == 24 and head[:8] == b"WEFTSHF1" and \
+                int.from_bytes(head[20:24], "little") == pid:
+            found.append(name)
+    return found
+
+
+class KilledCollector(TraceTest):
+    """kill -9 of weft record: the workload runs on, the trace reads as
+    interrupted, and nothing of the recording stays in /dev/shm."""
+
+    def test_the_trace_reads_interrupted_and_dev_shm_is_clean(self):
+        db = os.path.join(self.tmp, "killed.db")
+        go = os.path.join(self.tmp, "go")
+        rec = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             f"while [ ! -e {go} ]; do sleep 0.01; done; echo after"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        try:
+            while read_status(db) != "recording":
+                time.sleep(0.01)
+            rec.kill()
+            rec.wait(timeout=TIMEOUT)
+        finally:
+            open(go, "w").close()
+        out, _ = rec.communicate(timeout=TIMEOUT)  # the workload's end
+        self.assertEqual(out, b"after\n")
+        self.assertEqual(ring_files_of(rec.pid), [])
+        proc = subprocess.run([WEFT, "query", db, "SELECT count(*) FROM process", "--csv"],
+                              capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn("interrupted", proc.stderr.decode())
+
+
+class ManyLiveThreads(TraceTest):
+    """Thousands of threads alive at once each get a ring: none is lost."""
+
+    def test_4096_live_threads_are_all_recorded(self):
+        rec = self.record([prog("manythreads"), "4096"])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"4096 threads\n")
+        meta = dict(self.query(rec.db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["threads_lost"], "0")
+        self.assertEqual(meta["events_lost"], "0")
+        self.assertEqual(self.query(rec.db, "SELECT count(*) FROM thread")[0][0], 4097)
+
+
+def descendants(pid):
+    """Every process below pid, from /proc/<pid>/task/*/children."""
+    found, todo = [], [pid]
+    while todo:
+        for task in glob.glob(f"/proc/{todo.pop()}/task/*/children"):
+            try:
+                with open(task) as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def stopped(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+class SuspendedAnywhere(TraceTest):
+    """A process stopped with SIGSTOP is Suspended in the trace also when
+    it is not weft's child (a pipeline's first process is the shell's)."""
+
+    def test_a_stopped_pipeline_member_is_suspended(self):
+        db = os.path.join(self.tmp, "stop.db")
+        rec = subprocess.Popen(
+            [WEFT, "record", "-o", db, "--", "sh", "-c",
+             'sh -c "kill -STOP \\$\\$; echo first" | cat'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        self.addCleanup(lambda: rec.poll() is None and rec.kill())
+        member = None
+        while member is None and rec.poll() is None:
+            member = next((p for p in descendants(rec.pid) if stopped(p)), None)
+            time.sleep(0.01)
+        self.assertIsNotNone(member, "the pipeline's first process never stopped")
+        time.sleep(1)  # stopped for many of the collector's polls (every 50 ms)
+        os.kill(member, signal.SIGCONT)
+        out, err = rec.communicate(timeout=TIMEOUT)
+        self.assertEqual(rec.returncode, 0, err.decode())
+        self.assertEqual(out, b"first\n")
+        rows = self.query(db, "SELECT count(*) FROM process_state JOIN process USING (upid) "
+                              "WHERE pid = ? AND state = 'Suspended'", (member,))
+        self.assertEqual(rows[0][0], 1)
+        meta = dict(self.query(db, "SELECT key, value FROM meta"))
+        self.assertEqual(meta["events_lost"], "0")
+
+
+class FlowsMeetTheirSpans(TraceTest):
+    """A Blocked span that names its waker lists the flow from that waker:
+    the flow ends inside the span it explains, not at the call's return
+    after it."""
+
+    SQL = """SELECT count(*), coalesce(sum(EXISTS (
+                 SELECT 1 FROM flow f WHERE f.utid_in = s.utid AND f.utid_out = s.waker_utid
+                 AND f.ts_in BETWEEN s.ts AND s.ts + s.dur)), 0)
+             FROM thread_state s WHERE s.waker_utid IS NOT NULL"""
+
+    def test_every_woken_span_lists_its_wakers_flow(self):
+        for name, argv in (("prodcons", [demo("prodcons")]),
+                           ("python-lock", [sys.executable, "-c", PY_LOCK_THREADS])):
+            rec = self.record(argv, name=name)
+            self.assert_recorded_ok(rec)
+            woken, with_flow = self.query(rec.db, self.SQL)[0]
+            self.assertGreater(woken, 0, name)
+            self.assertEqual(with_flow, woken, name)
 
 
 TWENTY_PROCESSES = "for i in $(seq 20); do /bin/true; done; echo done; exit 4"

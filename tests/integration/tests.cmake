@@ -18,7 +18,7 @@ set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 # Small programs the tests record.
 foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared convoy chain
-             spin futexlock forkinhandler)
+             spin futexlock forkinhandler scribble manythreads)
   add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
   target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
 endforeach()

@@ -651,6 +651,13 @@ static int query_exec(int argc, char **argv)
 	if (open_trace(args.file, &db))
 		return 1;
 	int status = check_version(db, args.file);
+	char trace_status[32];
+	if (!status && !tracedb_status(args.file, trace_status, sizeof trace_status) &&
+	    !strcmp(trace_status, "interrupted"))
+		fprintf(stderr,
+			"weft: note: %s is interrupted: its recorder stopped without finishing it "
+			"(meta status still says 'recording')\n",
+			args.file);
 	const char *sql = args.sql;
 	while (!status && sql && *sql) {
 		sqlite3_stmt *stmt;

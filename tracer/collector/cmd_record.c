@@ -127,8 +127,9 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			snprintf(err, errlen, "--attach records a running process: no command");
 			return -1;
 		}
-		if (!args->shm_path || !args->output) {
-			snprintf(err, errlen, "--attach needs --shm PATH and -o FILE");
+		if ((!args->shm_path && !args->ready_fd) || !args->output) {
+			snprintf(err, errlen,
+				 "--attach needs --shm PATH (or --ready-fd) and -o FILE");
 			return -1;
 		}
 		return 0;
@@ -329,6 +330,17 @@ static void warn_if_not_one_file(const char *output)
 			output, wal);
 }
 
+/* One clear warning when the trace stopped being written (disk full). */
+static void warn_if_incomplete(const char *output, const struct collect_summary *summary)
+{
+	if (!summary->incomplete)
+		return;
+	fprintf(stderr,
+		"weft: warning: %s is incomplete: %s; it holds what was written until then "
+		"(meta status 'incomplete'), %lld events after it were not written\n",
+		output, summary->incomplete_reason, (long long)summary->events_unwritten);
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -338,6 +350,9 @@ static void print_summary(const char *output, const struct collect_summary *summ
 		(long long)summary->events, output, (long long)summary->events_lost);
 	if (summary->switches_lost)
 		fprintf(stderr, ", %lld context switches lost", (long long)summary->switches_lost);
+	if (summary->rings_corrupt)
+		fprintf(stderr, ", %lld rings found scribbled over and dropped",
+			(long long)summary->rings_corrupt);
 	if (summary->threads_lost)
 		fprintf(stderr, ", %lld threads untraced: no free ring",
 			(long long)summary->threads_lost);
@@ -415,8 +430,9 @@ static void announce_finish(const char *output, const struct collect *collect, b
 }
 
 /* Attach mode's answer to the process that started it (launch.h), on
- * args->ready_fd when given: "ok", or "error <why>" (also on stderr). */
-static void answer_launcher(const struct record_args *args, const char *why)
+ * args->ready_fd when given: "ok <ring file>", or "error <why>" (also on
+ * stderr). */
+static void answer_launcher(const struct record_args *args, const char *why, const char *shm_path)
 {
 	if (why)
 		fprintf(stderr, "weft: %s\n", why);
@@ -424,7 +440,7 @@ static void answer_launcher(const struct record_args *args, const char *why)
 		return;
 	char line[600];
 	int n = why ? snprintf(line, sizeof line, "error %s\n", why)
-		    : snprintf(line, sizeof line, "ok\n");
+		    : snprintf(line, sizeof line, "ok %s\n", shm_path);
 	if (n > 0 &&
 	    write(args->ready_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
 		why = NULL; /* the launcher is gone: nobody to tell */
@@ -447,22 +463,22 @@ static int record_attach(const struct record_args *args)
 	struct stat st;
 	if (!args->force && lstat(args->output, &st) == 0) {
 		snprintf(why, sizeof why, "%s already exists", args->output);
-		answer_launcher(args, why);
+		answer_launcher(args, why, NULL);
 		return 1;
 	}
 	if (args->force && tracedb_replace(args->output, err, sizeof err)) {
 		snprintf(why, sizeof why, "not replacing %s: it %s", args->output, err);
-		answer_launcher(args, why);
+		answer_launcher(args, why, NULL);
 		return 1;
 	}
 	int rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
 		snprintf(why, sizeof why, "cannot create %s: %s", args->output,
 			 err[0] ? err : strerror(-rc));
-		answer_launcher(args, why);
+		answer_launcher(args, why, NULL);
 		return 1;
 	}
-	answer_launcher(args, NULL);
+	answer_launcher(args, NULL, collect_shm_path(collect));
 	/* perf opened now would miss the threads that already run: sample. */
 	if (args->sched != RECORD_SCHED_NONE && args->sched != RECORD_SCHED_PERF)
 		rc = collect_watch_schedstat(
@@ -485,11 +501,13 @@ static int record_attach(const struct record_args *args)
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
 	collect_close(collect);
+	warn_if_incomplete(args->output, &summary);
 	if (rc || finish) {
 		fprintf(stderr, "weft: writing %s failed\n", args->output);
 		return 1;
 	}
-	warn_if_not_one_file(args->output);
+	if (!summary.incomplete)
+		warn_if_not_one_file(args->output);
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
@@ -651,9 +669,12 @@ static int record_exec(int argc, char **argv)
 	collect_close(collect);
 	if (rc || finish)
 		fprintf(stderr, "weft: writing %s failed\n", output);
+	else if (summary.incomplete)
+		warn_if_incomplete(output, &summary);
 	else if (!args.quiet)
 		print_summary(output, &summary);
-	warn_if_not_one_file(output);
+	if (!rc && !finish && !summary.incomplete)
+		warn_if_not_one_file(output);
 	if (!summary.root_reaped)
 		return 1;
 	if (WIFSIGNALED(summary.root_status))
@@ -664,7 +685,7 @@ static int record_exec(int argc, char **argv)
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
     .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--] CMD [ARGS...]\n"
-	     "       weft record --attach PID --shm PATH -o FILE [--ready-fd FD]",
+	     "       weft record --attach PID (--shm PATH | --ready-fd FD) -o FILE",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
 	    "weft exits with CMD's exit status (128+N when a signal N killed it).\n"
@@ -685,8 +706,9 @@ const struct cmd_entry cmd_record_entry = {
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"
 	    "                     PID and every process that attached are gone\n"
-	    "  --ready-fd FD      with --attach: write \"ok\" (or \"error WHY\") and\n"
-	    "                     a newline to FD once recording (or not), close it\n"
+	    "  --ready-fd FD      with --attach: write \"ok RINGFILE\" (or \"error WHY\")\n"
+	    "                     and a newline to FD once recording (or not), close\n"
+	    "                     it; without --shm the ring file is a memfd\n"
 	    "  -h, --help         this help\n"
 	    "\n"
 	    "Environment: WEFT_LIB overrides the path of libweft.so (default:\n"

@@ -416,6 +416,14 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 	model_flow_bytes(model, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1);
 }
 
+void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
+		     int64_t ts, const char *kind, int64_t object_id)
+{
+	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
+	int64_t ts_in = blocked_end >= ts_out && blocked_end <= ts ? blocked_end : ts;
+	model_flow(model, ts_out, utid_out, ts_in, t->utid, kind, object_id);
+}
+
 /* The fork edge of p, once both its forking thread and its main thread are
  * known (the parent's FORK record and the child's first records come in
  * either order). */
@@ -749,10 +757,12 @@ int model_event(struct model *model, const struct model_source *source,
 				int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
 				bool by_wait = t->call_reason == WEFT_REASON_WAIT &&
 					       t->call_end_ts >= out && t->call_end_ts <= ts;
-				model_flow(model, out, main->utid, by_wait ? t->call_end_ts : ts,
-					   t->utid, "waitpid", -1);
 				if (by_wait)
-					span_thread_woken_by(t->spans, main->utid);
+					model_wake_flow(model, out, main->utid, t, t->call_end_ts,
+							"waitpid", -1);
+				else
+					model_flow(model, out, main->utid, ts, t->utid, "waitpid",
+						   -1);
 			}
 		}
 		break;

@@ -122,8 +122,7 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 		struct wake *wake = table_get(model->wakes, key, address);
 		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
 			return;
-		model_flow(model, wake->ts, wake->utid, ts, t->utid, wake->kind, t->call_object);
-		span_thread_woken_by(t->spans, wake->utid);
+		model_wake_flow(model, wake->ts, wake->utid, t, ts, wake->kind, t->call_object);
 		return;
 	}
 	case WEFT_REASON_JOIN: {
@@ -131,9 +130,7 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 		    table_get(model->threads, p->token, (uint32_t)t->call_extra);
 		if (!joined || !joined->ended)
 			return;
-		model_flow(model, joined->end_ts, joined->utid, ts, t->utid, "join",
-			   t->call_object);
-		span_thread_woken_by(t->spans, joined->utid);
+		model_wake_flow(model, joined->end_ts, joined->utid, t, ts, "join", t->call_object);
 		return;
 	}
 	default:

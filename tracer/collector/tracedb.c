@@ -133,9 +133,17 @@ struct batch {
 	struct cell cells[BATCH_ROWS * BATCH_MAX_COLUMNS];
 };
 
+/* Room kept on the trace's filesystem so that a recording that fills it
+ * can still say so: an unnamed file (O_TMPFILE) of this size, freed by
+ * tracedb_abandon before it writes the last meta rows. */
+#define RESERVE_BYTES (256 * 1024)
+
 struct tracedb {
 	sqlite3 *sql;
-	int lock_fd; /* the recording lock (flock LOCK_EX), -1: none */
+	int lock_fd;	/* the recording lock (flock LOCK_EX), -1: none */
+	int reserve_fd; /* RESERVE_BYTES held on the trace's filesystem, or -1 */
+	bool abandoned; /* tracedb_abandon: only meta from now on */
+	char *path;	/* the trace's path, for tracedb_close's copy */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct batch batch[BATCH_COUNT];
 	int in_txn;
@@ -285,6 +293,26 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 		sqlite3_bind_null(stmt, index);
 }
 
+/* An unnamed file of RESERVE_BYTES in path's directory, or -1 (no
+ * O_TMPFILE there, or no room: the trace goes without a reserve). */
+static int make_reserve(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && posix_fallocate(fd, 0, RESERVE_BYTES) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen)
 {
 	/* The file is ours from its first byte: made here (O_EXCL, no symlink
@@ -309,6 +337,10 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 		return -ENOMEM;
 	}
 	db->lock_fd = lock_fd;
+	db->reserve_fd = make_reserve(path);
+	db->path = strdup(path);
+	if (!db->path)
+		goto err;
 	db->overview = overview_new(0);
 	for (unsigned r = 0; r < WEFT_REASON_COUNT; r++)
 		db->reason_index[r] = overview_reason_index(weft_reason_name(r));
@@ -344,6 +376,9 @@ err:
 	sqlite3_close(db->sql);
 	overview_free(db->overview);
 	close(db->lock_fd);
+	if (db->reserve_fd >= 0)
+		close(db->reserve_fd);
+	free(db->path);
 	free(db);
 	unlink(path);
 	char side[4096];
@@ -615,10 +650,29 @@ int tracedb_tick(struct tracedb *db, int64_t now_ns)
 	return begin(db);
 }
 
+void tracedb_abandon(struct tracedb *db)
+{
+	for (int b = 0; b < BATCH_COUNT; b++)
+		db->batch[b].rows = 0;
+	if (db->in_txn) {
+		exec_sql(db, "ROLLBACK"); /* fails when SQLite rolled back itself */
+		db->in_txn = 0;
+	}
+	if (db->reserve_fd >= 0) {
+		close(db->reserve_fd);
+		db->reserve_fd = -1;
+	}
+	overview_free(db->overview); /* a summary of part of the rows would mislead */
+	db->overview = NULL;
+	db->abandoned = true;
+}
+
 int tracedb_finish(struct tracedb *db, const char *status)
 {
 	if (commit(db) || begin(db))
 		return -EIO;
+	if (db->abandoned)
+		return tracedb_meta(db, "status", status) || commit(db) ? -EIO : 0;
 	/* the summary of what was written so far (a second finish, after more
 	 * rows, rewrites it) */
 	if (db->overview &&
@@ -646,23 +700,74 @@ static int seal(struct tracedb *db)
 {
 	const int step_ms = 20;
 	for (int waited = 0;; waited += step_ms) {
-		sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+						   NULL);
 		sqlite3_stmt *stmt = NULL;
 		bool sealed = false;
-		if (sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1, &stmt, NULL) ==
-			SQLITE_OK &&
-		    sqlite3_step(stmt) == SQLITE_ROW) {
-			const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+		if (rc == SQLITE_OK && sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1,
+							  &stmt, NULL) == SQLITE_OK) {
+			rc = sqlite3_step(stmt);
+			const char *mode =
+			    rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
 			sealed = mode && !strcmp(mode, "delete");
+			if (rc == SQLITE_ROW)
+				rc = SQLITE_BUSY; /* still "wal": another connection holds it */
 		}
 		sqlite3_finalize(stmt);
 		if (sealed)
 			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			return -EIO; /* no room to checkpoint, say: the WAL stays, valid */
 		if (waited >= TRACEDB_SEAL_WAIT_MS)
 			return -EBUSY;
 		struct timespec pause = {0, step_ms * 1000000l};
 		nanosleep(&pause, NULL);
 	}
+}
+
+/* seal's way round a reader that keeps the file in WAL mode: write the
+ * whole trace into a new file beside it (VACUUM INTO), take that out of
+ * WAL mode (nobody else has it open) and rename it over the trace, then
+ * remove the old -wal and -shm names. Readers that had the old file open
+ * go on reading it (the same rows) until they reopen. Returns 0 or -EIO
+ * (no room for the copy, say: nothing changed). */
+static int replace_with_copy(struct tracedb *db)
+{
+	size_t len = strlen(db->path) + 32;
+	char *copy = malloc(len), *side = malloc(len);
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -EIO;
+	if (!copy || !side)
+		goto out;
+	snprintf(copy, len, "%s.sealing-%d", db->path, (int)getpid());
+	unlink(copy);
+	if (sqlite3_prepare_v2(db->sql, "VACUUM INTO ?1", -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(stmt, 1, copy, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE ||
+	    sqlite3_open_v2(copy, &sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(sql, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_close(sql) != SQLITE_OK) {
+		sql = NULL;
+		goto out;
+	}
+	sql = NULL;
+	if (rename(copy, db->path) < 0)
+		goto out;
+	snprintf(side, len, "%s-wal", db->path);
+	unlink(side);
+	snprintf(side, len, "%s-shm", db->path);
+	unlink(side);
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	if (rc && copy)
+		unlink(copy);
+	free(copy);
+	free(side);
+	return rc;
 }
 
 int tracedb_close(struct tracedb *db)
@@ -675,10 +780,15 @@ int tracedb_close(struct tracedb *db)
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
 	int rc = seal(db);
+	if (rc == -EBUSY && !replace_with_copy(db))
+		rc = 0;
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
+	if (db->reserve_fd >= 0)
+		close(db->reserve_fd);
 	overview_free(db->overview);
+	free(db->path);
 	free(db);
 	return rc;
 }

@@ -23,8 +23,8 @@
  *
  * A finished trace is one file: tracedb_close checkpoints the WAL into the
  * database and leaves WAL mode (journal_mode DELETE), so no -wal or -shm
- * stays beside it and it opens read-only anywhere (see tracedb_close for
- * a reader that keeps it open).
+ * stays beside it and it opens read-only anywhere, even when a reader had
+ * it open (see tracedb_close).
  */
 #ifndef WEFT_TRACEDB_H
 #define WEFT_TRACEDB_H
@@ -125,16 +125,27 @@ int tracedb_commit(struct tracedb *db);
 int tracedb_tick(struct tracedb *db, int64_t now_ns);
 
 /* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
- * database stays open (for more meta) until tracedb_close. */
+ * database stays open (for more meta) until tracedb_close. After
+ * tracedb_abandon it only sets the status. */
 int tracedb_finish(struct tracedb *db, const char *status);
 
+/* Give up writing rows after a write failed (disk full, I/O error): roll
+ * back what was not committed, drop batched rows and the summary, and free
+ * the room tracedb_create set aside on the trace's filesystem (256 KiB) so
+ * that the last meta rows (tracedb_meta, then tracedb_finish with status
+ * 'incomplete') can still be written. What was committed stays: the file
+ * is a valid trace that ends at the last commit. */
+void tracedb_abandon(struct tracedb *db);
+
 /* Commit what is pending, make the file whole (checkpoint the WAL, leave
- * WAL mode), release the recording lock and close. Returns 0, or -EBUSY
- * when another connection (a reader such as weftd) kept the file open
- * through TRACEDB_SEAL_WAIT_MS of retries: every row is then in the
- * database file all the same (the WAL was checkpointed), but the file stays
- * in WAL mode and its -wal/-shm stay until that reader closes. NULL is a
- * no-op (0). */
+ * WAL mode), release the recording lock and close. When another
+ * connection (a reader such as weftd) keeps the file in WAL mode through
+ * TRACEDB_SEAL_WAIT_MS of retries, the trace is written whole into a new
+ * file that is renamed over it (the reader keeps reading the old one until
+ * it reopens). Returns 0, or -EIO (no room to checkpoint or copy: the file
+ * stays with its -wal, both valid) or -EBUSY (the copy failed: every row
+ * is in the file all the same, checkpointed, but it stays in WAL mode with
+ * its -wal/-shm until that reader closes). NULL is a no-op (0). */
 #define TRACEDB_SEAL_WAIT_MS 1000
 int tracedb_close(struct tracedb *db);
 

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -123,10 +122,12 @@ static void run_detached(const char *bin, char *const argv[], char *const envp[]
 
 static int wait_readable(int fd, uint64_t deadline);
 
-/* The collector's answer on ready_fd: "ok\n" once its ring file and trace
- * exist, else "error <why>\n" or nothing (it died). 0, or -EIO with why
- * (cap bytes), -ETIMEDOUT past deadline. */
-static int read_answer(int ready_fd, uint64_t deadline, char *why, size_t cap)
+/* The collector's answer on ready_fd: "ok <ring file>\n" once its ring
+ * file and trace exist, else "error <why>\n" or nothing (it died). 0 with
+ * the ring file's path in ring (ring_cap bytes), or -EIO with why (cap
+ * bytes), -ETIMEDOUT past deadline. */
+static int read_answer(int ready_fd, uint64_t deadline, char *ring, size_t ring_cap, char *why,
+		       size_t cap)
 {
 	char reply[256];
 	size_t got = 0;
@@ -146,8 +147,10 @@ static int read_answer(int ready_fd, uint64_t deadline, char *why, size_t cap)
 	char *newline = strchr(reply, '\n');
 	if (newline)
 		*newline = '\0';
-	if (!strcmp(reply, "ok"))
+	if (!strncmp(reply, "ok /", 4) && strlen(reply + 3) < ring_cap) {
+		strcpy(ring, reply + 3);
 		return 0;
+	}
 	if (!strncmp(reply, "error ", 6))
 		snprintf(why, cap, "%s", reply + 6);
 	return -EIO;
@@ -200,8 +203,8 @@ static int attach_when_ready(const char *path, struct ring_map *map, uint64_t de
 
 /* Fork the detached collector (argv, envp) with the write end of a pipe,
  * and read its answer. 0 or -errno with why. */
-static int start_and_hear(const char *bin, char *const argv[], char *const envp[], char *why,
-			  size_t cap)
+static int start_and_hear(const char *bin, char *const argv[], char *const envp[], char *ring,
+			  size_t ring_cap, char *why, size_t cap)
 {
 	int pipe_fds[2];
 	if (syscall(SYS_pipe2, pipe_fds, O_CLOEXEC) < 0) {
@@ -224,7 +227,7 @@ static int start_and_hear(const char *bin, char *const argv[], char *const envp[
 	int status;
 	while (REAL(waitpid)((pid_t)child, &status, 0) < 0 && errno == EINTR)
 		;
-	int rc = read_answer(pipe_fds[0], emit_now() + LAUNCH_WAIT_NS, why, cap);
+	int rc = read_answer(pipe_fds[0], emit_now() + LAUNCH_WAIT_NS, ring, ring_cap, why, cap);
 	syscall(SYS_close, pipe_fds[0]);
 	if (rc == -ETIMEDOUT)
 		snprintf(why, cap, "the collector did not start within 2 s");
@@ -244,16 +247,11 @@ int launch_collector(const char *out, struct ring_map *map)
 		goto fail;
 	}
 
-	uint64_t nonce;
-	if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce)
-		nonce = emit_now() ^ ((uint64_t)getpid() << 32);
-	char path[96], pid_text[24], ready_text[8];
-	snprintf(path, sizeof path, "/dev/shm/weft-%d-%016llx", (int)getpid(),
-		 (unsigned long long)nonce);
+	char path[128], pid_text[24], ready_text[8];
 	snprintf(pid_text, sizeof pid_text, "%d", (int)getpid());
 	snprintf(ready_text, sizeof ready_text, "%d", LAUNCH_READY_FD);
-	char *argv[] = {bin,  "record",	   "--attach",	 pid_text,   "--shm", path,
-			"-o", (char *)out, "--ready-fd", ready_text, NULL};
+	char *argv[] = {bin,	     "record",	   "--attach", pid_text, "-o",
+			(char *)out, "--ready-fd", ready_text, NULL};
 
 	size_t count = 0;
 	while (environ && environ[count])
@@ -268,7 +266,7 @@ int launch_collector(const char *out, struct ring_map *map)
 	for (size_t i = 0; i < count; i++)
 		if (!drop_from_environment(environ[i]))
 			envp[kept++] = environ[i];
-	rc = start_and_hear(bin, argv, envp, why, sizeof why);
+	rc = start_and_hear(bin, argv, envp, path, sizeof path, why, sizeof why);
 	free(envp);
 	if (!rc)
 		rc = attach_when_ready(path, map, emit_now() + LAUNCH_WAIT_NS);

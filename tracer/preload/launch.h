@@ -3,13 +3,14 @@
  * (WEFT_SHM unset): start one (WEFT_OUT set), or ask a running weftd.
  *
  * When WEFT_SHM is unset but WEFT_OUT names a trace file, the first traced
- * process runs `weft record --attach <pid> --shm <path> -o <WEFT_OUT>
- * --ready-fd 3` detached from itself (double fork, new session, stdio on
- * /dev/null, no other fd inherited but the write end of a pipe as fd 3,
+ * process runs `weft record --attach <pid> -o <WEFT_OUT> --ready-fd 3`
+ * detached from itself (double fork, new session, stdio on /dev/null, no
+ * other fd inherited but the write end of a pipe as fd 3,
  * LD_PRELOAD/WEFT_* removed from its environment), so the program never
- * sees it as a child. The collector answers on that pipe, "ok\n" once its
- * ring file and trace exist or "error <why>\n" (or nothing: it died), so
- * a collector that cannot start costs no wait. The process then attaches
+ * sees it as a child. The collector answers on that pipe, "ok <ring
+ * file>\n" once its ring file (a memfd, /proc/<pid>/fd/<fd>) and trace
+ * exist, or "error <why>\n" (or nothing: it died), so a collector that
+ * cannot start costs no wait. The process then attaches
  * and exports WEFT_SHM so that its children use the same collector. A
  * WEFT_OUT that cannot be used (it exists: another recording writes it;
  * its directory cannot be written; the collector refused) is told in one
