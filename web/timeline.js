@@ -234,10 +234,12 @@ export class Timeline {
   resize() {
     const dpr = window.devicePixelRatio || 1;
     const { tracks, axis, scroll, stage, spacer } = this.els;
+    const L = this.layoutState;
+    // A short track list leaves its room to the panel below.
+    scroll.style.maxHeight = `${Math.max(40, L.pinnedHeight + L.height)}px`;
     const H = Math.max(1, scroll.clientHeight);
     this.viewH = H;
     stage.style.height = `${H}px`;
-    const L = this.layoutState;
     spacer.style.height = `${Math.max(0, L.pinnedHeight + L.height - H)}px`;
     const w = Math.max(1, tracks.clientWidth);
     this.width = w;

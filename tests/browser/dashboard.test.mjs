@@ -619,6 +619,138 @@ test('before weftd has read a big trace it shows the trace\'s summary, then the 
   }
 });
 
+test('/ lists the traces, sortable and filterable, with a broken one and its error; no trace opens by itself', async () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'weft-browser-list-'));
+  try {
+    copyFileSync(path.join(dir, 'story.db'), path.join(d, 'story.db'));
+    copyFileSync(path.join(dir, 'many.db'), path.join(d, 'many.db'));
+    const live = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(d, 'live.db'), '--status', 'recording'], { encoding: 'utf8' });
+    assert.equal(live.status, 0, live.stderr);
+    writeFileSync(path.join(d, 'broken.db'), 'this is not a SQLite file\n'.repeat(200));
+    const url = await startDaemon(d);
+    const p = await newPage();
+    // weftd lists a broken file as {"status": "broken", "error"}; one that
+    // does not yet is given that entry here, as the API describes it.
+    await p.route((u) => u.pathname === '/api/traces', async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      if (!body.traces.some((t) => t.id === 'broken')) {
+        body.traces.push({ id: 'broken', file: 'broken.db', bytes: 5200, status: 'broken', error: 'file is not a database' });
+      }
+      await route.fulfill({ response: res, json: body });
+    });
+    await p.goto(`${url}/`);
+    const rows = p.locator('#list-table tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await p.locator('#trace-page').isHidden(), true, 'no trace opens by itself');
+    assert.equal(new URL(p.url()).search, '');
+    assert.equal(await rows.count(), 4);
+    const broken = p.locator('#list-table tr[data-id="broken"]');
+    assert.match(await broken.locator('.status-broken').textContent(), /^broken.+/);
+    assert.equal(await broken.locator('a').count(), 0, 'a broken trace has no link');
+    assert.match(await p.locator('#list-table tr[data-id="live"] .status').textContent(), /live/);
+    const story = p.locator('#list-table tr[data-id="story"]');
+    assert.match(await story.textContent(), /sh -c 'ls \| grep x; \.\/cashier 1'.*40\.0 ms.*(KB|MB)/);
+    // Sort by size, largest first, then smallest first; filter by command.
+    await p.locator('#list-table button.sort[data-key="bytes"]').click();
+    const ids = () => p.locator('#list-table tbody tr').evaluateAll((els) => els.map((e) => e.dataset.id));
+    assert.equal((await ids())[0], 'many');
+    await p.locator('#list-table button.sort[data-key="bytes"]').click();
+    assert.equal((await ids())[3], 'many');
+    await p.locator('#list-filter').fill('cashier');
+    assert.deepEqual((await ids()).sort(), ['live', 'story']);
+    assert.equal(await p.locator('#list-count').textContent(), '2 of 4 traces');
+    await shot(p, 'trace-list');
+    // The broken trace's own URL, and an unknown one: a page that says so.
+    await p.goto(`${url}/?trace=broken`);
+    await p.locator('#error-page').waitFor();
+    assert.match(await p.locator('#error-title').textContent(), /broken/);
+    assert.ok((await p.locator('#error-text').textContent()).length > 0);
+    await p.goto(`${url}/?trace=nosuch`);
+    await p.locator('#error-page').waitFor();
+    assert.equal(await p.locator('#error-title').textContent(), 'No trace named “nosuch”');
+    await shot(p, 'unknown-trace');
+    await p.locator('#error-page a').click();
+    await p.locator('#list-table tr[data-id="story"] a').click();
+    await waitDrawn(p);
+    assert.equal(new URL(p.url()).searchParams.get('trace'), 'story');
+    await p.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('the SQL console pages a 10,000-row result, keeps its editor height, keeps big integers exact and links rows to spans', async () => {
+  await open(page, 'trace=story&tab=sql');
+  const input = page.locator('#sql-input');
+  await input.evaluate((e) => { e.style.height = '140px'; });
+  const height = (await input.boundingBox()).height;
+  await input.fill('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) SELECT i, 9007199254740993 + i AS big FROM n');
+  await input.press('Control+Enter');
+  const meta = page.locator('#sql-meta');
+  await page.locator('#sql-result table').waitFor();
+  assert.match(await meta.textContent(), /^10000 rows in .* rows 1–1000, page 1 of 10/);
+  assert.equal(await page.locator('#sql-result tbody tr').count(), 1000);
+  assert.equal((await input.boundingBox()).height, height, 'the editor keeps its height');
+  assert.deepEqual(await page.locator('#sql-result tbody tr').first().locator('td').allTextContents(), ['1', '9007199254740994']);
+  await page.locator('#sql-meta .sql-page-next').click();
+  assert.match(await meta.textContent(), /rows 1001–2000, page 2 of 10/);
+  assert.deepEqual(await page.locator('#sql-result tbody tr').first().locator('td').allTextContents(), ['1001', '9007199254741994']);
+  await shot(page, 'sql-paged');
+  // A row with utid and ts: its link selects that span.
+  const [[ts]] = await sql('story', "SELECT ts FROM thread_state WHERE utid = 6 AND state = 'Blocked'");
+  await input.fill("SELECT utid, ts, state FROM thread_state WHERE utid = 6 AND state = 'Blocked'");
+  await input.press('Control+Enter');
+  await page.locator('#sql-result .sql-jump').first().click();
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-ts'), String(ts));
+  assert.equal(await details.getAttribute('data-utid'), '6');
+  assert.match(page.url(), new RegExp(`sel=6%3A${ts}`));
+});
+
+test('clicking an arrow selects the span at its other end; flow kinds can be hidden', async () => {
+  const { flows } = await api('/api/traces/story/flows?start=0&end=9000000000000000');
+  const f = flows.find((x) => x.kind === 'unlock');
+  const w = 4000000;
+  await open(page, `trace=story&start=${f.ts_out - w}&end=${f.ts_in + w}`);
+  await page.locator('#flow-legend input[data-kind="unlock"]').waitFor();
+  const cb = await page.locator('#tracks').boundingBox();
+  const yOf = async (utid) => {
+    const b = await page.locator(`.track-thread[data-id="${utid}"]`).boundingBox();
+    return b.y + b.height / 2;
+  };
+  const { start, end } = windowOf(page.url());
+  const xOf = (t) => cb.x + ((t - start) / (end - start)) * cb.width;
+  const [x0, y0, x1, y1] = [xOf(f.ts_out), await yOf(f.utid_out), xOf(f.ts_in), await yOf(f.utid_in)];
+  // A point of the curve near its head: the click goes to the tail's span.
+  const b = Math.max(12, Math.abs(x1 - x0) / 2);
+  const t = 0.8;
+  const u = 1 - t;
+  const px = u * u * u * x0 + 3 * u * u * t * (x0 + b) + 3 * u * t * t * (x1 - b) + t * t * t * x1;
+  const py = u * u * u * y0 + 3 * u * u * t * y0 + 3 * u * t * t * y1 + t * t * t * y1;
+  await page.mouse.click(px, py);
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-utid'), String(f.utid_out));
+  const [[outTs]] = await sql('story', `SELECT ts FROM thread_state WHERE utid = ${f.utid_out} AND ts <= ${f.ts_out} AND ts + dur > ${f.ts_out}`);
+  assert.equal(await details.getAttribute('data-ts'), String(outTs));
+  await shot(page, 'arrow-clicked');
+  // Hiding the kind removes the arrow: the same click now misses it.
+  await page.locator('#flow-legend input[data-kind="unlock"]').uncheck();
+  await page.mouse.click(px, py);
+  await page.waitForFunction((u) => document.querySelector('#panel-details .details')?.dataset.utid !== String(u), f.utid_out);
+});
+
+test('the URL keeps the summary tab beside a selection', async () => {
+  const [[utid, ts]] = await sql('story', "SELECT utid, ts FROM thread_state WHERE state = 'Running' LIMIT 1");
+  await open(page, `trace=story&sel=${utid}:${ts}&tab=summary`);
+  await page.locator('#panel-summary table').first().waitFor();
+  assert.equal(await page.locator('#tab-summary').getAttribute('aria-selected'), 'true');
+  assert.equal(new URL(page.url()).searchParams.get('tab'), 'summary');
+  assert.equal(new URL(page.url()).searchParams.get('sel'), `${utid}:${ts}`);
+});
+
 test('the page raised no script error', () => {
   assert.deepEqual(pageErrors, []);
 });
