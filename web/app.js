@@ -131,8 +131,8 @@ function readUrl() {
     tab: q.get('tab'), tree: q.get('tree'),
     col: list('col').map(Number).filter(Number.isFinite),
     exp: list('exp').map(Number).filter(Number.isFinite),
-    pin: list('pin').filter((k) => /^[tpc]\d+$/.test(k)),
-    hide: list('hide').filter((k) => /^[tpc]\d+$/.test(k)),
+    pin: list('pin').filter((k) => /^[tpck]\d+$/.test(k)),
+    hide: list('hide').filter((k) => /^[tpck]\d+$/.test(k)),
   };
 }
 

@@ -57,6 +57,10 @@ function drawRow(tl, ctx, r, sy, k, vs) {
   ctx.fillRect(0, sy, w, r.h);
   ctx.fillStyle = '#e3e6ea';
   ctx.fillRect(0, sy + r.h - 1, w, 1);
+  if (r.kind === 'counter') {
+    tl.counter.draw(ctx, r, sy);
+    return;
+  }
   if (r.kind === 'cpu' && r.empty) {
     ctx.fillStyle = '#5f6368';
     ctx.fillText('No scheduler data in this trace (capture mode: ' +

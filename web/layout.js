@@ -2,7 +2,7 @@
 // y, computed from the overview's counts alone (no DOM per track), so a
 // trace of 20,000 processes costs arrays, not elements.
 //
-// Rows: CPU lanes, then processes in process-tree order (parent_upid, by
+// Rows: the parallelism counter (counter.js), CPU lanes, then processes in process-tree order (parent_upid, by
 // start time; iterative, so a deep fork chain cannot overflow the stack),
 // each followed by its threads unless collapsed. A collapsed process is one
 // row: its process-state band, its threads' states merged as the recorder
@@ -10,7 +10,7 @@
 // every process collapsed (the user expands what they look at); the state
 // kept is then the set of expanded processes, otherwise the collapsed ones.
 //
-// Pinned rows (keys 'c0', 'p3', 't5') leave the scrolled list and stay at
+// Pinned rows (keys 'k0', 'c0', 'p3', 't5') leave the scrolled list and stay at
 // the top of the viewport, in layout order; hidden rows (and a hidden
 // process's threads) are left out. Rows have {kind, id, key, depth, label,
 // y, h}; y is the offset inside the pinned area for pinned rows, inside the
@@ -18,7 +18,7 @@
 
 import { visible } from './format.js';
 
-export const ROW_H = { cpu: 20, process: 22, thread: 20 };
+export const ROW_H = { counter: 44, cpu: 20, process: 22, thread: 20 };
 export const COLLAPSE_ABOVE = 40;
 
 export class Layout {
@@ -95,7 +95,7 @@ export class Layout {
 
   /** Lays out the rows of overview `ov` (threadsOf: upid -> threads, sorted). */
   build(ov, threadsOf) {
-    const all = [];
+    const all = [{ kind: 'counter', id: 0, key: 'k0', label: 'Running · Ready' }];
     const cpus = ov.cpus || [];
     if (cpus.length === 0) all.push({ kind: 'cpu', id: null, key: 'c-', label: 'CPUs: no scheduler data', empty: true });
     for (const c of cpus) all.push({ kind: 'cpu', id: c, key: `c${c}`, label: `CPU ${c}` });
@@ -122,7 +122,7 @@ export class Layout {
     let y = 0;
     let py = 0;
     for (const r of all) {
-      if (r.kind === 'cpu' && this.hidden.has(r.key)) continue;
+      if ((r.kind === 'cpu' || r.kind === 'counter') && this.hidden.has(r.key)) continue;
       r.h = ROW_H[r.kind];
       r.pinned = this.pinned.has(r.key);
       if (r.pinned) {
@@ -136,7 +136,7 @@ export class Layout {
       }
       if (r.kind === 'thread') this.rowOfThread.set(r.id, r);
       else if (r.kind === 'process') this.rowOfProcess.set(r.id, r);
-      else if (r.id !== null) this.rowOfCpu.set(r.id, r);
+      else if (r.kind === 'cpu' && r.id !== null) this.rowOfCpu.set(r.id, r);
     }
     this.height = y;
     this.pinnedHeight = py;

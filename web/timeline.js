@@ -30,6 +30,7 @@ import { stateColor } from './states.js';
 import { Layout } from './layout.js';
 import { READABLE, arrowAt, renderFlowLegend } from './flows.js';
 import { drawAxis, drawTracks } from './draw.js';
+import { CounterTrack } from './counter.js';
 
 const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
@@ -79,6 +80,7 @@ export class Timeline {
     this.mouse = null;
     this.focusUtid = null;
     this.labelKey = '';
+    this.counter = new CounterTrack(this);
     this.bind();
   }
 
@@ -101,6 +103,7 @@ export class Timeline {
     this.firstDataPaint = false;
     this.firstExactPaint = false;
     this.layoutState.reset(overview.processes.length);
+    this.counter.reset();
     this.els.scroll.scrollTop = 0;
     this.updateOverview(overview);
   }
@@ -357,6 +360,7 @@ export class Timeline {
   setSelectedProcess(upid) {
     this.selectedUpid = upid;
     if (upid !== null) this.selected = null;
+    this.counter.schedule();
     this.requestDraw();
     this.fetchSelectedFlows();
   }
@@ -390,6 +394,7 @@ export class Timeline {
     clearTimeout(this.fetchTimer);
     this.fetchTimer = setTimeout(() => this.fetchNow(), FETCH_DEBOUNCE_MS);
     this.scheduleFlows();
+    this.counter.schedule();
   }
 
   async fetchNow() {
@@ -688,11 +693,12 @@ export class Timeline {
 
   showTooltip(clientX, clientY, hit) {
     const tip = this.els.tooltip;
-    if (!hit || !hit.entry) {
+    const lines = hit && (hit.lines || (hit.entry && this.tooltipLines(hit)));
+    if (!lines) {
       tip.hidden = true;
       return;
     }
-    tip.replaceChildren(...this.tooltipLines(hit).map((parts) => h('div', {}, parts)));
+    tip.replaceChildren(...lines.map((parts) => h('div', {}, parts)));
     tip.hidden = false;
     const pad = 14;
     const rect = tip.getBoundingClientRect();
@@ -752,7 +758,9 @@ export class Timeline {
           this.mouse = { x };
           const overArrow = arrowAt(this.drawnArrows, x, y);
           tracks.classList.toggle('over-arrow', !!overArrow);
-          this.showTooltip(e.clientX, e.clientY, overArrow ? null : this.hitTest(x, y));
+          const hit = overArrow ? null : this.hitTest(x, y);
+          if (hit && hit.row.kind === 'counter') hit.lines = this.counter.tooltipLines(x);
+          this.showTooltip(e.clientX, e.clientY, hit);
         }
         return;
       }

@@ -507,8 +507,8 @@ test('a trace that appears in the served directory joins the picker', async () =
 test('the wheel scrolls rows; scrolling down to more threads draws their spans', async () => {
   await open(page, 'trace=many');
   const ov = await api('/api/traces/many');
-  const rows = ov.cpus.length + ov.processes.length + ov.threads.length;
-  assert.equal(Number(await page.locator('#tracks').getAttribute('data-rows')), rows, 'a row per CPU, process and thread');
+  const rows = 1 + ov.cpus.length + ov.processes.length + ov.threads.length;
+  assert.equal(Number(await page.locator('#tracks').getAttribute('data-rows')), rows, 'the parallelism row, a row per CPU, process and thread');
   assert.ok(await page.locator('.track-thread').count() < ov.threads.length, 'only the rows in view have labels');
   const before = windowOf(page.url());
   const cb0 = await page.locator('#tracks').boundingBox();
@@ -749,6 +749,60 @@ test('the URL keeps the summary tab beside a selection', async () => {
   assert.equal(await page.locator('#tab-summary').getAttribute('aria-selected'), 'true');
   assert.equal(new URL(page.url()).searchParams.get('tab'), 'summary');
   assert.equal(new URL(page.url()).searchParams.get('sel'), `${utid}:${ts}`);
+});
+
+test('the parallelism track counts Running and Ready threads, for the trace and for a selected process', async () => {
+  // A turn of customer-a on the cashier's one CPU while customer-b waits
+  // Ready all along; the other threads are then Blocked (sh, cashier) or gone.
+  const [[ts, dur]] = await sql('story', `SELECT a.ts, a.dur FROM thread_state a JOIN thread_state b
+    ON b.utid = 6 AND b.state = 'Ready' AND b.ts <= a.ts AND b.ts + b.dur >= a.ts + a.dur
+    WHERE a.utid = 5 AND a.state = 'Running' ORDER BY a.ts LIMIT 1`);
+  await open(page, `trace=story&start=${ts}&end=${ts + dur}`);
+  const cb = await page.locator('#tracks').boundingBox();
+  const rb = await page.locator('.track-counter').boundingBox();
+  const hover = async (scope) => {
+    await page.waitForFunction((s) => window.weft.timeline.counter.data?.scope === s, scope);
+    await page.mouse.move(cb.x + cb.width / 2 + 1, rb.y + rb.height / 2);
+    await page.mouse.move(cb.x + cb.width / 2, rb.y + rb.height / 2);
+    const tip = page.locator('#tooltip');
+    await tip.waitFor({ state: 'visible' });
+    return tip.textContent();
+  };
+  assert.match(await hover('all threads'), /^Parallelism of all threadsRunning 1\.00 · Ready 1\.00average over .* 2 CPUs/);
+  await shot(page, 'parallelism');
+  // Selecting sh's process band: only its thread is counted (Blocked here).
+  const lb = await page.locator('.track-process[data-id="1"]').boundingBox();
+  await page.mouse.click(cb.x + cb.width / 2, lb.y + lb.height / 2);
+  await page.locator('#panel-details .details[data-upid="1"]').waitFor();
+  assert.match(await hover('sh 100'), /^Parallelism of sh 100Running 0\.00 · Ready 0\.00/);
+  await page.mouse.move(0, 0);
+});
+
+test('CPU lanes never use a state colour; the details panel is resized by dragging and keeps its height', async () => {
+  await open(page, 'trace=story');
+  const clash = await page.evaluate(async () => {
+    const { STATE_COLORS, cpuColor } = await import('/states.js');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const norm = (c) => { ctx.fillStyle = '#000'; ctx.fillStyle = c; return ctx.fillStyle; };
+    const states = new Set(Object.values(STATE_COLORS).map(norm));
+    const out = [];
+    for (let upid = 0; upid < 5000; upid++) if (states.has(norm(cpuColor(upid)))) out.push(upid);
+    return out;
+  });
+  assert.deepEqual(clash, []);
+  const bar = page.locator('#panel-resizer');
+  const before = (await page.locator('#panel').boundingBox()).height;
+  const bb = await bar.boundingBox();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2 - 80, { steps: 4 });
+  await page.mouse.up();
+  const after = (await page.locator('#panel').boundingBox()).height;
+  assert.ok(Math.abs(after - before - 80) <= 1, `the panel grew by the drag (${before} -> ${after})`);
+  await page.reload();
+  await waitDrawn(page);
+  assert.ok(Math.abs((await page.locator('#panel').boundingBox()).height - after) <= 1, 'and keeps its height');
+  await page.evaluate(() => localStorage.removeItem('weft.panel.height'));
 });
 
 test('the page raised no script error', () => {

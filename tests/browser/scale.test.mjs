@@ -63,13 +63,18 @@ for (const dpr of [1, 2]) {
     const p = await newPage(dpr);
     await p.goto(`${weftd.url}/?trace=loop`);
     await waitDrawn(p);
-    // Every process starts collapsed to its one row: CPUs and processes.
-    assert.equal(Number(await p.locator('#tracks').getAttribute('data-rows')), ov.cpus.length + ov.processes.length);
+    // Every process starts collapsed to its one row: parallelism, CPUs, processes.
+    assert.equal(Number(await p.locator('#tracks').getAttribute('data-rows')), 1 + ov.cpus.length + ov.processes.length);
     assert.equal(await p.locator('.track-process button.toggle').first().getAttribute('aria-expanded'), 'false');
     assert.match(await p.locator('#trace-status').textContent(), new RegExp(`^${N + 1} processes · ${N + 1} threads`));
+    await p.waitForFunction(() => window.weft.timeline.counter.data !== null);
+    await nextFrame(p);
+    // The counter's curve: near the row's bottom (its baseline).
+    assert.ok(await rowPainted(p, await rowY(p, '.track-counter') + 16), 'the parallelism curve is painted');
     for (const sel of ['.track-cpu[data-id="0"]', '.track-process[data-id="1"]', '.track-process[data-id="2"]', '.track-process[data-id="5"]']) {
       assert.ok(await rowPainted(p, await rowY(p, sel)), `${sel} is painted`);
     }
+    assert.equal(await p.locator('.track-process[data-id="2"] .name').getAttribute('title'), 'true (1 thread)');
     await assertCanvasesFit(p, dpr, 'top');
     await shot(p, `loop-top-dpr${dpr}`);
 
