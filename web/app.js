@@ -39,6 +39,7 @@ const app = {
   summaryAbort: null,
   summaryTimer: 0,
   page: null,
+  prefetch: null, // {id, api, overview, objects}: promises started at load
 };
 
 function showError(err) {
@@ -248,13 +249,20 @@ async function loadTraceList() {
   if (app.page === 'list') traceList.show(app.traces);
 }
 
+/** Asks for trace `id`'s overview and objects (started early for a linked trace). */
+function fetchTrace(id) {
+  const api = new TraceApi(id);
+  const overview = api.overview();
+  overview.catch(() => {}); // the error is read where it is awaited
+  return { id, api, overview, objects: api.objects().catch(() => ({ objects: [] })) };
+}
+
 async function loadTrace(id) {
   stopLive();
-  const api = new TraceApi(id);
-  const [overview, objects] = await Promise.all([
-    api.overview(),
-    api.objects().catch(() => ({ objects: [] })), // labels for tooltips and search
-  ]);
+  const f = app.prefetch && app.prefetch.id === id ? app.prefetch : fetchTrace(id);
+  app.prefetch = null;
+  const { api } = f;
+  const [overview, objects] = await Promise.all([f.overview, f.objects]);
   app.api = api;
   app.overview = overview;
   app.objects = objects.objects || [];
@@ -562,6 +570,9 @@ async function start() {
   renderLegend($('legend'));
   performance.mark('weft:start');
   try {
+    // A linked trace's overview is asked beside the list, not after it.
+    const linked = new URLSearchParams(location.search).get('trace');
+    if (linked) app.prefetch = fetchTrace(linked);
     await loadTraceList();
     watchTraceList();
     await applyUrl();
