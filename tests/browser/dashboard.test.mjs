@@ -651,6 +651,11 @@ test('/ lists the traces, sortable and filterable, with a broken one and its err
     assert.match(await p.locator('#list-table tr[data-id="live"] .status').textContent(), /live/);
     const story = p.locator('#list-table tr[data-id="story"]');
     assert.match(await story.textContent(), /sh -c 'ls \| grep x; \.\/cashier 1'.*40\.0 ms.*(KB|MB)/);
+    // Processes and threads: from weftd's list, or counted by the page.
+    await p.waitForFunction(() => {
+      const cells = document.querySelectorAll('#list-table tr[data-id="story"] td');
+      return cells[4]?.textContent === '4' && cells[5]?.textContent === '6';
+    });
     // Sort by size, largest first, then smallest first; filter by command.
     await p.locator('#list-table button.sort[data-key="bytes"]').click();
     const ids = () => p.locator('#list-table tbody tr').evaluateAll((els) => els.map((e) => e.dataset.id));
