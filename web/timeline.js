@@ -24,13 +24,13 @@
 // Esc clears. The owner is told through the callbacks passed to the
 // constructor; the timeline never touches the URL or other panels.
 
-import { formatDuration, formatPercent, formatTime, visible } from './format.js';
-import { h, swatch } from './dom.js';
-import { stateColor } from './states.js';
+import { visible } from './format.js';
+import { h } from './dom.js';
 import { Layout } from './layout.js';
 import { READABLE, arrowAt, renderFlowLegend } from './flows.js';
 import { drawAxis, drawTracks } from './draw.js';
 import { CounterTrack } from './counter.js';
+import { showTooltip } from './tooltip.js';
 
 const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
@@ -652,64 +652,6 @@ export class Timeline {
     return { row: r, t, entry: e };
   }
 
-  /** The tooltip's lines (arrays of Nodes and text) for `hit`. */
-  tooltipLines(hit) {
-    const { row, entry: e } = hit;
-    const states = this.overview.states;
-    const rel = (ns) => formatTime(ns - this.traceStart, Math.max(1, (this.view.end - this.view.start) / this.width));
-    const coarse = this.data?.coarse;
-    if (row.kind === 'cpu') {
-      const t = this.threadsById.get(e[2]);
-      return [
-        [h('b', {}, row.label), ': ', t ? `${t.name} (tid ${t.tid})` : `utid ${e[2]}`],
-        [`ran ${formatDuration(e[1])} from ${rel(e[0])}`],
-        e[3] >= 0 && states[e[3]] ? [`then ${states[e[3]]}`] : null,
-        e[4] > 1 ? [`${e[4]} slices merged`] : null,
-        coarse ? [h('i', {}, 'summary: exact slices once the trace is read')] : null,
-      ].filter(Boolean);
-    }
-    const who = row.kind === 'thread' ? 'thread' : row.collapsed ? 'process (its threads merged)' : 'process';
-    const lines = [[h('b', {}, swatch(stateColor(states[e[2]])), states[e[2]]), ` — ${who} ${row.label}`]];
-    const reason = e[3] >= 0 ? this.overview.reasons[e[3]] : null;
-    if (reason) lines.push([`reason: ${reason}`]);
-    if (e[4] !== null && e[4] !== undefined) {
-      const o = this.objects.get(e[4]);
-      lines.push([`object: ${o ? o.label || `${o.kind} ${o.object_id}` : `#${e[4]}`}`]);
-    }
-    if (Array.isArray(e[6])) {
-      lines.push([`${e[5] === 1 ? '1 span' : `${e[5]} spans`} merged over ${formatDuration(e[1])}:`]);
-      const total = e[6].reduce((a, b) => a + b, 0);
-      const mix = e[6].map((ns, i) => [i, ns]).filter(([, ns]) => ns > 0).sort((a, b) => b[1] - a[1]);
-      for (const [i, ns] of mix) {
-        lines.push([swatch(stateColor(states[i])), `${states[i]} ${formatPercent(ns, total)} (${formatDuration(ns)})`]);
-      }
-    } else {
-      lines.push([`duration: ${formatDuration(e[1])}`]);
-    }
-    lines.push([`at ${rel(e[0])}`]);
-    if (coarse && Array.isArray(e[6])) lines.push([h('i', {}, 'summary: exact spans once the trace is read')]);
-    return lines;
-  }
-
-  showTooltip(clientX, clientY, hit) {
-    const tip = this.els.tooltip;
-    const lines = hit && (hit.lines || (hit.entry && this.tooltipLines(hit)));
-    if (!lines) {
-      tip.hidden = true;
-      return;
-    }
-    tip.replaceChildren(...lines.map((parts) => h('div', {}, parts)));
-    tip.hidden = false;
-    const pad = 14;
-    const rect = tip.getBoundingClientRect();
-    let x = clientX + pad;
-    let y = clientY + pad;
-    if (x + rect.width > window.innerWidth - 4) x = clientX - rect.width - pad;
-    if (y + rect.height > window.innerHeight - 4) y = clientY - rect.height - pad;
-    tip.style.left = `${Math.max(4, x)}px`;
-    tip.style.top = `${Math.max(4, y)}px`;
-  }
-
   // ---- input ----------------------------------------------------------------
 
   bind() {
@@ -760,7 +702,7 @@ export class Timeline {
           tracks.classList.toggle('over-arrow', !!overArrow);
           const hit = overArrow ? null : this.hitTest(x, y);
           if (hit && hit.row.kind === 'counter') hit.lines = this.counter.tooltipLines(x);
-          this.showTooltip(e.clientX, e.clientY, hit);
+          showTooltip(this, e.clientX, e.clientY, hit);
         }
         return;
       }
