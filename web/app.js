@@ -3,7 +3,7 @@
 // summary/SQL panels, search and live updates. The URL keeps the view, so a
 // link reproduces it:
 //   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql]
-//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS]
+//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy]
 // (absolute ns of the trace's clock; KEYS like t5,p3,c0; tree says whether
 // processes start collapsed when it differs from the trace's default, col/
 // exp the exceptions). Selecting a span or a range, reset, zoom to range
@@ -129,7 +129,7 @@ function readUrl() {
   return {
     trace: q.get('trace'), start: num('start'), end: num('end'), sel,
     range: rs !== null && re !== null ? { start: rs, end: re } : null,
-    tab: q.get('tab'), tree: q.get('tree'),
+    tab: q.get('tab'), tree: q.get('tree'), busy: q.get('order') === 'busy',
     col: list('col').map(Number).filter(Number.isFinite),
     exp: list('exp').map(Number).filter(Number.isFinite),
     pin: list('pin').filter((k) => /^[tpck]\d+$/.test(k)),
@@ -154,6 +154,7 @@ function urlFor() {
   if (L.bigTree !== bigByDefault) q.set('tree', L.bigTree ? 'c' : 'o');
   if (L.bigTree && L.expanded.size) q.set('exp', [...L.expanded].join(','));
   if (!L.bigTree && L.collapsed.size) q.set('col', [...L.collapsed].join(','));
+  if (L.busy) q.set('order', 'busy');
   if (L.pinned.size) q.set('pin', [...L.pinned].join(','));
   if (L.hidden.size) q.set('hide', [...L.hidden].join(','));
   return `?${q}`;
@@ -221,6 +222,7 @@ async function applyUrl() {
   showPage('trace');
   $('trace-picker').value = u.trace;
   applyTracks(u);
+  if (u.busy || $('btn-busiest').getAttribute('aria-pressed') === 'true') await setBusiest(u.busy, { url: false });
   if (u.start !== null && u.end !== null && u.end > u.start) timeline.setView(u.start, u.end, { notify: false });
   else timeline.setView(timeline.traceStart, timeline.traceEnd, { notify: false });
   timeline.setRange(u.range, { notify: false });
@@ -534,6 +536,14 @@ $('btn-search').addEventListener('click', () => search.open());
 $('btn-collapse-all').addEventListener('click', () => timeline.setAllCollapsed(true));
 $('btn-expand-all').addEventListener('click', () => timeline.setAllCollapsed(false));
 $('btn-unhide').addEventListener('click', () => timeline.unhideAll());
+$('btn-busiest').addEventListener('click', () => setBusiest($('btn-busiest').getAttribute('aria-pressed') !== 'true').catch(showError));
+
+/** Orders processes busiest first (on) or by start; the URL keeps it (order=busy). */
+async function setBusiest(on, { url = true } = {}) {
+  $('btn-busiest').setAttribute('aria-pressed', String(on));
+  await timeline.setBusiestFirst(on);
+  if (url) writeUrl(true);
+}
 $('btn-select-mode').addEventListener('click', (e) => {
   timeline.selectMode = !timeline.selectMode;
   e.currentTarget.setAttribute('aria-pressed', String(timeline.selectMode));

@@ -9,6 +9,8 @@
 // derived them. A trace with more than COLLAPSE_ABOVE processes opens with
 // every process collapsed (the user expands what they look at); the state
 // kept is then the set of expanded processes, otherwise the collapsed ones.
+// Siblings come by start time, or busiest first (time Running) on request,
+// so in a big tree the processes that did the work are the first rows.
 //
 // Pinned rows (keys 'k0', 'c0', 'p3', 't5') leave the scrolled list and stay at
 // the top of the viewport, in layout order; hidden rows (and a hidden
@@ -28,6 +30,7 @@ export class Layout {
     this.pinned = new Set();
     this.hidden = new Set();
     this.bigTree = false;
+    this.busy = null; // Map upid -> ns Running: siblings busiest first
     this.rows = [];
     this.pinnedRows = [];
     this.height = 0;
@@ -44,6 +47,14 @@ export class Layout {
     this.pinned.clear();
     this.hidden.clear();
     this.bigTree = nProcesses > COLLAPSE_ABOVE;
+    this.busy = null;
+    this.order = null;
+  }
+
+  /** Orders sibling processes by `busy` (Map upid -> ns Running), or by start with null. */
+  setBusy(busy) {
+    this.busy = busy;
+    this.order = null;
   }
 
   isCollapsed(upid) {
@@ -63,8 +74,11 @@ export class Layout {
     this.bigTree = on;
   }
 
-  /** Processes in tree order with their depth (children after their parent, by start). */
-  static processOrder(procs) {
+  /**
+   * Processes in tree order with their depth: children after their parent,
+   * by start time, or by `busy` (Map upid -> ns Running, most first) when given.
+   */
+  static processOrder(procs, busy = null) {
     const byParent = new Map();
     const known = new Set(procs.map((p) => p.upid));
     for (const p of procs) {
@@ -72,9 +86,9 @@ export class Layout {
       if (!byParent.has(parent)) byParent.set(parent, []);
       byParent.get(parent).push(p);
     }
-    for (const list of byParent.values()) {
-      list.sort((a, b) => (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.upid - b.upid);
-    }
+    const byStart = (a, b) => (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.upid - b.upid;
+    const byBusy = (a, b) => (busy.get(b.upid) || 0) - (busy.get(a.upid) || 0) || byStart(a, b);
+    for (const list of byParent.values()) list.sort(busy ? byBusy : byStart);
     const out = [];
     const seen = new Set();
     const visit = (root) => {
@@ -99,7 +113,7 @@ export class Layout {
     const cpus = ov.cpus || [];
     if (cpus.length === 0) all.push({ kind: 'cpu', id: null, key: 'c-', label: 'CPUs: no scheduler data', empty: true });
     for (const c of cpus) all.push({ kind: 'cpu', id: c, key: `c${c}`, label: `CPU ${c}` });
-    const order = this.order || (this.order = Layout.processOrder(ov.processes));
+    const order = this.order || (this.order = Layout.processOrder(ov.processes, this.busy));
     for (const { p, depth } of order) {
       if (this.hidden.has(`p${p.upid}`)) continue;
       const threads = threadsOf.get(p.upid) || [];

@@ -169,6 +169,21 @@ export class Timeline {
     this.scheduleFetch();
   }
 
+  /**
+   * Orders sibling processes busiest first (time Running, asked with one
+   * SQL query) or, with false, by start time. Resolves when laid out.
+   */
+  async setBusiestFirst(on) {
+    let busy = null;
+    if (on) {
+      const r = await this.api.sql("SELECT upid, SUM(dur) FROM process_state WHERE state = 'Running' GROUP BY upid", 100000);
+      busy = new Map(r.rows.map(([upid, ns]) => [Number(upid), Number(ns)]));
+    }
+    this.layoutState.setBusy(busy);
+    this.relayout();
+    this.scheduleFetch();
+  }
+
   /** Collapses (true) or expands (false) every process. */
   setAllCollapsed(on) {
     this.layoutState.setAllCollapsed(on);

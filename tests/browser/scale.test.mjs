@@ -198,6 +198,23 @@ test('Shift+wheel pans, W/S zoom around the cursor, M marks a time, collapse all
   await p.context().close();
 });
 
+test('Busiest first orders sibling processes by time Running, and the URL keeps it', async () => {
+  const p = await newPage();
+  await p.goto(`${weftd.url}/?trace=story`);
+  await waitDrawn(p);
+  const order = () => p.locator('.track-process').evaluateAll((els) => els.map((e) => Number(e.dataset.id)));
+  assert.deepEqual(await order(), [1, 2, 3, 4], 'by start: sh, then ls, grep, cashier');
+  await p.locator('#btn-busiest').click();
+  await p.waitForFunction(() => /order=busy/.test(location.search));
+  // cashier ran 22.8 ms, ls 10.8 ms, grep not at all.
+  assert.deepEqual(await order(), [1, 4, 2, 3]);
+  await p.reload();
+  await waitDrawn(p);
+  assert.deepEqual(await order(), [1, 4, 2, 3], 'after a reload');
+  assert.equal(await p.locator('#btn-busiest').getAttribute('aria-pressed'), 'true');
+  await p.context().close();
+});
+
 test('the pages raised no script error', () => {
   assert.deepEqual(pageErrors, []);
 });
