@@ -720,6 +720,7 @@ test('clicking an arrow selects the span at its other end; flow kinds can be hid
   const w = 4000000;
   await open(page, `trace=story&start=${f.ts_out - w}&end=${f.ts_in + w}`);
   await page.locator('#flow-legend input[data-kind="unlock"]').waitFor();
+  await page.waitForFunction(() => window.weft.timeline.drawnArrows.some((a) => a.flow.kind === 'unlock'));
   const cb = await page.locator('#tracks').boundingBox();
   const yOf = async (utid) => {
     const b = await page.locator(`.track-thread[data-id="${utid}"]`).boundingBox();
