@@ -40,6 +40,7 @@ const app = {
   summaryTimer: 0,
   page: null,
   prefetch: null, // {id, api, overview, objects}: promises started at load
+  match: null, // {object_id, name}: the object the search jumped to (N / Shift+N step through its waits)
 };
 
 function showError(err) {
@@ -269,6 +270,8 @@ async function loadTrace(id) {
   app.overview = overview;
   app.objects = objects.objects || [];
   app.sel = null;
+  app.match = null;
+  $('match-status').textContent = '';
   timeline.setTrace(api, overview);
   timeline.setObjects(app.objects);
   sql.setApi(api);
@@ -432,8 +435,33 @@ async function pickSearch(it) {
       showError(new Error(`No thread waited on ${it.name}`));
       return;
     }
+    app.match = { object_id: Number(it.object_id), name: it.name };
     await selectSpan(Number(r.rows[0][0]), Number(r.rows[0][1]));
+    $('match-status').textContent = `${it.name}: N / Shift+N for the next / previous wait`;
   }
+}
+
+/**
+ * N (step 1) or Shift+N (-1): the next or previous span, in time, that
+ * waits on the object the search jumped to.
+ */
+async function stepMatch(step) {
+  const m = app.match;
+  if (!m || !app.api) return;
+  const at = app.sel ? app.sel.ts : timeline.view.start;
+  const utid = app.sel ? app.sel.utid : -1;
+  const cmp = step > 0 ? `(ts > ${at} OR (ts = ${at} AND utid > ${utid}))` : `(ts < ${at} OR (ts = ${at} AND utid < ${utid}))`;
+  const dir = step > 0 ? 'ASC' : 'DESC';
+  const r = await app.api.sql(`SELECT utid, ts, (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id}),
+    (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id} AND (ts < s.ts OR (ts = s.ts AND utid <= s.utid)))
+    FROM thread_state s WHERE object_id = ${m.object_id} AND ${cmp} ORDER BY ts ${dir}, utid ${dir} LIMIT 1`);
+  if (r.rows.length === 0) {
+    $('match-status').textContent = `${m.name}: no ${step > 0 ? 'later' : 'earlier'} wait`;
+    return;
+  }
+  const [u, ts, total, k] = r.rows[0].map(Number);
+  await selectSpan(u, ts);
+  $('match-status').textContent = `${m.name}: wait ${k} of ${total} (N / Shift+N)`;
 }
 
 // ---- summary ----------------------------------------------------------------
@@ -561,6 +589,9 @@ document.addEventListener('keydown', (e) => {
   if ((e.key === 'k' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)) {
     e.preventDefault();
     search.open();
+  } else if ((e.key === 'n' || e.key === 'N') && !typing && !e.ctrlKey && !e.metaKey && !e.altKey && app.match) {
+    e.preventDefault();
+    stepMatch(e.shiftKey ? -1 : 1).catch(showError);
   }
 });
 

@@ -632,12 +632,16 @@ test('/ lists the traces, sortable and filterable, with a broken one and its err
     // weftd lists a broken file as {"status": "broken", "error"}; one that
     // does not yet is given that entry here, as the API describes it.
     await p.route((u) => u.pathname === '/api/traces', async (route) => {
-      const res = await route.fetch();
-      const body = await res.json();
-      if (!body.traces.some((t) => t.id === 'broken')) {
-        body.traces.push({ id: 'broken', file: 'broken.db', bytes: 5200, status: 'broken', error: 'file is not a database' });
+      try {
+        const res = await route.fetch();
+        const body = await res.json();
+        if (!body.traces.some((t) => t.id === 'broken')) {
+          body.traces.push({ id: 'broken', file: 'broken.db', bytes: 5200, status: 'broken', error: 'file is not a database' });
+        }
+        await route.fulfill({ response: res, json: body });
+      } catch (e) {
+        // The page closed while this answer was on its way.
       }
-      await route.fulfill({ response: res, json: body });
     });
     await p.goto(`${url}/`);
     const rows = p.locator('#list-table tbody tr');
@@ -679,6 +683,7 @@ test('/ lists the traces, sortable and filterable, with a broken one and its err
     await p.locator('#list-table tr[data-id="story"] a').click();
     await waitDrawn(p);
     assert.equal(new URL(p.url()).searchParams.get('trace'), 'story');
+    await p.unrouteAll({ behavior: 'wait' });
     await p.close();
   } finally {
     rmSync(d, { recursive: true, force: true });

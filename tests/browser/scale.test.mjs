@@ -215,6 +215,46 @@ test('Busiest first orders sibling processes by time Running, and the URL keeps 
   await p.context().close();
 });
 
+test('search jumps to an object\'s wait; N and Shift+N step through the waits on it', async () => {
+  const p = await newPage();
+  await p.goto(`${weftd.url}/?trace=story`);
+  await waitDrawn(p);
+  const waits = (await (await fetch(`${weftd.url}/api/traces/story/sql`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ sql: 'SELECT utid, ts FROM thread_state WHERE object_id = 1 ORDER BY ts' }),
+  })).json()).rows;
+  assert.equal(waits.length, 4, 'grep waits four times on the pipe');
+  await p.locator('#tracks').focus();
+  await p.keyboard.press('/');
+  await p.locator('#search-input').fill('pipe:');
+  assert.match(await p.locator('#search-results li').first().textContent(), /^object\s*pipe:\[4242\]/);
+  await p.keyboard.press('Enter');
+  const details = p.locator('#panel-details .details');
+  await details.waitFor();
+  const at = async () => Number(await details.getAttribute('data-ts'));
+  let i = waits.map(([, ts]) => ts).indexOf(await at());
+  assert.ok(i >= 0, 'the jump selects a wait on the pipe');
+  assert.match(await p.locator('#match-status').textContent(), /pipe:\[4242\]: N \/ Shift\+N/);
+  const status = p.locator('#match-status');
+  await p.keyboard.press('Shift+N');
+  if (i > 0) {
+    await p.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.ts === String(t), waits[i - 1][1]);
+    await status.filter({ hasText: `wait ${i} of 4` }).waitFor();
+    i -= 1;
+  } else {
+    await status.filter({ hasText: 'no earlier wait' }).waitFor();
+  }
+  for (; i < 3; i++) {
+    await p.keyboard.press('n');
+    await p.waitForFunction((t) => document.querySelector('#panel-details .details')?.dataset.ts === String(t), waits[i + 1][1]);
+    await status.filter({ hasText: `wait ${i + 2} of 4` }).waitFor();
+  }
+  await p.keyboard.press('n');
+  await status.filter({ hasText: 'no later wait' }).waitFor();
+  assert.equal(await details.getAttribute('data-utid'), '3');
+  await p.context().close();
+});
+
 test('the pages raised no script error', () => {
   assert.deepEqual(pageErrors, []);
 });
