@@ -3,7 +3,7 @@
 // summary/SQL panels, search and live updates. The URL keeps the view, so a
 // link reproduces it:
 //   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql]
-//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS]
+//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy]
 // (absolute ns of the trace's clock; KEYS like t5,p3,c0; tree says whether
 // processes start collapsed when it differs from the trace's default, col/
 // exp the exceptions). Selecting a span or a range, reset, zoom to range
@@ -39,6 +39,8 @@ const app = {
   summaryAbort: null,
   summaryTimer: 0,
   page: null,
+  prefetch: null, // {id, api, overview, objects}: promises started at load
+  match: null, // {object_id, name}: the object the search jumped to (N / Shift+N step through its waits)
 };
 
 function showError(err) {
@@ -128,11 +130,11 @@ function readUrl() {
   return {
     trace: q.get('trace'), start: num('start'), end: num('end'), sel,
     range: rs !== null && re !== null ? { start: rs, end: re } : null,
-    tab: q.get('tab'), tree: q.get('tree'),
+    tab: q.get('tab'), tree: q.get('tree'), busy: q.get('order') === 'busy',
     col: list('col').map(Number).filter(Number.isFinite),
     exp: list('exp').map(Number).filter(Number.isFinite),
-    pin: list('pin').filter((k) => /^[tpc]\d+$/.test(k)),
-    hide: list('hide').filter((k) => /^[tpc]\d+$/.test(k)),
+    pin: list('pin').filter((k) => /^[tpck]\d+$/.test(k)),
+    hide: list('hide').filter((k) => /^[tpck]\d+$/.test(k)),
   };
 }
 
@@ -153,6 +155,7 @@ function urlFor() {
   if (L.bigTree !== bigByDefault) q.set('tree', L.bigTree ? 'c' : 'o');
   if (L.bigTree && L.expanded.size) q.set('exp', [...L.expanded].join(','));
   if (!L.bigTree && L.collapsed.size) q.set('col', [...L.collapsed].join(','));
+  if (L.busy) q.set('order', 'busy');
   if (L.pinned.size) q.set('pin', [...L.pinned].join(','));
   if (L.hidden.size) q.set('hide', [...L.hidden].join(','));
   return `?${q}`;
@@ -220,6 +223,7 @@ async function applyUrl() {
   showPage('trace');
   $('trace-picker').value = u.trace;
   applyTracks(u);
+  if (u.busy || $('btn-busiest').getAttribute('aria-pressed') === 'true') await setBusiest(u.busy, { url: false });
   if (u.start !== null && u.end !== null && u.end > u.start) timeline.setView(u.start, u.end, { notify: false });
   else timeline.setView(timeline.traceStart, timeline.traceEnd, { notify: false });
   timeline.setRange(u.range, { notify: false });
@@ -248,17 +252,26 @@ async function loadTraceList() {
   if (app.page === 'list') traceList.show(app.traces);
 }
 
+/** Asks for trace `id`'s overview and objects (started early for a linked trace). */
+function fetchTrace(id) {
+  const api = new TraceApi(id);
+  const overview = api.overview();
+  overview.catch(() => {}); // the error is read where it is awaited
+  return { id, api, overview, objects: api.objects().catch(() => ({ objects: [] })) };
+}
+
 async function loadTrace(id) {
   stopLive();
-  const api = new TraceApi(id);
-  const [overview, objects] = await Promise.all([
-    api.overview(),
-    api.objects().catch(() => ({ objects: [] })), // labels for tooltips and search
-  ]);
+  const f = app.prefetch && app.prefetch.id === id ? app.prefetch : fetchTrace(id);
+  app.prefetch = null;
+  const { api } = f;
+  const [overview, objects] = await Promise.all([f.overview, f.objects]);
   app.api = api;
   app.overview = overview;
   app.objects = objects.objects || [];
   app.sel = null;
+  app.match = null;
+  $('match-status').textContent = '';
   timeline.setTrace(api, overview);
   timeline.setObjects(app.objects);
   sql.setApi(api);
@@ -422,8 +435,33 @@ async function pickSearch(it) {
       showError(new Error(`No thread waited on ${it.name}`));
       return;
     }
+    app.match = { object_id: Number(it.object_id), name: it.name };
     await selectSpan(Number(r.rows[0][0]), Number(r.rows[0][1]));
+    $('match-status').textContent = `${it.name}: N / Shift+N for the next / previous wait`;
   }
+}
+
+/**
+ * N (step 1) or Shift+N (-1): the next or previous span, in time, that
+ * waits on the object the search jumped to.
+ */
+async function stepMatch(step) {
+  const m = app.match;
+  if (!m || !app.api) return;
+  const at = app.sel ? app.sel.ts : timeline.view.start;
+  const utid = app.sel ? app.sel.utid : -1;
+  const cmp = step > 0 ? `(ts > ${at} OR (ts = ${at} AND utid > ${utid}))` : `(ts < ${at} OR (ts = ${at} AND utid < ${utid}))`;
+  const dir = step > 0 ? 'ASC' : 'DESC';
+  const r = await app.api.sql(`SELECT utid, ts, (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id}),
+    (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id} AND (ts < s.ts OR (ts = s.ts AND utid <= s.utid)))
+    FROM thread_state s WHERE object_id = ${m.object_id} AND ${cmp} ORDER BY ts ${dir}, utid ${dir} LIMIT 1`);
+  if (r.rows.length === 0) {
+    $('match-status').textContent = `${m.name}: no ${step > 0 ? 'later' : 'earlier'} wait`;
+    return;
+  }
+  const [u, ts, total, k] = r.rows[0].map(Number);
+  await selectSpan(u, ts);
+  $('match-status').textContent = `${m.name}: wait ${k} of ${total} (N / Shift+N)`;
 }
 
 // ---- summary ----------------------------------------------------------------
@@ -526,6 +564,14 @@ $('btn-search').addEventListener('click', () => search.open());
 $('btn-collapse-all').addEventListener('click', () => timeline.setAllCollapsed(true));
 $('btn-expand-all').addEventListener('click', () => timeline.setAllCollapsed(false));
 $('btn-unhide').addEventListener('click', () => timeline.unhideAll());
+$('btn-busiest').addEventListener('click', () => setBusiest($('btn-busiest').getAttribute('aria-pressed') !== 'true').catch(showError));
+
+/** Orders processes busiest first (on) or by start; the URL keeps it (order=busy). */
+async function setBusiest(on, { url = true } = {}) {
+  $('btn-busiest').setAttribute('aria-pressed', String(on));
+  await timeline.setBusiestFirst(on);
+  if (url) writeUrl(true);
+}
 $('btn-select-mode').addEventListener('click', (e) => {
   timeline.selectMode = !timeline.selectMode;
   e.currentTarget.setAttribute('aria-pressed', String(timeline.selectMode));
@@ -543,6 +589,9 @@ document.addEventListener('keydown', (e) => {
   if ((e.key === 'k' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)) {
     e.preventDefault();
     search.open();
+  } else if ((e.key === 'n' || e.key === 'N') && !typing && !e.ctrlKey && !e.metaKey && !e.altKey && app.match) {
+    e.preventDefault();
+    stepMatch(e.shiftKey ? -1 : 1).catch(showError);
   }
 });
 
@@ -562,6 +611,9 @@ async function start() {
   renderLegend($('legend'));
   performance.mark('weft:start');
   try {
+    // A linked trace's overview is asked beside the list, not after it.
+    const linked = new URLSearchParams(location.search).get('trace');
+    if (linked) app.prefetch = fetchTrace(linked);
     await loadTraceList();
     watchTraceList();
     await applyUrl();

@@ -57,6 +57,10 @@ function drawRow(tl, ctx, r, sy, k, vs) {
   ctx.fillRect(0, sy, w, r.h);
   ctx.fillStyle = '#e3e6ea';
   ctx.fillRect(0, sy + r.h - 1, w, 1);
+  if (r.kind === 'counter') {
+    tl.counter.draw(ctx, r, sy);
+    return;
+  }
   if (r.kind === 'cpu' && r.empty) {
     ctx.fillStyle = '#5f6368';
     ctx.fillText('No scheduler data in this trace (capture mode: ' +
@@ -73,7 +77,6 @@ function drawRow(tl, ctx, r, sy, k, vs) {
   let lastX = -2;
   let lastColor = '';
   // Entries are sorted by ts: skip those that end before the window.
-  let i = 0;
   const t0 = vs - 1 / k;
   let lo = 0;
   let hi = entries.length;
@@ -82,8 +85,11 @@ function drawRow(tl, ctx, r, sy, k, vs) {
     if (entries[mid][0] < t0) lo = mid + 1;
     else hi = mid;
   }
-  i = Math.max(0, lo - 1);
-  for (; i < entries.length; i++) {
+  // Rectangles are batched by colour (one fillStyle per colour, not per
+  // entry: a canvas parses every colour it is given), text drawn after.
+  const batches = new Map();
+  const texts = [];
+  for (let i = Math.max(0, lo - 1); i < entries.length; i++) {
     const e = entries[i];
     let x0 = (e[0] - vs) * k;
     let x1 = (e[0] + e[1] - vs) * k;
@@ -94,12 +100,18 @@ function drawRow(tl, ctx, r, sy, k, vs) {
     const color = r.kind === 'cpu' ? cpuColor(tl.threadsById.get(e[2])?.upid ?? e[2]) : stateColor(states[e[2]]);
     // Several entries inside one pixel column: paint the column once.
     if (x1 - x0 < 1 && Math.floor(x0) === lastX && color === lastColor) continue;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0, y, Math.max(1, x1 - x0), hgt);
+    let b = batches.get(color);
+    if (!b) batches.set(color, (b = []));
+    b.push(x0, Math.max(1, x1 - x0));
     lastX = Math.floor(x0);
     lastColor = color;
-    if (x1 - x0 > 46) drawSpanText(tl, ctx, r, e, states, x0, x1, y + hgt / 2);
+    if (x1 - x0 > 46) texts.push(e, x0, x1);
   }
+  for (const [color, b] of batches) {
+    ctx.fillStyle = color;
+    for (let j = 0; j < b.length; j += 2) ctx.fillRect(b[j], y, b[j + 1], hgt);
+  }
+  for (let j = 0; j < texts.length; j += 3) drawSpanText(tl, ctx, r, texts[j], states, texts[j + 1], texts[j + 2], y + hgt / 2);
 }
 
 /** A thin Terminated band from a thread's or process's end to the trace's end. */

@@ -2,15 +2,17 @@
 // y, computed from the overview's counts alone (no DOM per track), so a
 // trace of 20,000 processes costs arrays, not elements.
 //
-// Rows: CPU lanes, then processes in process-tree order (parent_upid, by
+// Rows: the parallelism counter (counter.js), CPU lanes, then processes in process-tree order (parent_upid, by
 // start time; iterative, so a deep fork chain cannot overflow the stack),
 // each followed by its threads unless collapsed. A collapsed process is one
 // row: its process-state band, its threads' states merged as the recorder
 // derived them. A trace with more than COLLAPSE_ABOVE processes opens with
 // every process collapsed (the user expands what they look at); the state
 // kept is then the set of expanded processes, otherwise the collapsed ones.
+// Siblings come by start time, or busiest first (time Running) on request,
+// so in a big tree the processes that did the work are the first rows.
 //
-// Pinned rows (keys 'c0', 'p3', 't5') leave the scrolled list and stay at
+// Pinned rows (keys 'k0', 'c0', 'p3', 't5') leave the scrolled list and stay at
 // the top of the viewport, in layout order; hidden rows (and a hidden
 // process's threads) are left out. Rows have {kind, id, key, depth, label,
 // y, h}; y is the offset inside the pinned area for pinned rows, inside the
@@ -18,7 +20,7 @@
 
 import { visible } from './format.js';
 
-export const ROW_H = { cpu: 20, process: 22, thread: 20 };
+export const ROW_H = { counter: 44, cpu: 20, process: 22, thread: 20 };
 export const COLLAPSE_ABOVE = 40;
 
 export class Layout {
@@ -28,6 +30,7 @@ export class Layout {
     this.pinned = new Set();
     this.hidden = new Set();
     this.bigTree = false;
+    this.busy = null; // Map upid -> ns Running: siblings busiest first
     this.rows = [];
     this.pinnedRows = [];
     this.height = 0;
@@ -44,6 +47,14 @@ export class Layout {
     this.pinned.clear();
     this.hidden.clear();
     this.bigTree = nProcesses > COLLAPSE_ABOVE;
+    this.busy = null;
+    this.order = null;
+  }
+
+  /** Orders sibling processes by `busy` (Map upid -> ns Running), or by start with null. */
+  setBusy(busy) {
+    this.busy = busy;
+    this.order = null;
   }
 
   isCollapsed(upid) {
@@ -63,8 +74,11 @@ export class Layout {
     this.bigTree = on;
   }
 
-  /** Processes in tree order with their depth (children after their parent, by start). */
-  static processOrder(procs) {
+  /**
+   * Processes in tree order with their depth: children after their parent,
+   * by start time, or by `busy` (Map upid -> ns Running, most first) when given.
+   */
+  static processOrder(procs, busy = null) {
     const byParent = new Map();
     const known = new Set(procs.map((p) => p.upid));
     for (const p of procs) {
@@ -72,9 +86,9 @@ export class Layout {
       if (!byParent.has(parent)) byParent.set(parent, []);
       byParent.get(parent).push(p);
     }
-    for (const list of byParent.values()) {
-      list.sort((a, b) => (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.upid - b.upid);
-    }
+    const byStart = (a, b) => (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.upid - b.upid;
+    const byBusy = (a, b) => (busy.get(b.upid) || 0) - (busy.get(a.upid) || 0) || byStart(a, b);
+    for (const list of byParent.values()) list.sort(busy ? byBusy : byStart);
     const out = [];
     const seen = new Set();
     const visit = (root) => {
@@ -95,11 +109,11 @@ export class Layout {
 
   /** Lays out the rows of overview `ov` (threadsOf: upid -> threads, sorted). */
   build(ov, threadsOf) {
-    const all = [];
+    const all = [{ kind: 'counter', id: 0, key: 'k0', label: 'Running · Ready' }];
     const cpus = ov.cpus || [];
     if (cpus.length === 0) all.push({ kind: 'cpu', id: null, key: 'c-', label: 'CPUs: no scheduler data', empty: true });
     for (const c of cpus) all.push({ kind: 'cpu', id: c, key: `c${c}`, label: `CPU ${c}` });
-    const order = this.order || (this.order = Layout.processOrder(ov.processes));
+    const order = this.order || (this.order = Layout.processOrder(ov.processes, this.busy));
     for (const { p, depth } of order) {
       if (this.hidden.has(`p${p.upid}`)) continue;
       const threads = threadsOf.get(p.upid) || [];
@@ -122,7 +136,7 @@ export class Layout {
     let y = 0;
     let py = 0;
     for (const r of all) {
-      if (r.kind === 'cpu' && this.hidden.has(r.key)) continue;
+      if ((r.kind === 'cpu' || r.kind === 'counter') && this.hidden.has(r.key)) continue;
       r.h = ROW_H[r.kind];
       r.pinned = this.pinned.has(r.key);
       if (r.pinned) {
@@ -136,7 +150,7 @@ export class Layout {
       }
       if (r.kind === 'thread') this.rowOfThread.set(r.id, r);
       else if (r.kind === 'process') this.rowOfProcess.set(r.id, r);
-      else if (r.id !== null) this.rowOfCpu.set(r.id, r);
+      else if (r.kind === 'cpu' && r.id !== null) this.rowOfCpu.set(r.id, r);
     }
     this.height = y;
     this.pinnedHeight = py;

@@ -24,12 +24,13 @@
 // Esc clears. The owner is told through the callbacks passed to the
 // constructor; the timeline never touches the URL or other panels.
 
-import { formatDuration, formatPercent, formatTime, visible } from './format.js';
-import { h, swatch } from './dom.js';
-import { stateColor } from './states.js';
+import { visible } from './format.js';
+import { h } from './dom.js';
 import { Layout } from './layout.js';
 import { READABLE, arrowAt, renderFlowLegend } from './flows.js';
 import { drawAxis, drawTracks } from './draw.js';
+import { CounterTrack } from './counter.js';
+import { showTooltip } from './tooltip.js';
 
 const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
@@ -79,6 +80,7 @@ export class Timeline {
     this.mouse = null;
     this.focusUtid = null;
     this.labelKey = '';
+    this.counter = new CounterTrack(this);
     this.bind();
   }
 
@@ -101,6 +103,7 @@ export class Timeline {
     this.firstDataPaint = false;
     this.firstExactPaint = false;
     this.layoutState.reset(overview.processes.length);
+    this.counter.reset();
     this.els.scroll.scrollTop = 0;
     this.updateOverview(overview);
   }
@@ -163,6 +166,21 @@ export class Timeline {
     this.renderLabels();
     const btn = this.els.labels.querySelector(`.track-process[data-id="${upid}"] button.toggle`);
     if (btn) btn.focus();
+    this.scheduleFetch();
+  }
+
+  /**
+   * Orders sibling processes busiest first (time Running, asked with one
+   * SQL query) or, with false, by start time. Resolves when laid out.
+   */
+  async setBusiestFirst(on) {
+    let busy = null;
+    if (on) {
+      const r = await this.api.sql("SELECT upid, SUM(dur) FROM process_state WHERE state = 'Running' GROUP BY upid", 100000);
+      busy = new Map(r.rows.map(([upid, ns]) => [Number(upid), Number(ns)]));
+    }
+    this.layoutState.setBusy(busy);
+    this.relayout();
     this.scheduleFetch();
   }
 
@@ -234,10 +252,12 @@ export class Timeline {
   resize() {
     const dpr = window.devicePixelRatio || 1;
     const { tracks, axis, scroll, stage, spacer } = this.els;
+    const L = this.layoutState;
+    // A short track list leaves its room to the panel below.
+    scroll.style.maxHeight = `${Math.max(40, L.pinnedHeight + L.height)}px`;
     const H = Math.max(1, scroll.clientHeight);
     this.viewH = H;
     stage.style.height = `${H}px`;
-    const L = this.layoutState;
     spacer.style.height = `${Math.max(0, L.pinnedHeight + L.height - H)}px`;
     const w = Math.max(1, tracks.clientWidth);
     this.width = w;
@@ -355,6 +375,7 @@ export class Timeline {
   setSelectedProcess(upid) {
     this.selectedUpid = upid;
     if (upid !== null) this.selected = null;
+    this.counter.schedule();
     this.requestDraw();
     this.fetchSelectedFlows();
   }
@@ -388,6 +409,7 @@ export class Timeline {
     clearTimeout(this.fetchTimer);
     this.fetchTimer = setTimeout(() => this.fetchNow(), FETCH_DEBOUNCE_MS);
     this.scheduleFlows();
+    this.counter.schedule();
   }
 
   async fetchNow() {
@@ -645,63 +667,6 @@ export class Timeline {
     return { row: r, t, entry: e };
   }
 
-  /** The tooltip's lines (arrays of Nodes and text) for `hit`. */
-  tooltipLines(hit) {
-    const { row, entry: e } = hit;
-    const states = this.overview.states;
-    const rel = (ns) => formatTime(ns - this.traceStart, Math.max(1, (this.view.end - this.view.start) / this.width));
-    const coarse = this.data?.coarse;
-    if (row.kind === 'cpu') {
-      const t = this.threadsById.get(e[2]);
-      return [
-        [h('b', {}, row.label), ': ', t ? `${t.name} (tid ${t.tid})` : `utid ${e[2]}`],
-        [`ran ${formatDuration(e[1])} from ${rel(e[0])}`],
-        e[3] >= 0 && states[e[3]] ? [`then ${states[e[3]]}`] : null,
-        e[4] > 1 ? [`${e[4]} slices merged`] : null,
-        coarse ? [h('i', {}, 'summary: exact slices once the trace is read')] : null,
-      ].filter(Boolean);
-    }
-    const who = row.kind === 'thread' ? 'thread' : row.collapsed ? 'process (its threads merged)' : 'process';
-    const lines = [[h('b', {}, swatch(stateColor(states[e[2]])), states[e[2]]), ` — ${who} ${row.label}`]];
-    const reason = e[3] >= 0 ? this.overview.reasons[e[3]] : null;
-    if (reason) lines.push([`reason: ${reason}`]);
-    if (e[4] !== null && e[4] !== undefined) {
-      const o = this.objects.get(e[4]);
-      lines.push([`object: ${o ? o.label || `${o.kind} ${o.object_id}` : `#${e[4]}`}`]);
-    }
-    if (Array.isArray(e[6])) {
-      lines.push([`${e[5] === 1 ? '1 span' : `${e[5]} spans`} merged over ${formatDuration(e[1])}:`]);
-      const total = e[6].reduce((a, b) => a + b, 0);
-      const mix = e[6].map((ns, i) => [i, ns]).filter(([, ns]) => ns > 0).sort((a, b) => b[1] - a[1]);
-      for (const [i, ns] of mix) {
-        lines.push([swatch(stateColor(states[i])), `${states[i]} ${formatPercent(ns, total)} (${formatDuration(ns)})`]);
-      }
-    } else {
-      lines.push([`duration: ${formatDuration(e[1])}`]);
-    }
-    lines.push([`at ${rel(e[0])}`]);
-    if (coarse && Array.isArray(e[6])) lines.push([h('i', {}, 'summary: exact spans once the trace is read')]);
-    return lines;
-  }
-
-  showTooltip(clientX, clientY, hit) {
-    const tip = this.els.tooltip;
-    if (!hit || !hit.entry) {
-      tip.hidden = true;
-      return;
-    }
-    tip.replaceChildren(...this.tooltipLines(hit).map((parts) => h('div', {}, parts)));
-    tip.hidden = false;
-    const pad = 14;
-    const rect = tip.getBoundingClientRect();
-    let x = clientX + pad;
-    let y = clientY + pad;
-    if (x + rect.width > window.innerWidth - 4) x = clientX - rect.width - pad;
-    if (y + rect.height > window.innerHeight - 4) y = clientY - rect.height - pad;
-    tip.style.left = `${Math.max(4, x)}px`;
-    tip.style.top = `${Math.max(4, y)}px`;
-  }
-
   // ---- input ----------------------------------------------------------------
 
   bind() {
@@ -750,7 +715,9 @@ export class Timeline {
           this.mouse = { x };
           const overArrow = arrowAt(this.drawnArrows, x, y);
           tracks.classList.toggle('over-arrow', !!overArrow);
-          this.showTooltip(e.clientX, e.clientY, overArrow ? null : this.hitTest(x, y));
+          const hit = overArrow ? null : this.hitTest(x, y);
+          if (hit && hit.row.kind === 'counter') hit.lines = this.counter.tooltipLines(x);
+          showTooltip(this, e.clientX, e.clientY, hit);
         }
         return;
       }

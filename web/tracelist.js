@@ -2,11 +2,17 @@
 // serves (GET /api/traces) with its command, start, duration, size, process
 // and thread counts and status, sortable by any column and filtered by a
 // substring of the command, id or status. A recording is marked live; a
-// broken trace shows its error and no link. Counts and the start date are
-// shown when weftd gives them ("—" otherwise).
+// broken trace shows its error and no link. Process and thread counts come
+// from weftd's list when it gives them, else from one small read-only SQL
+// query per trace (asked one trace at a time, remembered per file size);
+// the start date when weftd gives one or the file name carries it.
 
+import { TraceApi } from './api.js';
 import { h, hint } from './dom.js';
 import { formatDuration, plural } from './format.js';
+
+const COUNT_SQL = 'SELECT (SELECT COUNT(*) FROM process), (SELECT COUNT(*) FROM thread)';
+const MAX_COUNTED = 200;
 
 const COLUMNS = [
   { key: 'command', label: 'Command', value: (t) => t.command || t.id },
@@ -52,12 +58,43 @@ export class TraceList {
     this.els = els;
     this.traces = [];
     this.sort = { key: 'start', dir: -1 };
+    this.counts = new Map(); // id -> {bytes, processes, threads}
+    this.counting = false;
     els.filter.addEventListener('input', () => this.render());
   }
 
   show(traces) {
-    this.traces = traces;
+    this.traces = traces.map((t) => {
+      const c = this.counts.get(t.id);
+      return typeof t.processes !== 'number' && c && c.bytes === t.bytes ? { ...t, processes: c.processes, threads: c.threads } : t;
+    });
     this.render();
+    this.countMissing();
+  }
+
+  /** Counts, one trace after the other, the processes and threads weftd's list does not give. */
+  async countMissing() {
+    if (this.counting) return;
+    this.counting = true;
+    try {
+      for (const t of this.traces.slice(0, MAX_COUNTED)) {
+        const known = this.counts.get(t.id);
+        if (typeof t.processes === 'number' || t.status === 'broken' || (known && known.bytes === t.bytes)) continue;
+        try {
+          const r = await new TraceApi(t.id).sql(COUNT_SQL, 1);
+          const [processes, threads] = r.rows[0].map(Number);
+          this.counts.set(t.id, { bytes: t.bytes, processes, threads });
+          t.processes = processes;
+          t.threads = threads;
+        } catch (e) {
+          this.counts.set(t.id, { bytes: t.bytes, processes: null, threads: null });
+          t.processes = null;
+        }
+        this.render();
+      }
+    } finally {
+      this.counting = false;
+    }
   }
 
   render() {
