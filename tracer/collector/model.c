@@ -71,6 +71,8 @@ struct model *model_new(struct tracedb *db)
 		channel_set_infer(model->channels, model_ipc_infer_pipe_writer);
 	model->waits = waitgraph_new();
 	model->next_deadlock_id = 1;
+	model->locks = table_new();
+	model->next_candidate_mark = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
@@ -78,7 +80,7 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys) {
+	    !model->tcp_waiting || !model->shared_keys || !model->locks) {
 		model_free(model);
 		return NULL;
 	}
@@ -129,6 +131,7 @@ void model_free(struct model *model)
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
+	model_lock_free(model);
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -272,7 +275,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
-	model_ipc_wait_end(model, t, ts);
+	model_lock_thread_end(model, t, ts);
 	model_slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
@@ -666,14 +669,7 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = model_ipc_object_for(model, p, event);
-		int64_t holder = -1;
-		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
-		    event->b) {
-			struct thread *owner =
-			    table_get(model->threads, p->token, (uint32_t)event->b);
-			if (owner)
-				holder = owner->utid;
-		}
+		int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
 		if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
 			model_ipc_note_wake(model, p, t, event, "barrier");
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
@@ -683,7 +679,7 @@ int model_event(struct model *model, const struct model_source *source,
 		t->call_object = object_id;
 		t->call_begin_ts = ts;
 		t->call_holder = holder;
-		model_ipc_wait_begin(model, t, ts, object_id, holder);
+		model_lock_wait_begin(model, p, t, event, object_id, holder);
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
@@ -691,11 +687,12 @@ int model_event(struct model *model, const struct model_source *source,
 			model_ipc_io_done(model, p, t, event);
 		model_ipc_call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
-		model_ipc_wait_end(model, t, ts);
+		model_lock_wait_end(model, t, ts, (int64_t)event->b);
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
 		model_ipc_note_wake(model, p, t, event, "unlock");
+		model_lock_unlock(model, p, t, event);
 		break;
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");
