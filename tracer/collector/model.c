@@ -30,6 +30,7 @@
 
 #include "channel.h"
 #include "decode.h"
+#include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
 #include "table.h"
@@ -73,6 +74,8 @@ struct model *model_new(struct tracedb *db)
 	model->next_deadlock_id = 1;
 	model->locks = table_new();
 	model->next_candidate_mark = 1;
+	model->lock_orders = lockgraph_new();
+	model->next_lock_cycle_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
@@ -80,7 +83,7 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys || !model->locks) {
+	    !model->tcp_waiting || !model->shared_keys || !model->locks || !model->lock_orders) {
 		model_free(model);
 		return NULL;
 	}
@@ -697,6 +700,9 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");
 		break;
+	case WEFT_EV_LOCK_ORDER:
+		model_lock_order(model, p, t, event);
+		break;
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
 		break;
@@ -849,5 +855,6 @@ int model_finish(struct model *model, int64_t ts)
 	for (struct process *p = model->processes; p; p = p->next)
 		if (!p->ended)
 			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
+	model_lock_finish(model);
 	return model->error;
 }

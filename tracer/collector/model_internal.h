@@ -83,10 +83,11 @@ struct thread {
 	int64_t call_object;
 	int64_t call_begin_ts;
 	int64_t call_end_ts;
-	int64_t call_holder; /* utid holding the lock waited for, or -1 */
-	bool call_lock;	     /* a lock wait among its lock's waiters (model_lock.c) */
-	bool call_read;	     /* ... for reading */
-	int64_t call_mutex;  /* a condition wait's mutex object, or 0 */
+	int64_t call_holder;	     /* utid holding the lock waited for, or -1 */
+	bool call_lock;		     /* a lock wait among its lock's waiters (model_lock.c) */
+	bool call_read;		     /* ... for reading */
+	int64_t call_mutex;	     /* a condition wait's mutex object, or 0 */
+	uint64_t lock_orders_unseen; /* the latest LOCK_ORDER b */
 	struct thread *next;
 };
 
@@ -124,7 +125,10 @@ struct model {
 	size_t candidate_count;
 	size_t candidate_cap;
 	int64_t next_candidate_mark;
-	bool samples; /* threads take Running/Ready from model_sample */
+	struct lockgraph *lock_orders; /* (model_lock.c) */
+	int64_t next_lock_cycle_id;
+	int64_t lock_orders_unseen; /* orders the threads' full sets dropped */
+	bool samples;		    /* threads take Running/Ready from model_sample */
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -213,6 +217,11 @@ void model_lock_wait_end(struct model *model, struct thread *t, int64_t ts, int6
 /* An UNLOCK record of t: its lock is free. */
 void model_lock_unlock(struct model *model, struct process *p, struct thread *t,
 		       const struct weft_event *event);
+/* A LOCK_ORDER record of t: lock order edges and the cycles they close. */
+void model_lock_order(struct model *model, struct process *p, struct thread *t,
+		      const struct weft_event *event);
+/* The recording ends: meta lock_orders_dropped. */
+void model_lock_finish(struct model *model);
 /* t ends at ts: its wait, if any, is over. */
 void model_lock_thread_end(struct model *model, struct thread *t, int64_t ts);
 void model_lock_free(struct model *model);

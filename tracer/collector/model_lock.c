@@ -37,11 +37,22 @@
  * in the graph, deadlocks their (positive) id; the deadlock ends when the
  * first of its waits does.
  *
+ * Lock orders: a LOCK_ORDER record (event.h) says which lock a thread
+ * took while holding which others; each (held, taken) pair becomes an
+ * edge of the lock-order graph (lockgraph.h) with the other locks held as
+ * its gates, a lock_order_edge row when the graph keeps it, and the
+ * cycles it closes lock_order_cycle rows. meta lock_orders_dropped counts
+ * the orders the threads' sets or the graph could not keep.
+ *
  * Single-threaded: the model's owner calls everything.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "decode.h"
+#include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
 #include "table.h"
@@ -340,6 +351,111 @@ void model_lock_unlock(struct model *model, struct process *p, struct thread *t,
 		released(model, lock, (int64_t)event->ts);
 }
 
+/* --- lock orders -------------------------------------------------------- */
+
+static void write_cycle(void *ctx, const struct lockgraph_cycle *cycle)
+{
+	struct model *model = ctx;
+	int64_t cycle_id = model->next_lock_cycle_id++;
+	for (size_t i = 0; i < cycle->count; i++) {
+		const struct lockgraph_edge *edge = cycle->edges[i];
+		model_fail(model, tracedb_lock_order_cycle(model->db, cycle_id, (int64_t)i,
+							   edge->from, edge->utid, edge->ts));
+	}
+}
+
+/* The other locks an edge's thread held, comma-separated, into out. */
+static void held_text(const struct lockgraph_edge *edge, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (uint8_t i = 0; i < edge->held_count && used < cap; i++) {
+		int n = snprintf(out + used, cap - used, "%s%lld", i ? "," : "",
+				 (long long)edge->held[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* One (held -> taken) order of t: a lock_order_edge row when the graph
+ * keeps it, and the cycles it closes. */
+static void order_edge(struct model *model, const struct lockgraph_edge *edge)
+{
+	const struct lockgraph_edge *stored;
+	int rc = lockgraph_add(model->lock_orders, edge, &stored);
+	if (rc == -ENOMEM)
+		model_fail(model, rc);
+	if (rc <= 0)
+		return;
+	char held[LOCKGRAPH_MAX_HELD * 21];
+	held_text(stored, held, sizeof held);
+	struct tracedb_lock_order row = {
+	    .from_object_id = stored->from,
+	    .to_object_id = stored->to,
+	    .utid = stored->utid,
+	    .ts = stored->ts,
+	    .from_read = stored->from_read,
+	    .to_read = stored->to_read,
+	    .held = held,
+	};
+	model_fail(model, tracedb_lock_order_edge(model->db, &row));
+	lockgraph_cycles(model->lock_orders, stored, write_cycle, model);
+}
+
+/* An entry of a LOCK_ORDER record (address | flags, event.h): its object
+ * and whether it was taken for reading. */
+static int64_t entry_object(struct model *model, struct process *p, uint64_t entry, bool *read)
+{
+	*read = entry & 1;
+	unsigned reason = entry & 2 ? WEFT_REASON_RWLOCK : WEFT_REASON_MUTEX;
+	return lock_object(model, p, reason, entry & ~(uint64_t)7);
+}
+
+void model_lock_order(struct model *model, struct process *p, struct thread *t,
+		      const struct weft_event *event)
+{
+	if (event->b > t->lock_orders_unseen) { /* how many its full set could not add */
+		model->lock_orders_unseen += (int64_t)(event->b - t->lock_orders_unseen);
+		t->lock_orders_unseen = event->b;
+	}
+	size_t len;
+	const uint8_t *payload = decode_payload(event, &len);
+	size_t count = len / sizeof(uint64_t);
+	if (count > LOCKGRAPH_MAX_HELD + 1)
+		count = LOCKGRAPH_MAX_HELD + 1;
+	if (!count)
+		return;
+	struct lockgraph_edge edge = {.utid = t->utid, .ts = (int64_t)event->ts};
+	edge.to = entry_object(model, p, event->a, &edge.to_read);
+	int64_t held[LOCKGRAPH_MAX_HELD + 1];
+	bool read[LOCKGRAPH_MAX_HELD + 1];
+	for (size_t i = 0; i < count; i++) {
+		uint64_t entry;
+		memcpy(&entry, payload + i * sizeof entry, sizeof entry);
+		held[i] = entry_object(model, p, entry, &read[i]);
+	}
+	for (size_t i = 0; i < count && edge.to >= 0; i++) {
+		if (held[i] < 0 || held[i] == edge.to)
+			continue;
+		edge.from = held[i];
+		edge.from_read = read[i];
+		edge.held_count = 0;
+		for (size_t j = 0; j < count; j++)
+			if (j != i && held[j] >= 0 && held[j] != edge.to &&
+			    edge.held_count < LOCKGRAPH_MAX_HELD)
+				edge.held[edge.held_count++] = held[j];
+		order_edge(model, &edge);
+	}
+}
+
+void model_lock_finish(struct model *model)
+{
+	model_fail(model, tracedb_meta_int(model->db, "lock_orders_dropped",
+					   model->lock_orders_unseen +
+					       lockgraph_dropped(model->lock_orders)));
+}
+
 /* --- life -------------------------------------------------------------- */
 
 static void free_lock(void *ctx, void *value)
@@ -357,4 +473,5 @@ void model_lock_free(struct model *model)
 		table_free(model->locks);
 	}
 	free(model->candidates);
+	lockgraph_free(model->lock_orders);
 }
