@@ -307,9 +307,13 @@ GROUP BY o.object_id, s.holder_utid;
 
 -- deadlock: a cycle in the wait-for graph: each thread of the cycle waits
 -- for a lock (mutex, rwlock) held by the next, the last by the first, so
--- none can go on. The recorder keeps the waits in progress in memory and
--- writes the row, and commits, the moment the wait that closes the cycle
--- begins: a program stuck in a deadlock shows it while it is still stuck.
+-- none can go on. Holders are the trace's own: the lock's owner when a
+-- wait began, then whoever the records show taking or releasing it, in
+-- timestamp order. The recorder keeps the waits in progress in memory and
+-- writes the row, and commits, once the cycle has stood 10 ms with none of
+-- its waits over (a release and the next acquisition can take that long
+-- to show in their records): a program stuck in a deadlock shows it while
+-- it is still stuck.
 --   deadlock_id  1, 2, ... in the order they were found
 --   ts           when the wait that closed the cycle began
 --   end_ts       when the first wait of the cycle ended (a timed lock gave
@@ -345,7 +349,7 @@ CREATE TABLE deadlock_member (
 --   utid         the waiting thread, since ts
 --   reason       as thread_state.reason
 --   object_id    what it waits on, when known
---   holder_utid  the lock's holder when the wait began, when known
+--   holder_utid  the lock's holder now (as of the records), when known
 CREATE TABLE wait_now (
     utid        INTEGER NOT NULL REFERENCES thread(utid),
     ts          INTEGER NOT NULL,
@@ -430,6 +434,66 @@ FROM flow f
 JOIN object o USING (object_id)
 WHERE f.kind IN ('pipe', 'socket')
 GROUP BY o.object_id;
+
+-- lock_order_edge: lock to_object_id was taken, by a call that could block
+-- (not a trylock), while from_object_id was held: an order in which the
+-- program takes locks. One row per (from, to) pair and thread the first
+-- time that thread shows it (at most 4 threads a pair), with what else it
+-- held. Recorded even when nothing waited: lock orders are how deadlocks
+-- are found before they happen.
+--   from_object_id, to_object_id  mutexes or rwlocks (object kind)
+--   utid, ts      the thread and the moment it took to_object_id
+--   from_mode, to_mode  'write' (a mutex, or a rwlock for writing) or
+--                 'read' (a rwlock for reading)
+--   held_object_ids  the other locks it held then, comma-separated, or
+--                 NULL: a lock all the threads of a cycle held (a gate)
+--                 serializes their orders, so no inversion is reported
+CREATE TABLE lock_order_edge (
+    from_object_id  INTEGER NOT NULL REFERENCES object(object_id),
+    to_object_id    INTEGER NOT NULL REFERENCES object(object_id),
+    utid            INTEGER NOT NULL REFERENCES thread(utid),
+    ts              INTEGER NOT NULL,
+    from_mode       TEXT NOT NULL,
+    to_mode         TEXT NOT NULL,
+    held_object_ids TEXT
+);
+
+-- lock_order_cycle: a cycle of lock orders (an inversion): lock 0 was held
+-- while lock 1 was taken, lock 1 while lock 2, ..., the last while lock 0.
+-- Threads taking them at once in those orders could deadlock, though this
+-- run did not. One row per member (position 0, 1, ... in cycle order):
+-- object_id is held while utid takes the next at ts (the lock_order_edge
+-- row). Not reported: cycles whose threads all held one more lock in
+-- common (a gate), cycles of read locks that cannot block each other
+-- (each member must wait for a holder in a conflicting mode). One thread
+-- taking A then B and later B then A is a cycle too. Each distinct cycle
+-- (the same locks in the same order) once.
+CREATE TABLE lock_order_cycle (
+    cycle_id  INTEGER NOT NULL,
+    position  INTEGER NOT NULL,
+    object_id INTEGER NOT NULL REFERENCES object(object_id),
+    utid      INTEGER NOT NULL REFERENCES thread(utid),
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (cycle_id, position)
+);
+
+-- lock_order_inversions: each cycle readably: its length, its threads and
+-- its locks in cycle order ('mutex 0x.. -> mutex 0x.. -> mutex 0x..' back
+-- to the first), and when it was first complete.
+CREATE VIEW lock_order_inversions AS
+SELECT c.cycle_id, COUNT(*) AS lock_count,
+       COUNT(DISTINCT c.utid) AS thread_count,
+       MAX(c.ts) AS ts,
+       (SELECT group_concat(who, ', ') FROM
+          (SELECT DISTINCT COALESCE(t.name, t.tid) AS who FROM lock_order_cycle m
+           JOIN thread t ON t.utid = m.utid
+           WHERE m.cycle_id = c.cycle_id ORDER BY m.position)) AS threads,
+       (SELECT group_concat(what, ' -> ') FROM
+          (SELECT COALESCE(o.label, 'object ' || m.object_id) AS what
+           FROM lock_order_cycle m LEFT JOIN object o ON o.object_id = m.object_id
+           WHERE m.cycle_id = c.cycle_id ORDER BY m.position)) AS cycle
+FROM lock_order_cycle c
+GROUP BY c.cycle_id;
 
 -- Indexes for the questions the daemon asks (spans of a thread in a time
 -- window). The recorder may create them only when it finishes, to keep

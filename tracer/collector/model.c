@@ -31,6 +31,7 @@
 
 #include "channel.h"
 #include "decode.h"
+#include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
 #include "table.h"
@@ -72,6 +73,10 @@ struct model *model_new(struct tracedb *db)
 		channel_set_infer(model->channels, model_ipc_infer_pipe_writer);
 	model->waits = waitgraph_new();
 	model->next_deadlock_id = 1;
+	model->locks = table_new();
+	model->next_candidate_mark = 1;
+	model->lock_orders = lockgraph_new();
+	model->next_lock_cycle_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
@@ -79,7 +84,7 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys) {
+	    !model->tcp_waiting || !model->shared_keys || !model->locks || !model->lock_orders) {
 		model_free(model);
 		return NULL;
 	}
@@ -130,6 +135,7 @@ void model_free(struct model *model)
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
+	model_lock_free(model);
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -275,7 +281,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
-	model_ipc_wait_end(model, t, ts);
+	model_lock_thread_end(model, t, ts);
 	model_slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
@@ -680,10 +686,8 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = model_ipc_object_for(model, p, event);
-		int64_t holder = -1;
-		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK ||
-		     event->reason == WEFT_REASON_FUTEX) &&
-		    event->b) {
+		int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
+		if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
 			struct thread *owner =
 			    table_get(model->threads, p->token, (uint32_t)event->b);
 			if (owner)
@@ -698,7 +702,7 @@ int model_event(struct model *model, const struct model_source *source,
 		t->call_object = object_id;
 		t->call_begin_ts = ts;
 		t->call_holder = holder;
-		model_ipc_wait_begin(model, t, ts, object_id, holder);
+		model_lock_wait_begin(model, p, t, event, object_id, holder);
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
@@ -706,15 +710,19 @@ int model_event(struct model *model, const struct model_source *source,
 			model_ipc_io_done(model, p, t, event);
 		model_ipc_call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
-		model_ipc_wait_end(model, t, ts);
+		model_lock_wait_end(model, t, ts, (int64_t)event->b);
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
 		model_ipc_note_wake(model, p, t, event,
 				    event->reason == WEFT_REASON_FUTEX ? "futex" : "unlock");
+		model_lock_unlock(model, p, t, event);
 		break;
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");
+		break;
+	case WEFT_EV_LOCK_ORDER:
+		model_lock_order(model, p, t, event);
 		break;
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
@@ -873,5 +881,6 @@ int model_finish(struct model *model, int64_t ts)
 	for (struct process *p = model->processes; p; p = p->next)
 		if (!p->ended)
 			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
+	model_lock_finish(model);
 	return model->error;
 }

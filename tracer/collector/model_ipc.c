@@ -498,42 +498,7 @@ void model_ipc_object_named(struct model *model, struct process *p, const struct
 	object_labelled(model, p, event, name);
 }
 
-/* --- lock waits and deadlocks ---------------------------------------- */
-
-/* t's lock wait (if any) is over at ts: a deadlock it was part of ends. */
-void model_ipc_wait_end(struct model *model, struct thread *t, int64_t ts)
-{
-	int64_t deadlock_id = waitgraph_end(model->waits, t->utid);
-	if (deadlock_id)
-		model_fail(model, tracedb_deadlock_end(model->db, deadlock_id, ts));
-}
-
-/* t begins waiting at ts for object_id held by holder (-1: unknown); its
- * call_* fields say so already. When that closes a cycle of waits, the
- * deadlock and wait_now are written and committed at once, for readers of
- * a program that is stuck right now. */
-void model_ipc_wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
-			  int64_t holder)
-{
-	model_ipc_wait_end(model, t, ts); /* a new call: the previous wait is over */
-	if (holder < 0)
-		return;
-	struct waitgraph_cycle cycle;
-	int rc = waitgraph_begin(model->waits, t->utid, object_id, holder, ts, &cycle);
-	if (rc < 0) {
-		model_fail(model, rc);
-		return;
-	}
-	if (rc == 0)
-		return;
-	int64_t deadlock_id = model->next_deadlock_id++;
-	waitgraph_mark(model->waits, &cycle, deadlock_id);
-	model_fail(model, tracedb_deadlock(model->db, deadlock_id, ts, cycle.members, cycle.count));
-	if (!model->error)
-		model_write_waits(model); /* t's call is set: the cycle is in it */
-	if (!model->error)
-		model_fail(model, tracedb_commit(model->db));
-}
+/* --- wait_now ------------------------------------------------------- */
 
 int model_write_waits(struct model *model)
 {

@@ -64,6 +64,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(pthread_rwlock_timedrdlock, NULL)                                                        \
 	X(pthread_rwlock_wrlock, NULL)                                                             \
 	X(pthread_rwlock_trywrlock, NULL)                                                          \
+	X(pthread_rwlock_unlock, NULL)                                                             \
 	X(pthread_rwlock_timedwrlock, NULL)                                                        \
 	X(pthread_rwlock_clockrdlock, NULL)                                                        \
 	X(pthread_rwlock_clockwrlock, NULL)                                                        \
