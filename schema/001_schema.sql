@@ -99,7 +99,8 @@ CREATE TABLE thread (
 -- is Terminated from its end_ts on; no span is written for that.
 --   state       'New' | 'Running' | 'Ready' | 'Blocked'
 --   reason      for Blocked: 'mutex' 'rwlock' 'cond' 'sem' 'barrier'
---               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other';
+--               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other'
+--               'signal' (sigsuspend, sigwaitinfo, sigtimedwait, pause);
 --               NULL otherwise
 --   object_id   what it waited on (object.object_id), when known
 --   cpu         the CPU it ran on (Running spans with perf data), else NULL
@@ -407,7 +408,7 @@ FROM deadlock d;
 -- The blobs' byte layout is in tracer/collector/overview.c. They number
 -- states New=0 Running=1 Ready=2 Blocked=3 Waiting=4 Suspended=5
 -- Terminated=6 and reasons mutex=0 rwlock=1 cond=2 sem=3 barrier=4 join=5
--- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 (weftd's API numbers them
+-- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 signal=12 (weftd's API numbers them
 -- alike); a CPU's "state" is its slices' end_state, "object" the utid.
 -- At most 4096 buckets a track: zoomed in further, readers need the spans.
 CREATE TABLE track_overview (
