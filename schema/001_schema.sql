@@ -47,8 +47,10 @@ CREATE TABLE meta (
 --   upid         weft's process id
 --   pid, ppid    kernel ids; ppid is the parent at the process's start
 --   parent_upid  the parent's upid when the parent is in the trace
---   name         the image's short name (comm)
---   cmdline      argv joined with spaces
+--   name         the image's short name (comm); for a process that
+--                retitled itself, its last title (see process_title)
+--   cmdline      argv joined with spaces, as ps shows it at the end of the
+--                process's life
 --   start_ts     fork/clone call in the parent, else the first event seen
 --   end_ts       the moment the process ended
 --   exit_code    exit status when it exited normally, else NULL
@@ -69,6 +71,19 @@ CREATE TABLE process (
     exit_code   INTEGER,
     exit_signal INTEGER,
     traced      INTEGER NOT NULL DEFAULT 1
+);
+
+-- process_title: each time a process was retitled, as ps would have shown
+-- it: by prctl(PR_SET_NAME) on its main thread (name), or, for a child
+-- forked without exec, by overwriting its argv area as setproctitle does
+-- (PostgreSQL's "postgres: checkpointer", nginx's "nginx: worker
+-- process"), seen when that child ends (ts: then). process.name and
+-- process.cmdline hold the last row's values.
+CREATE TABLE process_title (
+    upid    INTEGER NOT NULL REFERENCES process(upid),
+    ts      INTEGER NOT NULL,
+    name    TEXT,
+    cmdline TEXT
 );
 
 -- thread: one row per thread.

@@ -109,6 +109,10 @@ enum weft_event_type {
 	 * payload: the name, NUL-terminated. Written at the start of the
 	 * process image (and again in a fork child), before any wait on it. */
 	WEFT_EV_OBJECT_NAME = 45,
+	/* The process's command line as ps shows it now, written when a fork
+	 * child that did not exec ends (servers retitle such children by
+	 * overwriting their argv area). payload: argv as PROC_START's. */
+	WEFT_EV_PROC_TITLE = 46,
 };
 
 enum weft_origin {
