@@ -590,7 +590,7 @@ export class Timeline {
     if (this.tooMany && this.showFlows) {
       const n = this.flowTotal === null ? 'over 10,000' : String(this.flowTotal);
       note = this.selectedUtids().length ? `${n} arrows: the selected track's shown`
-        : `${n} arrows: select a track to see its arrows, or zoom in`;
+        : `${n} arrows: select a track to see its own`;
     }
     this.cb.onFlowNote(note);
   }
