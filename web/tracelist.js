@@ -64,32 +64,44 @@ export class TraceList {
   }
 
   show(traces) {
-    this.traces = traces.map((t) => {
-      const c = this.counts.get(t.id);
-      return typeof t.processes !== 'number' && c && c.bytes === t.bytes ? { ...t, processes: c.processes, threads: c.threads } : t;
-    });
+    this.traces = traces;
     this.render();
     this.countMissing();
   }
 
-  /** Counts, one trace after the other, the processes and threads weftd's list does not give. */
+  /** `t` with the counts weftd did not give, once the page has counted them. */
+  withCounts(t) {
+    const c = this.counts.get(t.id);
+    return typeof t.processes !== 'number' && c && c.bytes === t.bytes ? { ...t, processes: c.processes, threads: c.threads } : t;
+  }
+
+  /** Whether trace `t` still needs counting. */
+  uncounted(t) {
+    const c = this.counts.get(t.id);
+    return typeof t.processes !== 'number' && t.status !== 'broken' && !(c && c.bytes === t.bytes);
+  }
+
+  /**
+   * Counts, one trace after the other, the processes and threads weftd's
+   * list does not give; the list may be replaced meanwhile (a new
+   * recording): it is looked at again until nothing is left to count.
+   */
   async countMissing() {
     if (this.counting) return;
     this.counting = true;
     try {
-      for (const t of this.traces.slice(0, MAX_COUNTED)) {
-        const known = this.counts.get(t.id);
-        if (typeof t.processes === 'number' || t.status === 'broken' || (known && known.bytes === t.bytes)) continue;
+      for (;;) {
+        const t = this.traces.slice(0, MAX_COUNTED).find((x) => this.uncounted(x));
+        if (!t) break;
+        let c = { bytes: t.bytes, processes: null, threads: null };
         try {
           const r = await new TraceApi(t.id).sql(COUNT_SQL, 1);
           const [processes, threads] = r.rows[0].map(Number);
-          this.counts.set(t.id, { bytes: t.bytes, processes, threads });
-          t.processes = processes;
-          t.threads = threads;
+          c = { bytes: t.bytes, processes, threads };
         } catch (e) {
-          this.counts.set(t.id, { bytes: t.bytes, processes: null, threads: null });
-          t.processes = null;
+          // unknown: shown as '—', not asked again for this file size
         }
+        this.counts.set(t.id, c);
         this.render();
       }
     } finally {
@@ -100,7 +112,7 @@ export class TraceList {
   render() {
     const q = this.els.filter.value.trim().toLowerCase();
     const col = COLUMNS.find((c) => c.key === this.sort.key) || COLUMNS[0];
-    const rows = this.traces
+    const rows = this.traces.map((t) => this.withCounts(t))
       .filter((t) => !q || `${t.id} ${t.command ?? ''} ${t.status ?? ''} ${t.error ?? ''}`.toLowerCase().includes(q))
       .sort((a, b) => {
         const va = col.value(a);
