@@ -189,27 +189,40 @@ export class CritPath {
 
   /** Paints the path over the tracks canvas (ctx in CSS px; scrolled by `top`). */
   draw(ctx, top) {
-    const p = this.path;
-    if (!this.on || !p) return;
+    if (!this.on || !this.path) return;
     const tl = this.tl;
     const L = tl.layoutState;
-    const w = tl.width;
-    const H = tl.viewH;
     const P = L.pinnedHeight;
-    const vs = tl.view.start;
-    const k = w / (tl.view.end - tl.view.start);
-    const inView = (r, sy) => (r.pinned ? true : sy + r.h > P && sy < H);
-    // Outlines of the runs in the window, on the rows in view. Runs that
-    // touch on one row (within a pixel: a collapsed process's threads, or
-    // a zoomed-out view) make one outline.
-    const { runs, jumps } = p;
+    const H = tl.viewH;
+    const g = {
+      L, top, P, H, w: tl.width, vs: tl.view.start, t1: tl.view.end,
+      k: tl.width / (tl.view.end - tl.view.start),
+      inView: (r, sy) => (r.pinned ? true : sy + r.h > P && sy < H),
+    };
     ctx.save();
+    this.drawRuns(ctx, g);
+    this.drawJumps(ctx, g);
+    ctx.restore();
+  }
+
+  /**
+   * Outlines of the runs in the window, on the rows in view. Runs that
+   * touch on one row (within a pixel: a collapsed process's threads, or a
+   * zoomed-out view) make one outline.
+   */
+  drawRuns(ctx, { L, top, P, w, vs, t1, k, inView }) {
+    const runs = this.path.runs;
     ctx.lineWidth = 2;
     ctx.strokeStyle = PATH_COLOR;
     ctx.beginPath();
     const open = new Map(); // row -> [x0, x1, sy]: its outline being extended
-    const close = (r, o) => ctx.rect(o[0], o[2] + 1, Math.max(1, o[1] - o[0]), r.h - 3);
-    for (let i = upperBound(runs.end, runs.n, vs); i < runs.n && runs.start[i] < tl.view.end; i++) {
+    const close = (r, o) => {
+      // A scrolled row half under the pinned ones: only its visible part.
+      const y = r.pinned ? o[2] + 1 : Math.max(P, o[2] + 1);
+      const hgt = o[2] + r.h - 2 - y;
+      if (hgt > 0) ctx.rect(o[0], y, Math.max(1, o[1] - o[0]), hgt);
+    };
+    for (let i = upperBound(runs.end, runs.n, vs); i < runs.n && runs.start[i] < t1; i++) {
       const r = this.rowOf(runs.utid[i]);
       if (!r) continue;
       const sy = L.screenY(r, top);
@@ -226,15 +239,20 @@ export class CritPath {
     }
     for (const [r, o] of open) close(r, o);
     ctx.stroke();
-    // The jumps: from the end of a segment on its row to the next one's row,
-    // cut to the viewport. A pixel column holds one line, spanning all its
-    // jumps, so a zoomed-out frame costs the canvas' width, not the path's
-    // length; heads (and a dot where the jump leaves) only when at most
-    // MAX_HEADS jumps are in view, where they can be told apart.
+  }
+
+  /**
+   * The jumps: from the end of a segment on its row to the next one's row,
+   * cut to the viewport. A pixel column holds one line, spanning all its
+   * jumps, so a zoomed-out frame costs the canvas' width, not the path's
+   * length; heads (and a dot where the jump leaves) only when at most
+   * MAX_HEADS jumps are in view, where they can be told apart.
+   */
+  drawJumps(ctx, { L, top, H, vs, t1, k, inView }) {
+    const jumps = this.path.jumps;
     const cols = new Map(); // x -> [top, bottom] of its line
     const ends = []; // x, y, dir (0: the dot where it leaves)
     const clampY = (y) => Math.max(-8, Math.min(H + 8, y));
-    const t1 = tl.view.end;
     for (let i = upperBound(jumps.ts, jumps.n, vs - 1); i < jumps.n && jumps.ts[i] <= t1; i++) {
       const a = this.rowOf(jumps.from[i]);
       const b = this.rowOf(jumps.to[i]);
@@ -287,7 +305,6 @@ export class CritPath {
       }
       ctx.fill();
     }
-    ctx.restore();
   }
 
   // ---- the panel ------------------------------------------------------------

@@ -5,7 +5,9 @@
 // spin 10 ms holding it; main joins them), served by weftd on 127.0.0.1:0
 // with its own Content-Security-Policy, in Debian's chromium at 1366x768.
 // What the page shows is checked against weftd's own answer
-// (/api/traces/convoy/critical_path) and the trace's SQL.
+// (/api/traces/convoy/critical_path) and the trace's SQL. hostile.db
+// (make_trace.py --hostile) has markup and U+202E in every name the panel
+// shows: they must stay text.
 //
 // Environment (tests.cmake sets it from the build): WEFTD, WEFT_CONVOY
 // (the convoy program), WEFT (weft; default: beside WEFT_CONVOY),
@@ -17,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launch, nextFrame, reveal, shot, startDaemon, waitDrawn } from './harness.mjs';
+import { launch, makeTrace, nextFrame, reveal, shot, startDaemon, waitDrawn } from './harness.mjs';
 
 const CONVOY = process.env.WEFT_CONVOY;
 const WEFT = process.env.WEFT || (CONVOY ? path.join(path.dirname(CONVOY), 'weft') : '');
@@ -39,6 +41,7 @@ before(async () => {
   const r = spawnSync(WEFT, ['record', '-q', '-o', path.join(dir, 'convoy.db'), '--', CONVOY, '10'],
     { encoding: 'utf8', timeout: 120000 });
   assert.equal(r.status, 0, `weft record failed: ${r.stderr}`);
+  makeTrace(path.join(dir, 'hostile.db'), '--hostile');
   weftd = await startDaemon(dir);
   cp = await api('/api/traces/convoy/critical_path');
   for (const [utid, name] of (await sql("SELECT utid, name FROM thread WHERE name LIKE 'worker-%'"))) workers.set(name, utid);
@@ -124,11 +127,11 @@ test('the toggle draws the path and opens its breakdown: the workers, the mutex,
   }
   assert.match(await page.locator('#panel-critpath .cp-by-thread h2').textContent(), new RegExp(`\\(${cp.by_thread.length} threads?\\)`));
 
-  // The table by object: the mutex, first (it carries the most path time).
-  const objects = page.locator('#panel-critpath .cp-by-object tbody tr');
-  assert.equal(await objects.count(), cp.by_object.length);
-  assert.equal(Number(await objects.first().locator('button').getAttribute('data-object')), mutex);
-  assert.equal(await objects.first().locator('td').nth(1).textContent(), 'mutex');
+  // The table by object: weftd's objects, most path time first, the mutex among them.
+  const ids = await page.locator('#panel-critpath .cp-by-object tbody button').evaluateAll((l) => l.map((b) => Number(b.dataset.object)));
+  assert.deepEqual(ids, [...cp.by_object].sort((a, b) => b.ns - a.ns).map((o) => o.object_id));
+  const row = page.locator('#panel-critpath .cp-by-object tbody tr', { has: page.locator(`button[data-object="${mutex}"]`) });
+  assert.equal(await row.locator('td').nth(1).textContent(), 'mutex');
 
   // The bar: its parts sum to the path, Running among them.
   const bar = await page.evaluate(() => {
@@ -188,4 +191,26 @@ test('P again hides the path and drops it from the URL; the page kept to its pol
   await page.waitForFunction(() => new URLSearchParams(location.search).get('cp') === '1');
   assert.deepEqual(await page.evaluate(() => window.__violations), []);
   assert.deepEqual(pageErrors, []);
+});
+
+test('hostile thread and object names in the breakdown stay text, bidi characters escaped', async () => {
+  const p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  await p.addInitScript(() => { window.__pwned = 0; });
+  await p.goto(`${weftd.url}/?trace=hostile&cp=1&tab=critpath`);
+  await p.locator('#panel-critpath .cp-bar').waitFor();
+  const names = await p.locator('#panel-critpath tbody button').allTextContents();
+  assert.ok(names.some((n) => n.includes('gpj.exe<img src=x')), names.join('\n'));
+  assert.ok(names.some((n) => n.startsWith('<svg onload=')), names.join('\n'));
+  const state = await p.evaluate(() => {
+    const panel = document.getElementById('panel-critpath');
+    const attrs = [];
+    for (const e of panel.querySelectorAll('*')) for (const a of e.attributes) attrs.push(a.value);
+    return {
+      pwned: window.__pwned, made: document.querySelectorAll('img, svg, iframe, object, embed, script:not([src])').length,
+      rlo: [panel.textContent, ...attrs].join('\n').includes('\u202e'), escaped: panel.textContent.includes('\\u202E'),
+    };
+  });
+  assert.deepEqual(state, { pwned: 0, made: 0, rlo: false, escaped: true });
+  await p.close();
 });
