@@ -371,21 +371,26 @@ export class CritPath {
       `${rel(p.start)} \u2192 ${rel(p.end)}, ${plural(p.segments.length, 'segment')}, ` +
       `${plural(jumps, 'jump')} between threads${this.on ? '' : ' (hidden on the timeline: press P)'}.`;
     const notes = [h('p', { className: 'hint cp-head' }, text)];
-    if (p.truncated) notes.push(hint('Only the first 100,000 segments came: the bar and the timeline show those; the tables cover the whole path.'));
+    if (p.truncated) {
+      notes.push(hint(`Only the first ${p.segments.length.toLocaleString('en')} segments came: the bar and the ` +
+        'timeline show those; the tables cover the whole path.'));
+    }
     return h('div', {}, notes);
   }
 
+  /** The bar of the path's time by state (each part's ns in data-ns) and its legend. */
   bar(p) {
     const total = p.end - p.start;
+    const said = (s) => `${s.label} ${formatDuration(s.ns)} (${formatPercent(s.ns, total)})`;
     const parts = p.states.map((s) => {
-      const part = h('span', { color: s.color, title: `${s.label}: ${formatDuration(s.ns)} (${formatPercent(s.ns, total)})`, data: { ns: s.ns, state: s.key } });
+      const part = h('span', { color: s.color, title: said(s), data: { ns: s.ns, state: s.key } });
       part.style.width = `${(100 * s.ns) / Math.max(1, total)}%`;
       return part;
     });
-    const legend = p.states.map((s) => h('li', {}, swatch(s.color), `${s.label} ${formatDuration(s.ns)} (${formatPercent(s.ns, total)})`));
+    const label = `Critical path by state: ${p.states.map((s) => `${s.label} ${formatPercent(s.ns, total)}`).join(', ')}`;
     return h('div', { className: 'cp-breakdown' },
-      h('div', { className: 'cp-bar', data: { total }, attrs: { role: 'img', 'aria-label': `Critical path by state: ${p.states.map((s) => `${s.label} ${formatPercent(s.ns, total)}`).join(', ')}` } }, parts),
-      h('ul', { className: 'cp-legend' }, legend));
+      h('div', { className: 'cp-bar', data: { total }, attrs: { role: 'img', 'aria-label': label } }, parts),
+      h('ul', { className: 'cp-legend' }, p.states.map((s) => h('li', {}, swatch(s.color), said(s)))));
   }
 
   threadTable(p) {
