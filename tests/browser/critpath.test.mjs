@@ -171,11 +171,15 @@ test('a thread row selects that thread, an object row the longest segment charge
   await page.locator(`.track-thread[data-id="${w.utid}"]`).waitFor();
   assert.equal(await page.locator('#tab-critpath').getAttribute('aria-selected'), 'true', 'the breakdown stays open');
 
+  // The span selected holds the start of the longest segment charged to the mutex.
   const charged = cp.segments.filter((s) => (s[5] ?? s[6]) === mutex).sort((a, b) => b[2] - a[2])[0];
-  const [[utid, ts]] = await sql(`SELECT utid, ts FROM thread_state WHERE utid = ${charged[0]} AND ts <= ${charged[1]} ORDER BY ts DESC LIMIT 1`);
   await page.locator(`#panel-critpath .cp-by-object button[data-object="${mutex}"]`).click();
-  await page.waitForFunction(([u, t]) => window.weft.app.sel && window.weft.app.sel.utid === u && window.weft.app.sel.ts === t, [utid, ts]);
-  assert.equal(urlParam('sel'), `${utid}:${ts}`);
+  await page.waitForFunction(([u, t]) => {
+    const s = window.weft.timeline.selected;
+    return s && s.utid === u && s.ts <= t && t <= s.ts + s.dur;
+  }, [charged[0], charged[1]]);
+  const sel = await page.evaluate(() => window.weft.timeline.selected);
+  await page.waitForFunction((v) => new URLSearchParams(location.search).get('sel') === v, `${sel.utid}:${sel.ts}`);
 });
 
 test('P again hides the path and drops it from the URL; the page kept to its policy', async () => {
