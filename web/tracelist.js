@@ -15,7 +15,7 @@ const COUNT_SQL = 'SELECT (SELECT COUNT(*) FROM process), (SELECT COUNT(*) FROM 
 const MAX_COUNTED = 200;
 
 const COLUMNS = [
-  { key: 'command', label: 'Command', value: (t) => t.command || t.id },
+  { key: 'command', label: 'Command', value: (t) => t.command || t.id || t.file },
   { key: 'start', label: 'Start', value: (t) => startOf(t) },
   { key: 'duration', label: 'Duration', value: (t) => durationOf(t), num: true },
   { key: 'bytes', label: 'Size', value: (t) => t.bytes ?? null, num: true },
@@ -141,14 +141,16 @@ export class TraceList {
     const body = rows.map((t) => {
       const broken = t.status === 'broken';
       const live = t.status === 'recording';
-      const name = broken ? h('span', { className: 'trace-name' }, t.command || t.id)
+      // a file weftd cannot serve has no id: it is named by its file
+      const name = broken ? h('span', { className: 'trace-name' }, t.command || t.id || t.file || '—')
         : h('a', { className: 'trace-name', attrs: { href: `?trace=${encodeURIComponent(t.id)}` } }, t.command || t.id);
       const status = h('td', { className: `status status-${broken ? 'broken' : live ? 'live' : 'other'}` },
         live ? h('span', { className: 'live-dot', text: '● live' }) : t.status || '—',
         broken && t.error ? h('div', { className: 'trace-error' }, t.error) : null);
       const n = (v) => h('td', { className: 'num' }, v === null ? '—' : String(v));
-      return h('tr', { data: { id: t.id, status: t.status || '' } },
-        h('td', {}, name, h('div', { className: 'trace-id' }, `${t.id}${t.file ? ` · ${t.file}` : ''}`)),
+      const where = [t.id, t.file].filter((x) => x).join(' · ');
+      return h('tr', { data: { id: t.id ?? '', file: t.file ?? '', status: t.status || '' } },
+        h('td', {}, name, h('div', { className: 'trace-id' }, where)),
         h('td', {}, startOf(t) ?? '—'),
         h('td', { className: 'num' }, durationOf(t) === null ? '—' : formatDuration(durationOf(t))),
         h('td', { className: 'num' }, formatBytes(t.bytes)),
