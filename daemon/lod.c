@@ -179,7 +179,8 @@ static inline int has_object(const struct lod_track *t, size_t i)
 /* Span i's object, or -1. */
 static inline int32_t object_at(const struct lod_track *t, size_t i)
 {
-	return has_object(t, i) ? t->objects[object_rank(t, i)] : -1;
+	/* a set bit implies objects (trim frees it only when there is none) */
+	return has_object(t, i) && t->objects ? t->objects[object_rank(t, i)] : -1;
 }
 
 /* Appends one span (capacity reserved by grow). A block whose spans stop
