@@ -1,6 +1,7 @@
 /*
  * route_summary: GET /api/traces/{id}/summary?start=&end=, what happened
- * inside a window. Time per state per thread and process comes from the
+ * inside a window (start == end: an empty one, as a trace with no events
+ * yet asks for). Time per state per thread and process comes from the
  * in-memory timeline (exact, mipmap-assisted); lock contention from the
  * Blocked spans in memory; holders and message traffic from the flow sums
  * (flowsum.h: whole buckets from memory, the two edges of the window from
@@ -530,8 +531,8 @@ enum MHD_Result route_summary(struct request *req)
 {
 	char err[160];
 	struct param_window w;
-	if (param_window(req_arg(req, "start"), req_arg(req, "end"), NULL, 0, &w, err,
-			 sizeof(err)) < 0)
+	if (param_window_or_empty(req_arg(req, "start"), req_arg(req, "end"), &w, err,
+				  sizeof(err)) < 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	const struct trace_timeline *tl;
 	int rc = trace_timeline_read(req->trace, &tl);
