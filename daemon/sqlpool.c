@@ -132,7 +132,7 @@ static void *work(void *arg)
 		sqlite3 *db = trace_acquire(job->trace);
 		pthread_mutex_lock(&p->lock);
 		job->db = db;
-		if (p->stopping || now_ms() >= job->deadline_ms)
+		if (db && (p->stopping || now_ms() >= job->deadline_ms))
 			sqlite3_interrupt(db);
 		pthread_mutex_unlock(&p->lock);
 		run(p, job, db);
