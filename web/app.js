@@ -251,7 +251,8 @@ async function loadTraceList() {
   const { traces } = await listTraces();
   app.traces = traces || [];
   const picker = $('trace-picker');
-  picker.replaceChildren(...app.traces.map((t) => {
+  // a file weftd cannot serve (broken, no id) is in the list, not the picker
+  picker.replaceChildren(...app.traces.filter((t) => t.id).map((t) => {
     const o = document.createElement('option');
     o.value = t.id;
     o.textContent = visible(`${t.id}${t.status && t.status !== 'complete' ? ` (${t.status})` : ''}`);
