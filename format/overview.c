@@ -22,6 +22,7 @@
  */
 #include "overview.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,7 @@ int overview_track_query(const struct overview_track *t, int64_t start, int64_t 
 		if (k1 > (int64_t)t->n - 1)
 			k1 = (int64_t)t->n - 1;
 		for (int64_t k = k0; k <= k1; k++) {
+			assert(k >= 0 && k < (int64_t)t->n);
 			const struct cell *c = &t->cells[k];
 			if (cell_empty(c))
 				continue;

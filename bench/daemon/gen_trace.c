@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	const char *out = NULL, *status = "complete";
 	long long spans = 10000000, threads = 200, processes = 0;
 	int indexes = 1, slices = 1, summary = 1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && argv[i]; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "-o") == 0 && v)

@@ -15,3 +15,12 @@ add_test(NAME unit.layout.arrows
          COMMAND ${CMAKE_COMMAND} -DROOT=${PROJECT_SOURCE_DIR}
                  -P ${PROJECT_SOURCE_DIR}/tests/layout/check_arrows.cmake)
 set_tests_properties(unit.layout.arrows PROPERTIES LABELS "unit")
+
+# assert() is on in the trees the tests run in (RelWithDebInfo; Release
+# compiles it out, and has no such test).
+if(CMOCKA_FOUND AND NOT CMAKE_BUILD_TYPE STREQUAL "Release")
+  add_executable(test_build_asserts ${CMAKE_CURRENT_LIST_DIR}/test_build_asserts.c)
+  target_link_libraries(test_build_asserts PRIVATE PkgConfig::CMOCKA)
+  add_test(NAME unit.build.asserts COMMAND test_build_asserts)
+  set_tests_properties(unit.build.asserts PROPERTIES LABELS "unit;collector")
+endif()

@@ -216,24 +216,43 @@ out:
 	return result;
 }
 
-static void find_library(char out[PATH_MAX], size_t cap)
+/* Where libweft.so is. $WEFT_LIB when set; else, relative to the weft
+ * binary itself (so a whole installed prefix can be moved), the first of
+ * PREFIX/lib/weft/libweft.so (installed: a private directory) and
+ * PREFIX/lib/libweft.so (the build tree) that is readable, where PREFIX is
+ * <dir of weft>/.. .
+ * Returns 0 with the path in out (cap bytes), or -ENOENT (or -errno of
+ * WEFT_LIB) with the path or paths tried, joined by " and ", in out. */
+static int find_library(char *out, size_t cap)
 {
 	const char *env = getenv("WEFT_LIB");
 	if (env && *env) {
 		snprintf(out, cap, "%s", env);
-		return;
+		return access(out, R_OK) ? -errno : 0;
 	}
-	char self[PATH_MAX - 32];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0) {
-		snprintf(out, cap, "libweft.so");
-		return;
+		int error = errno;
+		snprintf(out, cap, "/proc/self/exe");
+		return -error;
 	}
 	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(out, cap, "%s/../lib/libweft.so", self);
+	/* /proc/self/exe has no symbolic links left: <dir of weft>/.. is the
+	 * prefix, self without its last two components. */
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	static const char *const candidates[] = {"lib/weft/libweft.so", "lib/libweft.so"};
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+		int len = snprintf(out, cap, "%s/%s", self, candidates[i]);
+		if (len > 0 && (size_t)len < cap && access(out, R_OK) == 0)
+			return 0;
+	}
+	int len = snprintf(out, cap, "%s/%s and %s/%s", self, candidates[0], self, candidates[1]);
+	return len < 0 ? -EINVAL : -ENOENT;
 }
 
 /* argv joined with spaces, arguments with shell metacharacters quoted. */
@@ -556,6 +575,15 @@ static int record_exec(int argc, char **argv)
 		fprintf(stderr, "weft: cannot run '%s': %s\n", args.command[0], strerror(-rc));
 		return rc == -ENOENT ? 127 : 126;
 	}
+	char library[PATH_MAX];
+	rc = find_library(library, sizeof library);
+	if (rc) {
+		fprintf(stderr,
+			"weft: cannot find libweft.so (tried %s: %s); set WEFT_LIB to its "
+			"path\n",
+			library, strerror(-rc));
+		return 1;
+	}
 	char output[PATH_MAX];
 	if (args.output)
 		snprintf(output, sizeof output, "%s", args.output);
@@ -569,11 +597,6 @@ static int record_exec(int argc, char **argv)
 			"only what the kernel shows is recorded (its threads and when they "
 			"run), not its calls\n",
 			path);
-	char library[PATH_MAX];
-	find_library(library, sizeof library);
-	if (access(library, R_OK) != 0)
-		fprintf(stderr, "weft: warning: %s not found; only life cycles are recorded\n",
-			library);
 
 	char command_line[8192];
 	join_command(args.command, command_line, sizeof command_line);
@@ -688,7 +711,7 @@ const struct cmd_entry cmd_record_entry = {
 	    "                     it; without --shm the ring file is a memfd\n"
 	    "  -h, --help         this help\n"
 	    "\n"
-	    "Environment: WEFT_LIB overrides the path of libweft.so\n"
-	    "(default: <dir of weft>/../lib/libweft.so).\n",
+	    "Environment: WEFT_LIB overrides the path of libweft.so (default:\n"
+	    "<dir of weft>/../lib/weft/libweft.so, else <dir of weft>/../lib/libweft.so).\n",
     .exec = record_exec,
 };

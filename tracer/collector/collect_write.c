@@ -136,6 +136,9 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 		if (rc && !c->error)
 			c->error = rc;
 	}
+	int rc = model_advance(c->model, horizon); /* nothing older is to come */
+	if (rc && !c->error)
+		c->error = rc;
 	c->pending_head = done;
 	/* Move the held items down once they are the smaller part. */
 	if (done == q->count || (done > 4096 && done * 2 > q->count)) {

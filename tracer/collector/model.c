@@ -22,6 +22,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 
 #include "channel.h"
 #include "decode.h"
+#include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
 #include "table.h"
@@ -71,6 +73,10 @@ struct model *model_new(struct tracedb *db)
 		channel_set_infer(model->channels, model_ipc_infer_pipe_writer);
 	model->waits = waitgraph_new();
 	model->next_deadlock_id = 1;
+	model->locks = table_new();
+	model->next_candidate_mark = 1;
+	model->lock_orders = lockgraph_new();
+	model->next_lock_cycle_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
@@ -78,7 +84,7 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys) {
+	    !model->tcp_waiting || !model->shared_keys || !model->locks || !model->lock_orders) {
 		model_free(model);
 		return NULL;
 	}
@@ -129,6 +135,7 @@ void model_free(struct model *model)
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
+	model_lock_free(model);
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -204,7 +211,9 @@ void model_thread_write(struct model *model, struct thread *t, bool insert)
 
 struct process *model_live_process(struct model *model, int64_t pid)
 {
-	return pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	struct process *p = pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	assert(!p || (!p->ended && p->pid == (uint32_t)pid)); /* process_end takes it out */
+	return p;
 }
 
 void model_set_cmdline(struct process *p, const char *cmdline)
@@ -272,7 +281,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
-	model_ipc_wait_end(model, t, ts);
+	model_lock_thread_end(model, t, ts);
 	model_slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
@@ -294,12 +303,14 @@ void model_process_end(struct model *model, struct process *p, int64_t ts)
 			ts = span_thread_last_ts(t->spans);
 	if (p->exec_path[0]) /* exec'd an image that never ran our library */
 		snprintf(p->name, sizeof p->name, "%s", decode_basename(p->exec_path));
+	bool live = model_live_process(model, p->pid) == p;
 	for (struct thread *t = p->threads; t; t = t->next)
 		model_thread_finish_row(model, t, ts);
 	span_process_end(p->spans, ts);
+	assert(ts >= p->start_ts); /* last_ts starts at start_ts and only grows */
 	p->ended = true;
 	p->end_ts = ts;
-	if (model_live_process(model, p->pid) == p)
+	if (live)
 		table_remove(model->live_by_pid, p->pid, 0);
 	model_process_write(model, p, false);
 }
@@ -371,6 +382,7 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 		model_fail(model, -ENOMEM);
 		return NULL;
 	}
+	assert(!p->ended); /* threads of an ended process end with it */
 	t->utid = model->next_utid++;
 	t->tid = tid;
 	t->process = p;
@@ -682,9 +694,8 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = model_ipc_object_for(model, p, event);
-		int64_t holder = -1;
-		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
-		    event->b) {
+		int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
+		if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
 			struct thread *owner =
 			    table_get(model->threads, p->token, (uint32_t)event->b);
 			if (owner)
@@ -699,7 +710,7 @@ int model_event(struct model *model, const struct model_source *source,
 		t->call_object = object_id;
 		t->call_begin_ts = ts;
 		t->call_holder = holder;
-		model_ipc_wait_begin(model, t, ts, object_id, holder);
+		model_lock_wait_begin(model, p, t, event, object_id, holder);
 		break;
 	}
 	case WEFT_EV_BLOCK_END:
@@ -707,17 +718,25 @@ int model_event(struct model *model, const struct model_source *source,
 			model_ipc_io_done(model, p, t, event);
 		model_ipc_call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
-		model_ipc_wait_end(model, t, ts);
+		model_lock_wait_end(model, t, ts, (int64_t)event->b);
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
-		model_ipc_note_wake(model, p, t, event, "unlock");
+		model_ipc_note_wake(model, p, t, event,
+				    event->reason == WEFT_REASON_FUTEX ? "futex" : "unlock");
+		model_lock_unlock(model, p, t, event);
 		break;
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");
 		break;
+	case WEFT_EV_LOCK_ORDER:
+		model_lock_order(model, p, t, event);
+		break;
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
+		break;
+	case WEFT_EV_OBJECT_NAME:
+		model_ipc_object_named(model, p, event);
 		break;
 	case WEFT_EV_FD_CHANNEL:
 		model_ipc_fd_channel(model, p, event);
@@ -870,5 +889,6 @@ int model_finish(struct model *model, int64_t ts)
 	for (struct process *p = model->processes; p; p = p->next)
 		if (!p->ended)
 			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
+	model_lock_finish(model);
 	return model->error;
 }

@@ -22,6 +22,7 @@
  */
 #include "overview_build.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,9 @@ static void put(struct overview_bucket *b, int state, int64_t ns, int unit_shift
 static void add_short(struct track *t, int64_t ts, int64_t dur, int state, int32_t object)
 {
 	int64_t abs = ts >> t->shift, hi = (abs + 1) << t->shift, e = ts + dur;
+	/* cover() made the track's buckets span [ts, ts + dur) */
+	assert(abs >= t->first && abs - t->first < (int64_t)t->n);
+	assert(e <= hi || abs + 1 - t->first < (int64_t)t->n);
 	struct overview_bucket *b = &t->buckets[abs - t->first];
 	if (b->starts < UINT32_MAX)
 		b->starts++;
@@ -173,8 +177,9 @@ static void coarsen(struct track *t)
 	size_t prev = SIZE_MAX;
 	for (size_t k = 0; k < t->n; k++) {
 		size_t d = (size_t)(((t->first + (int64_t)k) >> 1) - first);
+		assert(d <= k); /* merging in place never overtakes the source */
 		if (d != prev)
-			t->buckets[d] = t->buckets[k]; /* d <= k */
+			t->buckets[d] = t->buckets[k];
 		else
 			merge(&t->buckets[d], &t->buckets[k]);
 		prev = d;
@@ -243,6 +248,7 @@ static int cover(struct overview *ov, struct track *t, int64_t a, int64_t e)
 		clear_buckets(t->buckets + t->n, n - t->n);
 		t->n = n;
 	}
+	assert(t->n <= t->cap && t->first <= lo && t->first + (int64_t)t->n - 1 >= hi);
 	return 0;
 }
 

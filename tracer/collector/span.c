@@ -23,6 +23,7 @@
  */
 #include "span.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,8 @@ static void track_close(struct track *track, int64_t ts)
 		track->held.dur += closed.dur;
 		return;
 	}
+	/* spans leave a track in order, never overlapping */
+	assert(!track->has_held || track->held.ts + track->held.dur <= closed.ts);
 	if (track->has_held)
 		track->emit(track->ctx, &track->held);
 	track->held = closed;
@@ -153,6 +156,7 @@ static void track_set(struct track *track, int64_t ts, const struct span *next)
 		track->open.ts = ts;
 		track->open.dur = 0;
 	}
+	assert(!track->has_held || track->held.ts + track->held.dur <= track->open.ts);
 	track->has_open = true;
 }
 
@@ -351,6 +355,14 @@ void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned rea
 	thread_update(thread, ts);
 }
 
+void span_thread_call_holder(struct span_thread *thread, int64_t ts, int64_t holder_id)
+{
+	if (!thread->in_call || thread->call_holder == holder_id)
+		return;
+	thread->call_holder = holder_id;
+	thread_update(thread, ts);
+}
+
 void span_thread_call_end(struct span_thread *thread, int64_t ts)
 {
 	thread->in_call = false;
@@ -400,6 +412,7 @@ static void out_put(struct span_thread *thread, const struct span *span)
 		thread->out.dur += span->dur;
 		return;
 	}
+	assert(!thread->has_out || thread->out.ts + thread->out.dur <= span->ts);
 	if (thread->has_out)
 		thread->out_emit(thread->out_ctx, &thread->out);
 	thread->out = *span;
@@ -476,15 +489,18 @@ static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t
 			thread->pending[at++] = (struct piece){span, false};
 			continue;
 		}
-		/* Cumulative proportions: rounding loses no nanosecond. */
+		/* Cumulative proportions: rounding loses no nanosecond. When
+		 * every such span is empty (outside 0), run_ns and ready_ns
+		 * are 0 too and there is nothing to share. */
 		seen += span.dur;
-		int64_t run_to = (int64_t)((__int128)run_ns * seen / outside);
-		int64_t ready_to = (int64_t)((__int128)ready_ns * seen / outside);
+		int64_t run_to = outside ? (int64_t)((__int128)run_ns * seen / outside) : 0;
+		int64_t ready_to = outside ? (int64_t)((__int128)ready_ns * seen / outside) : 0;
 		int64_t run = run_to - run_given, ready = ready_to - ready_given;
 		if (run > span.dur) /* rounding: never past the span's end */
 			run = span.dur;
 		if (ready > span.dur - run)
 			ready = span.dur - run;
+		assert(run >= 0 && ready >= 0 && run + ready <= span.dur);
 		run_given += run;
 		ready_given += ready;
 		struct span piece = span;
@@ -500,6 +516,7 @@ static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t
 		piece.dur = span.dur - run - ready;
 		thread->pending[at++] = (struct piece){piece, true};
 	}
+	assert(run_given <= run_ns && ready_given <= ready_ns);
 	thread->pending_count = at;
 	thread->split_count = at;
 	return debt;

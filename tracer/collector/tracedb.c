@@ -20,6 +20,8 @@
  */
 #include "tracedb.h"
 
+#include "critpath.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -56,6 +58,8 @@ enum stmt_id {
 	STMT_DEADLOCK_END,
 	STMT_WAIT_NOW_CLEAR,
 	STMT_WAIT_NOW,
+	STMT_LOCK_ORDER_EDGE,
+	STMT_LOCK_ORDER_CYCLE,
 	STMT_COUNT,
 };
 
@@ -90,6 +94,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_WAIT_NOW_CLEAR] = "DELETE FROM wait_now",
     [STMT_WAIT_NOW] = "INSERT INTO wait_now(utid, ts, reason, object_id, holder_utid) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_LOCK_ORDER_EDGE] =
+	"INSERT INTO lock_order_edge(from_object_id, to_object_id, utid, ts, "
+	"from_mode, to_mode, held_object_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_LOCK_ORDER_CYCLE] =
+	"INSERT INTO lock_order_cycle(cycle_id, position, object_id, utid, ts) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* The three tables that take a row per transition are written BATCH_ROWS
@@ -605,6 +615,35 @@ int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts
 	return step(db, stmt);
 }
 
+int tracedb_lock_order_edge(struct tracedb *db, const struct tracedb_lock_order *edge)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_LOCK_ORDER_EDGE];
+	sqlite3_bind_int64(stmt, 1, edge->from_object_id);
+	sqlite3_bind_int64(stmt, 2, edge->to_object_id);
+	sqlite3_bind_int64(stmt, 3, edge->utid);
+	sqlite3_bind_int64(stmt, 4, edge->ts);
+	sqlite3_bind_text(stmt, 5, edge->from_read ? "read" : "write", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, edge->to_read ? "read" : "write", -1, SQLITE_STATIC);
+	bind_text(stmt, 7, edge->held && edge->held[0] ? edge->held : NULL);
+	return step(db, stmt);
+}
+
+int tracedb_lock_order_cycle(struct tracedb *db, int64_t cycle_id, int64_t position,
+			     int64_t object_id, int64_t utid, int64_t ts)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_LOCK_ORDER_CYCLE];
+	sqlite3_bind_int64(stmt, 1, cycle_id);
+	sqlite3_bind_int64(stmt, 2, position);
+	sqlite3_bind_int64(stmt, 3, object_id);
+	sqlite3_bind_int64(stmt, 4, utid);
+	sqlite3_bind_int64(stmt, 5, ts);
+	return step(db, stmt);
+}
+
 int tracedb_wait_now_clear(struct tracedb *db)
 {
 	if (begin(db))
@@ -678,8 +717,14 @@ int tracedb_finish(struct tracedb *db, const char *status)
 		if (exec_sql(db, "DELETE FROM track_overview"))
 			return -EIO;
 	}
-	if (exec_sql(db, weft_embed__001_indexes_sql) || tracedb_meta(db, "status", status) ||
-	    commit(db))
+	if (exec_sql(db, weft_embed__001_indexes_sql))
+		return -EIO;
+	/* the critical path needs the indexes; a trace without a finished
+	 * root process has none, which is no failure of the trace */
+	int rc = critpath_record(db->sql);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (tracedb_meta(db, "status", status) || commit(db))
 		return -EIO;
 	return 0;
 }

@@ -107,6 +107,23 @@ int tracedb_deadlock(struct tracedb *db, int64_t deadlock_id, int64_t ts,
 /* Deadlock deadlock_id was over at end_ts (kept when already set). */
 int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts);
 
+/* A lock_order_edge row (schema): held is the other locks' object ids,
+ * comma-separated ("" or NULL: none). */
+struct tracedb_lock_order {
+	int64_t from_object_id;
+	int64_t to_object_id;
+	int64_t utid;
+	int64_t ts;
+	int from_read;
+	int to_read;
+	const char *held;
+};
+int tracedb_lock_order_edge(struct tracedb *db, const struct tracedb_lock_order *edge);
+/* One member of lock order cycle cycle_id: object_id is held while utid
+ * takes the next member's lock at ts. */
+int tracedb_lock_order_cycle(struct tracedb *db, int64_t cycle_id, int64_t position,
+			     int64_t object_id, int64_t utid, int64_t ts);
+
 /* Empty table wait_now, and add a row to it: utid has been waiting since
  * ts (reason: enum weft_reason; object_id, holder_utid < 0: unknown). */
 int tracedb_wait_now_clear(struct tracedb *db);

@@ -40,18 +40,21 @@ static int executable(const char *path)
 	return access(path, X_OK) == 0;
 }
 
-/* The weft binary's path into out (PATH_MAX bytes); 0 or -ENOENT. */
+/* The weft binary's path into out (PATH_MAX bytes): beside this library
+ * (PREFIX/lib/libweft.so in a build tree, PREFIX/lib/weft/libweft.so
+ * installed: PREFIX/bin/weft), else $WEFT_BIN, else on PATH; 0 or -ENOENT. */
 static int find_weft(char *out)
 {
+	static const char *const beside[] = {"../bin/weft", "../../bin/weft"};
 	Dl_info info;
-	if (dladdr((void *)launch_collector, &info) && info.dli_fname) {
-		const char *slash = strrchr(info.dli_fname, '/');
-		if (slash) {
-			int n = snprintf(out, PATH_MAX, "%.*s/../bin/weft",
-					 (int)(slash - info.dli_fname), info.dli_fname);
-			if (n > 0 && n < PATH_MAX && executable(out))
-				return 0;
-		}
+	const char *slash = NULL;
+	if (dladdr((void *)launch_collector, &info) && info.dli_fname)
+		slash = strrchr(info.dli_fname, '/');
+	for (size_t i = 0; slash && i < sizeof beside / sizeof beside[0]; i++) {
+		int n = snprintf(out, PATH_MAX, "%.*s/%s", (int)(slash - info.dli_fname),
+				 info.dli_fname, beside[i]);
+		if (n > 0 && n < PATH_MAX && executable(out))
+			return 0;
 	}
 	const char *bin = getenv("WEFT_BIN");
 	if (bin && *bin && strlen(bin) < PATH_MAX && executable(bin)) {
