@@ -426,8 +426,16 @@ void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, stru
 		     int64_t ts, const char *kind, int64_t object_id)
 {
 	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
-	int64_t ts_in = blocked_end >= ts_out && blocked_end <= ts ? blocked_end : ts;
-	model_flow(model, ts_out, utid_out, ts_in, t->utid, kind, object_id);
+	if (blocked_end < 0 || blocked_end > ts) {
+		model_flow(model, ts_out, utid_out, ts, t->utid, kind, object_id);
+		return;
+	}
+	/* The waker's record is stamped when its call returns, which can be
+	 * after the kernel already ran the thread it woke: the wake itself
+	 * happened during that call, no later than the switch-in. */
+	if (ts_out > blocked_end)
+		ts_out = blocked_end;
+	model_flow(model, ts_out, utid_out, blocked_end, t->utid, kind, object_id);
 }
 
 /* The fork edge of p, once both its forking thread and its main thread are

@@ -174,7 +174,9 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 /* utid_out's action at ts_out woke t, whose blocking call returned at ts:
  * name the waker on t's Blocked span and write the flow so that it ends in
  * that span (at its switch-in when it closed before the call returned,
- * else at ts), where the span's details find it. */
+ * else at ts), where the span's details find it. A waker stamped after
+ * that switch-in (its call returned after the kernel had run t) is moved
+ * back to it: the wake happened within its call, no later. */
 void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
 		     int64_t ts, const char *kind, int64_t object_id);
 /* The fork edge of p, once both ends are known. */
