@@ -356,12 +356,10 @@ void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned rea
 	thread_update(thread, ts);
 }
 
-void span_thread_call_holder(struct span_thread *thread, int64_t ts, int64_t holder_id)
+void span_thread_call_holder(struct span_thread *thread, int64_t holder_id)
 {
-	if (!thread->in_call || thread->call_holder == holder_id)
-		return;
-	thread->call_holder = holder_id;
-	thread_update(thread, ts);
+	if (thread->in_call)
+		thread->call_holder = holder_id;
 }
 
 void span_thread_call_end(struct span_thread *thread, int64_t ts)
