@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "handshake.h"
-#include "ring.h"
+#include "weft/collector.h"
 
 #define RING_TRY_MS 10
 #define IDLE_MS 200
@@ -480,9 +480,7 @@ static void check_collector(struct collectd *c, struct pending *p, int64_t now)
 		finish(p);
 		return;
 	}
-	struct ring_map map;
-	if (ring_file_attach(p->shm, &map) == 0) {
-		ring_file_unmap(&map);
+	if (collector_ring_ready(p->shm)) {
 		struct child *child = &c->children[c->nchildren++];
 		child->pid = p->child;
 		memcpy(child->shm, p->shm, sizeof(child->shm));

@@ -11,11 +11,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-int query_open(const char *path, sqlite3 **db)
+/* "file:PATH?immutable=1" with PATH's %, ? and # escaped, into out. */
+static int immutable_uri(const char *path, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "file:");
+	for (const char *p = path; *p; p++) {
+		if (n + 4 >= cap)
+			return -ENAMETOOLONG;
+		if (*p == '%' || *p == '?' || *p == '#')
+			n += (size_t)snprintf(out + n, cap - n, "%%%02X", (unsigned char)*p);
+		else
+			out[n++] = *p;
+	}
+	if (n + sizeof("?immutable=1") > cap)
+		return -ENAMETOOLONG;
+	memcpy(out + n, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+int query_open(const char *path, int immutable, sqlite3 **db)
 {
 	*db = NULL;
 	sqlite3 *h = NULL;
-	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	char uri[3 * 4096 + 32];
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	if (immutable) {
+		int rc = immutable_uri(path, uri, sizeof(uri));
+		if (rc < 0)
+			return rc;
+		path = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	int rc = sqlite3_open_v2(path, &h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_close(h);
 		return rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
@@ -167,6 +194,8 @@ int query_status(sqlite3 *db, struct query_status *st)
 	}
 	if (done(stmt, rc) < 0)
 		return -EIO;
+	st->processes = scalar(db, "SELECT count(*) FROM process", 0);
+	st->threads = scalar(db, "SELECT count(*) FROM thread", 0);
 	if (!have_start)
 		st->start_ts = scalar(db, "SELECT min(start_ts) FROM process", 0);
 	if (!have_end || strcmp(st->status, "recording") == 0) {

@@ -23,9 +23,12 @@
 
 #define QUERY_SCHEMA_VERSION 1
 
-/* Opens path read-only (WAL readers welcome) with a busy timeout. 0, or
- * -ENOENT / -EIO with *db NULL. */
-int query_open(const char *path, sqlite3 **db);
+/* Opens path read-only (WAL readers welcome) with a busy timeout. With
+ * immutable set, as a file that cannot change (SQLite's immutable=1: no
+ * locks, no -shm, so read-only directories and mounts work; only for a
+ * finished trace with no -wal). 0, or -ENOENT / -ENAMETOOLONG / -EIO with
+ * *db NULL. */
+int query_open(const char *path, int immutable, sqlite3 **db);
 
 /* Reads PRAGMA user_version into *version and checks the weft tables are
  * there: 0, -ENOTSUP (not a weft trace: missing tables, or not SQLite),
@@ -36,7 +39,8 @@ int query_check_trace(sqlite3 *db, int *version);
 struct query_status {
 	char status[16]; /* meta.status, "" if absent */
 	char command[512];
-	int64_t start_ts, end_ts; /* from meta, else from the data; 0 if none */
+	int64_t start_ts, end_ts;   /* from meta, else from the data; 0 if none */
+	int64_t processes, threads; /* rows of process and thread */
 };
 
 /* Fills st from meta (and, when the trace is still being written or meta

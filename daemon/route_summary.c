@@ -433,6 +433,15 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 	return 0;
 }
 
+/* Where a wait ends: ts + dur, saturated (both come from the trace). */
+static int64_t span_until(const struct query_wait *w)
+{
+	int64_t until;
+	if (__builtin_add_overflow(w->ts, w->dur, &until))
+		until = w->dur > 0 ? INT64_MAX : INT64_MIN;
+	return until;
+}
+
 static const struct query_wait *wait_of(const struct query_wait *waits, size_t n, int64_t utid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -464,7 +473,7 @@ static int deadlocks(struct summary *s, sqlite3 *db)
 	json_arr_begin(s->j);
 	for (size_t i = 0; i < n; i++) {
 		const struct query_wait *w = &waits[i];
-		int64_t lowest = w->utid, from = w->ts, until = w->ts + w->dur;
+		int64_t lowest = w->utid, from = w->ts, until = span_until(w);
 		size_t len = 1;
 		const struct query_wait *cur = wait_of(waits, n, w->holder_utid);
 		while (cur && cur->utid != w->utid && len <= n) {
@@ -472,8 +481,8 @@ static int deadlocks(struct summary *s, sqlite3 *db)
 				lowest = cur->utid;
 			if (cur->ts > from)
 				from = cur->ts;
-			if (cur->ts + cur->dur < until)
-				until = cur->ts + cur->dur;
+			if (span_until(cur) < until)
+				until = span_until(cur);
 			cur = wait_of(waits, n, cur->holder_utid);
 			len++;
 		}

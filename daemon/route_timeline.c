@@ -444,6 +444,10 @@ enum MHD_Result route_timeline(struct request *req)
 	const struct coarse *coarse = NULL;
 	int rc =
 	    binary ? trace_timeline_read(req->trace, &tl) : trace_timeline_try(req->trace, &tl);
+	/* the summary's reader (overview.h) is asked only about windows
+	 * within the trace's time range (lod.h): its sums stay in int64 */
+	if (rc == -EAGAIN && (w.start < -LOD_TS_MAX || w.end > LOD_TS_MAX))
+		rc = trace_timeline_read(req->trace, &tl);
 	if (rc == -EAGAIN) {
 		rc = trace_coarse_read(req->trace, &coarse);
 		if (rc == 0 && !coarse_answers(coarse, &w, ids, nids, all)) {

@@ -161,8 +161,9 @@ CREATE TABLE object (
 -- flow: an edge from one thread's action to another thread's wake-up or
 -- start: unlock -> acquire, signal -> wake, sem_post -> sem_wait,
 -- pthread_create -> first run, exit -> join, fork -> child start,
+-- FUTEX_WAKE -> the raw futex wait it ended (a runtime's own locks),
 -- child exit -> waitpid, write -> read (bytes), send -> recv (bytes).
---   kind    'unlock' 'signal' 'post' 'barrier' 'create' 'join' 'fork'
+--   kind    'unlock' 'signal' 'post' 'barrier' 'futex' 'create' 'join' 'fork'
 --           'waitpid' 'pipe' 'socket'
 CREATE TABLE flow (
     ts_out    INTEGER NOT NULL,
@@ -173,6 +174,67 @@ CREATE TABLE flow (
     object_id INTEGER REFERENCES object(object_id),
     bytes     INTEGER
 );
+
+-- critical_path: the chain of work and waits that set the wall time of the
+-- recorded command (its root process, from start to end), found by walking
+-- back from the end: a Running, Ready or New stretch stays on its thread, a
+-- Blocked one jumps to the thread whose action ended it (the flow into the
+-- span: unlock, signal, post, pipe or socket write, child exit, thread
+-- exit; else waker_utid; else the lock's holder) at the time of that action,
+-- and the start of a thread jumps to its creator. The segments tile
+-- [process.start_ts, process.end_ts) of the root: SUM(dur) is its wall time.
+-- Written when the recording ends (`weft report` computes it for traces
+-- that lack it).
+--   seq        0, 1, ... in time order
+--   utid       the thread the path is on
+--   state      its state then ('Running', 'Ready', 'New', 'Blocked'); NULL
+--              where the trace knows nothing (before a thread whose creator
+--              is unknown)
+--   reason, object_id   of a Blocked stretch
+--   via_object_id  the object whose wait led the path to this thread: the
+--              lock this thread held (it released it to the waiter), the
+--              pipe it wrote, the thread or process whose end was awaited;
+--              NULL when the path came here otherwise
+--   edge       how this stretch ended a wait of the path's next thread
+--              (a flow kind, 'waker' or 'holder'); NULL when the path stays
+--              on this thread
+--   next_utid  that next thread
+CREATE TABLE critical_path (
+    seq       INTEGER PRIMARY KEY,
+    utid      INTEGER NOT NULL REFERENCES thread(utid),
+    ts        INTEGER NOT NULL,
+    dur       INTEGER NOT NULL,
+    state     TEXT,
+    reason    TEXT,
+    object_id INTEGER REFERENCES object(object_id),
+    via_object_id INTEGER REFERENCES object(object_id),
+    edge      TEXT,
+    next_utid INTEGER REFERENCES thread(utid)
+);
+
+-- critical_path_time: critical-path time by thread, state and reason (ns).
+-- Ready on the path is the "not enough CPUs" signal; Blocked on a lock on
+-- the path is the contention that set the wall time.
+CREATE VIEW critical_path_time AS
+SELECT c.utid, t.tid, t.name AS thread_name, p.upid, p.pid,
+       p.name AS process_name, c.state, c.reason,
+       COUNT(*) AS segments, SUM(c.dur) AS total_dur
+FROM critical_path c
+JOIN thread t USING (utid)
+JOIN process p ON p.upid = t.upid
+GROUP BY c.utid, c.state, c.reason;
+
+-- critical_path_object: critical-path time charged to each object (ns):
+-- blocked_dur waiting on it, held_dur on the threads its waits led to (the
+-- holder's hold, the writer's work), total_dur both.
+CREATE VIEW critical_path_object AS
+SELECT o.object_id, o.kind, o.label,
+       SUM(CASE WHEN c.object_id = o.object_id THEN c.dur ELSE 0 END) AS blocked_dur,
+       SUM(CASE WHEN c.object_id = o.object_id THEN 0 ELSE c.dur END) AS held_dur,
+       SUM(c.dur) AS total_dur
+FROM critical_path c
+JOIN object o ON o.object_id = COALESCE(c.object_id, c.via_object_id)
+GROUP BY o.object_id;
 
 -- thread_state_time: time in each state per thread (ns), one row per
 -- (thread, state, reason).

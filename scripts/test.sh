@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds every tree and runs every test:
-#   build/       integration, HTTP and browser tests (real programs, real
-#                SQLite, weftd on loopback, Debian's chromium)
+#   build/       integration, HTTP, browser and install tests (real programs,
+#                real SQLite, weftd on loopback, Debian's chromium, the
+#                Debian package installed and removed)
 #   build-asan/  unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-tsan/  collector tests under ThreadSanitizer
 #   build-fuzz/  libFuzzer targets for a short run (clang)
+# and the clang static analyzer over the sources (scripts/analyze.sh).
 # Exits non-zero if anything fails. Screenshots and logs: build/test-artifacts/
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,16 @@ run_tree() { # DIR LABEL_REGEX CMAKE_ARGS...
   rm -f "$log"
 }
 
-run_tree build 'integration|http|browser'
+run_tree build 'integration|http|browser|install'
+# The clang static analyzer over the sources as build/ compiles them: one
+# test, failed by any finding (scripts/analyze.sh prints them).
+echo "weft: running the clang static analyzer (scripts/analyze.sh build)"
+if scripts/analyze.sh build; then
+  passed=$((passed + 1))
+else
+  status=1
+  failed=$((failed + 1))
+fi
 run_tree build-asan 'unit' -DWEFT_SANITIZE=address,undefined
 run_tree build-tsan 'collector' -DWEFT_SANITIZE=thread
 if command -v clang >/dev/null; then

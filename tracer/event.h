@@ -104,6 +104,11 @@ enum weft_event_type {
 	 * new orders this thread could not remember so far (its set is
 	 * full); a record with no payload only reports that count. */
 	WEFT_EV_LOCK_ORDER = 39,
+	/* The object at address a (reason says its kind) is one a person
+	 * knows by name in the runtime that runs here (CPython's GIL);
+	 * payload: the name, NUL-terminated. Written at the start of the
+	 * process image (and again in a fork child), before any wait on it. */
+	WEFT_EV_OBJECT_NAME = 45,
 };
 
 enum weft_origin {

@@ -20,7 +20,7 @@
  * does (the thread whose wait closed the cycle first). Rows are written in one transaction with
  * prepared statements; indexes (schema/001_indexes.sql) after, unless
  * --no-indexes (a trace still being recorded has none). Every span row is
- * also added to the tracks' coarse summary (tracer/collector/overview.h),
+ * also added to the tracks' coarse summary (tracer/collector/overview_build.h),
  * written into track_overview as the recorder writes it when it finishes,
  * unless --no-overview (a trace of an older recorder, or one still being
  * recorded, has none).
@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overview.h"
+#include "overview_build.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	const char *out = NULL, *status = "complete";
 	long long spans = 10000000, threads = 200, processes = 0;
 	int indexes = 1, slices = 1, summary = 1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && argv[i]; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "-o") == 0 && v)

@@ -17,12 +17,16 @@ if(TARGET weftd AND WEFT_NODE)
       "WEFT=$<TARGET_FILE:weft_tool>"
       "WEFT_DEMO_DIR=$<TARGET_FILE_DIR:weft-demo-prodcons>")
   endif()
-  add_test(NAME browser.dashboard
-    COMMAND ${WEFT_NODE} --test --test-reporter=spec
-            ${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs
-    WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
-  set_tests_properties(browser.dashboard PROPERTIES
-    LABELS browser
-    TIMEOUT 300
-    ENVIRONMENT "${weft_browser_env}")
+  # dashboard: the views a person uses; trust: hostile names and the CSP;
+  # scale: 2,000-process traces at device pixel ratio 1 and 2, navigation.
+  foreach(name dashboard trust scale)
+    add_test(NAME browser.${name}
+      COMMAND ${WEFT_NODE} --test --test-reporter=spec
+              ${CMAKE_CURRENT_LIST_DIR}/${name}.test.mjs
+      WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+    set_tests_properties(browser.${name} PROPERTIES
+      LABELS browser
+      TIMEOUT 300
+      ENVIRONMENT "${weft_browser_env}")
+  endforeach()
 endif()

@@ -93,8 +93,12 @@ class ServedDirectory(unittest.TestCase):
                 cleanup(staging)
                 event, data = stream.next_event()
                 self.assertEqual((event, data["count"]), ("traces", 2))
-                ids = sorted(t["id"] for t in server.json("/api/traces")["traces"])
+                traces = server.json("/api/traces")["traces"]
+                ids = sorted(t["id"] for t in traces if t["status"] != "broken")
                 self.assertEqual(ids, ["a", "b"])
+                # the file that is not a trace is listed as such, not served
+                self.assertEqual([(t["file"], t["id"]) for t in traces if t["status"] == "broken"],
+                                 [("notes.db", None)])
                 self.assertEqual(server.json("/api/traces/b")["id"], "b")
                 stream.close()
                 self.assertEqual(server.stop(signal.SIGINT), 0)

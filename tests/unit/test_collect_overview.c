@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "overview.h"
+#include "overview_build.h"
 
 extern const char weft_embed__001_schema_sql[];
 

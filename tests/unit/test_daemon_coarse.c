@@ -18,7 +18,7 @@
 
 #include "coarse.h"
 #include "lod.h"
-#include "overview.h"
+#include "overview_build.h" /* the builder writes the rows read here */
 
 extern const char weft_embed__001_schema_sql[];
 

@@ -1,4 +1,4 @@
-/* The JSON writer (daemon/json.c): separators, escaping, invalid UTF-8. */
+/* The JSON writer (format/json.c): separators, escaping, invalid UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

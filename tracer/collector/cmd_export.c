@@ -1,19 +1,16 @@
 /*
  * cmd_export.c — `weft export FILE --format chrome-json -o out.json`:
- * convert a trace for other viewers. The conversion itself is the daemon's
- * exporter library (daemon/export_chrome.h, target weft_export); this file
- * is only the command line around it.
+ * convert a trace for other viewers. The conversion itself is the trace
+ * format library's exporter (format/export_chrome.h), which weftd's export
+ * route uses too; this file is only the command line around it.
  */
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
-
-#ifdef WEFT_HAVE_EXPORT
-#include <sqlite3.h>
-
 #include "export_chrome.h"
 
 static int write_file(void *ctx, const char *buf, size_t n)
@@ -56,7 +53,6 @@ static int export_file(const char *file, const char *output)
 	sqlite3_close(db);
 	return rc ? 1 : 0;
 }
-#endif
 
 int cmd_export_parse(int argc, char **argv, struct export_args *args, char *err, size_t errlen)
 {
@@ -116,12 +112,7 @@ static int export_exec(int argc, char **argv)
 		fprintf(stderr, "weft export: %s (see weft export --help)\n", err);
 		return 2;
 	}
-#ifdef WEFT_HAVE_EXPORT
 	return export_file(args.file, args.output);
-#else
-	fprintf(stderr, "weft: this weft was built without the exporter (daemon/export_chrome)\n");
-	return 1;
-#endif
 }
 
 const struct cmd_entry cmd_export_entry = {

@@ -22,6 +22,7 @@
  */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -210,7 +211,9 @@ void model_thread_write(struct model *model, struct thread *t, bool insert)
 
 struct process *model_live_process(struct model *model, int64_t pid)
 {
-	return pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	struct process *p = pid > 0 ? table_get(model->live_by_pid, (uint64_t)pid, 0) : NULL;
+	assert(!p || (!p->ended && p->pid == (uint32_t)pid)); /* process_end takes it out */
+	return p;
 }
 
 void model_set_cmdline(struct process *p, const char *cmdline)
@@ -300,12 +303,14 @@ void model_process_end(struct model *model, struct process *p, int64_t ts)
 			ts = span_thread_last_ts(t->spans);
 	if (p->exec_path[0]) /* exec'd an image that never ran our library */
 		snprintf(p->name, sizeof p->name, "%s", decode_basename(p->exec_path));
+	bool live = model_live_process(model, p->pid) == p;
 	for (struct thread *t = p->threads; t; t = t->next)
 		model_thread_finish_row(model, t, ts);
 	span_process_end(p->spans, ts);
+	assert(ts >= p->start_ts); /* last_ts starts at start_ts and only grows */
 	p->ended = true;
 	p->end_ts = ts;
-	if (model_live_process(model, p->pid) == p)
+	if (live)
 		table_remove(model->live_by_pid, p->pid, 0);
 	model_process_write(model, p, false);
 }
@@ -377,6 +382,7 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 		model_fail(model, -ENOMEM);
 		return NULL;
 	}
+	assert(!p->ended); /* threads of an ended process end with it */
 	t->utid = model->next_utid++;
 	t->tid = tid;
 	t->process = p;
@@ -414,6 +420,14 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 		int64_t utid_in, const char *kind, int64_t object_id)
 {
 	model_flow_bytes(model, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1);
+}
+
+void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
+		     int64_t ts, const char *kind, int64_t object_id)
+{
+	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
+	int64_t ts_in = blocked_end >= ts_out && blocked_end <= ts ? blocked_end : ts;
+	model_flow(model, ts_out, utid_out, ts_in, t->utid, kind, object_id);
 }
 
 /* The fork edge of p, once both its forking thread and its main thread are
@@ -673,6 +687,12 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_BLOCK_BEGIN: {
 		int64_t object_id = model_ipc_object_for(model, p, event);
 		int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
+		if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
+			struct thread *owner =
+			    table_get(model->threads, p->token, (uint32_t)event->b);
+			if (owner)
+				holder = owner->utid;
+		}
 		if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
 			model_ipc_note_wake(model, p, t, event, "barrier");
 		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
@@ -694,7 +714,8 @@ int model_event(struct model *model, const struct model_source *source,
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
-		model_ipc_note_wake(model, p, t, event, "unlock");
+		model_ipc_note_wake(model, p, t, event,
+				    event->reason == WEFT_REASON_FUTEX ? "futex" : "unlock");
 		model_lock_unlock(model, p, t, event);
 		break;
 	case WEFT_EV_COND_SIGNAL:
@@ -705,6 +726,9 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
+		break;
+	case WEFT_EV_OBJECT_NAME:
+		model_ipc_object_named(model, p, event);
 		break;
 	case WEFT_EV_FD_CHANNEL:
 		model_ipc_fd_channel(model, p, event);
@@ -741,10 +765,12 @@ int model_event(struct model *model, const struct model_source *source,
 				int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
 				bool by_wait = t->call_reason == WEFT_REASON_WAIT &&
 					       t->call_end_ts >= out && t->call_end_ts <= ts;
-				model_flow(model, out, main->utid, by_wait ? t->call_end_ts : ts,
-					   t->utid, "waitpid", -1);
 				if (by_wait)
-					span_thread_woken_by(t->spans, main->utid);
+					model_wake_flow(model, out, main->utid, t, t->call_end_ts,
+							"waitpid", -1);
+				else
+					model_flow(model, out, main->utid, ts, t->utid, "waitpid",
+						   -1);
 			}
 		}
 		break;

@@ -171,6 +171,12 @@ void model_flow_bytes(struct model *model, int64_t ts_out, int64_t utid_out, int
 		      int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes);
 void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
 		int64_t utid_in, const char *kind, int64_t object_id);
+/* utid_out's action at ts_out woke t, whose blocking call returned at ts:
+ * name the waker on t's Blocked span and write the flow so that it ends in
+ * that span (at its switch-in when it closed before the call returned,
+ * else at ts), where the span's details find it. */
+void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
+		     int64_t ts, const char *kind, int64_t object_id);
 /* The fork edge of p, once both ends are known. */
 void model_fork_flow(struct model *model, struct process *p);
 
@@ -185,6 +191,9 @@ bool model_ipc_infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t
  * -1 when the record names none. */
 int64_t model_ipc_object_for(struct model *model, struct process *p,
 			     const struct weft_event *event);
+/* OBJECT_NAME: the object named by a runtime's name (made now, with that
+ * label, unless a wait already made it). */
+void model_ipc_object_named(struct model *model, struct process *p, const struct weft_event *event);
 /* An unlock/signal/post (kind) by t: the latest wake-up of its object. */
 void model_ipc_note_wake(struct model *model, struct process *p, struct thread *t,
 			 const struct weft_event *event, const char *kind);

@@ -23,11 +23,13 @@
  */
 #include "span.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "names.h"
 
 struct track {
 	span_emit_fn emit;
@@ -93,19 +95,13 @@ struct span_process {
 	bool ended;
 };
 
-static const char *const state_names[] = {
-    [SPAN_NONE] = NULL,
-    [SPAN_NEW] = "New",
-    [SPAN_RUNNING] = "Running",
-    [SPAN_READY] = "Ready",
-    [SPAN_BLOCKED] = "Blocked",
-    [SPAN_WAITING] = "Waiting",
-    [SPAN_SUSPENDED] = "Suspended",
-};
+/* The states are numbered one past the format's table (names.h). */
+_Static_assert(SPAN_NEW == 1 && SPAN_SUSPENDED == 6 && SPAN_SUSPENDED <= NAMES_STATE_COUNT,
+	       "enum span_state follows names_states");
 
 const char *span_state_name(enum span_state state)
 {
-	return state <= SPAN_SUSPENDED ? state_names[state] : NULL;
+	return state >= SPAN_NEW && state <= SPAN_SUSPENDED ? names_states[state - 1] : NULL;
 }
 
 /* --- track ------------------------------------------------------------ */
@@ -130,6 +126,8 @@ static void track_close(struct track *track, int64_t ts)
 		track->held.dur += closed.dur;
 		return;
 	}
+	/* spans leave a track in order, never overlapping */
+	assert(!track->has_held || track->held.ts + track->held.dur <= closed.ts);
 	if (track->has_held)
 		track->emit(track->ctx, &track->held);
 	track->held = closed;
@@ -158,6 +156,7 @@ static void track_set(struct track *track, int64_t ts, const struct span *next)
 		track->open.ts = ts;
 		track->open.dur = 0;
 	}
+	assert(!track->has_held || track->held.ts + track->held.dur <= track->open.ts);
 	track->has_open = true;
 }
 
@@ -369,13 +368,16 @@ void span_thread_call_end(struct span_thread *thread, int64_t ts)
 	thread_update(thread, ts);
 }
 
-void span_thread_woken_by(struct span_thread *thread, int64_t waker_id)
+int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id)
 {
 	struct track *track = &thread->track;
-	if (track->has_open && track->open.state == SPAN_BLOCKED)
+	if (track->has_open && track->open.state == SPAN_BLOCKED) {
 		track->open.waker_id = waker_id;
-	else if (track->has_held && track->held.state == SPAN_BLOCKED)
+	} else if (track->has_held && track->held.state == SPAN_BLOCKED) {
 		track->held.waker_id = waker_id;
+		return track->held.ts + track->held.dur;
+	}
+	return -1;
 }
 
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu)
@@ -408,6 +410,7 @@ static void out_put(struct span_thread *thread, const struct span *span)
 		thread->out.dur += span->dur;
 		return;
 	}
+	assert(!thread->has_out || thread->out.ts + thread->out.dur <= span->ts);
 	if (thread->has_out)
 		thread->out_emit(thread->out_ctx, &thread->out);
 	thread->out = *span;
@@ -484,15 +487,18 @@ static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t
 			thread->pending[at++] = (struct piece){span, false};
 			continue;
 		}
-		/* Cumulative proportions: rounding loses no nanosecond. */
+		/* Cumulative proportions: rounding loses no nanosecond. When
+		 * every such span is empty (outside 0), run_ns and ready_ns
+		 * are 0 too and there is nothing to share. */
 		seen += span.dur;
-		int64_t run_to = (int64_t)((__int128)run_ns * seen / outside);
-		int64_t ready_to = (int64_t)((__int128)ready_ns * seen / outside);
+		int64_t run_to = outside ? (int64_t)((__int128)run_ns * seen / outside) : 0;
+		int64_t ready_to = outside ? (int64_t)((__int128)ready_ns * seen / outside) : 0;
 		int64_t run = run_to - run_given, ready = ready_to - ready_given;
 		if (run > span.dur) /* rounding: never past the span's end */
 			run = span.dur;
 		if (ready > span.dur - run)
 			ready = span.dur - run;
+		assert(run >= 0 && ready >= 0 && run + ready <= span.dur);
 		run_given += run;
 		ready_given += ready;
 		struct span piece = span;
@@ -508,6 +514,7 @@ static int64_t pending_split(struct span_thread *thread, int64_t run_ns, int64_t
 		piece.dur = span.dur - run - ready;
 		thread->pending[at++] = (struct piece){piece, true};
 	}
+	assert(run_given <= run_ns && ready_given <= ready_ns);
 	thread->pending_count = at;
 	thread->split_count = at;
 	return debt;

@@ -138,7 +138,11 @@ static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t
  * is noticed) and recording goes on. (After such a siglongjmp, wrappers
  * called from deeper than the abandoned wait record nothing until one is
  * called from its depth or above; a signal handler on an alternate stack
- * above the thread's stack records its waits.)
+ * above the thread's stack records its waits.) A child forked inside a
+ * wait (from a signal handler that interrupted it, as a server's master
+ * starts workers) is not in that wait: preload_fork_child clears
+ * wait_frame, so the child records its own waits, and the copy of the
+ * parent's wait that the child may return into ends without a record.
  * Returns 1 when the wrapper may record its wait, 0 when it must not.
  */
 static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, uint8_t reason,
@@ -183,11 +187,14 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 					(uint64_t)(object), extra_);                               \
 			result_ = (expr);                                                          \
 			int errno_ = errno;                                                        \
-			uint64_t end_ = emit_now();                                                \
-			preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,                  \
-					(uint64_t)(object), (uint64_t)(end_value));                \
-			(t)->wait_frame = 0;                                                       \
-			(t)->wait_ns = end_ - begin_;                                              \
+			(t)->wait_ns = UINT64_MAX;                                                 \
+			if ((t)->wait_frame == frame_) { /* else a fork child's copy */           \
+				uint64_t end_ = emit_now();                                        \
+				preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,          \
+						(uint64_t)(object), (uint64_t)(end_value));        \
+				(t)->wait_frame = 0;                                               \
+				(t)->wait_ns = end_ - begin_;                                      \
+			}                                                                          \
 			errno = errno_;                                                            \
 		}                                                                                  \
 		result_;                                                                           \

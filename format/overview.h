@@ -1,9 +1,12 @@
 /*
  * overview.h — a coarse summary of every track of a trace (each thread's,
  * each process's and each CPU's spans), built while the spans are written
- * and stored in the trace (table track_overview, schema/001_schema.sql),
- * so that a reader can draw a zoomed-out timeline at once, before it has
- * read the millions of rows the exact timeline comes from.
+ * (the recorder's builder, tracer/collector/overview_build.h) and stored
+ * in the trace (table track_overview, schema/001_schema.sql), so that a
+ * reader can draw a zoomed-out timeline at once, before it has read the
+ * millions of rows the exact timeline comes from. This file is the stored
+ * form: what the builder encodes with, and what readers (weftd) decode
+ * and query.
  *
  * A track's summary cuts time into buckets of one width, a power of two
  * in ns, aligned to multiples of it (bucket k covers [k*w, (k+1)*w)): the
@@ -16,78 +19,94 @@
  * track's spans tile it). So a viewport of P ns per pixel with buckets no
  * wider than two pixels gets every span of a pixel or more exactly and
  * the shorter ones summed in runs of one to three pixels, as the exact
- * timeline of weftd (daemon/lod.h) answers it.
+ * timeline of weftd answers it.
  *
- * Memory: 40 bytes a bucket (and a quarter more held for growth) plus 24
- * per whole span, at most about 200 KB a track; past the builder's budget
- * (OVERVIEW_BUDGET: some 240 tracks at full resolution) the largest tracks
- * are made coarser, so a recording of very many long-lived threads gets a
- * coarser summary rather than more memory. Stored, a bucket takes 1 to
- * about 12 bytes.
+ * Stored, a bucket takes 1 to about 12 bytes (the builder's memory:
+ * overview_build.h).
  *
- * Also here: the decoder and the viewport query of the stored form, for
- * readers (weftd). States and reasons are numbered as the API's "states"
- * and "reasons" tables (overview_state_names, overview_reason_names).
+ * States, reasons and kinds are numbered as names.h numbers them (the
+ * API's "states" and "reasons" tables); overview_state_names and the
+ * other overview_*_names / overview_*_index below are that one table.
  *
- * Not thread-safe: one thread owns a builder; a decoded track is read-only
- * and may be queried from many threads at once.
+ * A decoded track is read-only and may be queried from many threads at
+ * once.
  */
 #ifndef WEFT_OVERVIEW_H
 #define WEFT_OVERVIEW_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 #define OVERVIEW_BUCKETS 4096
 #define OVERVIEW_MIN_WIDTH ((int64_t)1 << 14) /* 16.4 us */
-#define OVERVIEW_BUDGET ((size_t)48 << 20)
-#define OVERVIEW_STATE_COUNT 7
-#define OVERVIEW_REASON_COUNT 12
+#define OVERVIEW_STATE_COUNT NAMES_STATE_COUNT
+#define OVERVIEW_REASON_COUNT NAMES_REASON_COUNT
+/* Track ids the stored form has room for: 0..OVERVIEW_MAX_ID - 1. */
+#define OVERVIEW_MAX_ID ((int64_t)1 << 22)
 
 enum overview_kind { OVERVIEW_THREAD, OVERVIEW_PROCESS, OVERVIEW_CPU, OVERVIEW_KIND_COUNT };
 
-/* "New" "Running" "Ready" "Blocked" "Waiting" "Suspended" "Terminated" and
- * "mutex" ... "other": the order the stored form numbers them in. */
-extern const char *const overview_state_names[OVERVIEW_STATE_COUNT];
-extern const char *const overview_reason_names[OVERVIEW_REASON_COUNT];
-/* "thread", "process", "cpu": track_overview.kind. */
-extern const char *const overview_kind_names[OVERVIEW_KIND_COUNT];
+_Static_assert(OVERVIEW_KIND_COUNT == NAMES_KIND_COUNT, "track kinds are names_kinds");
 
-/* Index of a name in the tables above; -1 if NULL or unknown. */
+/* names.h's tables, in the order the stored form numbers them in:
+ * names_states, names_reasons, names_kinds (track_overview.kind). */
+extern const char *const *const overview_state_names;
+extern const char *const *const overview_reason_names;
+extern const char *const *const overview_kind_names;
+
+/* names_state_index, names_reason_index, names_kind_index. */
 int overview_state_index(const char *name);
 int overview_reason_index(const char *name);
 int overview_kind_index(const char *name);
 
-/* ---- building ----------------------------------------------------------- */
+/* ---- the stored form (writers) ----------------------------------------- */
 
-struct overview;
+#define OVERVIEW_SLOTS 6      /* states a bucket sums: New..Suspended */
+#define OVERVIEW_NO_STATE 7   /* a span's unknown state */
+#define OVERVIEW_MAX_SHIFT 61 /* widest bucket: 2^61 ns */
 
-/* An empty builder that keeps within budget bytes (0: OVERVIEW_BUDGET), or
- * NULL without memory. */
-struct overview *overview_new(size_t budget);
-void overview_free(struct overview *ov);
+/* The shift of the unit a bucket of width 1 << shift holds its ns in:
+ * buckets up to 2^31 ns wide keep ns, wider ones 2^(shift - 31) ns, so
+ * that a tiling track's sums fit 32 bits. */
+static inline int overview_held_shift(int shift)
+{
+	return shift > 31 ? shift - 31 : 0;
+}
 
-/* Adds the span [ts, ts + dur) of track (kind, id): a thread_state row
- * (id utid), process_state (upid) or sched_slice (cpu; state = its
- * end_state, object = its utid). state: 0..6 or -1 (unknown), reason:
- * -1..11, object: -1 (none) or 0..INT32_MAX. Spans may come in any order.
- * ids outside 0..OVERVIEW_MAX_ID are left out (readers skip them too);
- * negative ts are taken as 0. Returns 0 or -ENOMEM (the builder is then
- * unusable: overview_write writes nothing). */
-#define OVERVIEW_MAX_ID ((int64_t)1 << 22)
-int overview_add(struct overview *ov, enum overview_kind kind, int64_t id, int64_t ts, int64_t dur,
-		 int state, int reason, int64_t object);
+/* A bucket as a writer holds it (40 bytes). */
+struct overview_bucket {
+	uint32_t ns[OVERVIEW_SLOTS]; /* in units of 1 << overview_held_shift, saturated */
+	uint32_t starts;	     /* spans that begin in it */
+	int32_t top_object;
+	int64_t top; /* dur << 3 | state of the longest short span; -1: none */
+};
 
-/* Inserts one track_overview row per track into db (the table must exist;
- * the caller owns the transaction). Returns 0, -ENOMEM, or -EIO (SQLite
- * failed: sqlite3_errmsg(db) says why; rows written so far stay in the
- * caller's transaction). A builder that failed writes nothing and returns
- * -ENOMEM. */
-int overview_write(const struct overview *ov, sqlite3 *db);
+/* A span kept whole (also the decoded form of one). */
+struct overview_span {
+	int64_t ts, dur;
+	int32_t object;
+	uint8_t state; /* 0..6, OVERVIEW_NO_STATE */
+	int8_t reason; /* -1..11 */
+};
 
-/* Bytes the builder holds. */
-size_t overview_bytes(const struct overview *ov);
+/* Worst case of one encoded bucket (mask, 6 + 1 + 2 varints, state byte)
+ * and of one encoded span. */
+#define OVERVIEW_BUCKET_BYTES_MAX (1 + 9 * 10 + 1)
+#define OVERVIEW_SPAN_BYTES_MAX (3 * 10 + 1 + 5)
+
+/* Encodes n buckets of width 1 << shift into out (room for n *
+ * OVERVIEW_BUCKET_BYTES_MAX), with their tops when with_top (CPU
+ * tracks): track_overview.buckets. Returns the bytes written. */
+size_t overview_encode_buckets(const struct overview_bucket *buckets, size_t n, int shift,
+			       int with_top, unsigned char *out);
+
+/* Encodes n whole spans of a track that starts at start into out (room
+ * for n * OVERVIEW_SPAN_BYTES_MAX), in ts order (sorts spans in place):
+ * track_overview.long_spans. Returns the bytes written. */
+size_t overview_encode_spans(struct overview_span *spans, size_t n, int64_t start,
+			     unsigned char *out);
 
 /* ---- reading ------------------------------------------------------------ */
 
