@@ -415,6 +415,12 @@ void model_lock_order(struct model *model, struct process *p, struct thread *t,
 		count = LOCKGRAPH_MAX_HELD + 1;
 	if (!count)
 		return;
+	if (lockgraph_full(model->lock_orders)) {
+		/* no object rows for locks no edge will name: a program that
+		 * scribbles over its locks makes endless new addresses */
+		model->lock_orders_unseen += (int64_t)count;
+		return;
+	}
 	struct lockgraph_edge edge = {.utid = t->utid, .ts = (int64_t)event->ts};
 	edge.to = entry_object(model, p, event->a, &edge.to_read);
 	int64_t held[LOCKGRAPH_MAX_HELD + 1];
