@@ -425,7 +425,7 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
 		     int64_t ts, const char *kind, int64_t object_id)
 {
-	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
+	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out, ts_out);
 	int64_t ts_in = blocked_end >= ts_out && blocked_end <= ts ? blocked_end : ts;
 	model_flow(model, ts_out, utid_out, ts_in, t->utid, kind, object_id);
 }

@@ -108,10 +108,12 @@ void span_thread_call_end(struct span_thread *thread, int64_t ts);
 void span_thread_call_holder(struct span_thread *thread, int64_t holder_id);
 /* The thread's latest Blocked span (still open, or the last closed one
  * when the thread was switched in before its call returned) was ended by
- * waker_id's action. Call it before span_thread_call_end. Returns where
- * that span ends when it is closed already (its switch-in), -1 when it is
- * still open (it ends at the call's end) or there is none. */
-int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id);
+ * waker_id's action at since. Call it before span_thread_call_end. Returns
+ * where that span ends when it is closed already (its switch-in), -1 when
+ * it is still open (it ends at the call's end) or there is none. A closed
+ * span that ended before since was not ended by that action: it is left
+ * as it is (-1). */
+int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id, int64_t since);
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);
