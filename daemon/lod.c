@@ -179,7 +179,8 @@ static inline int has_object(const struct lod_track *t, size_t i)
 /* Span i's object, or -1. */
 static inline int32_t object_at(const struct lod_track *t, size_t i)
 {
-	return has_object(t, i) ? t->objects[object_rank(t, i)] : -1;
+	/* a set bit implies objects (trim frees it only when there is none) */
+	return has_object(t, i) && t->objects ? t->objects[object_rank(t, i)] : -1;
 }
 
 /* Appends one span (capacity reserved by grow). A block whose spans stop
@@ -604,6 +605,118 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return r;
 }
 
+/* The coarsest mipmap level whose buckets are at most a pixel P wide
+ * (level 0 up to two pixels), or -1: read spans. */
+static int pick_level(const struct lod_track *t, int64_t P)
+{
+	if (t->dirty)
+		return -1;
+	for (int k = t->nlevels - 1; k >= 0; k--)
+		if ((t->w0 << (3 * k)) <= P)
+			return k;
+	/* Level-0 buckets up to two pixels wide still serve (runs then span
+	 * one to three pixels): reading the ~32 spans under each bucket
+	 * instead is what a fully zoomed-out view would cost otherwise. */
+	return t->nlevels > 0 && t->w0 <= 2 * P ? 0 : -1;
+}
+
+/* The longest span of a run: from the spans (span, dur), or from the
+ * buckets (dur, state, object). */
+struct run_top {
+	size_t span;
+	int64_t dur;
+	int state;
+	int64_t object;
+};
+
+/* A run read from the spans: those from i (starting at a) shorter than
+ * a pixel, up to a pixel on or the window's end. Adds their time to
+ * e->mix; returns the first span after the run. */
+static size_t run_of_spans(const struct lod_track *t, size_t i, int64_t a, int64_t P, int64_t end,
+			   struct lod_entry *e, struct run_top *top)
+{
+	size_t next = i;
+	int64_t cur = a, stop = sat_add(a, P) < end ? sat_add(a, P) : end;
+	while (next < t->n && cur < stop) {
+		int64_t after = span_end(t, next), d = after - cur;
+		if (d >= P)
+			break;
+		int s = span_state(t, next);
+		if (s != IDLE) {
+			e->mix[s] += d;
+			if (d > top->dur) {
+				top->dur = d;
+				top->span = next;
+			}
+		}
+		next++;
+		cur = after;
+	}
+	return next;
+}
+
+/* A run read from the buckets of level: it ends at the first bucket
+ * boundary at least a pixel after its start (between 1 and 2 pixels
+ * long), or before a long span closing it. Adds the buckets' time to
+ * e->mix; returns the first span after the run. */
+static size_t run_of_buckets(const struct lod_track *t, int level, size_t i, int64_t a, int64_t P,
+			     int64_t end, struct lod_entry *e, struct run_top *top)
+{
+	int64_t w = t->w0 << (3 * level);
+	size_t bi = (size_t)((a - t->t0) / w);
+	size_t be = (size_t)(sat_add(sat_add(a - t->t0, P), w - 1) / w);
+	int64_t r1 = sat_add(t->t0, (int64_t)be * w);
+	const struct bucket *b = t->levels[level];
+	size_t next;
+	if (r1 < end && be < t->nbuckets[level]) {
+		next = b[be].first; /* > i: ts(i) = a < r1 */
+		/* the spans the next runs start at are read after this one's
+		 * buckets: ask for them now */
+		for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level]; k++) {
+			__builtin_prefetch(&t->offset[b[k].first]);
+			__builtin_prefetch(&t->packed[b[k].first]);
+		}
+	} else {
+		next = lower_bound(t, i + 1, r1 < end ? r1 : end);
+	}
+	while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
+		next--; /* a long span closing the run is returned exactly */
+	for (size_t k = bi; k < be && k < t->nbuckets[level]; k++) {
+		for (int s = 0; s < SLOTS; s++)
+			e->mix[s] += b[k].ns[s];
+		if (b[k].top >= 0 && (b[k].top >> 3) > top->dur) {
+			top->dur = b[k].top >> 3;
+			top->state = (int)(b[k].top & 7);
+			top->object = b[k].top_object;
+		}
+	}
+	return next;
+}
+
+/* Makes e the entry of the run [i, next) starting at a: its dominant
+ * state, extent, span count and longest span. */
+static void close_run(const struct lod_track *t, size_t i, size_t next, int64_t a,
+		      const struct run_top *top, int from_spans, struct lod_entry *e)
+{
+	int64_t best = -1;
+	for (int s = 0; s < LOD_STATE_COUNT; s++)
+		if (e->mix[s] > best) {
+			best = e->mix[s];
+			e->state = s;
+		}
+	e->ts = a;
+	e->dur = span_end(t, next - 1) - a;
+	e->reason = -1;
+	e->object = -1;
+	e->n = (uint32_t)real_spans(t, i, next);
+	e->top_state = top->state;
+	e->top_object = top->object;
+	if (from_spans && top->dur >= 0) {
+		e->top_state = span_state(t, top->span);
+		e->top_object = object_at(t, top->span);
+	}
+}
+
 int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64_t px,
 		    lod_emit_fn emit, void *ctx)
 {
@@ -612,19 +725,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 	int64_t P = (end - start) / px;
 	if (P < 1)
 		P = 1;
-	int level = -1;
-	if (!t->dirty)
-		for (int k = t->nlevels - 1; k >= 0; k--)
-			if ((t->w0 << (3 * k)) <= P) {
-				level = k;
-				break;
-			}
-	/* Level-0 buckets up to two pixels wide still serve (runs then span
-	 * one to three pixels): reading the ~32 spans under each bucket
-	 * instead is what a fully zoomed-out view would cost otherwise. */
-	if (level < 0 && !t->dirty && t->nlevels > 0 && t->w0 <= 2 * P)
-		level = 0;
-
+	int level = pick_level(t, P);
 	size_t i = upper_bound(t, 0, start);
 	i = i > 0 ? i - 1 : 0;
 	struct lod_entry e;
@@ -634,89 +735,19 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			continue;
 		}
 		int64_t a = ts_at(t, i);
+		size_t next = i + 1;
 		if (span_end(t, i) - a >= P) {
 			exact(t, i, &e);
-			int rc = emit(ctx, &e);
-			if (rc)
-				return rc;
-			i++;
-			continue;
-		}
-		memset(&e, 0, sizeof(e));
-		size_t next, top = i;
-		int64_t top_dur = -1;
-		int top_state = -1;
-		int64_t top_object = -1;
-		if (level < 0) {
-			next = i;
-			int64_t cur = a, stop = sat_add(a, P) < end ? sat_add(a, P) : end;
-			while (next < t->n && cur < stop) {
-				int64_t after = span_end(t, next), d = after - cur;
-				if (d >= P)
-					break;
-				int s = span_state(t, next);
-				if (s != IDLE) {
-					e.mix[s] += d;
-					if (d > top_dur) {
-						top_dur = d;
-						top = next;
-					}
-				}
-				next++;
-				cur = after;
-			}
 		} else {
-			/* the run ends at the first bucket boundary at least a
-			 * pixel after its start: between 1 and 2 pixels long */
-			int64_t w = t->w0 << (3 * level);
-			size_t bi = (size_t)((a - t->t0) / w);
-			size_t be = (size_t)(sat_add(sat_add(a - t->t0, P), w - 1) / w);
-			size_t m = be - bi;
-			int64_t r1 = sat_add(t->t0, (int64_t)be * w);
-			const struct bucket *b = t->levels[level];
-			if (r1 < end && be < t->nbuckets[level]) {
-				next = b[be].first; /* > i: ts(i) = a < r1 */
-				/* the spans the next runs start at are read after
-				 * this one's buckets: ask for them now */
-				for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level];
-				     k++) {
-					__builtin_prefetch(&t->offset[b[k].first]);
-					__builtin_prefetch(&t->packed[b[k].first]);
-				}
-			} else
-				next = lower_bound(t, i + 1, r1 < end ? r1 : end);
-			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
-				next--; /* a long span closing the run is returned exactly */
-			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
-				for (int s = 0; s < SLOTS; s++)
-					e.mix[s] += b[k].ns[s];
-				if (b[k].top >= 0 && (b[k].top >> 3) > top_dur) {
-					top_dur = b[k].top >> 3;
-					top_state = (int)(b[k].top & 7);
-					top_object = b[k].top_object;
-				}
-			}
-		}
-		if (next - i <= 1) {
-			exact(t, i, &e);
-			next = i + 1;
-		} else {
-			int64_t best = -1;
-			for (int s = 0; s < LOD_STATE_COUNT; s++)
-				if (e.mix[s] > best) {
-					best = e.mix[s];
-					e.state = s;
-				}
-			e.ts = a;
-			e.dur = span_end(t, next - 1) - a;
-			e.reason = -1;
-			e.object = -1;
-			e.n = (uint32_t)real_spans(t, i, next);
-			e.top_state = top_state;
-			e.top_object = top_object;
-			if (level < 0 && top_dur >= 0) {
-				e.top_state = span_state(t, top);
-				e.top_object = object_at(t, top);
+			memset(&e, 0, sizeof(e));
+			struct run_top top = {.span = i, .dur = -1, .state = -1, .object = -1};
+			next = level < 0 ? run_of_spans(t, i, a, P, end, &e, &top)
+					 : run_of_buckets(t, level, i, a, P, end, &e, &top);
+			if (next - i <= 1) {
+				exact(t, i, &e);
+				next = i + 1;
+			} else {
+				close_run(t, i, next, a, &top, level < 0, &e);
 			}
 		}
 		int rc = emit(ctx, &e);

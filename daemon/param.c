@@ -52,8 +52,9 @@ int param_required_i64(const char *name, const char *value, int64_t *out, char *
 	return 0;
 }
 
-int param_window(const char *start_value, const char *end_value, const char *px_value,
-		 int px_required, struct param_window *out, char *err, size_t errlen)
+static int parse_window(const char *start_value, const char *end_value, const char *px_value,
+			int px_required, int allow_empty, struct param_window *out, char *err,
+			size_t errlen)
 {
 	struct param_window w = {0};
 	if (param_required_i64("start", start_value, &w.start, err, errlen) < 0 ||
@@ -66,7 +67,7 @@ int param_window(const char *start_value, const char *end_value, const char *px_
 			 -(long long)PARAM_TS_MAX, (long long)PARAM_TS_MAX);
 		return -EINVAL;
 	}
-	if (w.start >= w.end) {
+	if (w.start > w.end || (w.start == w.end && !allow_empty)) {
 		snprintf(err, errlen, "start must be less than end");
 		return -EINVAL;
 	}
@@ -86,6 +87,18 @@ int param_window(const char *start_value, const char *end_value, const char *px_
 	}
 	*out = w;
 	return 0;
+}
+
+int param_window(const char *start_value, const char *end_value, const char *px_value,
+		 int px_required, struct param_window *out, char *err, size_t errlen)
+{
+	return parse_window(start_value, end_value, px_value, px_required, 0, out, err, errlen);
+}
+
+int param_window_or_empty(const char *start_value, const char *end_value, struct param_window *out,
+			  char *err, size_t errlen)
+{
+	return parse_window(start_value, end_value, NULL, 0, 1, out, err, errlen);
 }
 
 int param_id_list(const char *name, const char *value, int64_t **ids, size_t *count, char *err,

@@ -41,6 +41,11 @@ int param_required_i64(const char *name, const char *value, int64_t *out, char *
 int param_window(const char *start_value, const char *end_value, const char *px_value,
 		 int px_required, struct param_window *out, char *err, size_t errlen);
 
+/* As param_window without px, but start == end is an empty window (a
+ * trace with no events yet has start 0, end 0). */
+int param_window_or_empty(const char *start_value, const char *end_value, struct param_window *out,
+			  char *err, size_t errlen);
+
 /* Parses "1,2,3" (at most PARAM_ID_LIST_MAX ids) into a malloc'd array
  * (*ids, *count); an absent value gives *ids = NULL, *count = 0 and 0.
  * -ENOMEM if the array cannot be allocated. */

@@ -101,8 +101,16 @@ int query_load_flows(sqlite3 *db, int64_t after_rowid, int64_t *last_rowid, quer
 int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, query_flow_fn fn,
 			void *ctx);
 
-/* Calls fn(object_id, -1, "kind\tlabel") for every object. */
-int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx);
+/* One row of the object table; the strings are SQLite's, valid until
+ * the callback returns ("" for a NULL label). */
+struct query_object {
+	int64_t object_id;
+	const char *kind, *label;
+};
+typedef int (*query_object_fn)(void *ctx, const struct query_object *object);
+
+/* Calls fn for every object, in object_id order. */
+int query_each_object(sqlite3 *db, query_object_fn fn, void *ctx);
 
 /* Writes the details of utid's span containing ts (object, holder, waker,
  * flows). -ENOENT if there is none. */
@@ -122,15 +130,15 @@ int query_threads(sqlite3 *db, query_name_fn fn, void *ctx);
 /* Calls fn(upid, parent_upid or -1, name) for each process. */
 int query_processes(sqlite3 *db, query_name_fn fn, void *ctx);
 
-/* Calls fn(object_id, kind, label) -- through the name callback with
- * parent = -1 and name = "kind\tlabel" -- for each lockable object
- * (mutex, rwlock, sem, cond, barrier). */
-int query_lock_objects(sqlite3 *db, query_name_fn fn, void *ctx);
+/* Calls fn for each lockable object (mutex, rwlock, sem, cond,
+ * barrier), in object_id order. */
+int query_lock_objects(sqlite3 *db, query_object_fn fn, void *ctx);
 
-/* Calls fn(object_id, -1, "u1,u2,...") for each object whose waiters were
- * handed it (unlock, post, signal, barrier flows) in [start, end): the
- * distinct utids that handed it over. */
-int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, void *ctx);
+/* Calls fn(object_id, utid) once for each thread that handed an object
+ * over to its waiters (unlock, post, signal, barrier flows) in [start,
+ * end), ordered by object_id, then utid. */
+typedef int (*query_holder_fn)(void *ctx, int64_t object_id, int64_t utid);
+int query_holders(sqlite3 *db, int64_t start, int64_t end, query_holder_fn fn, void *ctx);
 
 /* Writes the "traffic" array: per pipe/socket object, messages and bytes
  * of the flows leaving in [start, end), writers and readers. */

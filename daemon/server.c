@@ -212,7 +212,7 @@ struct MHD_Daemon *server_start(struct server *s, const struct sockaddr_in *addr
 		close(fd);
 		return NULL;
 	}
-	struct sockaddr_in bound;
+	struct sockaddr_in bound = {0};
 	socklen_t len = sizeof(bound);
 	*port = getsockname(fd, (struct sockaddr *)&bound, &len) == 0 ? ntohs(bound.sin_port) : 0;
 	return d;

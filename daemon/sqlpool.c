@@ -43,6 +43,7 @@ struct sqlpool {
 	pthread_cond_t work, tick;
 	pthread_t threads[SQLPOOL_THREADS], watchdog;
 	int nthreads, watching, stopping;
+	int stuck; /* threads stopping could not wait for */
 	struct sqlpool_job *jobs;
 	size_t queued;
 };
@@ -132,7 +133,7 @@ static void *work(void *arg)
 		sqlite3 *db = trace_acquire(job->trace);
 		pthread_mutex_lock(&p->lock);
 		job->db = db;
-		if (p->stopping || now_ms() >= job->deadline_ms)
+		if (db && (p->stopping || now_ms() >= job->deadline_ms))
 			sqlite3_interrupt(db);
 		pthread_mutex_unlock(&p->lock);
 		run(p, job, db);
@@ -239,21 +240,33 @@ struct sqlpool *sqlpool_new(void)
 	return p;
 }
 
-void sqlpool_stop(struct sqlpool *p)
+/* How long stopping waits for a thread still inside one SQL call that
+ * does not look at interrupts. */
+#define STOP_WAIT_S 2
+
+int sqlpool_stop(struct sqlpool *p)
 {
 	if (!p)
-		return;
+		return 0;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->work);
 	pthread_cond_signal(&p->tick);
 	pthread_mutex_unlock(&p->lock);
-	if (p->watching)
-		pthread_join(p->watchdog, NULL);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STOP_WAIT_S;
+	/* the watchdog answers every request at once, then waits for the
+	 * threads' jobs to leave; a thread stuck in one call is left to the
+	 * process's exit */
 	for (int i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
+		if (pthread_timedjoin_np(p->threads[i], NULL, &until) != 0)
+			p->stuck++;
+	if (p->watching && (p->stuck || pthread_timedjoin_np(p->watchdog, NULL, &until) != 0))
+		p->stuck++;
 	p->watching = 0;
 	p->nthreads = 0;
+	return p->stuck;
 }
 
 void sqlpool_free(struct sqlpool *p)
@@ -261,6 +274,8 @@ void sqlpool_free(struct sqlpool *p)
 	if (!p)
 		return;
 	sqlpool_stop(p);
+	if (p->stuck)
+		return; /* a thread may still use it: left to the process's exit */
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->tick);

@@ -42,8 +42,12 @@ struct trace;
 /* A pool with its threads started. NULL on failure. */
 struct sqlpool *sqlpool_new(void);
 /* Interrupts every job, answers every waiting request (call before
- * MHD_stop_daemon) and joins the threads. */
-void sqlpool_stop(struct sqlpool *p);
+ * MHD_stop_daemon) and joins the threads, waiting at most about 2 s for
+ * one stuck in a call that does not look at interrupts. Returns how many
+ * threads were left running: they may still use the pool and the trace
+ * they read, so neither may be freed before the process exits (then
+ * sqlpool_free leaves the pool alone). */
+int sqlpool_stop(struct sqlpool *p);
 void sqlpool_free(struct sqlpool *p);
 
 /* Takes sql (copied) to run on trace t with at most limit rows within

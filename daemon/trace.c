@@ -603,6 +603,7 @@ int trace_poll(struct trace *t)
 	t->wal_mtime = wal.st_mtim;
 	t->wal_bytes = wal.st_size;
 	t->info.bytes = st.st_size;
+	t->info.wal_bytes = wal.st_size;
 	t->info.status = status;
 	/* a recording that ended and left no -wal: opened as immutable from
 	 * now on (read-only mounts; no locks) */

@@ -94,7 +94,8 @@ void trace_release(struct trace *t, sqlite3 *db);
 
 struct trace_info {
 	struct query_status status;
-	int64_t bytes;
+	int64_t bytes;	   /* the file's size */
+	int64_t wal_bytes; /* its -wal's (0 when none) */
 	uint64_t generation;
 };
 

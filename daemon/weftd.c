@@ -407,7 +407,7 @@ int main(int argc, char **argv)
 	char trace_dir[PATH_MAX];
 	uint16_t port = 0;
 	pthread_t warm;
-	int warming = 0, sig = 0;
+	int warming = 0, sig = 0, stuck = 0;
 	if (!(srv.gate = gate_new(&cfg.addr)) || !(srv.traces = trace_set_new())) {
 		fprintf(stderr, "weftd: out of memory\n");
 		goto out;
@@ -447,13 +447,14 @@ out_threads:
 	if (warming)
 		pthread_join(warm, NULL);
 	live_stop(srv.live);
-	sqlpool_stop(srv.sql);
+	stuck = sqlpool_stop(srv.sql);
 	MHD_stop_daemon(mhd);
 out:
 	collectd_free(collector);
 	sqlpool_free(srv.sql);
 	live_free(srv.live);
-	trace_set_free(srv.traces);
+	if (!stuck) /* else a query's thread still reads a trace: the exit frees */
+		trace_set_free(srv.traces);
 	gate_free(srv.gate);
 	return status;
 }

@@ -47,8 +47,10 @@ CREATE TABLE meta (
 --   upid         weft's process id
 --   pid, ppid    kernel ids; ppid is the parent at the process's start
 --   parent_upid  the parent's upid when the parent is in the trace
---   name         the image's short name (comm)
---   cmdline      argv joined with spaces
+--   name         the image's short name (comm); for a process that
+--                retitled itself, its last title (see process_title)
+--   cmdline      argv joined with spaces, as ps shows it at the end of the
+--                process's life
 --   start_ts     fork/clone call in the parent, else the first event seen
 --   end_ts       the moment the process ended
 --   exit_code    exit status when it exited normally, else NULL
@@ -69,6 +71,19 @@ CREATE TABLE process (
     exit_code   INTEGER,
     exit_signal INTEGER,
     traced      INTEGER NOT NULL DEFAULT 1
+);
+
+-- process_title: each time a process was retitled, as ps would have shown
+-- it: by prctl(PR_SET_NAME) on its main thread (name), or, for a child
+-- forked without exec, by overwriting its argv area as setproctitle does
+-- (PostgreSQL's "postgres: checkpointer", nginx's "nginx: worker
+-- process"), seen when that child ends (ts: then). process.name and
+-- process.cmdline hold the last row's values.
+CREATE TABLE process_title (
+    upid    INTEGER NOT NULL REFERENCES process(upid),
+    ts      INTEGER NOT NULL,
+    name    TEXT,
+    cmdline TEXT
 );
 
 -- thread: one row per thread.
@@ -99,7 +114,8 @@ CREATE TABLE thread (
 -- is Terminated from its end_ts on; no span is written for that.
 --   state       'New' | 'Running' | 'Ready' | 'Blocked'
 --   reason      for Blocked: 'mutex' 'rwlock' 'cond' 'sem' 'barrier'
---               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other';
+--               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other'
+--               'signal' (sigsuspend, sigwaitinfo, sigtimedwait, pause);
 --               NULL otherwise
 --   object_id   what it waited on (object.object_id), when known
 --   cpu         the CPU it ran on (Running spans with perf data), else NULL
@@ -407,7 +423,7 @@ FROM deadlock d;
 -- The blobs' byte layout is in tracer/collector/overview.c. They number
 -- states New=0 Running=1 Ready=2 Blocked=3 Waiting=4 Suspended=5
 -- Terminated=6 and reasons mutex=0 rwlock=1 cond=2 sem=3 barrier=4 join=5
--- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 (weftd's API numbers them
+-- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 signal=12 (weftd's API numbers them
 -- alike); a CPU's "state" is its slices' end_state, "object" the utid.
 -- At most 4096 buckets a track: zoomed in further, readers need the spans.
 CREATE TABLE track_overview (

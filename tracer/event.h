@@ -109,6 +109,10 @@ enum weft_event_type {
 	 * payload: the name, NUL-terminated. Written at the start of the
 	 * process image (and again in a fork child), before any wait on it. */
 	WEFT_EV_OBJECT_NAME = 45,
+	/* The process's command line as ps shows it now, written when a fork
+	 * child that did not exec ends (servers retitle such children by
+	 * overwriting their argv area). payload: argv as PROC_START's. */
+	WEFT_EV_PROC_TITLE = 46,
 };
 
 enum weft_origin {
@@ -131,7 +135,8 @@ enum weft_reason {
 	WEFT_REASON_WAIT = 10,
 	WEFT_REASON_FUTEX = 11,
 	WEFT_REASON_OTHER = 12,
-	WEFT_REASON_COUNT = 13,
+	WEFT_REASON_SIGNAL = 13, /* sigsuspend, sigwaitinfo, sigtimedwait, pause */
+	WEFT_REASON_COUNT = 14,
 };
 
 /* The interposed call a record came from (detail beside the reason). */
@@ -180,6 +185,17 @@ enum weft_call {
 	WEFT_CALL_POSIX_SPAWN,
 	WEFT_CALL_SYSTEM,
 	WEFT_CALL_FUTEX,
+	WEFT_CALL_PREAD,
+	WEFT_CALL_PWRITE,
+	WEFT_CALL_PREADV,
+	WEFT_CALL_PWRITEV,
+	WEFT_CALL_FSYNC,
+	WEFT_CALL_FDATASYNC,
+	WEFT_CALL_SYNC_FILE_RANGE,
+	WEFT_CALL_SIGSUSPEND,
+	WEFT_CALL_SIGWAITINFO,
+	WEFT_CALL_SIGTIMEDWAIT,
+	WEFT_CALL_PAUSE,
 	WEFT_CALL_COUNT,
 };
 

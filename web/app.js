@@ -2,8 +2,8 @@
 // unknown or broken trace, and for a trace the timeline, the details/
 // summary/SQL panels, search and live updates. The URL keeps the view, so a
 // link reproduces it:
-//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql]
-//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy]
+//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql|critpath]
+//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy][&cp=1]
 // (absolute ns of the trace's clock; KEYS like t5,p3,c0; tree says whether
 // processes start collapsed when it differs from the trace's default, col/
 // exp the exceptions). Selecting a span or a range, reset, zoom to range
@@ -21,6 +21,7 @@ import { SqlConsole } from './sql.js';
 import { Search } from './search.js';
 import { TraceList } from './tracelist.js';
 import { COLLAPSE_ABOVE } from './layout.js';
+import { CritPath } from './critpath.js';
 
 const $ = (id) => document.getElementById(id);
 const PANEL_KEY = 'weft.panel.height';
@@ -90,6 +91,13 @@ const sql = new SqlConsole({
 const search = new Search({ dialog: $('search'), input: $('search-input'), results: $('search-results') },
   { overview: () => app.overview, objects: () => app.objects }, (it) => pickSearch(it).catch(showError));
 
+// The critical path (toolbar button, key P, cp=1): its overlay and its panel.
+const critPath = new CritPath({ button: $('btn-critpath'), panel: $('panel-critpath') }, {
+  timeline, api: () => app.api, overview: () => app.overview, objects: () => app.objects,
+  onToggle: (on) => { if (on) showTab('critpath', { url: false }); writeUrl(true); },
+  onSelect: (utid, ts) => selectSpan(utid, ts, { tab: false }),
+});
+
 const traceList = new TraceList({ table: $('list-table'), filter: $('list-filter'), count: $('list-count') });
 
 // For scripts driving the page (tests, bench/web).
@@ -158,6 +166,7 @@ function urlFor() {
   if (L.busy) q.set('order', 'busy');
   if (L.pinned.size) q.set('pin', [...L.pinned].join(','));
   if (L.hidden.size) q.set('hide', [...L.hidden].join(','));
+  if (critPath.on) q.set('cp', '1');
   return `?${q}`;
 }
 
@@ -229,7 +238,8 @@ async function applyUrl() {
   timeline.setRange(u.range, { notify: false });
   $('btn-zoom-range').disabled = !timeline.range;
   updateWindowLabel();
-  const tab = u.tab === 'summary' || u.tab === 'sql' ? u.tab : 'details';
+  critPath.setOn(new URLSearchParams(location.search).get('cp') === '1');
+  const tab = TABS.includes(u.tab) ? u.tab : 'details';
   if (u.sel) await selectSpan(u.sel.utid, u.sel.ts, { url: false, tab: false });
   else clearSelection({ url: false });
   showTab(tab, { url: false });
@@ -241,7 +251,8 @@ async function loadTraceList() {
   const { traces } = await listTraces();
   app.traces = traces || [];
   const picker = $('trace-picker');
-  picker.replaceChildren(...app.traces.map((t) => {
+  // a file weftd cannot serve (broken, no id) is in the list, not the picker
+  picker.replaceChildren(...app.traces.filter((t) => t.id).map((t) => {
     const o = document.createElement('option');
     o.value = t.id;
     o.textContent = visible(`${t.id}${t.status && t.status !== 'complete' ? ` (${t.status})` : ''}`);
@@ -489,7 +500,7 @@ async function loadSummary() {
 
 // ---- tabs and panel -----------------------------------------------------------
 
-const TABS = ['details', 'summary', 'sql'];
+const TABS = ['details', 'summary', 'critpath', 'sql'];
 
 function setPanelOpen(open) {
   $('panel').classList.toggle('collapsed', !open);

@@ -47,6 +47,7 @@ export function drawTracks(tl) {
     ctx.strokeRect(1, L.screenY(fr, top) + 0.5, w - 2, fr.h - 2);
     ctx.setLineDash([]);
   }
+  if (tl.critPath) tl.critPath.draw(ctx, top); // critpath.js: outlines and jumps, under the selection
   drawSelection(tl, ctx, k, vs, top);
   drawFlows(tl, ctx, k, vs, top);
 }

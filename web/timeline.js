@@ -575,7 +575,11 @@ export class Timeline {
     const kinds = new Map();
     for (const f of list) kinds.set(f.kind, (kinds.get(f.kind) || 0) + 1);
     for (const f of this.selected?.flows || []) if (!kinds.has(f.kind)) kinds.set(f.kind, 0);
-    renderFlowLegend(this.els.flowLegend, kinds, this.flowOff, () => this.requestDraw());
+    renderFlowLegend(this.els.flowLegend, kinds, this.flowOff, () => {
+      // A hidden kind stops taking clicks now, not at the next frame.
+      this.drawnArrows = this.drawnArrows.filter((a) => !this.flowOff.has(a.flow.kind));
+      this.requestDraw();
+    });
     this.updateFlowNote();
     if (tooMany !== wasTooMany || tooMany) this.fetchSelectedFlows();
     this.requestDraw();
@@ -586,7 +590,7 @@ export class Timeline {
     if (this.tooMany && this.showFlows) {
       const n = this.flowTotal === null ? 'over 10,000' : String(this.flowTotal);
       note = this.selectedUtids().length ? `${n} arrows: the selected track's shown`
-        : `${n} arrows: select a track to see its arrows, or zoom in`;
+        : `${n} arrows: select a track to see its own`;
     }
     this.cb.onFlowNote(note);
   }

@@ -15,7 +15,7 @@ const COUNT_SQL = 'SELECT (SELECT COUNT(*) FROM process), (SELECT COUNT(*) FROM 
 const MAX_COUNTED = 200;
 
 const COLUMNS = [
-  { key: 'command', label: 'Command', value: (t) => t.command || t.id },
+  { key: 'command', label: 'Command', value: (t) => t.command || t.id || t.file },
   { key: 'start', label: 'Start', value: (t) => startOf(t) },
   { key: 'duration', label: 'Duration', value: (t) => durationOf(t), num: true },
   { key: 'bytes', label: 'Size', value: (t) => t.bytes ?? null, num: true },
@@ -64,32 +64,44 @@ export class TraceList {
   }
 
   show(traces) {
-    this.traces = traces.map((t) => {
-      const c = this.counts.get(t.id);
-      return typeof t.processes !== 'number' && c && c.bytes === t.bytes ? { ...t, processes: c.processes, threads: c.threads } : t;
-    });
+    this.traces = traces;
     this.render();
     this.countMissing();
   }
 
-  /** Counts, one trace after the other, the processes and threads weftd's list does not give. */
+  /** `t` with the counts weftd did not give, once the page has counted them. */
+  withCounts(t) {
+    const c = this.counts.get(t.id);
+    return typeof t.processes !== 'number' && c && c.bytes === t.bytes ? { ...t, processes: c.processes, threads: c.threads } : t;
+  }
+
+  /** Whether trace `t` still needs counting. */
+  uncounted(t) {
+    const c = this.counts.get(t.id);
+    return typeof t.processes !== 'number' && t.status !== 'broken' && !(c && c.bytes === t.bytes);
+  }
+
+  /**
+   * Counts, one trace after the other, the processes and threads weftd's
+   * list does not give; the list may be replaced meanwhile (a new
+   * recording): it is looked at again until nothing is left to count.
+   */
   async countMissing() {
     if (this.counting) return;
     this.counting = true;
     try {
-      for (const t of this.traces.slice(0, MAX_COUNTED)) {
-        const known = this.counts.get(t.id);
-        if (typeof t.processes === 'number' || t.status === 'broken' || (known && known.bytes === t.bytes)) continue;
+      for (;;) {
+        const t = this.traces.slice(0, MAX_COUNTED).find((x) => this.uncounted(x));
+        if (!t) break;
+        let c = { bytes: t.bytes, processes: null, threads: null };
         try {
           const r = await new TraceApi(t.id).sql(COUNT_SQL, 1);
           const [processes, threads] = r.rows[0].map(Number);
-          this.counts.set(t.id, { bytes: t.bytes, processes, threads });
-          t.processes = processes;
-          t.threads = threads;
+          c = { bytes: t.bytes, processes, threads };
         } catch (e) {
-          this.counts.set(t.id, { bytes: t.bytes, processes: null, threads: null });
-          t.processes = null;
+          // unknown: shown as '—', not asked again for this file size
         }
+        this.counts.set(t.id, c);
         this.render();
       }
     } finally {
@@ -100,7 +112,7 @@ export class TraceList {
   render() {
     const q = this.els.filter.value.trim().toLowerCase();
     const col = COLUMNS.find((c) => c.key === this.sort.key) || COLUMNS[0];
-    const rows = this.traces
+    const rows = this.traces.map((t) => this.withCounts(t))
       .filter((t) => !q || `${t.id} ${t.command ?? ''} ${t.status ?? ''} ${t.error ?? ''}`.toLowerCase().includes(q))
       .sort((a, b) => {
         const va = col.value(a);
@@ -129,14 +141,16 @@ export class TraceList {
     const body = rows.map((t) => {
       const broken = t.status === 'broken';
       const live = t.status === 'recording';
-      const name = broken ? h('span', { className: 'trace-name' }, t.command || t.id)
+      // a file weftd cannot serve has no id: it is named by its file
+      const name = broken ? h('span', { className: 'trace-name' }, t.command || t.id || t.file || '—')
         : h('a', { className: 'trace-name', attrs: { href: `?trace=${encodeURIComponent(t.id)}` } }, t.command || t.id);
       const status = h('td', { className: `status status-${broken ? 'broken' : live ? 'live' : 'other'}` },
         live ? h('span', { className: 'live-dot', text: '● live' }) : t.status || '—',
         broken && t.error ? h('div', { className: 'trace-error' }, t.error) : null);
       const n = (v) => h('td', { className: 'num' }, v === null ? '—' : String(v));
-      return h('tr', { data: { id: t.id, status: t.status || '' } },
-        h('td', {}, name, h('div', { className: 'trace-id' }, `${t.id}${t.file ? ` · ${t.file}` : ''}`)),
+      const where = [t.id, t.file].filter((x) => x).join(' · ');
+      return h('tr', { data: { id: t.id ?? '', file: t.file ?? '', status: t.status || '' } },
+        h('td', {}, name, h('div', { className: 'trace-id' }, where)),
         h('td', {}, startOf(t) ?? '—'),
         h('td', { className: 'num' }, durationOf(t) === null ? '—' : formatDuration(durationOf(t))),
         h('td', { className: 'num' }, formatBytes(t.bytes)),

@@ -354,6 +354,23 @@ class SqlShare(unittest.TestCase):
         self.assertIn("busy", json.loads(data)["error"])
 
 
+class StuckQuery(unittest.TestCase):
+    def test_weftd_stops_promptly_while_a_query_is_stuck_in_one_call(self):
+        d = tempdir()
+        try:
+            generate(os.path.join(d, "run.db"), 2000, 4)
+            server = Weftd(os.path.join(d, "run.db"), extra=("--sql-timeout", "500"))
+            status, _, data = server.request(
+                SQL, "POST", b'{"sql": "SELECT length(printf(\'%.*c\', 2000000000, \'x\'))"}')
+            self.assertEqual((status, json.loads(data)["error"]),
+                             (422, "query interrupted after 500 ms"))
+            # its thread is still inside printf; stopping does not wait for it
+            # (the harness kills weftd after 10 s: exit status -9)
+            self.assertEqual(server.stop(), 0)
+        finally:
+            cleanup(d)
+
+
 class Connections(unittest.TestCase):
     """Idle and trickling connections cannot shut others out."""
 

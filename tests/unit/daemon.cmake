@@ -1,7 +1,7 @@
 # weftd's unit tests (label "unit": run in the ASan+UBSan tree) and, with
 # -DWEFT_FUZZ=ON under clang, its libFuzzer target (label "fuzz").
 if(CMOCKA_FOUND AND TARGET weftd_core)
-  foreach(name param json lod coarse sqlguard handshake gate)
+  foreach(name param json lod coarse sqlguard handshake gate skipped)
     add_executable(test_daemon_${name} ${CMAKE_CURRENT_LIST_DIR}/test_daemon_${name}.c)
     target_link_libraries(test_daemon_${name} PRIVATE weftd_core weft_format PkgConfig::CMOCKA)
     add_test(NAME unit.daemon.${name} COMMAND test_daemon_${name})

@@ -81,6 +81,17 @@ static void window_beyond_the_time_range_is_refused(void **state)
 	assert_true(w.end - w.start == (int64_t)1 << 62);
 }
 
+static void an_empty_window_is_allowed_only_where_asked(void **state)
+{
+	struct param_window w;
+	char err[128];
+	assert_int_equal(param_window_or_empty("0", "0", &w, err, sizeof(err)), 0);
+	assert_true(w.start == 0 && w.end == 0 && w.px == 0);
+	assert_int_equal(param_window_or_empty("5", "4", &w, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "start must be less than end");
+	assert_int_equal(param_window("0", "0", NULL, 0, &w, err, sizeof(err)), -EINVAL);
+}
+
 static void px_must_be_in_range(void **state)
 {
 	struct param_window w;
@@ -179,6 +190,7 @@ int main(void)
 	    cmocka_unit_test(integers_refuse_garbage_and_overflow),
 	    cmocka_unit_test(window_needs_start_before_end),
 	    cmocka_unit_test(window_beyond_the_time_range_is_refused),
+	    cmocka_unit_test(an_empty_window_is_allowed_only_where_asked),
 	    cmocka_unit_test(px_must_be_in_range),
 	    cmocka_unit_test(id_lists_parse_and_refuse_empty_items),
 	    cmocka_unit_test(limit_defaults_and_bounds),

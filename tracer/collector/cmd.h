@@ -107,9 +107,11 @@ struct facts;
 struct json;
 typedef struct sqlite3 sqlite3;
 
-/* Opens file read-only as a trace; on failure says why on stderr and
- * returns -EIO with *db NULL. */
-int cmd_open_trace(const char *file, sqlite3 **db);
+/* Opens the trace at path read-only (cmd_query.c): a regular file only;
+ * immutable when no recording writes it and no WAL holds rows (nothing can
+ * change it, and no lock or -shm is needed). Returns 0 and *db, or 1 with
+ * the error printed and *db NULL. */
+int cmd_open_trace(const char *path, sqlite3 **db);
 
 /* facts_load on file, with errors told on stderr. Returns 0 or < 0. */
 int cmd_load_facts(const char *file, struct facts *facts);

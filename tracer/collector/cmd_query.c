@@ -549,10 +549,7 @@ static int prepare_guarded(sqlite3 *db, const char **sql, sqlite3_stmt **stmt)
 	return 0;
 }
 
-/* Open the trace at path read-only: a regular file only; immutable when no
- * recording writes it and no WAL holds rows (nothing can change it, and no
- * lock or -shm is needed). Returns 0 and *out, or 1 with the error printed. */
-static int open_trace(const char *path, sqlite3 **out)
+int cmd_open_trace(const char *path, sqlite3 **out)
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -592,7 +589,7 @@ static int open_trace(const char *path, sqlite3 **out)
 			p += sprintf(p, "%%%02X", c);
 	}
 	sprintf(p, "?mode=ro%s", immutable ? "&immutable=1" : "");
-	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(uri, out, flags, NULL);
 	free(uri);
 	if (rc != SQLITE_OK) {
@@ -648,7 +645,7 @@ static int query_exec(int argc, char **argv)
 		return 2;
 	}
 	sqlite3 *db;
-	if (open_trace(args.file, &db))
+	if (cmd_open_trace(args.file, &db))
 		return 1;
 	int status = check_version(db, args.file);
 	char trace_status[32];

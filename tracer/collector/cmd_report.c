@@ -44,28 +44,16 @@ int cmd_report_parse(int argc, char **argv, struct report_args *args, char *err,
 	return 0;
 }
 
-int cmd_open_trace(const char *file, sqlite3 **db)
-{
-	*db = NULL;
-	int rc = sqlite3_open_v2(file, db, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(*db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "weft: cannot read %s as a trace: %s\n", file,
-			*db ? sqlite3_errmsg(*db) : "out of memory");
-		sqlite3_close(*db);
-		*db = NULL;
-		return -EIO;
-	}
-	sqlite3_busy_timeout(*db, 2000);
-	return 0;
-}
-
 int cmd_load_facts(const char *file, struct facts *facts)
 {
 	sqlite3 *db;
 	if (cmd_open_trace(file, &db))
 		return -EIO;
+	if (sqlite3_exec(db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "weft: cannot read %s as a trace: %s\n", file, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -EIO;
+	}
 	int rc = facts_load(db, facts);
 	if (rc == -ENOENT)
 		fprintf(stderr, "weft: %s has no finished process to report on\n", file);

@@ -494,6 +494,28 @@ static struct process *adopt_process(struct model *model, struct process *p, uin
 	return p;
 }
 
+/* PROC_TITLE: a fork child's command line at its end, as ps shows it; the
+ * first argument (an overwritten argv[0] holds the whole title) names it. */
+static void model_process_retitle(struct model *model, struct process *p,
+				  const struct weft_event *event)
+{
+	size_t len;
+	const uint8_t *payload = decode_payload(event, &len);
+	char name[64], cmdline[4096];
+	if (decode_argv(payload, len, cmdline, sizeof cmdline, name, sizeof name) <= 0 ||
+	    (p->cmdline && !strcmp(p->cmdline, cmdline)))
+		return;
+	/* the title as written: trailing padding of the argv area dropped */
+	size_t end = strlen(cmdline);
+	while (end && cmdline[end - 1] == ' ')
+		cmdline[--end] = '\0';
+	snprintf(p->name, sizeof p->name, "%.*s", (int)strcspn(cmdline, "\t"), cmdline);
+	model_set_cmdline(p, cmdline);
+	model_process_write(model, p, false);
+	model_fail(model, tracedb_process_title(model->db, p->upid, (int64_t)event->ts, p->name,
+						p->cmdline));
+}
+
 static void on_proc_start(struct model *model, const struct model_source *source,
 			  const struct weft_event *event)
 {
@@ -672,11 +694,20 @@ int model_event(struct model *model, const struct model_source *source,
 		decode_string(event, named->name, sizeof named->name);
 		model_thread_write(model, named, false);
 		if (named->is_main && named->name[0]) {
+			/* the kernel's comm is the image's name cut to 15
+			 * characters: a retitle only when it says more */
+			bool retitled = strncmp(p->name, named->name, 15) != 0;
 			snprintf(p->name, sizeof p->name, "%s", named->name);
 			model_process_write(model, p, false);
+			if (retitled)
+				model_fail(model, tracedb_process_title(model->db, p->upid, ts,
+									p->name, p->cmdline));
 		}
 		break;
 	}
+	case WEFT_EV_PROC_TITLE:
+		model_process_retitle(model, p, event);
+		break;
 	case WEFT_EV_THREAD_EXIT:
 		model_thread_finish_row(model, t, ts);
 		break;

@@ -467,6 +467,24 @@ int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *threa
 	return write_thread(db, db->stmt[STMT_THREAD_UPDATE], thread);
 }
 
+int tracedb_process_title(struct tracedb *db, int64_t upid, int64_t ts, const char *name,
+			  const char *cmdline)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (begin(db) || sqlite3_prepare_v2(db->sql,
+					    "INSERT INTO process_title (upid, ts, name, cmdline) "
+					    "VALUES (?, ?, ?, ?)",
+					    -1, &stmt, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, upid);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_text(stmt, 3, name);
+	bind_text(stmt, 4, cmdline);
+	int rc = step(db, stmt);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
 			  int64_t address, const char *label)
 {

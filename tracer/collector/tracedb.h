@@ -83,6 +83,11 @@ int tracedb_process_insert(struct tracedb *db, const struct tracedb_process *pro
 int tracedb_process_update(struct tracedb *db, const struct tracedb_process *process);
 int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *thread);
 int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread);
+/* A row of process_title: upid was retitled at ts (rare: prepared per
+ * call). Returns 0 or -EIO. */
+int tracedb_process_title(struct tracedb *db, int64_t upid, int64_t ts, const char *name,
+			  const char *cmdline);
+
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
 			  int64_t address, const char *label);
 /* A thread_state (span->is_process false) or process_state row. Rows of

@@ -41,6 +41,7 @@
  */
 #include "preload.h"
 #include "runtimes.h"
+#include "title.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -304,6 +305,7 @@ void preload_fork_child(uint64_t fork_ts)
 	 * the handler interrupted are not the child's */
 	self->wait_frame = 0;
 	self->busy = 0;
+	title_note_fork();
 	if (preload_proc.attached && __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE) {
 		uint32_t parent = preload_proc.pid;
 		preload_proc.pid = (uint32_t)getpid();
