@@ -128,12 +128,14 @@ static void a_million_pairs_stay_bounded_and_are_counted(void **state)
 	(void)state;
 	struct lockgraph *graph = lockgraph_new();
 	struct reports reports = {0};
+	assert_false(lockgraph_full(graph));
 	int full = 0;
 	for (int64_t i = 0; i < 1000000; i++)
 		if (order(graph, &reports, i % 1000, 1000 + i, 1, false, false, NULL) == -ENOSPC)
 			full++;
 	assert_int_equal(full, 1000000 - LOCKGRAPH_MAX_EDGES);
 	assert_int_equal(lockgraph_dropped(graph), 1000000 - LOCKGRAPH_MAX_EDGES);
+	assert_true(lockgraph_full(graph));
 	assert_int_equal(reports.count, 0);
 	lockgraph_free(graph);
 }

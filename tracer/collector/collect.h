@@ -25,7 +25,8 @@
  * Everything but collect_stop runs on one thread (the host's). Records of
  * different threads are put in timestamp order before they reach the model:
  * they are held back COLLECT_HOLD_NS so that a record published late by a
- * preempted writer still sorts into place.
+ * preempted writer still sorts into place, and never handed over before
+ * every ring has been read past them (COLLECT_PUBLISH_NS).
  */
 #ifndef WEFT_COLLECT_H
 #define WEFT_COLLECT_H
@@ -41,6 +42,11 @@
 #define COLLECT_IDLE_NS (16 * 1000 * 1000ll)
 #define COLLECT_WRITE_NS (10 * 1000 * 1000ll)
 #define COLLECT_HOLD_NS (50 * 1000 * 1000ll)
+/* How long a traced thread may take from a record's stamp to its
+ * publication in the ring (it can be preempted in between): the writer
+ * never hands the model records younger than the start of the latest full
+ * drain round less this (the watermark, collect_write.c). */
+#define COLLECT_PUBLISH_NS (2 * 1000 * 1000ll)
 /* Per-thread ring size. The file is sparse: a thread's ring costs memory
  * only as far as it has written. 1 MiB holds ~32k records, ~100 ms of a
  * thread making transitions as fast as it can, so that a drain thread

@@ -426,6 +426,7 @@ void collect_drain_step(struct collect *c)
 	if (backlog > BACKLOG_MAX)
 		return; /* the writer is behind: the rings hold records meanwhile
 			 * (and when full drop and count them), memory does not grow */
+	int64_t round_start = collect_now(); /* every ring is read after it */
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
 	sweep(c);
@@ -451,6 +452,8 @@ void collect_drain_step(struct collect *c)
 	if (collect_queue_move(&c->staging, &c->drained))
 		c->drain_error = -ENOMEM; /* kept in `drained` for the next round */
 	c->staging_quiet = quiet && !c->drained.count;
+	if (!c->drained.count) /* all of this round was handed over */
+		c->staging_swept = round_start;
 	if (c->drain_error && !c->staging_error)
 		c->staging_error = c->drain_error;
 	if (c->staging_quiet || c->staging_error)

@@ -96,7 +96,9 @@ struct collect {
 	pthread_mutex_t lock;
 	pthread_cond_t handed; /* staging_quiet or staging_error was raised */
 	struct queue staging;
-	bool staging_quiet; /* the drain side saw the workload over */
+	bool staging_quiet;    /* the drain side saw the workload over */
+	int64_t staging_swept; /* every ring was read after this moment (the
+				* start of the latest full drain round), or 0 */
 	int staging_error;
 
 	/* writer side */

@@ -213,6 +213,12 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	pthread_mutex_lock(&c->lock);
 	int rc = collect_queue_move(&c->pending, &c->staging);
 	bool quiet = c->staging_quiet && !c->staging.count;
+	/* The watermark: a record stamped before the latest full drain round
+	 * began (less the moment a writer takes from its stamp to publishing
+	 * the record) is here already. A drain side that fell behind holds
+	 * the horizon back instead of letting a late ring sort out of order. */
+	if (c->staging_swept && horizon > c->staging_swept - COLLECT_PUBLISH_NS)
+		horizon = c->staging_swept - COLLECT_PUBLISH_NS;
 	if (c->staging_error && !c->error)
 		c->error = c->staging_error;
 	pthread_mutex_unlock(&c->lock);

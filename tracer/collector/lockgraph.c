@@ -89,6 +89,11 @@ int64_t lockgraph_dropped(const struct lockgraph *graph)
 	return graph->dropped;
 }
 
+bool lockgraph_full(const struct lockgraph *graph)
+{
+	return graph->edge_count >= LOCKGRAPH_MAX_EDGES;
+}
+
 /* The pair (from, to), made (and listed in from's node) when create. */
 static struct pair *pair_of(struct lockgraph *graph, int64_t from, int64_t to, bool create)
 {

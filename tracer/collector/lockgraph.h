@@ -76,4 +76,8 @@ size_t lockgraph_cycles(struct lockgraph *graph, const struct lockgraph_edge *ed
 /* Edges and cycles not kept because a bound was reached. */
 int64_t lockgraph_dropped(const struct lockgraph *graph);
 
+/* Whether the graph keeps no more edges (each new one is dropped): the
+ * caller can skip the work of making one. */
+bool lockgraph_full(const struct lockgraph *graph);
+
 #endif

@@ -422,17 +422,21 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 	model_flow_bytes(model, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1);
 }
 
+#define WAKE_SKEW_NS 200000
+
 void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
 		     int64_t ts, const char *kind, int64_t object_id)
 {
-	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
+	/* A waker's record may be stamped when its call returned (a pipe
+	 * write's IO_DONE), after the kernel already ran the thread it woke:
+	 * a Blocked span that ended up to WAKE_SKEW_NS before the record is
+	 * still the one it ended, and the wake happened no later than the
+	 * switch-in. An older span is another wait's. */
+	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out, ts_out - WAKE_SKEW_NS);
 	if (blocked_end < 0 || blocked_end > ts) {
 		model_flow(model, ts_out, utid_out, ts, t->utid, kind, object_id);
 		return;
 	}
-	/* The waker's record is stamped when its call returns, which can be
-	 * after the kernel already ran the thread it woke: the wake itself
-	 * happened during that call, no later than the switch-in. */
 	if (ts_out > blocked_end)
 		ts_out = blocked_end;
 	model_flow(model, ts_out, utid_out, blocked_end, t->utid, kind, object_id);

@@ -17,15 +17,16 @@
  *     for reading makes it unknown (readers are not named: glibc does not
  *     keep them, docs/LOCKS.md);
  *   - an UNLOCK record (a release with waiters) frees it: nobody holds it
- *     until the next record says who took it (its waiters' spans go on
- *     naming the thread that released it, which wakes one of them);
+ *     until the next record says who took it;
  *   - a condition wait gives its mutex up when it begins (BLOCK_BEGIN b =
  *     the mutex) and holds it again when it ends (successfully or by a
  *     timeout: pthread_cond_wait relocks in both cases); the release is
  *     an "unlock" wake-up of the mutex, as an UNLOCK record would be.
- * Every thread waiting for a lock names its current holder: a new holder
- * cuts the waiter's Blocked span there (span_thread_call_holder), and
- * moves its edge in the wait-for graph as a release does.
+ * Every thread waiting for a lock names its current holder: each Blocked
+ * span of the wait (it may sleep several times: woken, it retries, and
+ * another thread may have got the lock first) names the holder when the
+ * span began (span_thread_call_holder); a new holder, or a release,
+ * moves the waiter's edge in the wait-for graph.
  *
  * Deadlocks: a cycle in the wait-for graph (waitgraph.h) is a candidate;
  * it becomes a deadlock row only once it has stood MODEL_DEADLOCK_CONFIRM_NS
@@ -181,15 +182,13 @@ static void waiter_remove(struct lock_state *lock, struct thread *t)
 		}
 }
 
-/* w's wait for a lock now waits for holder (from ts): its edge in the
- * wait-for graph moves; with show, its Blocked span names holder too. */
-static void waiter_holder(struct model *model, struct thread *w, int64_t holder, int64_t ts,
-			  bool show)
+/* w's wait for a lock now waits for holder (from ts, -1: nobody known):
+ * its Blocked spans from now on name holder, its edge in the wait-for
+ * graph moves. */
+static void waiter_holder(struct model *model, struct thread *w, int64_t holder, int64_t ts)
 {
-	if (show && w->call_holder != holder) {
-		w->call_holder = holder;
-		span_thread_call_holder(w->spans, ts, holder);
-	}
+	w->call_holder = holder;
+	span_thread_call_holder(w->spans, holder);
 	struct waitgraph_cycle cycle;
 	int64_t mark;
 	int rc = waitgraph_holder(model->waits, w->utid, holder, &cycle, &mark);
@@ -199,23 +198,13 @@ static void waiter_holder(struct model *model, struct thread *w, int64_t holder,
 		candidate_add(model, ts, &cycle);
 }
 
-/* lock is held by holder (-1: nobody known) from ts. */
+/* lock is held by holder from ts (-1: nobody known, as after a release
+ * until a record says who took it). */
 static void set_holder(struct model *model, struct lock_state *lock, int64_t holder, int64_t ts)
 {
 	lock->holder = holder;
 	for (size_t i = 0; i < lock->count; i++)
-		waiter_holder(model, lock->waiters[i], holder, ts, true);
-}
-
-/* lock was released at ts: nobody holds it until a record says who took
- * it. Its waiters wait for nobody in the wait-for graph; their spans keep
- * naming the thread that released it (the one they were waiting for, and
- * whose release wakes one of them) until the next holder is known. */
-static void released(struct model *model, struct lock_state *lock, int64_t ts)
-{
-	lock->holder = -1;
-	for (size_t i = 0; i < lock->count; i++)
-		waiter_holder(model, lock->waiters[i], -1, ts, false);
+		waiter_holder(model, lock->waiters[i], holder, ts);
 }
 
 /* t's lock wait, if any, is over at ts: out of the wait-for graph. */
@@ -285,7 +274,7 @@ void model_lock_wait_begin(struct model *model, struct process *p, struct thread
 						    .ts = event->ts,
 						    .a = event->b};
 			model_ipc_note_wake(model, p, t, &unlock, "unlock");
-			released(model, lock, ts);
+			set_holder(model, lock, -1, ts);
 		}
 		return;
 	}
@@ -348,7 +337,7 @@ void model_lock_unlock(struct model *model, struct process *p, struct thread *t,
 	int64_t object_id = lock_object(model, p, event->reason, event->a);
 	struct lock_state *lock = lock_of(model, object_id);
 	if (lock)
-		released(model, lock, (int64_t)event->ts);
+		set_holder(model, lock, -1, (int64_t)event->ts);
 }
 
 /* --- lock orders -------------------------------------------------------- */
@@ -426,6 +415,12 @@ void model_lock_order(struct model *model, struct process *p, struct thread *t,
 		count = LOCKGRAPH_MAX_HELD + 1;
 	if (!count)
 		return;
+	if (lockgraph_full(model->lock_orders)) {
+		/* no object rows for locks no edge will name: a program that
+		 * scribbles over its locks makes endless new addresses */
+		model->lock_orders_unseen += (int64_t)count;
+		return;
+	}
 	struct lockgraph_edge edge = {.utid = t->utid, .ts = (int64_t)event->ts};
 	edge.to = entry_object(model, p, event->a, &edge.to_read);
 	int64_t held[LOCKGRAPH_MAX_HELD + 1];

@@ -39,6 +39,10 @@ void lockorder_nested(struct lockorder *set, uintptr_t entry, uint8_t call)
 {
 	uintptr_t lock = entry & ~(uintptr_t)LOCKORDER_FLAGS;
 	uint32_t held = set->count < LOCKORDER_HELD_MAX ? set->count : LOCKORDER_HELD_MAX;
+	if (set->count == 1) {
+		set->last_held = set->held[0];
+		set->last_taken = entry;
+	}
 	int fresh = 0;
 	uint32_t dropped = set->dropped;
 	for (uint32_t i = 0; i < held; i++) {

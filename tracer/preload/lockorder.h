@@ -10,12 +10,12 @@
  * lock is taken by a call that could block while other locks are held,
  * every (held, acquired) pair not in the set is added, and if any was new
  * one LOCK_ORDER record (event.h) says which lock was taken and which were
- * held. An acquisition by a try call (it cannot block) is pushed but
- * reports nothing. A full set records nothing more and counts what it
- * could not add (dropped, carried in the next LOCK_ORDER records). Nothing
- * here allocates, locks or makes a system call; on the uncontended path
- * with no other lock held, an acquisition is a store and an increment, a
- * release a compare and a decrement.
+ * held. The last one-deep pair checked is remembered apart (last_held,
+ * last_taken): a loop taking B inside A does not hash the pair each time. An acquisition by a try
+ * call (it cannot block) is pushed but reports nothing. A full set records nothing more and counts
+ * what it could not add (dropped, carried in the next LOCK_ORDER records). Nothing here allocates,
+ * locks or makes a system call; on the uncontended path with no other lock held, an acquisition is
+ * a store and an increment, a release a compare and a decrement.
  *
  * Entries are the lock's address with flags in its low bits (pthread
  * locks are 8-byte aligned): LOCKORDER_READ for a read lock of a rwlock,
@@ -38,6 +38,7 @@ struct lockorder {
 	uintptr_t held[LOCKORDER_HELD_MAX]; /* oldest first: address | flags */
 	uint32_t count;			    /* locks held (may exceed HELD_MAX) */
 	uint32_t dropped;		    /* new pairs the full set could not add */
+	uintptr_t last_held, last_taken;    /* the last one-deep nesting checked */
 	uint64_t pairs[LOCKORDER_PAIRS];
 };
 
@@ -55,7 +56,8 @@ static inline void lockorder_acquired(struct lockorder *set, const void *lock, u
 {
 	uintptr_t entry = (uintptr_t)lock | flags;
 	uint32_t n = set->count;
-	if (__builtin_expect(n != 0, 0) && may_block)
+	if (__builtin_expect(n != 0, 0) && may_block &&
+	    !(n == 1 && set->held[0] == set->last_held && entry == set->last_taken))
 		lockorder_nested(set, entry, call);
 	if (n < LOCKORDER_HELD_MAX)
 		set->held[n] = entry;
