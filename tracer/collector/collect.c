@@ -129,6 +129,37 @@ static void close_waits(struct collect *c)
 		close(c->root_pidfd);
 }
 
+/* c->shm_path: path, or /dev/shm/weft-<pid>-<random>. */
+static void choose_shm_path(struct collect *c, const char *path)
+{
+	if (path) {
+		snprintf(c->shm_path, sizeof c->shm_path, "%s", path);
+		return;
+	}
+	unsigned random = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &random, sizeof random) != sizeof random)
+			random = (unsigned)collect_now();
+		close(fd);
+	}
+	snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(), random);
+}
+
+/* The meta rows known when the recording starts (command may be NULL). */
+static void write_start_meta(struct collect *c, const char *command)
+{
+	struct utsname names;
+	if (uname(&names) == 0) {
+		tracedb_meta(c->db, "host", names.nodename);
+		tracedb_meta(c->db, "kernel", names.release);
+	}
+	if (command)
+		tracedb_meta(c->db, "command", command);
+	tracedb_meta_int(c->db, "start_ts", c->start_ts);
+	tracedb_meta(c->db, "capture_mode", "calls");
+}
+
 int collect_open(const struct collect_options *options, struct collect **out, char *errbuf,
 		 size_t errlen)
 {
@@ -146,19 +177,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	c->root_pid = -1;
 	c->root_pidfd = -1;
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (options->shm_path) {
-		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
-	} else {
-		unsigned random = 0;
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (read(fd, &random, sizeof random) != sizeof random)
-				random = (unsigned)collect_now();
-			close(fd);
-		}
-		snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(),
-			 random);
-	}
+	choose_shm_path(c, options->shm_path);
 	int rc = ring_file_create(
 	    c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
 	    options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES, &c->map);
@@ -191,15 +210,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	}
 	c->start_ts = collect_now();
 	c->last_liveness_ns = c->start_ts;
-	struct utsname names;
-	if (uname(&names) == 0) {
-		tracedb_meta(c->db, "host", names.nodename);
-		tracedb_meta(c->db, "kernel", names.release);
-	}
-	if (options->command)
-		tracedb_meta(c->db, "command", options->command);
-	tracedb_meta_int(c->db, "start_ts", c->start_ts);
-	tracedb_meta(c->db, "capture_mode", "calls");
+	write_start_meta(c, options->command);
 	*out = c;
 	return 0;
 

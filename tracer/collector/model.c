@@ -626,43 +626,84 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	snprintf(fork->exec_path, sizeof fork->exec_path, "%s", path);
 }
 
-int model_event(struct model *model, const struct model_source *source,
-		const struct weft_event *event)
+/* THREAD_NAME: thread a of the process (t when a is unknown) is named; a
+ * main thread names its process. */
+static void on_thread_name(struct model *model, struct process *p, struct thread *t,
+			   const struct model_source *source, const struct weft_event *event)
+{
+	struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
+	if (!named)
+		named = t;
+	decode_string(event, named->name, sizeof named->name);
+	model_thread_write(model, named, false);
+	if (named->is_main && named->name[0]) {
+		snprintf(p->name, sizeof p->name, "%s", named->name);
+		model_process_write(model, p, false);
+	}
+}
+
+/* BLOCK_BEGIN: t enters a blocking call on an object, held by its owner
+ * when the record names one (mutex, rwlock writer). */
+static void on_block_begin(struct model *model, struct process *p, struct thread *t,
+			   const struct weft_event *event)
 {
 	int64_t ts = (int64_t)event->ts;
-	model->stats.events++;
-	if (event->type == WEFT_EV_PROC_START) {
-		on_proc_start(model, source, event);
-		return model->error;
+	int64_t object_id = model_ipc_object_for(model, p, event);
+	int64_t holder = -1;
+	if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
+	    event->b) {
+		struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
+		if (owner)
+			holder = owner->utid;
 	}
-	struct process *p = process_of(model, source, ts);
-	if (!p)
-		return model->error;
-	if (ts > p->last_ts)
-		p->last_ts = ts;
-	if (p->ended)
-		return model->error; /* a straggler after the process's end */
-	if (event->type == WEFT_EV_THREAD_START) {
-		on_thread_start(model, p, source, event);
-		return model->error;
-	}
-	struct thread *t = thread_of(model, p, source, ts);
-	if (!t)
-		return model->error;
+	if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
+		model_ipc_note_wake(model, p, t, event, "barrier");
+	span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+	t->call_reason = event->reason;
+	t->call_address = event->a;
+	t->call_extra = event->b;
+	t->call_object = object_id;
+	t->call_begin_ts = ts;
+	t->call_holder = holder;
+	model_ipc_wait_begin(model, t, ts, object_id, holder);
+}
 
+/* WAIT_RESULT: t's wait reaped child a with status b: the child ends, and
+ * its exit woke t. */
+static void on_wait_result(struct model *model, struct process *p, struct thread *t,
+			   const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
+	if (!child)
+		return;
+	set_status(child, STATUS_WAIT_RESULT, (int)event->b);
+	if (child->ended)
+		model_process_write(model, child, false);
+	model_process_end(model, child, ts);
+	struct thread *main = table_get(model->threads, child->token, child->pid);
+	if (!main || !child->token)
+		return;
+	/* Its exit call woke the parent's wait (ended just before this
+	 * record), else this record. */
+	int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
+	bool by_wait =
+	    t->call_reason == WEFT_REASON_WAIT && t->call_end_ts >= out && t->call_end_ts <= ts;
+	model_flow(model, out, main->utid, by_wait ? t->call_end_ts : ts, t->utid, "waitpid", -1);
+	if (by_wait)
+		span_thread_woken_by(t->spans, main->utid);
+}
+
+/* A record of thread t of live process p, other than PROC_START and
+ * THREAD_START. */
+static void on_record(struct model *model, struct process *p, struct thread *t,
+		      const struct model_source *source, const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
 	switch (event->type) {
-	case WEFT_EV_THREAD_NAME: {
-		struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
-		if (!named)
-			named = t;
-		decode_string(event, named->name, sizeof named->name);
-		model_thread_write(model, named, false);
-		if (named->is_main && named->name[0]) {
-			snprintf(p->name, sizeof p->name, "%s", named->name);
-			model_process_write(model, p, false);
-		}
+	case WEFT_EV_THREAD_NAME:
+		on_thread_name(model, p, t, source, event);
 		break;
-	}
 	case WEFT_EV_THREAD_EXIT:
 		model_thread_finish_row(model, t, ts);
 		break;
@@ -670,28 +711,9 @@ int model_event(struct model *model, const struct model_source *source,
 		p->exit_ts = ts;
 		set_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
 		break;
-	case WEFT_EV_BLOCK_BEGIN: {
-		int64_t object_id = model_ipc_object_for(model, p, event);
-		int64_t holder = -1;
-		if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
-		    event->b) {
-			struct thread *owner =
-			    table_get(model->threads, p->token, (uint32_t)event->b);
-			if (owner)
-				holder = owner->utid;
-		}
-		if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
-			model_ipc_note_wake(model, p, t, event, "barrier");
-		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
-		t->call_reason = event->reason;
-		t->call_address = event->a;
-		t->call_extra = event->b;
-		t->call_object = object_id;
-		t->call_begin_ts = ts;
-		t->call_holder = holder;
-		model_ipc_wait_begin(model, t, ts, object_id, holder);
+	case WEFT_EV_BLOCK_BEGIN:
+		on_block_begin(model, p, t, event);
 		break;
-	}
 	case WEFT_EV_BLOCK_END:
 		if (event->reason == WEFT_REASON_IO) /* b: bytes moved by a blocking read/write */
 			model_ipc_io_done(model, p, t, event);
@@ -730,33 +752,41 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_EXEC_FAIL:
 		p->exec_path[0] = '\0';
 		break;
-	case WEFT_EV_WAIT_RESULT: {
-		struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
-		if (child) {
-			set_status(child, STATUS_WAIT_RESULT, (int)event->b);
-			if (child->ended)
-				model_process_write(model, child, false);
-			model_process_end(model, child, ts);
-			struct thread *main = table_get(model->threads, child->token, child->pid);
-			if (main && child->token) {
-				/* Its exit call woke the parent's wait (ended just
-				 * before this record), else this record. */
-				int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
-				bool by_wait = t->call_reason == WEFT_REASON_WAIT &&
-					       t->call_end_ts >= out && t->call_end_ts <= ts;
-				model_flow(model, out, main->utid, by_wait ? t->call_end_ts : ts,
-					   t->utid, "waitpid", -1);
-				if (by_wait)
-					span_thread_woken_by(t->spans, main->utid);
-			}
-		}
+	case WEFT_EV_WAIT_RESULT:
+		on_wait_result(model, p, t, event);
 		break;
-	}
 	default:
 		break; /* SIGNAL_SENT, wake-up edges: not yet used */
 	}
+}
+
+int model_event(struct model *model, const struct model_source *source,
+		const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	model->stats.events++;
+	if (event->type == WEFT_EV_PROC_START) {
+		on_proc_start(model, source, event);
+		return model->error;
+	}
+	struct process *p = process_of(model, source, ts);
+	if (!p)
+		return model->error;
+	if (ts > p->last_ts)
+		p->last_ts = ts;
+	if (p->ended)
+		return model->error; /* a straggler after the process's end */
+	if (event->type == WEFT_EV_THREAD_START) {
+		on_thread_start(model, p, source, event);
+		return model->error;
+	}
+	struct thread *t = thread_of(model, p, source, ts);
+	if (!t)
+		return model->error;
+	on_record(model, p, t, source, event);
 	return model->error;
 }
+
 int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended)
 {
 	struct process *p = model_live_process(model, pid);
