@@ -28,6 +28,7 @@ struct stream {
 	int64_t last_send_ms;
 	char buf[1024];
 	size_t len, off;
+	char last[1024]; /* the data of the last event sent */
 	struct stream *prev, *next;
 };
 
@@ -200,8 +201,8 @@ static void next_event(struct stream *s)
 			json_i64(&j, info.status.end_ts);
 			json_key(&j, "status");
 			json_str(&j, info.status.status);
-			json_key(&j, "bytes");
-			json_i64(&j, info.bytes);
+			json_key(&j, "bytes"); /* what the recording wrote: -wal too */
+			json_i64(&j, info.bytes + info.wal_bytes);
 			if (strcmp(info.status.status, "recording") != 0)
 				s->finished = 1;
 		} else {
@@ -211,12 +212,15 @@ static void next_event(struct stream *s)
 		json_obj_end(&j);
 		size_t len;
 		char *text = json_take(&j, &len);
-		if (text) {
+		/* the generation also moves for what an update does not carry
+		 * (mtime, counts): an update the same as the last is not sent */
+		if (text && (!s->sent_any || strcmp(text, s->last) != 0)) {
 			int n = snprintf(s->buf, sizeof(s->buf), "event: %s\ndata: %s\n\n", event,
 					 text);
 			s->len = n > 0 && (size_t)n < sizeof(s->buf) ? (size_t)n : 0;
-			free(text);
+			snprintf(s->last, sizeof(s->last), "%s", text);
 		}
+		free(text);
 		s->sent_any = 1;
 		s->sent_generation = gen;
 	} else if (now_ms() - s->last_send_ms >= LIVE_HEARTBEAT_MS) {

@@ -11,8 +11,9 @@
  *     the idle spans before the block's first span (the rest is counted in
  *     packed[] within the block), so runs can report how many real spans
  *     they hold at 4 bytes per 256 spans;
- *   - levels[k] has nbuckets[k] buckets of width w0 << (3k) from t0; the
- *     mipmap is valid iff !dirty. A bucket keeps, besides its sums, the
+ *   - levels[k] has nbuckets[k] buckets of width w0 << (3k) from t0, all
+ *     levels in one allocation that levels[0] owns; the mipmap is valid
+ *     iff !dirty. A bucket keeps, besides its sums, the
  *     state and object of its longest span and the index of the first span
  *     starting at or after its start, so a zoomed-out query reads buckets
  *     and the spans at the runs' ends only: it never searches the spans.
@@ -81,8 +82,8 @@ struct lod_track *lod_track_new(void)
 
 static void free_levels(struct lod_track *t)
 {
-	for (int k = 0; k < t->nlevels; k++)
-		free(t->levels[k]);
+	if (t->nlevels > 0)
+		free(t->levels[0]); /* the one buffer of every level */
 	t->nlevels = 0;
 	free(t->idle_before);
 	t->idle_before = NULL;
@@ -178,7 +179,8 @@ static inline int has_object(const struct lod_track *t, size_t i)
 /* Span i's object, or -1. */
 static inline int32_t object_at(const struct lod_track *t, size_t i)
 {
-	return has_object(t, i) ? t->objects[object_rank(t, i)] : -1;
+	/* a set bit implies objects (trim frees it only when there is none) */
+	return has_object(t, i) && t->objects ? t->objects[object_rank(t, i)] : -1;
 }
 
 /* Appends one span (capacity reserved by grow). A block whose spans stop
@@ -270,8 +272,12 @@ static int append_in_order(struct lod_track *t, int64_t ts, int64_t dur, uint8_t
 int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, int reason,
 		     int64_t object)
 {
+	if (ts < -LOD_TS_MAX || ts > LOD_TS_MAX)
+		return 0;
 	if (dur < 0)
 		dur = 0;
+	if (dur > LOD_TS_MAX - ts) /* no overflow: ts >= -LOD_TS_MAX */
+		dur = LOD_TS_MAX - ts;
 	if (state < 0 || state >= LOD_STATE_COUNT)
 		state = IDLE; /* unknown states are drawn as nothing */
 	if (reason < -1 || reason >= OVERVIEW_REASON_COUNT)
@@ -367,89 +373,98 @@ static inline int span_state(const struct lod_track *t, size_t i)
 	return t->packed[i] & 7;
 }
 
-int lod_track_seal(struct lod_track *t)
+/* Shrinks array p to count elements; a failure leaves it as it was (its
+ * spare room is then only wasted). Evaluates to whether it shrank. */
+#define SHRINK(p, count)                                                                           \
+	({                                                                                         \
+		__typeof__(p) shrunk_ = realloc((p), (count) * sizeof(*(p)));                      \
+		if (shrunk_)                                                                       \
+			(p) = shrunk_;                                                             \
+		shrunk_ != NULL;                                                                   \
+	})
+
+/* Seal, step 1: gives back the spare capacity of the span, object and
+ * block arrays (each group's capacity moves with its first array, so an
+ * array left larger than it says is only wasted). */
+static void trim(struct lod_track *t)
 {
-	if (!t->dirty)
-		return 0;
-	free_levels(t);
-	if (t->npending && merge_pending(t) < 0)
-		return -ENOMEM;
-	/* Trim. A failure to shrink is harmless: an array left larger than
-	 * cap (or block_cap) says is only wasted, once the first one shrank. */
-	if (t->n > 0 && t->n < t->cap) {
-		uint32_t *offset = realloc(t->offset, t->n * sizeof(*offset));
-		if (offset) {
-			t->offset = offset;
-			t->cap = t->n;
-			uint64_t *has = realloc(t->has_object, (t->n + 63) / 64 * sizeof(*has));
-			if (has)
-				t->has_object = has;
-			uint8_t *packed = realloc(t->packed, t->n);
-			if (packed)
-				t->packed = packed;
-		}
+	if (t->n > 0 && t->n < t->cap && SHRINK(t->offset, t->n)) {
+		t->cap = t->n;
+		SHRINK(t->has_object, (t->n + 63) / 64);
+		SHRINK(t->packed, t->n);
 	}
-	if (t->nobjects < t->objects_cap) {
-		int32_t *objects =
-		    t->nobjects ? realloc(t->objects, t->nobjects * sizeof(*objects)) : NULL;
-		if (objects || !t->nobjects) {
-			if (!t->nobjects)
-				free(t->objects);
-			t->objects = objects;
-			t->objects_cap = t->nobjects;
-		}
+	if (t->nobjects == 0) {
+		free(t->objects);
+		t->objects = NULL;
+		t->objects_cap = 0;
+	} else if (t->nobjects < t->objects_cap && SHRINK(t->objects, t->nobjects)) {
+		t->objects_cap = t->nobjects;
 	}
-	if (t->nblocks > 0 && t->nblocks < t->block_cap) {
-		int64_t *base = realloc(t->base, t->nblocks * sizeof(*base));
-		if (base) {
-			t->base = base;
-			t->block_cap = t->nblocks;
-			int64_t **wide = realloc(t->wide, t->nblocks * sizeof(*wide));
-			if (wide)
-				t->wide = wide;
-			uint32_t *object_base =
-			    realloc(t->object_base, t->nblocks * sizeof(*object_base));
-			if (object_base)
-				t->object_base = object_base;
-		}
+	if (t->nblocks > 0 && t->nblocks < t->block_cap && SHRINK(t->base, t->nblocks)) {
+		t->block_cap = t->nblocks;
+		SHRINK(t->wide, t->nblocks);
+		SHRINK(t->object_base, t->nblocks);
 	}
-	if (t->has_idle) {
-		t->idle_before = malloc((t->nblocks + 1) * sizeof(*t->idle_before));
-		if (!t->idle_before)
-			return -ENOMEM;
-		uint32_t c = 0;
-		for (size_t i = 0; i < t->n; i++) {
-			if ((i & (BLOCK - 1)) == 0)
-				t->idle_before[i >> BLOCK_SHIFT] = c;
-			c += span_state(t, i) == IDLE;
-		}
-		t->idle_before[t->nblocks] = c;
-	}
-	t->dirty = 0;
-	if (t->n < 2 * SPANS_PER_BUCKET)
-		return 0; /* small: queries read spans */
+}
 
-	t->t0 = ts_at(t, 0);
-	int64_t extent = t->end - t->t0;
-	if (extent <= 0)
+/* Seal, step 2: idle_before (lod.c's invariants). 0 or -ENOMEM. */
+static int count_idle(struct lod_track *t)
+{
+	if (!t->has_idle)
 		return 0;
-	int64_t want = extent / (int64_t)(t->n / SPANS_PER_BUCKET);
-	int64_t w0 = 1;
-	while (w0 < want)
-		w0 <<= 1;
-	t->w0 = w0;
-
-	size_t nb = (size_t)((extent + w0 - 1) / w0);
-	struct bucket *b = calloc(nb, sizeof(*b));
-	if (!b)
+	t->idle_before = malloc((t->nblocks + 1) * sizeof(*t->idle_before));
+	if (!t->idle_before)
 		return -ENOMEM;
+	uint32_t c = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if ((i & (BLOCK - 1)) == 0)
+			t->idle_before[i >> BLOCK_SHIFT] = c;
+		c += span_state(t, i) == IDLE;
+	}
+	t->idle_before[t->nblocks] = c;
+	return 0;
+}
+
+/* Seal, step 3: one buffer for every level of the mipmap, level 0 of nb
+ * buckets and each next one an eighth (rounded up) while the last has more
+ * than 8; sets levels[], nbuckets[] and nlevels. 0 or -ENOMEM. */
+static int alloc_levels(struct lod_track *t, size_t nb)
+{
+	size_t total = 0, counts[MAX_LEVELS];
+	int n = 0;
+	for (size_t k = nb;; k = (k + 7) / 8) {
+		counts[n++] = k;
+		total += k;
+		if (k <= 8 || n == MAX_LEVELS)
+			break;
+	}
+	struct bucket *all = calloc(total, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (int k = 0; k < n; k++) {
+		t->levels[k] = all;
+		t->nbuckets[k] = counts[k];
+		all += counts[k];
+		for (size_t i = 0; i < counts[k]; i++) {
+			t->levels[k][i].top = -1;
+			t->levels[k][i].top_object = -1;
+		}
+	}
+	t->nlevels = n;
+	return 0;
+}
+
+/* Seal, step 4: level 0's first spans, sums per state and longest span. */
+static void fill_level0(struct lod_track *t)
+{
+	struct bucket *b = t->levels[0];
+	size_t nb = t->nbuckets[0];
+	int64_t w0 = t->w0;
 	for (size_t k = 0, i = 0; k < nb; k++) {
 		int64_t lo = t->t0 + (int64_t)k * w0;
 		while (i < t->n && ts_at(t, i) < lo)
 			i++;
 		b[k].first = (uint32_t)i;
-		b[k].top = -1;
-		b[k].top_object = -1;
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		int s = span_state(t, i);
@@ -459,6 +474,7 @@ int lod_track_seal(struct lod_track *t)
 		size_t first = (size_t)((a - t->t0) / w0);
 		if (first >= nb)
 			first = nb - 1;
+		int64_t key = (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
 		for (size_t k = first; k < nb; k++) {
 			int64_t lo = t->t0 + (int64_t)k * w0, hi = lo + w0;
 			if (lo >= e)
@@ -466,31 +482,24 @@ int lod_track_seal(struct lod_track *t)
 			int64_t ov = (e < hi ? e : hi) - (a > lo ? a : lo);
 			if (s < SLOTS && ov > 0)
 				b[k].ns[s] += ov;
-			int64_t key =
-			    (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
 			if (key > b[k].top) {
 				b[k].top = key;
 				b[k].top_object = object_at(t, i);
 			}
 		}
 	}
-	t->levels[0] = b;
-	t->nbuckets[0] = nb;
-	t->nlevels = 1;
-	while (t->nlevels < MAX_LEVELS && t->nbuckets[t->nlevels - 1] > 8) {
-		size_t pn = t->nbuckets[t->nlevels - 1];
-		const struct bucket *prev = t->levels[t->nlevels - 1];
-		size_t cn = (pn + 7) / 8;
-		struct bucket *cur = calloc(cn, sizeof(*cur));
-		if (!cur)
-			return -ENOMEM; /* the finer levels still serve */
-		for (size_t k = 0; k < pn; k++) {
+}
+
+/* Seal, step 5: each level k+1 bucket merges 8 of level k. */
+static void merge_levels(struct lod_track *t)
+{
+	for (int level = 1; level < t->nlevels; level++) {
+		const struct bucket *prev = t->levels[level - 1];
+		struct bucket *cur = t->levels[level];
+		for (size_t k = 0; k < t->nbuckets[level - 1]; k++) {
 			struct bucket *c = &cur[k / 8];
-			if (k % 8 == 0) {
+			if (k % 8 == 0)
 				c->first = prev[k].first;
-				c->top = -1;
-				c->top_object = -1;
-			}
 			for (int s = 0; s < SLOTS; s++)
 				c->ns[s] += prev[k].ns[s];
 			if (prev[k].top > c->top) {
@@ -498,10 +507,35 @@ int lod_track_seal(struct lod_track *t)
 				c->top_object = prev[k].top_object;
 			}
 		}
-		t->levels[t->nlevels] = cur;
-		t->nbuckets[t->nlevels] = cn;
-		t->nlevels++;
 	}
+}
+
+int lod_track_seal(struct lod_track *t)
+{
+	if (!t->dirty)
+		return 0;
+	free_levels(t);
+	if (t->npending && merge_pending(t) < 0)
+		return -ENOMEM;
+	trim(t);
+	if (count_idle(t) < 0)
+		return -ENOMEM;
+	t->dirty = 0;
+	if (t->n < 2 * SPANS_PER_BUCKET)
+		return 0; /* small: queries read spans */
+	t->t0 = ts_at(t, 0);
+	int64_t extent = t->end - t->t0;
+	if (extent <= 0)
+		return 0;
+	/* level 0: a power-of-two width giving SPANS_PER_BUCKET spans a bucket */
+	int64_t want = extent / (int64_t)(t->n / SPANS_PER_BUCKET), w0 = 1;
+	while (w0 < want)
+		w0 <<= 1;
+	t->w0 = w0;
+	if (alloc_levels(t, (size_t)((extent + w0 - 1) / w0)) < 0)
+		return -ENOMEM; /* queries then read spans */
+	fill_level0(t);
+	merge_levels(t);
 	return 0;
 }
 
@@ -562,6 +596,127 @@ static size_t real_spans(const struct lod_track *t, size_t from, size_t to)
 	return n;
 }
 
+/* a + b, held at int64's ends: a window's pixel may be 2^62 ns wide. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		r = b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* The coarsest mipmap level whose buckets are at most a pixel P wide
+ * (level 0 up to two pixels), or -1: read spans. */
+static int pick_level(const struct lod_track *t, int64_t P)
+{
+	if (t->dirty)
+		return -1;
+	for (int k = t->nlevels - 1; k >= 0; k--)
+		if ((t->w0 << (3 * k)) <= P)
+			return k;
+	/* Level-0 buckets up to two pixels wide still serve (runs then span
+	 * one to three pixels): reading the ~32 spans under each bucket
+	 * instead is what a fully zoomed-out view would cost otherwise. */
+	return t->nlevels > 0 && t->w0 <= 2 * P ? 0 : -1;
+}
+
+/* The longest span of a run: from the spans (span, dur), or from the
+ * buckets (dur, state, object). */
+struct run_top {
+	size_t span;
+	int64_t dur;
+	int state;
+	int64_t object;
+};
+
+/* A run read from the spans: those from i (starting at a) shorter than
+ * a pixel, up to a pixel on or the window's end. Adds their time to
+ * e->mix; returns the first span after the run. */
+static size_t run_of_spans(const struct lod_track *t, size_t i, int64_t a, int64_t P, int64_t end,
+			   struct lod_entry *e, struct run_top *top)
+{
+	size_t next = i;
+	int64_t cur = a, stop = sat_add(a, P) < end ? sat_add(a, P) : end;
+	while (next < t->n && cur < stop) {
+		int64_t after = span_end(t, next), d = after - cur;
+		if (d >= P)
+			break;
+		int s = span_state(t, next);
+		if (s != IDLE) {
+			e->mix[s] += d;
+			if (d > top->dur) {
+				top->dur = d;
+				top->span = next;
+			}
+		}
+		next++;
+		cur = after;
+	}
+	return next;
+}
+
+/* A run read from the buckets of level: it ends at the first bucket
+ * boundary at least a pixel after its start (between 1 and 2 pixels
+ * long), or before a long span closing it. Adds the buckets' time to
+ * e->mix; returns the first span after the run. */
+static size_t run_of_buckets(const struct lod_track *t, int level, size_t i, int64_t a, int64_t P,
+			     int64_t end, struct lod_entry *e, struct run_top *top)
+{
+	int64_t w = t->w0 << (3 * level);
+	size_t bi = (size_t)((a - t->t0) / w);
+	size_t be = (size_t)(sat_add(sat_add(a - t->t0, P), w - 1) / w);
+	int64_t r1 = sat_add(t->t0, (int64_t)be * w);
+	const struct bucket *b = t->levels[level];
+	size_t next;
+	if (r1 < end && be < t->nbuckets[level]) {
+		next = b[be].first; /* > i: ts(i) = a < r1 */
+		/* the spans the next runs start at are read after this one's
+		 * buckets: ask for them now */
+		for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level]; k++) {
+			__builtin_prefetch(&t->offset[b[k].first]);
+			__builtin_prefetch(&t->packed[b[k].first]);
+		}
+	} else {
+		next = lower_bound(t, i + 1, r1 < end ? r1 : end);
+	}
+	while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
+		next--; /* a long span closing the run is returned exactly */
+	for (size_t k = bi; k < be && k < t->nbuckets[level]; k++) {
+		for (int s = 0; s < SLOTS; s++)
+			e->mix[s] += b[k].ns[s];
+		if (b[k].top >= 0 && (b[k].top >> 3) > top->dur) {
+			top->dur = b[k].top >> 3;
+			top->state = (int)(b[k].top & 7);
+			top->object = b[k].top_object;
+		}
+	}
+	return next;
+}
+
+/* Makes e the entry of the run [i, next) starting at a: its dominant
+ * state, extent, span count and longest span. */
+static void close_run(const struct lod_track *t, size_t i, size_t next, int64_t a,
+		      const struct run_top *top, int from_spans, struct lod_entry *e)
+{
+	int64_t best = -1;
+	for (int s = 0; s < LOD_STATE_COUNT; s++)
+		if (e->mix[s] > best) {
+			best = e->mix[s];
+			e->state = s;
+		}
+	e->ts = a;
+	e->dur = span_end(t, next - 1) - a;
+	e->reason = -1;
+	e->object = -1;
+	e->n = (uint32_t)real_spans(t, i, next);
+	e->top_state = top->state;
+	e->top_object = top->object;
+	if (from_spans && top->dur >= 0) {
+		e->top_state = span_state(t, top->span);
+		e->top_object = object_at(t, top->span);
+	}
+}
+
 int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64_t px,
 		    lod_emit_fn emit, void *ctx)
 {
@@ -570,19 +725,7 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 	int64_t P = (end - start) / px;
 	if (P < 1)
 		P = 1;
-	int level = -1;
-	if (!t->dirty)
-		for (int k = t->nlevels - 1; k >= 0; k--)
-			if ((t->w0 << (3 * k)) <= P) {
-				level = k;
-				break;
-			}
-	/* Level-0 buckets up to two pixels wide still serve (runs then span
-	 * one to three pixels): reading the ~32 spans under each bucket
-	 * instead is what a fully zoomed-out view would cost otherwise. */
-	if (level < 0 && !t->dirty && t->nlevels > 0 && t->w0 <= 2 * P)
-		level = 0;
-
+	int level = pick_level(t, P);
 	size_t i = upper_bound(t, 0, start);
 	i = i > 0 ? i - 1 : 0;
 	struct lod_entry e;
@@ -592,89 +735,19 @@ int lod_track_query(const struct lod_track *t, int64_t start, int64_t end, int64
 			continue;
 		}
 		int64_t a = ts_at(t, i);
+		size_t next = i + 1;
 		if (span_end(t, i) - a >= P) {
 			exact(t, i, &e);
-			int rc = emit(ctx, &e);
-			if (rc)
-				return rc;
-			i++;
-			continue;
-		}
-		memset(&e, 0, sizeof(e));
-		size_t next, top = i;
-		int64_t top_dur = -1;
-		int top_state = -1;
-		int64_t top_object = -1;
-		if (level < 0) {
-			next = i;
-			int64_t cur = a, stop = a + P < end ? a + P : end;
-			while (next < t->n && cur < stop) {
-				int64_t after = span_end(t, next), d = after - cur;
-				if (d >= P)
-					break;
-				int s = span_state(t, next);
-				if (s != IDLE) {
-					e.mix[s] += d;
-					if (d > top_dur) {
-						top_dur = d;
-						top = next;
-					}
-				}
-				next++;
-				cur = after;
-			}
 		} else {
-			/* the run ends at the first bucket boundary at least a
-			 * pixel after its start: between 1 and 2 pixels long */
-			int64_t w = t->w0 << (3 * level);
-			size_t bi = (size_t)((a - t->t0) / w);
-			size_t be = (size_t)((a + P - t->t0 + w - 1) / w);
-			size_t m = be - bi;
-			int64_t r1 = t->t0 + (int64_t)be * w;
-			const struct bucket *b = t->levels[level];
-			if (r1 < end && be < t->nbuckets[level]) {
-				next = b[be].first; /* > i: ts(i) = a < r1 */
-				/* the spans the next runs start at are read after
-				 * this one's buckets: ask for them now */
-				for (size_t k = be + 1; k <= be + 2 && k < t->nbuckets[level];
-				     k++) {
-					__builtin_prefetch(&t->offset[b[k].first]);
-					__builtin_prefetch(&t->packed[b[k].first]);
-				}
-			} else
-				next = lower_bound(t, i + 1, r1 < end ? r1 : end);
-			while (next - 1 > i && span_end(t, next - 1) - ts_at(t, next - 1) >= P)
-				next--; /* a long span closing the run is returned exactly */
-			for (size_t k = bi; k < bi + m && k < t->nbuckets[level]; k++) {
-				for (int s = 0; s < SLOTS; s++)
-					e.mix[s] += b[k].ns[s];
-				if (b[k].top >= 0 && (b[k].top >> 3) > top_dur) {
-					top_dur = b[k].top >> 3;
-					top_state = (int)(b[k].top & 7);
-					top_object = b[k].top_object;
-				}
-			}
-		}
-		if (next - i <= 1) {
-			exact(t, i, &e);
-			next = i + 1;
-		} else {
-			int64_t best = -1;
-			for (int s = 0; s < LOD_STATE_COUNT; s++)
-				if (e.mix[s] > best) {
-					best = e.mix[s];
-					e.state = s;
-				}
-			e.ts = a;
-			e.dur = span_end(t, next - 1) - a;
-			e.reason = -1;
-			e.object = -1;
-			e.n = (uint32_t)real_spans(t, i, next);
-			e.top_state = top_state;
-			e.top_object = top_object;
-			if (level < 0 && top_dur >= 0) {
-				e.top_state = span_state(t, top);
-				e.top_object = object_at(t, top);
+			memset(&e, 0, sizeof(e));
+			struct run_top top = {.span = i, .dur = -1, .state = -1, .object = -1};
+			next = level < 0 ? run_of_spans(t, i, a, P, end, &e, &top)
+					 : run_of_buckets(t, level, i, a, P, end, &e, &top);
+			if (next - i <= 1) {
+				exact(t, i, &e);
+				next = i + 1;
+			} else {
+				close_run(t, i, next, a, &top, level < 0, &e);
 			}
 		}
 		int rc = emit(ctx, &e);

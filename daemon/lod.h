@@ -77,7 +77,13 @@ typedef int (*lod_emit_fn)(void *ctx, const struct lod_entry *entry);
 struct lod_track *lod_track_new(void);
 void lod_track_free(struct lod_track *t);
 
-/* Appends the span [ts, ts+dur). Spans in ts order go straight into the
+/* No span starts or ends beyond +-LOD_TS_MAX ns (2^60, PARAM_TS_MAX):
+ * then no sum a query makes of times, widths and buckets can overflow. */
+#define LOD_TS_MAX ((int64_t)1 << 60)
+
+/* Appends the span [ts, ts+dur). A span starting beyond +-LOD_TS_MAX is
+ * dropped (a trace's own data is not trusted) and one ending beyond it is
+ * cut there. Spans in ts order go straight into the
  * arrays; from the first one that is not, spans are set aside and merged
  * (sorted) by the next lod_track_seal, and queries see them only then.
  * state: -1..6, reason: -1..11, object: -1 or 0..INT32_MAX. Returns 0 or

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 int param_i64(const char *s, int64_t *out)
 {
 	if (!s || !*s)
@@ -50,15 +52,29 @@ int param_required_i64(const char *name, const char *value, int64_t *out, char *
 	return 0;
 }
 
-int param_window(const char *start_value, const char *end_value, const char *px_value,
-		 int px_required, struct param_window *out, char *err, size_t errlen)
+static int parse_window(const char *start_value, const char *end_value, const char *px_value,
+			int px_required, int allow_empty, struct param_window *out, char *err,
+			size_t errlen)
 {
 	struct param_window w = {0};
 	if (param_required_i64("start", start_value, &w.start, err, errlen) < 0 ||
 	    param_required_i64("end", end_value, &w.end, err, errlen) < 0)
 		return -EINVAL;
-	if (w.start >= w.end) {
+	if (w.start < -PARAM_TS_MAX || w.start > PARAM_TS_MAX || w.end < -PARAM_TS_MAX ||
+	    w.end > PARAM_TS_MAX) {
+		snprintf(err, errlen, "%s must be between %lld and %lld",
+			 w.start < -PARAM_TS_MAX || w.start > PARAM_TS_MAX ? "start" : "end",
+			 -(long long)PARAM_TS_MAX, (long long)PARAM_TS_MAX);
+		return -EINVAL;
+	}
+	if (w.start > w.end || (w.start == w.end && !allow_empty)) {
 		snprintf(err, errlen, "start must be less than end");
+		return -EINVAL;
+	}
+	int64_t width;
+	if (__builtin_sub_overflow(w.end, w.start, &width) || width > PARAM_WIDTH_MAX) {
+		snprintf(err, errlen, "the window must be at most %lld ns wide",
+			 (long long)PARAM_WIDTH_MAX);
 		return -EINVAL;
 	}
 	if (px_value || px_required) {
@@ -71,6 +87,18 @@ int param_window(const char *start_value, const char *end_value, const char *px_
 	}
 	*out = w;
 	return 0;
+}
+
+int param_window(const char *start_value, const char *end_value, const char *px_value,
+		 int px_required, struct param_window *out, char *err, size_t errlen)
+{
+	return parse_window(start_value, end_value, px_value, px_required, 0, out, err, errlen);
+}
+
+int param_window_or_empty(const char *start_value, const char *end_value, struct param_window *out,
+			  char *err, size_t errlen)
+{
+	return parse_window(start_value, end_value, NULL, 0, 1, out, err, errlen);
 }
 
 int param_id_list(const char *name, const char *value, int64_t **ids, size_t *count, char *err,
@@ -137,287 +165,125 @@ int param_limit(const char *value, int64_t def, int64_t max, int64_t *out, char 
 	return 0;
 }
 
-/* A cursor over the JSON body. */
-struct cursor {
-	const char *p, *end;
-};
-
-static void skip_space(struct cursor *c)
+/* Whether s[0..n) is well-formed UTF-8 (no surrogates, no overlong
+ * forms): a JSON "\ud800" comes out of SQLite as the bytes of a lone
+ * surrogate. */
+static int valid_utf8(const unsigned char *s, size_t n)
 {
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-		c->p++;
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t len = c < 0x80	      ? 1
+			     : (c >> 5) == 6  ? 2
+			     : (c >> 4) == 14 ? 3
+			     : (c >> 3) == 30 ? 4
+					      : 0;
+		if (len == 0 || i + len > n)
+			return 0;
+		unsigned cp = len == 1 ? c : c & (0x7F >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		static const unsigned least[5] = {0, 0, 0x80, 0x800, 0x10000};
+		if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += len;
+	}
+	return 1;
 }
 
-static int hex4(const char *p, unsigned *out)
+/* Whether the JSON text has a \u0000 escape (SQLite's json_extract would
+ * cut the string there without a word). Outside strings a backslash is
+ * not JSON at all, so every backslash here begins an escape. */
+static int has_nul_escape(const char *s, size_t n)
 {
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		char ch = p[i];
-		v <<= 4;
-		if (ch >= '0' && ch <= '9')
-			v |= (unsigned)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			v |= (unsigned)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			v |= (unsigned)(ch - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '\\') {
+			if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+				return 1;
+			i++;
+		}
 	return 0;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
+/* The body as plain SQL (it does not start with '{'). */
+static int plain_sql(const char *body, size_t len, char **sql, char *err, size_t errlen)
 {
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* Parses a JSON string at c->p into a malloc'd C string (NUL bytes from
- * \u0000 are refused). 0, -EINVAL, -ENOMEM. */
-static int parse_string(struct cursor *c, char **out)
-{
-	if (c->p >= c->end || *c->p != '"')
+	if (memchr(body, 0, len)) {
+		snprintf(err, errlen, "the SQL contains a NUL byte");
 		return -EINVAL;
-	c->p++;
-	char *buf = malloc((size_t)(c->end - c->p) + 1);
-	if (!buf)
+	}
+	if (!(*sql = strndup(body, len))) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
-	size_t n = 0;
-	while (c->p < c->end && *c->p != '"') {
-		char ch = *c->p++;
-		if ((unsigned char)ch < 0x20)
-			goto bad;
-		if (ch != '\\') {
-			buf[n++] = ch;
-			continue;
-		}
-		if (c->p >= c->end)
-			goto bad;
-		ch = *c->p++;
-		switch (ch) {
-		case '"':
-		case '\\':
-		case '/':
-			buf[n++] = ch;
-			break;
-		case 'b':
-			buf[n++] = '\b';
-			break;
-		case 'f':
-			buf[n++] = '\f';
-			break;
-		case 'n':
-			buf[n++] = '\n';
-			break;
-		case 'r':
-			buf[n++] = '\r';
-			break;
-		case 't':
-			buf[n++] = '\t';
-			break;
-		case 'u': {
-			unsigned cp, lo;
-			if (c->end - c->p < 4 || hex4(c->p, &cp) < 0)
-				goto bad;
-			c->p += 4;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' ||
-				    hex4(c->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-					goto bad;
-				c->p += 6;
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-			} else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
-				goto bad;
-			}
-			n += put_utf8(buf + n, cp);
-			break;
-		}
-		default:
-			goto bad;
-		}
 	}
-	if (c->p >= c->end)
-		goto bad;
-	c->p++;
-	buf[n] = 0;
-	*out = buf;
 	return 0;
-bad:
-	free(buf);
-	return -EINVAL;
 }
 
-/* Skips one JSON value of any type (for keys the caller ignores). */
-static int skip_value(struct cursor *c, int depth)
+/* Reads the JSON object's "sql" and "limit" with SQLite's JSON functions
+ * on stmt (bound to the body). */
+static int read_json(sqlite3_stmt *stmt, char **sql, int64_t *limit, char *err, size_t errlen)
 {
-	skip_space(c);
-	if (c->p >= c->end || depth > 32)
+	if (sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int(stmt, 0) != 1) {
+		snprintf(err, errlen, "the body is not valid JSON");
 		return -EINVAL;
-	char ch = *c->p;
-	if (ch == '"') {
-		char *s;
-		int rc = parse_string(c, &s);
-		if (rc == 0)
-			free(s);
-		return rc;
 	}
-	if (ch == '{' || ch == '[') {
-		char close = ch == '{' ? '}' : ']';
-		c->p++;
-		skip_space(c);
-		if (c->p < c->end && *c->p == close) {
-			c->p++;
-			return 0;
-		}
-		for (;;) {
-			if (ch == '{') {
-				skip_space(c);
-				char *key;
-				int rc = parse_string(c, &key);
-				if (rc)
-					return rc;
-				free(key);
-				skip_space(c);
-				if (c->p >= c->end || *c->p++ != ':')
-					return -EINVAL;
-			}
-			int rc = skip_value(c, depth + 1);
-			if (rc)
-				return rc;
-			skip_space(c);
-			if (c->p >= c->end)
-				return -EINVAL;
-			if (*c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (*c->p++ != close)
-				return -EINVAL;
-			return 0;
-		}
+	const char *sql_type = (const char *)sqlite3_column_text(stmt, 1);
+	if (!sql_type) {
+		snprintf(err, errlen, "the body has no \"sql\"");
+		return -EINVAL;
 	}
-	const char *start = c->p;
-	while (c->p < c->end && (strchr("+-.eE", *c->p) || (*c->p >= '0' && *c->p <= '9') ||
-				 (*c->p >= 'a' && *c->p <= 'z')))
-		c->p++;
-	return c->p > start ? 0 : -EINVAL;
+	const unsigned char *text = sqlite3_column_text(stmt, 2);
+	size_t n = (size_t)sqlite3_column_bytes(stmt, 2);
+	if (strcmp(sql_type, "text") != 0 || !text || !valid_utf8(text, n)) {
+		snprintf(err, errlen, "\"sql\" must be a string");
+		return -EINVAL;
+	}
+	const char *limit_type = (const char *)sqlite3_column_text(stmt, 3);
+	if (limit_type && (strcmp(limit_type, "integer") != 0 ||
+			   param_i64((const char *)sqlite3_column_text(stmt, 4), limit) < 0)) {
+		snprintf(err, errlen, "limit must be an integer");
+		return -EINVAL;
+	}
+	if (!(*sql = strndup((const char *)text, n))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int param_sql_body(const char *body, size_t len, char **sql, int64_t *limit, char *err,
 		   size_t errlen)
 {
 	*sql = NULL;
-	struct cursor c = {body, body + len};
-	skip_space(&c);
-	if (c.p >= c.end || *c.p != '{') {
-		*sql = malloc(len + 1);
-		if (!*sql)
-			return -ENOMEM;
-		memcpy(*sql, body, len);
-		(*sql)[len] = 0;
-		if (strlen(*sql) != len) {
-			free(*sql);
-			*sql = NULL;
-			snprintf(err, errlen, "the SQL contains a NUL byte");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	c.p++;
-	int rc = 0;
-	skip_space(&c);
-	if (c.p < c.end && *c.p == '}') {
-		c.p++;
-		goto end;
-	}
-	for (;;) {
-		char *key = NULL;
-		skip_space(&c);
-		if ((rc = parse_string(&c, &key)) < 0)
-			goto fail;
-		skip_space(&c);
-		if (c.p >= c.end || *c.p++ != ':') {
-			free(key);
-			rc = -EINVAL;
-			goto fail;
-		}
-		skip_space(&c);
-		if (strcmp(key, "sql") == 0) {
-			free(*sql);
-			*sql = NULL;
-			rc = parse_string(&c, sql);
-			if (rc < 0) {
-				free(key);
-				snprintf(err, errlen, "\"sql\" must be a string");
-				goto out;
-			}
-		} else if (strcmp(key, "limit") == 0) {
-			char num[24];
-			size_t n = 0;
-			while (c.p < c.end && n < sizeof(num) - 1 &&
-			       (*c.p == '-' || (*c.p >= '0' && *c.p <= '9')))
-				num[n++] = *c.p++;
-			num[n] = 0;
-			if (param_i64(num, limit) < 0) {
-				free(key);
-				snprintf(err, errlen, "limit must be an integer");
-				rc = -EINVAL;
-				goto out;
-			}
-		} else if ((rc = skip_value(&c, 0)) < 0) {
-			free(key);
-			goto fail;
-		}
-		free(key);
-		skip_space(&c);
-		if (c.p < c.end && *c.p == ',') {
-			c.p++;
-			continue;
-		}
-		if (c.p < c.end && *c.p == '}') {
-			c.p++;
-			break;
-		}
-		rc = -EINVAL;
-		goto fail;
-	}
-end:
-	skip_space(&c);
-	if (c.p != c.end) {
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (!*sql) {
-		snprintf(err, errlen, "the body has no \"sql\"");
+	size_t i = 0;
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+		i++;
+	if (i == len || body[i] != '{')
+		return plain_sql(body, len, sql, err, errlen);
+	if (memchr(body, 0, len) || has_nul_escape(body, len)) {
+		snprintf(err, errlen, "the body is not valid JSON (or its SQL holds a NUL)");
 		return -EINVAL;
 	}
-	return 0;
-fail:
-	if (rc == -EINVAL)
-		snprintf(err, errlen, "the body is not valid JSON");
-	else
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -ENOMEM;
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT json_valid(?1) AND json_type(?1) = 'object', "
+		"json_type(?1, '$.sql'), json_extract(?1, '$.sql'), "
+		"json_type(?1, '$.limit'), CAST(json_extract(?1, '$.limit') AS TEXT)",
+		-1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, body, (int)len, SQLITE_STATIC) != SQLITE_OK) {
 		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = read_json(stmt, sql, limit, err, errlen);
 out:
-	free(*sql);
-	*sql = NULL;
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
 	return rc;
 }

@@ -11,11 +11,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-int query_open(const char *path, sqlite3 **db)
+/* "file:PATH?immutable=1" with PATH's %, ? and # escaped, into out. */
+static int immutable_uri(const char *path, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "file:");
+	for (const char *p = path; *p; p++) {
+		if (n + 4 >= cap)
+			return -ENAMETOOLONG;
+		if (*p == '%' || *p == '?' || *p == '#')
+			n += (size_t)snprintf(out + n, cap - n, "%%%02X", (unsigned char)*p);
+		else
+			out[n++] = *p;
+	}
+	if (n + sizeof("?immutable=1") > cap)
+		return -ENAMETOOLONG;
+	memcpy(out + n, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+int query_open(const char *path, int immutable, sqlite3 **db)
 {
 	*db = NULL;
 	sqlite3 *h = NULL;
-	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	char uri[3 * 4096 + 32];
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	if (immutable) {
+		int rc = immutable_uri(path, uri, sizeof(uri));
+		if (rc < 0)
+			return rc;
+		path = uri;
+		flags |= SQLITE_OPEN_URI;
+	}
+	int rc = sqlite3_open_v2(path, &h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_close(h);
 		return rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
@@ -167,6 +194,8 @@ int query_status(sqlite3 *db, struct query_status *st)
 	}
 	if (done(stmt, rc) < 0)
 		return -EIO;
+	st->processes = scalar(db, "SELECT count(*) FROM process", 0);
+	st->threads = scalar(db, "SELECT count(*) FROM thread", 0);
 	if (!have_start)
 		st->start_ts = scalar(db, "SELECT min(start_ts) FROM process", 0);
 	if (!have_end || strcmp(st->status, "recording") == 0) {
@@ -366,13 +395,29 @@ int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, q
 	return each_flow(stmt, fn, ctx, NULL);
 }
 
-int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx)
+/* Calls fn for each row (object_id, kind, label) of sql. */
+static int each_object(sqlite3 *db, const char *sql, query_object_fn fn, void *ctx)
 {
-	return each_name(
-	    db,
-	    "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
-	    "ORDER BY object_id",
-	    fn, ctx);
+	sqlite3_stmt *stmt;
+	if (prep(db, sql, &stmt) < 0)
+		return -EIO;
+	int rc, cb = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(stmt, 1);
+		const char *label = (const char *)sqlite3_column_text(stmt, 2);
+		struct query_object o = {.object_id = sqlite3_column_int64(stmt, 0),
+					 .kind = kind ? kind : "",
+					 .label = label ? label : ""};
+		if ((cb = fn(ctx, &o)) != 0)
+			break;
+	}
+	return done_rows(stmt, rc, cb);
+}
+
+int query_each_object(sqlite3 *db, query_object_fn fn, void *ctx)
+{
+	return each_object(db, "SELECT object_id, kind, label FROM object ORDER BY object_id", fn,
+			   ctx);
 }
 
 /* Writes the thread utid as {"utid", "tid", "name"} or null. */
@@ -580,28 +625,33 @@ int query_processes(sqlite3 *db, query_name_fn fn, void *ctx)
 	return each_name(db, "SELECT upid, parent_upid, name FROM process ORDER BY upid", fn, ctx);
 }
 
-int query_lock_objects(sqlite3 *db, query_name_fn fn, void *ctx)
+int query_lock_objects(sqlite3 *db, query_object_fn fn, void *ctx)
 {
-	return each_name(
-	    db,
-	    "SELECT object_id, NULL, kind || char(9) || coalesce(label, '') FROM object "
-	    "WHERE kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier') "
-	    "ORDER BY object_id",
-	    fn, ctx);
+	return each_object(db,
+			   "SELECT object_id, kind, label FROM object "
+			   "WHERE kind IN ('mutex', 'rwlock', 'sem', 'cond', 'barrier') "
+			   "ORDER BY object_id",
+			   fn, ctx);
 }
 
-int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, void *ctx)
+int query_holders(sqlite3 *db, int64_t start, int64_t end, query_holder_fn fn, void *ctx)
 {
 	sqlite3_stmt *stmt;
 	if (prep(db,
-		 "SELECT object_id, NULL, group_concat(DISTINCT utid_out) FROM flow "
+		 "SELECT DISTINCT object_id, utid_out FROM flow "
 		 "WHERE ts_in >= ?1 AND ts_in < ?2 AND object_id IS NOT NULL "
-		 "AND kind IN ('unlock', 'post', 'signal', 'barrier') GROUP BY object_id",
+		 "AND utid_out IS NOT NULL AND kind IN ('unlock', 'post', 'signal', 'barrier') "
+		 "ORDER BY object_id, utid_out",
 		 &stmt) < 0)
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, start);
 	sqlite3_bind_int64(stmt, 2, end);
-	return each_name_stmt(stmt, fn, ctx); /* column 1 is NULL: parent -1 */
+	int rc, cb = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if ((cb = fn(ctx, sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1))) !=
+		    0)
+			break;
+	return done_rows(stmt, rc, cb);
 }
 
 int query_traffic(sqlite3 *db, int64_t start, int64_t end, struct json *j)

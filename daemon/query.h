@@ -23,9 +23,12 @@
 
 #define QUERY_SCHEMA_VERSION 1
 
-/* Opens path read-only (WAL readers welcome) with a busy timeout. 0, or
- * -ENOENT / -EIO with *db NULL. */
-int query_open(const char *path, sqlite3 **db);
+/* Opens path read-only (WAL readers welcome) with a busy timeout. With
+ * immutable set, as a file that cannot change (SQLite's immutable=1: no
+ * locks, no -shm, so read-only directories and mounts work; only for a
+ * finished trace with no -wal). 0, or -ENOENT / -ENAMETOOLONG / -EIO with
+ * *db NULL. */
+int query_open(const char *path, int immutable, sqlite3 **db);
 
 /* Reads PRAGMA user_version into *version and checks the weft tables are
  * there: 0, -ENOTSUP (not a weft trace: missing tables, or not SQLite),
@@ -36,7 +39,8 @@ int query_check_trace(sqlite3 *db, int *version);
 struct query_status {
 	char status[16]; /* meta.status, "" if absent */
 	char command[512];
-	int64_t start_ts, end_ts; /* from meta, else from the data; 0 if none */
+	int64_t start_ts, end_ts;   /* from meta, else from the data; 0 if none */
+	int64_t processes, threads; /* rows of process and thread */
 };
 
 /* Fills st from meta (and, when the trace is still being written or meta
@@ -97,8 +101,16 @@ int query_load_flows(sqlite3 *db, int64_t after_rowid, int64_t *last_rowid, quer
 int query_flows_between(sqlite3 *db, int messages, int64_t start, int64_t end, query_flow_fn fn,
 			void *ctx);
 
-/* Calls fn(object_id, -1, "kind\tlabel") for every object. */
-int query_each_object(sqlite3 *db, query_name_fn fn, void *ctx);
+/* One row of the object table; the strings are SQLite's, valid until
+ * the callback returns ("" for a NULL label). */
+struct query_object {
+	int64_t object_id;
+	const char *kind, *label;
+};
+typedef int (*query_object_fn)(void *ctx, const struct query_object *object);
+
+/* Calls fn for every object, in object_id order. */
+int query_each_object(sqlite3 *db, query_object_fn fn, void *ctx);
 
 /* Writes the details of utid's span containing ts (object, holder, waker,
  * flows). -ENOENT if there is none. */
@@ -118,15 +130,15 @@ int query_threads(sqlite3 *db, query_name_fn fn, void *ctx);
 /* Calls fn(upid, parent_upid or -1, name) for each process. */
 int query_processes(sqlite3 *db, query_name_fn fn, void *ctx);
 
-/* Calls fn(object_id, kind, label) -- through the name callback with
- * parent = -1 and name = "kind\tlabel" -- for each lockable object
- * (mutex, rwlock, sem, cond, barrier). */
-int query_lock_objects(sqlite3 *db, query_name_fn fn, void *ctx);
+/* Calls fn for each lockable object (mutex, rwlock, sem, cond,
+ * barrier), in object_id order. */
+int query_lock_objects(sqlite3 *db, query_object_fn fn, void *ctx);
 
-/* Calls fn(object_id, -1, "u1,u2,...") for each object whose waiters were
- * handed it (unlock, post, signal, barrier flows) in [start, end): the
- * distinct utids that handed it over. */
-int query_holders(sqlite3 *db, int64_t start, int64_t end, query_name_fn fn, void *ctx);
+/* Calls fn(object_id, utid) once for each thread that handed an object
+ * over to its waiters (unlock, post, signal, barrier flows) in [start,
+ * end), ordered by object_id, then utid. */
+typedef int (*query_holder_fn)(void *ctx, int64_t object_id, int64_t utid);
+int query_holders(sqlite3 *db, int64_t start, int64_t end, query_holder_fn fn, void *ctx);
 
 /* Writes the "traffic" array: per pipe/socket object, messages and bytes
  * of the flows leaving in [start, end), writers and readers. */

@@ -15,6 +15,7 @@
 #define WEFT_ROUTE_H
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "json.h"
@@ -22,12 +23,24 @@
 struct trace;
 struct trace_set;
 struct live;
+struct gate;
+struct sqlpool;
+
+/* What a handler keeps across a suspension of its connection (it is
+ * called again once resumed): released when the request ends. */
+struct request_keep {
+	void *state; /* NULL until the handler keeps something */
+	void (*release)(void *state);
+};
 
 /* What every handler can reach: owned by main, passed as MHD's cls. */
 struct server {
+	struct gate *gate; /* who may ask (gate.h) */
 	struct trace_set *traces;
 	struct live *live;
+	struct sqlpool *sql; /* the SQL console's threads */
 	int sql_budget_ms;
+	atomic_uint http_messages; /* libmicrohttpd's, logged so far (server.c) */
 };
 
 struct request {
@@ -38,6 +51,8 @@ struct request {
 	const char *wildcard; /* the segment matched by "*" in other routes */
 	const char *body;     /* NUL-terminated; NULL when none */
 	size_t body_len;
+	int set_cookie; /* the response sets the access token's cookie */
+	struct request_keep *keep;
 };
 
 enum route_method { ROUTE_GET = 1, ROUTE_POST = 2, ROUTE_HEAD = 4 };
@@ -86,5 +101,6 @@ enum MHD_Result route_sql(struct request *req);
 enum MHD_Result route_live(struct request *req);
 enum MHD_Result route_events(struct request *req);
 enum MHD_Result route_export(struct request *req);
+enum MHD_Result route_critpath(struct request *req);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * route_summary: GET /api/traces/{id}/summary?start=&end=, what happened
- * inside a window. Time per state per thread and process comes from the
+ * inside a window (start == end: an empty one, as a trace with no events
+ * yet asks for). Time per state per thread and process comes from the
  * in-memory timeline (exact, mipmap-assisted); lock contention from the
  * Blocked spans in memory; holders and message traffic from the flow sums
  * (flowsum.h: whole buckets from memory, the two edges of the window from
@@ -27,9 +28,10 @@
 
 struct lock_stat {
 	int64_t object_id;
-	char *kind_label;	      /* "kind\tlabel" */
-	char *holders;		      /* "1,2" or NULL (from SQL) */
-	const uint64_t *holders_mask; /* or from the flow sums */
+	char *kind, *label;
+	int64_t *holders; /* utids, ascending (from SQL), or */
+	size_t nholders, holders_cap;
+	const uint64_t *holders_mask; /* from the flow sums */
 	int64_t waits, total, max;
 	int64_t waiters[WAITERS_MAX];
 	int nwaiters;
@@ -110,7 +112,7 @@ static int process_entry(void *ctx, int64_t upid, int64_t parent, const char *na
 	return 0;
 }
 
-static int add_lock(void *ctx, int64_t object_id, int64_t unused, const char *kind_label)
+static int add_lock(void *ctx, const struct query_object *o)
 {
 	struct summary *s = ctx;
 	if (s->nlocks == s->cap) {
@@ -123,11 +125,12 @@ static int add_lock(void *ctx, int64_t object_id, int64_t unused, const char *ki
 	}
 	struct lock_stat *l = &s->locks[s->nlocks];
 	memset(l, 0, sizeof(*l));
-	l->object_id = object_id;
-	l->kind_label = strdup(kind_label ? kind_label : "");
-	if (!l->kind_label)
+	l->object_id = o->object_id;
+	l->kind = strdup(o->kind);
+	l->label = strdup(o->label);
+	s->nlocks++; /* freed with the others even when a copy failed */
+	if (!l->kind || !l->label)
 		return -ENOMEM;
-	s->nlocks++;
 	return 0;
 }
 
@@ -189,12 +192,21 @@ static int count_wait(void *ctx, const struct lod_entry *e)
 	return 0;
 }
 
-static int add_holders(void *ctx, int64_t object_id, int64_t unused, const char *csv)
+static int add_holder(void *ctx, int64_t object_id, int64_t utid)
 {
 	struct summary *s = ctx;
 	struct lock_stat *l = find_lock(s, object_id);
-	if (l && csv && !l->holders)
-		l->holders = strdup(csv);
+	if (!l)
+		return 0;
+	if (l->nholders == l->holders_cap) {
+		size_t cap = l->holders_cap ? 2 * l->holders_cap : 4;
+		int64_t *p = realloc(l->holders, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		l->holders = p;
+		l->holders_cap = cap;
+	}
+	l->holders[l->nholders++] = utid;
 	return 0;
 }
 
@@ -211,7 +223,7 @@ static int by_total_wait(const void *a, const void *b)
 struct object_flows {
 	int64_t object_id;
 	struct flowsum_totals msg, hand;
-	char *kind_label;
+	char *kind, *label; /* NULL until labelled */
 };
 
 struct flow_table {
@@ -281,13 +293,14 @@ static int add_edge_handover(void *ctx, int64_t object_id, const char *kind, int
 	return 0;
 }
 
-static int label_object(void *ctx, int64_t object_id, int64_t unused, const char *kind_label)
+static int label_object(void *ctx, const struct query_object *object)
 {
-	struct object_flows *o = flows_of(ctx, object_id, 0);
-	if (o && o->msg.count && !o->kind_label &&
-	    !(o->kind_label = strdup(kind_label ? kind_label : "")))
-		return -ENOMEM;
-	return 0;
+	struct object_flows *o = flows_of(ctx, object->object_id, 0);
+	if (!o || !o->msg.count || o->kind)
+		return 0;
+	o->kind = strdup(object->kind);
+	o->label = strdup(object->label);
+	return o->kind && o->label ? 0 : -ENOMEM;
 }
 
 static int window_flows(struct summary *s, sqlite3 *db, struct flow_table *ft)
@@ -339,15 +352,13 @@ static void write_traffic(struct json *j, struct flow_table *ft)
 		const struct object_flows *o = &ft->v[i];
 		if (!o->msg.count)
 			continue;
-		const char *kl = o->kind_label ? o->kind_label : "";
-		const char *tab = strchr(kl, '\t');
 		json_obj_begin(j);
 		json_key(j, "object_id");
 		json_i64(j, o->object_id);
 		json_key(j, "label");
-		json_str(j, tab ? tab + 1 : "");
+		json_str(j, o->label ? o->label : "");
 		json_key(j, "kind");
-		json_strn(j, kl, tab ? (size_t)(tab - kl) : strlen(kl));
+		json_str(j, o->kind ? o->kind : "");
 		json_key(j, "messages");
 		json_i64(j, (int64_t)o->msg.count);
 		json_key(j, "bytes");
@@ -364,8 +375,10 @@ static void write_traffic(struct json *j, struct flow_table *ft)
 
 static void free_flow_table(struct flow_table *ft)
 {
-	for (size_t i = 0; i < ft->n; i++)
-		free(ft->v[i].kind_label);
+	for (size_t i = 0; i < ft->n; i++) {
+		free(ft->v[i].kind);
+		free(ft->v[i].label);
+	}
 	free(ft->v);
 }
 
@@ -386,7 +399,7 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 	s->lock_of = NULL;
 	if (!ft) { /* no usable bucket sums: ask SQLite over the whole window */
 		if (s->nlocks &&
-		    (rc = query_holders(db, s->w->start, s->w->end, add_holders, s)) < 0)
+		    (rc = query_holders(db, s->w->start, s->w->end, add_holder, s)) < 0)
 			return rc;
 	} else {
 		for (size_t i = 0; i < s->nlocks; i++) {
@@ -402,15 +415,13 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 		struct lock_stat *l = &s->locks[i];
 		if (l->waits == 0)
 			break;
-		char *tab = strchr(l->kind_label, '\t');
 		json_obj_begin(s->j);
 		json_key(s->j, "object_id");
 		json_i64(s->j, l->object_id);
 		json_key(s->j, "label");
-		json_str(s->j, tab ? tab + 1 : "");
+		json_str(s->j, l->label);
 		json_key(s->j, "kind");
-		json_strn(s->j, l->kind_label,
-			  tab ? (size_t)(tab - l->kind_label) : strlen(l->kind_label));
+		json_str(s->j, l->kind);
 		json_key(s->j, "waits");
 		json_i64(s->j, l->waits);
 		json_key(s->j, "total_wait");
@@ -423,14 +434,27 @@ static int contention(struct summary *s, sqlite3 *db, struct flow_table *ft)
 			json_i64(s->j, l->waiters[k]);
 		json_arr_end(s->j);
 		json_key(s->j, "holders");
-		if (l->holders_mask)
+		if (l->holders_mask) {
 			write_mask(s->j, l->holders_mask);
-		else
-			json_id_csv(s->j, l->holders);
+		} else {
+			json_arr_begin(s->j);
+			for (size_t k = 0; k < l->nholders; k++)
+				json_i64(s->j, l->holders[k]);
+			json_arr_end(s->j);
+		}
 		json_obj_end(s->j);
 	}
 	json_arr_end(s->j);
 	return 0;
+}
+
+/* Where a wait ends: ts + dur, saturated (both come from the trace). */
+static int64_t span_until(const struct query_wait *w)
+{
+	int64_t until;
+	if (__builtin_add_overflow(w->ts, w->dur, &until))
+		until = w->dur > 0 ? INT64_MAX : INT64_MIN;
+	return until;
 }
 
 static const struct query_wait *wait_of(const struct query_wait *waits, size_t n, int64_t utid)
@@ -464,7 +488,7 @@ static int deadlocks(struct summary *s, sqlite3 *db)
 	json_arr_begin(s->j);
 	for (size_t i = 0; i < n; i++) {
 		const struct query_wait *w = &waits[i];
-		int64_t lowest = w->utid, from = w->ts, until = w->ts + w->dur;
+		int64_t lowest = w->utid, from = w->ts, until = span_until(w);
 		size_t len = 1;
 		const struct query_wait *cur = wait_of(waits, n, w->holder_utid);
 		while (cur && cur->utid != w->utid && len <= n) {
@@ -472,8 +496,8 @@ static int deadlocks(struct summary *s, sqlite3 *db)
 				lowest = cur->utid;
 			if (cur->ts > from)
 				from = cur->ts;
-			if (cur->ts + cur->dur < until)
-				until = cur->ts + cur->dur;
+			if (span_until(cur) < until)
+				until = span_until(cur);
 			cur = wait_of(waits, n, cur->holder_utid);
 			len++;
 		}
@@ -507,8 +531,8 @@ enum MHD_Result route_summary(struct request *req)
 {
 	char err[160];
 	struct param_window w;
-	if (param_window(req_arg(req, "start"), req_arg(req, "end"), NULL, 0, &w, err,
-			 sizeof(err)) < 0)
+	if (param_window_or_empty(req_arg(req, "start"), req_arg(req, "end"), &w, err,
+				  sizeof(err)) < 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	const struct trace_timeline *tl;
 	int rc = trace_timeline_read(req->trace, &tl);
@@ -555,7 +579,8 @@ enum MHD_Result route_summary(struct request *req)
 	json_obj_end(&j);
 	trace_timeline_done(req->trace);
 	for (size_t i = 0; i < s.nlocks; i++) {
-		free(s.locks[i].kind_label);
+		free(s.locks[i].kind);
+		free(s.locks[i].label);
 		free(s.locks[i].holders);
 	}
 	free(s.locks);

@@ -414,13 +414,76 @@ static int coarse_answers(const struct coarse *c, const struct param_window *w,
 	return 1;
 }
 
+/* The id lists (utids, upids, cpus) of the request into ids/nids (NULL, 0
+ * when absent). 0, or -EINVAL/-ENOMEM with err and nothing allocated. */
+static int read_ids(struct request *req, int64_t *ids[3], size_t nids[3], char *err, size_t errlen)
+{
+	static const char *const list_names[3] = {"utids", "upids", "cpus"};
+	for (int k = 0; k < 3; k++) {
+		int rc = param_id_list(list_names[k], req_arg(req, list_names[k]), &ids[k],
+				       &nids[k], err, errlen);
+		if (rc < 0) {
+			for (int i = 0; i < k; i++)
+				free(ids[i]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Takes what answers the window: the exact timeline (*tl), or, for JSON
+ * before the first load is done, the summary when it answers this window
+ * (*coarse). 0 with one of them held (release: trace_coarse_done or
+ * trace_timeline_done), or -errno with nothing held. */
+static int take_source(struct request *req, const struct param_window *w, int binary,
+		       int64_t *const ids[3], const size_t nids[3], int all,
+		       const struct trace_timeline **tl, const struct coarse **coarse)
+{
+	*coarse = NULL;
+	int rc = binary ? trace_timeline_read(req->trace, tl) : trace_timeline_try(req->trace, tl);
+	/* the summary's reader (overview.h) is asked only about windows
+	 * within the trace's time range (lod.h): its sums stay in int64 */
+	if (rc == -EAGAIN && (w->start < -LOD_TS_MAX || w->end > LOD_TS_MAX))
+		rc = trace_timeline_read(req->trace, tl);
+	if (rc != -EAGAIN)
+		return rc;
+	rc = trace_coarse_read(req->trace, coarse);
+	if (rc == 0 && !coarse_answers(*coarse, w, ids, nids, all)) {
+		trace_coarse_done(req->trace);
+		*coarse = NULL;
+		rc = -ENOENT;
+	}
+	return rc < 0 ? trace_timeline_read(req->trace, tl) : 0;
+}
+
+/* The start of the answer: the binary header, or the JSON members
+ * before the tracks. */
+static void write_head(struct bin *b, const struct param_window *w, int binary, int coarse)
+{
+	if (binary) {
+		unsigned char *h = bin_grow(b, 8);
+		if (h)
+			memcpy(h, "WFT1", 4);
+		return;
+	}
+	put_text(b, "{", 1);
+	put_member(b, 0, "start", w->start);
+	put_member(b, 1, "end", w->end);
+	put_member(b, 1, "px", w->px);
+	put_member(b, 1, "ns_per_px",
+		   (w->end - w->start) / w->px > 0 ? (w->end - w->start) / w->px : 1);
+	if (coarse)
+		put_text(b, ",\"coarse\":true", 14);
+	else
+		put_text(b, ",\"coarse\":false", 15);
+}
+
 enum MHD_Result route_timeline(struct request *req)
 {
 	char err[160];
 	struct param_window w;
 	int64_t *ids[3] = {NULL, NULL, NULL};
 	size_t nids[3] = {0, 0, 0};
-	static const char *const list_names[3] = {"utids", "upids", "cpus"};
 	if (param_window(req_arg(req, "start"), req_arg(req, "end"), req_arg(req, "px"), 1, &w, err,
 			 sizeof(err)) < 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
@@ -428,32 +491,12 @@ enum MHD_Result route_timeline(struct request *req)
 	int binary = format && strcmp(format, "bin") == 0;
 	if (format && !binary && strcmp(format, "json") != 0)
 		return reply_error(req, MHD_HTTP_BAD_REQUEST, "format must be json or bin");
-	for (int k = 0; k < 3; k++) {
-		if (param_id_list(list_names[k], req_arg(req, list_names[k]), &ids[k], &nids[k],
-				  err, sizeof(err)) < 0) {
-			for (int i = 0; i < k; i++)
-				free(ids[i]);
-			return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
-		}
-	}
+	if (read_ids(req, ids, nids, err, sizeof(err)) < 0)
+		return reply_error(req, MHD_HTTP_BAD_REQUEST, "%s", err);
 	int all = !ids[0] && !ids[1] && !ids[2];
-
-	/* The exact timeline, or (JSON, before the first load is done) the
-	 * summary when it answers this window. */
 	const struct trace_timeline *tl = NULL;
 	const struct coarse *coarse = NULL;
-	int rc =
-	    binary ? trace_timeline_read(req->trace, &tl) : trace_timeline_try(req->trace, &tl);
-	if (rc == -EAGAIN) {
-		rc = trace_coarse_read(req->trace, &coarse);
-		if (rc == 0 && !coarse_answers(coarse, &w, ids, nids, all)) {
-			trace_coarse_done(req->trace);
-			coarse = NULL;
-			rc = -ENOENT;
-		}
-		if (rc < 0)
-			rc = trace_timeline_read(req->trace, &tl);
-	}
+	int rc = take_source(req, &w, binary, ids, nids, all, &tl, &coarse);
 	if (rc < 0) {
 		for (int k = 0; k < 3; k++)
 			free(ids[k]);
@@ -471,22 +514,7 @@ enum MHD_Result route_timeline(struct request *req)
 			       : answer_estimate(tl, &w, binary);
 	if (!bin_room(&b, room))
 		b.failed = 0; /* no room set aside: grow as it comes */
-	if (binary) {
-		unsigned char *h = bin_grow(&b, 8);
-		if (h)
-			memcpy(h, "WFT1", 4);
-	} else {
-		put_text(&b, "{", 1);
-		put_member(&b, 0, "start", w.start);
-		put_member(&b, 1, "end", w.end);
-		put_member(&b, 1, "px", w.px);
-		put_member(&b, 1, "ns_per_px",
-			   (w.end - w.start) / w.px > 0 ? (w.end - w.start) / w.px : 1);
-		if (coarse)
-			put_text(&b, ",\"coarse\":true", 14);
-		else
-			put_text(&b, ",\"coarse\":false", 15);
-	}
+	write_head(&b, &w, binary, coarse != NULL);
 	rc = tracks_of(&q, KIND_THREAD, "threads", tl->threads, tl->nthreads, ids[0], nids[0], all);
 	if (rc == 0)
 		rc = tracks_of(&q, KIND_PROCESS, "processes", tl->processes, tl->nprocesses, ids[1],

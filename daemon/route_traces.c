@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lod.h"
 #include "param.h"
@@ -32,7 +33,49 @@ static void write_trace_entry(struct json *j, struct trace *t, const struct trac
 	json_i64(j, info->status.end_ts);
 	json_key(j, "command");
 	json_str(j, info->status.command);
+	json_key(j, "processes");
+	json_i64(j, info->status.processes);
+	json_key(j, "threads");
+	json_i64(j, info->status.threads);
 	json_obj_end(j);
+}
+
+/* A file that cannot be served: the fields of a trace, status "broken"
+ * and why. id is null when no trace of that name is served. */
+static void write_broken(struct json *j, const char *id, const char *file, int64_t bytes,
+			 const char *error)
+{
+	json_obj_begin(j);
+	json_key(j, "id");
+	if (id)
+		json_str(j, id);
+	else
+		json_null(j);
+	json_key(j, "file");
+	json_str(j, file);
+	json_key(j, "bytes");
+	json_i64(j, bytes);
+	json_key(j, "status");
+	json_str(j, "broken");
+	json_key(j, "error");
+	json_str(j, error);
+	json_key(j, "start_ts");
+	json_i64(j, 0);
+	json_key(j, "end_ts");
+	json_i64(j, 0);
+	json_key(j, "command");
+	json_str(j, "");
+	json_key(j, "processes");
+	json_i64(j, 0);
+	json_key(j, "threads");
+	json_i64(j, 0);
+	json_obj_end(j);
+}
+
+static void write_skipped(void *ctx, const char *path, const char *error, int64_t bytes)
+{
+	const char *slash = strrchr(path, '/');
+	write_broken(ctx, NULL, slash ? slash + 1 : path, bytes, error);
 }
 
 enum MHD_Result route_trace_list(struct request *req)
@@ -48,10 +91,13 @@ enum MHD_Result route_trace_list(struct request *req)
 		if (!t)
 			break;
 		struct trace_info info;
-		if (trace_info(t, &info) < 0)
-			continue; /* unreadable right now (deleted?): not listed */
-		write_trace_entry(&j, t, &info);
+		int rc = trace_info(t, &info);
+		if (rc < 0)
+			write_broken(&j, trace_id(t), trace_file(t), 0, strerror(-rc));
+		else
+			write_trace_entry(&j, t, &info);
 	}
+	trace_set_each_broken(req->server->traces, write_skipped, &j);
 	json_arr_end(&j);
 	json_obj_end(&j);
 	return reply_json(req, MHD_HTTP_OK, &j);

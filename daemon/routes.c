@@ -27,6 +27,10 @@ static const struct route routes[] = {
     {.methods = ROUTE_GET, .pattern = "/api/traces/*/schema", .trace = 1, .handle = route_schema},
     {.methods = ROUTE_GET, .pattern = "/api/traces/*/live", .trace = 1, .handle = route_live},
     {.methods = ROUTE_GET, .pattern = "/api/traces/*/export", .trace = 1, .handle = route_export},
+    {.methods = ROUTE_GET,
+     .pattern = "/api/traces/*/critical_path",
+     .trace = 1,
+     .handle = route_critpath},
     /* everything else outside /api/ is the embedded dashboard */
     {.methods = ROUTE_GET | ROUTE_HEAD, .pattern = "/**", .handle = route_static},
 };

@@ -235,8 +235,21 @@ static int prepare(sqlite3 *db, struct guard *g, const char *sql, sqlite3_stmt *
 	return 0;
 }
 
-static void finish(sqlite3 *db, sqlite3_stmt *stmt)
+/* The connection's limits while a guarded query runs. */
+struct limits {
+	int length, pattern;
+};
+
+static void tighten(sqlite3 *db, struct limits *saved)
 {
+	saved->length = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, SQLGUARD_VALUE_MAX);
+	saved->pattern = sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, SQLGUARD_PATTERN_MAX);
+}
+
+static void finish(sqlite3 *db, sqlite3_stmt *stmt, const struct limits *saved)
+{
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, saved->length);
+	sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, saved->pattern);
 	sqlite3_finalize(stmt);
 	sqlite3_set_authorizer(db, NULL, NULL);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
@@ -283,15 +296,55 @@ static void write_value(struct json *out, sqlite3_stmt *stmt, int col)
 	}
 }
 
+/* Writes the rows of stmt as arrays until limit rows or
+ * SQLGUARD_RESULT_MAX bytes; *truncated says which stopped it (0: none,
+ * 1: rows, 2: bytes). Returns sqlite3_step's last result. */
+static int write_rows(sqlite3_stmt *stmt, int64_t limit, struct json *out, int64_t *rows,
+		      int *truncated)
+{
+	int rc, ncol = sqlite3_column_count(stmt);
+	*rows = 0;
+	*truncated = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (*rows == limit || out->len > SQLGUARD_RESULT_MAX) {
+			*truncated = *rows == limit ? 1 : 2;
+			break;
+		}
+		json_arr_begin(out);
+		for (int c = 0; c < ncol; c++)
+			write_value(out, stmt, c);
+		json_arr_end(out);
+		(*rows)++;
+	}
+	return rc;
+}
+
+/* The error of a step that failed, into err; returns -errno. */
+static int step_error(sqlite3 *db, int rc, int budget_ms, char *err, size_t errlen)
+{
+	if (rc == SQLITE_INTERRUPT) {
+		snprintf(err, errlen, "query interrupted after %d ms", budget_ms);
+		return -EINTR;
+	}
+	snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	if (rc == SQLITE_NOMEM)
+		snprintf(err, errlen, "out of memory: the query needs more than weftd gives SQL");
+	return rc == SQLITE_AUTH ? -EPERM : -EIO;
+}
+
 int sqlguard_run(sqlite3 *db, const char *sql, int64_t limit, int budget_ms, struct json *out,
 		 char *err, size_t errlen)
 {
 	struct guard g;
+	struct limits saved;
 	sqlite3_stmt *stmt;
 	double t0 = now_ms();
+	tighten(db, &saved);
 	int rc = prepare(db, &g, sql, &stmt, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		finish(db, NULL, &saved);
 		return rc;
+	}
 	struct budget b = {.deadline_ms = t0 + budget_ms};
 	sqlite3_progress_handler(db, 1000, over_budget, &b);
 
@@ -304,28 +357,12 @@ int sqlguard_run(sqlite3 *db, const char *sql, int64_t limit, int budget_ms, str
 	json_arr_end(out);
 	json_key(out, "rows");
 	json_arr_begin(out);
-	int64_t rows = 0;
-	int truncated = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (rows == limit) {
-			truncated = 1;
-			break;
-		}
-		json_arr_begin(out);
-		for (int c = 0; c < ncol; c++)
-			write_value(out, stmt, c);
-		json_arr_end(out);
-		rows++;
-	}
+	int64_t rows;
+	int truncated;
+	rc = write_rows(stmt, limit, out, &rows, &truncated);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		if (rc == SQLITE_INTERRUPT) {
-			snprintf(err, errlen, "query interrupted after %d ms", budget_ms);
-			rc = -EINTR;
-		} else {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-			rc = rc == SQLITE_AUTH ? -EPERM : -EIO;
-		}
-		finish(db, stmt);
+		rc = step_error(db, rc, budget_ms, err, errlen);
+		finish(db, stmt, &saved);
 		return rc;
 	}
 	json_arr_end(out);
@@ -333,11 +370,22 @@ int sqlguard_run(sqlite3 *db, const char *sql, int64_t limit, int budget_ms, str
 	json_i64(out, rows);
 	json_key(out, "truncated");
 	json_bool(out, truncated);
+	if (truncated) {
+		char note[96];
+		if (truncated == 1)
+			snprintf(note, sizeof(note), "result truncated at %lld rows",
+				 (long long)rows);
+		else
+			snprintf(note, sizeof(note), "result truncated at %zu bytes (%lld rows)",
+				 out->len, (long long)rows);
+		json_key(out, "note");
+		json_str(out, note);
+	}
 	json_key(out, "elapsed_ms");
 	char elapsed[32];
 	int n = snprintf(elapsed, sizeof(elapsed), "%.3f", now_ms() - t0);
 	json_raw(out, elapsed, (size_t)n);
 	json_obj_end(out);
-	finish(db, stmt);
+	finish(db, stmt, &saved);
 	return 0;
 }

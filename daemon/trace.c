@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "skipped.h"
+
 #define POOL_MAX 8
 #define MAX_TRACK_ID (1 << 22)
 
@@ -39,6 +41,9 @@ struct trace {
 	pthread_mutex_t lock;
 	sqlite3 *pool[POOL_MAX];
 	int npool;
+	int immutable; /* open as a file that cannot change (query_open) */
+	dev_t dev;     /* the file the pool's connections read */
+	ino_t ino;
 	int polled;
 	struct trace_info info;
 	struct timespec mtime, wal_mtime;
@@ -64,6 +69,9 @@ struct trace_set {
 	pthread_mutex_t lock;
 	struct trace **traces;
 	size_t n, cap;
+	struct trace **gone; /* deleted files: out of the list, kept until freed */
+	size_t ngone;
+	struct skipped *skipped; /* files of the directories that are not traces */
 	char **dirs;
 	size_t ndirs;
 	uint64_t generation;
@@ -78,6 +86,11 @@ struct trace_set *trace_set_new(void)
 		return NULL;
 	const char *hold = getenv("WEFTD_HOLD_LOADS");
 	if (hold && *hold && !(set->hold_loads = strdup(hold))) {
+		free(set);
+		return NULL;
+	}
+	if (!(set->skipped = skipped_new())) {
+		free(set->hold_loads);
 		free(set);
 		return NULL;
 	}
@@ -119,6 +132,10 @@ void trace_set_free(struct trace_set *set)
 	trace_set_stop(set); /* a load in the background gives up */
 	for (size_t i = 0; i < set->n; i++)
 		trace_free(set->traces[i]);
+	for (size_t i = 0; i < set->ngone; i++)
+		trace_free(set->gone[i]);
+	free(set->gone);
+	skipped_free(set->skipped);
 	for (size_t i = 0; i < set->ndirs; i++)
 		free(set->dirs[i]);
 	free(set->dirs);
@@ -128,8 +145,43 @@ void trace_set_free(struct trace_set *set)
 	free(set);
 }
 
-/* Checks that path is a weft trace this weftd can read. */
-static int validate(const char *path, char *err, size_t errlen)
+static int has_wal(const char *path)
+{
+	char wal[PATH_MAX];
+	struct stat st;
+	return snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal) ||
+	       stat(wal, &st) == 0;
+}
+
+static int finished(const char *status)
+{
+	return strcmp(status, "complete") == 0 || strcmp(status, "incomplete") == 0 ||
+	       strcmp(status, "interrupted") == 0;
+}
+
+/* Opens path read-only, immutable when the file cannot change any more:
+ * no -wal beside it and its status says the recording ended (then
+ * read-only directories and mounts work too). 0 with *db and *immutable,
+ * or query_open's error. */
+static int open_trace(const char *path, sqlite3 **db, int *immutable)
+{
+	*immutable = 0;
+	if (!has_wal(path) && query_open(path, 1, db) == 0) {
+		struct query_status st;
+		int version;
+		if (query_check_trace(*db, &version) == 0 && version <= QUERY_SCHEMA_VERSION &&
+		    query_status(*db, &st) == 0 && finished(st.status)) {
+			*immutable = 1;
+			return 0;
+		}
+		sqlite3_close(*db);
+	}
+	return query_open(path, 0, db);
+}
+
+/* Checks that path is a weft trace this weftd can read; *immutable says
+ * how to open it (open_trace). */
+static int validate(const char *path, int *immutable, char *err, size_t errlen)
 {
 	sqlite3 *db;
 	struct stat st;
@@ -141,7 +193,7 @@ static int validate(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is not a weft trace (not a regular file)", path);
 		return -ENOTSUP;
 	}
-	int rc = query_open(path, &db);
+	int rc = open_trace(path, &db, immutable);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
 		return rc;
@@ -193,7 +245,7 @@ static char *make_id(struct trace_set *set, const char *file)
 
 /* Adds a validated file unless it is already served. Caller holds
  * set->lock. 1 if added, 0 if already there, -ENOMEM. */
-static int add_locked(struct trace_set *set, const char *path)
+static int add_locked(struct trace_set *set, const char *path, int immutable)
 {
 	char real[PATH_MAX];
 	if (!realpath(path, real))
@@ -228,6 +280,12 @@ static int add_locked(struct trace_set *set, const char *path)
 	pthread_rwlock_init(&t->coarse_lock, NULL);
 	t->stopping = &set->stopping;
 	t->hold_loads = set->hold_loads;
+	t->immutable = immutable;
+	struct stat st;
+	if (stat(real, &st) == 0) {
+		t->dev = st.st_dev;
+		t->ino = st.st_ino;
+	}
 	set->traces[set->n++] = t;
 	set->generation++;
 	return 1;
@@ -239,73 +297,143 @@ static int is_db_name(const char *name)
 	return len > 3 && name[0] != '.' && strcmp(name + len - 3, ".db") == 0;
 }
 
-/* Adds the valid traces of dir. Caller holds set->lock. */
-static int scan_dir_locked(struct trace_set *set, const char *dir)
+/* The served trace whose file is real, or NULL. Caller holds set->lock. */
+static struct trace *find_path_locked(struct trace_set *set, const char *real)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	for (size_t k = 0; k < set->n; k++)
+		if (strcmp(set->traces[k]->path, real) == 0)
+			return set->traces[k];
+	return NULL;
+}
+
+/* err without the path it starts with ("is not a weft trace"). */
+static const char *reason(const char *err, const char *path)
+{
+	size_t n = strlen(path);
+	if (strncmp(err, path, n) != 0)
+		return err;
+	err += n;
+	while (*err == ':' || *err == ' ')
+		err++;
+	return err;
+}
+
+/* One *.db of a served directory: served once it is a trace, else
+ * remembered with why (skipped.h: logged once, not opened again until it
+ * changes). Called without set->lock: validating opens the file. 1 if
+ * the list changed. */
+static int scan_file(struct trace_set *set, const char *path)
+{
+	struct skipped_key key;
+	char real[PATH_MAX], err[512];
+	if (skipped_key_of(path, &key) < 0 || !realpath(path, real))
 		return 0;
+	pthread_mutex_lock(&set->lock);
+	int known = find_path_locked(set, real) || skipped_same(set->skipped, path, &key);
+	pthread_mutex_unlock(&set->lock);
+	if (known)
+		return 0;
+	int immutable;
+	int rc = validate(path, &immutable, err, sizeof(err));
 	int changed = 0;
-	struct dirent *de;
-	char path[PATH_MAX], err[256];
-	/* sorted order keeps ids stable between runs */
+	pthread_mutex_lock(&set->lock);
+	if (rc == 0) {
+		skipped_remove(set->skipped, path);
+		changed = add_locked(set, path, immutable) > 0;
+	} else if (skipped_put(set->skipped, path, &key, reason(err, path),
+			       skipped_in_progress(path, &key)) > 0) {
+		fprintf(stderr, "weftd: skipping %s: %s\n", path, reason(err, path));
+		changed = 1;
+	}
+	if (changed)
+		set->generation++;
+	pthread_mutex_unlock(&set->lock);
+	return changed;
+}
+
+/* Serves the traces of dir (scan_file for each *.db, in name order so
+ * that ids stay stable between runs). 1 if the list changed. */
+static int scan_dir(struct trace_set *set, const char *dir)
+{
 	struct dirent **names;
-	closedir(d);
+	char path[PATH_MAX];
 	int n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0)
 		return 0;
+	int changed = 0;
 	for (int i = 0; i < n; i++) {
-		de = names[i];
-		if (is_db_name(de->d_name) &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path)) {
-			int known = 0;
-			char real[PATH_MAX];
-			if (realpath(path, real))
-				for (size_t k = 0; k < set->n && !known; k++)
-					known = strcmp(set->traces[k]->path, real) == 0;
-			if (!known && validate(path, err, sizeof(err)) == 0 &&
-			    add_locked(set, path) > 0)
-				changed = 1;
-		}
+		if (is_db_name(names[i]->d_name) && snprintf(path, sizeof(path), "%s/%s", dir,
+							     names[i]->d_name) < (int)sizeof(path))
+			changed |= scan_file(set, path);
 		free(names[i]);
 	}
 	free(names);
 	return changed;
 }
 
+/* Takes the traces whose file is gone out of the list (kept until
+ * trace_set_free: a request may hold one), and forgets skipped files
+ * that are gone. 1 if the list changed. */
+static int drop_gone(struct trace_set *set)
+{
+	int changed = 0;
+	struct stat st;
+	pthread_mutex_lock(&set->lock);
+	for (size_t i = 0; i < set->n;) {
+		struct trace *t = set->traces[i];
+		if (stat(t->path, &st) == 0 || errno != ENOENT) {
+			i++;
+			continue;
+		}
+		struct trace **gone = realloc(set->gone, (set->ngone + 1) * sizeof(*gone));
+		if (!gone)
+			break;
+		set->gone = gone;
+		set->gone[set->ngone++] = t;
+		memmove(&set->traces[i], &set->traces[i + 1], (set->n - i - 1) * sizeof(t));
+		set->n--;
+		changed = 1;
+	}
+	skipped_prune(set->skipped);
+	if (changed)
+		set->generation++;
+	pthread_mutex_unlock(&set->lock);
+	return changed;
+}
+
 int trace_set_add(struct trace_set *set, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	if (stat(path, &st) < 0) {
+	char real[PATH_MAX];
+	if (stat(path, &st) < 0 || !realpath(path, real)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -ENOENT;
 	}
-	pthread_mutex_lock(&set->lock);
-	int rc = 0;
-	if (S_ISDIR(st.st_mode)) {
-		char real[PATH_MAX];
-		char **dirs = realpath(path, real)
-				  ? realloc(set->dirs, (set->ndirs + 1) * sizeof(*dirs))
-				  : NULL;
-		if (!dirs || !(dirs[set->ndirs] = strdup(real))) {
-			if (dirs)
-				set->dirs = dirs;
-			snprintf(err, errlen, "%s: out of memory", path);
-			rc = -ENOMEM;
-		} else {
-			set->dirs = dirs;
-			set->ndirs++;
-			scan_dir_locked(set, real);
-		}
-	} else {
-		rc = validate(path, err, errlen);
-		if (rc == 0 && add_locked(set, path) < 0) {
+	if (!S_ISDIR(st.st_mode)) {
+		int immutable;
+		int rc = validate(path, &immutable, err, errlen);
+		pthread_mutex_lock(&set->lock);
+		if (rc == 0 && add_locked(set, path, immutable) < 0) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			rc = -ENOMEM;
 		}
+		pthread_mutex_unlock(&set->lock);
+		return rc;
 	}
+	pthread_mutex_lock(&set->lock);
+	char **dirs = realloc(set->dirs, (set->ndirs + 1) * sizeof(*dirs));
+	if (dirs)
+		set->dirs = dirs;
+	char *copy = dirs ? strdup(real) : NULL;
+	if (copy)
+		set->dirs[set->ndirs++] = copy;
 	pthread_mutex_unlock(&set->lock);
-	return rc;
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	scan_dir(set, copy);
+	return 0;
 }
 
 void trace_set_stop(struct trace_set *set)
@@ -315,12 +443,24 @@ void trace_set_stop(struct trace_set *set)
 
 int trace_set_rescan(struct trace_set *set)
 {
-	int changed = 0;
-	pthread_mutex_lock(&set->lock);
-	for (size_t i = 0; i < set->ndirs; i++)
-		changed |= scan_dir_locked(set, set->dirs[i]);
-	pthread_mutex_unlock(&set->lock);
+	int changed = drop_gone(set);
+	/* directories are only ever appended, their strings kept to the end */
+	for (size_t i = 0;; i++) {
+		pthread_mutex_lock(&set->lock);
+		const char *dir = i < set->ndirs ? set->dirs[i] : NULL;
+		pthread_mutex_unlock(&set->lock);
+		if (!dir)
+			break;
+		changed |= scan_dir(set, dir);
+	}
 	return changed;
+}
+
+void trace_set_each_broken(struct trace_set *set, trace_broken_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&set->lock);
+	skipped_each(set->skipped, fn, ctx);
+	pthread_mutex_unlock(&set->lock);
 }
 
 size_t trace_set_count(struct trace_set *set)
@@ -379,8 +519,9 @@ sqlite3 *trace_acquire(struct trace *t)
 	pthread_mutex_lock(&t->lock);
 	if (t->npool > 0)
 		db = t->pool[--t->npool];
+	int immutable = t->immutable;
 	pthread_mutex_unlock(&t->lock);
-	if (!db && query_open(t->path, &db) < 0)
+	if (!db && query_open(t->path, immutable, &db) < 0)
 		return NULL;
 	return db;
 }
@@ -403,6 +544,25 @@ static int same_time(struct timespec a, struct timespec b)
 	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+static int64_t clamp_ts(int64_t ts)
+{
+	return ts < -LOD_TS_MAX ? -LOD_TS_MAX : ts > LOD_TS_MAX ? LOD_TS_MAX : ts;
+}
+
+/* The file was replaced (a new recording under the same name): the
+ * pooled connections read the old one, and immutability is decided
+ * again. Caller holds t->lock. */
+static void replaced(struct trace *t, const struct stat *st)
+{
+	for (int i = 0; i < t->npool; i++)
+		sqlite3_close(t->pool[i]);
+	t->npool = 0;
+	t->immutable = 0;
+	t->dev = st->st_dev;
+	t->ino = st->st_ino;
+	t->polled = 0;
+}
+
 int trace_poll(struct trace *t)
 {
 	struct stat st, wal;
@@ -414,6 +574,8 @@ int trace_poll(struct trace *t)
 		memset(&wal, 0, sizeof(wal));
 
 	pthread_mutex_lock(&t->lock);
+	if (st.st_ino != t->ino || st.st_dev != t->dev)
+		replaced(t, &st);
 	int unchanged = t->polled && t->info.bytes == st.st_size &&
 			same_time(t->mtime, st.st_mtim) && t->wal_bytes == wal.st_size &&
 			same_time(t->wal_mtime, wal.st_mtim);
@@ -429,6 +591,9 @@ int trace_poll(struct trace *t)
 	trace_release(t, db);
 	if (rc < 0)
 		return rc;
+	/* the bounds come from the file: keep them where the tracks live */
+	status.start_ts = clamp_ts(status.start_ts);
+	status.end_ts = clamp_ts(status.end_ts);
 
 	pthread_mutex_lock(&t->lock);
 	int changed = !t->polled || t->info.bytes != st.st_size || t->wal_bytes != wal.st_size ||
@@ -438,7 +603,12 @@ int trace_poll(struct trace *t)
 	t->wal_mtime = wal.st_mtim;
 	t->wal_bytes = wal.st_size;
 	t->info.bytes = st.st_size;
+	t->info.wal_bytes = wal.st_size;
 	t->info.status = status;
+	/* a recording that ended and left no -wal: opened as immutable from
+	 * now on (read-only mounts; no locks) */
+	if (!t->immutable && finished(status.status) && wal.st_size == 0 && !has_wal(t->path))
+		t->immutable = 1;
 	if (changed)
 		t->info.generation++;
 	pthread_mutex_unlock(&t->lock);
@@ -517,6 +687,9 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_out, int64_t ts_in,
 		    int64_t utid_out, int64_t utid_in, int64_t bytes)
 {
+	if (ts_out < -LOD_TS_MAX || ts_out > LOD_TS_MAX || ts_in < -LOD_TS_MAX ||
+	    ts_in > LOD_TS_MAX)
+		return 0; /* not a time of this trace (lod.h) */
 	return flowsum_add(ctx, object_id, kind, ts_out, ts_in, utid_out, utid_in, bytes);
 }
 

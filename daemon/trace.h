@@ -2,11 +2,12 @@
  * trace: the traces weftd serves, and what it keeps for each.
  *
  * A trace_set holds every trace named on the command line plus those found
- * in the served directories (rescanned by trace_set_rescan). Traces are
- * appended, never removed or moved, so a struct trace pointer stays valid
- * until trace_set_free. A trace is named by its id only (the file name
- * without ".db", made URL-safe and unique); no path from a request ever
- * reaches the file system.
+ * in the served directories (rescanned by trace_set_rescan). A trace
+ * whose file is deleted leaves the list but is not freed, so a struct
+ * trace pointer stays valid until trace_set_free. A finished trace with
+ * no -wal is opened immutable (query_open): read-only mounts work. A trace is named by its id only
+ * (the file name without ".db", made URL-safe and unique); no path from a request ever reaches the
+ * file system.
  *
  * Per trace:
  *   - a pool of read-only connections (trace_acquire/trace_release): each
@@ -65,6 +66,14 @@ void trace_set_stop(struct trace_set *set);
  * list changed, else 0. */
 int trace_set_rescan(struct trace_set *set);
 
+/* Calls fn (under the set's lock: fn must not call back) for each *.db of
+ * the served directories that is not served, with why ("is not a weft
+ * trace") and its size. Their traces are rescanned only when they
+ * change; traces whose file is deleted leave the list at the next
+ * rescan. */
+typedef void (*trace_broken_fn)(void *ctx, const char *path, const char *error, int64_t bytes);
+void trace_set_each_broken(struct trace_set *set, trace_broken_fn fn, void *ctx);
+
 size_t trace_set_count(struct trace_set *set);
 /* The i-th trace (i < trace_set_count), or NULL. */
 struct trace *trace_set_at(struct trace_set *set, size_t i);
@@ -85,7 +94,8 @@ void trace_release(struct trace *t, sqlite3 *db);
 
 struct trace_info {
 	struct query_status status;
-	int64_t bytes;
+	int64_t bytes;	   /* the file's size */
+	int64_t wal_bytes; /* its -wal's (0 when none) */
 	uint64_t generation;
 };
 

@@ -33,17 +33,28 @@
 #include <pthread.h>
 
 #include "collectd.h"
+#include "gate.h"
 #include "live.h"
 #include "param.h"
 #include "route.h"
 #include "server.h"
 #include "sqlguard.h"
+#include "sqlpool.h"
 #include "trace.h"
+
+#ifndef WEFT_VERSION
+#define WEFT_VERSION "0.1.0"
+#endif
 
 /* Timelines the warm-up thread builds before it leaves the rest to the
  * first request for each trace (each costs memory for as long as weftd
  * runs). */
 #define WARM_BUDGET_BYTES ((size_t)256 << 20)
+
+/* SQLite's heap in all (page caches, sorts, a console query's values):
+ * beyond it a query fails with "out of memory" instead of growing
+ * weftd (sqlguard.h). */
+#define WEFTD_SQLITE_HEAP_MAX ((int64_t)256 << 20)
 
 /* The warm-up thread: reads the summary of each trace served at start
  * (milliseconds: what the first requests answer from meanwhile), then
@@ -99,7 +110,10 @@ static void usage(FILE *out)
 		"program run, listed live. Only programs of weftd's user (or root).\n"
 		"\n"
 		"  --listen ADDR:PORT  where to listen (default 127.0.0.1:7878; port 0\n"
-		"                      picks a free port). Only loopback unless told.\n"
+		"                      picks a free port). Only loopback unless told;\n"
+		"                      beyond loopback every request needs the access\n"
+		"                      token printed at start-up (as ?token=, its\n"
+		"                      cookie, or Authorization: Bearer TOKEN)\n"
 		"  --sql-timeout MS    stop SQL console queries after MS ms (default %d)\n"
 		"  --trace-dir DIR     where recorded programs go (served). Default: the\n"
 		"                      first DIR given, else ~/.local/share/weft/traces\n"
@@ -111,6 +125,7 @@ static void usage(FILE *out)
 		"                      weftd listens there, weftd refuses to start (with\n"
 		"                      the default path it only serves, with a notice)\n"
 		"  --no-collect        serve only: no socket, no recording\n"
+		"  --version           print weftd's version\n"
 		"  -h, --help          this help\n"
 		"\n"
 		"Prints \"weftd: serving N traces at http://ADDR:PORT/\" once ready, then\n"
@@ -213,6 +228,154 @@ static int served(const char *dir, char **paths, int npaths)
 	return 0;
 }
 
+/* What the command line asks for. */
+struct weftd_config {
+	struct sockaddr_in addr;
+	int sql_budget_ms;
+	int collect;
+	const char *trace_dir, *socket_path; /* NULL: the defaults */
+	char **paths;			     /* the FILE|DIR arguments */
+	int npaths;
+};
+
+/* Reads one option at argv[*i] (advancing *i past its value) into cfg.
+ * Returns -1 to go on, else the exit status: 0 after --help or
+ * --version, 2 after a usage error (said on stderr). */
+static int parse_option(int argc, char **argv, int *i, struct weftd_config *cfg)
+{
+	const char *a = argv[*i];
+	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	} else if (strcmp(a, "--version") == 0) {
+		printf("weftd %s\n", WEFT_VERSION);
+		return 0;
+	} else if (strcmp(a, "--listen") == 0 || strncmp(a, "--listen=", 9) == 0) {
+		const char *v = a[8] == '=' ? a + 9 : (*i + 1 < argc ? argv[++*i] : NULL);
+		if (!v || parse_listen(v, &cfg->addr) < 0) {
+			fprintf(stderr, "weftd: --listen wants ADDR:PORT (IPv4), got %s\n",
+				v ? v : "nothing");
+			return 2;
+		}
+	} else if (strcmp(a, "--sql-timeout") == 0) {
+		int64_t ms;
+		if (*i + 1 >= argc || param_i64(argv[++*i], &ms) < 0 || ms < 1 || ms > 3600000) {
+			fprintf(stderr, "weftd: --sql-timeout wants milliseconds\n");
+			return 2;
+		}
+		cfg->sql_budget_ms = (int)ms;
+	} else if (strcmp(a, "--trace-dir") == 0 || strcmp(a, "--socket") == 0) {
+		if (*i + 1 >= argc || !argv[*i + 1][0]) {
+			fprintf(stderr, "weftd: %s wants a path\n", a);
+			return 2;
+		}
+		*(a[2] == 't' ? &cfg->trace_dir : &cfg->socket_path) = argv[++*i];
+	} else if (strcmp(a, "--no-collect") == 0) {
+		cfg->collect = 0;
+	} else {
+		fprintf(stderr, "weftd: unknown option %s (see weftd --help)\n", a);
+		return 2;
+	}
+	return -1;
+}
+
+/* Parses the command line into cfg. Returns -1 to go on, else the exit
+ * status (see parse_option). */
+static int parse_options(int argc, char **argv, struct weftd_config *cfg)
+{
+	*cfg = (struct weftd_config){.sql_budget_ms = SQLGUARD_BUDGET_MS, .collect = 1};
+	cfg->addr.sin_family = AF_INET;
+	cfg->addr.sin_port = htons(7878);
+	cfg->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int first_path = argc;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0 || a[0] != '-' || !a[1]) {
+			first_path = i + (strcmp(a, "--") == 0);
+			break;
+		}
+		int status = parse_option(argc, argv, &i, cfg);
+		if (status >= 0)
+			return status;
+	}
+	cfg->paths = argv + first_path;
+	cfg->npaths = argc - first_path;
+	if (cfg->npaths == 0 && !cfg->trace_dir) {
+		usage(stderr);
+		return 2;
+	}
+	if (!cfg->collect && (cfg->trace_dir || cfg->socket_path)) {
+		fprintf(stderr, "weftd: --no-collect leaves nothing for --trace-dir or --socket\n");
+		return 2;
+	}
+	return -1;
+}
+
+/* Serves every FILE|DIR of the command line. 0, or -1 said on stderr. */
+static int add_paths(const struct weftd_config *cfg, struct trace_set *traces)
+{
+	for (int i = 0; i < cfg->npaths; i++) {
+		char err[512];
+		if (trace_set_add(traces, cfg->paths[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "weftd: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The tracing daemon side: picks the trace directory (into trace_dir),
+ * serves it, and opens the collector socket (*collector stays NULL when
+ * another weftd has the default one). 0, or -1 said on stderr. */
+static int open_collector(const struct weftd_config *cfg, struct trace_set *traces,
+			  struct collectd **collector, char *trace_dir, size_t cap)
+{
+	char err[PATH_MAX + 128];
+	int rc = choose_trace_dir(cfg->trace_dir, cfg->paths, cfg->npaths, trace_dir, cap);
+	if (rc < 0)
+		return -1;
+	if (!served(trace_dir, cfg->paths, cfg->npaths) &&
+	    trace_set_add(traces, trace_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "weftd: %s\n", err);
+		return -1;
+	}
+	struct collectd_options options = {.socket_path = cfg->socket_path, .trace_dir = trace_dir};
+	rc = collectd_open(&options, collector, err, sizeof(err));
+	if (rc == -EADDRINUSE && !cfg->socket_path) {
+		fprintf(stderr, "weftd: %s; not recording (--socket PATH for another)\n", err);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "weftd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Says where weftd serves (and how to get in when it needs its token). */
+static void announce(const struct server *srv, const struct weftd_config *cfg, uint16_t port,
+		     const struct collectd *collector, const char *trace_dir)
+{
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &cfg->addr.sin_addr, host, sizeof(host));
+	size_t n = trace_set_count(srv->traces);
+	printf("weftd: serving %zu trace%s at http://%s:%u/\n", n, n == 1 ? "" : "s", host, port);
+	const char *token = gate_token(srv->gate);
+	if (token) {
+		char name[256] = "";
+		if (cfg->addr.sin_addr.s_addr != htonl(INADDR_ANY) || gethostname(name, 255) < 0)
+			snprintf(name, sizeof(name), "%s", host);
+		printf("weftd: listening beyond loopback: every request needs the access token.\n"
+		       "weftd: open http://%s:%u/?token=%s\n"
+		       "weftd: (or send \"Authorization: Bearer %s\")\n",
+		       name, port, token, token);
+	}
+	if (collector)
+		printf("weftd: recording programs that connect to %s into %s\n",
+		       collectd_socket_path(collector), trace_dir);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	/* Signals go to the main thread's sigwait only: block them before
@@ -226,158 +389,72 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct sockaddr_in addr;
-	parse_listen("127.0.0.1:7878", &addr);
-	struct server srv = {.sql_budget_ms = SQLGUARD_BUDGET_MS};
-	int first_path = argc;
-	int collect = 1;
-	const char *trace_dir_arg = NULL, *socket_arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "--listen") == 0 || strncmp(a, "--listen=", 9) == 0) {
-			const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v || parse_listen(v, &addr) < 0) {
-				fprintf(stderr, "weftd: --listen wants ADDR:PORT (IPv4), got %s\n",
-					v ? v : "nothing");
-				return 2;
-			}
-		} else if (strcmp(a, "--sql-timeout") == 0) {
-			int64_t ms;
-			if (i + 1 >= argc || param_i64(argv[++i], &ms) < 0 || ms < 1 ||
-			    ms > 3600000) {
-				fprintf(stderr, "weftd: --sql-timeout wants milliseconds\n");
-				return 2;
-			}
-			srv.sql_budget_ms = (int)ms;
-		} else if (strcmp(a, "--trace-dir") == 0 || strcmp(a, "--socket") == 0) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fprintf(stderr, "weftd: %s wants a path\n", a);
-				return 2;
-			}
-			*(a[2] == 't' ? &trace_dir_arg : &socket_arg) = argv[++i];
-		} else if (strcmp(a, "--no-collect") == 0) {
-			collect = 0;
-		} else if (strcmp(a, "--") == 0) {
-			first_path = i + 1;
-			break;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "weftd: unknown option %s (see weftd --help)\n", a);
-			return 2;
-		} else {
-			first_path = i;
-			break;
-		}
-	}
-	if (first_path >= argc && !trace_dir_arg) {
-		usage(stderr);
-		return 2;
-	}
-	if (!collect && (trace_dir_arg || socket_arg)) {
-		fprintf(stderr, "weftd: --no-collect leaves nothing for --trace-dir or --socket\n");
-		return 2;
-	}
+	struct weftd_config cfg;
+	int status = parse_options(argc, argv, &cfg);
+	if (status >= 0)
+		return status;
+	status = 1;
 
 	/* Responses of several MB are built in growing buffers; keep them in
 	 * their own mappings so that memory goes back to the system after each
 	 * (glibc would otherwise raise the threshold and keep them). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	sqlite3_hard_heap_limit64(WEFTD_SQLITE_HEAP_MAX);
 
-	srv.traces = trace_set_new();
-	if (!srv.traces) {
-		fprintf(stderr, "weftd: out of memory\n");
-		return 1;
-	}
-	for (int i = first_path; i < argc; i++) {
-		char err[512];
-		if (trace_set_add(srv.traces, argv[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "weftd: %s\n", err);
-			trace_set_free(srv.traces);
-			return 1;
-		}
-	}
-
-	srv.live = live_new(srv.traces);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint16_t port = 0;
-	struct MHD_Daemon *mhd =
-	    srv.live ? server_start(&srv, &addr, pool_threads(ncpu), &port) : NULL;
-	if (!mhd) {
-		char host[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
-		fprintf(stderr, "weftd: cannot listen on %s:%u: %s\n", host, ntohs(addr.sin_port),
-			strerror(errno ? errno : EADDRINUSE));
-		live_free(srv.live);
-		trace_set_free(srv.traces);
-		return 1;
-	}
-	/* The tracing daemon side (after the port, so that a port in use
-	 * touches nothing): the trace directory is served like any other, so
-	 * recordings appear in the list through the rescan. */
-	char trace_dir[PATH_MAX];
+	struct server srv = {.sql_budget_ms = cfg.sql_budget_ms};
+	struct MHD_Daemon *mhd = NULL;
 	struct collectd *collector = NULL;
-	if (collect) {
-		char err[PATH_MAX + 128];
-		int rc = choose_trace_dir(trace_dir_arg, argv + first_path, argc - first_path,
-					  trace_dir, sizeof(trace_dir));
-		if (rc == 0 && !served(trace_dir, argv + first_path, argc - first_path) &&
-		    trace_set_add(srv.traces, trace_dir, err, sizeof(err)) < 0) {
-			fprintf(stderr, "weftd: %s\n", err);
-			rc = -EIO;
-		}
-		struct collectd_options options = {.socket_path = socket_arg,
-						   .trace_dir = trace_dir};
-		if (rc == 0 && (rc = collectd_open(&options, &collector, err, sizeof(err))) < 0) {
-			if (rc == -EADDRINUSE && !socket_arg) {
-				fprintf(stderr,
-					"weftd: %s; not recording (--socket PATH for another)\n",
-					err);
-				rc = 0;
-			} else {
-				fprintf(stderr, "weftd: %s\n", err);
-			}
-		}
-		if (rc < 0) {
-			MHD_stop_daemon(mhd);
-			live_free(srv.live);
-			trace_set_free(srv.traces);
-			return 1;
-		}
+	char trace_dir[PATH_MAX];
+	uint16_t port = 0;
+	pthread_t warm;
+	int warming = 0, sig = 0, stuck = 0;
+	if (!(srv.gate = gate_new(&cfg.addr)) || !(srv.traces = trace_set_new())) {
+		fprintf(stderr, "weftd: out of memory\n");
+		goto out;
 	}
+	if (add_paths(&cfg, srv.traces) < 0)
+		goto out;
+	if (!(srv.live = live_new(srv.traces)) || !(srv.sql = sqlpool_new())) {
+		fprintf(stderr, "weftd: out of memory\n");
+		goto out;
+	}
+	char err[256];
+	if (!(mhd = server_start(&srv, &cfg.addr, pool_threads(sysconf(_SC_NPROCESSORS_ONLN)),
+				 &port, err, sizeof(err)))) {
+		fprintf(stderr, "weftd: %s\n", err);
+		goto out;
+	}
+	gate_set_port(srv.gate, port);
+	/* After the port, so that a port in use touches nothing: the trace
+	 * directory is served like any other, so recordings appear in the
+	 * list through the rescan. */
+	if (cfg.collect &&
+	    open_collector(&cfg, srv.traces, &collector, trace_dir, sizeof(trace_dir)) < 0)
+		goto out_threads;
 	if (live_start(srv.live) < 0 || (collector && collectd_start(collector) < 0)) {
 		fprintf(stderr, "weftd: cannot start its threads\n");
-		live_stop(srv.live);
-		MHD_stop_daemon(mhd);
-		collectd_free(collector);
-		live_free(srv.live);
-		trace_set_free(srv.traces);
-		return 1;
+		goto out_threads;
 	}
-	char host[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
-	size_t n = trace_set_count(srv.traces);
-	printf("weftd: serving %zu trace%s at http://%s:%u/\n", n, n == 1 ? "" : "s", host, port);
-	if (collector)
-		printf("weftd: recording programs that connect to %s into %s\n",
-		       collectd_socket_path(collector), trace_dir);
-	fflush(stdout);
+	announce(&srv, &cfg, port, collector, trace_dir);
+	warming = pthread_create(&warm, NULL, warm_traces, srv.traces) == 0;
 
-	pthread_t warm;
-	int warming = pthread_create(&warm, NULL, warm_traces, srv.traces) == 0;
-
-	int sig = 0;
 	sigwait(&stop, &sig);
+	status = 0;
 
+out_threads:
 	collectd_stop(collector);
 	trace_set_stop(srv.traces);
 	if (warming)
 		pthread_join(warm, NULL);
 	live_stop(srv.live);
+	stuck = sqlpool_stop(srv.sql);
 	MHD_stop_daemon(mhd);
+out:
 	collectd_free(collector);
+	sqlpool_free(srv.sql);
 	live_free(srv.live);
-	trace_set_free(srv.traces);
-	return 0;
+	if (!stuck) /* else a query's thread still reads a trace: the exit frees */
+		trace_set_free(srv.traces);
+	gate_free(srv.gate);
+	return status;
 }

@@ -11,7 +11,7 @@ const char *const names_states[NAMES_STATE_COUNT] = {
 
 const char *const names_reasons[NAMES_REASON_COUNT] = {
     "mutex", "rwlock", "cond", "sem",  "barrier", "join",
-    "sleep", "io",     "poll", "wait", "futex",	  "other",
+    "sleep", "io",     "poll", "wait", "futex",	  "other", "signal",
 };
 
 const char *const names_kinds[NAMES_KIND_COUNT] = {"thread", "process", "cpu"};

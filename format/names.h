@@ -15,13 +15,13 @@
 #define WEFT_NAMES_H
 
 #define NAMES_STATE_COUNT 7
-#define NAMES_REASON_COUNT 12
+#define NAMES_REASON_COUNT 13
 #define NAMES_KIND_COUNT 3
 
 /* "New" "Running" "Ready" "Blocked" "Waiting" "Suspended" "Terminated". */
 extern const char *const names_states[NAMES_STATE_COUNT];
 /* "mutex" "rwlock" "cond" "sem" "barrier" "join" "sleep" "io" "poll"
- * "wait" "futex" "other". */
+ * "wait" "futex" "other" "signal". */
 extern const char *const names_reasons[NAMES_REASON_COUNT];
 /* "thread" "process" "cpu": the kinds of tracks (track_overview.kind). */
 extern const char *const names_kinds[NAMES_KIND_COUNT];

@@ -7,3 +7,5 @@ CREATE INDEX IF NOT EXISTS process_state_upid_ts ON process_state(upid, ts);
 CREATE INDEX IF NOT EXISTS sched_slice_cpu_ts ON sched_slice(cpu, ts);
 CREATE INDEX IF NOT EXISTS flow_ts_out ON flow(ts_out);
 CREATE INDEX IF NOT EXISTS flow_ts_in ON flow(ts_in);
+-- the flow into a thread's span (the critical path's walk, who woke it)
+CREATE INDEX IF NOT EXISTS flow_utid_in_ts ON flow(utid_in, ts_in);

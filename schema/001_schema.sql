@@ -47,8 +47,10 @@ CREATE TABLE meta (
 --   upid         weft's process id
 --   pid, ppid    kernel ids; ppid is the parent at the process's start
 --   parent_upid  the parent's upid when the parent is in the trace
---   name         the image's short name (comm)
---   cmdline      argv joined with spaces
+--   name         the image's short name (comm); for a process that
+--                retitled itself, its last title (see process_title)
+--   cmdline      argv joined with spaces, as ps shows it at the end of the
+--                process's life
 --   start_ts     fork/clone call in the parent, else the first event seen
 --   end_ts       the moment the process ended
 --   exit_code    exit status when it exited normally, else NULL
@@ -69,6 +71,19 @@ CREATE TABLE process (
     exit_code   INTEGER,
     exit_signal INTEGER,
     traced      INTEGER NOT NULL DEFAULT 1
+);
+
+-- process_title: each time a process was retitled, as ps would have shown
+-- it: by prctl(PR_SET_NAME) on its main thread (name), or, for a child
+-- forked without exec, by overwriting its argv area as setproctitle does
+-- (PostgreSQL's "postgres: checkpointer", nginx's "nginx: worker
+-- process"), seen when that child ends (ts: then). process.name and
+-- process.cmdline hold the last row's values.
+CREATE TABLE process_title (
+    upid    INTEGER NOT NULL REFERENCES process(upid),
+    ts      INTEGER NOT NULL,
+    name    TEXT,
+    cmdline TEXT
 );
 
 -- thread: one row per thread.
@@ -99,7 +114,8 @@ CREATE TABLE thread (
 -- is Terminated from its end_ts on; no span is written for that.
 --   state       'New' | 'Running' | 'Ready' | 'Blocked'
 --   reason      for Blocked: 'mutex' 'rwlock' 'cond' 'sem' 'barrier'
---               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other';
+--               'join' 'sleep' 'io' 'poll' 'wait' 'futex' 'other'
+--               'signal' (sigsuspend, sigwaitinfo, sigtimedwait, pause);
 --               NULL otherwise
 --   object_id   what it waited on (object.object_id), when known
 --   cpu         the CPU it ran on (Running spans with perf data), else NULL
@@ -161,8 +177,9 @@ CREATE TABLE object (
 -- flow: an edge from one thread's action to another thread's wake-up or
 -- start: unlock -> acquire, signal -> wake, sem_post -> sem_wait,
 -- pthread_create -> first run, exit -> join, fork -> child start,
+-- FUTEX_WAKE -> the raw futex wait it ended (a runtime's own locks),
 -- child exit -> waitpid, write -> read (bytes), send -> recv (bytes).
---   kind    'unlock' 'signal' 'post' 'barrier' 'create' 'join' 'fork'
+--   kind    'unlock' 'signal' 'post' 'barrier' 'futex' 'create' 'join' 'fork'
 --           'waitpid' 'pipe' 'socket'
 CREATE TABLE flow (
     ts_out    INTEGER NOT NULL,
@@ -173,6 +190,67 @@ CREATE TABLE flow (
     object_id INTEGER REFERENCES object(object_id),
     bytes     INTEGER
 );
+
+-- critical_path: the chain of work and waits that set the wall time of the
+-- recorded command (its root process, from start to end), found by walking
+-- back from the end: a Running, Ready or New stretch stays on its thread, a
+-- Blocked one jumps to the thread whose action ended it (the flow into the
+-- span: unlock, signal, post, pipe or socket write, child exit, thread
+-- exit; else waker_utid; else the lock's holder) at the time of that action,
+-- and the start of a thread jumps to its creator. The segments tile
+-- [process.start_ts, process.end_ts) of the root: SUM(dur) is its wall time.
+-- Written when the recording ends (`weft report` computes it for traces
+-- that lack it).
+--   seq        0, 1, ... in time order
+--   utid       the thread the path is on
+--   state      its state then ('Running', 'Ready', 'New', 'Blocked'); NULL
+--              where the trace knows nothing (before a thread whose creator
+--              is unknown)
+--   reason, object_id   of a Blocked stretch
+--   via_object_id  the object whose wait led the path to this thread: the
+--              lock this thread held (it released it to the waiter), the
+--              pipe it wrote, the thread or process whose end was awaited;
+--              NULL when the path came here otherwise
+--   edge       how this stretch ended a wait of the path's next thread
+--              (a flow kind, 'waker' or 'holder'); NULL when the path stays
+--              on this thread
+--   next_utid  that next thread
+CREATE TABLE critical_path (
+    seq       INTEGER PRIMARY KEY,
+    utid      INTEGER NOT NULL REFERENCES thread(utid),
+    ts        INTEGER NOT NULL,
+    dur       INTEGER NOT NULL,
+    state     TEXT,
+    reason    TEXT,
+    object_id INTEGER REFERENCES object(object_id),
+    via_object_id INTEGER REFERENCES object(object_id),
+    edge      TEXT,
+    next_utid INTEGER REFERENCES thread(utid)
+);
+
+-- critical_path_time: critical-path time by thread, state and reason (ns).
+-- Ready on the path is the "not enough CPUs" signal; Blocked on a lock on
+-- the path is the contention that set the wall time.
+CREATE VIEW critical_path_time AS
+SELECT c.utid, t.tid, t.name AS thread_name, p.upid, p.pid,
+       p.name AS process_name, c.state, c.reason,
+       COUNT(*) AS segments, SUM(c.dur) AS total_dur
+FROM critical_path c
+JOIN thread t USING (utid)
+JOIN process p ON p.upid = t.upid
+GROUP BY c.utid, c.state, c.reason;
+
+-- critical_path_object: critical-path time charged to each object (ns):
+-- blocked_dur waiting on it, held_dur on the threads its waits led to (the
+-- holder's hold, the writer's work), total_dur both.
+CREATE VIEW critical_path_object AS
+SELECT o.object_id, o.kind, o.label,
+       SUM(CASE WHEN c.object_id = o.object_id THEN c.dur ELSE 0 END) AS blocked_dur,
+       SUM(CASE WHEN c.object_id = o.object_id THEN 0 ELSE c.dur END) AS held_dur,
+       SUM(c.dur) AS total_dur
+FROM critical_path c
+JOIN object o ON o.object_id = COALESCE(c.object_id, c.via_object_id)
+GROUP BY o.object_id;
 
 -- thread_state_time: time in each state per thread (ns), one row per
 -- (thread, state, reason).
@@ -245,9 +323,13 @@ GROUP BY o.object_id, s.holder_utid;
 
 -- deadlock: a cycle in the wait-for graph: each thread of the cycle waits
 -- for a lock (mutex, rwlock) held by the next, the last by the first, so
--- none can go on. The recorder keeps the waits in progress in memory and
--- writes the row, and commits, the moment the wait that closes the cycle
--- begins: a program stuck in a deadlock shows it while it is still stuck.
+-- none can go on. Holders are the trace's own: the lock's owner when a
+-- wait began, then whoever the records show taking or releasing it, in
+-- timestamp order. The recorder keeps the waits in progress in memory and
+-- writes the row, and commits, once the cycle has stood 10 ms with none of
+-- its waits over (a release and the next acquisition can take that long
+-- to show in their records): a program stuck in a deadlock shows it while
+-- it is still stuck.
 --   deadlock_id  1, 2, ... in the order they were found
 --   ts           when the wait that closed the cycle began
 --   end_ts       when the first wait of the cycle ended (a timed lock gave
@@ -283,7 +365,7 @@ CREATE TABLE deadlock_member (
 --   utid         the waiting thread, since ts
 --   reason       as thread_state.reason
 --   object_id    what it waits on, when known
---   holder_utid  the lock's holder when the wait began, when known
+--   holder_utid  the lock's holder now (as of the records), when known
 CREATE TABLE wait_now (
     utid        INTEGER NOT NULL REFERENCES thread(utid),
     ts          INTEGER NOT NULL,
@@ -341,7 +423,7 @@ FROM deadlock d;
 -- The blobs' byte layout is in tracer/collector/overview.c. They number
 -- states New=0 Running=1 Ready=2 Blocked=3 Waiting=4 Suspended=5
 -- Terminated=6 and reasons mutex=0 rwlock=1 cond=2 sem=3 barrier=4 join=5
--- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 (weftd's API numbers them
+-- sleep=6 io=7 poll=8 wait=9 futex=10 other=11 signal=12 (weftd's API numbers them
 -- alike); a CPU's "state" is its slices' end_state, "object" the utid.
 -- At most 4096 buckets a track: zoomed in further, readers need the spans.
 CREATE TABLE track_overview (
@@ -368,6 +450,66 @@ FROM flow f
 JOIN object o USING (object_id)
 WHERE f.kind IN ('pipe', 'socket')
 GROUP BY o.object_id;
+
+-- lock_order_edge: lock to_object_id was taken, by a call that could block
+-- (not a trylock), while from_object_id was held: an order in which the
+-- program takes locks. One row per (from, to) pair and thread the first
+-- time that thread shows it (at most 4 threads a pair), with what else it
+-- held. Recorded even when nothing waited: lock orders are how deadlocks
+-- are found before they happen.
+--   from_object_id, to_object_id  mutexes or rwlocks (object kind)
+--   utid, ts      the thread and the moment it took to_object_id
+--   from_mode, to_mode  'write' (a mutex, or a rwlock for writing) or
+--                 'read' (a rwlock for reading)
+--   held_object_ids  the other locks it held then, comma-separated, or
+--                 NULL: a lock all the threads of a cycle held (a gate)
+--                 serializes their orders, so no inversion is reported
+CREATE TABLE lock_order_edge (
+    from_object_id  INTEGER NOT NULL REFERENCES object(object_id),
+    to_object_id    INTEGER NOT NULL REFERENCES object(object_id),
+    utid            INTEGER NOT NULL REFERENCES thread(utid),
+    ts              INTEGER NOT NULL,
+    from_mode       TEXT NOT NULL,
+    to_mode         TEXT NOT NULL,
+    held_object_ids TEXT
+);
+
+-- lock_order_cycle: a cycle of lock orders (an inversion): lock 0 was held
+-- while lock 1 was taken, lock 1 while lock 2, ..., the last while lock 0.
+-- Threads taking them at once in those orders could deadlock, though this
+-- run did not. One row per member (position 0, 1, ... in cycle order):
+-- object_id is held while utid takes the next at ts (the lock_order_edge
+-- row). Not reported: cycles whose threads all held one more lock in
+-- common (a gate), cycles of read locks that cannot block each other
+-- (each member must wait for a holder in a conflicting mode). One thread
+-- taking A then B and later B then A is a cycle too. Each distinct cycle
+-- (the same locks in the same order) once.
+CREATE TABLE lock_order_cycle (
+    cycle_id  INTEGER NOT NULL,
+    position  INTEGER NOT NULL,
+    object_id INTEGER NOT NULL REFERENCES object(object_id),
+    utid      INTEGER NOT NULL REFERENCES thread(utid),
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (cycle_id, position)
+);
+
+-- lock_order_inversions: each cycle readably: its length, its threads and
+-- its locks in cycle order ('mutex 0x.. -> mutex 0x.. -> mutex 0x..' back
+-- to the first), and when it was first complete.
+CREATE VIEW lock_order_inversions AS
+SELECT c.cycle_id, COUNT(*) AS lock_count,
+       COUNT(DISTINCT c.utid) AS thread_count,
+       MAX(c.ts) AS ts,
+       (SELECT group_concat(who, ', ') FROM
+          (SELECT DISTINCT COALESCE(t.name, t.tid) AS who FROM lock_order_cycle m
+           JOIN thread t ON t.utid = m.utid
+           WHERE m.cycle_id = c.cycle_id ORDER BY m.position)) AS threads,
+       (SELECT group_concat(what, ' -> ') FROM
+          (SELECT COALESCE(o.label, 'object ' || m.object_id) AS what
+           FROM lock_order_cycle m LEFT JOIN object o ON o.object_id = m.object_id
+           WHERE m.cycle_id = c.cycle_id ORDER BY m.position)) AS cycle
+FROM lock_order_cycle c
+GROUP BY c.cycle_id;
 
 -- Indexes for the questions the daemon asks (spans of a thread in a time
 -- window). The recorder may create them only when it finishes, to keep

@@ -2,7 +2,8 @@
 # Installs what weft needs that this machine lacks.
 #   scripts/deps.sh          build + run: compiler, cmake, SQLite, libmicrohttpd
 #   scripts/deps.sh --test   also what the tests use: cmocka, clang (fuzz),
-#                            chromium + playwright-core, linux-perf, workloads
+#                            chromium + playwright-core, linux-perf, workloads,
+#                            and what packaging uses (dpkg-dev: package.sh)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,9 @@ want_test=0
 if ((want_test)); then
   packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
              chromium linux-perf procps)
+  # the install tests: the Debian package (dpkg-shlibdeps computes its
+  # Depends), man -w and groff on the man pages, bash-completion's loader
+  packages+=(dpkg-dev man-db bash-completion)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds every tree and runs every test:
-#   build/       integration, HTTP and browser tests (real programs, real
-#                SQLite, weftd on loopback, Debian's chromium)
+#   build/       integration, HTTP, browser and install tests (real programs,
+#                real SQLite, weftd on loopback, Debian's chromium, the
+#                Debian package installed and removed)
 #   build-asan/  unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-tsan/  collector tests under ThreadSanitizer
 #   build-fuzz/  libFuzzer targets for a short run (clang)
@@ -30,7 +31,7 @@ run_tree() { # DIR LABEL_REGEX CMAKE_ARGS...
   rm -f "$log"
 }
 
-run_tree build 'integration|http|browser'
+run_tree build 'integration|http|browser|install'
 # The clang static analyzer over the sources as build/ compiles them: one
 # test, failed by any finding (scripts/analyze.sh prints them).
 echo "weft: running the clang static analyzer (scripts/analyze.sh build)"

@@ -7,11 +7,13 @@
 #include <stddef.h>
 
 static const char *const reason_names[WEFT_REASON_COUNT] = {
-    [WEFT_REASON_NONE] = NULL,	   [WEFT_REASON_MUTEX] = "mutex", [WEFT_REASON_RWLOCK] = "rwlock",
-    [WEFT_REASON_COND] = "cond",   [WEFT_REASON_SEM] = "sem",	  [WEFT_REASON_BARRIER] = "barrier",
-    [WEFT_REASON_JOIN] = "join",   [WEFT_REASON_SLEEP] = "sleep", [WEFT_REASON_IO] = "io",
-    [WEFT_REASON_POLL] = "poll",   [WEFT_REASON_WAIT] = "wait",	  [WEFT_REASON_FUTEX] = "futex",
-    [WEFT_REASON_OTHER] = "other",
+    [WEFT_REASON_NONE] = NULL,	     [WEFT_REASON_MUTEX] = "mutex",
+    [WEFT_REASON_RWLOCK] = "rwlock", [WEFT_REASON_COND] = "cond",
+    [WEFT_REASON_SEM] = "sem",	     [WEFT_REASON_BARRIER] = "barrier",
+    [WEFT_REASON_JOIN] = "join",     [WEFT_REASON_SLEEP] = "sleep",
+    [WEFT_REASON_IO] = "io",	     [WEFT_REASON_POLL] = "poll",
+    [WEFT_REASON_WAIT] = "wait",     [WEFT_REASON_FUTEX] = "futex",
+    [WEFT_REASON_OTHER] = "other",   [WEFT_REASON_SIGNAL] = "signal",
 };
 
 static const char *const call_names[WEFT_CALL_COUNT] = {
@@ -59,6 +61,17 @@ static const char *const call_names[WEFT_CALL_COUNT] = {
     [WEFT_CALL_POSIX_SPAWN] = "posix_spawn",
     [WEFT_CALL_SYSTEM] = "system",
     [WEFT_CALL_FUTEX] = "futex",
+    [WEFT_CALL_PREAD] = "pread",
+    [WEFT_CALL_PWRITE] = "pwrite",
+    [WEFT_CALL_PREADV] = "preadv",
+    [WEFT_CALL_PWRITEV] = "pwritev",
+    [WEFT_CALL_FSYNC] = "fsync",
+    [WEFT_CALL_FDATASYNC] = "fdatasync",
+    [WEFT_CALL_SYNC_FILE_RANGE] = "sync_file_range",
+    [WEFT_CALL_SIGSUSPEND] = "sigsuspend",
+    [WEFT_CALL_SIGWAITINFO] = "sigwaitinfo",
+    [WEFT_CALL_SIGTIMEDWAIT] = "sigtimedwait",
+    [WEFT_CALL_PAUSE] = "pause",
 };
 
 const char *weft_reason_name(unsigned reason)

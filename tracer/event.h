@@ -31,8 +31,9 @@
  *  BLOCK_BEGIN  the thread is about to wait. reason = enum weft_reason,
  *               call = enum weft_call, a = object (address of the mutex/
  *               cond/sem/..., fd for io, pid for wait, 0 if none),
- *               b = extra: owner tid of a mutex, timeout ns of a sleep, the
- *               thread joined, or 0.
+ *               b = extra: owner tid of a mutex (read just before ts),
+ *               the mutex a condition wait gives up and takes back,
+ *               timeout ns of a sleep, the thread joined, or 0.
  *  BLOCK_END    the wait is over. reason/call/a as in the BLOCK_BEGIN it
  *               closes, b = the call's result (return value, or -errno).
  *               BLOCK_BEGIN/END never nest within one thread.
@@ -95,6 +96,23 @@ enum weft_event_type {
 	 * offset in two processes is the same object. Written once per object
 	 * and process, before the first wait or wake-up recorded on it. */
 	WEFT_EV_OBJECT_KEY = 38,
+	/* Lock a (address | flags: 1 taken for reading, 2 a rwlock) was taken
+	 * by call, a call that could block, while the locks of the payload
+	 * were held (u64 each, address | the same flags, oldest first, at
+	 * most 16), and the thread had not shown one of those (held, a)
+	 * orders before (lockorder.h). reason: MUTEX or RWLOCK. b = how many
+	 * new orders this thread could not remember so far (its set is
+	 * full); a record with no payload only reports that count. */
+	WEFT_EV_LOCK_ORDER = 39,
+	/* The object at address a (reason says its kind) is one a person
+	 * knows by name in the runtime that runs here (CPython's GIL);
+	 * payload: the name, NUL-terminated. Written at the start of the
+	 * process image (and again in a fork child), before any wait on it. */
+	WEFT_EV_OBJECT_NAME = 45,
+	/* The process's command line as ps shows it now, written when a fork
+	 * child that did not exec ends (servers retitle such children by
+	 * overwriting their argv area). payload: argv as PROC_START's. */
+	WEFT_EV_PROC_TITLE = 46,
 };
 
 enum weft_origin {
@@ -117,7 +135,8 @@ enum weft_reason {
 	WEFT_REASON_WAIT = 10,
 	WEFT_REASON_FUTEX = 11,
 	WEFT_REASON_OTHER = 12,
-	WEFT_REASON_COUNT = 13,
+	WEFT_REASON_SIGNAL = 13, /* sigsuspend, sigwaitinfo, sigtimedwait, pause */
+	WEFT_REASON_COUNT = 14,
 };
 
 /* The interposed call a record came from (detail beside the reason). */
@@ -166,6 +185,17 @@ enum weft_call {
 	WEFT_CALL_POSIX_SPAWN,
 	WEFT_CALL_SYSTEM,
 	WEFT_CALL_FUTEX,
+	WEFT_CALL_PREAD,
+	WEFT_CALL_PWRITE,
+	WEFT_CALL_PREADV,
+	WEFT_CALL_PWRITEV,
+	WEFT_CALL_FSYNC,
+	WEFT_CALL_FDATASYNC,
+	WEFT_CALL_SYNC_FILE_RANGE,
+	WEFT_CALL_SIGSUSPEND,
+	WEFT_CALL_SIGWAITINFO,
+	WEFT_CALL_SIGTIMEDWAIT,
+	WEFT_CALL_PAUSE,
 	WEFT_CALL_COUNT,
 };
 

@@ -1,8 +1,9 @@
 /*
  * ring.h — per-thread event rings in a shared-memory file.
  *
- * The collector creates one file (in /dev/shm) and names it to the traced
- * programs in the environment variable WEFT_SHM. Every traced process maps
+ * The collector creates one file (a memfd, named /proc/<pid>/fd/<fd>, or a
+ * file in /dev/shm) and names it to the traced programs in the
+ * environment variable WEFT_SHM. Every traced process maps
  * it; each of its threads claims one slot, and from then on is the only
  * writer of that slot's ring. The collector is the only reader. Because the
  * memory belongs to the file, not to the traced process, a process killed
@@ -57,7 +58,7 @@
 
 #define RING_FILE_MAGIC 0x3146485354464557ull /* "WEFTSHF1" */
 #define RING_FILE_VERSION 1u
-#define RING_DEFAULT_SLOTS 1024u
+#define RING_DEFAULT_SLOTS 8192u /* 4,096 live threads and room to spare */
 #define RING_DEFAULT_BYTES (256u * 1024u)
 
 enum ring_slot_state {
@@ -100,14 +101,29 @@ struct ring_slot {
 
 _Static_assert(sizeof(struct ring_slot) == 128, "slot header size is part of the format");
 
-/* A mapped ring file, as each side sees it. Plain data, no allocation. */
+/* A mapped ring file, as each side sees it. Plain data, no allocation.
+ *
+ * Trust: every byte of the file can be written by the traced programs, so
+ * the collector trusts none of it. The geometry (slot_count, ring_bytes)
+ * is copied here once, when the file is created or validated on attach,
+ * and never read from the shared header again; ring_drain checks every
+ * cursor and record against it and hands out private copies of records,
+ * so a program that scribbles over its ring costs its own events, counted
+ * in corrupt_rings, never the collector's memory safety. */
 struct ring_map {
 	uint8_t *base;
 	size_t size;
 	struct ring_file_header *header;
 	struct ring_slot *slots;
 	uint8_t *data;
+	int fd;		     /* kept open (ring_memfd_create), else -1 */
+	uint32_t slot_count; /* private copies of the geometry */
+	uint32_t ring_bytes;
+	uint64_t corrupt_rings; /* collector side: drains that found a ring corrupt */
 };
+
+/* The largest record a writer appends (header, the largest payload). */
+#define RING_RECORD_MAX ((WEFT_EVENT_HEADER_SIZE + WEFT_PAYLOAD_MAX + 7u) & ~7u)
 
 /* A writer's handle on its claimed slot; lives in the thread's TLS. */
 struct ring_writer {
@@ -124,12 +140,32 @@ struct ring_writer {
 int ring_file_create(const char *path, uint32_t slot_count, uint32_t ring_bytes,
 		     struct ring_map *map);
 
+/* The same in an anonymous file (memfd) that nothing on disk names: its
+ * path for WEFT_SHM, /proc/<pid>/fd/<fd> (opened by same-uid processes
+ * only), goes into path. The file goes away with the collector and the
+ * last mapping: a collector killed with SIGKILL leaves nothing in
+ * /dev/shm. Returns 0 (map->fd open until ring_file_unmap), or -errno with
+ * nothing created. */
+int ring_memfd_create(uint32_t slot_count, uint32_t ring_bytes, struct ring_map *map, char *path,
+		      size_t cap);
+
+/* Remove the ring files in dir (named weft-*, of this uid, with the
+ * magic) whose collector process is gone: what collectors killed with
+ * SIGKILL left behind. Returns how many were removed, or -errno (dir
+ * unreadable). A collector in another pid namespace looks gone. */
+int ring_sweep_stale(const char *dir);
+
 typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index, const struct weft_event *event);
 
 /* Read every complete record of slot_index, calling visit for each (PAD
- * records are skipped), then release the space to the writer. The record
- * pointer is valid only during the call. Returns the number of records
- * visited. Safe while the writer appends; reader side of the protocol. */
+ * records are skipped), then release the space to the writer. visit gets
+ * a private copy of the record, whose size field is the one checked
+ * (at least the header, a multiple of 8, at most RING_RECORD_MAX): valid
+ * only during the call. A ring whose cursors or records break the format
+ * (a program scribbled over it) is dropped: everything up to its head is
+ * released unread and map->corrupt_rings counts it. Returns the number of
+ * records visited. Safe while the writer appends; reader side of the
+ * protocol. slot_index must be below map->slot_count (0 otherwise). */
 size_t ring_drain(struct ring_map *map, uint32_t slot_index, ring_visit_fn visit, void *ctx);
 
 /* Return a drained DONE (or abandoned) slot to FREE. */

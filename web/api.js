@@ -1,15 +1,24 @@
 // Client of the weftd HTTP API (docs/API.md). Every call returns the parsed
 // JSON body or throws an Error carrying the server's {"error": message};
 // an AbortSignal passed in cancels the request (the error then has
-// name 'AbortError' and callers ignore it).
+// name 'AbortError' and callers ignore it). SQL answers keep integers beyond
+// 2^53 exact: JSON.parse's source text (where the browser gives it) turns
+// them into BigInt instead of a rounded Number.
 
-async function request(path, options = {}) {
+function exactIntegers(key, value, context) {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context && /^-?\d+$/.test(context.source)) {
+    return BigInt(context.source);
+  }
+  return value;
+}
+
+async function request(path, options = {}, { bigints = false } = {}) {
   const res = await fetch(path, options);
   let body = null;
   const text = await res.text();
   const t0 = performance.now();
   try {
-    body = text ? JSON.parse(text) : null;
+    body = text ? JSON.parse(text, bigints ? exactIntegers : undefined) : null;
   } catch {
     body = null;
   }
@@ -76,7 +85,7 @@ export class TraceApi {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ sql, limit }),
       signal,
-    });
+    }, { bigints: true });
   }
 
   liveUrl() {

@@ -1,25 +1,35 @@
-// The dashboard's entry point: wires the trace picker, the timeline, the
-// details/summary/SQL panels and live updates, and keeps the URL in step
-// with the view so a link reproduces it:
-//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=details|summary|sql]
-// (absolute ns of the trace's clock). Selecting a span or a range, reset,
-// zoom to range and the first pan/zoom after a pause push a history entry;
-// continuous pan/zoom replace it, so back/forward step through views.
-// Applying a URL (load, popstate) never writes one.
+// The dashboard's entry point: the trace list at `/`, a clear page for an
+// unknown or broken trace, and for a trace the timeline, the details/
+// summary/SQL panels, search and live updates. The URL keeps the view, so a
+// link reproduces it:
+//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql|critpath]
+//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy][&cp=1]
+// (absolute ns of the trace's clock; KEYS like t5,p3,c0; tree says whether
+// processes start collapsed when it differs from the trace's default, col/
+// exp the exceptions). Selecting a span or a range, reset, zoom to range
+// and the first pan/zoom after a pause push a history entry; continuous
+// pan/zoom replace it, so back/forward step through views. Applying a URL
+// (load, popstate) never writes one.
 
 import { TraceApi, listTraces } from './api.js';
-import { formatDuration } from './format.js';
+import { formatDuration, plural, visible } from './format.js';
 import { renderLegend } from './states.js';
 import { Timeline } from './timeline.js';
-import { renderDetails, renderProcessDetails } from './details.js';
-import { renderSummary } from './summary.js';
+import { renderDetails, renderDetailsHint, renderProcessDetails } from './details.js';
+import { renderSummary, renderSummaryError } from './summary.js';
 import { SqlConsole } from './sql.js';
+import { Search } from './search.js';
+import { TraceList } from './tracelist.js';
+import { COLLAPSE_ABOVE } from './layout.js';
+import { CritPath } from './critpath.js';
 
 const $ = (id) => document.getElementById(id);
+const PANEL_KEY = 'weft.panel.height';
 
 const app = {
   api: null,
   overview: null,
+  objects: [],
   traces: [],
   sel: null, // {utid, ts}
   tab: 'details',
@@ -29,21 +39,24 @@ const app = {
   spanAbort: null,
   summaryAbort: null,
   summaryTimer: 0,
+  page: null,
+  prefetch: null, // {id, api, overview, objects}: promises started at load
+  match: null, // {object_id, name}: the object the search jumped to (N / Shift+N step through its waits)
 };
 
 function showError(err) {
   const b = $('error-banner');
-  b.textContent = err.message || String(err);
+  b.textContent = visible(err.message || String(err));
   b.hidden = false;
   clearTimeout(showError.timer);
   showError.timer = setTimeout(() => { b.hidden = true; }, 6000);
 }
 
 const timeline = new Timeline({
-  axis: $('axis'), tracks: $('tracks'), labels: $('track-labels'),
-  scroll: $('tracks-scroll'), tooltip: $('tooltip'),
+  axis: $('axis'), tracks: $('tracks'), labels: $('track-labels'), scroll: $('tracks-scroll'),
+  stage: $('tracks-stage'), spacer: $('tracks-spacer'), tooltip: $('tooltip'), flowLegend: $('flow-legend'),
 }, {
-  onView: (view) => {
+  onView: () => {
     const now = performance.now();
     const push = now - app.lastViewChange > 1000;
     app.lastViewChange = now;
@@ -52,11 +65,7 @@ const timeline = new Timeline({
     if (app.tab === 'summary' && !timeline.range) scheduleSummary();
   },
   onSelect: (s) => (s ? selectSpan(s.utid, s.ts, { keepOnMiss: !!s.step }) : clearSelection()),
-  onSelectProcess: (upid, span) => {
-    clearSelection();
-    renderProcessDetails($('panel-details'), upid, span, { overview: app.overview });
-    showTab('details', { url: false });
-  },
+  onSelectProcess: (upid, span) => showProcess(upid, span),
   onRange: (range) => {
     $('btn-zoom-range').disabled = !range;
     writeUrl(true);
@@ -64,19 +73,63 @@ const timeline = new Timeline({
     scheduleSummary();
   },
   onStatus: (text) => { $('load-status').textContent = text; },
+  onFlowNote: (text) => { $('flow-status').textContent = text; },
+  onLayout: () => {
+    const n = timeline.layoutState.hidden.size;
+    $('btn-unhide').hidden = n === 0;
+    $('btn-unhide').textContent = `Show ${n === 1 ? '1 hidden track' : `${n} hidden tracks`}`;
+    if (app.api) scheduleUrl(false);
+  },
   onError: showError,
 });
 
 const sql = new SqlConsole({
   input: $('sql-input'), run: $('sql-run'), result: $('sql-result'), meta: $('sql-meta'),
   error: $('sql-error'), schema: $('sql-schema'), examples: $('sql-examples'),
+}, (utid, ts) => selectSpan(utid, ts));
+
+const search = new Search({ dialog: $('search'), input: $('search-input'), results: $('search-results') },
+  { overview: () => app.overview, objects: () => app.objects }, (it) => pickSearch(it).catch(showError));
+
+// The critical path (toolbar button, key P, cp=1): its overlay and its panel.
+const critPath = new CritPath({ button: $('btn-critpath'), panel: $('panel-critpath') }, {
+  timeline, api: () => app.api, overview: () => app.overview, objects: () => app.objects,
+  onToggle: (on) => { if (on) showTab('critpath', { url: false }); writeUrl(true); },
+  onSelect: (utid, ts) => selectSpan(utid, ts, { tab: false }),
 });
+
+const traceList = new TraceList({ table: $('list-table'), filter: $('list-filter'), count: $('list-count') });
+
+// For scripts driving the page (tests, bench/web).
+window.weft = { timeline, app };
+
+// ---- pages ------------------------------------------------------------------
+
+/** Shows one of 'list', 'error', 'trace'. */
+function showPage(name) {
+  app.page = name;
+  document.body.dataset.page = name;
+  $('list-page').hidden = name !== 'list';
+  $('error-page').hidden = name !== 'error';
+  $('trace-page').hidden = name !== 'trace';
+}
+
+function showErrorPage(title, text) {
+  stopLive();
+  app.api = null;
+  app.overview = null;
+  $('error-title').textContent = visible(title);
+  $('error-text').textContent = visible(text);
+  document.title = 'weft: trace not shown';
+  showPage('error');
+}
 
 // ---- URL ------------------------------------------------------------------
 
 function readUrl() {
   const q = new URLSearchParams(location.search);
   const num = (k) => (q.has(k) && q.get(k) !== '' && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : null);
+  const list = (k) => (q.get(k) || '').split(',').filter((s) => s !== '');
   let sel = null;
   const m = /^(\d+):(-?\d+)$/.exec(q.get('sel') || '');
   if (m) sel = { utid: Number(m[1]), ts: Number(m[2]) };
@@ -85,7 +138,11 @@ function readUrl() {
   return {
     trace: q.get('trace'), start: num('start'), end: num('end'), sel,
     range: rs !== null && re !== null ? { start: rs, end: re } : null,
-    tab: q.get('tab'),
+    tab: q.get('tab'), tree: q.get('tree'), busy: q.get('order') === 'busy',
+    col: list('col').map(Number).filter(Number.isFinite),
+    exp: list('exp').map(Number).filter(Number.isFinite),
+    pin: list('pin').filter((k) => /^[tpck]\d+$/.test(k)),
+    hide: list('hide').filter((k) => /^[tpck]\d+$/.test(k)),
   };
 }
 
@@ -101,11 +158,21 @@ function urlFor() {
     q.set('re', String(timeline.range.end));
   }
   if (app.tab !== 'details') q.set('tab', app.tab);
+  const L = timeline.layoutState;
+  const bigByDefault = app.overview.processes.length > COLLAPSE_ABOVE;
+  if (L.bigTree !== bigByDefault) q.set('tree', L.bigTree ? 'c' : 'o');
+  if (L.bigTree && L.expanded.size) q.set('exp', [...L.expanded].join(','));
+  if (!L.bigTree && L.collapsed.size) q.set('col', [...L.collapsed].join(','));
+  if (L.busy) q.set('order', 'busy');
+  if (L.pinned.size) q.set('pin', [...L.pinned].join(','));
+  if (L.hidden.size) q.set('hide', [...L.hidden].join(','));
+  if (critPath.on) q.set('cp', '1');
   return `?${q}`;
 }
 
 function writeUrl(push) {
   clearTimeout(app.urlTimer);
+  if (app.page !== 'trace') return;
   const next = urlFor();
   if (next === location.search) return;
   if (push) history.pushState(null, '', next);
@@ -121,59 +188,111 @@ function scheduleUrl(push) {
   app.urlTimer = setTimeout(() => writeUrl(false), 200);
 }
 
+/** The tracks' collapsed/pinned/hidden state from URL `u`. */
+function applyTracks(u) {
+  const L = timeline.layoutState;
+  L.reset(app.overview.processes.length);
+  if (u.tree === 'c' || u.tree === 'o') L.bigTree = u.tree === 'c';
+  for (const upid of u.exp) L.expanded.add(upid);
+  for (const upid of u.col) L.collapsed.add(upid);
+  for (const k of u.pin) L.pinned.add(k);
+  for (const k of u.hide) L.hidden.add(k);
+  timeline.relayout();
+}
+
 async function applyUrl() {
   const u = readUrl();
-  const id = u.trace && app.traces.some((t) => t.id === u.trace) ? u.trace : app.traces[0]?.id;
-  if (!id) return;
-  if (!app.api || app.api.id !== id) await loadTrace(id);
-  $('trace-picker').value = id;
+  if (!u.trace) {
+    stopLive();
+    app.api = null;
+    app.overview = null;
+    document.title = 'weft: traces';
+    showPage('list');
+    traceList.show(app.traces);
+    return;
+  }
+  const t = app.traces.find((x) => x.id === u.trace);
+  if (!t) {
+    showErrorPage(`No trace named “${u.trace}”`,
+      `weftd serves ${plural(app.traces.length, 'trace')}, none named “${u.trace}”. It may have been deleted or renamed.`);
+    return;
+  }
+  if (t.status === 'broken') {
+    showErrorPage(`The trace “${u.trace}” is broken`, t.error || 'weftd cannot read this file as a weft trace.');
+    return;
+  }
+  if (!app.api || app.api.id !== u.trace) {
+    try {
+      await loadTrace(u.trace);
+    } catch (e) {
+      showErrorPage(`The trace “${u.trace}” cannot be shown`, e.message || String(e));
+      return;
+    }
+  }
+  showPage('trace');
+  $('trace-picker').value = u.trace;
+  applyTracks(u);
+  if (u.busy || $('btn-busiest').getAttribute('aria-pressed') === 'true') await setBusiest(u.busy, { url: false });
   if (u.start !== null && u.end !== null && u.end > u.start) timeline.setView(u.start, u.end, { notify: false });
   else timeline.setView(timeline.traceStart, timeline.traceEnd, { notify: false });
   timeline.setRange(u.range, { notify: false });
   $('btn-zoom-range').disabled = !timeline.range;
   updateWindowLabel();
-  if (u.tab === 'summary' || u.tab === 'sql') showTab(u.tab, { url: false });
-  else showTab('details', { url: false });
-  if (u.sel) await selectSpan(u.sel.utid, u.sel.ts, { url: false, reveal: false });
+  critPath.setOn(new URLSearchParams(location.search).get('cp') === '1');
+  const tab = TABS.includes(u.tab) ? u.tab : 'details';
+  if (u.sel) await selectSpan(u.sel.utid, u.sel.ts, { url: false, tab: false });
   else clearSelection({ url: false });
-  if (app.tab === 'summary') scheduleSummary();
+  showTab(tab, { url: false });
 }
 
 // ---- traces -----------------------------------------------------------------
 
 async function loadTraceList() {
   const { traces } = await listTraces();
-  app.traces = traces;
+  app.traces = traces || [];
   const picker = $('trace-picker');
-  picker.replaceChildren();
-  for (const t of traces) {
+  // a file weftd cannot serve (broken, no id) is in the list, not the picker
+  picker.replaceChildren(...app.traces.filter((t) => t.id).map((t) => {
     const o = document.createElement('option');
     o.value = t.id;
-    o.textContent = `${t.id}${t.status && t.status !== 'complete' ? ` (${t.status})` : ''}`;
-    o.title = t.command || t.file;
-    picker.append(o);
-  }
+    o.textContent = visible(`${t.id}${t.status && t.status !== 'complete' ? ` (${t.status})` : ''}`);
+    o.title = visible(t.command || t.file);
+    o.disabled = t.status === 'broken';
+    return o;
+  }));
+  if (app.page === 'list') traceList.show(app.traces);
+}
+
+/** Asks for trace `id`'s overview and objects (started early for a linked trace). */
+function fetchTrace(id) {
+  const api = new TraceApi(id);
+  const overview = api.overview();
+  overview.catch(() => {}); // the error is read where it is awaited
+  return { id, api, overview, objects: api.objects().catch(() => ({ objects: [] })) };
 }
 
 async function loadTrace(id) {
   stopLive();
-  const api = new TraceApi(id);
-  const [overview, objects] = await Promise.all([
-    api.overview(),
-    api.objects().catch(() => ({ objects: [] })), // labels for tooltips only
-  ]);
+  const f = app.prefetch && app.prefetch.id === id ? app.prefetch : fetchTrace(id);
+  app.prefetch = null;
+  const { api } = f;
+  const [overview, objects] = await Promise.all([f.overview, f.objects]);
   app.api = api;
   app.overview = overview;
+  app.objects = objects.objects || [];
   app.sel = null;
+  app.match = null;
+  $('match-status').textContent = '';
   timeline.setTrace(api, overview);
-  timeline.setObjects(objects.objects || []);
+  timeline.setObjects(app.objects);
   sql.setApi(api);
-  $('panel-details').innerHTML = '<p class="hint">Click a span on the timeline to see its state, reason, object, holder, waker and flows.</p>';
+  renderDetailsHint($('panel-details'));
   updateTraceStatus();
+  document.title = `weft: ${visible(id)}`;
   if (traceStatus(overview) === 'recording') startLive();
 }
 
-/** 'recording', 'complete' or 'interrupted' (meta.status). */
+/** 'recording', 'complete', 'incomplete' or 'interrupted' (meta.status). */
 function traceStatus(ov) {
   return ov.status || (ov.meta && ov.meta.status) || 'unknown';
 }
@@ -183,10 +302,11 @@ function updateTraceStatus() {
   const el = $('trace-status');
   const status = traceStatus(ov);
   const recording = status === 'recording';
-  el.className = `trace-status${recording ? ' recording' : ''}`;
-  el.textContent = `${recording ? '● recording · ' : status === 'interrupted' ? 'interrupted · ' : ''}` +
-    `${ov.processes.length} processes · ${ov.threads.length} threads · ${formatDuration(ov.end_ts - ov.start_ts)}`;
-  el.title = ov.meta?.command || '';
+  el.className = `trace-status trace-only${recording ? ' recording' : ''}`;
+  const prefix = recording ? '● recording · ' : status !== 'complete' && status !== 'unknown' ? `${status} · ` : '';
+  el.textContent = `${prefix}${plural(ov.processes.length, 'process', 'processes')} · ` +
+    `${plural(ov.threads.length, 'thread')} · ${formatDuration(ov.end_ts - ov.start_ts)}`;
+  el.title = visible(ov.meta?.command || '');
 }
 
 function updateWindowLabel() {
@@ -252,11 +372,12 @@ function stopLive() {
 // ---- selection --------------------------------------------------------------
 
 /**
- * Selects the span of thread `utid` containing `ts` and shows its details.
- * No span there: the selection is cleared, or kept with keepOnMiss
- * (stepping past a thread's last span).
+ * Selects the span of thread `utid` containing `ts` and shows its details
+ * (on the Details tab unless `tab` is false). No span there: the selection
+ * is cleared, or kept with keepOnMiss (stepping past a thread's last span).
  */
-async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = false } = {}) {
+async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = false, tab = true } = {}) {
+  if (!app.api) return;
   if (app.spanAbort) app.spanAbort.abort();
   const ac = new AbortController();
   app.spanAbort = ac;
@@ -267,7 +388,7 @@ async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = fa
     timeline.setSelected({ utid: s.utid, ts: s.ts, dur: s.dur, flows: s.flows || [] });
     if (reveal) revealSpan(s);
     renderDetails($('panel-details'), s, { overview: app.overview, onJump: (u, t) => selectSpan(u, t) });
-    showTab('details', { url: false });
+    if (tab) showTab('details', { url: false });
     if (url) writeUrl(true);
   } catch (e) {
     if (e.name === 'AbortError') return;
@@ -279,29 +400,79 @@ async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = fa
   }
 }
 
-/** Pans the timeline (keeping the zoom) so that span `s` is in view. */
+/** Pans the timeline (keeping the zoom) and scrolls so that span `s` is in view. */
 function revealSpan(s) {
   const v = timeline.view;
-  const row = timeline.rowOfThread.get(s.utid);
   if (s.ts + s.dur < v.start || s.ts > v.end) {
     const span = v.end - v.start;
     const mid = s.ts + s.dur / 2;
     timeline.setView(mid - span / 2, mid + span / 2, { notify: false });
   }
-  if (row) {
-    const box = $('tracks-scroll');
-    if (row.y < box.scrollTop || row.y + row.h > box.scrollTop + box.clientHeight) {
-      box.scrollTop = Math.max(0, row.y - box.clientHeight / 2);
-    }
-  }
+  timeline.revealRow('thread', s.utid);
+}
+
+function showProcess(upid, span) {
+  clearSelection();
+  timeline.setSelectedProcess(upid);
+  renderProcessDetails($('panel-details'), upid, span, { overview: app.overview });
+  showTab('details', { url: false });
 }
 
 function clearSelection({ url = true } = {}) {
   const had = app.sel !== null;
   app.sel = null;
   timeline.setSelected(null);
-  $('panel-details').innerHTML = '<p class="hint">Click a span on the timeline to see its state, reason, object, holder, waker and flows.</p>';
+  timeline.setSelectedProcess(null);
+  renderDetailsHint($('panel-details'));
   if (url && had) writeUrl(true);
+}
+
+/** Jumps to what the search box found. */
+async function pickSearch(it) {
+  const v = timeline.view;
+  const mid = Math.round((v.start + v.end) / 2);
+  if (it.kind === 'process') {
+    timeline.revealRow('process', it.upid);
+    showProcess(it.upid, null);
+  } else if (it.kind === 'thread') {
+    const t = timeline.threadsById.get(it.utid);
+    const lo = t.start_ts ?? timeline.traceStart;
+    const hi = Math.max(lo, (t.end_ts ?? timeline.traceEnd) - 1);
+    timeline.revealRow('thread', it.utid);
+    await selectSpan(it.utid, Math.min(Math.max(mid, lo), hi));
+  } else if (it.kind === 'object') {
+    const r = await app.api.sql(`SELECT utid, ts FROM thread_state WHERE object_id = ${Number(it.object_id)} ORDER BY ABS(ts - ${mid}) LIMIT 1`);
+    if (r.rows.length === 0) {
+      showError(new Error(`No thread waited on ${it.name}`));
+      return;
+    }
+    app.match = { object_id: Number(it.object_id), name: it.name };
+    await selectSpan(Number(r.rows[0][0]), Number(r.rows[0][1]));
+    $('match-status').textContent = `${it.name}: N / Shift+N for the next / previous wait`;
+  }
+}
+
+/**
+ * N (step 1) or Shift+N (-1): the next or previous span, in time, that
+ * waits on the object the search jumped to.
+ */
+async function stepMatch(step) {
+  const m = app.match;
+  if (!m || !app.api) return;
+  const at = app.sel ? app.sel.ts : timeline.view.start;
+  const utid = app.sel ? app.sel.utid : -1;
+  const cmp = step > 0 ? `(ts > ${at} OR (ts = ${at} AND utid > ${utid}))` : `(ts < ${at} OR (ts = ${at} AND utid < ${utid}))`;
+  const dir = step > 0 ? 'ASC' : 'DESC';
+  const r = await app.api.sql(`SELECT utid, ts, (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id}),
+    (SELECT COUNT(*) FROM thread_state WHERE object_id = ${m.object_id} AND (ts < s.ts OR (ts = s.ts AND utid <= s.utid)))
+    FROM thread_state s WHERE object_id = ${m.object_id} AND ${cmp} ORDER BY ts ${dir}, utid ${dir} LIMIT 1`);
+  if (r.rows.length === 0) {
+    $('match-status').textContent = `${m.name}: no ${step > 0 ? 'later' : 'earlier'} wait`;
+    return;
+  }
+  const [u, ts, total, k] = r.rows[0].map(Number);
+  await selectSpan(u, ts);
+  $('match-status').textContent = `${m.name}: wait ${k} of ${total} (N / Shift+N)`;
 }
 
 // ---- summary ----------------------------------------------------------------
@@ -323,16 +494,17 @@ async function loadSummary() {
     if (ac !== app.summaryAbort) return;
     renderSummary($('panel-summary'), s, range, { overview: app.overview, label });
   } catch (e) {
-    if (e.name !== 'AbortError') $('panel-summary').innerHTML = `<p class="sql-error">${e.message}</p>`;
+    if (e.name !== 'AbortError') renderSummaryError($('panel-summary'), e);
   }
 }
 
-// ---- tabs -------------------------------------------------------------------
+// ---- tabs and panel -----------------------------------------------------------
 
-const TABS = ['details', 'summary', 'sql'];
+const TABS = ['details', 'summary', 'critpath', 'sql'];
 
 function setPanelOpen(open) {
   $('panel').classList.toggle('collapsed', !open);
+  $('panel-resizer').hidden = !open;
   $('btn-panel').setAttribute('aria-expanded', String(open));
   $('btn-panel').textContent = open ? 'Hide panel' : 'Show panel';
 }
@@ -363,6 +535,34 @@ for (const t of TABS) {
   });
 }
 
+/** The panel's height: dragged on the separator (or Up/Down on it), kept across visits. */
+function setPanelHeight(px) {
+  const max = Math.max(120, window.innerHeight - 220);
+  const v = Math.round(Math.min(max, Math.max(120, px)));
+  $('panel').style.flexBasis = `${v}px`;
+  $('panel-resizer').setAttribute('aria-valuenow', String(v));
+  localStorage.setItem(PANEL_KEY, String(v));
+}
+
+{
+  const saved = Number(localStorage.getItem(PANEL_KEY));
+  if (saved > 0) setPanelHeight(saved);
+  const bar = $('panel-resizer');
+  let drag = null;
+  bar.addEventListener('pointerdown', (e) => {
+    drag = { y: e.clientY, h: $('panel').getBoundingClientRect().height };
+    bar.setPointerCapture(e.pointerId);
+    e.preventDefault();
+  });
+  bar.addEventListener('pointermove', (e) => { if (drag) setPanelHeight(drag.h + drag.y - e.clientY); });
+  bar.addEventListener('pointerup', () => { drag = null; });
+  bar.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+    setPanelHeight($('panel').getBoundingClientRect().height + (e.key === 'ArrowUp' ? 24 : -24));
+    e.preventDefault();
+  });
+}
+
 // ---- toolbar ----------------------------------------------------------------
 
 $('btn-zoom-in').addEventListener('click', () => timeline.zoom(0.5));
@@ -371,33 +571,47 @@ $('btn-pan-left').addEventListener('click', () => timeline.pan(-0.25));
 $('btn-pan-right').addEventListener('click', () => timeline.pan(0.25));
 $('btn-reset').addEventListener('click', () => timeline.reset());
 $('btn-zoom-range').addEventListener('click', () => timeline.zoomToRange());
+$('btn-search').addEventListener('click', () => search.open());
+$('btn-collapse-all').addEventListener('click', () => timeline.setAllCollapsed(true));
+$('btn-expand-all').addEventListener('click', () => timeline.setAllCollapsed(false));
+$('btn-unhide').addEventListener('click', () => timeline.unhideAll());
+$('btn-busiest').addEventListener('click', () => setBusiest($('btn-busiest').getAttribute('aria-pressed') !== 'true').catch(showError));
+
+/** Orders processes busiest first (on) or by start; the URL keeps it (order=busy). */
+async function setBusiest(on, { url = true } = {}) {
+  $('btn-busiest').setAttribute('aria-pressed', String(on));
+  await timeline.setBusiestFirst(on);
+  if (url) writeUrl(true);
+}
 $('btn-select-mode').addEventListener('click', (e) => {
   timeline.selectMode = !timeline.selectMode;
   e.currentTarget.setAttribute('aria-pressed', String(timeline.selectMode));
 });
 $('chk-flows').addEventListener('change', (e) => timeline.setShowFlows(e.target.checked));
-$('trace-picker').addEventListener('change', async (e) => {
-  try {
-    await loadTrace(e.target.value);
-    timeline.setView(timeline.traceStart, timeline.traceEnd, { notify: false });
-    updateWindowLabel();
-    writeUrl(true);
-  } catch (err) {
-    showError(err);
-  }
+$('trace-picker').addEventListener('change', (e) => {
+  history.pushState(null, '', `?trace=${encodeURIComponent(e.target.value)}`);
+  applyUrl().then(() => writeUrl(false)).catch(showError);
 });
 window.addEventListener('popstate', () => applyUrl().catch(showError));
+document.addEventListener('keydown', (e) => {
+  if (app.page !== 'trace' || $('search').open) return;
+  const t = e.target;
+  const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  if ((e.key === 'k' && (e.ctrlKey || e.metaKey)) || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)) {
+    e.preventDefault();
+    search.open();
+  } else if ((e.key === 'n' || e.key === 'N') && !typing && !e.ctrlKey && !e.metaKey && !e.altKey && app.match) {
+    e.preventDefault();
+    stepMatch(e.shiftKey ? -1 : 1).catch(showError);
+  }
+});
 
-/** Keeps the picker in step with the served traces (a new recording appears). */
+/** Keeps the picker and the list in step with the served traces. */
 function watchTraceList() {
   const es = new EventSource('/api/events');
   es.addEventListener('traces', () => {
     loadTraceList()
-      .then(() => {
-        if (app.api) $('trace-picker').value = app.api.id;
-        else if (app.traces.length) return applyUrl().then(() => writeUrl(false));
-        return null;
-      })
+      .then(() => { if (app.api) $('trace-picker').value = app.api.id; })
       .catch(() => {});
   });
 }
@@ -408,16 +622,15 @@ async function start() {
   renderLegend($('legend'));
   performance.mark('weft:start');
   try {
+    // A linked trace's overview is asked beside the list, not after it.
+    const linked = new URLSearchParams(location.search).get('trace');
+    if (linked) app.prefetch = fetchTrace(linked);
     await loadTraceList();
     watchTraceList();
-    if (app.traces.length === 0) {
-      $('trace-status').textContent = 'weftd serves no trace';
-      return;
-    }
     await applyUrl();
     writeUrl(false);
   } catch (e) {
-    showError(e);
+    showErrorPage('weftd did not answer', e.message || String(e));
   }
 }
 

@@ -2,25 +2,31 @@
 // (state, reason, object, holder, waker, flows). Names of other threads are
 // buttons that select the span of that thread at the related moment, so a
 // reader can walk from a blocked thread to the holder that made it wait.
+// Built from text nodes only (dom.js): names come from the traced program.
 
-import { escapeHtml, formatDuration, formatTime } from './format.js';
+import { formatDuration, formatTime } from './format.js';
+import { h, hint, swatch } from './dom.js';
 import { stateColor } from './states.js';
 
-function threadName(ov, utid) {
-  const t = ov.threads.find((x) => x.utid === utid);
+/** "name (tid N, process pid)" of thread `utid`. */
+export function threadName(ov, utid) {
+  const t = ov.threadsById ? ov.threadsById.get(utid) : ov.threads.find((x) => x.utid === utid);
   if (!t) return `utid ${utid}`;
-  const p = ov.processes.find((x) => x.upid === t.upid);
-  return `${t.name ?? '?'} (tid ${t.tid}${p ? `, ${p.name} ${p.pid}` : ''})`;
+  const p = ov.processesById ? ov.processesById.get(t.upid) : ov.processes.find((x) => x.upid === t.upid);
+  return `${t.name ?? '?'} (tid ${t.tid}${p ? `, ${p.name ?? '?'} ${p.pid}` : ''})`;
 }
 
 function jumpButton(label, utid, ts, onJump) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'linklike';
-  b.textContent = label;
-  b.setAttribute('aria-label', `Select ${label} at that moment`);
-  b.addEventListener('click', () => onJump(utid, ts));
-  return b;
+  return h('button', {
+    className: 'linklike', text: label, attrs: { type: 'button', 'aria-label': `Select ${label} at that moment` },
+    on: { click: () => onJump(utid, ts) },
+  });
+}
+
+function kv(pairs) {
+  const dl = h('dl', { className: 'kv' });
+  for (const [k, v, cls] of pairs) dl.append(h('dt', {}, k), h('dd', { className: cls || '' }, v));
+  return dl;
 }
 
 /**
@@ -30,74 +36,33 @@ function jumpButton(label, utid, ts, onJump) {
 export function renderDetails(el, s, ctx) {
   const ov = ctx.overview;
   const rel = (ns) => formatTime(ns - ov.start_ts, 1000);
-  el.replaceChildren();
-  const wrap = document.createElement('div');
-  wrap.className = 'details';
-  wrap.dataset.utid = String(s.utid);
-  wrap.dataset.ts = String(s.ts);
-
-  const left = document.createElement('div');
-  left.innerHTML = `<h2>Span</h2>`;
-  const dl = document.createElement('dl');
-  dl.className = 'kv';
-  const row = (k, v, cls) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    if (cls) dd.className = cls;
-    if (v instanceof Node) dd.append(v);
-    else dd.innerHTML = v;
-    dl.append(dt, dd);
-  };
-  row('Thread', escapeHtml(threadName(ov, s.utid)));
-  row('State', `<span class="swatch" style="background:${stateColor(s.state)}"></span><b>${escapeHtml(s.state)}</b>`, 'd-state');
-  row('Reason', escapeHtml(s.reason ?? '—'), 'd-reason');
-  row('Object', s.object ? escapeHtml(`${s.object.label ?? ''} (${s.object.kind}, id ${s.object.object_id})`) : '—', 'd-object');
-  row('Start', rel(s.ts));
-  row('Duration', formatDuration(s.dur));
-  if (s.holder) {
-    row('Holder', jumpButton(threadName(ov, s.holder.utid), s.holder.utid, s.ts, ctx.onJump), 'd-holder');
+  const o = s.object;
+  const left = h('div', {}, h('h2', {}, 'Span'), kv([
+    ['Thread', threadName(ov, s.utid)],
+    ['State', [swatch(stateColor(s.state)), h('b', {}, s.state)], 'd-state'],
+    ['Reason', s.reason ?? '—', 'd-reason'],
+    ['Object', o ? `${o.label ?? ''} (${o.kind}, id ${o.object_id})` : '—', 'd-object'],
+    ['Start', rel(s.ts)],
+    ['Duration', formatDuration(s.dur)],
+    ['Holder', s.holder ? jumpButton(threadName(ov, s.holder.utid), s.holder.utid, s.ts, ctx.onJump)
+      : s.state === 'Blocked' ? 'unknown' : '—', 'd-holder'],
+    ['Woken by', s.waker ? jumpButton(threadName(ov, s.waker.utid), s.waker.utid, s.ts + Math.max(0, s.dur - 1), ctx.onJump)
+      : '—', 'd-waker'],
+  ]));
+  const flows = s.flows || [];
+  const right = h('div', {}, h('h2', {}, `Flows to and from this span (${flows.length})`));
+  if (flows.length === 0) {
+    right.append(hint('No flow starts or ends in this span.'));
   } else {
-    row('Holder', s.state === 'Blocked' ? 'unknown' : '—', 'd-holder');
+    const end = (utid, ts) => (utid === s.utid ? threadName(ov, utid) : jumpButton(threadName(ov, utid), utid, ts, ctx.onJump));
+    right.append(h('table', { className: 'grid' },
+      h('thead', {}, h('tr', {}, ['kind', 'from', 'at', 'to', 'at', 'bytes'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, flows.map((f) => h('tr', {},
+        h('td', {}, f.kind), h('td', {}, end(f.utid_out, f.ts_out)), h('td', { className: 'num' }, rel(f.ts_out)),
+        h('td', {}, end(f.utid_in, f.ts_in)), h('td', { className: 'num' }, rel(f.ts_in)),
+        h('td', { className: 'num' }, f.bytes ?? ''))))));
   }
-  if (s.waker) {
-    row('Woken by', jumpButton(threadName(ov, s.waker.utid), s.waker.utid, s.ts + Math.max(0, s.dur - 1), ctx.onJump), 'd-waker');
-  } else {
-    row('Woken by', '—', 'd-waker');
-  }
-  left.append(dl);
-
-  const right = document.createElement('div');
-  right.innerHTML = `<h2>Flows to and from this span (${(s.flows || []).length})</h2>`;
-  if (!s.flows || s.flows.length === 0) {
-    right.insertAdjacentHTML('beforeend', '<p class="hint">No flow starts or ends in this span.</p>');
-  } else {
-    const table = document.createElement('table');
-    table.className = 'grid';
-    table.innerHTML = '<thead><tr><th>kind</th><th>from</th><th>at</th><th>to</th><th>at</th><th>bytes</th></tr></thead>';
-    const body = document.createElement('tbody');
-    for (const f of s.flows) {
-      const tr = document.createElement('tr');
-      const td = (x, cls) => {
-        const c = document.createElement('td');
-        if (cls) c.className = cls;
-        if (x instanceof Node) c.append(x);
-        else c.textContent = x;
-        tr.append(c);
-      };
-      td(f.kind);
-      td(f.utid_out === s.utid ? threadName(ov, f.utid_out) : jumpButton(threadName(ov, f.utid_out), f.utid_out, f.ts_out, ctx.onJump));
-      td(rel(f.ts_out), 'num');
-      td(f.utid_in === s.utid ? threadName(ov, f.utid_in) : jumpButton(threadName(ov, f.utid_in), f.utid_in, f.ts_in, ctx.onJump));
-      td(rel(f.ts_in), 'num');
-      td(f.bytes ?? '', 'num');
-      body.append(tr);
-    }
-    table.append(body);
-    right.append(table);
-  }
-  wrap.append(left, right);
-  el.append(wrap);
+  el.replaceChildren(h('div', { className: 'details', data: { utid: s.utid, ts: s.ts } }, left, right));
 }
 
 /**
@@ -115,22 +80,30 @@ export function renderProcessDetails(el, upid, span, ctx) {
   let end = '—';
   if (p.exit_signal !== null && p.exit_signal !== undefined) end = `killed by signal ${p.exit_signal}`;
   else if (p.exit_code !== null && p.exit_code !== undefined) end = `exit code ${p.exit_code}`;
-  const wrap = document.createElement('div');
-  wrap.className = 'details';
-  wrap.dataset.upid = String(upid);
-  wrap.innerHTML = `<div><h2>Process</h2><dl class="kv">
-    <dt>Process</dt><dd>${escapeHtml(`${p.name ?? '?'} (pid ${p.pid})`)}</dd>
-    <dt>Command</dt><dd>${escapeHtml(p.cmdline ?? '—')}</dd>
-    <dt>Parent</dt><dd>${escapeHtml(parent ? `${parent.name} (pid ${parent.pid})` : `pid ${p.ppid ?? '?'}`)}</dd>
-    <dt>Lifetime</dt><dd>${rel(p.start_ts)} → ${rel(p.end_ts)}${p.end_ts && p.start_ts ? ` (${formatDuration(p.end_ts - p.start_ts)})` : ''}</dd>
-    <dt>Ended</dt><dd class="d-exit">${escapeHtml(end)}</dd>
-    <dt>Threads</dt><dd>${threads.length}</dd>
-    <dt>Traced</dt><dd>${p.traced === 0 ? 'no: only its life cycle is known' : 'yes'}</dd>
-  </dl></div>
-  <div><h2>State here</h2><dl class="kv">
-    <dt>State</dt><dd class="d-state"><span class="swatch" style="background:${stateColor(span.state)}"></span><b>${escapeHtml(span.state)}</b>${span.n > 1 ? ` (most of ${span.n} merged spans: zoom in)` : ''}</dd>
-    <dt>Start</dt><dd>${rel(span.ts)}</dd>
-    <dt>Duration</dt><dd>${formatDuration(span.dur)}</dd>
-  </dl></div>`;
-  el.append(wrap);
+  const life = `${rel(p.start_ts)} → ${rel(p.end_ts)}${p.end_ts && p.start_ts ? ` (${formatDuration(p.end_ts - p.start_ts)})` : ''}`;
+  const rows = [
+    h('div', {}, h('h2', {}, 'Process'), kv([
+      ['Process', `${p.name ?? '?'} (pid ${p.pid})`],
+      ['Command', p.cmdline ?? '—', 'd-cmdline'],
+      ['Parent', parent ? `${parent.name ?? '?'} (pid ${parent.pid})` : `pid ${p.ppid ?? '?'}`],
+      ['Lifetime', life],
+      ['Ended', end, 'd-exit'],
+      ['Threads', String(threads.length)],
+      ['Traced', p.traced === 0 ? 'no: only its life cycle is known' : 'yes'],
+    ])),
+  ];
+  if (span) {
+    rows.push(h('div', {}, h('h2', {}, 'State here'), kv([
+      ['State', [swatch(stateColor(span.state)), h('b', {}, span.state),
+        span.n > 1 ? ` (most of ${span.n} merged spans: zoom in)` : ''], 'd-state'],
+      ['Start', rel(span.ts)],
+      ['Duration', formatDuration(span.dur)],
+    ])));
+  }
+  el.replaceChildren(h('div', { className: 'details', data: { upid } }, rows));
+}
+
+/** The details panel's resting hint. */
+export function renderDetailsHint(el) {
+  el.replaceChildren(hint('Click a span on the timeline to see its state, reason, object, holder, waker and flows.'));
 }

@@ -52,10 +52,24 @@ export function formatPercent(part, whole) {
   return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)}%`;
 }
 
-/** Escapes text for use inside HTML. */
-export function escapeHtml(s) {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => (
-    { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+// Characters that change how the text around them reads without being
+// seen: C0/C1 controls, bidi embeddings, overrides, isolates and marks,
+// zero-width joiners, line/paragraph separators, the BOM.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/**
+ * `s` as text a person can trust: every invisible or reordering character
+ * written visibly as \uXXXX ("evil\u202Etxt.exe"), null/undefined as ''.
+ * Trace data (names, command lines, labels, SQL values, errors) goes
+ * through this before it reaches the page or a canvas.
+ */
+export function visible(s) {
+  return String(s ?? '').replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
+/** "1 process", "2 processes": `n` and the right form of the noun. */
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /**

@@ -1,7 +1,8 @@
 // The state vocabulary and its colors. The names are the project's public
 // ones (DESIGN.md "States"); the legend shows exactly these, in life-cycle
 // order. Blocked is a thread state, Waiting its process counterpart, so they
-// share a hue family. CPU lanes color a slice by the thread that ran.
+// share a hue family. CPU lanes colour a slice by the process that ran, in
+// pale colours no state uses.
 
 export const STATE_ORDER = ['New', 'Ready', 'Running', 'Blocked', 'Waiting', 'Suspended', 'Terminated'];
 
@@ -30,12 +31,26 @@ export function stateColor(name) {
 }
 
 /**
- * A stable color per thread for the CPU lanes: pastel hues, so a slice on a
- * CPU never looks like a state band (states use saturated colors).
+ * A stable colour per process for the CPU lanes. The lanes answer "whose
+ * work ran here", the state bands "what state was it in", so the two never
+ * share a colour: lane colours are pale (lightness 84%) and desaturated,
+ * every state colour is saturated and darker (lightness at most 65%). A
+ * palette of 36 hues, as #rrggbb (cheap for a canvas to parse), spread by
+ * the golden angle so neighbouring processes differ.
  */
-export function threadColor(utid) {
-  const hue = (utid * 137.508) % 360;
-  return `hsl(${hue.toFixed(0)}, 55%, 78%)`;
+const CPU_PALETTE = Array.from({ length: 36 }, (_, i) => {
+  const hue = (i * 137.508) % 360;
+  const f = (n) => {
+    const k = (n + hue / 30) % 12;
+    const a = 0.4 * Math.min(0.84, 1 - 0.84);
+    const v = 0.84 - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(v * 255).toString(16).padStart(2, '0');
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
+});
+
+export function cpuColor(upid) {
+  return CPU_PALETTE[Math.abs(upid) % CPU_PALETTE.length];
 }
 
 /** Fills `el` with the legend: one swatch and name per state. */

@@ -1,25 +1,28 @@
 // The window summary: /api/traces/{id}/summary for a selected range (or the
 // visible window): time in each state per thread and per process, the most
-// contended objects, message traffic per channel, deadlocks found.
+// contended objects, message traffic per channel, deadlocks found. Built
+// from text nodes only (dom.js).
 
-import { escapeHtml, formatDuration, formatPercent, formatTime } from './format.js';
+import { formatDuration, formatPercent, formatTime } from './format.js';
+import { h, hint, swatch, table } from './dom.js';
 import { STATE_ORDER, stateColor } from './states.js';
 
 function bar(ns) {
   const total = Object.values(ns).reduce((a, b) => a + b, 0);
-  const parts = STATE_ORDER.filter((s) => ns[s] > 0)
-    .map((s) => `<span style="width:${(100 * ns[s]) / total}%;background:${stateColor(s)}" title="${s} ${formatPercent(ns[s], total)}"></span>`);
-  return `<div class="bar" aria-hidden="true">${parts.join('')}</div>`;
+  const parts = STATE_ORDER.filter((s) => ns[s] > 0).map((s) => {
+    const part = h('span', { color: stateColor(s), title: `${s} ${formatPercent(ns[s], total)}` });
+    part.style.width = `${(100 * ns[s]) / total}%`;
+    return part;
+  });
+  return h('div', { className: 'bar', attrs: { 'aria-hidden': 'true' } }, parts);
 }
 
 function stateTable(title, rows, nameOf) {
   const used = STATE_ORDER.filter((s) => rows.some((r) => r.ns && r.ns[s] > 0));
-  const head = used.map((s) => `<th><span class="swatch" style="background:${stateColor(s)}"></span>${s}</th>`).join('');
-  const body = rows.map((r) => {
-    const cells = used.map((s) => `<td class="num">${r.ns[s] ? formatDuration(r.ns[s]) : ''}</td>`).join('');
-    return `<tr><td>${escapeHtml(nameOf(r))}</td><td>${bar(r.ns || {})}</td>${cells}</tr>`;
-  }).join('');
-  return `<h2>${title}</h2><table class="grid"><thead><tr><th>name</th><th>share</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  const head = ['name', 'share', ...used.map((s) => h('span', {}, swatch(stateColor(s)), s))];
+  const body = rows.map((r) => [nameOf(r), bar(r.ns || {}),
+    ...used.map((s) => ({ num: r.ns[s] ? formatDuration(r.ns[s]) : '' }))]);
+  return [h('h2', {}, title), table(head, body)];
 }
 
 /** Fills `el` with summary `s` of window `range`; ctx: {overview, label}. */
@@ -29,28 +32,35 @@ export function renderSummary(el, s, range, ctx) {
     const t = ov.threads.find((x) => x.utid === utid);
     return t ? `${t.name} ${t.tid}` : `utid ${utid}`;
   };
+  const names = (list) => (list || []).map(threadLabel).join(', ');
   const rel = (ns) => formatTime(ns - ov.start_ts, Math.max(1, (range.end - range.start) / 1000));
-  let html = `<p class="hint">${escapeHtml(ctx.label)}: ${rel(range.start)} → ${rel(range.end)} (${formatDuration(range.end - range.start)})</p>`;
-  html += '<div class="summary"><div>';
-  html += stateTable('Time in each state per thread', s.threads || [], (r) => `${r.name ?? '?'} (utid ${r.utid})`);
-  html += stateTable('Per process', s.processes || [], (r) => `${r.name ?? '?'} (upid ${r.upid})`);
-  html += '</div><div>';
+  const left = h('div', {},
+    stateTable('Time in each state per thread', s.threads || [], (r) => `${r.name ?? '?'} (utid ${r.utid})`),
+    stateTable('Per process', s.processes || [], (r) => `${r.name ?? '?'} (upid ${r.upid})`));
+  const right = h('div');
   const cont = s.contention || [];
-  html += '<h2>Top contended objects</h2>';
-  html += cont.length === 0 ? '<p class="hint">Nobody waited on a lock in this window.</p>'
-    : `<table class="grid"><thead><tr><th>object</th><th>waits</th><th>total wait</th><th>max wait</th><th>waiters</th><th>holders</th></tr></thead><tbody>${
-      cont.map((c) => `<tr><td>${escapeHtml(c.label ?? c.object_id)}</td><td class="num">${c.waits}</td><td class="num">${formatDuration(c.total_wait)}</td><td class="num">${formatDuration(c.max_wait)}</td><td>${escapeHtml((c.waiters || []).map(threadLabel).join(', '))}</td><td>${escapeHtml((c.holders || []).map(threadLabel).join(', '))}</td></tr>`).join('')}</tbody></table>`;
+  right.append(h('h2', {}, 'Top contended objects'));
+  right.append(cont.length === 0 ? hint('Nobody waited on a lock in this window.')
+    : table(['object', 'waits', 'total wait', 'max wait', 'waiters', 'holders'], cont.map((c) => [
+      c.label ?? String(c.object_id), { num: c.waits }, { num: formatDuration(c.total_wait) },
+      { num: formatDuration(c.max_wait) }, names(c.waiters), names(c.holders)])));
   const tr = s.traffic || [];
-  html += '<h2>Message traffic</h2>';
-  html += tr.length === 0 ? '<p class="hint">No message passed through a pipe or socket in this window.</p>'
-    : `<table class="grid"><thead><tr><th>channel</th><th>messages</th><th>bytes</th><th>writers</th><th>readers</th></tr></thead><tbody>${
-      tr.map((c) => `<tr><td>${escapeHtml(c.label ?? c.object_id)}</td><td class="num">${c.messages}</td><td class="num">${c.bytes ?? ''}</td><td>${escapeHtml((c.writers || []).map(threadLabel).join(', '))}</td><td>${escapeHtml((c.readers || []).map(threadLabel).join(', '))}</td></tr>`).join('')}</tbody></table>`;
+  right.append(h('h2', {}, 'Message traffic'));
+  right.append(tr.length === 0 ? hint('No message passed through a pipe or socket in this window.')
+    : table(['channel', 'messages', 'bytes', 'writers', 'readers'], tr.map((c) => [
+      c.label ?? String(c.object_id), { num: c.messages }, { num: c.bytes ?? '' }, names(c.writers), names(c.readers)])));
   const dl = s.deadlocks || [];
-  html += '<h2>Deadlocks</h2>';
-  html += dl.length === 0 ? '<p class="hint">None found.</p>'
-    : `<ul>${dl.map((d) => `<li>at ${rel(d.ts)}${d.end_ts != null ? ` until ${rel(d.end_ts)}` : ' (still stuck)'}: ${
-      d.cycle ? escapeHtml(d.cycle.replaceAll(' -> ', ' → '))
-        : `threads ${escapeHtml(d.threads.map(threadLabel).join(' → '))} on ${escapeHtml((d.object_labels || d.objects).join(', '))}`}</li>`).join('')}</ul>`;
-  html += '</div></div>';
-  el.innerHTML = html;
+  right.append(h('h2', {}, 'Deadlocks'));
+  right.append(dl.length === 0 ? hint('None found.') : h('ul', {}, dl.map((d) => h('li', {},
+    `at ${rel(d.ts)}${d.end_ts != null ? ` until ${rel(d.end_ts)}` : ' (still stuck)'}: `,
+    d.cycle ? String(d.cycle).replaceAll(' -> ', ' → ')
+      : `threads ${(d.threads || []).map(threadLabel).join(' → ')} on ${(d.object_labels || d.objects || []).join(', ')}`))));
+  el.replaceChildren(
+    hint(`${ctx.label}: ${rel(range.start)} → ${rel(range.end)} (${formatDuration(range.end - range.start)})`),
+    h('div', { className: 'summary' }, left, right));
+}
+
+/** Fills `el` with a summary error. */
+export function renderSummaryError(el, err) {
+  el.replaceChildren(h('p', { className: 'sql-error' }, err.message || String(err)));
 }

@@ -1,69 +1,76 @@
 // The timeline: CPU lanes on top, then one band per process in process-tree
-// order (parent_upid), each followed by its threads unless collapsed.
+// order, each followed by its threads unless collapsed (layout.js).
 //
-// Layout: the track labels are HTML (so the collapse buttons are real,
-// focusable buttons); the bands are drawn on one canvas as tall as all rows,
-// inside a vertically scrolling box, with the time axis on a second canvas
-// above it. Rows share one y layout (this.rows, computed by layout()).
+// Layout: a virtual scroll, as Perfetto's track tree. The scroll box holds a
+// sticky stage exactly as tall as the box and a spacer making the content as
+// tall as all rows; the stage holds the track labels (HTML, only those of
+// rows in view, so buttons stay real buttons) and one canvas of the
+// viewport's size (times the device pixel ratio), whatever the trace's size.
+// Pinned rows sit at the top of the stage and do not scroll.
 //
 // Data: the view is a window [view.start, view.end) of absolute ns. Every
 // change of the window redraws at once from the last /timeline answer (its
-// entries carry absolute times, so drawing them at the new scale is free)
-// and schedules a debounced fetch of the new window at the canvas' pixel
-// width; a newer fetch aborts the older one (AbortController), and only the
-// newest answer replaces this.data. The server merges spans shorter than a
-// pixel into buckets, so the answer's size depends on the width, never on
-// the trace's size. Right after weftd starts, before it has read a big
-// trace's spans, a zoomed-out answer may come from the trace's summary
-// ("coarse": true, docs/API.md): it is drawn, and the window asked again
-// every COARSE_RETRY_MS until an exact answer replaces it.
+// entries carry absolute times) and schedules a debounced fetch of the new
+// window at the canvas' pixel width, for the rows near the viewport only;
+// a newer fetch aborts the older one and only the newest answer replaces
+// this.data. Before weftd has read a big trace's spans, an answer may come
+// from the trace's summary ("coarse": true): it is drawn, and the window
+// asked again every COARSE_RETRY_MS until an exact answer replaces it.
 //
-// Input: wheel zooms around the cursor (horizontal wheel pans), drag pans,
-// Shift+drag (or drag in select mode, or drag on the axis) selects a range,
-// click selects a span, W/S zoom, A/D pan, 0 resets, F zooms to the range,
+// Input (Perfetto's habits): wheel scrolls rows, Ctrl+wheel (and pinch) and
+// W/S zoom around the cursor, Shift+wheel, horizontal wheel, A/D and drag
+// pan, Shift+drag (or drag on the axis) selects a range, click selects a
+// span or follows an arrow, M marks a time, 0 resets, F zooms to the range,
 // Esc clears. The owner is told through the callbacks passed to the
-// constructor; the timeline itself never touches the URL or other panels.
+// constructor; the timeline never touches the URL or other panels.
 
-import { escapeHtml, formatDuration, formatOffset, formatPercent, formatTime, niceStep } from './format.js';
-import { stateColor, threadColor } from './states.js';
+import { visible } from './format.js';
+import { h } from './dom.js';
+import { Layout } from './layout.js';
+import { READABLE, arrowAt, renderFlowLegend } from './flows.js';
+import { drawAxis, drawTracks } from './draw.js';
+import { CounterTrack } from './counter.js';
+import { showTooltip } from './tooltip.js';
 
-const ROW_H = { cpu: 20, process: 22, thread: 20 };
 const MIN_SPAN_NS = 20;
 const FETCH_DEBOUNCE_MS = 40;
 const DRAG_THRESHOLD_PX = 3;
-const MAX_FLOW_ARROWS = 3000;
 const FLOWS_DEBOUNCE_MS = 250;
 const COARSE_RETRY_MS = 250;
 const COARSE_STATUS = 'summary: reading spans…';
 
 export class Timeline {
   /**
-   * els: {axis, tracks, labels, scroll, tooltip} elements from index.html.
-   * cb: {onView(view), onSelect(utid, ts), onRange(range|null), onStatus(text), onError(err)}
+   * els: {axis, tracks, labels, scroll, stage, spacer, tooltip, flowLegend}.
+   * cb: {onView(view), onSelect({utid, ts}|null), onSelectProcess(upid, span),
+   * onRange(range|null), onStatus(text), onFlowNote(text), onLayout(), onError(err)}
    */
   constructor(els, cb) {
     this.els = els;
     this.cb = cb;
     this.api = null;
     this.overview = null;
+    this.layoutState = new Layout();
     this.view = { start: 0, end: 1 };
     this.range = null;
     this.selected = null;
-    this.collapsed = new Set();
-    this.rows = [];
+    this.selectedUpid = null;
+    this.marks = [];
     this.data = null;
     this.flows = [];
+    this.flowsSel = [];
     this.flowCache = null;
-    this.flowNote = '';
+    this.flowOff = new Set();
     this.flowAbort = null;
+    this.flowSelAbort = null;
     this.flowTimer = 0;
+    this.drawnArrows = [];
     this.showFlows = true;
     this.selectMode = false;
     this.objects = new Map();
-    this.hover = null;
     this.drag = null;
     this.width = 1;
-    this.height = 1;
+    this.viewH = 1;
     this.drawPending = false;
     this.fetchTimer = 0;
     this.coarseTimer = 0;
@@ -72,6 +79,8 @@ export class Timeline {
     this.firstExactPaint = false;
     this.mouse = null;
     this.focusUtid = null;
+    this.labelKey = '';
+    this.counter = new CounterTrack(this);
     this.bind();
   }
 
@@ -82,27 +91,59 @@ export class Timeline {
     if (this.abort) this.abort.abort();
     clearTimeout(this.coarseTimer);
     this.api = api;
-    this.overview = overview;
-    this.threadsById = new Map(overview.threads.map((t) => [t.utid, t]));
-    this.processesById = new Map(overview.processes.map((p) => [p.upid, p]));
     this.data = null;
     this.fetchedY = null;
     this.flowCache = null;
     this.flows = [];
+    this.flowsSel = [];
     this.selected = null;
+    this.selectedUpid = null;
     this.range = null;
+    this.marks = [];
     this.firstDataPaint = false;
     this.firstExactPaint = false;
-    this.layout();
+    this.layoutState.reset(overview.processes.length);
+    this.counter.reset();
+    this.els.scroll.scrollTop = 0;
+    this.updateOverview(overview);
   }
 
-  /** Updates the trace's bounds and threads while it is being recorded. */
+  /** Updates the trace's bounds, processes and threads (a recording grows). */
   updateOverview(overview) {
     this.overview = overview;
     this.flowCache = null; // the recording may have added flows
     this.threadsById = new Map(overview.threads.map((t) => [t.utid, t]));
     this.processesById = new Map(overview.processes.map((p) => [p.upid, p]));
-    this.layout();
+    overview.threadsById = this.threadsById;
+    overview.processesById = this.processesById;
+    this.threadsOf = new Map();
+    for (const t of overview.threads) {
+      if (!this.threadsOf.has(t.upid)) this.threadsOf.set(t.upid, []);
+      this.threadsOf.get(t.upid).push(t);
+    }
+    for (const list of this.threadsOf.values()) {
+      list.sort((a, b) => b.is_main - a.is_main || (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.utid - b.utid);
+    }
+    this.layoutState.invalidateOrder();
+    this.relayout();
+  }
+
+  /** Recomputes the rows after a collapse, pin or hide; keeps the scroll. */
+  relayout() {
+    if (!this.overview) return;
+    this.layoutState.build(this.overview, this.threadsOf);
+    this.fetchedY = null; // row positions moved: the next answer decides
+    this.labelKey = '';
+    this.resize();
+    if (this.cb.onLayout) this.cb.onLayout();
+  }
+
+  get rows() {
+    return this.layoutState.rows;
+  }
+
+  get rowOfThread() {
+    return this.layoutState.rowOfThread;
   }
 
   setObjects(list) {
@@ -118,128 +159,167 @@ export class Timeline {
     return Math.max(this.overview.end_ts, this.overview.start_ts + 1);
   }
 
-  /** Processes in tree order (children after their parent, by start time). */
-  processOrder() {
-    const procs = this.overview.processes;
-    const byParent = new Map();
-    const known = new Set(procs.map((p) => p.upid));
-    for (const p of procs) {
-      const parent = p.parent_upid !== null && known.has(p.parent_upid) ? p.parent_upid : null;
-      if (!byParent.has(parent)) byParent.set(parent, []);
-      byParent.get(parent).push(p);
-    }
-    for (const list of byParent.values()) {
-      list.sort((a, b) => (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.upid - b.upid);
-    }
-    const out = [];
-    const seen = new Set();
-    const visit = (p, depth) => {
-      if (seen.has(p.upid)) return;
-      seen.add(p.upid);
-      out.push({ p, depth });
-      for (const c of byParent.get(p.upid) || []) visit(c, depth + 1);
-    };
-    for (const root of byParent.get(null) || []) visit(root, 0);
-    for (const p of procs) visit(p, 0); // cycles in parent_upid: still shown
-    return out;
-  }
-
-  layout() {
-    const ov = this.overview;
-    const rows = [];
-    const cpus = ov.cpus || [];
-    if (cpus.length === 0) {
-      rows.push({ kind: 'cpu', id: null, label: 'CPUs: no scheduler data', empty: true });
-    } else {
-      for (const c of cpus) rows.push({ kind: 'cpu', id: c, label: `CPU ${c}` });
-    }
-    const threadsOf = new Map();
-    for (const t of ov.threads) {
-      if (!threadsOf.has(t.upid)) threadsOf.set(t.upid, []);
-      threadsOf.get(t.upid).push(t);
-    }
-    for (const list of threadsOf.values()) {
-      list.sort((a, b) => b.is_main - a.is_main || (a.start_ts ?? 0) - (b.start_ts ?? 0) || a.utid - b.utid);
-    }
-    for (const { p, depth } of this.processOrder()) {
-      const threads = threadsOf.get(p.upid) || [];
-      rows.push({
-        kind: 'process', id: p.upid, depth, label: `${p.name ?? '?'} ${p.pid}`,
-        title: p.cmdline || p.name, count: threads.length,
-      });
-      if (this.collapsed.has(p.upid)) continue;
-      for (const t of threads) {
-        rows.push({ kind: 'thread', id: t.utid, depth: depth + 1, label: `${t.name ?? '?'} ${t.tid}`, upid: p.upid });
-      }
-    }
-    let y = 0;
-    this.rowOfThread = new Map();
-    this.rowOfProcess = new Map();
-    for (const r of rows) {
-      r.y = y;
-      r.h = ROW_H[r.kind];
-      y += r.h;
-      if (r.kind === 'thread') this.rowOfThread.set(r.id, r);
-      if (r.kind === 'process') this.rowOfProcess.set(r.id, r);
-    }
-    this.rows = rows;
-    this.height = y;
-    this.fetchedY = null; // row positions moved: the next answer decides
-    this.renderLabels();
-    this.resize();
-  }
-
-  renderLabels() {
-    const box = this.els.labels;
-    box.replaceChildren();
-    for (const r of this.rows) {
-      const div = document.createElement('div');
-      div.className = `track-label track-${r.kind}`;
-      div.style.height = `${r.h}px`;
-      div.dataset.kind = r.kind;
-      if (r.id !== null) div.dataset.id = String(r.id);
-      div.style.paddingLeft = `${6 + 12 * (r.depth || 0)}px`;
-      if (r.kind === 'process') {
-        const open = !this.collapsed.has(r.id);
-        const btn = document.createElement('button');
-        btn.type = 'button';
-        btn.className = 'toggle';
-        btn.textContent = open ? '▾' : '▸';
-        btn.setAttribute('aria-expanded', String(open));
-        btn.setAttribute('aria-label', `${open ? 'Collapse' : 'Expand'} process ${r.label}`);
-        btn.addEventListener('click', () => this.toggleProcess(r.id));
-        div.append(btn);
-      }
-      const name = document.createElement('span');
-      name.className = 'name';
-      name.textContent = r.label;
-      name.title = r.kind === 'process' ? `${r.title || r.label} (${r.count} threads)` : r.label;
-      div.append(name);
-      box.append(div);
-    }
-  }
-
   toggleProcess(upid) {
-    if (this.collapsed.has(upid)) this.collapsed.delete(upid);
-    else this.collapsed.add(upid);
-    this.layout();
-    const btn = this.els.labels.querySelector(`.track-process[data-id="${upid}"] button`);
+    const L = this.layoutState;
+    L.setCollapsed(upid, !L.isCollapsed(upid));
+    this.relayout();
+    this.renderLabels();
+    const btn = this.els.labels.querySelector(`.track-process[data-id="${upid}"] button.toggle`);
     if (btn) btn.focus();
     this.scheduleFetch();
   }
 
+  /**
+   * Orders sibling processes busiest first (time Running, asked with one
+   * SQL query) or, with false, by start time. Resolves when laid out.
+   */
+  async setBusiestFirst(on) {
+    let busy = null;
+    if (on) {
+      const r = await this.api.sql("SELECT upid, SUM(dur) FROM process_state WHERE state = 'Running' GROUP BY upid", 100000);
+      busy = new Map(r.rows.map(([upid, ns]) => [Number(upid), Number(ns)]));
+    }
+    this.layoutState.setBusy(busy);
+    this.relayout();
+    this.scheduleFetch();
+  }
+
+  /** Collapses (true) or expands (false) every process. */
+  setAllCollapsed(on) {
+    this.layoutState.setAllCollapsed(on);
+    this.relayout();
+    this.scheduleFetch();
+  }
+
+  /** Pins row `key` ('t5', 'p3', 'c0') to the top, or unpins it. */
+  togglePin(key) {
+    const p = this.layoutState.pinned;
+    if (p.has(key)) p.delete(key);
+    else p.add(key);
+    this.relayout();
+    this.scheduleFetch();
+  }
+
+  /** Hides row `key` (a process: with its threads). */
+  hide(key) {
+    this.layoutState.hidden.add(key);
+    this.layoutState.pinned.delete(key);
+    this.relayout();
+    this.scheduleFetch();
+  }
+
+  unhideAll() {
+    this.layoutState.hidden.clear();
+    this.relayout();
+    this.scheduleFetch();
+  }
+
+  /**
+   * Makes the row of `kind` ('thread', 'process') `id` visible: unhides it,
+   * expands its process, scrolls it into the middle of the viewport when it
+   * is off screen. Returns the row or null.
+   */
+  revealRow(kind, id) {
+    const L = this.layoutState;
+    let changed = false;
+    const upid = kind === 'thread' ? this.threadsById.get(id)?.upid : id;
+    if (upid === undefined) return null;
+    for (const key of [`p${upid}`, kind === 'thread' ? `t${id}` : null]) {
+      if (key && L.hidden.has(key)) {
+        L.hidden.delete(key);
+        changed = true;
+      }
+    }
+    if (kind === 'thread' && L.isCollapsed(upid)) {
+      L.setCollapsed(upid, false);
+      changed = true;
+    }
+    if (changed) this.relayout();
+    const r = kind === 'thread' ? L.rowOfThread.get(id) : L.rowOfProcess.get(id);
+    if (!r) return null;
+    if (!r.pinned) {
+      const box = this.els.scroll;
+      const inner = this.viewH - L.pinnedHeight;
+      if (r.y < box.scrollTop || r.y + r.h > box.scrollTop + inner) {
+        box.scrollTop = Math.max(0, r.y - inner / 2);
+      }
+    }
+    if (changed) this.scheduleFetch();
+    this.requestDraw();
+    return r;
+  }
+
   resize() {
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, this.els.tracks.clientWidth);
+    const { tracks, axis, scroll, stage, spacer } = this.els;
+    const L = this.layoutState;
+    // A short track list leaves its room to the panel below.
+    scroll.style.maxHeight = `${Math.max(40, L.pinnedHeight + L.height)}px`;
+    const H = Math.max(1, scroll.clientHeight);
+    this.viewH = H;
+    stage.style.height = `${H}px`;
+    spacer.style.height = `${Math.max(0, L.pinnedHeight + L.height - H)}px`;
+    const w = Math.max(1, tracks.clientWidth);
     this.width = w;
-    const { tracks, axis } = this.els;
-    tracks.style.height = `${this.height}px`;
+    tracks.style.height = `${H}px`;
     tracks.width = Math.round(w * dpr);
-    tracks.height = Math.round(this.height * dpr);
+    tracks.height = Math.round(H * dpr);
     const aw = Math.max(1, axis.clientWidth);
     axis.width = Math.round(aw * dpr);
     axis.height = Math.round(axis.clientHeight * dpr);
+    this.labelKey = '';
     this.requestDraw();
+  }
+
+  // ---- labels (only the rows in view) -------------------------------------
+
+  renderLabels() {
+    const L = this.layoutState;
+    const top = this.els.scroll.scrollTop;
+    const key = `${top}:${this.viewH}:${L.rows.length}:${L.pinnedRows.length}:${L.height}`;
+    if (key === this.labelKey) return;
+    this.labelKey = key;
+    const box = this.els.labels;
+    const active = document.activeElement && box.contains(document.activeElement)
+      ? { key: document.activeElement.closest('.track-label')?.dataset.key, cls: document.activeElement.className } : null;
+    const visibleRows = [...L.between(top, top + this.viewH - L.pinnedHeight), ...L.pinnedRows];
+    box.replaceChildren(...visibleRows.map((r) => this.labelOf(r, L.screenY(r, top))));
+    if (active && active.key) {
+      const again = box.querySelector(`.track-label[data-key="${active.key}"] button.${active.cls.split(' ')[0]}`);
+      if (again) again.focus({ preventScroll: true });
+    }
+  }
+
+  labelOf(r, sy) {
+    const div = h('div', {
+      className: `track-label track-${r.kind}${r.pinned ? ' pinned' : ''}`,
+      data: { kind: r.kind, key: r.key, ...(r.id !== null ? { id: r.id } : {}) },
+    });
+    div.style.top = `${sy}px`;
+    div.style.height = `${r.h}px`;
+    div.style.paddingLeft = `${4 + 12 * (r.depth || 0)}px`;
+    if (r.kind === 'process') {
+      const open = !r.collapsed;
+      div.append(h('button', {
+        className: 'toggle', text: open ? '▾' : '▸',
+        attrs: { type: 'button', 'aria-expanded': String(open), 'aria-label': `${open ? 'Collapse' : 'Expand'} process ${r.label}` },
+        on: { click: () => this.toggleProcess(r.id) },
+      }));
+    }
+    const title = r.kind === 'process' ? `${r.title || r.label} (${r.count === 1 ? '1 thread' : `${r.count} threads`})` : r.label;
+    div.append(h('span', { className: 'name', title }, r.label));
+    if (r.id !== null) {
+      div.append(h('button', {
+        className: 'pin', text: r.pinned ? '⊗' : '⤒', title: r.pinned ? 'Unpin' : 'Pin to the top',
+        attrs: { type: 'button', 'aria-pressed': String(!!r.pinned), 'aria-label': `${r.pinned ? 'Unpin' : 'Pin'} ${r.label}` },
+        on: { click: () => this.togglePin(r.key) },
+      }), h('button', {
+        className: 'hide', text: '×', title: 'Hide this track',
+        attrs: { type: 'button', 'aria-label': `Hide ${r.label}` },
+        on: { click: () => this.hide(r.key) },
+      }));
+    }
+    return div;
   }
 
   // ---- the window ---------------------------------------------------------
@@ -286,6 +366,26 @@ export class Timeline {
   /** Marks a span selected ({utid, ts, dur, flows}) or clears with null. */
   setSelected(sel) {
     this.selected = sel;
+    if (sel) this.selectedUpid = null;
+    this.requestDraw();
+    this.fetchSelectedFlows();
+  }
+
+  /** Marks process `upid` selected (its threads' arrows), or none. */
+  setSelectedProcess(upid) {
+    this.selectedUpid = upid;
+    if (upid !== null) this.selected = null;
+    this.counter.schedule();
+    this.requestDraw();
+    this.fetchSelectedFlows();
+  }
+
+  /** Adds a mark at `ns`, or removes the mark within a few pixels of it. */
+  toggleMark(ns) {
+    const tol = (4 * (this.view.end - this.view.start)) / this.width;
+    const i = this.marks.findIndex((m) => Math.abs(m - ns) <= tol);
+    if (i >= 0) this.marks.splice(i, 1);
+    else this.marks.push(Math.round(ns));
     this.requestDraw();
   }
 
@@ -309,6 +409,7 @@ export class Timeline {
     clearTimeout(this.fetchTimer);
     this.fetchTimer = setTimeout(() => this.fetchNow(), FETCH_DEBOUNCE_MS);
     this.scheduleFlows();
+    this.counter.schedule();
   }
 
   async fetchNow() {
@@ -320,12 +421,12 @@ export class Timeline {
     const { start, end } = this.view;
     const px = Math.max(1, Math.min(10000, Math.round(this.width)));
     const params = { start, end, px };
-    // Only the rows near the scrolled viewport are asked for (a trace of
-    // hundreds of threads would otherwise cost hundreds of tracks per
-    // answer); scrolling past them asks for the next ones. Naming any track
-    // asks for only the named ones, so every kind is named (-1: none).
+    // Only the rows near the viewport (and the pinned ones) are asked for;
+    // scrolling past them asks for the next ones. Naming any track asks for
+    // only the named ones, so every kind is named (-1: none).
     const near = this.nearRows();
-    const all = near.rows.length === this.rows.length && this.collapsed.size === 0;
+    const L = this.layoutState;
+    const all = near.rows.length === L.rows.length + L.pinnedRows.length && !this.hasFolded();
     if (!all) {
       const ids = (kind) => near.rows.filter((r) => r.kind === kind && r.id !== null).map((r) => r.id).join(',') || '-1';
       params.utids = ids('thread');
@@ -341,7 +442,7 @@ export class Timeline {
       const sameKind = d && !!d.coarse === !!tl.coarse;
       if (!all && d && f && sameKind && d.start === tl.start && d.end === tl.end && d.px === tl.px) {
         // More rows of the same window: keep the rows already fetched.
-        for (const k of ['threads', 'processes', 'cpus']) d[k] = { ...d[k], ...tl[k] };
+        for (const k of ['threads', 'processes', 'cpus']) Object.assign(d[k], tl[k]);
         const touching = near.top <= f.bottom && near.bottom >= f.top;
         this.fetchedY = touching
           ? { top: Math.min(f.top, near.top), bottom: Math.max(f.bottom, near.bottom) }
@@ -358,13 +459,13 @@ export class Timeline {
         this.cb.onStatus(COARSE_STATUS);
         this.coarseTimer = setTimeout(() => { if (!this.abort) this.fetchNow(); }, COARSE_RETRY_MS);
       } else {
-        this.cb.onStatus(this.flowNote);
+        this.cb.onStatus('');
       }
       this.requestDraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
       this.abort = null;
-      this.cb.onStatus(this.flowNote);
+      this.cb.onStatus('');
       this.cb.onError(e);
       // A failed answer (weftd busy or restarting) is asked again a few
       // times, unless the view has moved on (which asks anyway).
@@ -375,6 +476,28 @@ export class Timeline {
         }, 500 * this.failures);
       }
     }
+  }
+
+  hasFolded() {
+    const L = this.layoutState;
+    return L.bigTree || L.collapsed.size > 0 || L.hidden.size > 0;
+  }
+
+  /** Rows from half a screen above the viewport to half below, and the pinned rows. */
+  nearRows() {
+    const h = this.viewH || 600;
+    const top = this.els.scroll.scrollTop - h / 2;
+    const bottom = this.els.scroll.scrollTop + 1.5 * h;
+    const L = this.layoutState;
+    return { top, bottom, rows: [...L.pinnedRows, ...L.between(top, bottom)] };
+  }
+
+  /** After a scroll: redraws; fetches when the viewport leaves the rows fetched. */
+  onScroll() {
+    this.requestDraw();
+    const box = this.els.scroll;
+    const f = this.fetchedY;
+    if (!f || box.scrollTop < f.top || box.scrollTop + this.viewH > f.bottom) this.scheduleFetch();
   }
 
   scheduleFlows() {
@@ -389,6 +512,7 @@ export class Timeline {
    * again. Truncated sets are not drawn (a partial picture misleads).
    */
   async fetchFlows() {
+    this.fetchSelectedFlows();
     if (!this.api || !this.showFlows) return;
     const { start, end } = this.view;
     const inWindow = (list) => list.filter((f) => f.ts_out < end && f.ts_in >= start);
@@ -411,29 +535,64 @@ export class Timeline {
     }
   }
 
+  /** Threads whose arrows are drawn when there are too many to draw all. */
+  selectedUtids() {
+    if (this.selected) return [this.selected.utid];
+    if (this.selectedUpid !== null) return (this.threadsOf.get(this.selectedUpid) || []).map((t) => t.utid);
+    return [];
+  }
+
+  /** The arrows of the selected track in the window (asked only when there are too many for all). */
+  async fetchSelectedFlows() {
+    if (this.flowSelAbort) this.flowSelAbort.abort();
+    this.flowSelAbort = null;
+    const utids = this.selectedUtids();
+    if (!this.api || !this.showFlows || !this.tooMany || utids.length === 0) {
+      this.flowsSel = [];
+      this.requestDraw();
+      return;
+    }
+    const ac = new AbortController();
+    this.flowSelAbort = ac;
+    const { start, end } = this.view;
+    try {
+      const r = await this.api.flows({ start, end, utids: utids.slice(0, 200).join(',') }, ac.signal);
+      if (ac !== this.flowSelAbort) return;
+      this.flowsSel = (r.flows || []).filter((f) => f.ts_out < end && f.ts_in >= start);
+      this.updateFlowNote();
+      this.requestDraw();
+    } catch (e) {
+      if (e.name !== 'AbortError') this.flowsSel = [];
+    }
+  }
+
   setFlows(list, truncated) {
-    const tooMany = truncated || list.length > MAX_FLOW_ARROWS;
+    const tooMany = truncated || list.length > READABLE;
+    const wasTooMany = this.tooMany;
+    this.tooMany = tooMany;
     this.flows = tooMany ? [] : list;
-    this.flowNote = tooMany ? 'many flows: zoom in for arrows' : '';
-    this.cb.onStatus(this.flowNote);
+    this.flowTotal = truncated ? null : list.length;
+    const kinds = new Map();
+    for (const f of list) kinds.set(f.kind, (kinds.get(f.kind) || 0) + 1);
+    for (const f of this.selected?.flows || []) if (!kinds.has(f.kind)) kinds.set(f.kind, 0);
+    renderFlowLegend(this.els.flowLegend, kinds, this.flowOff, () => {
+      // A hidden kind stops taking clicks now, not at the next frame.
+      this.drawnArrows = this.drawnArrows.filter((a) => !this.flowOff.has(a.flow.kind));
+      this.requestDraw();
+    });
+    this.updateFlowNote();
+    if (tooMany !== wasTooMany || tooMany) this.fetchSelectedFlows();
     this.requestDraw();
   }
 
-  /** Rows from half a screen above the scrolled viewport to half below. */
-  nearRows() {
-    const box = this.els.scroll;
-    const h = box.clientHeight || 600;
-    const top = box.scrollTop - h / 2;
-    const bottom = box.scrollTop + 1.5 * h;
-    return { top, bottom, rows: this.rows.filter((r) => r.y + r.h >= top && r.y <= bottom) };
-  }
-
-  /** After a scroll: fetches when the viewport leaves the rows fetched. */
-  onScroll() {
-    this.requestDraw();
-    const box = this.els.scroll;
-    const f = this.fetchedY;
-    if (f && (box.scrollTop < f.top || box.scrollTop + box.clientHeight > f.bottom)) this.scheduleFetch();
+  updateFlowNote() {
+    let note = '';
+    if (this.tooMany && this.showFlows) {
+      const n = this.flowTotal === null ? 'over 10,000' : String(this.flowTotal);
+      note = this.selectedUtids().length ? `${n} arrows: the selected track's shown`
+        : `${n} arrows: select a track to see its own`;
+    }
+    this.cb.onFlowNote(note);
   }
 
   // ---- drawing --------------------------------------------------------------
@@ -450,8 +609,9 @@ export class Timeline {
   draw() {
     if (!this.overview) return;
     const t0 = performance.now();
-    this.drawTracks();
-    this.drawAxis();
+    this.renderLabels();
+    drawTracks(this);
+    drawAxis(this);
     const t1 = performance.now();
     performance.measure('weft:frame', { start: t0, end: t1 });
     if (performance.getEntriesByType('measure').length > 4000) {
@@ -460,10 +620,12 @@ export class Timeline {
     }
     // The window of the exact answer on screen (and whether a summary is
     // shown meanwhile), for scripts driving the page.
+    const c = this.els.tracks;
+    c.dataset.rows = String(this.layoutState.rows.length + this.layoutState.pinnedRows.length);
     if (this.data) {
-      if (!this.data.coarse) this.els.tracks.dataset.drawn = `${this.data.start}:${this.data.end}`;
-      this.els.tracks.dataset.coarse = this.data.coarse ? '1' : '0';
-      this.els.tracks.dataset.answers = String(this.answers);
+      if (!this.data.coarse) c.dataset.drawn = `${this.data.start}:${this.data.end}`;
+      c.dataset.coarse = this.data.coarse ? '1' : '0';
+      c.dataset.answers = String(this.answers);
     }
     if (this.data && !this.firstDataPaint) {
       this.firstDataPaint = true;
@@ -481,238 +643,7 @@ export class Timeline {
     return group ? group[String(row.id)] || null : null;
   }
 
-  drawTracks() {
-    const c = this.els.tracks;
-    const ctx = c.getContext('2d');
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const w = this.width;
-    ctx.clearRect(0, 0, w, this.height);
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    const states = this.overview.states || [];
-    const k = w / (this.view.end - this.view.start);
-    const vs = this.view.start;
-
-    // Only rows inside the scrolled viewport are painted.
-    const top = this.els.scroll.scrollTop;
-    const bottom = top + this.els.scroll.clientHeight;
-
-    for (let i = 0; i < this.rows.length; i++) {
-      const r = this.rows[i];
-      if (r.y + r.h < top || r.y > bottom) continue;
-      ctx.fillStyle = r.kind === 'process' ? '#eef1f5' : i % 2 ? '#fafbfc' : '#ffffff';
-      ctx.fillRect(0, r.y, w, r.h);
-      ctx.fillStyle = '#e3e6ea';
-      ctx.fillRect(0, r.y + r.h - 1, w, 1);
-      if (r.kind === 'cpu' && r.empty) {
-        ctx.fillStyle = '#5f6368';
-        ctx.fillText('No scheduler data in this trace (capture mode: ' +
-          `${this.overview.meta?.capture_mode ?? 'unknown'}): CPU lanes are empty.`, 8, r.y + r.h / 2);
-        continue;
-      }
-      const entries = this.entriesFor(r);
-      if (r.kind !== 'cpu') this.drawTerminatedTail(ctx, r, k, vs, w);
-      if (!entries) continue;
-      const pad = r.kind === 'process' ? 3 : 2;
-      const y = r.y + pad;
-      const h = r.h - 2 * pad - 1;
-      let lastX = -2;
-      let lastColor = '';
-      for (const e of entries) {
-        const ts = e[0];
-        const dur = e[1];
-        let x0 = (ts - vs) * k;
-        let x1 = (ts + dur - vs) * k;
-        if (x1 < 0 || x0 > w) continue;
-        x0 = Math.max(x0, -1);
-        x1 = Math.min(x1, w + 1);
-        const color = r.kind === 'cpu' ? threadColor(e[2]) : stateColor(states[e[2]]);
-        // Several entries inside one pixel column: paint the column once.
-        if (x1 - x0 < 1 && Math.floor(x0) === lastX && color === lastColor) continue;
-        ctx.fillStyle = color;
-        ctx.fillRect(x0, y, Math.max(1, x1 - x0), h);
-        lastX = Math.floor(x0);
-        lastColor = color;
-        if (x1 - x0 > 46) this.drawSpanText(ctx, r, e, states, x0, x1, y + h / 2);
-      }
-    }
-    this.drawRangeOverlay(ctx, 0, this.height);
-    const fr = this.focusUtid !== null && this.focusUtid !== undefined ? this.rowOfThread.get(this.focusUtid) : null;
-    if (fr && document.activeElement === this.els.tracks) {
-      ctx.strokeStyle = '#1967d2';
-      ctx.setLineDash([4, 3]);
-      ctx.strokeRect(1, fr.y + 0.5, w - 2, fr.h - 2);
-      ctx.setLineDash([]);
-    }
-    this.drawSelection(ctx, k, vs);
-    this.drawFlows(ctx, k, vs);
-  }
-
-  /** A thin Terminated band from a thread's or process's end to the trace's end. */
-  drawTerminatedTail(ctx, r, k, vs, w) {
-    const t = r.kind === 'thread' ? this.threadsById.get(r.id) : this.processesById.get(r.id);
-    if (!t || t.end_ts === null || t.end_ts === undefined) return;
-    const x0 = Math.max(0, (t.end_ts - vs) * k);
-    const x1 = Math.min(w, (this.traceEnd - vs) * k);
-    if (x1 <= x0) return;
-    ctx.fillStyle = stateColor('Terminated');
-    ctx.fillRect(x0, r.y + r.h / 2 - 2, x1 - x0, 4);
-  }
-
-  drawSpanText(ctx, r, e, states, x0, x1, ymid) {
-    let text;
-    if (r.kind === 'cpu') {
-      const t = this.threadsById.get(e[2]);
-      text = t ? `${t.name} ${t.tid}` : `utid ${e[2]}`;
-    } else {
-      text = states[e[2]] || '';
-      const reason = e[3] >= 0 ? this.overview.reasons[e[3]] : null;
-      if (reason) text += ` · ${reason}`;
-      if (e[5] > 1) text += ` (${e[5]})`;
-    }
-    const left = Math.max(x0, 0) + 4;
-    const room = Math.min(x1, this.width) - left - 2;
-    if (room < 20) return;
-    const maxChars = Math.floor(room / 6.2);
-    if (text.length > maxChars) text = text.slice(0, Math.max(1, maxChars - 1)) + '…';
-    ctx.fillStyle = '#10151a';
-    ctx.fillText(text, left, ymid + 0.5);
-  }
-
-  drawRangeOverlay(ctx, y, h) {
-    if (!this.range) return;
-    const x0 = this.xAt(this.range.start);
-    const x1 = this.xAt(this.range.end);
-    ctx.fillStyle = 'rgba(25, 103, 210, 0.12)';
-    ctx.fillRect(x0, y, x1 - x0, h);
-    ctx.fillStyle = 'rgba(25, 103, 210, 0.9)';
-    ctx.fillRect(x0, y, 1, h);
-    ctx.fillRect(x1 - 1, y, 1, h);
-  }
-
-  drawSelection(ctx, k, vs) {
-    const s = this.selected;
-    if (!s) return;
-    const r = this.rowOfThread.get(s.utid);
-    if (!r) return;
-    const x0 = (s.ts - vs) * k;
-    const x1 = (s.ts + (s.dur || 0) - vs) * k;
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = '#111';
-    ctx.strokeRect(Math.max(-2, x0), r.y + 1, Math.max(2, Math.min(x1, this.width + 2) - Math.max(-2, x0)), r.h - 3);
-    ctx.lineWidth = 1;
-  }
-
-  rowCenter(utid) {
-    let r = this.rowOfThread.get(utid);
-    if (!r) {
-      const t = this.threadsById.get(utid);
-      r = t ? this.rowOfProcess.get(t.upid) : null;
-    }
-    return r ? r.y + r.h / 2 : null;
-  }
-
-  drawFlows(ctx, k, vs) {
-    const w = this.width;
-    const arrow = (f, color, width) => {
-      const y0 = this.rowCenter(f.utid_out);
-      const y1 = this.rowCenter(f.utid_in);
-      if (y0 === null || y1 === null) return;
-      const x0 = (f.ts_out - vs) * k;
-      const x1 = (f.ts_in - vs) * k;
-      if ((x0 < 0 && x1 < 0) || (x0 > w && x1 > w)) return;
-      ctx.strokeStyle = color;
-      ctx.fillStyle = color;
-      ctx.lineWidth = width;
-      ctx.beginPath();
-      ctx.moveTo(x0, y0);
-      const bend = Math.max(12, Math.abs(x1 - x0) / 2);
-      ctx.bezierCurveTo(x0 + bend, y0, x1 - bend, y1, x1, y1);
-      ctx.stroke();
-      ctx.beginPath();
-      ctx.arc(x0, y0, 2.5, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.beginPath();
-      ctx.moveTo(x1, y1);
-      ctx.lineTo(x1 - 7, y1 - 4);
-      ctx.lineTo(x1 - 7, y1 + 4);
-      ctx.closePath();
-      ctx.fill();
-    };
-    if (this.showFlows) {
-      for (const f of this.flows) {
-        const msg = f.kind === 'pipe' || f.kind === 'socket';
-        arrow(f, msg ? 'rgba(25, 103, 210, 0.75)' : 'rgba(60, 64, 67, 0.45)', msg ? 1.5 : 1);
-      }
-    }
-    if (this.selected && this.selected.flows) {
-      for (const f of this.selected.flows) arrow(f, '#111', 2);
-    }
-    ctx.lineWidth = 1;
-  }
-
-  drawAxis() {
-    const c = this.els.axis;
-    const ctx = c.getContext('2d');
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const w = c.clientWidth;
-    const h = c.clientHeight;
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = '#f6f7f9';
-    ctx.fillRect(0, 0, w, h);
-    const { start, end } = this.view;
-    const span = end - start;
-    const step = niceStep((span * 110) / Math.max(1, w));
-    const origin = this.traceStart;
-    // Deep zoom far from the start: label ticks relative to a base shown on
-    // the left, so labels stay short ("3.2 s + 120 ns").
-    let base = origin;
-    if ((start - origin) / step > 1e5) base = origin + Math.floor((start - origin) / (step * 100)) * step * 100;
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = '#3c4043';
-    ctx.strokeStyle = '#c4c7cc';
-    const first = Math.ceil((start - base) / step) * step + base;
-    for (let t = first; t <= end; t += step) {
-      const x = Math.round(((t - start) / span) * w) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(x, h - 8);
-      ctx.lineTo(x, h);
-      ctx.stroke();
-      const label = base === origin ? formatOffset(t - origin, step) : `+${formatOffset(t - base, step)}`;
-      ctx.fillText(label, x + 3, h / 2 - 2);
-    }
-    if (base !== origin) {
-      const text = `${formatOffset(base - origin, step * 100)} +`;
-      ctx.fillStyle = '#f6f7f9';
-      ctx.fillRect(0, 0, ctx.measureText(text).width + 8, h - 8);
-      ctx.fillStyle = '#1a73e8';
-      ctx.fillText(text, 4, h / 2 - 2);
-    }
-    ctx.fillStyle = '#c4c7cc';
-    ctx.fillRect(0, h - 1, w, 1);
-    if (this.range) {
-      this.drawRangeOverlay(ctx, 0, h);
-      const x0 = Math.max(0, this.xAt(this.range.start));
-      const x1 = Math.min(w, this.xAt(this.range.end));
-      const text = formatDuration(this.range.end - this.range.start);
-      const tw = ctx.measureText(text).width + 8;
-      const x = Math.max(0, Math.min(w - tw, (x0 + x1) / 2 - tw / 2));
-      ctx.fillStyle = '#1967d2';
-      ctx.fillRect(x, 1, tw, 15);
-      ctx.fillStyle = '#fff';
-      ctx.fillText(text, x + 4, 9);
-    }
-  }
-
   // ---- hit testing and tooltip ----------------------------------------------
-
-  rowAtY(y) {
-    for (const r of this.rows) if (y >= r.y && y < r.y + r.h) return r;
-    return null;
-  }
 
   /** The entry of `entries` at time t (within a pixel's tolerance). */
   entryAt(entries, t, tol) {
@@ -732,68 +663,12 @@ export class Timeline {
   }
 
   hitTest(x, y) {
-    const r = this.rowAtY(y);
+    const r = this.layoutState.rowAtScreen(y, this.els.scroll.scrollTop);
     if (!r) return null;
     const t = this.nsAt(x);
     const nsPerPx = (this.view.end - this.view.start) / this.width;
     const e = this.entryAt(this.entriesFor(r), t, nsPerPx);
     return { row: r, t, entry: e };
-  }
-
-  tooltipHtml(hit) {
-    const { row, entry: e } = hit;
-    const states = this.overview.states;
-    const rel = (ns) => formatTime(ns - this.traceStart, Math.max(1, (this.view.end - this.view.start) / this.width));
-    if (row.kind === 'cpu') {
-      const t = this.threadsById.get(e[2]);
-      return `<b>${escapeHtml(row.label)}</b>: ${escapeHtml(t ? `${t.name} (tid ${t.tid})` : `utid ${e[2]}`)}` +
-        `<br>ran ${formatDuration(e[1])} from ${rel(e[0])}` +
-        (e[3] >= 0 && states[e[3]] ? `<br>then ${escapeHtml(states[e[3]])}` : '') +
-        (e[4] > 1 ? `<br>${e[4]} slices merged` : '') +
-        (this.data?.coarse ? '<br><i>summary: exact slices once the trace is read</i>' : '');
-    }
-    const lines = [];
-    const who = row.kind === 'thread' ? 'thread' : 'process';
-    lines.push(`<b><span class="swatch" style="background:${stateColor(states[e[2]])}"></span>${escapeHtml(states[e[2]])}</b> — ${who} ${escapeHtml(row.label)}`);
-    const reason = e[3] >= 0 ? this.overview.reasons[e[3]] : null;
-    if (reason) lines.push(`reason: ${escapeHtml(reason)}`);
-    if (e[4] !== null && e[4] !== undefined) {
-      const o = this.objects.get(e[4]);
-      lines.push(`object: ${escapeHtml(o ? o.label || `${o.kind} ${o.object_id}` : `#${e[4]}`)}`);
-    }
-    if (Array.isArray(e[6])) {
-      lines.push(`${e[5]} span${e[5] === 1 ? '' : 's'} merged over ${formatDuration(e[1])}:`);
-      const total = e[6].reduce((a, b) => a + b, 0);
-      const mix = e[6].map((ns, i) => [i, ns]).filter(([, ns]) => ns > 0).sort((a, b) => b[1] - a[1]);
-      for (const [i, ns] of mix) {
-        lines.push(`<span class="swatch" style="background:${stateColor(states[i])}"></span>${escapeHtml(states[i])} ${formatPercent(ns, total)} (${formatDuration(ns)})`);
-      }
-    } else {
-      lines.push(`duration: ${formatDuration(e[1])}`);
-    }
-    lines.push(`at ${rel(e[0])}`);
-    if (this.data?.coarse && Array.isArray(e[6])) lines.push('<i>summary: exact spans once the trace is read</i>');
-    return lines.join('<br>');
-  }
-
-  showTooltip(clientX, clientY, hit) {
-    const tip = this.els.tooltip;
-    if (!hit || !hit.entry) {
-      tip.hidden = true;
-      this.hover = null;
-      return;
-    }
-    this.hover = hit;
-    tip.innerHTML = this.tooltipHtml(hit);
-    tip.hidden = false;
-    const pad = 14;
-    const rect = tip.getBoundingClientRect();
-    let x = clientX + pad;
-    let y = clientY + pad;
-    if (x + rect.width > window.innerWidth - 4) x = clientX - rect.width - pad;
-    if (y + rect.height > window.innerHeight - 4) y = clientY - rect.height - pad;
-    tip.style.left = `${Math.max(4, x)}px`;
-    tip.style.top = `${Math.max(4, y)}px`;
   }
 
   // ---- input ----------------------------------------------------------------
@@ -804,21 +679,25 @@ export class Timeline {
       const b = el.getBoundingClientRect();
       return { x: e.clientX - b.left, y: e.clientY - b.top };
     };
-    const onWheel = (e) => {
+    const onWheel = (e, onAxis) => {
       if (!this.overview) return;
-      e.preventDefault();
       const unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
       const dx = e.deltaX * unit;
       const dy = e.deltaY * unit;
       const { x } = local(e, e.currentTarget);
-      if (Math.abs(dx) > Math.abs(dy)) {
+      if (e.ctrlKey || e.metaKey || (onAxis && Math.abs(dy) >= Math.abs(dx) && !e.shiftKey)) {
+        this.zoom(Math.exp(dy * 0.0025), this.nsAt(x));
+      } else if (e.shiftKey) {
+        this.pan((dy || dx) / this.width);
+      } else if (Math.abs(dx) > Math.abs(dy)) {
         this.pan(dx / this.width);
       } else {
-        this.zoom(Math.exp(dy * 0.0025), this.nsAt(x));
+        return; // rows scroll natively
       }
+      e.preventDefault();
     };
-    tracks.addEventListener('wheel', onWheel, { passive: false });
-    axis.addEventListener('wheel', onWheel, { passive: false });
+    tracks.addEventListener('wheel', (e) => onWheel(e, false), { passive: false });
+    axis.addEventListener('wheel', (e) => onWheel(e, true), { passive: false });
 
     const down = (e, onAxis) => {
       if (e.button !== 0 || !this.overview) return;
@@ -838,7 +717,11 @@ export class Timeline {
         if (e.currentTarget === tracks) {
           const { x, y } = local(e, tracks);
           this.mouse = { x };
-          this.showTooltip(e.clientX, e.clientY, this.hitTest(x, y));
+          const overArrow = arrowAt(this.drawnArrows, x, y);
+          tracks.classList.toggle('over-arrow', !!overArrow);
+          const hit = overArrow ? null : this.hitTest(x, y);
+          if (hit && hit.row.kind === 'counter') hit.lines = this.counter.tooltipLines(x);
+          showTooltip(this, e.clientX, e.clientY, hit);
         }
         return;
       }
@@ -856,7 +739,7 @@ export class Timeline {
         this.setRange({ start: Math.round(Math.min(a, b)), end: Math.round(Math.max(a, b)) }, { notify: false });
       }
     };
-    const up = (e) => {
+    const up = () => {
       const d = this.drag;
       if (!d) return;
       this.drag = null;
@@ -893,21 +776,24 @@ export class Timeline {
     if (!this.overview || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+    if (t && t.closest && t.closest('dialog')) return;
     const at = this.mouse ? this.nsAt(this.mouse.x) : undefined;
+    const onTracks = t === this.els.tracks;
     switch (e.key.toLowerCase()) {
       case 'w': this.zoom(0.8, at); break;
       case 's': this.zoom(1.25, at); break;
       case 'a': this.pan(-0.1); break;
       case 'd': this.pan(0.1); break;
+      case 'm': this.toggleMark(at ?? (this.view.start + this.view.end) / 2); break;
       case '0': this.reset(); break;
       case 'f': this.zoomToRange(); break;
-      case 'arrowleft': if (t !== this.els.tracks) return; this.pan(-0.1); break;
-      case 'arrowright': if (t !== this.els.tracks) return; this.pan(0.1); break;
-      case 'arrowup': if (t !== this.els.tracks) return; this.zoom(0.8, at); break;
-      case 'arrowdown': if (t !== this.els.tracks) return; this.zoom(1.25, at); break;
-      case 'j': if (t !== this.els.tracks) return; this.moveFocusRow(1); break;
-      case 'k': if (t !== this.els.tracks) return; this.moveFocusRow(-1); break;
-      case 'enter': if (t !== this.els.tracks) return; this.selectAtFocus(); break;
+      case 'arrowleft': if (!onTracks) return; this.pan(-0.1); break;
+      case 'arrowright': if (!onTracks) return; this.pan(0.1); break;
+      case 'arrowup': if (!onTracks) return; this.zoom(0.8, at); break;
+      case 'arrowdown': if (!onTracks) return; this.zoom(1.25, at); break;
+      case 'j': if (!onTracks) return; this.moveFocusRow(1); break;
+      case 'k': if (!onTracks) return; this.moveFocusRow(-1); break;
+      case 'enter': if (!onTracks) return; this.selectAtFocus(); break;
       case '[': this.stepSelection(-1); break;
       case ']': this.stepSelection(1); break;
       case 'escape':
@@ -926,17 +812,15 @@ export class Timeline {
   // selected thread.
 
   moveFocusRow(step) {
-    const threads = this.rows.filter((r) => r.kind === 'thread');
+    const L = this.layoutState;
+    const threads = [...L.pinnedRows, ...L.rows].filter((r) => r.kind === 'thread');
     if (threads.length === 0) return;
     const i = threads.findIndex((r) => r.id === this.focusUtid);
     const next = threads[i < 0 ? (step > 0 ? 0 : threads.length - 1) : Math.max(0, Math.min(threads.length - 1, i + step))];
     this.focusUtid = next.id;
-    const box = this.els.scroll;
-    if (next.y < box.scrollTop || next.y + next.h > box.scrollTop + box.clientHeight) {
-      box.scrollTop = Math.max(0, next.y - box.clientHeight / 2);
-    }
+    this.revealRow('thread', next.id);
     const t = this.threadsById.get(next.id);
-    this.cb.onStatus(t ? `row: ${t.name} ${t.tid}` : '');
+    this.cb.onStatus(t ? visible(`row: ${t.name} ${t.tid}`) : '');
     this.requestDraw();
   }
 
@@ -954,6 +838,11 @@ export class Timeline {
   }
 
   click(x, y) {
+    const arrow = arrowAt(this.drawnArrows, x, y);
+    if (arrow) {
+      this.cb.onSelect({ utid: arrow.utid, ts: arrow.ts, reveal: true });
+      return;
+    }
     const hit = this.hitTest(x, y);
     if (!hit || !hit.entry) {
       this.cb.onSelect(null);

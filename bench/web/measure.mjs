@@ -56,7 +56,7 @@ async function collect() {
   });
 }
 
-// Zoom in and out around the middle, then drag-pan back and forth, waiting
+// Zoom in and out around the middle (Ctrl+wheel), then drag-pan back and forth, waiting
 // for the answers in between like a person would.
 async function interact() {
   const box = await page.locator('#tracks').boundingBox();
@@ -65,7 +65,9 @@ async function interact() {
   await collect();
   for (let i = 0; i < 10; i++) {
     await page.mouse.move(x, y);
+    await page.keyboard.down('Control'); // Ctrl+wheel zooms (the wheel scrolls rows)
     await page.mouse.wheel(0, i % 2 ? 120 : -120);
+    await page.keyboard.up('Control');
     await page.waitForTimeout(120);
   }
   for (let i = 0; i < 6; i++) {

@@ -189,12 +189,22 @@ async function shot(p, name) {
 
 /** Page coordinates of time `ts` on the row of thread `utid`. */
 async function pointOn(p, utid, ts) {
+  await reveal(p, 'thread', utid);
   const label = p.locator(`.track-thread[data-id="${utid}"]`);
-  await label.scrollIntoViewIfNeeded();
   const lb = await label.boundingBox();
   const cb = await p.locator('#tracks').boundingBox();
   const { start, end } = windowOf(p.url());
   return { x: cb.x + ((ts - start) / (end - start)) * cb.width, y: lb.y + lb.height / 2 };
+}
+
+/**
+ * Scrolls the tracks until the row of `kind` `id` is in view (expanding its
+ * process), as the search box's jump does; resolves once its label is drawn.
+ */
+async function reveal(p, kind, id) {
+  await p.evaluate(([k, i]) => window.weft.timeline.revealRow(k, i), [kind, id]);
+  await p.locator(`.track-${kind}[data-id="${id}"]`).waitFor();
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 // ---- tests ------------------------------------------------------------------
@@ -223,7 +233,7 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   const ov = await api(`/api/traces/${main}`);
   const proc = ov.processes.find((p) => ov.threads.some((t) => t.upid === p.upid));
   const count = ov.threads.filter((t) => t.upid === proc.upid).length;
-  const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button`);
+  const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button.toggle`);
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
   const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
   await toggle.click();
@@ -246,14 +256,16 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
 });
 
-test('wheel zooms around the cursor and drag pans the visible window', async () => {
+test('Ctrl+wheel zooms around the cursor and drag pans the visible window', async () => {
   await open(page, `trace=${main}`);
   const cb = await page.locator('#tracks').boundingBox();
   const before = windowOf(page.url());
   const x = cb.x + cb.width * 0.25;
   const tAtCursor = before.start + 0.25 * (before.end - before.start);
   await page.mouse.move(x, cb.y + 10);
+  await page.keyboard.down('Control');
   await page.mouse.wheel(0, -600);
+  await page.keyboard.up('Control');
   await page.waitForFunction((s) => new URLSearchParams(location.search).get('start') !== String(s), before.start);
   await waitDrawn(page);
   const zoomed = windowOf(page.url());
@@ -492,15 +504,29 @@ test('a trace that appears in the served directory joins the picker', async () =
   assert.equal(await page.locator('#trace-picker').inputValue(), 'story', 'the shown trace stays selected');
 });
 
-test('scrolling down to more threads draws their spans', async () => {
+test('the wheel scrolls rows; scrolling down to more threads draws their spans', async () => {
   await open(page, 'trace=many');
   const ov = await api('/api/traces/many');
-  assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
-  const last = page.locator('.track-thread').last();
+  const rows = 1 + ov.cpus.length + ov.processes.length + ov.threads.length;
+  assert.equal(Number(await page.locator('#tracks').getAttribute('data-rows')), rows, 'the parallelism row, a row per CPU, process and thread');
+  assert.ok(await page.locator('.track-thread').count() < ov.threads.length, 'only the rows in view have labels');
+  const before = windowOf(page.url());
+  const cb0 = await page.locator('#tracks').boundingBox();
+  await page.mouse.move(cb0.x + cb0.width / 2, cb0.y + cb0.height / 2);
+  await page.mouse.wheel(0, 400);
+  await page.waitForFunction(() => document.getElementById('tracks-scroll').scrollTop > 0);
+  assert.deepEqual(await page.evaluate(() => window.weft.timeline.view), before, 'the wheel scrolls, it does not zoom');
   const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
-  await last.scrollIntoViewIfNeeded();
+  const lastUtid = Number(await page.evaluate(() => {
+    const box = document.getElementById('tracks-scroll');
+    box.scrollTop = box.scrollHeight;
+    return [...window.weft.timeline.layoutState.rows].reverse().find((r) => r.kind === 'thread').id;
+  }));
+  const last = page.locator(`.track-thread[data-id="${lastUtid}"]`);
+  await last.waitFor();
   const lb = await last.boundingBox();
   const cb = await page.locator('#tracks').boundingBox();
+  assert.ok(lb.y + lb.height <= cb.y + cb.height + 1, 'the last thread is on screen');
   // Every thread of this trace is busy over the whole window: its row is
   // painted at the middle once its spans have arrived.
   await page.waitForFunction(({ x, y, answers }) => {
@@ -591,6 +617,189 @@ test('before weftd has read a big trace it shows the trace\'s summary, then the 
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
+});
+
+test('/ lists the traces, sortable and filterable, with a broken one and its error; no trace opens by itself', async () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'weft-browser-list-'));
+  try {
+    copyFileSync(path.join(dir, 'story.db'), path.join(d, 'story.db'));
+    copyFileSync(path.join(dir, 'many.db'), path.join(d, 'many.db'));
+    const live = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(d, 'live.db'), '--status', 'recording'], { encoding: 'utf8' });
+    assert.equal(live.status, 0, live.stderr);
+    writeFileSync(path.join(d, 'broken.db'), 'this is not a SQLite file\n'.repeat(200));
+    const url = await startDaemon(d);
+    const p = await newPage();
+    await p.goto(`${url}/`);
+    const rows = p.locator('#list-table tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await p.locator('#trace-page').isHidden(), true, 'no trace opens by itself');
+    assert.equal(new URL(p.url()).search, '');
+    assert.equal(await rows.count(), 4);
+    // weftd lists a file it cannot serve with no id, status broken and why
+    const broken = p.locator('#list-table tr[data-file="broken.db"]');
+    assert.match(await broken.locator('.status-broken').textContent(), /^broken.+/);
+    assert.equal(await broken.locator('a').count(), 0, 'a broken trace has no link');
+    assert.match(await p.locator('#list-table tr[data-id="live"] .status').textContent(), /live/);
+    const story = p.locator('#list-table tr[data-id="story"]');
+    assert.match(await story.textContent(), /sh -c 'ls \| grep x; \.\/cashier 1'.*40\.0 ms.*(KB|MB)/);
+    // Processes and threads: from weftd's list, or counted by the page.
+    await p.waitForFunction(() => {
+      const cells = document.querySelectorAll('#list-table tr[data-id="story"] td');
+      return cells[4]?.textContent === '4' && cells[5]?.textContent === '6';
+    });
+    // Sort by size, largest first, then smallest first; filter by command.
+    await p.locator('#list-table button.sort[data-key="bytes"]').click();
+    const ids = () => p.locator('#list-table tbody tr').evaluateAll((els) => els.map((e) => e.dataset.id));
+    assert.equal((await ids())[0], 'many');
+    await p.locator('#list-table button.sort[data-key="bytes"]').click();
+    assert.equal((await ids())[3], 'many');
+    await p.locator('#list-filter').fill('cashier');
+    assert.deepEqual((await ids()).sort(), ['live', 'story']);
+    assert.equal(await p.locator('#list-count').textContent(), '2 of 4 traces');
+    await shot(p, 'trace-list');
+    // The broken trace's own URL, and an unknown one: a page that says so.
+    await p.goto(`${url}/?trace=broken`);
+    await p.locator('#error-page').waitFor();
+    assert.match(await p.locator('#error-title').textContent(), /broken/);
+    assert.ok((await p.locator('#error-text').textContent()).length > 0);
+    await p.goto(`${url}/?trace=nosuch`);
+    await p.locator('#error-page').waitFor();
+    assert.equal(await p.locator('#error-title').textContent(), 'No trace named “nosuch”');
+    await shot(p, 'unknown-trace');
+    await p.locator('#error-page a').click();
+    await p.locator('#list-table tr[data-id="story"] a').click();
+    await waitDrawn(p);
+    assert.equal(new URL(p.url()).searchParams.get('trace'), 'story');
+    await p.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('the SQL console pages a 10,000-row result, keeps its editor height, keeps big integers exact and links rows to spans', async () => {
+  await open(page, 'trace=story&tab=sql');
+  const input = page.locator('#sql-input');
+  await input.evaluate((e) => { e.style.height = '140px'; });
+  const height = (await input.boundingBox()).height;
+  await input.fill('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) SELECT i, 9007199254740993 + i AS big FROM n');
+  await input.press('Control+Enter');
+  const meta = page.locator('#sql-meta');
+  await page.locator('#sql-result table').waitFor();
+  assert.match(await meta.textContent(), /^10000 rows in .* rows 1–1000, page 1 of 10/);
+  assert.equal(await page.locator('#sql-result tbody tr').count(), 1000);
+  assert.equal((await input.boundingBox()).height, height, 'the editor keeps its height');
+  assert.deepEqual(await page.locator('#sql-result tbody tr').first().locator('td').allTextContents(), ['1', '9007199254740994']);
+  await page.locator('#sql-meta .sql-page-next').click();
+  assert.match(await meta.textContent(), /rows 1001–2000, page 2 of 10/);
+  assert.deepEqual(await page.locator('#sql-result tbody tr').first().locator('td').allTextContents(), ['1001', '9007199254741994']);
+  await shot(page, 'sql-paged');
+  // A row with utid and ts: its link selects that span.
+  const [[ts]] = await sql('story', "SELECT ts FROM thread_state WHERE utid = 6 AND state = 'Blocked'");
+  await input.fill("SELECT utid, ts, state FROM thread_state WHERE utid = 6 AND state = 'Blocked'");
+  await input.press('Control+Enter');
+  await page.locator('#sql-result .sql-jump').first().click();
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-ts'), String(ts));
+  assert.equal(await details.getAttribute('data-utid'), '6');
+  assert.match(page.url(), new RegExp(`sel=6%3A${ts}`));
+});
+
+test('clicking an arrow selects the span at its other end; flow kinds can be hidden', async () => {
+  const { flows } = await api('/api/traces/story/flows?start=0&end=9000000000000000');
+  const f = flows.find((x) => x.kind === 'unlock');
+  const w = 4000000;
+  await open(page, `trace=story&start=${f.ts_out - w}&end=${f.ts_in + w}`);
+  await page.locator('#flow-legend input[data-kind="unlock"]').waitFor();
+  await page.waitForFunction(() => window.weft.timeline.drawnArrows.some((a) => a.flow.kind === 'unlock'));
+  const cb = await page.locator('#tracks').boundingBox();
+  const yOf = async (utid) => {
+    const b = await page.locator(`.track-thread[data-id="${utid}"]`).boundingBox();
+    return b.y + b.height / 2;
+  };
+  const { start, end } = windowOf(page.url());
+  const xOf = (t) => cb.x + ((t - start) / (end - start)) * cb.width;
+  const [x0, y0, x1, y1] = [xOf(f.ts_out), await yOf(f.utid_out), xOf(f.ts_in), await yOf(f.utid_in)];
+  // A point of the curve near its head: the click goes to the tail's span.
+  const b = Math.max(12, Math.abs(x1 - x0) / 2);
+  const t = 0.8;
+  const u = 1 - t;
+  const px = u * u * u * x0 + 3 * u * u * t * (x0 + b) + 3 * u * t * t * (x1 - b) + t * t * t * x1;
+  const py = u * u * u * y0 + 3 * u * u * t * y0 + 3 * u * t * t * y1 + t * t * t * y1;
+  await page.mouse.click(px, py);
+  const details = page.locator('#panel-details .details');
+  await details.waitFor();
+  assert.equal(await details.getAttribute('data-utid'), String(f.utid_out));
+  const [[outTs]] = await sql('story', `SELECT ts FROM thread_state WHERE utid = ${f.utid_out} AND ts <= ${f.ts_out} AND ts + dur > ${f.ts_out}`);
+  assert.equal(await details.getAttribute('data-ts'), String(outTs));
+  await shot(page, 'arrow-clicked');
+  // Hiding the kind removes the arrow: the same click now misses it.
+  await page.locator('#flow-legend input[data-kind="unlock"]').uncheck();
+  await page.mouse.click(px, py);
+  await page.waitForFunction((u) => document.querySelector('#panel-details .details')?.dataset.utid !== String(u), f.utid_out);
+});
+
+test('the URL keeps the summary tab beside a selection', async () => {
+  const [[utid, ts]] = await sql('story', "SELECT utid, ts FROM thread_state WHERE state = 'Running' LIMIT 1");
+  await open(page, `trace=story&sel=${utid}:${ts}&tab=summary`);
+  await page.locator('#panel-summary table').first().waitFor();
+  assert.equal(await page.locator('#tab-summary').getAttribute('aria-selected'), 'true');
+  assert.equal(new URL(page.url()).searchParams.get('tab'), 'summary');
+  assert.equal(new URL(page.url()).searchParams.get('sel'), `${utid}:${ts}`);
+});
+
+test('the parallelism track counts Running and Ready threads, for the trace and for a selected process', async () => {
+  // A turn of customer-a on the cashier's one CPU while customer-b waits
+  // Ready all along; the other threads are then Blocked (sh, cashier) or gone.
+  const [[ts, dur]] = await sql('story', `SELECT a.ts, a.dur FROM thread_state a JOIN thread_state b
+    ON b.utid = 6 AND b.state = 'Ready' AND b.ts <= a.ts AND b.ts + b.dur >= a.ts + a.dur
+    WHERE a.utid = 5 AND a.state = 'Running' ORDER BY a.ts LIMIT 1`);
+  await open(page, `trace=story&start=${ts}&end=${ts + dur}`);
+  const cb = await page.locator('#tracks').boundingBox();
+  const rb = await page.locator('.track-counter').boundingBox();
+  const hover = async (scope) => {
+    await page.waitForFunction((s) => window.weft.timeline.counter.data?.scope === s, scope);
+    await page.mouse.move(cb.x + cb.width / 2 + 1, rb.y + rb.height / 2);
+    await page.mouse.move(cb.x + cb.width / 2, rb.y + rb.height / 2);
+    const tip = page.locator('#tooltip');
+    await tip.waitFor({ state: 'visible' });
+    return tip.textContent();
+  };
+  assert.match(await hover('all threads'), /^Parallelism of all threadsRunning 1\.00 · Ready 1\.00average over .* 2 CPUs/);
+  await shot(page, 'parallelism');
+  // Selecting sh's process band: only its thread is counted (Blocked here).
+  const lb = await page.locator('.track-process[data-id="1"]').boundingBox();
+  await page.mouse.click(cb.x + cb.width / 2, lb.y + lb.height / 2);
+  await page.locator('#panel-details .details[data-upid="1"]').waitFor();
+  assert.match(await hover('sh 100'), /^Parallelism of sh 100Running 0\.00 · Ready 0\.00/);
+  await page.mouse.move(0, 0);
+});
+
+test('CPU lanes never use a state colour; the details panel is resized by dragging and keeps its height', async () => {
+  await open(page, 'trace=story');
+  const clash = await page.evaluate(async () => {
+    const { STATE_COLORS, cpuColor } = await import('/states.js');
+    const ctx = document.createElement('canvas').getContext('2d');
+    const norm = (c) => { ctx.fillStyle = '#000'; ctx.fillStyle = c; return ctx.fillStyle; };
+    const states = new Set(Object.values(STATE_COLORS).map(norm));
+    const out = [];
+    for (let upid = 0; upid < 5000; upid++) if (states.has(norm(cpuColor(upid)))) out.push(upid);
+    return out;
+  });
+  assert.deepEqual(clash, []);
+  const bar = page.locator('#panel-resizer');
+  const before = (await page.locator('#panel').boundingBox()).height;
+  const bb = await bar.boundingBox();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2 - 80, { steps: 4 });
+  await page.mouse.up();
+  const after = (await page.locator('#panel').boundingBox()).height;
+  assert.ok(Math.abs(after - before - 80) <= 1, `the panel grew by the drag (${before} -> ${after})`);
+  await page.reload();
+  await waitDrawn(page);
+  assert.ok(Math.abs((await page.locator('#panel').boundingBox()).height - after) <= 1, 'and keeps its height');
+  await page.evaluate(() => localStorage.removeItem('weft.panel.height'));
 });
 
 test('the page raised no script error', () => {

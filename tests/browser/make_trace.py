@@ -17,11 +17,24 @@ data (capture_mode 'calls': no sched_slice rows, no cpu on spans).
 (8 processes x 8 threads, 2 CPUs) for benchmarks; row values are random but
 the tiling invariants hold.
 
+`--hostile` writes the same story with every name a traced program chooses
+made hostile: process names and command lines, thread names, object labels
+and the recorded command carry markup that runs script if a page parses it
+(`<img src=x onerror=...>`, `</script><script>...`, `<svg onload=...>`) and
+a right-to-left override (U+202E). Any script they run sets
+`window.__pwned`.
+
+`--procs N` writes a shell loop instead (`for i in $(seq N); do true; done`):
+sh forks N short children one after the other, each with one thread that
+runs and exits while sh waits; fork and waitpid flows link them, CPU 0 runs
+the children, CPU 1 the shell. Child number N*3/4 is named `needle` (a
+name to search for).
+
 `--extend MS` appends MS milliseconds to an existing story trace (the
 cashier's main thread keeps running), moves its end and marks it complete,
 as a recorder finishing a recording would.
 
-Usage: make_trace.py OUT.db [--spans N] [--no-sched] [--status recording|complete]
+Usage: make_trace.py OUT.db [--spans N | --procs N] [--no-sched] [--hostile] [--status recording|complete]
        make_trace.py DB --extend MS
 """
 import argparse
@@ -194,6 +207,24 @@ def story(path, status, sched=True):
            "perf" if sched else "calls")
 
 
+IMG = '<img src=x onerror="window.__pwned=1">'
+SCRIPT = '</script><script>window.__pwned=1</script>'
+SVG = '<svg onload="window.__pwned=1">'
+RLO = '\u202e'
+
+
+def hostile(path):
+    """Makes every program-chosen name of a story trace hostile."""
+    db = sqlite3.connect(path)
+    db.execute("UPDATE process SET name = name || ? , cmdline = cmdline || ' ' || ? || ? || ?",
+               (IMG, SCRIPT, RLO, SVG))
+    db.execute("UPDATE thread SET name = name || ? || ?", (RLO + "gpj.exe", IMG))
+    db.execute("UPDATE object SET label = ? || label || ?", (SVG, RLO + SCRIPT))
+    db.execute("UPDATE meta SET value = value || ? WHERE key = 'command'", (" " + IMG + RLO,))
+    db.commit()
+    db.close()
+
+
 def extend(path, ms):
     """Grows a story trace by `ms` ms and marks it complete."""
     db = sqlite3.connect(path)
@@ -262,6 +293,50 @@ def big(path, n_spans, status):
     finish(db, T0, end, status, "synthetic")
 
 
+def loop(path, n, status):
+    """sh forking n children one after the other (see --procs)."""
+    db = open_db(path)
+    step = 300 * US
+    end = T0 + (n + 1) * step
+    procs = [(1, 100, 1, None, "sh", f"sh -c 'for i in $(seq {n}); do true; done'", T0, end, 0)]
+    threads = [(1, 100, 1, "sh", T0, end, 1)]
+    spans, flows, slices, pstates = [], [], [], []
+    sh = Tiler(1, T0)
+    sh.add("Running", 50 * US, cpu=1)
+    pstates.append((1, T0, 50 * US, "Running"))
+    needle = n * 3 // 4
+    for i in range(n):
+        upid = i + 2
+        pid = 1000 + i
+        name = "needle" if i + 1 == needle else "true"
+        fork = T0 + i * step + 50 * US
+        exit_ = fork + 200 * US
+        procs.append((upid, pid, 100, 1, name, name, fork, exit_, 0))
+        threads.append((upid, pid, upid, name, fork, exit_, 1))
+        spans += [(upid, fork, 20 * US, "New", None, None, None, None, None),
+                  (upid, fork + 20 * US, 180 * US, "Running", None, None, 0, None, None)]
+        slices.append((0, fork + 20 * US, 180 * US, upid, "Terminated"))
+        pstates += [(upid, fork, 20 * US, "New"), (upid, fork + 20 * US, 180 * US, "Running")]
+        # sh: blocked in waitpid while the child runs, then runs to fork again.
+        if sh.ts < fork:
+            sh.add("Running", fork - sh.ts, cpu=1)
+        sh.add("Blocked", exit_ - sh.ts, "wait", None, waker=upid)
+        sh.add("Running", 100 * US, cpu=1)
+        slices.append((1, exit_, 100 * US, 1, "Blocked"))
+        pstates += [(1, fork, exit_ - fork, "Waiting"), (1, exit_, 100 * US, "Running")]
+        flows += [(fork, 1, fork, upid, "fork", None, None), (exit_, upid, exit_, 1, "waitpid", None, None)]
+    if sh.ts < end:
+        ts = sh.add("Running", end - sh.ts, cpu=1)
+        pstates.append((1, ts, end - ts, "Running"))
+    db.executemany("INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,NULL,1)", procs)
+    db.executemany("INSERT INTO thread VALUES (?,?,?,?,?,?,?,'perf')", threads)
+    db.executemany("INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)", spans + sh.rows)
+    db.executemany("INSERT INTO sched_slice VALUES (?,?,?,?,?)", slices)
+    db.executemany("INSERT INTO flow VALUES (?,?,?,?,?,?,?)", flows)
+    db.executemany("INSERT INTO process_state VALUES (?,?,?,?)", pstates)
+    finish(db, T0, end, status, procs[0][5])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
@@ -269,13 +344,19 @@ def main():
     ap.add_argument("--status", default="complete")
     ap.add_argument("--no-sched", action="store_true")
     ap.add_argument("--extend", type=int, default=0)
+    ap.add_argument("--hostile", action="store_true")
+    ap.add_argument("--procs", type=int, default=0)
     args = ap.parse_args()
     if args.extend:
         extend(args.out, args.extend)
+    elif args.procs:
+        loop(args.out, args.procs, args.status)
     elif args.spans:
         big(args.out, args.spans, args.status)
     else:
         story(args.out, args.status, sched=not args.no_sched)
+        if args.hostile:
+            hostile(args.out)
     return 0
 
 

@@ -17,12 +17,20 @@ if(TARGET weftd AND WEFT_NODE)
       "WEFT=$<TARGET_FILE:weft_tool>"
       "WEFT_DEMO_DIR=$<TARGET_FILE_DIR:weft-demo-prodcons>")
   endif()
-  add_test(NAME browser.dashboard
-    COMMAND ${WEFT_NODE} --test --test-reporter=spec
-            ${CMAKE_CURRENT_LIST_DIR}/dashboard.test.mjs
-    WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
-  set_tests_properties(browser.dashboard PROPERTIES
-    LABELS browser
-    TIMEOUT 300
-    ENVIRONMENT "${weft_browser_env}")
+  if(TARGET weft_tool AND TARGET weft-itest-convoy)
+    list(APPEND weft_browser_env "WEFT_CONVOY=$<TARGET_FILE:weft-itest-convoy>")
+  endif()
+  # dashboard: the views a person uses; trust: hostile names and the CSP;
+  # scale: 2,000-process traces at device pixel ratio 1 and 2, navigation;
+  # critpath: the critical path overlay and breakdown on a recorded convoy.
+  foreach(name dashboard trust scale critpath)
+    add_test(NAME browser.${name}
+      COMMAND ${WEFT_NODE} --test --test-reporter=spec
+              ${CMAKE_CURRENT_LIST_DIR}/${name}.test.mjs
+      WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+    set_tests_properties(browser.${name} PROPERTIES
+      LABELS browser
+      TIMEOUT 300
+      ENVIRONMENT "${weft_browser_env}")
+  endforeach()
 endif()

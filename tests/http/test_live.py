@@ -75,6 +75,68 @@ class LiveTrace(unittest.TestCase):
             s.close()
 
 
+class GrowingInTheWal(unittest.TestCase):
+    """A recording whose rows are still in its -wal (as weft record writes
+    them until it checkpoints)."""
+
+    def setUp(self):
+        self.dir = tempdir()
+        self.path = generate(os.path.join(self.dir, "rec.db"), 2000, 4, "--no-indexes",
+                             "--status", "recording")
+        self.writer = sqlite3.connect(self.path)
+        self.writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self.assertEqual(self.writer.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        self.server = Weftd(self.path)
+
+    def tearDown(self):
+        self.writer.close()
+        self.assertEqual(self.server.stop(), 0)
+        cleanup(self.dir)
+
+    def on_disk(self):
+        return os.path.getsize(self.path) + os.path.getsize(self.path + "-wal")
+
+    def test_updates_count_the_wal_and_say_something_new_each_time(self):
+        stream = EventStream(self.server.port, "/api/traces/rec/live")
+        try:
+            _, first = stream.next_event()
+            self.assertEqual(first["bytes"], self.on_disk())
+            # rows that move neither the end nor the status, only the -wal
+            self.writer.executemany("INSERT INTO object(kind, label) VALUES ('mutex', ?)",
+                                    [("m%d" % i,) for i in range(200)])
+            self.writer.commit()
+            self.assertGreater(os.path.getsize(self.path + "-wal"), 0)
+            _, second = stream.next_event()
+            self.assertNotEqual(second, first)
+            self.assertEqual(second["bytes"], self.on_disk())
+        finally:
+            stream.close()
+
+
+class NoEventsYet(unittest.TestCase):
+    def test_a_trace_with_no_events_yet_answers_an_empty_summary(self):
+        d = tempdir()
+        try:
+            path = generate(os.path.join(d, "new.db"), 100, 1, "--status", "recording")
+            db = sqlite3.connect(path)
+            for table in ["thread_state", "process_state", "sched_slice", "flow", "object",
+                          "thread", "process"]:
+                db.execute("DELETE FROM %s" % table)
+            db.execute("DELETE FROM meta WHERE key IN ('start_ts', 'end_ts')")
+            db.commit()
+            db.close()
+            with Weftd(path) as server:
+                (trace,) = server.json("/api/traces")["traces"]
+                self.assertEqual((trace["start_ts"], trace["end_ts"]), (0, 0))
+                summary = server.json("/api/traces/new/summary?start=0&end=0")
+                self.assertEqual((summary["threads"], summary["processes"],
+                                  summary["contention"], summary["traffic"]), ([], [], [], []))
+                # an inverted window is still refused
+                self.assertEqual(server.request("/api/traces/new/summary?start=1&end=0")[0], 400)
+        finally:
+            cleanup(d)
+
+
 class ServedDirectory(unittest.TestCase):
     def test_new_recordings_appear_in_the_list(self):
         d = tempdir()
@@ -93,8 +155,12 @@ class ServedDirectory(unittest.TestCase):
                 cleanup(staging)
                 event, data = stream.next_event()
                 self.assertEqual((event, data["count"]), ("traces", 2))
-                ids = sorted(t["id"] for t in server.json("/api/traces")["traces"])
+                traces = server.json("/api/traces")["traces"]
+                ids = sorted(t["id"] for t in traces if t["status"] != "broken")
                 self.assertEqual(ids, ["a", "b"])
+                # the file that is not a trace is listed as such, not served
+                self.assertEqual([(t["file"], t["id"]) for t in traces if t["status"] == "broken"],
+                                 [("notes.db", None)])
                 self.assertEqual(server.json("/api/traces/b")["id"], "b")
                 stream.close()
                 self.assertEqual(server.stop(signal.SIGINT), 0)

@@ -255,9 +255,14 @@ class Daemon(unittest.TestCase):
         os.chmod(self.sock, 0o666)
         answer = ask(self.sock, "weft 1 %d sh\n" % os.getpid(), user=65534)
         self.assertTrue(answer.startswith("error permission denied: uid 65534"), answer)
-        # the library is preloaded after the switch (into sh, not setpriv)
+        # the library is preloaded after the switch (into sh, not setpriv),
+        # from a copy uid 65534 can read (the checkout may sit in a 0700
+        # directory, as mktemp -d and many home directories make it)
+        library = os.path.join(self.dir, "libweft.so")
+        shutil.copy(LIBWEFT, library)
+        os.chmod(library, 0o755)
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
-               "LD_PRELOAD=" + LIBWEFT, "WEFT_SOCKET=" + self.sock] + PIPELINE
+               "LD_PRELOAD=" + library, "WEFT_SOCKET=" + self.sock] + PIPELINE
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
                            env=preloaded(None), cwd="/")
         self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "272\n", ""))

@@ -37,7 +37,7 @@ def generate(path, spans=20000, threads=8, *extra):
 class Weftd:
     """A running weftd; use as a context manager."""
 
-    def __init__(self, *paths, extra=(), collect=False, env=None):
+    def __init__(self, *paths, extra=(), collect=False, env=None, preexec_fn=None):
         # Without collect, --no-collect: a test weftd must not take the
         # user's default collector socket (nor record programs run by
         # other tests).
@@ -46,7 +46,8 @@ class Weftd:
         # env: variables to add to weftd's environment (WEFTD_HOLD_LOADS)
         self.proc = subprocess.Popen([WEFTD, "--listen", "127.0.0.1:0", *extra, *paths],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, **env) if env else None)
+                                     env=dict(os.environ, **env) if env else None,
+                                     preexec_fn=preexec_fn)
         self.banner = self.proc.stdout.readline()
         m = re.match(r"weftd: serving (\d+) traces? at http://127\.0\.0\.1:(\d+)/$",
                      self.banner.strip())
@@ -84,8 +85,11 @@ class Weftd:
 
     def request(self, path, method="GET", body=None, headers=None):
         """Returns (status, content type, body bytes); never raises on 4xx/5xx."""
+        headers = dict(headers or {})
+        if body is not None and "Content-Type" not in headers:
+            headers["Content-Type"] = "application/json"  # as the dashboard sends
         req = urllib.request.Request(self.base + path, data=body, method=method,
-                                     headers=headers or {})
+                                     headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.headers.get("Content-Type", ""), r.read()
@@ -102,8 +106,8 @@ class Weftd:
     def raw_get(self, raw_path):
         """Sends raw_path exactly as written (no client-side normalisation)."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
-            s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                       % raw_path).encode())
+            s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n"
+                       % (raw_path, self.port)).encode())
             data = b""
             while True:
                 chunk = s.recv(65536)
@@ -120,8 +124,8 @@ class EventStream:
 
     def __init__(self, port, path, timeout=15):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
-                           % path).encode())
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                           "Accept: text/event-stream\r\n\r\n" % (path, port)).encode())
         self.buf = b""
         self.head = self._until(b"\r\n\r\n")
         self.text = ""

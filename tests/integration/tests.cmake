@@ -17,7 +17,9 @@ find_program(WEFT_PYTHON3 NAMES python3 REQUIRED)
 set(WEFT_ITEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 # Small programs the tests record.
-foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared)
+foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockping pshared convoy chain
+             spin futexlock forkinhandler scribble manythreads condqueue lockkinds lockorder
+             filewaits retitle)
   add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
   target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
 endforeach()
@@ -37,7 +39,9 @@ set(WEFT_ITEST_ENV
 
 foreach(group pipeline exit_status parallel_tools python_threads lockhold examples tiling
               preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
-              kernel_only)
+              faults
+              kernel_only critpath runtimes fork_anywhere locks locks_order waits_named
+              titles)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

@@ -1,7 +1,7 @@
 # Unit tests of the collector and the weft CLI (tracer/collector/).
 # Labels: unit (ASan+UBSan tree) and collector (TSan tree).
 if(CMOCKA_FOUND)
-  foreach(name span decode channel tracedb overview model cli rings)
+  foreach(name span decode channel tracedb overview model cli rings lockgraph)
     if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_collect_${name}.c)
       add_executable(test_collect_${name} ${CMAKE_CURRENT_LIST_DIR}/test_collect_${name}.c)
       target_link_libraries(test_collect_${name} PRIVATE weft_cli weft_collect

@@ -98,6 +98,23 @@ static void record_attach_needs_shm_and_output_and_no_command(void **state)
 	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--shm", "s", "ls"), -1);
 }
 
+/* --ready-fd: where --attach tells its launcher it started (launch.h). */
+static void record_ready_fd_is_for_attach_and_above_stdio(void **state)
+{
+	struct record_args args;
+	char err[256];
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--attach", "12", "--shm", "s",
+			       "-o", "r.db", "--ready-fd", "3"),
+			 0);
+	assert_int_equal(args.ready_fd, 3);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--attach", "12", "--shm", "s",
+			       "-o", "r.db", "--ready-fd", "1"),
+			 -1);
+	assert_non_null(strstr(err, "--ready-fd"));
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--ready-fd", "3", "ls"), -1);
+	assert_non_null(strstr(err, "only for --attach"));
+}
+
 static void default_output_name_never_reuses_a_file(void **state)
 {
 	char dir[] = "/tmp/weft-test-cli-XXXXXX";
@@ -263,6 +280,7 @@ int main(void)
 	    cmocka_unit_test(record_rejects_what_it_cannot_run),
 	    cmocka_unit_test(record_sched_picks_perf_schedstat_or_none),
 	    cmocka_unit_test(record_attach_needs_shm_and_output_and_no_command),
+	    cmocka_unit_test(record_ready_fd_is_for_attach_and_above_stdio),
 	    cmocka_unit_test(default_output_name_never_reuses_a_file),
 	    cmocka_unit_test(query_and_export_parse_their_arguments),
 	    cmocka_unit_test(query_prints_table_csv_and_json),

@@ -606,6 +606,10 @@ static void cycle_of_lock_waits_is_a_deadlock_committed_at_once(void **state)
 	/* 202 -> A (held by 200) closes 200 -> 201 -> 202 -> 200. No commit
 	 * tick has run: the row must be visible to a reader already. */
 	feed(f, 1, 100, 202, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1120, 0xa0, 200, NULL, 0);
+	/* A candidate until it has stood MODEL_DEADLOCK_CONFIRM_NS. */
+	assert_int_equal(model_advance(f->model, 1119 + MODEL_DEADLOCK_CONFIRM_NS), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock"), 0);
+	assert_int_equal(model_advance(f->model, 1120 + MODEL_DEADLOCK_CONFIRM_NS), 0);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT ts FROM deadlock"), 1120);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM deadlock WHERE end_ts IS NULL"), 1);
@@ -618,10 +622,13 @@ static void cycle_of_lock_waits_is_a_deadlock_committed_at_once(void **state)
 	assert_string_equal(sql_text(f->path, "SELECT objects FROM deadlocks", text, sizeof text),
 			    "mutex 0xa0, mutex 0xb0, mutex 0xc0");
 	/* 201's wait ends (say, a timed lock gave up): the deadlock is over. */
-	feed(f, 1, 100, 201, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1300, 0xc0, 110, NULL, 0);
-	finish(f, 1500);
-	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"), 1300);
-	assert_int_equal(sql_int(f->path, "SELECT dur FROM deadlocks"), 180);
+	feed(f, 1, 100, 201, WEFT_EV_BLOCK_END, WEFT_REASON_MUTEX, 1300 + MODEL_DEADLOCK_CONFIRM_NS,
+	     0xc0, 110, NULL, 0);
+	finish(f, 1500 + MODEL_DEADLOCK_CONFIRM_NS);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"),
+			 1300 + MODEL_DEADLOCK_CONFIRM_NS);
+	assert_int_equal(sql_int(f->path, "SELECT dur FROM deadlocks"),
+			 180 + MODEL_DEADLOCK_CONFIRM_NS);
 	assert_int_equal(sql_int(f->path, "SELECT thread_count FROM deadlocks"), 3);
 }
 
@@ -630,9 +637,11 @@ static void relocking_a_held_mutex_is_a_deadlock_of_one(void **state)
 	struct fixture *f = *state;
 	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "app\0", 4);
 	feed(f, 1, 100, 100, WEFT_EV_BLOCK_BEGIN, WEFT_REASON_MUTEX, 1100, 0xa0, 100, NULL, 0);
-	finish(f, 1500);
+	assert_int_equal(model_advance(f->model, 1100 + MODEL_DEADLOCK_CONFIRM_NS), 0);
+	finish(f, 1500 + MODEL_DEADLOCK_CONFIRM_NS);
 	assert_int_equal(sql_int(f->path, "SELECT thread_count FROM deadlocks"), 1);
-	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"), 1500);
+	assert_int_equal(sql_int(f->path, "SELECT end_ts FROM deadlock"),
+			 1500 + MODEL_DEADLOCK_CONFIRM_NS);
 }
 
 static void schedstat_samples_give_running_and_ready(void **state)

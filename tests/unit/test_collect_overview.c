@@ -160,7 +160,8 @@ static void states_and_reasons_are_numbered_as_the_api_numbers_them(void **state
 					     "Waiting", "Suspended", "Terminated"};
 	static const char *const reasons[] = {"mutex",	 "rwlock", "cond",  "sem",
 					      "barrier", "join",   "sleep", "io",
-					      "poll",	 "wait",   "futex", "other"};
+					      "poll",	 "wait",   "futex", "other",
+					      "signal"};
 	for (int i = 0; i < OVERVIEW_STATE_COUNT; i++)
 		assert_int_equal(overview_state_index(states[i]), i);
 	for (int i = 0; i < OVERVIEW_REASON_COUNT; i++)

@@ -5,6 +5,8 @@
  * (track_overview), and an existing file is never overwritten.
  */
 #include <errno.h>
+#include <sqlite3.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -272,6 +274,70 @@ static void existing_file_is_never_overwritten(void **state)
 	remove_db(path);
 }
 
+static int exists(const char *path, const char *suffix)
+{
+	char side[600];
+	snprintf(side, sizeof side, "%s%s", path, suffix);
+	return access(side, F_OK) == 0;
+}
+
+/* While it is written the trace holds its recording lock; once closed it
+ * is one file: no -wal, no -shm, out of WAL mode, every row in it. */
+static void a_closed_trace_is_one_file_in_rollback_mode(void **state)
+{
+	char path[512], text[64];
+	temp_db_path(path, sizeof path, "tracedb-sealed");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	assert_int_equal(tracedb_recorder_pid(path), getpid());
+	assert_int_equal(tracedb_status(path, text, sizeof text), 0);
+	assert_string_equal(text, "recording");
+	assert_int_equal(tracedb_meta(db, "probe", "kept"), 0);
+	assert_int_equal(tracedb_finish(db, "complete"), 0);
+	assert_int_equal(tracedb_close(db), 0);
+	assert_int_equal(tracedb_recorder_pid(path), 0);
+	assert_false(exists(path, "-wal"));
+	assert_false(exists(path, "-shm"));
+	assert_string_equal(sql_text(path, "PRAGMA journal_mode", text, sizeof text), "delete");
+	assert_string_equal(
+	    sql_text(path, "SELECT value FROM meta WHERE key = 'probe'", text, sizeof text),
+	    "kept");
+	remove_db(path);
+}
+
+/* A reader that keeps the file open (weftd) cannot stop it from being one
+ * file: the trace is written whole into a new file renamed over it, and
+ * the reader goes on reading the rows it had. */
+static void a_reader_holding_the_trace_open_still_gets_one_file(void **state)
+{
+	char path[512], text[64];
+	temp_db_path(path, sizeof path, "tracedb-reader");
+	struct tracedb *db;
+	assert_int_equal(tracedb_create(path, &db, NULL, 0), 0);
+	assert_int_equal(tracedb_meta(db, "probe", "kept"), 0);
+	assert_int_equal(tracedb_finish(db, "complete"), 0);
+	sqlite3 *reader;
+	assert_int_equal(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "SELECT count(*) FROM meta", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(tracedb_close(db), 0);
+	assert_false(exists(path, "-wal"));
+	assert_false(exists(path, "-shm"));
+	assert_string_equal(sql_text(path, "PRAGMA journal_mode", text, sizeof text), "delete");
+	assert_string_equal(
+	    sql_text(path, "SELECT value FROM meta WHERE key = 'probe'", text, sizeof text),
+	    "kept");
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(reader, "SELECT value FROM meta WHERE key = 'probe'",
+					    -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "kept");
+	sqlite3_finalize(stmt);
+	sqlite3_close(reader);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +347,8 @@ int main(void)
 	    cmocka_unit_test(spans_objects_and_threads_are_written_as_given),
 	    cmocka_unit_test(finishing_writes_a_summary_of_every_track),
 	    cmocka_unit_test(existing_file_is_never_overwritten),
+	    cmocka_unit_test(a_closed_trace_is_one_file_in_rollback_mode),
+	    cmocka_unit_test(a_reader_holding_the_trace_open_still_gets_one_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,6 +373,31 @@ static void appends_after_a_seal_keep_every_object(void **state)
 	free(s);
 }
 
+static void hostile_times_are_dropped_or_cut_and_wide_windows_stay_bounded(void **state)
+{
+	struct lod_track *t = lod_track_new();
+	assert_non_null(t);
+	assert_int_equal(lod_track_append(t, INT64_MIN, 10, LOD_RUNNING, -1, -1), 0);
+	assert_int_equal(lod_track_append(t, 0, 100, LOD_RUNNING, -1, -1), 0);
+	assert_int_equal(lod_track_append(t, 100, INT64_MAX, LOD_BLOCKED, 1, 7), 0);
+	assert_int_equal(lod_track_append(t, INT64_MAX, INT64_MAX, LOD_READY, -1, -1), 0);
+	assert_int_equal(lod_track_seal(t), 0);
+	assert_int_equal(lod_track_spans(t), 2);
+	assert_true(lod_track_end(t) == LOD_TS_MAX);
+	for (int64_t px = 1; px <= 10000; px *= 10) {
+		struct collected c = {0};
+		assert_int_equal(lod_track_query(t, -1, ((int64_t)1 << 62) - 1, px, collect, &c),
+				 0);
+		assert_in_range(c.n, 1, 2);
+		free(c.e);
+	}
+	int64_t ns[LOD_STATE_COUNT] = {0};
+	lod_track_time(t, -LOD_TS_MAX, LOD_TS_MAX, ns);
+	assert_true(ns[LOD_RUNNING] == 100);
+	assert_true(ns[LOD_BLOCKED] == LOD_TS_MAX - 100);
+	lod_track_free(t);
+}
+
 static void names_map_to_indexes(void **state)
 {
 	assert_int_equal(overview_state_index("Blocked"), LOD_BLOCKED);
@@ -396,6 +421,7 @@ int main(void)
 	    cmocka_unit_test(runs_over_idle_gaps_count_only_real_spans),
 	    cmocka_unit_test(spans_of_one_state_are_returned_exactly),
 	    cmocka_unit_test(appends_after_a_seal_keep_every_object),
+	    cmocka_unit_test(hostile_times_are_dropped_or_cut_and_wide_windows_stay_bounded),
 	    cmocka_unit_test(names_map_to_indexes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

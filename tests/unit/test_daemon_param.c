@@ -59,6 +59,39 @@ static void window_needs_start_before_end(void **state)
 	assert_string_equal(err, "end is required");
 }
 
+static void window_beyond_the_time_range_is_refused(void **state)
+{
+	struct param_window w;
+	char err[128];
+	const char *min = "-9223372036854775808", *max = "9223372036854775807";
+	assert_int_equal(param_window(min, max, "1", 1, &w, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "start must be between -4611686018427387904 and 4611686018427387904");
+	assert_int_equal(param_window("0", "4611686018427387905", "1", 1, &w, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err,
+			    "end must be between -4611686018427387904 and 4611686018427387904");
+	assert_int_equal(param_window("-4611686018427387904", "4611686018427387904", "1", 1, &w,
+				      err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "the window must be at most 4611686018427387904 ns wide");
+	/* the widest window allowed is fine, and so is its width */
+	assert_int_equal(param_window("-1", "4611686018427387903", "1", 1, &w, err, sizeof(err)),
+			 0);
+	assert_true(w.end - w.start == (int64_t)1 << 62);
+}
+
+static void an_empty_window_is_allowed_only_where_asked(void **state)
+{
+	struct param_window w;
+	char err[128];
+	assert_int_equal(param_window_or_empty("0", "0", &w, err, sizeof(err)), 0);
+	assert_true(w.start == 0 && w.end == 0 && w.px == 0);
+	assert_int_equal(param_window_or_empty("5", "4", &w, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "start must be less than end");
+	assert_int_equal(param_window("0", "0", NULL, 0, &w, err, sizeof(err)), -EINVAL);
+}
+
 static void px_must_be_in_range(void **state)
 {
 	struct param_window w;
@@ -156,6 +189,8 @@ int main(void)
 	    cmocka_unit_test(integers_parse_in_full_range),
 	    cmocka_unit_test(integers_refuse_garbage_and_overflow),
 	    cmocka_unit_test(window_needs_start_before_end),
+	    cmocka_unit_test(window_beyond_the_time_range_is_refused),
+	    cmocka_unit_test(an_empty_window_is_allowed_only_where_asked),
 	    cmocka_unit_test(px_must_be_in_range),
 	    cmocka_unit_test(id_lists_parse_and_refuse_empty_items),
 	    cmocka_unit_test(limit_defaults_and_bounds),

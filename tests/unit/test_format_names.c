@@ -26,7 +26,8 @@ static void test_names_are_the_design_names_in_order(void **state)
 					     "Waiting", "Suspended", "Terminated"};
 	static const char *const reasons[] = {"mutex",	 "rwlock", "cond",  "sem",
 					      "barrier", "join",   "sleep", "io",
-					      "poll",	 "wait",   "futex", "other"};
+					      "poll",	 "wait",   "futex", "other",
+					      "signal"};
 	for (int i = 0; i < NAMES_STATE_COUNT; i++) {
 		assert_string_equal(names_states[i], states[i]);
 		assert_int_equal(names_state_index(states[i]), i);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -134,6 +136,131 @@ static void a_full_ring_drops_and_counts_without_blocking(void **state)
 	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), (size_t)written);
 }
 
+/* The workload owns the ring file's bytes: a program that scribbles over
+ * the shared header's geometry changes nothing the reader uses. */
+static void scribbled_geometry_is_not_believed(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writer;
+	struct collected c = {.in_order = 1};
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+	assert_int_equal(ring_claim(&f->map, 1, 101, 0, 1, &writer), 0); /* slot 1 */
+	for (uint64_t ts = 1; ts <= 20; ts++) {
+		struct weft_event event = {.type = WEFT_EV_BLOCK_END, .ts = ts};
+		assert_int_equal(ring_write(&writer, &event, NULL, 0), 0);
+	}
+	f->map.header->ring_bytes = 1u << 30;
+	f->map.header->slot_count = 1u << 30;
+	f->map.header->slots_offset = 1ull << 40;
+	f->map.header->data_offset = 1ull << 40;
+	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), 20);
+	assert_true(c.in_order);
+	assert_int_equal(ring_drain(&f->map, 1u << 20, collect, &c), 0); /* no such slot */
+	assert_int_equal(f->map.corrupt_rings, 0);
+}
+
+/* A head that ring_write could not have left: the ring is dropped unread
+ * and counted, and the next honest records are read again. */
+static void a_scribbled_head_drops_the_ring_and_counts_it(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writer;
+	struct collected c = {.in_order = 1};
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+	struct weft_event event = {.type = WEFT_EV_BLOCK_END, .ts = 1};
+	assert_int_equal(ring_write(&writer, &event, NULL, 0), 0);
+	atomic_store(&writer.slot->head, UINT64_MAX - 7);
+	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), 0);
+	assert_int_equal(f->map.corrupt_rings, 1);
+	/* behind the tail */
+	atomic_store(&writer.slot->tail, 4096);
+	atomic_store(&writer.slot->head, 64);
+	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), 0);
+	assert_int_equal(f->map.corrupt_rings, 2);
+	assert_int_equal(c.count, 0);
+	/* the writer starts over from where the reader is */
+	atomic_store(&writer.slot->tail, 0);
+	atomic_store(&writer.slot->head, 0);
+	event.ts = 2;
+	assert_int_equal(ring_write(&writer, &event, NULL, 0), 0);
+	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), 1);
+	assert_int_equal(c.last_ts, 2);
+}
+
+static void seen_size(void *ctx, uint32_t slot_index, const struct weft_event *event)
+{
+	(void)slot_index;
+	uint32_t *sizes = ctx;
+	sizes[sizes[0] + 1] = event->size;
+	sizes[0]++;
+}
+
+/* Records whose size breaks the format (not a multiple of 8, past the
+ * end of the ring, past head, bigger than any record) are never handed
+ * out: what is left of the ring is dropped and counted. */
+static void records_with_impossible_sizes_are_dropped_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	static const uint32_t bad[] = {0, 12, 96, 4096 + 8, 1u << 31, 4000};
+	uint64_t corrupt = 0;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct ring_writer writer;
+		uint32_t sizes[8] = {0};
+		assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+		for (uint64_t ts = 1; ts <= 3; ts++) {
+			struct weft_event event = {.type = WEFT_EV_BLOCK_END, .ts = ts};
+			assert_int_equal(ring_write(&writer, &event, NULL, 0), 0);
+		}
+		/* the second record's size is scribbled over */
+		memcpy(writer.data + WEFT_EVENT_HEADER_SIZE, &bad[i], sizeof bad[i]);
+		if (bad[i] == 4000) /* within the ring and head, bigger than a record */
+			atomic_store(&writer.slot->head, 4064);
+		assert_int_equal(ring_drain(&f->map, writer.index, seen_size, sizes), 1);
+		assert_int_equal(sizes[1], WEFT_EVENT_HEADER_SIZE);
+		assert_int_equal(f->map.corrupt_rings, ++corrupt);
+		assert_int_equal(atomic_load(&writer.slot->tail), atomic_load(&writer.slot->head));
+		ring_release(&writer);
+		ring_slot_free(&f->map, writer.index);
+	}
+}
+
+/* Ring files whose collector is gone (killed with SIGKILL) are removed by
+ * the next collector; a live collector's stays. */
+static void stale_ring_files_of_dead_collectors_are_swept(void **state)
+{
+	struct fixture *f = *state; /* its file: this live process's */
+	char dead_path[64];
+	snprintf(dead_path, sizeof dead_path, "/dev/shm/weft-test-dead-%d", (int)getpid());
+	unlink(dead_path);
+	struct ring_map dead;
+	assert_int_equal(ring_file_create(dead_path, 1, 4096, &dead), 0);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	dead.header->collector_pid = (uint32_t)child; /* gone, reaped */
+	ring_file_unmap(&dead);
+	assert_true(ring_sweep_stale("/dev/shm") >= 1);
+	assert_int_not_equal(access(dead_path, F_OK), 0);
+	assert_int_equal(access(f->path, F_OK), 0);
+}
+
+/* A memfd ring has no name on disk; another process opens it by its
+ * /proc path, as WEFT_SHM gives it. */
+static void a_memfd_ring_is_attached_by_its_proc_path(void **state)
+{
+	(void)state;
+	struct ring_map map, other;
+	char path[64];
+	assert_int_equal(ring_memfd_create(2, 4096, &map, path, sizeof path), 0);
+	assert_non_null(strstr(path, "/proc/"));
+	assert_int_equal(ring_file_attach(path, &other), 0);
+	assert_int_equal(other.slot_count, 2);
+	ring_file_unmap(&other);
+	ring_file_unmap(&map);
+	assert_int_not_equal(ring_file_attach(path, &other), 0); /* gone with its fd */
+}
+
 struct race {
 	struct ring_writer writer;
 	uint64_t records;
@@ -178,6 +305,14 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(a_full_ring_drops_and_counts_without_blocking, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(scribbled_geometry_is_not_believed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_scribbled_head_drops_the_ring_and_counts_it, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(records_with_impossible_sizes_are_dropped_and_counted,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(stale_ring_files_of_dead_collectors_are_swept, setup,
+					    teardown),
+	    cmocka_unit_test(a_memfd_ring_is_attached_by_its_proc_path),
 	    cmocka_unit_test_setup_teardown(one_writer_and_one_reader_race_without_loss, setup,
 					    teardown),
 	};

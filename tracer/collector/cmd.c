@@ -11,6 +11,8 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_record_entry,
     &cmd_query_entry,
     &cmd_export_entry,
+    &cmd_report_entry,
+    &cmd_diff_entry,
     NULL,
 };
 

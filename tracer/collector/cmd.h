@@ -27,6 +27,8 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_record_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_diff_entry;
 
 /* NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
@@ -55,6 +57,7 @@ struct record_args {
 	enum record_sched sched;
 	pid_t attach_pid;     /* > 0: --attach mode */
 	const char *shm_path; /* --shm */
+	int ready_fd;	      /* --ready-fd: where --attach says it started (launch.h) */
 	char **command;	      /* NULL-terminated, NULL in attach mode */
 };
 
@@ -89,5 +92,31 @@ struct export_args {
 };
 
 int cmd_export_parse(int argc, char **argv, struct export_args *args, char *err, size_t errlen);
+
+/* --- report, diff ------------------------------------------------------ */
+
+struct report_args {
+	const char *files[2]; /* report: files[0]; diff: both */
+	bool json;
+};
+
+/* Parses `report FILE [--json]` and `diff A B [--json]` alike. */
+int cmd_report_parse(int argc, char **argv, struct report_args *args, char *err, size_t errlen);
+
+struct facts;
+struct json;
+typedef struct sqlite3 sqlite3;
+
+/* Opens the trace at path read-only (cmd_query.c): a regular file only;
+ * immutable when no recording writes it and no WAL holds rows (nothing can
+ * change it, and no lock or -shm is needed). Returns 0 and *db, or 1 with
+ * the error printed and *db NULL. */
+int cmd_open_trace(const char *path, sqlite3 **db);
+
+/* facts_load on file, with errors told on stderr. Returns 0 or < 0. */
+int cmd_load_facts(const char *file, struct facts *facts);
+
+/* Prints the JSON text of j and a newline to stdout; the exit status. */
+int cmd_print_json(struct json *j);
 
 #endif

@@ -3,15 +3,40 @@
  * opened read-only, and print the rows as an aligned table (default), CSV
  * (RFC 4180 quoting) or a JSON array of objects. Several statements
  * separated by ';' run in order; each prints its own result.
+ *
+ * A trace is hostile input, and so is what it makes us print:
+ *   - only a regular file is opened (a FIFO would hang, a device or a
+ *     directory make no sense), read-only, and with immutable=1 when no
+ *     recording is writing it (no lock, no -shm: read-only directories and
+ *     mounts work);
+ *   - an authorizer lets statements read and nothing else (the rules of
+ *     weftd's daemon/sqlguard.c, restated here: the CLI does not include
+ *     the daemon): no write, ATTACH, VACUUM INTO, DDL, transactions, or
+ *     pragma other than schema introspection;
+ *   - rows stream: CSV and JSON are printed a row at a time, the table
+ *     takes its column widths from the first TABLE_SAMPLE_ROWS rows, so
+ *     memory does not grow with the result;
+ *   - on a terminal, the table shows NUL, control characters (C0, DEL, C1)
+ *     and bidi overrides escaped (\0, \x1b, \u202e), so trace data cannot
+ *     move the cursor or reorder what the user reads. CSV and JSON stay
+ *     exact (JSON escapes them as JSON does), whatever stdout is.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "cmd.h"
+#include "tracedb.h"
 
 #define QUERY_SCHEMA_VERSION 1
 
@@ -50,243 +75,560 @@ int cmd_query_parse(int argc, char **argv, struct query_args *args, char *err, s
 	return 0;
 }
 
-/* --- output ------------------------------------------------------------- */
+/* --- the guard: statements that read, nothing else --------------------- */
 
-struct rows {
-	int columns;
-	char **names;
-	char **cells; /* rows x columns, NULL for SQL NULL */
-	int *types;   /* SQLITE_INTEGER... per cell */
-	size_t count;
-	size_t cap;
+static const char *const denied_functions[] = {
+    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
 };
 
-static int rows_add(struct rows *rows, sqlite3_stmt *stmt)
+/* Pragmas that only describe the schema; allowed with any argument. */
+static const char *const introspection_pragmas[] = {
+    "table_info",    "table_xinfo", "table_list",	"index_list",
+    "index_info",    "index_xinfo", "foreign_key_list", "collation_list",
+    "function_list", "module_list", "pragma_list",
+};
+
+/* Pragmas that are harmless when only read (no argument). */
+static const char *const readable_pragmas[] = {
+    "user_version", "schema_version", "application_id", "page_count",
+    "page_size",    "encoding",	      "freelist_count", "data_version",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int in_list(const char *name, const char *const *list, size_t n)
 {
-	if (rows->count == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		char **cells = realloc(rows->cells, cap * (size_t)rows->columns * sizeof *cells);
-		if (!cells)
-			return -ENOMEM;
-		rows->cells = cells;
-		int *types = realloc(rows->types, cap * (size_t)rows->columns * sizeof *types);
-		if (!types)
-			return -ENOMEM;
-		rows->types = types;
-		rows->cap = cap;
-	}
-	for (int c = 0; c < rows->columns; c++) {
-		size_t at = rows->count * (size_t)rows->columns + (size_t)c;
-		int type = sqlite3_column_type(stmt, c);
-		rows->types[at] = type;
-		if (type == SQLITE_NULL) {
-			rows->cells[at] = NULL;
-		} else if (type == SQLITE_BLOB) {
-			int n = sqlite3_column_bytes(stmt, c);
-			const unsigned char *blob = sqlite3_column_blob(stmt, c);
-			char *hex = malloc((size_t)n * 2 + 3);
-			if (!hex)
-				return -ENOMEM;
-			strcpy(hex, "x'");
-			for (int i = 0; i < n; i++)
-				sprintf(hex + 2 + i * 2, "%02x", blob[i]);
-			rows->cells[at] = hex;
-		} else {
-			const char *text = (const char *)sqlite3_column_text(stmt, c);
-			rows->cells[at] = strdup(text ? text : "");
-			if (!rows->cells[at])
-				return -ENOMEM;
-		}
-	}
-	rows->count++;
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcasecmp(name, list[i]))
+			return 1;
 	return 0;
 }
 
-static void rows_free(struct rows *rows)
+/* The first thing refused, for the error message (SQLite only says "not
+ * authorized"). */
+struct guard {
+	char refused[96];
+};
+
+static int authorize(void *data, int action, const char *arg1, const char *arg2, const char *dbname,
+		     const char *trigger)
 {
-	for (size_t i = 0; i < rows->count * (size_t)rows->columns; i++)
-		free(rows->cells[i]);
-	for (int c = 0; c < rows->columns; c++)
-		free(rows->names[c]);
-	free(rows->names);
-	free(rows->cells);
-	free(rows->types);
+	struct guard *guard = data;
+	(void)dbname;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		if (!in_list(arg2, denied_functions, COUNT(denied_functions)))
+			return SQLITE_OK;
+		snprintf(guard->refused, sizeof guard->refused, "function %s is not allowed", arg2);
+		return SQLITE_DENY;
+	case SQLITE_UPDATE:
+		/* asked by SQLite itself when it sets up a table-valued pragma
+		 * (pragma_table_info); a user's UPDATE is refused below */
+		if (arg1 && !strcmp(arg1, "sqlite_master") && !trigger)
+			return SQLITE_OK;
+		break;
+	case SQLITE_PRAGMA:
+		if (in_list(arg1, introspection_pragmas, COUNT(introspection_pragmas)) ||
+		    (!arg2 && in_list(arg1, readable_pragmas, COUNT(readable_pragmas))))
+			return SQLITE_OK;
+		snprintf(guard->refused, sizeof guard->refused, "PRAGMA %s is not allowed",
+			 arg1 ? arg1 : "");
+		return SQLITE_DENY;
+	default:
+		break;
+	}
+	if (!guard->refused[0])
+		snprintf(guard->refused, sizeof guard->refused,
+			 "only statements that read are allowed: the trace is read-only");
+	return SQLITE_DENY;
 }
 
-static size_t display_width(const char *text)
+/* s past whitespace and SQL comments. */
+static const char *skip_space(const char *s)
 {
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
+			s++;
+		if (s[0] == '-' && s[1] == '-') {
+			const char *nl = strchr(s, '\n');
+			s = nl ? nl : s + strlen(s);
+		} else if (s[0] == '/' && s[1] == '*') {
+			const char *end = strstr(s + 2, "*/");
+			s = end ? end + 2 : s + strlen(s);
+		} else {
+			return s;
+		}
+	}
+}
+
+/* Statements that read start with one of these keywords; anything else
+ * (VACUUM INTO, REINDEX...) is refused even when SQLite calls it
+ * read-only. */
+static int starts_like_a_read(const char *sql)
+{
+	static const char *const keywords[] = {"SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"};
+	sql = skip_space(sql);
+	for (size_t i = 0; i < COUNT(keywords); i++) {
+		size_t n = strlen(keywords[i]);
+		if (!strncasecmp(sql, keywords[i], n) && !isalnum((unsigned char)sql[n]) &&
+		    sql[n] != '_')
+			return 1;
+	}
+	return 0;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+/* One cell as the output needs it: its bytes (text, or a blob shown as
+ * x'..' hex), exactly as long as SQLite says (NULs included). */
+struct cell {
+	int type; /* SQLITE_INTEGER... */
+	const char *bytes;
+	size_t len;
+};
+
+/* The cell of column c of stmt's current row; blob hex goes into *hex
+ * (grown as needed, freed by the caller). Returns 0 or -ENOMEM. */
+static int read_cell(sqlite3_stmt *stmt, int c, struct cell *cell, char **hex, size_t *hex_cap)
+{
+	cell->type = sqlite3_column_type(stmt, c);
+	if (cell->type == SQLITE_NULL) {
+		*cell = (struct cell){.type = SQLITE_NULL, .bytes = "", .len = 0};
+		return 0;
+	}
+	if (cell->type != SQLITE_BLOB) {
+		const char *text = (const char *)sqlite3_column_text(stmt, c);
+		cell->len = (size_t)sqlite3_column_bytes(stmt, c);
+		cell->bytes = text ? text : "";
+		if (!text)
+			cell->len = 0;
+		return 0;
+	}
+	const unsigned char *blob = sqlite3_column_blob(stmt, c);
+	size_t n = (size_t)sqlite3_column_bytes(stmt, c);
+	size_t need = n * 2 + 4; /* x'', the digits, a NUL */
+	if (!*hex || need > *hex_cap) {
+		char *grown = realloc(*hex, need);
+		if (!grown)
+			return -ENOMEM;
+		*hex = grown;
+		*hex_cap = need;
+	}
+	static const char digits[] = "0123456789abcdef";
+	char *out = *hex;
+	*out++ = 'x';
+	*out++ = '\'';
+	for (size_t i = 0; i < n; i++) {
+		*out++ = digits[blob[i] >> 4];
+		*out++ = digits[blob[i] & 15];
+	}
+	*out++ = '\'';
+	*out = '\0';
+	cell->bytes = *hex;
+	cell->len = (size_t)(out - *hex);
+	return 0;
+}
+
+/* How many bytes of the character at p (len bytes left) are a code point
+ * to show escaped on a terminal, and that code point into *code; 0 for a
+ * byte to print as it is. */
+static size_t unsafe_at(const unsigned char *p, size_t len, unsigned *code)
+{
+	if (p[0] < 0x20 || p[0] == 0x7f) {
+		*code = p[0];
+		return 1;
+	}
+	if (len >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* C1 */
+		*code = p[1];
+		return 2;
+	}
+	if (len >= 3 && p[0] == 0xe2 &&
+	    ((p[1] == 0x80 && ((p[2] >= 0x8e && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+	     (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) { /* bidi marks, overrides */
+		*code = 0x2000u | ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+		return 3;
+	}
+	if (len >= 2 && p[0] == 0xd8 && p[1] == 0x9c) { /* U+061C arabic letter mark */
+		*code = 0x61c;
+		return 2;
+	}
+	return 0;
+}
+
+/* Write a cell's bytes to out, escaped when escape is set (see the head of
+ * this file). Returns the width it takes on a terminal. */
+static size_t put_cell(FILE *out, const struct cell *cell, bool escape)
+{
+	const unsigned char *p = (const unsigned char *)cell->bytes;
 	size_t width = 0;
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		if ((*p & 0xC0) != 0x80)
-			width++;
+	for (size_t i = 0; i < cell->len;) {
+		unsigned code;
+		size_t n = escape ? unsafe_at(p + i, cell->len - i, &code) : 0;
+		if (!n) {
+			if (out)
+				putc(p[i], out);
+			width += (p[i] & 0xc0) != 0x80;
+			i++;
+			continue;
+		}
+		char text[16];
+		if (code == 0)
+			snprintf(text, sizeof text, "\\0");
+		else if (code < 0x100)
+			snprintf(text, sizeof text, "\\x%02x", code);
+		else
+			snprintf(text, sizeof text, "\\u%04x", code);
+		if (out)
+			fputs(text, out);
+		width += strlen(text);
+		i += n;
+	}
 	return width;
 }
 
-static void print_table(const struct rows *rows)
+static void pad(size_t n)
 {
-	size_t *widths = calloc((size_t)rows->columns, sizeof *widths);
-	if (!widths)
-		return;
-	for (int c = 0; c < rows->columns; c++)
-		widths[c] = display_width(rows->names[c]);
-	for (size_t r = 0; r < rows->count; r++)
-		for (int c = 0; c < rows->columns; c++) {
-			const char *cell = rows->cells[r * (size_t)rows->columns + (size_t)c];
-			size_t w = cell ? display_width(cell) : 0;
-			if (w > widths[c])
-				widths[c] = w;
-		}
-	for (int pass = 0; pass < 2; pass++) {
-		for (int c = 0; c < rows->columns; c++) {
-			int pad = c + 1 < rows->columns
-				      ? (int)(widths[c] - display_width(rows->names[c]))
-				      : 0;
-			if (pass == 0)
-				printf("%s%s%*s", c ? "  " : "", rows->names[c], pad, "");
-			else
-				for (size_t i = 0; i < widths[c] + (c ? 2 : 0); i++)
-					putchar(i < 2 && c ? ' ' : '-');
-		}
-		putchar('\n');
-	}
-	for (size_t r = 0; r < rows->count; r++) {
-		for (int c = 0; c < rows->columns; c++) {
-			size_t at = r * (size_t)rows->columns + (size_t)c;
-			const char *cell = rows->cells[at] ? rows->cells[at] : "";
-			int numeric =
-			    rows->types[at] == SQLITE_INTEGER || rows->types[at] == SQLITE_FLOAT;
-			int pad = (int)(widths[c] - display_width(cell));
-			if (c)
-				fputs("  ", stdout);
-			if (numeric)
-				printf("%*s%s", pad, "", cell);
-			else if (c + 1 < rows->columns)
-				printf("%s%*s", cell, pad, "");
-			else
-				fputs(cell, stdout);
-		}
-		putchar('\n');
-	}
-	free(widths);
+	for (size_t i = 0; i < n; i++)
+		putchar(' ');
 }
 
-static void print_csv_field(const char *text)
+/* The aligned table. Column widths come from the header and the first
+ * TABLE_SAMPLE_ROWS rows (held as copies until printed); later rows are
+ * printed as they come, a wider cell pushing its row right. */
+#define TABLE_SAMPLE_ROWS 256
+
+struct table {
+	int columns;
+	bool escape;
+	size_t *widths;
+	struct cell *held; /* TABLE_SAMPLE_ROWS x columns, bytes owned */
+	size_t held_rows;
+	bool printed_header;
+};
+
+static void table_print_row(const struct table *table, const struct cell *row)
 {
-	if (!strpbrk(text, ",\"\r\n")) {
-		fputs(text, stdout);
+	for (int c = 0; c < table->columns; c++) {
+		const struct cell *cell = &row[c];
+		size_t width = put_cell(NULL, cell, table->escape);
+		size_t gap = width < table->widths[c] ? table->widths[c] - width : 0;
+		bool numeric = cell->type == SQLITE_INTEGER || cell->type == SQLITE_FLOAT;
+		if (c)
+			fputs("  ", stdout);
+		if (numeric)
+			pad(gap);
+		put_cell(stdout, cell, table->escape);
+		if (!numeric && c + 1 < table->columns)
+			pad(gap);
+	}
+	putchar('\n');
+}
+
+static void table_flush(struct table *table, sqlite3_stmt *stmt)
+{
+	if (table->printed_header)
+		return;
+	table->printed_header = true;
+	for (int c = 0; c < table->columns; c++) {
+		const char *name = sqlite3_column_name(stmt, c);
+		struct cell cell = {SQLITE_TEXT, name ? name : "?", name ? strlen(name) : 1};
+		if (c)
+			fputs("  ", stdout);
+		size_t width = put_cell(stdout, &cell, table->escape);
+		if (c + 1 < table->columns)
+			pad(table->widths[c] - width);
+	}
+	putchar('\n');
+	for (int c = 0; c < table->columns; c++) {
+		if (c)
+			fputs("  ", stdout);
+		for (size_t i = 0; i < table->widths[c]; i++)
+			putchar('-');
+	}
+	putchar('\n');
+	for (size_t r = 0; r < table->held_rows; r++) {
+		struct cell *row = &table->held[r * (size_t)table->columns];
+		table_print_row(table, row);
+		for (int c = 0; c < table->columns; c++)
+			free((char *)row[c].bytes);
+	}
+	table->held_rows = 0;
+}
+
+/* Take one row: held while the widths are being measured, else printed.
+ * Returns 0 or -ENOMEM. */
+static int table_row(struct table *table, sqlite3_stmt *stmt, const struct cell *row)
+{
+	if (table->printed_header) {
+		table_print_row(table, row);
+		return 0;
+	}
+	struct cell *copy = &table->held[table->held_rows * (size_t)table->columns];
+	for (int c = 0; c < table->columns; c++) {
+		char *bytes = malloc(row[c].len + 1);
+		if (!bytes) {
+			for (int k = 0; k < c; k++)
+				free((char *)copy[k].bytes);
+			return -ENOMEM;
+		}
+		memcpy(bytes, row[c].bytes, row[c].len);
+		bytes[row[c].len] = '\0';
+		copy[c] = (struct cell){row[c].type, bytes, row[c].len};
+		size_t width = put_cell(NULL, &row[c], table->escape);
+		if (width > table->widths[c])
+			table->widths[c] = width;
+	}
+	if (++table->held_rows == TABLE_SAMPLE_ROWS)
+		table_flush(table, stmt);
+	return 0;
+}
+
+static void print_csv_field(const struct cell *cell)
+{
+	bool quote = false;
+	for (size_t i = 0; i < cell->len && !quote; i++)
+		quote = strchr(",\"\r\n", cell->bytes[i]) && cell->bytes[i];
+	if (!quote) {
+		fwrite(cell->bytes, 1, cell->len, stdout);
 		return;
 	}
 	putchar('"');
-	for (const char *p = text; *p; p++) {
-		if (*p == '"')
+	for (size_t i = 0; i < cell->len; i++) {
+		if (cell->bytes[i] == '"')
 			putchar('"');
-		putchar(*p);
+		putchar(cell->bytes[i]);
 	}
 	putchar('"');
 }
 
-static void print_csv(const struct rows *rows)
+static void print_json_string(const char *text, size_t len)
 {
-	for (int c = 0; c < rows->columns; c++) {
+	putchar('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c == '\r')
+			fputs("\\r", stdout);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_json_row(sqlite3_stmt *stmt, const struct cell *row, int columns, bool first)
+{
+	fputs(first ? "\n{" : ",\n{", stdout);
+	for (int c = 0; c < columns; c++) {
+		const char *name = sqlite3_column_name(stmt, c);
 		if (c)
 			putchar(',');
-		print_csv_field(rows->names[c]);
-	}
-	fputs("\r\n", stdout);
-	for (size_t r = 0; r < rows->count; r++) {
-		for (int c = 0; c < rows->columns; c++) {
-			const char *cell = rows->cells[r * (size_t)rows->columns + (size_t)c];
-			if (c)
-				putchar(',');
-			print_csv_field(cell ? cell : "");
-		}
-		fputs("\r\n", stdout);
-	}
-}
-
-static void print_json_string(const char *text)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", stdout);
-		else if (*p == '\t')
-			fputs("\\t", stdout);
-		else if (*p == '\r')
-			fputs("\\r", stdout);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
+		print_json_string(name ? name : "?", name ? strlen(name) : 1);
+		putchar(':');
+		const struct cell *cell = &row[c];
+		if (cell->type == SQLITE_NULL)
+			fputs("null", stdout);
+		else if (cell->type == SQLITE_INTEGER ||
+			 (cell->type == SQLITE_FLOAT &&
+			  strspn(cell->bytes, "0123456789.-+e") == cell->len))
+			fwrite(cell->bytes, 1, cell->len, stdout);
 		else
-			putchar(*p);
+			print_json_string(cell->bytes, cell->len);
 	}
-	putchar('"');
-}
-
-static void print_json(const struct rows *rows)
-{
-	putchar('[');
-	for (size_t r = 0; r < rows->count; r++) {
-		fputs(r ? ",\n{" : "\n{", stdout);
-		for (int c = 0; c < rows->columns; c++) {
-			size_t at = r * (size_t)rows->columns + (size_t)c;
-			if (c)
-				putchar(',');
-			print_json_string(rows->names[c]);
-			putchar(':');
-			const char *cell = rows->cells[at];
-			int type = rows->types[at];
-			if (!cell)
-				fputs("null", stdout);
-			else if (type == SQLITE_INTEGER ||
-				 (type == SQLITE_FLOAT &&
-				  strspn(cell, "0123456789.-+e") == strlen(cell)))
-				fputs(cell, stdout);
-			else
-				print_json_string(cell);
-		}
-		putchar('}');
-	}
-	fputs(rows->count ? "\n]\n" : "]\n", stdout);
+	putchar('}');
 }
 
 /* --- running ------------------------------------------------------------ */
 
+/* Step stmt to its end, printing each row as format asks. Returns 0,
+ * -ENOMEM, or -EIO (SQLite's message printed). */
 static int run_statement(sqlite3 *db, sqlite3_stmt *stmt, enum query_format format)
 {
-	struct rows rows = {.columns = sqlite3_column_count(stmt)};
-	int rc = 0;
-	if (rows.columns) {
-		rows.names = calloc((size_t)rows.columns, sizeof *rows.names);
-		if (!rows.names)
-			return -ENOMEM;
-		for (int c = 0; c < rows.columns; c++) {
-			const char *name = sqlite3_column_name(stmt, c);
-			rows.names[c] = strdup(name ? name : "?");
+	int columns = sqlite3_column_count(stmt);
+	bool escape = format == QUERY_TABLE && isatty(STDOUT_FILENO);
+	struct cell *row = calloc((size_t)columns + 1, sizeof *row);
+	struct table table = {
+	    .columns = columns,
+	    .escape = escape,
+	    .widths = calloc((size_t)columns + 1, sizeof *table.widths),
+	    .held = calloc(((size_t)columns + 1) * TABLE_SAMPLE_ROWS, sizeof *table.held),
+	};
+	char *hex = NULL;
+	size_t hex_cap = 0, rows = 0;
+	int rc = 0, step;
+	if (!row || !table.widths || !table.held) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int c = 0; c < columns; c++) {
+		const char *name = sqlite3_column_name(stmt, c);
+		struct cell cell = {SQLITE_TEXT, name ? name : "?", name ? strlen(name) : 1};
+		table.widths[c] = put_cell(NULL, &cell, escape);
+		if (format == QUERY_CSV) {
+			if (c)
+				putchar(',');
+			print_csv_field(&cell);
 		}
 	}
-	int step;
+	if (format == QUERY_CSV && columns)
+		fputs("\r\n", stdout);
+	if (format == QUERY_JSON)
+		putchar('[');
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (rows_add(&rows, stmt)) {
-			rc = -ENOMEM;
+		for (int c = 0; c < columns && !rc; c++)
+			rc = read_cell(stmt, c, &row[c], &hex, &hex_cap);
+		if (!rc && format == QUERY_TABLE)
+			rc = table_row(&table, stmt, row);
+		if (rc)
 			break;
+		if (format == QUERY_JSON) {
+			print_json_row(stmt, row, columns, rows == 0);
+		} else if (format == QUERY_CSV) {
+			for (int c = 0; c < columns; c++) {
+				if (c)
+					putchar(',');
+				print_csv_field(&row[c]);
+			}
+			fputs("\r\n", stdout);
 		}
+		rows++;
 	}
-	if (!rc && step != SQLITE_DONE) {
+	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW) {
 		fprintf(stderr, "weft: %s\n", sqlite3_errmsg(db));
 		rc = -EIO;
 	}
-	if (!rc && rows.columns) {
-		if (format == QUERY_CSV)
-			print_csv(&rows);
-		else if (format == QUERY_JSON)
-			print_json(&rows);
-		else
-			print_table(&rows);
-	}
-	rows_free(&rows);
+	if (format == QUERY_JSON)
+		fputs(rows ? "\n]\n" : "]\n", stdout);
+	if (format == QUERY_TABLE && columns)
+		table_flush(&table, stmt);
+out:
+	for (size_t r = 0; r < table.held_rows; r++)
+		for (int c = 0; c < columns; c++)
+			free((char *)table.held[r * (size_t)columns + (size_t)c].bytes);
+	free(table.held);
+	free(table.widths);
+	free(row);
+	free(hex);
 	return rc;
+}
+
+/* Prepare the next statement of *sql under the guard. Returns 0 with
+ * *stmt (NULL when only space or comments were left) and *sql moved past
+ * it, or -EPERM/-EINVAL with the reason printed. */
+static int prepare_guarded(sqlite3 *db, const char **sql, sqlite3_stmt **stmt)
+{
+	struct guard guard = {""};
+	const char *tail = NULL;
+	sqlite3_set_authorizer(db, authorize, &guard);
+	int rc = sqlite3_prepare_v2(db, *sql, -1, stmt, &tail);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "weft: %s%s%s%s\n", sqlite3_errmsg(db),
+			guard.refused[0] ? " (" : "", guard.refused, guard.refused[0] ? ")" : "");
+		*stmt = NULL;
+		return guard.refused[0] || rc == SQLITE_AUTH ? -EPERM : -EINVAL;
+	}
+	if (*stmt && (!sqlite3_stmt_readonly(*stmt) || !starts_like_a_read(*sql))) {
+		fprintf(stderr, "weft: only statements that read are allowed: the trace is "
+				"read-only\n");
+		sqlite3_finalize(*stmt);
+		*stmt = NULL;
+		return -EPERM;
+	}
+	*sql = tail;
+	return 0;
+}
+
+int cmd_open_trace(const char *path, sqlite3 **out)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "weft: cannot open %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "weft: cannot open %s: %s, not a trace file\n", path,
+			S_ISDIR(st.st_mode)    ? "a directory"
+			: S_ISFIFO(st.st_mode) ? "a FIFO"
+					       : "not a regular file");
+		return 1;
+	}
+	char wal[PATH_MAX + 8];
+	struct stat wal_st;
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	bool immutable =
+	    tracedb_recorder_pid(path) == 0 && (stat(wal, &wal_st) < 0 || wal_st.st_size == 0);
+	/* a URI, to say immutable; every byte but the unreserved ones escaped */
+	size_t len = strlen(path);
+	char *uri = malloc(len * 3 + 32);
+	if (!uri) {
+		fprintf(stderr, "weft: out of memory\n");
+		return 1;
+	}
+	char *p = uri + sprintf(uri, "file:");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (isalnum(c) || strchr("/-._~", c))
+			*p++ = (char)c;
+		else
+			p += sprintf(p, "%%%02X", c);
+	}
+	sprintf(p, "?mode=ro%s", immutable ? "&immutable=1" : "");
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(uri, out, flags, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "weft: cannot open %s: %s\n", path,
+			*out ? sqlite3_errmsg(*out) : "out of memory");
+		sqlite3_close(*out);
+		*out = NULL;
+		return 1;
+	}
+	sqlite3_busy_timeout(*out, 2000);
+	sqlite3_db_config(*out, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(*out, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	return 0;
+}
+
+/* 0 when db's schema version is one this weft reads (a warning when it is
+ * not a weft trace at all), else 1 with the error printed. */
+static int check_version(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *stmt = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (version < 0) {
+		fprintf(stderr, "weft: cannot read %s: %s\n", path, sqlite3_errmsg(db));
+		return 1;
+	}
+	if (version > QUERY_SCHEMA_VERSION) {
+		fprintf(stderr,
+			"weft: %s has schema version %d; this weft reads up to %d: upgrade weft\n",
+			path, version, QUERY_SCHEMA_VERSION);
+		return 1;
+	}
+	if (version == 0)
+		fprintf(stderr, "weft: warning: %s is not a weft trace (no schema version)\n",
+			path);
+	return 0;
 }
 
 static int query_exec(int argc, char **argv)
@@ -302,56 +644,34 @@ static int query_exec(int argc, char **argv)
 		fprintf(stderr, "weft query: %s (see weft query --help)\n", err);
 		return 2;
 	}
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(args.file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "weft: cannot open %s: %s\n", args.file,
-			db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
+	sqlite3 *db;
+	if (cmd_open_trace(args.file, &db))
 		return 1;
-	}
-	sqlite3_busy_timeout(db, 2000);
-	sqlite3_stmt *stmt = NULL;
-	int version = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		version = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (version < 0) {
-		fprintf(stderr, "weft: cannot read %s: %s\n", args.file, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return 1;
-	}
-	if (version > QUERY_SCHEMA_VERSION) {
+	int status = check_version(db, args.file);
+	char trace_status[32];
+	if (!status && !tracedb_status(args.file, trace_status, sizeof trace_status) &&
+	    !strcmp(trace_status, "interrupted"))
 		fprintf(stderr,
-			"weft: %s has schema version %d; this weft reads up to %d: upgrade weft\n",
-			args.file, version, QUERY_SCHEMA_VERSION);
-		sqlite3_close(db);
-		return 1;
-	}
-	if (version == 0)
-		fprintf(stderr, "weft: warning: %s is not a weft trace (no schema version)\n",
+			"weft: note: %s is interrupted: its recorder stopped without finishing it "
+			"(meta status still says 'recording')\n",
 			args.file);
-
 	const char *sql = args.sql;
-	int status = 0;
-	while (sql && *sql) {
-		const char *tail = NULL;
-		stmt = NULL;
-		if (sqlite3_prepare_v2(db, sql, -1, &stmt, &tail) != SQLITE_OK) {
-			fprintf(stderr, "weft: %s\n", sqlite3_errmsg(db));
+	while (!status && sql && *sql) {
+		sqlite3_stmt *stmt;
+		if (prepare_guarded(db, &sql, &stmt)) {
 			status = 1;
 			break;
 		}
-		if (stmt) {
-			rc = run_statement(db, stmt, args.format);
-			sqlite3_finalize(stmt);
-			if (rc) {
-				status = 1;
-				break;
-			}
-		}
-		sql = tail;
+		if (!stmt)
+			break;
+		rc = run_statement(db, stmt, args.format);
+		sqlite3_finalize(stmt);
+		if (rc == -ENOMEM)
+			fprintf(stderr, "weft: out of memory\n");
+		if (rc)
+			status = 1;
 	}
+	fflush(stdout);
 	sqlite3_close(db);
 	return status;
 }
@@ -361,7 +681,8 @@ const struct cmd_entry cmd_query_entry = {
     .usage = "query FILE SQL [--csv|--json]",
     .summary = "run SQL on a trace and print the rows",
     .help = "Opens FILE read-only and runs SQL (several statements may be separated\n"
-	    "by ';'). Tables and views: meta, process, thread, thread_state,\n"
+	    "by ';'); only statements that read are allowed. Tables and views:\n"
+	    "meta, process, thread, thread_state,\n"
 	    "process_state, sched_slice, object, flow, deadlock, deadlock_member,\n"
 	    "thread_state_time, process_state_time, lock_contention, lock_holders,\n"
 	    "message_traffic, deadlocks.\n"

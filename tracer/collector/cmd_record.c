@@ -28,6 +28,7 @@
 
 #include "cmd.h"
 #include "collect.h"
+#include "tracedb.h"
 
 /* The workload's pid, for the SIGTERM/SIGHUP handler (the one place a
  * signal handler needs it), and the collector for attach mode's stop. */
@@ -80,7 +81,8 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			}
 			args->no_sched = args->sched == RECORD_SCHED_NONE;
 		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") ||
-			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm")) {
+			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm") ||
+			   !strcmp(arg, "--ready-fd")) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option %s needs an argument", arg);
 				return -1;
@@ -90,6 +92,17 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 				args->output = value;
 			} else if (!strcmp(arg, "--shm")) {
 				args->shm_path = value;
+			} else if (!strcmp(arg, "--ready-fd")) {
+				char *end;
+				long fd = strtol(value, &end, 10);
+				if (*end || !*value || fd < 3 || fd > INT_MAX) {
+					snprintf(
+					    err, errlen,
+					    "--ready-fd needs a file descriptor above 2, not '%s'",
+					    value);
+					return -1;
+				}
+				args->ready_fd = (int)fd;
 			} else {
 				char *end;
 				long pid = strtol(value, &end, 10);
@@ -114,14 +127,16 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 			snprintf(err, errlen, "--attach records a running process: no command");
 			return -1;
 		}
-		if (!args->shm_path || !args->output) {
-			snprintf(err, errlen, "--attach needs --shm PATH and -o FILE");
+		if ((!args->shm_path && !args->ready_fd) || !args->output) {
+			snprintf(err, errlen,
+				 "--attach needs --shm PATH (or --ready-fd) and -o FILE");
 			return -1;
 		}
 		return 0;
 	}
-	if (args->shm_path) {
-		snprintf(err, errlen, "--shm is only for --attach");
+	if (args->shm_path || args->ready_fd) {
+		snprintf(err, errlen, "%s is only for --attach",
+			 args->shm_path ? "--shm" : "--ready-fd");
 		return -1;
 	}
 	if (!args->command) {
@@ -201,24 +216,43 @@ out:
 	return result;
 }
 
-static void find_library(char out[PATH_MAX], size_t cap)
+/* Where libweft.so is. $WEFT_LIB when set; else, relative to the weft
+ * binary itself (so a whole installed prefix can be moved), the first of
+ * PREFIX/lib/weft/libweft.so (installed: a private directory) and
+ * PREFIX/lib/libweft.so (the build tree) that is readable, where PREFIX is
+ * <dir of weft>/.. .
+ * Returns 0 with the path in out (cap bytes), or -ENOENT (or -errno of
+ * WEFT_LIB) with the path or paths tried, joined by " and ", in out. */
+static int find_library(char *out, size_t cap)
 {
 	const char *env = getenv("WEFT_LIB");
 	if (env && *env) {
 		snprintf(out, cap, "%s", env);
-		return;
+		return access(out, R_OK) ? -errno : 0;
 	}
-	char self[PATH_MAX - 32];
+	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0) {
-		snprintf(out, cap, "libweft.so");
-		return;
+		int error = errno;
+		snprintf(out, cap, "/proc/self/exe");
+		return -error;
 	}
 	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(out, cap, "%s/../lib/libweft.so", self);
+	/* /proc/self/exe has no symbolic links left: <dir of weft>/.. is the
+	 * prefix, self without its last two components. */
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	static const char *const candidates[] = {"lib/weft/libweft.so", "lib/libweft.so"};
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+		int len = snprintf(out, cap, "%s/%s", self, candidates[i]);
+		if (len > 0 && (size_t)len < cap && access(out, R_OK) == 0)
+			return 0;
+	}
+	int len = snprintf(out, cap, "%s/%s and %s/%s", self, candidates[0], self, candidates[1]);
+	return len < 0 ? -EINVAL : -ENOENT;
 }
 
 /* argv joined with spaces, arguments with shell metacharacters quoted. */
@@ -261,6 +295,52 @@ static void remove_trace(const char *path)
 	unlink(side);
 }
 
+/* Before anything runs: output must not exist, or (with --force) be a
+ * finished weft trace, which is then removed. Returns 0, or -1 with one
+ * line on stderr and nothing touched. */
+static int make_room(const char *output, bool force)
+{
+	struct stat st;
+	if (lstat(output, &st) < 0)
+		return 0;
+	if (!force) {
+		fprintf(stderr, "weft: %s already exists (use --force to overwrite a trace)\n",
+			output);
+		return -1;
+	}
+	char why[256];
+	if (tracedb_replace(output, why, sizeof why)) {
+		fprintf(stderr, "weft: not replacing %s: it %s\n", output, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A reader that kept the trace open (weftd) keeps it in WAL mode: say so
+ * (every row is in the file all the same: tracedb_close checkpointed). */
+static void warn_if_not_one_file(const char *output)
+{
+	char wal[PATH_MAX + 8];
+	struct stat st;
+	snprintf(wal, sizeof wal, "%s-wal", output);
+	if (lstat(wal, &st) == 0)
+		fprintf(stderr,
+			"weft: %s is open in another program (weftd?): every row is in it, but it "
+			"stays in WAL mode, with %s beside it, until that program closes it\n",
+			output, wal);
+}
+
+/* One clear warning when the trace stopped being written (disk full). */
+static void warn_if_incomplete(const char *output, const struct collect_summary *summary)
+{
+	if (!summary->incomplete)
+		return;
+	fprintf(stderr,
+		"weft: warning: %s is incomplete: %s; it holds what was written until then "
+		"(meta status 'incomplete'), %lld events after it were not written\n",
+		output, summary->incomplete_reason, (long long)summary->events_unwritten);
+}
+
 static void print_summary(const char *output, const struct collect_summary *summary)
 {
 	fprintf(stderr,
@@ -270,6 +350,9 @@ static void print_summary(const char *output, const struct collect_summary *summ
 		(long long)summary->events, output, (long long)summary->events_lost);
 	if (summary->switches_lost)
 		fprintf(stderr, ", %lld context switches lost", (long long)summary->switches_lost);
+	if (summary->rings_corrupt)
+		fprintf(stderr, ", %lld rings found scribbled over and dropped",
+			(long long)summary->rings_corrupt);
 	if (summary->threads_lost)
 		fprintf(stderr, ", %lld threads untraced: no free ring",
 			(long long)summary->threads_lost);
@@ -346,6 +429,24 @@ static void announce_finish(const char *output, const struct collect *collect, b
 			output, (long long)events);
 }
 
+/* Attach mode's answer to the process that started it (launch.h), on
+ * args->ready_fd when given: "ok <ring file>", or "error <why>" (also on
+ * stderr). */
+static void answer_launcher(const struct record_args *args, const char *why, const char *shm_path)
+{
+	if (why)
+		fprintf(stderr, "weft: %s\n", why);
+	if (args->ready_fd <= 0)
+		return;
+	char line[600];
+	int n = why ? snprintf(line, sizeof line, "error %s\n", why)
+		    : snprintf(line, sizeof line, "ok %s\n", shm_path);
+	if (n > 0 &&
+	    write(args->ready_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+		why = NULL; /* the launcher is gone: nobody to tell */
+	close(args->ready_fd);
+}
+
 static int record_attach(const struct record_args *args)
 {
 	char command[4096];
@@ -357,20 +458,27 @@ static int record_attach(const struct record_args *args)
 	    .mode = COLLECT_ATTACH,
 	    .attach_pid = args->attach_pid,
 	};
-	char err[512] = "";
+	char err[512] = "", why[600];
 	struct collect *collect;
-	if (!args->force && access(args->output, F_OK) == 0) {
-		fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-			args->output);
+	struct stat st;
+	if (!args->force && lstat(args->output, &st) == 0) {
+		snprintf(why, sizeof why, "%s already exists", args->output);
+		answer_launcher(args, why, NULL);
 		return 1;
 	}
-	if (args->force)
-		remove_trace(args->output);
+	if (args->force && tracedb_replace(args->output, err, sizeof err)) {
+		snprintf(why, sizeof why, "not replacing %s: it %s", args->output, err);
+		answer_launcher(args, why, NULL);
+		return 1;
+	}
 	int rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "weft: %s\n", err[0] ? err : strerror(-rc));
+		snprintf(why, sizeof why, "cannot create %s: %s", args->output,
+			 err[0] ? err : strerror(-rc));
+		answer_launcher(args, why, NULL);
 		return 1;
 	}
+	answer_launcher(args, NULL, collect_shm_path(collect));
 	/* perf opened now would miss the threads that already run: sample. */
 	if (args->sched != RECORD_SCHED_NONE && args->sched != RECORD_SCHED_PERF)
 		rc = collect_watch_schedstat(
@@ -393,10 +501,13 @@ static int record_attach(const struct record_args *args)
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
 	collect_close(collect);
+	warn_if_incomplete(args->output, &summary);
 	if (rc || finish) {
 		fprintf(stderr, "weft: writing %s failed\n", args->output);
 		return 1;
 	}
+	if (!summary.incomplete)
+		warn_if_not_one_file(args->output);
 	if (!args->quiet)
 		print_summary(args->output, &summary);
 	return 0;
@@ -464,30 +575,28 @@ static int record_exec(int argc, char **argv)
 		fprintf(stderr, "weft: cannot run '%s': %s\n", args.command[0], strerror(-rc));
 		return rc == -ENOENT ? 127 : 126;
 	}
+	char library[PATH_MAX];
+	rc = find_library(library, sizeof library);
+	if (rc) {
+		fprintf(stderr,
+			"weft: cannot find libweft.so (tried %s: %s); set WEFT_LIB to its "
+			"path\n",
+			library, strerror(-rc));
+		return 1;
+	}
 	char output[PATH_MAX];
 	if (args.output)
 		snprintf(output, sizeof output, "%s", args.output);
 	else
 		cmd_record_default_output(args.command[0], output, sizeof output);
-	if (access(output, F_OK) == 0) {
-		if (!args.force) {
-			fprintf(stderr, "weft: %s already exists (use --force to overwrite)\n",
-				output);
-			return 1;
-		}
-		remove_trace(output);
-	}
+	if (make_room(output, args.force))
+		return 1;
 	if (is_static_elf(path))
 		fprintf(stderr,
 			"weft: %s is statically linked: libweft.so cannot load into it, so "
 			"only what the kernel shows is recorded (its threads and when they "
 			"run), not its calls\n",
 			path);
-	char library[PATH_MAX];
-	find_library(library, sizeof library);
-	if (access(library, R_OK) != 0)
-		fprintf(stderr, "weft: warning: %s not found; only life cycles are recorded\n",
-			library);
 
 	char command_line[8192];
 	join_command(args.command, command_line, sizeof command_line);
@@ -560,8 +669,12 @@ static int record_exec(int argc, char **argv)
 	collect_close(collect);
 	if (rc || finish)
 		fprintf(stderr, "weft: writing %s failed\n", output);
+	else if (summary.incomplete)
+		warn_if_incomplete(output, &summary);
 	else if (!args.quiet)
 		print_summary(output, &summary);
+	if (!rc && !finish && !summary.incomplete)
+		warn_if_not_one_file(output);
 	if (!summary.root_reaped)
 		return 1;
 	if (WIFSIGNALED(summary.root_status))
@@ -572,13 +685,14 @@ static int record_exec(int argc, char **argv)
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
     .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--] CMD [ARGS...]\n"
-	     "       weft record --attach PID --shm PATH -o FILE",
+	     "       weft record --attach PID (--shm PATH | --ready-fd FD) -o FILE",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
 	    "weft exits with CMD's exit status (128+N when a signal N killed it).\n"
 	    "\n"
 	    "  -o, --output FILE  the trace to write (default: weft-CMD-N.db)\n"
-	    "  -f, --force        overwrite FILE if it exists\n"
+	    "  -f, --force        replace FILE if it is a weft trace not being\n"
+	    "                     recorded (anything else is refused, untouched)\n"
 	    "  -q, --quiet        no summary line on stderr\n"
 	    "  --sched=MODE       where Running/Ready/Blocked come from (meta\n"
 	    "                     capture_mode): perf (context switches), schedstat\n"
@@ -592,9 +706,12 @@ const struct cmd_entry cmd_record_entry = {
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"
 	    "                     PID and every process that attached are gone\n"
+	    "  --ready-fd FD      with --attach: write \"ok RINGFILE\" (or \"error WHY\")\n"
+	    "                     and a newline to FD once recording (or not), close\n"
+	    "                     it; without --shm the ring file is a memfd\n"
 	    "  -h, --help         this help\n"
 	    "\n"
-	    "Environment: WEFT_LIB overrides the path of libweft.so\n"
-	    "(default: <dir of weft>/../lib/libweft.so).\n",
+	    "Environment: WEFT_LIB overrides the path of libweft.so (default:\n"
+	    "<dir of weft>/../lib/weft/libweft.so, else <dir of weft>/../lib/libweft.so).\n",
     .exec = record_exec,
 };

@@ -16,10 +16,11 @@
  *   3. every LIVENESS_NS, free the slots of threads that are gone without
  *      saying so (SIGKILL, exit_group), and in attach mode queue a GONE
  *      item for processes that have disappeared;
- *   3b. in attach mode, every SAMPLE_NS, read the state of every process
- *      that holds a ring from /proc/<pid>/stat and queue a SUSPEND item
- *      when it changes between stopped ('T', 't') and not (the collector
- *      is not their parent: waitid cannot tell);
+ *   3b. every SAMPLE_NS in attach mode (STOP_POLL_PARENT_NS in parent
+ *      mode, for the processes that are not its children), read the state
+ *      of every process that holds a ring from /proc/<pid>/stat and queue
+ *      a SUSPEND item when it changes between stopped ('T', 't') and not
+ *      (the collector is not their parent: waitid cannot tell);
  *   4. read the context switches (perf), if watched; or, in 'schedstat'
  *      mode, every SAMPLE_NS read the CPU counters of every thread that
  *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
@@ -129,23 +130,6 @@ static void close_waits(struct collect *c)
 		close(c->root_pidfd);
 }
 
-/* c->shm_path: path, or /dev/shm/weft-<pid>-<random>. */
-static void choose_shm_path(struct collect *c, const char *path)
-{
-	if (path) {
-		snprintf(c->shm_path, sizeof c->shm_path, "%s", path);
-		return;
-	}
-	unsigned random = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &random, sizeof random) != sizeof random)
-			random = (unsigned)collect_now();
-		close(fd);
-	}
-	snprintf(c->shm_path, sizeof c->shm_path, "/dev/shm/weft-%d-%08x", (int)getpid(), random);
-}
-
 /* The meta rows known when the recording starts (command may be NULL). */
 static void write_start_meta(struct collect *c, const char *command)
 {
@@ -177,14 +161,21 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	c->root_pid = -1;
 	c->root_pidfd = -1;
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	choose_shm_path(c, options->shm_path);
-	int rc = ring_file_create(
-	    c->shm_path, options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS,
-	    options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES, &c->map);
+	ring_sweep_stale("/dev/shm"); /* what collectors killed with SIGKILL left */
+	uint32_t slots = options->slot_count ? options->slot_count : RING_DEFAULT_SLOTS;
+	uint32_t ring_bytes = options->ring_bytes ? options->ring_bytes : COLLECT_RING_BYTES;
+	int rc;
+	if (options->shm_path) {
+		snprintf(c->shm_path, sizeof c->shm_path, "%s", options->shm_path);
+		rc = ring_file_create(c->shm_path, slots, ring_bytes, &c->map);
+	} else {
+		rc = ring_memfd_create(slots, ring_bytes, &c->map, c->shm_path, sizeof c->shm_path);
+		c->shm_unlinked = true; /* nothing to unlink: a memfd */
+	}
 	if (rc) {
 		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "cannot create %s: %s", c->shm_path,
-				 strerror(-rc));
+			snprintf(errbuf, errlen, "cannot create the ring file %s: %s",
+				 options->shm_path ? options->shm_path : "(memfd)", strerror(-rc));
 		close_waits(c);
 		free(c);
 		return rc;
@@ -204,7 +195,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		rc = -errno;
 		goto err;
 	}
-	if (c->mode == COLLECT_ATTACH && !(c->stops = table_new())) {
+	if (!(c->stops = table_new())) { /* both modes poll stops (collect_drain.c) */
 		rc = -ENOMEM;
 		goto err;
 	}
@@ -227,7 +218,8 @@ err:
 		unlink(side);
 	}
 	ring_file_unmap(&c->map);
-	unlink(c->shm_path);
+	if (!c->shm_unlinked)
+		unlink(c->shm_path);
 	close_waits(c);
 	free(c);
 	return rc;
@@ -278,10 +270,10 @@ int collect_watch_schedstat(struct collect *c, const char *reason)
 	int rc = sched_schedstat_read(getpid(), getpid(), &run, &wait, &slices);
 	if (rc)
 		return rc;
-	c->sample_files = calloc(c->map.header->slot_count, sizeof *c->sample_files);
+	c->sample_files = calloc(c->map.slot_count, sizeof *c->sample_files);
 	if (!c->sample_files)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; i < c->map.slot_count; i++)
 		c->sample_files[i].fd = -1;
 	c->sample = true;
 	model_use_samples(c->model);
@@ -323,14 +315,33 @@ void collect_stop(struct collect *collect)
 	atomic_store(&collect->stop, 1);
 }
 
+/* meta rows of the end of the recording. Returns 0 or -EIO. */
+static int write_end_meta(struct collect *c, int64_t end, int64_t threads_lost,
+			  int64_t switches_lost)
+{
+	int rc = tracedb_meta_int(c->db, "end_ts", end) |
+		 tracedb_meta_int(c->db, "events_lost", c->events_lost) |
+		 tracedb_meta_int(c->db, "threads_lost", threads_lost);
+	if (c->map.corrupt_rings) /* a program scribbled over its ring */
+		rc |= tracedb_meta_int(c->db, "rings_corrupt", (int64_t)c->map.corrupt_rings);
+	if (c->perf)
+		rc |= tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
+	if (c->root_reaped) /* as a shell reports it */
+		rc |= tracedb_meta_int(c->db, "exit_status",
+				       WIFSIGNALED(c->root_status) ? 128 + WTERMSIG(c->root_status)
+								   : WEXITSTATUS(c->root_status));
+	return rc ? -EIO : 0;
+}
+
 /* Runs on the host's thread with no drain thread running (collect_run has
- * joined it), so it acts as both sides. */
+ * joined it), so it acts as both sides. A failure to write makes the
+ * trace 'incomplete' (collect_write.c), not a failure of the recording. */
 int collect_finish(struct collect *c, const char *status, struct collect_summary *summary)
 {
 	atomic_store(&c->map.header->closing, 1);
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE)
 			continue;
@@ -348,28 +359,32 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = c->staging_error;
 	if (c->drain_error && !c->error)
 		c->error = c->drain_error;
-	collect_write_queue(c, INT64_MAX);
-	int rc = model_finish(c->model, end);
-	if (!rc)
-		rc = model_write_waits(c->model); /* nobody waits any more: empty */
-	if (rc && !c->error)
-		c->error = rc;
-
+	if (!c->write_failed && !c->error) {
+		collect_write_queue(c, INT64_MAX);
+		int rc = model_finish(c->model, end);
+		if (!rc)
+			rc = model_write_waits(c->model); /* nobody waits any more: empty */
+		if (rc && !c->error)
+			c->error = rc;
+	}
+	if (c->error)
+		collect_write_give_up(c, c->error);
+	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
+	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
+	if (!c->write_failed &&
+	    (write_end_meta(c, end, threads_lost, switches_lost) || tracedb_finish(c->db, status)))
+		collect_write_give_up(c, -EIO);
+	if (c->write_failed) { /* what was committed, and why it ends there */
+		collect_write_discard(c);
+		if (write_end_meta(c, end, threads_lost, switches_lost) ||
+		    tracedb_meta(c->db, "incomplete_reason", c->fail_reason) ||
+		    tracedb_meta_int(c->db, "incomplete_ts", c->fail_ts) ||
+		    tracedb_meta_int(c->db, "events_unwritten", c->events_unwritten) ||
+		    tracedb_finish(c->db, "incomplete"))
+			c->error = -EIO;
+	}
 	struct model_stats stats;
 	model_get_stats(c->model, &stats);
-	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
-	tracedb_meta_int(c->db, "end_ts", end);
-	tracedb_meta_int(c->db, "events_lost", c->events_lost);
-	tracedb_meta_int(c->db, "threads_lost", threads_lost);
-	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
-	if (c->perf)
-		tracedb_meta_int(c->db, "sched_events_lost", switches_lost);
-	if (c->root_reaped) /* as a shell reports it */
-		tracedb_meta_int(c->db, "exit_status",
-				 WIFSIGNALED(c->root_status) ? 128 + WTERMSIG(c->root_status)
-							     : WEXITSTATUS(c->root_status));
-	if (!c->error && tracedb_finish(c->db, status))
-		c->error = -EIO;
 	if (summary) {
 		*summary = (struct collect_summary){
 		    .processes = stats.processes,
@@ -377,13 +392,19 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		    .events = stats.events,
 		    .events_lost = c->events_lost,
 		    .threads_lost = threads_lost,
+		    .rings_corrupt = (int64_t)c->map.corrupt_rings,
 		    .switches = c->switches,
 		    .switches_lost = switches_lost,
 		    .root_reaped = c->root_reaped,
 		    .root_status = c->root_status,
+		    .incomplete = c->write_failed != 0,
+		    .events_unwritten = c->events_unwritten,
 		};
+		snprintf(summary->incomplete_reason, sizeof summary->incomplete_reason, "%s",
+			 c->fail_reason);
 	}
-	unlink(c->shm_path);
+	if (!c->shm_unlinked)
+		unlink(c->shm_path);
 	c->shm_unlinked = true;
 	return c->error;
 }
@@ -398,7 +419,7 @@ void collect_close(struct collect *c)
 	free(c->scratch);
 	close_waits(c);
 	sched_perf_close(c->perf);
-	for (uint32_t i = 0; c->sample_files && i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; c->sample_files && i < c->map.slot_count; i++)
 		collect_drain_sample_close(&c->sample_files[i]);
 	free(c->sample_files);
 	table_free(c->stops);

@@ -58,8 +58,11 @@ enum collect_mode {
 };
 
 struct collect_options {
-	const char *db_path;  /* the trace to create; must not exist */
-	const char *shm_path; /* ring file; NULL: /dev/shm/weft-<pid>-<random> */
+	const char *db_path; /* the trace to create; must not exist */
+	/* ring file; NULL: a memfd, named /proc/<pid>/fd/<fd> (nothing is
+	 * left in /dev/shm if the collector is killed). Either way, ring files
+	 * in /dev/shm whose collector is gone are removed first. */
+	const char *shm_path;
 	enum collect_mode mode;
 	pid_t attach_pid;    /* COLLECT_ATTACH: the process to follow */
 	uint32_t slot_count; /* 0: RING_DEFAULT_SLOTS */
@@ -73,10 +76,17 @@ struct collect_summary {
 	int64_t events;
 	int64_t events_lost;
 	int64_t threads_lost;
+	int64_t rings_corrupt; /* drains that found a ring scribbled over (ring.h) */
 	int64_t switches;      /* context switches read from perf */
 	int64_t switches_lost; /* dropped by the kernel (perf ring full) */
 	bool root_reaped;
 	int root_status; /* raw wait status of the root, when reaped */
+	/* Writing failed (disk full...): the trace holds what was committed
+	 * until then, meta status 'incomplete' and incomplete_reason say so,
+	 * and the records drained after it were counted, not written. */
+	bool incomplete;
+	char incomplete_reason[160];
+	int64_t events_unwritten;
 };
 
 struct collect;
@@ -119,19 +129,24 @@ int collect_watch_schedstat(struct collect *collect, const char *reason);
 /* One iteration: reap children (parent mode), drain every ring, free the
  * rings of threads that are gone, hand the records older than the hold
  * time to the model, commit when due. Returns 1 when the recording is
- * over, 0 when not, -EIO when writing the trace failed. */
+ * over, 0 when not (a failure to write makes the trace incomplete, see
+ * collect_finish). */
 int collect_poll(struct collect *collect);
 
 /* collect_poll every COLLECT_DRAIN_NS until it says the recording is over
- * or collect_stop was called. Returns 0 or -EIO. */
+ * or collect_stop was called. A failure to write the trace does not end
+ * it: the rings are drained (and what they held counted) until the
+ * workload is over. Returns 0, or -EAGAIN when no thread could start. */
 int collect_run(struct collect *collect);
 
 /* Ask collect_run to return (async-signal-safe, any thread). */
 void collect_stop(struct collect *collect);
 
 /* Finish the trace (see above); status is meta 'status' ('complete' or
- * 'interrupted'). Fills summary. Returns 0 or -EIO (the trace is then
- * left with status 'recording'). */
+ * 'interrupted'), or 'incomplete' when writing failed during the recording
+ * or now (summary->incomplete). Fills summary. Returns 0, or -EIO when
+ * not even the last meta rows could be written (the trace then reads as
+ * interrupted: tracedb_status). */
 int collect_finish(struct collect *collect, const char *status, struct collect_summary *summary);
 
 /* Release everything; removes the ring file if collect_finish did not. */

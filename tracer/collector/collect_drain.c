@@ -2,7 +2,7 @@
  * collect_drain.c — the collector's drain side (collect.c's head comment
  * numbers its steps): drains the rings into `drained`, reaps children and
  * reads their /proc entries, frees the slots of threads that are gone,
- * polls stops (attach mode), reads perf's context switches or samples
+ * polls stops, reads perf's context switches or samples
  * schedstat, and hands each round to the writer through `staging`. Runs
  * on the drain thread in collect_run, on the host's thread otherwise. It
  * never waits for SQLite.
@@ -25,6 +25,11 @@
 
 #define LIVENESS_NS (50 * 1000 * 1000ll)
 #define SAMPLE_NS (10 * 1000 * 1000ll)
+/* Parent mode polls stops less often than attach mode: waitid already
+ * tells the stops of its children, the poll is for the processes that are
+ * not (a pipeline's members are the shell's children), and a read of
+ * /proc per process every 10 ms would cost a busy `make -j` dearly. */
+#define STOP_POLL_PARENT_NS (50 * 1000 * 1000ll)
 #define BACKLOG_MAX (2u * 1024 * 1024) /* records handed over, not yet taken */
 
 static int64_t boottime_ns(void)
@@ -160,7 +165,7 @@ static int sample_file_read(struct sample_file *file, uint32_t pid, uint32_t tid
 /* Drain side: the CPU counters of every thread that holds a ring. */
 static void sample_threads(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC) {
@@ -273,7 +278,7 @@ void collect_drain_reap(struct collect *c)
 		struct item reaped = {.kind = ITEM_REAPED};
 		read_proc_info(pid, &reaped.info);
 		/* The zombie writes no more: take what its rings hold. */
-		for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+		for (uint32_t i = 0; i < c->map.slot_count; i++) {
 			struct ring_slot *slot = &c->map.slots[i];
 			uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 			if (state == RING_SLOT_FREE || slot->pid != (uint32_t)pid)
@@ -302,8 +307,8 @@ void collect_drain_reap(struct collect *c)
 }
 
 /* 1 when /proc/<pid>/stat says stopped ('T', 't'), 0 when not, -1 when
- * unreadable. */
-static int proc_stopped(uint32_t pid)
+ * unreadable; its parent's pid into *ppid. */
+static int proc_stopped(uint32_t pid, int *ppid)
 {
 	char path[64], text[512];
 	snprintf(path, sizeof path, "/proc/%u/stat", pid);
@@ -316,17 +321,19 @@ static int proc_stopped(uint32_t pid)
 		return -1;
 	text[n] = '\0';
 	char *close_paren = strrchr(text, ')');
-	if (!close_paren || close_paren[1] != ' ')
+	if (!close_paren || close_paren[1] != ' ' || !close_paren[2] ||
+	    sscanf(close_paren + 3, "%d", ppid) != 1)
 		return -1;
 	return close_paren[2] == 'T' || close_paren[2] == 't';
 }
 
-/* Attach mode: stops and continues of the processes that hold rings,
- * polled (see the top of the file). */
+/* Stops and continues of the processes that hold rings, polled (see the
+ * top of the file); in parent mode, of those that are not our children
+ * (watch_stops hears of those). */
 static void poll_stops(struct collect *c)
 {
 	uint64_t round = ++c->stop_round;
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -335,8 +342,9 @@ static void poll_stops(struct collect *c)
 		uintptr_t known = (uintptr_t)table_get(c->stops, pid, 0);
 		if (known >> 1 == round)
 			continue; /* another thread of a process seen this round */
-		int stopped = proc_stopped(pid);
-		if (stopped < 0)
+		int ppid = 0;
+		int stopped = proc_stopped(pid, &ppid);
+		if (stopped < 0 || (c->mode == COLLECT_PARENT && ppid == getpid()))
 			continue;
 		if (table_put(c->stops, pid, 0,
 			      (void *)(uintptr_t)(round << 1 | (uintptr_t)stopped)))
@@ -365,7 +373,7 @@ bool collect_pid_alive(pid_t pid)
 static void check_liveness(struct collect *c)
 {
 	int64_t now = collect_now();
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -390,7 +398,7 @@ static void check_liveness(struct collect *c)
 
 static bool any_slot_in_use(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++)
+	for (uint32_t i = 0; i < c->map.slot_count; i++)
 		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) !=
 		    RING_SLOT_FREE)
 			return true;
@@ -399,7 +407,7 @@ static bool any_slot_in_use(struct collect *c)
 
 static void sweep(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.header->slot_count; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;
@@ -428,7 +436,8 @@ void collect_drain_step(struct collect *c)
 	}
 	if (c->perf)
 		sched_perf_drain(c->perf, 0, collect_drain_on_switch, c);
-	if (c->stops && now - c->last_stop_poll_ns >= SAMPLE_NS) {
+	if (c->stops && now - c->last_stop_poll_ns >=
+			    (c->mode == COLLECT_PARENT ? STOP_POLL_PARENT_NS : SAMPLE_NS)) {
 		poll_stops(c);
 		c->last_stop_poll_ns = now;
 	}

@@ -109,6 +109,12 @@ struct collect {
 	struct item *scratch; /* merge_pending's buffer */
 	size_t scratch_cap;
 	int error;
+	/* Writing failed (disk full...): from then on records are drained and
+	 * counted in events_unwritten, not written (collect_write_give_up). */
+	int write_failed;
+	char fail_reason[160];
+	int64_t fail_ts;
+	int64_t events_unwritten;
 
 	atomic_int stop;       /* collect_stop */
 	atomic_int stop_drain; /* collect_run: the drain thread must return */
@@ -152,5 +158,11 @@ int collect_write_step(struct collect *c, int64_t horizon);
 void collect_write_queue(struct collect *c, int64_t horizon);
 /* Wait up to COLLECT_WRITE_NS, less when the drain side signals. */
 void collect_write_wait(struct collect *c);
+/* Stop writing after error (-EIO: the trace's SQLite message says why):
+ * abandon the trace's open transaction (tracedb_abandon), note why and
+ * when, drop what is pending. The recording goes on without a writer. */
+void collect_write_give_up(struct collect *c, int error);
+/* Free the pending items, counting the records among them unwritten. */
+void collect_write_discard(struct collect *c);
 
 #endif

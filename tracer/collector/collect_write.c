@@ -4,9 +4,17 @@
  * timestamp order (held back COLLECT_HOLD_NS), hands it to the model
  * (model.h), which writes the trace (tracedb.h), and commits when due.
  * Runs on the host's thread.
+ *
+ * When writing fails (the disk is full, an I/O error, out of memory) the
+ * writer gives up for good (collect_write_give_up): the trace keeps what
+ * was committed, the drain side goes on emptying the rings so that the
+ * workload runs untouched, and the writer frees what it is handed,
+ * counting it, until the workload is over; collect_finish then writes
+ * status 'incomplete' and why.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,6 +136,9 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 		if (rc && !c->error)
 			c->error = rc;
 	}
+	int rc = model_advance(c->model, horizon); /* nothing older is to come */
+	if (rc && !c->error)
+		c->error = rc;
 	c->pending_head = done;
 	/* Move the held items down once they are the smaller part. */
 	if (done == q->count || (done > 4096 && done * 2 > q->count)) {
@@ -162,9 +173,41 @@ static int attach_done(struct collect *c)
 	return done;
 }
 
+void collect_write_discard(struct collect *c)
+{
+	struct queue *q = &c->pending;
+	for (size_t i = c->pending_head; i < q->count; i++)
+		if (q->items[i].kind == ITEM_EVENT || q->items[i].kind == ITEM_SWITCH)
+			c->events_unwritten++;
+	for (size_t i = 0; i < q->count; i++)
+		free(q->items[i].full);
+	q->count = 0;
+	c->pending_head = 0;
+	c->pending_sorted = 0;
+}
+
+void collect_write_give_up(struct collect *c, int error)
+{
+	c->error = 0;
+	if (c->write_failed)
+		return;
+	c->write_failed = error;
+	c->fail_ts = collect_now();
+	if (error == -EIO)
+		snprintf(c->fail_reason, sizeof c->fail_reason, "writing the trace failed: %s",
+			 tracedb_error(c->db));
+	else
+		snprintf(c->fail_reason, sizeof c->fail_reason, "recording failed: %s",
+			 strerror(-error));
+	tracedb_abandon(c->db);
+	collect_write_discard(c);
+	c->error = 0;
+}
+
 /* Writer side: take what the drain side handed over, write what is older
- * than horizon. Returns 1 when the recording is over, 0 when not, or
- * -errno. */
+ * than horizon (or, once writing failed, count and drop it). Returns 1
+ * when the recording is over, 0 when not: a failure to write does not end
+ * the recording (see the head of this file). */
 int collect_write_step(struct collect *c, int64_t horizon)
 {
 	pthread_mutex_lock(&c->lock);
@@ -176,17 +219,21 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	c->writer_quiet = quiet;
 	if (rc && !c->error)
 		c->error = rc;
-	collect_write_queue(c, horizon);
-	int64_t now = collect_now();
-	if (tracedb_due(c->db, now) && model_write_waits(c->model) && !c->error)
-		c->error = -EIO;
-	if (tracedb_tick(c->db, now) && !c->error)
-		c->error = -EIO;
+	if (!c->write_failed) {
+		collect_write_queue(c, horizon);
+		int64_t now = collect_now();
+		if (tracedb_due(c->db, now) && model_write_waits(c->model) && !c->error)
+			c->error = -EIO;
+		if (tracedb_tick(c->db, now) && !c->error)
+			c->error = -EIO;
+	}
 	if (c->error)
-		return c->error;
+		collect_write_give_up(c, c->error);
+	if (c->write_failed)
+		collect_write_discard(c);
 	if (!quiet)
 		return 0;
-	return c->mode == COLLECT_PARENT ? 1 : attach_done(c);
+	return c->mode == COLLECT_PARENT || c->write_failed ? 1 : attach_done(c);
 }
 
 /* Writer side: wait up to COLLECT_WRITE_NS, less when the drain side sees

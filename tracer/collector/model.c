@@ -31,6 +31,7 @@
 
 #include "channel.h"
 #include "decode.h"
+#include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
 #include "table.h"
@@ -72,6 +73,10 @@ struct model *model_new(struct tracedb *db)
 		channel_set_infer(model->channels, model_ipc_infer_pipe_writer);
 	model->waits = waitgraph_new();
 	model->next_deadlock_id = 1;
+	model->locks = table_new();
+	model->next_candidate_mark = 1;
+	model->lock_orders = lockgraph_new();
+	model->next_lock_cycle_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
 	model->next_object_id = 1;
@@ -79,7 +84,7 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys) {
+	    !model->tcp_waiting || !model->shared_keys || !model->locks || !model->lock_orders) {
 		model_free(model);
 		return NULL;
 	}
@@ -130,6 +135,7 @@ void model_free(struct model *model)
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
 	channel_free(model->channels);
+	model_lock_free(model);
 	waitgraph_free(model->waits);
 	table_free(model->by_token);
 	table_free(model->live_by_pid);
@@ -275,7 +281,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 {
 	if (t->ended)
 		return;
-	model_ipc_wait_end(model, t, ts);
+	model_lock_thread_end(model, t, ts);
 	model_slice_end(model, t, ts, "Terminated");
 	span_thread_end(t->spans, ts);
 	t->ended = true;
@@ -307,63 +313,6 @@ void model_process_end(struct model *model, struct process *p, int64_t ts)
 	if (live)
 		table_remove(model->live_by_pid, p->pid, 0);
 	model_process_write(model, p, false);
-}
-
-static void set_status(struct process *p, enum status_source source, int status)
-{
-	if (p->status_source >= source)
-		return;
-	int code, signal;
-	if (decode_wait_status(status, &code, &signal))
-		return;
-	p->exit_code = code;
-	p->exit_signal = signal;
-	p->status_source = source;
-}
-
-/* The process that a reap/wait of pid ends: the live one, else an
- * untraced one made from a pending FORK record or from info. */
-static struct process *process_for_exit(struct model *model, uint32_t pid, int64_t ts,
-					struct process *reaper, const struct model_proc_info *info)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p)
-		return p;
-	p = table_get(model->exited, pid, 0);
-	if (p) { /* ended at its exit (the kernel's record); now its status */
-		table_remove(model->exited, pid, 0);
-		return p;
-	}
-	struct pending_fork *fork = table_get(model->forks, pid, 0);
-	if (fork) {
-		struct process *parent = fork->parent;
-		p = model_process_create(model, pid, fork->ppid, parent, 0, fork->fork_ts);
-		if (p && fork->exec_path[0]) { /* its name, at its end (model_process_end) */
-			snprintf(p->exec_path, sizeof p->exec_path, "%s", fork->exec_path);
-			model_set_cmdline(p, fork->exec_path);
-		}
-		table_remove(model->forks, pid, 0);
-		free(fork);
-	} else {
-		int64_t start = info && info->start_ts >= 0 ? info->start_ts : ts;
-		if (pid == model->root_pid && model->root_fork_ts >= 0)
-			start = model->root_fork_ts;
-		int64_t ppid = reaper ? reaper->pid : info ? info->ppid : -1;
-		p = model_process_create(
-		    model, pid, ppid, reaper ? reaper : model_live_process(model, ppid), 0, start);
-	}
-	if (!p)
-		return NULL;
-	if (info && info->name[0])
-		snprintf(p->name, sizeof p->name, "%s", info->name);
-	if (pid == model->root_pid && !p->cmdline) {
-		model_set_cmdline(p, model->root_cmdline);
-		if (model->root_name[0]) /* argv[0], not the kernel's 15-byte comm */
-			snprintf(p->name, sizeof p->name, "%s", model->root_name);
-	}
-	/* Untraced: alive from its start, its activity unknown; no New span. */
-	span_process_start(p->spans, p->start_ts);
-	return p;
 }
 
 /* --- threads ----------------------------------------------------------- */
@@ -414,6 +363,14 @@ void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t t
 		int64_t utid_in, const char *kind, int64_t object_id)
 {
 	model_flow_bytes(model, ts_out, utid_out, ts_in, utid_in, kind, object_id, -1);
+}
+
+void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
+		     int64_t ts, const char *kind, int64_t object_id)
+{
+	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out);
+	int64_t ts_in = blocked_end >= ts_out && blocked_end <= ts ? blocked_end : ts;
+	model_flow(model, ts_out, utid_out, ts_in, t->utid, kind, object_id);
 }
 
 /* The fork edge of p, once both its forking thread and its main thread are
@@ -478,6 +435,28 @@ static struct process *adopt_process(struct model *model, struct process *p, uin
 	p->traced = true;
 	model_process_write(model, p, false);
 	return p;
+}
+
+/* PROC_TITLE: a fork child's command line at its end, as ps shows it; the
+ * first argument (an overwritten argv[0] holds the whole title) names it. */
+static void model_process_retitle(struct model *model, struct process *p,
+				  const struct weft_event *event)
+{
+	size_t len;
+	const uint8_t *payload = decode_payload(event, &len);
+	char name[64], cmdline[4096];
+	if (decode_argv(payload, len, cmdline, sizeof cmdline, name, sizeof name) <= 0 ||
+	    (p->cmdline && !strcmp(p->cmdline, cmdline)))
+		return;
+	/* the title as written: trailing padding of the argv area dropped */
+	size_t end = strlen(cmdline);
+	while (end && cmdline[end - 1] == ' ')
+		cmdline[--end] = '\0';
+	snprintf(p->name, sizeof p->name, "%.*s", (int)strcspn(cmdline, "\t"), cmdline);
+	model_set_cmdline(p, cmdline);
+	model_process_write(model, p, false);
+	model_fail(model, tracedb_process_title(model->db, p->upid, (int64_t)event->ts, p->name,
+						p->cmdline));
 }
 
 static void on_proc_start(struct model *model, const struct model_source *source,
@@ -637,8 +616,15 @@ static void on_thread_name(struct model *model, struct process *p, struct thread
 	decode_string(event, named->name, sizeof named->name);
 	model_thread_write(model, named, false);
 	if (named->is_main && named->name[0]) {
+		/* the kernel's comm is the image's name cut to 15
+		 * characters: a retitle only when it says more */
+		bool retitled = strncmp(p->name, named->name, 15) != 0;
 		snprintf(p->name, sizeof p->name, "%s", named->name);
 		model_process_write(model, p, false);
+		if (retitled)
+			model_fail(model,
+				   tracedb_process_title(model->db, p->upid, (int64_t)event->ts,
+							 p->name, p->cmdline));
 	}
 }
 
@@ -649,9 +635,8 @@ static void on_block_begin(struct model *model, struct process *p, struct thread
 {
 	int64_t ts = (int64_t)event->ts;
 	int64_t object_id = model_ipc_object_for(model, p, event);
-	int64_t holder = -1;
-	if ((event->reason == WEFT_REASON_MUTEX || event->reason == WEFT_REASON_RWLOCK) &&
-	    event->b) {
+	int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
+	if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
 		struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
 		if (owner)
 			holder = owner->utid;
@@ -665,7 +650,7 @@ static void on_block_begin(struct model *model, struct process *p, struct thread
 	t->call_object = object_id;
 	t->call_begin_ts = ts;
 	t->call_holder = holder;
-	model_ipc_wait_begin(model, t, ts, object_id, holder);
+	model_lock_wait_begin(model, p, t, event, object_id, holder);
 }
 
 /* WAIT_RESULT: t's wait reaped child a with status b: the child ends, and
@@ -674,10 +659,10 @@ static void on_wait_result(struct model *model, struct process *p, struct thread
 			   const struct weft_event *event)
 {
 	int64_t ts = (int64_t)event->ts;
-	struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
+	struct process *child = model_exit_process(model, (uint32_t)event->a, ts, p, NULL);
 	if (!child)
 		return;
-	set_status(child, STATUS_WAIT_RESULT, (int)event->b);
+	model_exit_status(child, STATUS_WAIT_RESULT, (int)event->b);
 	if (child->ended)
 		model_process_write(model, child, false);
 	model_process_end(model, child, ts);
@@ -689,9 +674,10 @@ static void on_wait_result(struct model *model, struct process *p, struct thread
 	int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
 	bool by_wait =
 	    t->call_reason == WEFT_REASON_WAIT && t->call_end_ts >= out && t->call_end_ts <= ts;
-	model_flow(model, out, main->utid, by_wait ? t->call_end_ts : ts, t->utid, "waitpid", -1);
 	if (by_wait)
-		span_thread_woken_by(t->spans, main->utid);
+		model_wake_flow(model, out, main->utid, t, t->call_end_ts, "waitpid", -1);
+	else
+		model_flow(model, out, main->utid, ts, t->utid, "waitpid", -1);
 }
 
 /* A record of thread t of live process p, other than PROC_START and
@@ -704,12 +690,15 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 	case WEFT_EV_THREAD_NAME:
 		on_thread_name(model, p, t, source, event);
 		break;
+	case WEFT_EV_PROC_TITLE:
+		model_process_retitle(model, p, event);
+		break;
 	case WEFT_EV_THREAD_EXIT:
 		model_thread_finish_row(model, t, ts);
 		break;
 	case WEFT_EV_PROC_EXIT:
 		p->exit_ts = ts;
-		set_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
+		model_exit_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
 		break;
 	case WEFT_EV_BLOCK_BEGIN:
 		on_block_begin(model, p, t, event);
@@ -719,17 +708,25 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 			model_ipc_io_done(model, p, t, event);
 		model_ipc_call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
-		model_ipc_wait_end(model, t, ts);
+		model_lock_wait_end(model, t, ts, (int64_t)event->b);
 		t->call_end_ts = ts;
 		break;
 	case WEFT_EV_UNLOCK:
-		model_ipc_note_wake(model, p, t, event, "unlock");
+		model_ipc_note_wake(model, p, t, event,
+				    event->reason == WEFT_REASON_FUTEX ? "futex" : "unlock");
+		model_lock_unlock(model, p, t, event);
 		break;
 	case WEFT_EV_COND_SIGNAL:
 		model_ipc_note_wake(model, p, t, event, "signal");
 		break;
+	case WEFT_EV_LOCK_ORDER:
+		model_lock_order(model, p, t, event);
+		break;
 	case WEFT_EV_SEM_POST:
 		model_ipc_note_wake(model, p, t, event, "post");
+		break;
+	case WEFT_EV_OBJECT_NAME:
+		model_ipc_object_named(model, p, event);
 		break;
 	case WEFT_EV_FD_CHANNEL:
 		model_ipc_fd_channel(model, p, event);
@@ -784,109 +781,5 @@ int model_event(struct model *model, const struct model_source *source,
 	if (!t)
 		return model->error;
 	on_record(model, p, t, source, event);
-	return model->error;
-}
-
-int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p) {
-		span_process_suspend(p->spans, ts, suspended);
-		if (ts > p->last_ts)
-			p->last_ts = ts;
-	}
-	return model->error;
-}
-
-int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
-		 const struct model_proc_info *info)
-{
-	struct process *p = process_for_exit(model, pid, ts, NULL, info);
-	if (!p)
-		return model->error;
-	set_status(p, STATUS_REAPED, status);
-	if (p->ended)
-		model_process_write(model, p, false);
-	/* With context switches, its threads' final switch-out is when it
-	 * really ended; ts (the reap) is up to a drain interval later. */
-	int64_t last_out = -1;
-	bool all_out = p->threads != NULL;
-	for (struct thread *t = p->threads; t; t = t->next) {
-		if (t->ended)
-			continue;
-		if (!t->has_sched || t->slice_start >= 0)
-			all_out = false; /* no switch data, or last seen on a CPU */
-		else if (span_thread_last_ts(t->spans) > last_out)
-			last_out = span_thread_last_ts(t->spans);
-	}
-	if (all_out && last_out >= 0 && last_out < ts)
-		ts = last_out; /* process_end keeps it >= every record */
-	model_process_end(model, p, ts);
-	return model->error;
-}
-
-int model_gone(struct model *model, int64_t ts, uint32_t pid)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p)
-		model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : p->last_ts);
-	return model->error;
-}
-
-struct pid_list {
-	uint32_t *pids;
-	size_t cap;
-	size_t count;
-};
-
-static void list_pid(void *ctx, void *value)
-{
-	struct pid_list *list = ctx;
-	if (list->count < list->cap)
-		list->pids[list->count] = ((struct pending_fork *)value)->pid;
-	list->count++;
-}
-
-size_t model_unfinished_pids(const struct model *model, uint32_t *pids, size_t cap)
-{
-	struct pid_list list = {pids, cap, 0};
-	for (struct process *p = model->processes; p; p = p->next)
-		if (!p->ended) {
-			if (list.count < cap)
-				pids[list.count] = p->pid;
-			list.count++;
-		}
-	table_each(model->forks, list_pid, &list);
-	return list.count;
-}
-
-struct fork_list {
-	uint32_t *pids;
-	size_t count;
-};
-
-static void list_fork(void *ctx, void *value)
-{
-	struct fork_list *list = ctx;
-	list->pids[list->count++] = ((struct pending_fork *)value)->pid;
-}
-
-int model_finish(struct model *model, int64_t ts)
-{
-	/* FORK records nobody matched: children that never ran our code and
-	 * whose end nobody reported. */
-	struct fork_list list = {calloc(table_count(model->forks) + 1, sizeof(uint32_t)), 0};
-	if (!list.pids)
-		return -ENOMEM;
-	table_each(model->forks, list_fork, &list);
-	for (size_t i = 0; i < list.count; i++) {
-		struct process *p = process_for_exit(model, list.pids[i], ts, NULL, NULL);
-		if (p)
-			model_process_end(model, p, ts);
-	}
-	free(list.pids);
-	for (struct process *p = model->processes; p; p = p->next)
-		if (!p->ended)
-			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
 	return model->error;
 }

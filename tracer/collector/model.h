@@ -27,10 +27,13 @@
  * matches them). A process stopped and continued (model_suspend) is
  * Suspended in between.
  *
- * Deadlocks: lock waits that name their holder (mutex, rwlock writer) are
- * edges of a wait-for graph (waitgraph.h); the wait that closes a cycle
- * writes a deadlock row and commits at once, so that a reader sees it while
- * the program is stuck; the row's end is the first of its waits to end.
+ * Holders and deadlocks (model_lock.c): a lock wait names the thread that
+ * holds the lock by the trace's own record, and changes holder when the
+ * trace shows the lock change hands; lock waits that name their holder
+ * are edges of a wait-for graph (waitgraph.h); a cycle that stands
+ * MODEL_DEADLOCK_CONFIRM_NS is a deadlock row, committed at once, so that
+ * a reader sees it while the program is stuck; the row's end is the first
+ * of its waits to end.
  *
  * Single-threaded: the collector's loop owns the model.
  */
@@ -121,6 +124,17 @@ void model_use_samples(struct model *model);
  * Returns 0, -EIO or -ENOMEM. */
 int model_sample(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, uint64_t run_ns,
 		 uint64_t wait_ns);
+
+/* How long a cycle of lock waits must stand before it is a deadlock
+ * (model_lock.c): long beyond the moments a holder's release and a
+ * waiter's acquisition take to show in their records. */
+#define MODEL_DEADLOCK_CONFIRM_NS (10 * 1000 * 1000ll)
+
+/* No record older than horizon is still to come (the collector's hold
+ * has passed it): cycles of waits that have stood since
+ * MODEL_DEADLOCK_CONFIRM_NS before it become deadlock rows, committed at
+ * once. Returns 0, -EIO or -ENOMEM. */
+int model_advance(struct model *model, int64_t horizon);
 
 /* Rewrite table wait_now: the threads inside a blocking call right now.
  * Returns 0 or -EIO. */

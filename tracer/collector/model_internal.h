@@ -1,14 +1,16 @@
 /*
- * model_internal.h — what the three parts of the model share (not for
+ * model_internal.h — what the parts of the model share (not for
  * users of model.h):
  *   model.c         processes and threads: life cycle, rows, records
- *                   (model_event), exit status, flows;
+ *                   (model_event), flows;
  *   model_ipc.c     objects and IPC: lock/cond/sem objects and their
  *                   wake-ups, process-shared objects, pipes and sockets
- *                   and the bytes that cross them, lock waits and
- *                   deadlocks;
+ *                   and the bytes that cross them;
+ *   model_lock.c    who holds each lock, lock waits and deadlocks;
  *   model_kernel.c  what only the kernel shows: perf task, comm and
- *                   context-switch records, schedstat samples.
+ *                   context-switch records, schedstat samples;
+ *   model_exit.c    how processes end: exit status, reaps, stops,
+ *                   processes gone, the end of the recording.
  * The structures below are the model's state; model.c's head comment
  * says which table holds what. Single-threaded: the collector's loop owns
  * the model. Functions that fail record the first error in model->error
@@ -83,7 +85,11 @@ struct thread {
 	int64_t call_object;
 	int64_t call_begin_ts;
 	int64_t call_end_ts;
-	int64_t call_holder; /* utid holding the lock waited for, or -1 */
+	int64_t call_holder;	     /* utid holding the lock waited for, or -1 */
+	bool call_lock;		     /* a lock wait among its lock's waiters (model_lock.c) */
+	bool call_read;		     /* ... for reading */
+	int64_t call_mutex;	     /* a condition wait's mutex object, or 0 */
+	uint64_t lock_orders_unseen; /* the latest LOCK_ORDER b */
 	struct thread *next;
 };
 
@@ -116,7 +122,15 @@ struct model {
 	struct thread *io_reader; /* the thread whose read is being matched */
 	struct waitgraph *waits;  /* lock waits in progress, for deadlocks */
 	int64_t next_deadlock_id;
-	bool samples; /* threads take Running/Ready from model_sample */
+	struct table *locks; /* (object_id, 0) -> holder and waiters (model_lock.c) */
+	struct model_candidate *candidates; /* cycles not yet deadlocks */
+	size_t candidate_count;
+	size_t candidate_cap;
+	int64_t next_candidate_mark;
+	struct lockgraph *lock_orders; /* (model_lock.c) */
+	int64_t next_lock_cycle_id;
+	int64_t lock_orders_unseen; /* orders the threads' full sets dropped */
+	bool samples;		    /* threads take Running/Ready from model_sample */
 	struct process *processes;
 	int64_t next_upid;
 	int64_t next_utid;
@@ -159,8 +173,26 @@ void model_flow_bytes(struct model *model, int64_t ts_out, int64_t utid_out, int
 		      int64_t utid_in, const char *kind, int64_t object_id, int64_t bytes);
 void model_flow(struct model *model, int64_t ts_out, int64_t utid_out, int64_t ts_in,
 		int64_t utid_in, const char *kind, int64_t object_id);
+/* utid_out's action at ts_out woke t, whose blocking call returned at ts:
+ * name the waker on t's Blocked span and write the flow so that it ends in
+ * that span (at its switch-in when it closed before the call returned,
+ * else at ts), where the span's details find it. */
+void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, struct thread *t,
+		     int64_t ts, const char *kind, int64_t object_id);
 /* The fork edge of p, once both ends are known. */
 void model_fork_flow(struct model *model, struct process *p);
+
+/* --- model_exit.c ------------------------------------------------------ */
+
+/* p's exit status is status (a wait status) from source, unless a better
+ * source gave it already. */
+void model_exit_status(struct process *p, enum status_source source, int status);
+/* The process that a reap/wait of pid ends: the live one, else an
+ * untraced one made from a pending FORK record or from info (may be
+ * NULL); reaper: the traced parent that waited, or NULL. NULL (and
+ * model->error) when out of memory. */
+struct process *model_exit_process(struct model *model, uint32_t pid, int64_t ts,
+				   struct process *reaper, const struct model_proc_info *info);
 
 /* --- model_ipc.c ------------------------------------------------------- */
 
@@ -173,6 +205,9 @@ bool model_ipc_infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t
  * -1 when the record names none. */
 int64_t model_ipc_object_for(struct model *model, struct process *p,
 			     const struct weft_event *event);
+/* OBJECT_NAME: the object named by a runtime's name (made now, with that
+ * label, unless a wait already made it). */
+void model_ipc_object_named(struct model *model, struct process *p, const struct weft_event *event);
 /* An unlock/signal/post (kind) by t: the latest wake-up of its object. */
 void model_ipc_note_wake(struct model *model, struct process *p, struct thread *t,
 			 const struct weft_event *event, const char *kind);
@@ -185,11 +220,33 @@ void model_ipc_socket_peer(struct model *model, const struct weft_event *event);
 void model_ipc_object_key(struct model *model, struct process *p, const struct weft_event *event);
 void model_ipc_io_done(struct model *model, struct process *p, struct thread *t,
 		       const struct weft_event *event);
-/* t begins waiting at ts for object_id held by holder (-1: unknown); a
- * wait that closes a cycle writes a deadlock row and commits at once. */
-void model_ipc_wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
-			  int64_t holder);
-/* t's lock wait (if any) is over at ts: a deadlock it was part of ends. */
-void model_ipc_wait_end(struct model *model, struct thread *t, int64_t ts);
+
+/* --- model_lock.c ------------------------------------------------------ */
+
+/* A BLOCK_BEGIN of t on object_id, before t's call_* fields take it: the
+ * holder its wait names (a lock's owner, by the record and by the trace
+ * so far), or -1 (not a lock, or not known). t's previous call is over. */
+int64_t model_lock_holder_named(struct model *model, struct process *p, struct thread *t,
+				const struct weft_event *event, int64_t object_id);
+/* The same BLOCK_BEGIN once t's call_* fields say so: t waits for the
+ * lock (wait-for graph; a cycle becomes a deadlock candidate), or a
+ * condition wait gives its mutex up. */
+void model_lock_wait_begin(struct model *model, struct process *p, struct thread *t,
+			   const struct weft_event *event, int64_t object_id, int64_t holder);
+/* t's blocking call ended at ts with result (BLOCK_END b): a lock taken,
+ * a condition wait's mutex taken back; t's wait leaves the graph (a
+ * deadlock it was part of ends). */
+void model_lock_wait_end(struct model *model, struct thread *t, int64_t ts, int64_t result);
+/* An UNLOCK record of t: its lock is free. */
+void model_lock_unlock(struct model *model, struct process *p, struct thread *t,
+		       const struct weft_event *event);
+/* A LOCK_ORDER record of t: lock order edges and the cycles they close. */
+void model_lock_order(struct model *model, struct process *p, struct thread *t,
+		      const struct weft_event *event);
+/* The recording ends: meta lock_orders_dropped. */
+void model_lock_finish(struct model *model);
+/* t ends at ts: its wait, if any, is over. */
+void model_lock_thread_end(struct model *model, struct thread *t, int64_t ts);
+void model_lock_free(struct model *model);
 
 #endif

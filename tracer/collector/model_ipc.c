@@ -115,14 +115,14 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 	case WEFT_REASON_COND:
 	case WEFT_REASON_SEM:
 	case WEFT_REASON_BARRIER: /* the last to arrive releases the others */
+	case WEFT_REASON_FUTEX:	  /* a runtime's own lock: the FUTEX_WAKE before */
 	{
 		uint64_t key, address;
 		object_key(model, p, t->call_reason, t->call_address, &key, &address, NULL);
 		struct wake *wake = table_get(model->wakes, key, address);
 		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
 			return;
-		model_flow(model, wake->ts, wake->utid, ts, t->utid, wake->kind, t->call_object);
-		span_thread_woken_by(t->spans, wake->utid);
+		model_wake_flow(model, wake->ts, wake->utid, t, ts, wake->kind, t->call_object);
 		return;
 	}
 	case WEFT_REASON_JOIN: {
@@ -130,9 +130,7 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 		    table_get(model->threads, p->token, (uint32_t)t->call_extra);
 		if (!joined || !joined->ended)
 			return;
-		model_flow(model, joined->end_ts, joined->utid, ts, t->utid, "join",
-			   t->call_object);
-		span_thread_woken_by(t->spans, joined->utid);
+		model_wake_flow(model, joined->end_ts, joined->utid, t, ts, "join", t->call_object);
 		return;
 	}
 	default:
@@ -448,7 +446,10 @@ void model_ipc_io_done(struct model *model, struct process *p, struct thread *t,
 	}
 }
 
-int64_t model_ipc_object_for(struct model *model, struct process *p, const struct weft_event *event)
+/* The object of (reason, a) in p: found, or made with label (NULL: the
+ * kind and address). Returns its id, or -1 when there is none. */
+static int64_t object_labelled(struct model *model, struct process *p,
+			       const struct weft_event *event, const char *label_override)
 {
 	if (event->reason == WEFT_REASON_IO) {
 		uint64_t ino = fd_channel(model, p, event->a);
@@ -473,6 +474,8 @@ int64_t model_ipc_object_for(struct model *model, struct process *p, const struc
 	if (shared) /* the same object in every process that maps it */
 		snprintf(label, sizeof label, "%s shm:[%llu]+0x%llx", kind,
 			 (unsigned long long)shared->inode, (unsigned long long)shared->offset);
+	else if (label_override)
+		snprintf(label, sizeof label, "%s", label_override);
 	else
 		decode_object_label(kind, address, label, sizeof label);
 	model_fail(model,
@@ -482,42 +485,20 @@ int64_t model_ipc_object_for(struct model *model, struct process *p, const struc
 	return id;
 }
 
-/* --- lock waits and deadlocks ---------------------------------------- */
-
-/* t's lock wait (if any) is over at ts: a deadlock it was part of ends. */
-void model_ipc_wait_end(struct model *model, struct thread *t, int64_t ts)
+int64_t model_ipc_object_for(struct model *model, struct process *p, const struct weft_event *event)
 {
-	int64_t deadlock_id = waitgraph_end(model->waits, t->utid);
-	if (deadlock_id)
-		model_fail(model, tracedb_deadlock_end(model->db, deadlock_id, ts));
+	return object_labelled(model, p, event, NULL);
 }
 
-/* t begins waiting at ts for object_id held by holder (-1: unknown); its
- * call_* fields say so already. When that closes a cycle of waits, the
- * deadlock and wait_now are written and committed at once, for readers of
- * a program that is stuck right now. */
-void model_ipc_wait_begin(struct model *model, struct thread *t, int64_t ts, int64_t object_id,
-			  int64_t holder)
+void model_ipc_object_named(struct model *model, struct process *p, const struct weft_event *event)
 {
-	model_ipc_wait_end(model, t, ts); /* a new call: the previous wait is over */
-	if (holder < 0)
+	char name[64];
+	if (event->reason == WEFT_REASON_IO || !decode_string(event, name, sizeof name) || !name[0])
 		return;
-	struct waitgraph_cycle cycle;
-	int rc = waitgraph_begin(model->waits, t->utid, object_id, holder, ts, &cycle);
-	if (rc < 0) {
-		model_fail(model, rc);
-		return;
-	}
-	if (rc == 0)
-		return;
-	int64_t deadlock_id = model->next_deadlock_id++;
-	waitgraph_mark(model->waits, &cycle, deadlock_id);
-	model_fail(model, tracedb_deadlock(model->db, deadlock_id, ts, cycle.members, cycle.count));
-	if (!model->error)
-		model_write_waits(model); /* t's call is set: the cycle is in it */
-	if (!model->error)
-		model_fail(model, tracedb_commit(model->db));
+	object_labelled(model, p, event, name);
 }
+
+/* --- wait_now ------------------------------------------------------- */
 
 int model_write_waits(struct model *model)
 {

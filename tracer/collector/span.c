@@ -355,6 +355,14 @@ void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned rea
 	thread_update(thread, ts);
 }
 
+void span_thread_call_holder(struct span_thread *thread, int64_t ts, int64_t holder_id)
+{
+	if (!thread->in_call || thread->call_holder == holder_id)
+		return;
+	thread->call_holder = holder_id;
+	thread_update(thread, ts);
+}
+
 void span_thread_call_end(struct span_thread *thread, int64_t ts)
 {
 	thread->in_call = false;
@@ -362,13 +370,16 @@ void span_thread_call_end(struct span_thread *thread, int64_t ts)
 	thread_update(thread, ts);
 }
 
-void span_thread_woken_by(struct span_thread *thread, int64_t waker_id)
+int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id)
 {
 	struct track *track = &thread->track;
-	if (track->has_open && track->open.state == SPAN_BLOCKED)
+	if (track->has_open && track->open.state == SPAN_BLOCKED) {
 		track->open.waker_id = waker_id;
-	else if (track->has_held && track->held.state == SPAN_BLOCKED)
+	} else if (track->has_held && track->held.state == SPAN_BLOCKED) {
 		track->held.waker_id = waker_id;
+		return track->held.ts + track->held.dur;
+	}
+	return -1;
 }
 
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu)

@@ -101,10 +101,16 @@ void span_thread_start(struct span_thread *thread, int64_t ts);
 void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned reason,
 			    int64_t object_id, int64_t holder_id);
 void span_thread_call_end(struct span_thread *thread, int64_t ts);
+/* The object of the call in progress is held by holder_id from ts on (-1:
+ * not known); a Blocked span open with another holder ends at ts. No-op
+ * outside a call. */
+void span_thread_call_holder(struct span_thread *thread, int64_t ts, int64_t holder_id);
 /* The thread's latest Blocked span (still open, or the last closed one
  * when the thread was switched in before its call returned) was ended by
- * waker_id's action. Call it before span_thread_call_end. */
-void span_thread_woken_by(struct span_thread *thread, int64_t waker_id);
+ * waker_id's action. Call it before span_thread_call_end. Returns where
+ * that span ends when it is closed already (its switch-in), -1 when it is
+ * still open (it ends at the call's end) or there is none. */
+int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id);
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);

@@ -20,12 +20,18 @@
  */
 #include "tracedb.h"
 
+#include "critpath.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +59,8 @@ enum stmt_id {
 	STMT_DEADLOCK_END,
 	STMT_WAIT_NOW_CLEAR,
 	STMT_WAIT_NOW,
+	STMT_LOCK_ORDER_EDGE,
+	STMT_LOCK_ORDER_CYCLE,
 	STMT_COUNT,
 };
 
@@ -87,6 +95,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_WAIT_NOW_CLEAR] = "DELETE FROM wait_now",
     [STMT_WAIT_NOW] = "INSERT INTO wait_now(utid, ts, reason, object_id, holder_utid) "
 		      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_LOCK_ORDER_EDGE] =
+	"INSERT INTO lock_order_edge(from_object_id, to_object_id, utid, ts, "
+	"from_mode, to_mode, held_object_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_LOCK_ORDER_CYCLE] =
+	"INSERT INTO lock_order_cycle(cycle_id, position, object_id, utid, ts) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* The three tables that take a row per transition are written BATCH_ROWS
@@ -127,8 +141,17 @@ struct batch {
 	struct cell cells[BATCH_ROWS * BATCH_MAX_COLUMNS];
 };
 
+/* Room kept on the trace's filesystem so that a recording that fills it
+ * can still say so: an unnamed file (O_TMPFILE) of this size, freed by
+ * tracedb_abandon before it writes the last meta rows. */
+#define RESERVE_BYTES (256 * 1024)
+
 struct tracedb {
 	sqlite3 *sql;
+	int lock_fd;	/* the recording lock (flock LOCK_EX), -1: none */
+	int reserve_fd; /* RESERVE_BYTES held on the trace's filesystem, or -1 */
+	bool abandoned; /* tracedb_abandon: only meta from now on */
+	char *path;	/* the trace's path, for tracedb_close's copy */
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct batch batch[BATCH_COUNT];
 	int in_txn;
@@ -278,18 +301,54 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 		sqlite3_bind_null(stmt, index);
 }
 
+/* An unnamed file of RESERVE_BYTES in path's directory, or -1 (no
+ * O_TMPFILE there, or no room: the trace goes without a reserve). */
+static int make_reserve(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && posix_fallocate(fd, 0, RESERVE_BYTES) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen)
 {
-	struct stat st;
-	if (lstat(path, &st) == 0)
-		return -EEXIST;
+	/* The file is ours from its first byte: made here (O_EXCL, no symlink
+	 * followed) and locked before SQLite writes a page of it. */
+	int lock_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (lock_fd < 0)
+		return -errno;
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int error = errno;
+		close(lock_fd);
+		unlink(path);
+		return -error;
+	}
 
 	/* Allocation statistics cost a global mutex per allocation; the writer
 	 * does not need them. Fails harmlessly once SQLite is initialised. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct tracedb *db = calloc(1, sizeof *db);
-	if (!db)
+	if (!db) {
+		close(lock_fd);
+		unlink(path);
 		return -ENOMEM;
+	}
+	db->lock_fd = lock_fd;
+	db->reserve_fd = make_reserve(path);
+	db->path = strdup(path);
+	if (!db->path)
+		goto err;
 	db->overview = overview_new(0);
 	for (unsigned r = 0; r < WEFT_REASON_COUNT; r++)
 		db->reason_index[r] = overview_reason_index(weft_reason_name(r));
@@ -324,6 +383,10 @@ err:
 		sqlite3_finalize(db->batch[b].many);
 	sqlite3_close(db->sql);
 	overview_free(db->overview);
+	close(db->lock_fd);
+	if (db->reserve_fd >= 0)
+		close(db->reserve_fd);
+	free(db->path);
 	free(db);
 	unlink(path);
 	char side[4096];
@@ -402,6 +465,24 @@ int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *threa
 int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread)
 {
 	return write_thread(db, db->stmt[STMT_THREAD_UPDATE], thread);
+}
+
+int tracedb_process_title(struct tracedb *db, int64_t upid, int64_t ts, const char *name,
+			  const char *cmdline)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (begin(db) || sqlite3_prepare_v2(db->sql,
+					    "INSERT INTO process_title (upid, ts, name, cmdline) "
+					    "VALUES (?, ?, ?, ?)",
+					    -1, &stmt, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(stmt, 1, upid);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_text(stmt, 3, name);
+	bind_text(stmt, 4, cmdline);
+	int rc = step(db, stmt);
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
@@ -553,6 +634,35 @@ int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts
 	return step(db, stmt);
 }
 
+int tracedb_lock_order_edge(struct tracedb *db, const struct tracedb_lock_order *edge)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_LOCK_ORDER_EDGE];
+	sqlite3_bind_int64(stmt, 1, edge->from_object_id);
+	sqlite3_bind_int64(stmt, 2, edge->to_object_id);
+	sqlite3_bind_int64(stmt, 3, edge->utid);
+	sqlite3_bind_int64(stmt, 4, edge->ts);
+	sqlite3_bind_text(stmt, 5, edge->from_read ? "read" : "write", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 6, edge->to_read ? "read" : "write", -1, SQLITE_STATIC);
+	bind_text(stmt, 7, edge->held && edge->held[0] ? edge->held : NULL);
+	return step(db, stmt);
+}
+
+int tracedb_lock_order_cycle(struct tracedb *db, int64_t cycle_id, int64_t position,
+			     int64_t object_id, int64_t utid, int64_t ts)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_LOCK_ORDER_CYCLE];
+	sqlite3_bind_int64(stmt, 1, cycle_id);
+	sqlite3_bind_int64(stmt, 2, position);
+	sqlite3_bind_int64(stmt, 3, object_id);
+	sqlite3_bind_int64(stmt, 4, utid);
+	sqlite3_bind_int64(stmt, 5, ts);
+	return step(db, stmt);
+}
+
 int tracedb_wait_now_clear(struct tracedb *db)
 {
 	if (begin(db))
@@ -595,10 +705,29 @@ int tracedb_tick(struct tracedb *db, int64_t now_ns)
 	return begin(db);
 }
 
+void tracedb_abandon(struct tracedb *db)
+{
+	for (int b = 0; b < BATCH_COUNT; b++)
+		db->batch[b].rows = 0;
+	if (db->in_txn) {
+		exec_sql(db, "ROLLBACK"); /* fails when SQLite rolled back itself */
+		db->in_txn = 0;
+	}
+	if (db->reserve_fd >= 0) {
+		close(db->reserve_fd);
+		db->reserve_fd = -1;
+	}
+	overview_free(db->overview); /* a summary of part of the rows would mislead */
+	db->overview = NULL;
+	db->abandoned = true;
+}
+
 int tracedb_finish(struct tracedb *db, const char *status)
 {
 	if (commit(db) || begin(db))
 		return -EIO;
+	if (db->abandoned)
+		return tracedb_meta(db, "status", status) || commit(db) ? -EIO : 0;
 	/* the summary of what was written so far (a second finish, after more
 	 * rows, rewrites it) */
 	if (db->overview &&
@@ -607,24 +736,249 @@ int tracedb_finish(struct tracedb *db, const char *status)
 		if (exec_sql(db, "DELETE FROM track_overview"))
 			return -EIO;
 	}
-	if (exec_sql(db, weft_embed__001_indexes_sql) || tracedb_meta(db, "status", status) ||
-	    commit(db))
+	if (exec_sql(db, weft_embed__001_indexes_sql))
+		return -EIO;
+	/* the critical path needs the indexes; a trace without a finished
+	 * root process has none, which is no failure of the trace */
+	int rc = critpath_record(db->sql);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (tracedb_meta(db, "status", status) || commit(db))
 		return -EIO;
 	return 0;
 }
 
-void tracedb_close(struct tracedb *db)
+/* Checkpoint the WAL into the database and leave WAL mode, retrying while
+ * another connection holds the file (TRACEDB_SEAL_WAIT_MS in all). Returns
+ * 0 or -EBUSY (still in WAL mode; what was checkpointed is in the file). */
+static int seal(struct tracedb *db)
+{
+	const int step_ms = 20;
+	for (int waited = 0;; waited += step_ms) {
+		int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+						   NULL);
+		sqlite3_stmt *stmt = NULL;
+		bool sealed = false;
+		if (rc == SQLITE_OK && sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1,
+							  &stmt, NULL) == SQLITE_OK) {
+			rc = sqlite3_step(stmt);
+			const char *mode =
+			    rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
+			sealed = mode && !strcmp(mode, "delete");
+			if (rc == SQLITE_ROW)
+				rc = SQLITE_BUSY; /* still "wal": another connection holds it */
+		}
+		sqlite3_finalize(stmt);
+		if (sealed)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			return -EIO; /* no room to checkpoint, say: the WAL stays, valid */
+		if (waited >= TRACEDB_SEAL_WAIT_MS)
+			return -EBUSY;
+		struct timespec pause = {0, step_ms * 1000000l};
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* seal's way round a reader that keeps the file in WAL mode: write the
+ * whole trace into a new file beside it (VACUUM INTO), take that out of
+ * WAL mode (nobody else has it open) and rename it over the trace, then
+ * remove the old -wal and -shm names. Readers that had the old file open
+ * go on reading it (the same rows) until they reopen. Returns 0 or -EIO
+ * (no room for the copy, say: nothing changed). */
+static int replace_with_copy(struct tracedb *db)
+{
+	size_t len = strlen(db->path) + 32;
+	char *copy = malloc(len), *side = malloc(len);
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -EIO;
+	if (!copy || !side)
+		goto out;
+	snprintf(copy, len, "%s.sealing-%d", db->path, (int)getpid());
+	unlink(copy);
+	if (sqlite3_prepare_v2(db->sql, "VACUUM INTO ?1", -1, &stmt, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(stmt, 1, copy, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE ||
+	    sqlite3_open_v2(copy, &sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(sql, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_close(sql) != SQLITE_OK) {
+		sql = NULL;
+		goto out;
+	}
+	sql = NULL;
+	if (rename(copy, db->path) < 0)
+		goto out;
+	snprintf(side, len, "%s-wal", db->path);
+	unlink(side);
+	snprintf(side, len, "%s-shm", db->path);
+	unlink(side);
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	if (rc && copy)
+		unlink(copy);
+	free(copy);
+	free(side);
+	return rc;
+}
+
+int tracedb_close(struct tracedb *db)
 {
 	if (!db)
-		return;
+		return 0;
 	commit(db);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(db->stmt[i]);
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
+	int rc = seal(db);
+	if (rc == -EBUSY && !replace_with_copy(db))
+		rc = 0;
 	sqlite3_close(db->sql);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
+	if (db->reserve_fd >= 0)
+		close(db->reserve_fd);
 	overview_free(db->overview);
+	free(db->path);
 	free(db);
+	return rc;
+}
+
+int tracedb_recorder_pid(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	FILE *locks = fopen("/proc/locks", "re");
+	if (!locks)
+		return -errno;
+	/* "1: FLOCK  ADVISORY  WRITE 4321 fd:01:1234567 0 EOF"; a waiter's line
+	 * has "->" where FLOCK is. */
+	char line[256], kind[16], mode[16];
+	int pid = 0, found = 0;
+	unsigned major_id, minor_id;
+	unsigned long long inode;
+	while (!found && fgets(line, sizeof line, locks))
+		if (sscanf(line, "%*[^:]: %15s %*s %15s %d %x:%x:%llu", kind, mode, &pid, &major_id,
+			   &minor_id, &inode) == 6 &&
+		    !strcmp(kind, "FLOCK") && !strcmp(mode, "WRITE") && inode == st.st_ino &&
+		    major_id == major(st.st_dev) && minor_id == minor(st.st_dev))
+			found = 1;
+	fclose(locks);
+	return found ? (pid > 0 ? pid : 1) : 0;
+}
+
+/* meta status of the trace at path into out; 0 or -ENOENT/-EIO. */
+static int read_status(const char *path, char *out, size_t cap)
+{
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int rc = -EIO;
+	if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = -ENOENT;
+		goto out;
+	}
+	sqlite3_busy_timeout(sql, 1000);
+	if (sqlite3_prepare_v2(sql, "SELECT value FROM meta WHERE key = 'status'", -1, &stmt,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(stmt, 0));
+		rc = 0;
+	}
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	return rc;
+}
+
+int tracedb_status(const char *path, char *out, size_t cap)
+{
+	int rc = read_status(path, out, cap);
+	if (rc)
+		return rc;
+	if (!strcmp(out, "recording") && tracedb_recorder_pid(path) <= 0)
+		snprintf(out, cap, "interrupted");
+	return 0;
+}
+
+/* 1 when path holds SQLite with weft's meta (a schema_version row). */
+static int is_weft_trace(const char *path)
+{
+	char magic[16];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, magic, sizeof magic);
+	close(fd);
+	if (n != (ssize_t)sizeof magic || memcmp(magic, "SQLite format 3", 16))
+		return 0;
+	sqlite3 *sql = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int found = sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		    sqlite3_prepare_v2(sql, "SELECT 1 FROM meta WHERE key = 'schema_version'", -1,
+				       &stmt, NULL) == SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	sqlite3_close(sql);
+	return found;
+}
+
+static void unlink_side(const char *path, const char *suffix)
+{
+	char side[PATH_MAX + 8];
+	struct stat st;
+	snprintf(side, sizeof side, "%s%s", path, suffix);
+	if (lstat(side, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(side);
+}
+
+int tracedb_replace(const char *path, char *why, size_t cap)
+{
+	struct stat st, again;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, cap, "%s", strerror(errno));
+		return -errno;
+	}
+	int rc = 0;
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, cap, "is a symbolic link, not a trace");
+		return -ELOOP;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, cap, "is a directory, not a trace");
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, cap, "is not a regular file (a device, FIFO or socket), not a trace");
+		return -EINVAL;
+	}
+	int pid = tracedb_recorder_pid(path);
+	if (pid > 0) {
+		snprintf(why, cap, "is being recorded right now (by process %d)", pid);
+		return -EBUSY;
+	}
+	if (!is_weft_trace(path)) {
+		snprintf(why, cap, "is not a weft trace; --force replaces only traces");
+		return -EPROTO;
+	}
+	if (lstat(path, &again) < 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino) {
+		snprintf(why, cap, "changed while it was being checked");
+		return -ESTALE;
+	}
+	if (unlink(path) < 0) {
+		rc = -errno;
+		snprintf(why, cap, "%s", strerror(errno));
+		return rc;
+	}
+	unlink_side(path, "-wal");
+	unlink_side(path, "-shm");
+	return 0;
 }
 
 const char *tracedb_error(struct tracedb *db)

@@ -10,12 +10,28 @@
  *
  * Ids (upid, utid, object_id) are chosen by the caller. Not thread-safe:
  * one thread owns a tracedb.
+ *
+ * The recording lock: tracedb_create makes the file itself (O_EXCL) and
+ * holds an exclusive flock(2) on it until tracedb_close, so that anyone can
+ * tell a trace being written from one whose recorder died (meta status
+ * still 'recording', no lock: interrupted) without a connection of its own
+ * (tracedb_recorder_pid reads /proc/locks). flock locks are apart from the
+ * POSIX locks SQLite takes: neither disturbs the other. (Closing the
+ * lock's fd, in tracedb_close, drops every POSIX lock this process holds
+ * on the file: a host that also reads the trace over SQLite in the same
+ * process reopens those connections after tracedb_close.)
+ *
+ * A finished trace is one file: tracedb_close checkpoints the WAL into the
+ * database and leaves WAL mode (journal_mode DELETE), so no -wal or -shm
+ * stays beside it and it opens read-only anywhere, even when a reader had
+ * it open (see tracedb_close).
  */
 #ifndef WEFT_TRACEDB_H
 #define WEFT_TRACEDB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "span.h"
 #include "waitgraph.h"
@@ -52,9 +68,10 @@ struct tracedb_thread {
 };
 
 /* Create the trace file at path (which must not exist), with the schema
- * and meta status 'recording', and open the first transaction. Returns 0
- * and *out, or -EEXIST, -EIO (SQLite error; message in errbuf when given)
- * with nothing left open (a partly created file is removed). */
+ * and meta status 'recording', take the recording lock and open the first
+ * transaction. Returns 0 and *out, or -EEXIST, -errno of creating the file,
+ * -EIO (SQLite error; message in errbuf when given) with nothing left open
+ * (a partly created file is removed). */
 int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t errlen);
 
 /* Each returns 0 or -EIO. Rows become visible to readers at the next
@@ -66,6 +83,11 @@ int tracedb_process_insert(struct tracedb *db, const struct tracedb_process *pro
 int tracedb_process_update(struct tracedb *db, const struct tracedb_process *process);
 int tracedb_thread_insert(struct tracedb *db, const struct tracedb_thread *thread);
 int tracedb_thread_update(struct tracedb *db, const struct tracedb_thread *thread);
+/* A row of process_title: upid was retitled at ts (rare: prepared per
+ * call). Returns 0 or -EIO. */
+int tracedb_process_title(struct tracedb *db, int64_t upid, int64_t ts, const char *name,
+			  const char *cmdline);
+
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
 			  int64_t address, const char *label);
 /* A thread_state (span->is_process false) or process_state row. Rows of
@@ -90,6 +112,23 @@ int tracedb_deadlock(struct tracedb *db, int64_t deadlock_id, int64_t ts,
 /* Deadlock deadlock_id was over at end_ts (kept when already set). */
 int tracedb_deadlock_end(struct tracedb *db, int64_t deadlock_id, int64_t end_ts);
 
+/* A lock_order_edge row (schema): held is the other locks' object ids,
+ * comma-separated ("" or NULL: none). */
+struct tracedb_lock_order {
+	int64_t from_object_id;
+	int64_t to_object_id;
+	int64_t utid;
+	int64_t ts;
+	int from_read;
+	int to_read;
+	const char *held;
+};
+int tracedb_lock_order_edge(struct tracedb *db, const struct tracedb_lock_order *edge);
+/* One member of lock order cycle cycle_id: object_id is held while utid
+ * takes the next member's lock at ts. */
+int tracedb_lock_order_cycle(struct tracedb *db, int64_t cycle_id, int64_t position,
+			     int64_t object_id, int64_t utid, int64_t ts);
+
 /* Empty table wait_now, and add a row to it: utid has been waiting since
  * ts (reason: enum weft_reason; object_id, holder_utid < 0: unknown). */
 int tracedb_wait_now_clear(struct tracedb *db);
@@ -108,11 +147,53 @@ int tracedb_commit(struct tracedb *db);
 int tracedb_tick(struct tracedb *db, int64_t now_ns);
 
 /* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
- * database stays open (for more meta) until tracedb_close. */
+ * database stays open (for more meta) until tracedb_close. After
+ * tracedb_abandon it only sets the status. */
 int tracedb_finish(struct tracedb *db, const char *status);
 
-/* Commit what is pending and close. NULL is a no-op. */
-void tracedb_close(struct tracedb *db);
+/* Give up writing rows after a write failed (disk full, I/O error): roll
+ * back what was not committed, drop batched rows and the summary, and free
+ * the room tracedb_create set aside on the trace's filesystem (256 KiB) so
+ * that the last meta rows (tracedb_meta, then tracedb_finish with status
+ * 'incomplete') can still be written. What was committed stays: the file
+ * is a valid trace that ends at the last commit. */
+void tracedb_abandon(struct tracedb *db);
+
+/* Commit what is pending, make the file whole (checkpoint the WAL, leave
+ * WAL mode), release the recording lock and close. When another
+ * connection (a reader such as weftd) keeps the file in WAL mode through
+ * TRACEDB_SEAL_WAIT_MS of retries, the trace is written whole into a new
+ * file that is renamed over it (the reader keeps reading the old one until
+ * it reopens). Returns 0, or -EIO (no room to checkpoint or copy: the file
+ * stays with its -wal, both valid) or -EBUSY (the copy failed: every row
+ * is in the file all the same, checkpointed, but it stays in WAL mode with
+ * its -wal/-shm until that reader closes). NULL is a no-op (0). */
+#define TRACEDB_SEAL_WAIT_MS 1000
+int tracedb_close(struct tracedb *db);
+
+/* The pid of the process recording the trace at path right now (holding
+ * its recording lock), 0 when none is (finished, or its recorder died:
+ * a meta status 'recording' then means interrupted), or -errno (path
+ * cannot be read). Opens neither the trace nor any file beside it, so a
+ * reader holding SQLite connections to it may call it at any time. Locks
+ * held in another pid namespace are not seen (reads as 0). */
+int tracedb_recorder_pid(const char *path);
+
+/* The status a reader should show for the trace at path, into out: meta
+ * status as written ('complete', 'incomplete', ...), except 'recording'
+ * with no recorder alive, which is 'interrupted'. Returns 0, or -errno
+ * (-ENOENT, -EIO: not a readable weft trace). */
+int tracedb_status(const char *path, char *out, size_t cap);
+
+/* Make room for a new trace at path (weft record --force): nothing to do
+ * when nothing is there; a regular file holding a weft trace (SQLite with
+ * a meta schema_version) that is not being recorded is removed with its
+ * -wal/-shm. Returns 0 (path free), or -errno with the reason for a human
+ * in why and nothing touched: -ELOOP symbolic link, -EISDIR directory,
+ * -EINVAL another kind of file (device, FIFO, socket), -EBUSY being
+ * recorded, -EPROTO not a weft trace, -ESTALE replaced while checked, or
+ * what lstat/unlink said. */
+int tracedb_replace(const char *path, char *why, size_t cap);
 
 /* The last SQLite error message of db, for the CLI. */
 const char *tracedb_error(struct tracedb *db);

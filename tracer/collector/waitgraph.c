@@ -101,6 +101,41 @@ int waitgraph_begin(struct waitgraph *graph, int64_t utid, int64_t object_id, in
 	return find_cycle(graph, wait, cycle);
 }
 
+int waitgraph_holder(struct waitgraph *graph, int64_t utid, int64_t holder_utid,
+		     struct waitgraph_cycle *cycle, int64_t *mark)
+{
+	struct wait *wait = wait_of(graph, utid);
+	*mark = 0;
+	if (!wait)
+		return -ENOENT;
+	if (wait->holder_utid == holder_utid)
+		return 0;
+	*mark = wait->deadlock_id;
+	wait->deadlock_id = 0;
+	wait->holder_utid = holder_utid;
+	if (holder_utid < 0)
+		return 0;
+	return find_cycle(graph, wait, cycle);
+}
+
+static void unmark_one(void *ctx, void *value)
+{
+	struct wait *wait = value;
+	if (wait->deadlock_id == *(const int64_t *)ctx)
+		wait->deadlock_id = 0;
+}
+
+void waitgraph_unmark(struct waitgraph *graph, int64_t mark)
+{
+	if (mark)
+		table_each(graph->waits, unmark_one, &mark);
+}
+
+int waitgraph_waits(const struct waitgraph *graph, int64_t utid)
+{
+	return wait_of(graph, utid) != NULL;
+}
+
 void waitgraph_mark(struct waitgraph *graph, const struct waitgraph_cycle *cycle,
 		    int64_t deadlock_id)
 {

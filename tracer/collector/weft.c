@@ -19,7 +19,9 @@ static void print_usage(FILE *out)
 		     "trace. Commands:\n\n");
 	for (int i = 0; cmd_table[i]; i++)
 		fprintf(out, "  %-8s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-	fprintf(out, "\n'weft COMMAND --help' describes each command.\n");
+	fprintf(out, "\n'weft COMMAND --help' describes each command. Options:\n\n"
+		     "  -h, --help     this help (weft --help COMMAND: that command's)\n"
+		     "  -V, --version  print weft's version\n");
 }
 
 int main(int argc, char **argv)

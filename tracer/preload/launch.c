@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,18 +40,21 @@ static int executable(const char *path)
 	return access(path, X_OK) == 0;
 }
 
-/* The weft binary's path into out (PATH_MAX bytes); 0 or -ENOENT. */
+/* The weft binary's path into out (PATH_MAX bytes): beside this library
+ * (PREFIX/lib/libweft.so in a build tree, PREFIX/lib/weft/libweft.so
+ * installed: PREFIX/bin/weft), else $WEFT_BIN, else on PATH; 0 or -ENOENT. */
 static int find_weft(char *out)
 {
+	static const char *const beside[] = {"../bin/weft", "../../bin/weft"};
 	Dl_info info;
-	if (dladdr((void *)launch_collector, &info) && info.dli_fname) {
-		const char *slash = strrchr(info.dli_fname, '/');
-		if (slash) {
-			int n = snprintf(out, PATH_MAX, "%.*s/../bin/weft",
-					 (int)(slash - info.dli_fname), info.dli_fname);
-			if (n > 0 && n < PATH_MAX && executable(out))
-				return 0;
-		}
+	const char *slash = NULL;
+	if (dladdr((void *)launch_collector, &info) && info.dli_fname)
+		slash = strrchr(info.dli_fname, '/');
+	for (size_t i = 0; slash && i < sizeof beside / sizeof beside[0]; i++) {
+		int n = snprintf(out, PATH_MAX, "%.*s/%s", (int)(slash - info.dli_fname),
+				 info.dli_fname, beside[i]);
+		if (n > 0 && n < PATH_MAX && executable(out))
+			return 0;
 	}
 	const char *bin = getenv("WEFT_BIN");
 	if (bin && *bin && strlen(bin) < PATH_MAX && executable(bin)) {
@@ -76,13 +78,32 @@ static int drop_from_environment(const char *entry)
 	       !strncmp(entry, "WEFT_OUT=", 9);
 }
 
-/* Child side: never returns. */
-static void run_detached(const char *bin, char *const argv[], char *const envp[])
+/* A line for the user on stderr (raw write: the program's stdio is its
+ * own). */
+static void tell_user(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tell_user(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		syscall(SYS_write, 2, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+/* Child side: never returns. ready_fd becomes fd LAUNCH_READY_FD of the
+ * collector, where it says whether it started. */
+static void run_detached(const char *bin, char *const argv[], char *const envp[], int ready_fd)
 {
 	syscall(SYS_setsid);
 	long grandchild = syscall(SYS_fork);
 	if (grandchild != 0)
 		syscall(SYS_exit_group, grandchild < 0 ? 1 : 0);
+	if (ready_fd == LAUNCH_READY_FD)
+		syscall(SYS_fcntl, ready_fd, F_SETFD, 0);
+	else
+		syscall(SYS_dup2, ready_fd, LAUNCH_READY_FD);
 	long null = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
 	if (null >= 0) {
 		for (int fd = 0; fd < 3; fd++)
@@ -91,12 +112,75 @@ static void run_detached(const char *bin, char *const argv[], char *const envp[]
 		if (null > 2)
 			syscall(SYS_close, (int)null);
 	}
-	if (syscall(SYS_close_range, 3u, ~0u, 0) < 0)
-		for (int fd = 3; fd < 1024; fd++)
+	if (syscall(SYS_close_range, LAUNCH_READY_FD + 1u, ~0u, 0) < 0)
+		for (int fd = LAUNCH_READY_FD + 1; fd < 1024; fd++)
 			syscall(SYS_close, fd);
 	syscall(SYS_execve, bin, argv, envp);
 	syscall(SYS_exit_group, 127);
 	__builtin_unreachable();
+}
+
+static int wait_readable(int fd, uint64_t deadline);
+
+/* The collector's answer on ready_fd: "ok <ring file>\n" once its ring
+ * file and trace exist, else "error <why>\n" or nothing (it died). 0 with
+ * the ring file's path in ring (ring_cap bytes), or -EIO with why (cap
+ * bytes), -ETIMEDOUT past deadline. */
+static int read_answer(int ready_fd, uint64_t deadline, char *ring, size_t ring_cap, char *why,
+		       size_t cap)
+{
+	char reply[256];
+	size_t got = 0;
+	snprintf(why, cap, "the collector stopped");
+	while (got < sizeof reply - 1 && !memchr(reply, '\n', got)) {
+		int rc = wait_readable(ready_fd, deadline);
+		if (rc < 0)
+			return rc;
+		long n = syscall(SYS_read, ready_fd, reply + got, sizeof reply - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	reply[got] = '\0';
+	char *newline = strchr(reply, '\n');
+	if (newline)
+		*newline = '\0';
+	if (!strncmp(reply, "ok /", 4) && strlen(reply + 3) < ring_cap) {
+		strcpy(ring, reply + 3);
+		return 0;
+	}
+	if (!strncmp(reply, "error ", 6))
+		snprintf(why, cap, "%s", reply + 6);
+	return -EIO;
+}
+
+/* Whether a collector could write out: not when it exists (another
+ * recording, or an old trace) or its directory cannot be written. 0, or
+ * -errno with why. */
+static int check_output(const char *out, char *why, size_t cap)
+{
+	struct stat st;
+	if (lstat(out, &st) == 0) {
+		snprintf(why, cap,
+			 "it exists (another recording writes it, or it is an old trace)");
+		return -EEXIST;
+	}
+	char dir[PATH_MAX];
+	const char *slash = strrchr(out, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == out)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+	if (access(dir, W_OK | X_OK) < 0) {
+		int error = errno;
+		snprintf(why, cap, "its directory cannot be written (%s)", strerror(error));
+		return -error;
+	}
+	return 0;
 }
 
 /* Attaches the ring file at path once it is ready (a collector creates
@@ -117,44 +201,88 @@ static int attach_when_ready(const char *path, struct ring_map *map, uint64_t de
 	return 0;
 }
 
+/* Fork the detached collector (argv, envp) with the write end of a pipe,
+ * and read its answer. 0 or -errno with why. */
+static int start_and_hear(const char *bin, char *const argv[], char *const envp[], char *ring,
+			  size_t ring_cap, char *why, size_t cap)
+{
+	int pipe_fds[2];
+	if (syscall(SYS_pipe2, pipe_fds, O_CLOEXEC) < 0) {
+		int error = errno;
+		snprintf(why, cap, "pipe: %s", strerror(error));
+		return -error;
+	}
+	long child = syscall(SYS_fork);
+	if (child == 0) {
+		syscall(SYS_close, pipe_fds[0]);
+		run_detached(bin, argv, envp, pipe_fds[1]);
+	}
+	int error = errno;
+	syscall(SYS_close, pipe_fds[1]);
+	if (child < 0) {
+		syscall(SYS_close, pipe_fds[0]);
+		snprintf(why, cap, "fork: %s", strerror(error));
+		return -error;
+	}
+	int status;
+	while (REAL(waitpid)((pid_t)child, &status, 0) < 0 && errno == EINTR)
+		;
+	int rc = read_answer(pipe_fds[0], emit_now() + LAUNCH_WAIT_NS, ring, ring_cap, why, cap);
+	syscall(SYS_close, pipe_fds[0]);
+	if (rc == -ETIMEDOUT)
+		snprintf(why, cap, "the collector did not start within 2 s");
+	return rc;
+}
+
 int launch_collector(const char *out, struct ring_map *map)
 {
-	char bin[PATH_MAX];
-	if (find_weft(bin))
-		return -ENOENT;
+	int saved = errno;
+	char bin[PATH_MAX], why[256];
+	int rc = check_output(out, why, sizeof why);
+	if (rc)
+		goto fail;
+	if (find_weft(bin)) {
+		snprintf(why, sizeof why, "no weft binary found");
+		rc = -ENOENT;
+		goto fail;
+	}
 
-	uint64_t nonce;
-	if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != (ssize_t)sizeof nonce)
-		nonce = emit_now() ^ ((uint64_t)getpid() << 32);
-	char path[96], pid_text[24];
-	snprintf(path, sizeof path, "/dev/shm/weft-%d-%016llx", (int)getpid(),
-		 (unsigned long long)nonce);
+	char path[128], pid_text[24], ready_text[8];
 	snprintf(pid_text, sizeof pid_text, "%d", (int)getpid());
-	char *argv[] = {bin,  "record", "--attach",  pid_text, "--shm",
-			path, "-o",	(char *)out, NULL};
+	snprintf(ready_text, sizeof ready_text, "%d", LAUNCH_READY_FD);
+	char *argv[] = {bin,	     "record",	   "--attach", pid_text, "-o",
+			(char *)out, "--ready-fd", ready_text, NULL};
 
 	size_t count = 0;
 	while (environ && environ[count])
 		count++;
 	char **envp = calloc(count + 1, sizeof *envp);
-	if (!envp)
-		return -ENOMEM;
+	if (!envp) {
+		snprintf(why, sizeof why, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
 	size_t kept = 0;
 	for (size_t i = 0; i < count; i++)
 		if (!drop_from_environment(environ[i]))
 			envp[kept++] = environ[i];
-
-	long child = syscall(SYS_fork);
-	if (child == 0)
-		run_detached(bin, argv, envp);
-	int error = errno;
+	rc = start_and_hear(bin, argv, envp, path, sizeof path, why, sizeof why);
 	free(envp);
-	if (child < 0)
-		return -error;
-	int status;
-	while (REAL(waitpid)((pid_t)child, &status, 0) < 0 && errno == EINTR)
-		;
-	return attach_when_ready(path, map, emit_now() + LAUNCH_WAIT_NS);
+	if (!rc)
+		rc = attach_when_ready(path, map, emit_now() + LAUNCH_WAIT_NS);
+	if (!rc) {
+		errno = saved;
+		return 0;
+	}
+	if (rc == -ETIMEDOUT)
+		snprintf(why, sizeof why, "the collector's ring file did not appear");
+fail:
+	/* Said once for the whole process tree: its descendants inherit no
+	 * WEFT_OUT and run untraced without asking again. */
+	tell_user("weft: not recording to %s: %s; running untraced\n", out, why);
+	unsetenv("WEFT_OUT");
+	errno = saved;
+	return rc;
 }
 
 /* Asking weftd (see launch.h). */

@@ -40,6 +40,8 @@
  * cannot interpose (daemon(3) and others inside glibc).
  */
 #include "preload.h"
+#include "runtimes.h"
+#include "title.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -159,6 +161,7 @@ static void start_image(void)
 			    preload_proc.ppid, 0, argv, (uint32_t)len);
 	emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
 	emit_comm(&self->writer, ts, preload_tid());
+	runtimes_find(&self->writer, ts);
 	fdchan_scan(&self->writer, learn_nonblocking, NULL);
 }
 
@@ -298,6 +301,11 @@ void preload_fork_child(uint64_t fork_ts)
 	self->tid = 0;
 	self->fork_ts = 0;
 	self->seen = 1;
+	/* forked from a signal handler: the parent's wait and ring write that
+	 * the handler interrupted are not the child's */
+	self->wait_frame = 0;
+	self->busy = 0;
+	title_note_fork();
 	if (preload_proc.attached && __atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == INIT_DONE) {
 		uint32_t parent = preload_proc.pid;
 		preload_proc.pid = (uint32_t)getpid();
@@ -308,6 +316,7 @@ void preload_fork_child(uint64_t fork_ts)
 			emit_record(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_FORK, 0, ts,
 				    parent, fork_ts);
 			emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
+			runtimes_rename(&self->writer, ts);
 			fdchan_inherit(&self->writer);
 		}
 	}

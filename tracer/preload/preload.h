@@ -18,7 +18,9 @@
  *            program run then and must not write into the parent's ring;
  *   seen     the thread went through start-up (claimed, or found it
  *            cannot); an unseen thread claims lazily on its first wrapper;
- *   wait_*   the recorded wait in progress (preload_wait_enter).
+ *   wait_*   the recorded wait in progress (preload_wait_enter);
+ *   locks    the locks it holds and the lock orders it has shown
+ *            (lockorder.h).
  *
  * preload_recorder() is the gate every wrapper passes: it returns the
  * thread state when the call should be recorded, NULL when the wrapper must
@@ -37,6 +39,7 @@
 #include <stdint.h>
 
 #include "emit.h"
+#include "lockorder.h"
 #include "ring.h"
 
 #define WEFT_EXPORT __attribute__((visibility("default")))
@@ -66,6 +69,7 @@ struct preload_thread {
 	 * the parent's FORK */
 	uint8_t in_vfork;
 	char vfork_exec[WEFT_PAYLOAD_MAX];
+	struct lockorder locks; /* the locks it holds (lockorder.h) */
 };
 
 extern struct preload_process preload_proc;
@@ -134,7 +138,11 @@ static inline void preload_emit(struct preload_thread *t, uint16_t type, uint8_t
  * is noticed) and recording goes on. (After such a siglongjmp, wrappers
  * called from deeper than the abandoned wait record nothing until one is
  * called from its depth or above; a signal handler on an alternate stack
- * above the thread's stack records its waits.)
+ * above the thread's stack records its waits.) A child forked inside a
+ * wait (from a signal handler that interrupted it, as a server's master
+ * starts workers) is not in that wait: preload_fork_child clears
+ * wait_frame, so the child records its own waits, and the copy of the
+ * parent's wait that the child may return into ends without a record.
  * Returns 1 when the wrapper may record its wait, 0 when it must not.
  */
 static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, uint8_t reason,
@@ -161,6 +169,9 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
  * returning an error number (pthread_*, clock_nanosleep: b = -error, 0 on
  * success, PTHREAD_BARRIER_SERIAL_THREAD included). Afterwards t->wait_ns
  * holds how long the call took (UINT64_MAX when it was not recorded).
+ * extra (a lock's owner, read from the lock) is read before the
+ * BLOCK_BEGIN stamp: the owner it names held the lock at or before that
+ * time, never only after it.
  */
 #define PRELOAD_BLOCKING(t, reason, call, object, extra, result_type, expr, end_value)             \
 	({                                                                                         \
@@ -170,16 +181,20 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 			result_ = (expr);                                                          \
 			(t)->wait_ns = UINT64_MAX;                                                 \
 		} else {                                                                           \
+			uint64_t extra_ = (uint64_t)(extra); /* read before the stamp           */ \
 			uint64_t begin_ = emit_now();                                              \
 			preload_emit_at(t, begin_, WEFT_EV_BLOCK_BEGIN, reason, call,              \
-					(uint64_t)(object), (uint64_t)(extra));                    \
+					(uint64_t)(object), extra_);                               \
 			result_ = (expr);                                                          \
 			int errno_ = errno;                                                        \
-			uint64_t end_ = emit_now();                                                \
-			preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,                  \
-					(uint64_t)(object), (uint64_t)(end_value));                \
-			(t)->wait_frame = 0;                                                       \
-			(t)->wait_ns = end_ - begin_;                                              \
+			(t)->wait_ns = UINT64_MAX;                                                 \
+			if ((t)->wait_frame == frame_) { /* else a fork child's copy */           \
+				uint64_t end_ = emit_now();                                        \
+				preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,          \
+						(uint64_t)(object), (uint64_t)(end_value));        \
+				(t)->wait_frame = 0;                                               \
+				(t)->wait_ns = end_ - begin_;                                      \
+			}                                                                          \
 			errno = errno_;                                                            \
 		}                                                                                  \
 		result_;                                                                           \

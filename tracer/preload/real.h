@@ -64,6 +64,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(pthread_rwlock_timedrdlock, NULL)                                                        \
 	X(pthread_rwlock_wrlock, NULL)                                                             \
 	X(pthread_rwlock_trywrlock, NULL)                                                          \
+	X(pthread_rwlock_unlock, NULL)                                                             \
 	X(pthread_rwlock_timedwrlock, NULL)                                                        \
 	X(pthread_rwlock_clockrdlock, NULL)                                                        \
 	X(pthread_rwlock_clockwrlock, NULL)                                                        \
@@ -152,6 +153,19 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(syscall, NULL)                                                                           \
 	X(sigaction, NULL)                                                                         \
 	X(signal, NULL)                                                                            \
+	X(pread, NULL)                                                                             \
+	X(pread64, NULL)                                                                           \
+	X(pwrite, NULL)                                                                            \
+	X(pwrite64, NULL)                                                                          \
+	X(preadv, NULL)                                                                            \
+	X(pwritev, NULL)                                                                           \
+	X(fsync, NULL)                                                                             \
+	X(fdatasync, NULL)                                                                         \
+	X(sync_file_range, NULL)                                                                   \
+	X(sigsuspend, NULL)                                                                        \
+	X(sigwaitinfo, NULL)                                                                       \
+	X(sigtimedwait, NULL)                                                                      \
+	X(pause, NULL)                                                                             \
 	X(__libc_start_main, NULL)
 
 enum real_id {

@@ -52,6 +52,7 @@
 #include "fdnb.h"
 #include "preload.h"
 #include "real.h"
+#include "title.h"
 
 #define WEFT_STR_(x) #x
 #define WEFT_STR(x) WEFT_STR_(x)
@@ -369,8 +370,10 @@ WEFT_EXPORT int system(const char *command)
 static void exiting(uint8_t reason, int status)
 {
 	struct preload_thread *t = preload_recorder();
-	if (t)
+	if (t) {
+		title_at_exit(t);
 		preload_emit(t, WEFT_EV_PROC_EXIT, reason, 0, (uint32_t)status, 0);
+	}
 }
 
 static real_main_fn program_main;

@@ -4,7 +4,10 @@
  * Only transitions are recorded. Locks try the non-blocking call first and
  * record BLOCK_BEGIN/END only when the thread must wait (a mutex names its
  * owner's tid in b); condition waits, barrier waits, and joins of threads
- * still alive always block and are always recorded. Results and errno are
+ * still alive always block and are always recorded. Every lock taken
+ * (trylock too) joins the thread's held locks (lockorder.h), which a
+ * release leaves (wrap_wake.c); a condition wait keeps its mutex there:
+ * it gives it up and takes it back inside libc. Results and errno are
  * passed through unchanged.
  */
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <semaphore.h>
 #include <time.h>
 
+#include "lockorder.h"
 #include "owner.h"
 #include "preload.h"
 #include "shared.h"
@@ -24,18 +28,38 @@
  * non-blocking attempt. */
 #define SLOW_PATH __attribute__((noinline, cold))
 
+/* Whether a lock call's result leaves the lock held (a robust mutex whose
+ * owner died is held too). */
+static inline int lock_taken(int result)
+{
+	return result == 0 || result == EOWNERDEAD;
+}
+
 /* The shape of every lock wrapper: pass through when not recording; else
  * try the non-blocking form first, and only when it finds the lock busy
- * record the blocking call as a wait (owner: the holder's tid, a hint). */
-#define TRY_THEN_WAIT(try_call, reason, call, object, owner, blocking_call)                        \
+ * record the blocking call as a wait (owner: the holder's tid, a hint).
+ * A lock the thread holds itself in a way the blocking call refuses at
+ * once (self_refused: an error-checking mutex, a rwlock it writes) is no
+ * wait: the call passes through. A lock taken joins the thread's held
+ * locks (flags: lockorder.h). */
+#define TRY_THEN_WAIT(try_call, reason, call, object, owner, self_refused, flags, blocking_call)   \
 	({                                                                                         \
 		struct preload_thread *t_ = preload_recorder();                                    \
 		int result_;                                                                       \
 		if (!t_)                                                                           \
 			result_ = (blocking_call);                                                 \
-		else if ((result_ = (try_call)) == EBUSY)                                          \
-			result_ =                                                                  \
-			    PRELOAD_BLOCKING_CODE(t_, reason, call, object, owner, blocking_call); \
+		else {                                                                             \
+			if ((result_ = (try_call)) == EBUSY) {                                     \
+				uint32_t owner_ = (owner);                                         \
+				if (owner_ && owner_ == t_->tid && (self_refused))                 \
+					result_ = (blocking_call);                                 \
+				else                                                               \
+					result_ = PRELOAD_BLOCKING_CODE(t_, reason, call, object,  \
+									owner_, blocking_call);    \
+			}                                                                          \
+			if (lock_taken(result_))                                                   \
+				lockorder_acquired(&t_->locks, object, flags, call, 1);            \
+		}                                                                                  \
 		result_;                                                                           \
 	})
 
@@ -44,44 +68,72 @@
 static SLOW_PATH int mutex_lock_blocking(pthread_mutex_t *mutex)
 {
 	struct preload_thread *t = &preload_self;
+	uint32_t owner = owner_of_mutex(mutex);
+	if (owner && owner == t->tid && owner_mutex_errorcheck(mutex))
+		return REAL(pthread_mutex_lock)(mutex); /* EDEADLK at once: no wait */
 	shared_note_mutex(t, mutex);
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex,
-				     owner_of_mutex(mutex), REAL(pthread_mutex_lock)(mutex));
+	int result = PRELOAD_BLOCKING_CODE(t, WEFT_REASON_MUTEX, WEFT_CALL_MUTEX_LOCK, mutex, owner,
+					   REAL(pthread_mutex_lock)(mutex));
+	if (lock_taken(result))
+		lockorder_acquired(&t->locks, mutex, 0, WEFT_CALL_MUTEX_LOCK, 1);
+	return result;
 }
 
 WEFT_EXPORT int pthread_mutex_lock(pthread_mutex_t *mutex)
 {
-	if (!preload_recorder())
+	struct preload_thread *t = preload_recorder();
+	if (!t)
 		return REAL(pthread_mutex_lock)(mutex);
 	int result = REAL(pthread_mutex_trylock)(mutex);
-	if (__builtin_expect(result != EBUSY, 1))
+	if (__builtin_expect(result == 0, 1)) {
+		lockorder_acquired(&t->locks, mutex, 0, WEFT_CALL_MUTEX_LOCK, 1);
+		return 0;
+	}
+	if (result != EBUSY) {
+		if (result == EOWNERDEAD)
+			lockorder_acquired(&t->locks, mutex, 0, WEFT_CALL_MUTEX_LOCK, 1);
 		return result;
+	}
 	return mutex_lock_blocking(mutex);
 }
 
+WEFT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *mutex)
+{
+	struct preload_thread *t = preload_recorder();
+	int result = REAL(pthread_mutex_trylock)(mutex);
+	if (t && lock_taken(result))
+		lockorder_acquired(&t->locks, mutex, 0, WEFT_CALL_MUTEX_LOCK, 0);
+	return result;
+}
+
+#define MUTEX_WAIT(call, blocking_call)                                                            \
+	TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX, call, mutex,          \
+		      owner_of_mutex(mutex), owner_mutex_errorcheck(mutex), 0, blocking_call)
+
 WEFT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex, const struct timespec *abstime)
 {
-	return TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX,
-			     WEFT_CALL_MUTEX_TIMEDLOCK, mutex, owner_of_mutex(mutex),
-			     REAL(pthread_mutex_timedlock)(mutex, abstime));
+	return MUTEX_WAIT(WEFT_CALL_MUTEX_TIMEDLOCK, REAL(pthread_mutex_timedlock)(mutex, abstime));
 }
 
 WEFT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock,
 					const struct timespec *abstime)
 {
-	return TRY_THEN_WAIT(REAL(pthread_mutex_trylock)(mutex), WEFT_REASON_MUTEX,
-			     WEFT_CALL_MUTEX_TIMEDLOCK, mutex, owner_of_mutex(mutex),
-			     REAL(pthread_mutex_clocklock)(mutex, clock, abstime));
+	return MUTEX_WAIT(WEFT_CALL_MUTEX_TIMEDLOCK,
+			  REAL(pthread_mutex_clocklock)(mutex, clock, abstime));
 }
 
 /* --- rwlocks --------------------------------------------------------- */
 
+/* A rwlock names its holder only while a writer holds it (owner.h): a
+ * wait for readers names none. The writer itself is refused at once
+ * (EDEADLK), for reading and for writing. */
 #define RDLOCK(rwlock, call, blocking_call)                                                        \
 	TRY_THEN_WAIT(REAL(pthread_rwlock_tryrdlock)(rwlock), WEFT_REASON_RWLOCK, call, rwlock,    \
-		      owner_of_rwlock_writer(rwlock), blocking_call)
+		      owner_of_rwlock_writer(rwlock), 1, LOCKORDER_RWLOCK | LOCKORDER_READ,        \
+		      blocking_call)
 #define WRLOCK(rwlock, call, blocking_call)                                                        \
 	TRY_THEN_WAIT(REAL(pthread_rwlock_trywrlock)(rwlock), WEFT_REASON_RWLOCK, call, rwlock,    \
-		      owner_of_rwlock_writer(rwlock), blocking_call)
+		      owner_of_rwlock_writer(rwlock), 1, LOCKORDER_RWLOCK, blocking_call)
 
 WEFT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rwlock)
 {
@@ -91,6 +143,25 @@ WEFT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rwlock)
 WEFT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rwlock)
 {
 	return WRLOCK(rwlock, WEFT_CALL_RWLOCK_WRLOCK, REAL(pthread_rwlock_wrlock)(rwlock));
+}
+
+WEFT_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rwlock)
+{
+	struct preload_thread *t = preload_recorder();
+	int result = REAL(pthread_rwlock_tryrdlock)(rwlock);
+	if (t && result == 0)
+		lockorder_acquired(&t->locks, rwlock, LOCKORDER_RWLOCK | LOCKORDER_READ,
+				   WEFT_CALL_RWLOCK_RDLOCK, 0);
+	return result;
+}
+
+WEFT_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rwlock)
+{
+	struct preload_thread *t = preload_recorder();
+	int result = REAL(pthread_rwlock_trywrlock)(rwlock);
+	if (t && result == 0)
+		lockorder_acquired(&t->locks, rwlock, LOCKORDER_RWLOCK, WEFT_CALL_RWLOCK_WRLOCK, 0);
+	return result;
 }
 
 WEFT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rwlock, const struct timespec *abstime)
@@ -126,7 +197,7 @@ WEFT_EXPORT int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(pthread_cond_wait)(cond, mutex);
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_WAIT, cond, 0,
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_WAIT, cond, mutex,
 				     REAL(pthread_cond_wait)(cond, mutex));
 }
 
@@ -136,7 +207,7 @@ WEFT_EXPORT int pthread_cond_timedwait(pthread_cond_t *cond, pthread_mutex_t *mu
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(pthread_cond_timedwait)(cond, mutex, abstime);
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, 0,
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, mutex,
 				     REAL(pthread_cond_timedwait)(cond, mutex, abstime));
 }
 
@@ -146,7 +217,7 @@ WEFT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond, pthread_mutex_t *mu
 	struct preload_thread *t = preload_recorder();
 	if (!t)
 		return REAL(pthread_cond_clockwait)(cond, mutex, clock, abstime);
-	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, 0,
+	return PRELOAD_BLOCKING_CODE(t, WEFT_REASON_COND, WEFT_CALL_COND_TIMEDWAIT, cond, mutex,
 				     REAL(pthread_cond_clockwait)(cond, mutex, clock, abstime));
 }
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Dashboard at scale: shell loops of 2,000 and 20,000 short processes
+# (tests/browser/make_trace.py --procs, the shape of
+# `sh -c 'for i in $(seq N); do /bin/true; done'` recorded; cached in
+# bench/out/web/procs/), served by weftd; Debian's chromium measures first
+# useful paint and frame cost at device pixel ratio 1 and 2 (scale.mjs).
+# Prints a markdown section with the command that produced it.
+#
+#   bench/web/scale.sh [BUILD_DIR]     (default: <repo>/build)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+weftd=$build/bin/weftd
+if [[ ! -x $weftd ]]; then
+  echo "bench/web: $weftd not found (build the tree first)" >&2
+  exit 1
+fi
+if [[ ! -d $root/tests/browser/node_modules/playwright-core ]]; then
+  (cd "$root/tests/browser" && npm install --no-audit --no-fund --loglevel=error) >&2
+fi
+
+out=$root/bench/out/web/procs
+mkdir -p "$out"
+ids=()
+for n in 2000 20000; do
+  trace=$out/loop-$n.db
+  if [[ ! -s $trace ]]; then
+    echo "bench/web: writing $trace ($n processes)" >&2
+    python3 "$root/tests/browser/make_trace.py" "$trace.tmp" --procs "$n" >&2
+    python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(truncate)')" "$trace.tmp"
+    mv "$trace.tmp" "$trace"
+    rm -f "$trace.tmp-wal" "$trace.tmp-shm"
+  fi
+  ids+=("loop-$n")
+done
+
+log=$out/weftd.log
+"$weftd" --listen 127.0.0.1:0 --no-collect "$out" >"$log" 2>"$out/weftd.stderr" &
+pid=$!
+stop_weftd() {
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null
+}
+trap stop_weftd EXIT
+url=
+for _ in $(seq 100); do
+  port=$(grep -o '127\.0\.0\.1:[1-9][0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+  [[ -n $port ]] && url=http://127.0.0.1:$port && break
+  sleep 0.1
+done
+if [[ -z $url ]]; then
+  echo "bench/web: weftd printed no URL:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+echo "## Dashboard at scale (web/, many processes)"
+echo
+echo "Command: \`bench/web/scale.sh $build\` — shell loops of 2,000 and 20,000 short processes"
+echo "(make_trace.py --procs: one thread each, fork and waitpid flows, 2 CPUs); weftd on loopback, chromium"
+echo "$(/usr/bin/chromium --version 2>/dev/null | head -1 | cut -d' ' -f1-2) headless at 1366x768, times from the page's Performance API."
+echo "Draw = one redraw of the canvases and the track labels in view (main thread), while"
+echo "scrolling rows (wheel), zooming (Ctrl+wheel), panning (Shift+wheel, drag) and jumping to the last process."
+echo
+node "$here/scale.mjs" "$url" "${ids[@]}"
