@@ -353,6 +353,108 @@ static size_t first_whole(const struct overview_track *t, int64_t pos)
 	return lo;
 }
 
+/* The entry of a span kept whole, exactly. */
+static struct overview_entry exact_entry(const struct overview_span *w)
+{
+	return (struct overview_entry){.ts = w->ts,
+				       .dur = w->dur,
+				       .state = w->state == NO_STATE ? -1 : w->state,
+				       .reason = w->reason,
+				       .object = w->object,
+				       .n = 1,
+				       .top_state = -1,
+				       .top_object = -1};
+}
+
+/* The buckets [*k0, *k1] that [pos, r1) overlaps, clamped to the track's
+ * (*k0 > *k1: none). */
+static void bucket_range(const struct overview_track *t, int64_t pos, int64_t r1, int64_t *k0,
+			 int64_t *k1)
+{
+	*k0 = (pos >> t->shift) - t->first;
+	*k1 = ((r1 - 1) >> t->shift) - t->first;
+	if (*k0 < 0)
+		*k0 = 0;
+	if (*k1 > (int64_t)t->n - 1)
+		*k1 = (int64_t)t->n - 1;
+}
+
+/* Sums into *e the run [pos, r1): its buckets and the whole spans from
+ * index li on shorter than P that overlap it (mix, spans begun, the
+ * longest span's state and object); then its state and extent. Returns 0
+ * when the run holds nothing (*e is then not an entry). */
+static int sum_run(const struct overview_track *t, int64_t pos, int64_t r1, size_t li, int64_t P,
+		   struct overview_entry *e)
+{
+	const int64_t unit = unit_of(t->shift);
+	const struct overview_span *W = t->wholes;
+	*e = (struct overview_entry){.run = 1, .top_state = -1, .top_object = -1};
+	int64_t top_dur = -1;
+	uint64_t n = 0;
+	int any = 0;
+	int64_t k0, k1;
+	bucket_range(t, pos, r1, &k0, &k1);
+	for (int64_t k = k0; k <= k1; k++) {
+		assert(k >= 0 && k < (int64_t)t->n);
+		const struct cell *c = &t->cells[k];
+		if (cell_empty(c))
+			continue;
+		any = 1;
+		for (int s = 0; s < SLOTS; s++)
+			e->mix[s] += (int64_t)c->ns[s] * unit;
+		n += c->starts;
+		if (c->top_state != NO_TOP && (int64_t)c->top_dur * unit > top_dur) {
+			top_dur = (int64_t)c->top_dur * unit;
+			e->top_state = c->top_state == NO_STATE ? -1 : c->top_state;
+			e->top_object = c->top_object;
+		}
+	}
+	for (size_t j = li; j < t->nwholes && W[j].ts < r1; j++) {
+		int64_t a = W[j].ts > pos ? W[j].ts : pos;
+		int64_t b = whole_end(&W[j]) < r1 ? whole_end(&W[j]) : r1;
+		if (b <= a || W[j].dur >= P)
+			continue;
+		any = 1;
+		if (W[j].state < SLOTS)
+			e->mix[W[j].state] += b - a;
+		n += W[j].ts >= pos;
+		if (W[j].dur > top_dur) {
+			top_dur = W[j].dur;
+			e->top_state = W[j].state == NO_STATE ? -1 : W[j].state;
+			e->top_object = W[j].object;
+		}
+	}
+	int64_t best = 0;
+	e->state = e->top_state;
+	for (int s = 0; s < NAMES_STATE_COUNT; s++)
+		if (e->mix[s] > best) {
+			best = e->mix[s];
+			e->state = s;
+		}
+	e->ts = pos;
+	e->dur = r1 - pos;
+	e->reason = -1;
+	e->object = -1;
+	e->n = n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	return any;
+}
+
+/* After the empty run [pos, r1) (an idle CPU): where the next content
+ * begins, a bucket with something in it or the whole span li. */
+static int64_t next_content(const struct overview_track *t, int64_t pos, int64_t r1, size_t li)
+{
+	int64_t k0, k1, next = INT64_MAX;
+	bucket_range(t, pos, r1, &k0, &k1);
+	for (int64_t k = k1 + 1 > k0 ? k1 + 1 : k0; k < (int64_t)t->n; k++)
+		if (!cell_empty(&t->cells[k])) {
+			next = (t->first + k) << t->shift;
+			break;
+		}
+	if (li < t->nwholes && t->wholes[li].ts < next)
+		next = t->wholes[li].ts;
+	return next > r1 ? next : r1;
+}
+
 int overview_track_query(const struct overview_track *t, int64_t start, int64_t end, int64_t px,
 			 overview_emit_fn emit, void *ctx)
 {
@@ -361,9 +463,7 @@ int overview_track_query(const struct overview_track *t, int64_t start, int64_t 
 	int64_t P = (end - start) / px > 0 ? (end - start) / px : 1;
 	int64_t pos = start > t->start ? start : t->start;
 	int64_t stop = end < t->end ? end : t->end;
-	const int shift = t->shift;
-	const int64_t unit = unit_of(shift);
-	int group_shift = shift;
+	int group_shift = t->shift;
 	while (group_shift < MAX_SHIFT && (INT64_C(1) << (group_shift + 1)) <= P)
 		group_shift++;
 	const int64_t group = INT64_C(1) << group_shift;
@@ -376,15 +476,7 @@ int overview_track_query(const struct overview_track *t, int64_t start, int64_t 
 			li++;
 		if (li < nw && W[li].ts <= pos && W[li].dur >= P) {
 			/* a span of a pixel or more: exactly */
-			e = (struct overview_entry){.ts = W[li].ts,
-						    .dur = W[li].dur,
-						    .state =
-							W[li].state == NO_STATE ? -1 : W[li].state,
-						    .reason = W[li].reason,
-						    .object = W[li].object,
-						    .n = 1,
-						    .top_state = -1,
-						    .top_object = -1};
+			e = exact_entry(&W[li]);
 			int rc = emit(ctx, &e);
 			if (rc)
 				return rc;
@@ -404,70 +496,10 @@ int overview_track_query(const struct overview_track *t, int64_t start, int64_t 
 			}
 		if (r1 > t->end)
 			r1 = t->end;
-		e = (struct overview_entry){.run = 1, .top_state = -1, .top_object = -1};
-		int64_t top_dur = -1;
-		uint64_t n = 0;
-		int any = 0;
-		int64_t k0 = (pos >> shift) - t->first, k1 = ((r1 - 1) >> shift) - t->first;
-		if (k0 < 0)
-			k0 = 0;
-		if (k1 > (int64_t)t->n - 1)
-			k1 = (int64_t)t->n - 1;
-		for (int64_t k = k0; k <= k1; k++) {
-			assert(k >= 0 && k < (int64_t)t->n);
-			const struct cell *c = &t->cells[k];
-			if (cell_empty(c))
-				continue;
-			any = 1;
-			for (int s = 0; s < SLOTS; s++)
-				e.mix[s] += (int64_t)c->ns[s] * unit;
-			n += c->starts;
-			if (c->top_state != NO_TOP && (int64_t)c->top_dur * unit > top_dur) {
-				top_dur = (int64_t)c->top_dur * unit;
-				e.top_state = c->top_state == NO_STATE ? -1 : c->top_state;
-				e.top_object = c->top_object;
-			}
-		}
-		for (size_t j = li; j < nw && W[j].ts < r1; j++) {
-			int64_t a = W[j].ts > pos ? W[j].ts : pos;
-			int64_t b = whole_end(&W[j]) < r1 ? whole_end(&W[j]) : r1;
-			if (b <= a || W[j].dur >= P)
-				continue;
-			any = 1;
-			if (W[j].state < SLOTS)
-				e.mix[W[j].state] += b - a;
-			n += W[j].ts >= pos;
-			if (W[j].dur > top_dur) {
-				top_dur = W[j].dur;
-				e.top_state = W[j].state == NO_STATE ? -1 : W[j].state;
-				e.top_object = W[j].object;
-			}
-		}
-		if (!any) {
-			/* nothing here (an idle CPU): on to the next content */
-			int64_t next = INT64_MAX;
-			for (int64_t k = k1 + 1 > k0 ? k1 + 1 : k0; k < (int64_t)t->n; k++)
-				if (!cell_empty(&t->cells[k])) {
-					next = (t->first + k) << shift;
-					break;
-				}
-			if (li < nw && W[li].ts < next)
-				next = W[li].ts;
-			pos = next > r1 ? next : r1;
+		if (!sum_run(t, pos, r1, li, P, &e)) {
+			pos = next_content(t, pos, r1, li);
 			continue;
 		}
-		int64_t best = 0;
-		e.state = e.top_state;
-		for (int s = 0; s < NAMES_STATE_COUNT; s++)
-			if (e.mix[s] > best) {
-				best = e.mix[s];
-				e.state = s;
-			}
-		e.ts = pos;
-		e.dur = r1 - pos;
-		e.reason = -1;
-		e.object = -1;
-		e.n = n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 		int rc = emit(ctx, &e);
 		if (rc)
 			return rc;

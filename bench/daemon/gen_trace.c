@@ -184,32 +184,44 @@ static void usage(FILE *out)
 		     "                      [--no-overview]\n");
 }
 
-int main(int argc, char **argv)
+/* What to generate (the command line). */
+struct gen {
+	const char *out, *status;
+	long long spans, threads, processes;
+	int indexes, slices, summary;
+};
+
+/* Fills *g from the command line. Returns -1 to go on, else the exit
+ * status (help printed: 0, a usage error: 2). */
+static int parse_args(int argc, char **argv, struct gen *g)
 {
-	const char *out = NULL, *status = "complete";
-	long long spans = 10000000, threads = 200, processes = 0;
-	int indexes = 1, slices = 1, summary = 1;
+	*g = (struct gen){.status = "complete",
+			  .spans = 10000000,
+			  .threads = 200,
+			  .indexes = 1,
+			  .slices = 1,
+			  .summary = 1};
 	for (int i = 1; i < argc && argv[i]; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "-o") == 0 && v)
-			out = v, i++;
+			g->out = v, i++;
 		else if (strcmp(a, "-n") == 0 && v)
-			spans = atoll(v), i++;
+			g->spans = atoll(v), i++;
 		else if (strcmp(a, "-t") == 0 && v)
-			threads = atoll(v), i++;
+			g->threads = atoll(v), i++;
 		else if (strcmp(a, "-p") == 0 && v)
-			processes = atoll(v), i++;
+			g->processes = atoll(v), i++;
 		else if (strcmp(a, "--seed") == 0 && v)
 			rng_state ^= (uint64_t)atoll(v) * 0x9E3779B97F4A7C15ULL, i++;
 		else if (strcmp(a, "--status") == 0 && v)
-			status = v, i++;
+			g->status = v, i++;
 		else if (strcmp(a, "--no-indexes") == 0)
-			indexes = 0;
+			g->indexes = 0;
 		else if (strcmp(a, "--no-slices") == 0)
-			slices = 0;
+			g->slices = 0;
 		else if (strcmp(a, "--no-overview") == 0)
-			summary = 0;
+			g->summary = 0;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -218,34 +230,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!out || spans < 1 || threads < 1) {
+	if (!g->out || g->spans < 1 || g->threads < 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (processes < 1)
-		processes = threads / 20 > 0 ? threads / 20 : 1;
-	if (processes > threads)
-		processes = threads;
+	if (g->processes < 1)
+		g->processes = g->threads / 20 > 0 ? g->threads / 20 : 1;
+	if (g->processes > g->threads)
+		g->processes = g->threads;
+	return -1;
+}
 
-	if (summary && !(overview = overview_new(0))) {
-		fprintf(stderr, "weft_gen_trace: out of memory\n");
-		return 1;
-	}
-	unlink(out);
-	if (sqlite3_open(out, &db) != SQLITE_OK)
-		die(out);
-	exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;");
-	exec(weft_embed__001_schema_sql);
-	exec("BEGIN");
+#define OBJECTS_PER_PROCESS (MUTEXES_PER_PROCESS + 3)
 
-	/* objects: per process MUTEXES_PER_PROCESS mutexes, a cond, a sem, a
-	 * pipe */
+/* objects: per process MUTEXES_PER_PROCESS mutexes, a cond, a sem, a pipe */
+static void write_objects(long long processes)
+{
 	sqlite3_stmt *ins_obj = prep("INSERT INTO object(object_id, kind, upid, address, label) "
 				     "VALUES (?1, ?2, ?3, ?4, ?5)");
-	const int objs_per_process = MUTEXES_PER_PROCESS + 3;
 	for (long long p = 0; p < processes; p++) {
-		for (int k = 0; k < objs_per_process; k++) {
-			int64_t id = 1 + p * objs_per_process + k;
+		for (int k = 0; k < OBJECTS_PER_PROCESS; k++) {
+			int64_t id = 1 + p * OBJECTS_PER_PROCESS + k;
 			const char *kind = k < MUTEXES_PER_PROCESS	  ? "mutex"
 					   : k == MUTEXES_PER_PROCESS	  ? "cond"
 					   : k == MUTEXES_PER_PROCESS + 1 ? "sem"
@@ -265,121 +270,140 @@ int main(int argc, char **argv)
 		}
 	}
 	sqlite3_finalize(ins_obj);
+}
 
-	ins_state = prep("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-			 "waker_utid, holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	ins_flow =
-	    prep("INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	ins_slice = prep("INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5)");
-	ins_pstate =
-	    prep("INSERT INTO process_state(upid, ts, dur, state) VALUES (?1, ?2, ?3, ?4)");
+/* A Running span of utid at ts, and its CPU slice when slices. */
+static int64_t running_span(int64_t utid, int64_t ts, int slices)
+{
+	int64_t dur = between(1000, 200000);
+	int64_t cpu = utid % 2;
+	state(utid, ts, dur, "Running", NULL, -1, cpu, -1, -1);
+	if (slices) {
+		const char *end_state = rnd() % 4 == 0 ? "Ready" : "Blocked";
+		sqlite3_bind_int64(ins_slice, 1, cpu);
+		sqlite3_bind_int64(ins_slice, 2, ts);
+		sqlite3_bind_int64(ins_slice, 3, dur);
+		sqlite3_bind_int64(ins_slice, 4, utid);
+		sqlite3_bind_text(ins_slice, 5, end_state, -1, SQLITE_STATIC);
+		run(ins_slice);
+		summarize(OVERVIEW_CPU, cpu, ts, dur, end_state, NULL, utid);
+	}
+	return dur;
+}
+
+/* A Blocked span of utid at ts on one of its process's objects (from
+ * base_obj on), held by or woken by peer, with its flow. Returns its
+ * duration. */
+static int64_t blocked_span(int64_t utid, int64_t ts, int64_t base_obj, int64_t peer)
+{
+	unsigned r = (unsigned)(rnd() % 100);
+	const char *reason;
+	int64_t object = -1, holder = -1, waker = -1;
+	const char *flow_kind = NULL;
+	int64_t bytes = -1;
+	int64_t dur = between(5000, 2000000);
+	if (r < 40) {
+		reason = "mutex";
+		object = base_obj + (int64_t)(rnd() % MUTEXES_PER_PROCESS);
+		holder = waker = peer;
+		flow_kind = "unlock";
+	} else if (r < 55) {
+		reason = "cond";
+		object = base_obj + MUTEXES_PER_PROCESS;
+		waker = peer;
+		flow_kind = "signal";
+	} else if (r < 65) {
+		reason = "sem";
+		object = base_obj + MUTEXES_PER_PROCESS + 1;
+		waker = peer;
+		flow_kind = "post";
+	} else if (r < 75) {
+		reason = "io";
+		object = base_obj + MUTEXES_PER_PROCESS + 2;
+		waker = peer;
+		flow_kind = "pipe";
+		bytes = between(1, 65536);
+	} else if (r < 85) {
+		reason = "sleep";
+	} else if (r < 90) {
+		reason = "poll";
+	} else if (r < 95) {
+		reason = "futex";
+	} else {
+		reason = "other";
+	}
+	state(utid, ts, dur, "Blocked", reason, object, -1, waker, holder);
+	if (flow_kind && waker > 0)
+		flow(ts + dur - between(100, 1000), waker, ts + dur, utid, flow_kind, object,
+		     bytes);
+	return dur;
+}
+
+/* The deadlocked pair: the last two threads of process 1 (*b < 0: none). */
+static void deadlock_pair(const struct gen *g, int64_t *a, int64_t *b)
+{
+	*a = *b = -1;
+	for (long long u = g->threads; u >= 1 && *b < 0; u--)
+		if ((u - 1) % g->processes == 0) {
+			if (*a < 0)
+				*a = u;
+			else if (u != *a)
+				*b = u;
+		}
+}
+
+/* The spans of thread utid from ts: n of them, New first, then Running
+ * alternating with Ready or Blocked. Returns where they end. */
+static int64_t thread_spans(const struct gen *g, int64_t utid, int64_t ts, long long n)
+{
+	int64_t upid = 1 + (utid - 1) % g->processes;
+	int64_t base_obj = (upid - 1) * OBJECTS_PER_PROCESS + 1;
+	/* a peer thread in the same process, for holders and wakers */
+	int64_t peer = utid + g->processes <= g->threads
+			   ? utid + g->processes
+			   : (utid > g->processes ? utid - g->processes : -1);
+	for (long long i = 0; i < n; i++) {
+		int64_t dur;
+		if (i == 0) {
+			dur = between(2000, 20000);
+			state(utid, ts, dur, "New", NULL, -1, -1, -1, -1);
+		} else if (i % 2 == 1) {
+			dur = running_span(utid, ts, g->slices);
+		} else if (rnd() % 4 == 0) {
+			dur = between(5000, 100000);
+			state(utid, ts, dur, "Ready", NULL, -1, -1, -1, -1);
+		} else {
+			dur = blocked_span(utid, ts, base_obj, peer);
+		}
+		ts += dur;
+	}
+	return ts;
+}
+
+/* Every thread: its spans and its row; thread_end[utid] its end. Returns
+ * the trace's end. */
+static int64_t write_threads(const struct gen *g, int64_t *thread_end)
+{
 	sqlite3_stmt *ins_thread =
 	    prep("INSERT INTO thread(utid, tid, upid, name, start_ts, end_ts, "
 		 "is_main, sched_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 		 "'perf')");
-
-	int64_t *thread_end = calloc((size_t)threads + 1, sizeof(int64_t));
 	int64_t trace_end = T0;
-	long long per_thread = spans / threads;
-	long long extra = spans % threads;
-	/* the deadlocked pair: the last two threads of process 1 */
-	int64_t dl_a = -1, dl_b = -1;
+	long long per_thread = g->spans / g->threads;
+	long long extra = g->spans % g->threads;
+	int64_t dl_a, dl_b;
+	deadlock_pair(g, &dl_a, &dl_b);
 	int64_t dl_wait[2] = {0, 0}, dl_end[2] = {0, 0}; /* [0]: dl_a's, [1]: dl_b's */
-	for (long long u = threads; u >= 1 && dl_b < 0; u--)
-		if ((u - 1) % processes == 0) {
-			if (dl_a < 0)
-				dl_a = u;
-			else if (u != dl_a)
-				dl_b = u;
-		}
-
-	for (long long utid = 1; utid <= threads; utid++) {
-		int64_t upid = 1 + (utid - 1) % processes;
-		int is_main = utid <= processes;
-		int64_t ts = T0 + (is_main ? 0 : 50000 + utid * 1000);
-		int64_t start = ts;
-		long long n = per_thread + (utid <= extra);
-		int deadlocked = utid == dl_a || utid == dl_b;
-		int64_t base_obj = (upid - 1) * objs_per_process + 1;
-		/* a peer thread in the same process, for holders and wakers */
-		int64_t peer = utid + processes <= threads
-				   ? utid + processes
-				   : (utid > processes ? utid - processes : -1);
-		for (long long i = 0; i < n; i++) {
-			int64_t dur;
-			if (i == 0) {
-				dur = between(2000, 20000);
-				state(utid, ts, dur, "New", NULL, -1, -1, -1, -1);
-			} else if (i % 2 == 1) {
-				dur = between(1000, 200000);
-				int64_t cpu = utid % 2;
-				state(utid, ts, dur, "Running", NULL, -1, cpu, -1, -1);
-				if (slices) {
-					const char *end_state =
-					    rnd() % 4 == 0 ? "Ready" : "Blocked";
-					sqlite3_bind_int64(ins_slice, 1, cpu);
-					sqlite3_bind_int64(ins_slice, 2, ts);
-					sqlite3_bind_int64(ins_slice, 3, dur);
-					sqlite3_bind_int64(ins_slice, 4, utid);
-					sqlite3_bind_text(ins_slice, 5, end_state, -1,
-							  SQLITE_STATIC);
-					run(ins_slice);
-					summarize(OVERVIEW_CPU, cpu, ts, dur, end_state, NULL,
-						  utid);
-				}
-			} else if (rnd() % 4 == 0) {
-				dur = between(5000, 100000);
-				state(utid, ts, dur, "Ready", NULL, -1, -1, -1, -1);
-			} else {
-				unsigned r = (unsigned)(rnd() % 100);
-				const char *reason;
-				int64_t object = -1, holder = -1, waker = -1;
-				const char *flow_kind = NULL;
-				int64_t bytes = -1;
-				dur = between(5000, 2000000);
-				if (r < 40) {
-					reason = "mutex";
-					object = base_obj + (int64_t)(rnd() % MUTEXES_PER_PROCESS);
-					holder = waker = peer;
-					flow_kind = "unlock";
-				} else if (r < 55) {
-					reason = "cond";
-					object = base_obj + MUTEXES_PER_PROCESS;
-					waker = peer;
-					flow_kind = "signal";
-				} else if (r < 65) {
-					reason = "sem";
-					object = base_obj + MUTEXES_PER_PROCESS + 1;
-					waker = peer;
-					flow_kind = "post";
-				} else if (r < 75) {
-					reason = "io";
-					object = base_obj + MUTEXES_PER_PROCESS + 2;
-					waker = peer;
-					flow_kind = "pipe";
-					bytes = between(1, 65536);
-				} else if (r < 85) {
-					reason = "sleep";
-				} else if (r < 90) {
-					reason = "poll";
-				} else if (r < 95) {
-					reason = "futex";
-				} else {
-					reason = "other";
-				}
-				state(utid, ts, dur, "Blocked", reason, object, -1, waker, holder);
-				if (flow_kind && waker > 0)
-					flow(ts + dur - between(100, 1000), waker, ts + dur, utid,
-					     flow_kind, object, bytes);
-			}
-			ts += dur;
-		}
-		if (deadlocked) {
+	for (long long utid = 1; utid <= g->threads; utid++) {
+		int64_t upid = 1 + (utid - 1) % g->processes;
+		int is_main = utid <= g->processes;
+		int64_t start = T0 + (is_main ? 0 : 50000 + utid * 1000);
+		int64_t ts = thread_spans(g, utid, start, per_thread + (utid <= extra));
+		if (utid == dl_a || utid == dl_b) {
 			/* wait forever on the other one's mutex (object differs) */
 			int64_t other = utid == dl_a ? dl_b : dl_a;
-			int64_t object = base_obj + (utid == dl_a ? 0 : 1);
+			int64_t object =
+			    (upid - 1) * OBJECTS_PER_PROCESS + 1 + (utid == dl_a ? 0 : 1);
 			state(utid, ts, 5000000000LL, "Blocked", "mutex", object, -1, -1, other);
 			dl_wait[utid == dl_a ? 0 : 1] = ts;
 			ts += 5000000000LL;
@@ -402,16 +426,47 @@ int main(int argc, char **argv)
 		sqlite3_bind_int(ins_thread, 7, is_main);
 		run(ins_thread);
 	}
-
 	if (dl_b > 0)
 		deadlock(dl_a, dl_b, 1 /* process 1's first mutex */, dl_wait, dl_end);
+	sqlite3_finalize(ins_thread);
+	return trace_end;
+}
 
+/* Process p's states up to end: New, then Running/Ready/Waiting in ~1 ms
+ * steps. */
+static void process_states(long long p, int64_t end)
+{
+	static const char *const pst[] = {"Running", "Ready", "Running", "Waiting"};
+	int64_t ts = T0, dur = 20000;
+	sqlite3_bind_int64(ins_pstate, 1, p);
+	sqlite3_bind_int64(ins_pstate, 2, ts);
+	sqlite3_bind_int64(ins_pstate, 3, dur);
+	sqlite3_bind_text(ins_pstate, 4, "New", -1, SQLITE_STATIC);
+	run(ins_pstate);
+	summarize(OVERVIEW_PROCESS, p, ts, dur, "New", NULL, -1);
+	for (ts += dur; ts < end; ts += dur) {
+		dur = between(100000, 2000000);
+		if (ts + dur > end)
+			dur = end - ts;
+		sqlite3_bind_int64(ins_pstate, 1, p);
+		sqlite3_bind_int64(ins_pstate, 2, ts);
+		sqlite3_bind_int64(ins_pstate, 3, dur);
+		const char *st = pst[rnd() % 4];
+		sqlite3_bind_text(ins_pstate, 4, st, -1, SQLITE_STATIC);
+		run(ins_pstate);
+		summarize(OVERVIEW_PROCESS, p, ts, dur, st, NULL, -1);
+	}
+}
+
+/* Every process: its row, ending with its last thread, and its states. */
+static void write_processes(const struct gen *g, const int64_t *thread_end)
+{
 	sqlite3_stmt *ins_proc = prep("INSERT INTO process(upid, pid, ppid, parent_upid, name, "
 				      "cmdline, start_ts, end_ts, exit_code, exit_signal, traced) "
 				      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, 1)");
-	for (long long p = 1; p <= processes; p++) {
+	for (long long p = 1; p <= g->processes; p++) {
 		int64_t end = T0;
-		for (long long u = p; u <= threads; u += processes)
+		for (long long u = p; u <= g->threads; u += g->processes)
 			if (thread_end[u] > end)
 				end = thread_end[u];
 		char name[32], cmd[64];
@@ -427,41 +482,24 @@ int main(int argc, char **argv)
 		sqlite3_bind_int64(ins_proc, 8, end);
 		sqlite3_bind_int64(ins_proc, 9, 0);
 		run(ins_proc);
-		/* process states: New, then Running/Ready/Waiting in ~1 ms steps */
-		static const char *const pst[] = {"Running", "Ready", "Running", "Waiting"};
-		int64_t ts = T0, dur = 20000;
-		sqlite3_bind_int64(ins_pstate, 1, p);
-		sqlite3_bind_int64(ins_pstate, 2, ts);
-		sqlite3_bind_int64(ins_pstate, 3, dur);
-		sqlite3_bind_text(ins_pstate, 4, "New", -1, SQLITE_STATIC);
-		run(ins_pstate);
-		summarize(OVERVIEW_PROCESS, p, ts, dur, "New", NULL, -1);
-		for (ts += dur; ts < end; ts += dur) {
-			dur = between(100000, 2000000);
-			if (ts + dur > end)
-				dur = end - ts;
-			sqlite3_bind_int64(ins_pstate, 1, p);
-			sqlite3_bind_int64(ins_pstate, 2, ts);
-			sqlite3_bind_int64(ins_pstate, 3, dur);
-			const char *st = pst[rnd() % 4];
-			sqlite3_bind_text(ins_pstate, 4, st, -1, SQLITE_STATIC);
-			run(ins_pstate);
-			summarize(OVERVIEW_PROCESS, p, ts, dur, st, NULL, -1);
-		}
+		process_states(p, end);
 	}
 	sqlite3_finalize(ins_proc);
+}
 
+static void write_meta(const struct gen *g, int64_t trace_end)
+{
 	sqlite3_stmt *ins_meta = prep("INSERT INTO meta(key, value) VALUES (?1, ?2)");
 	char start_s[24], end_s[24], cmd[128];
 	snprintf(start_s, sizeof(start_s), "%lld", T0);
 	snprintf(end_s, sizeof(end_s), "%" PRId64, trace_end);
-	snprintf(cmd, sizeof(cmd), "weft_gen_trace -n %lld -t %lld -p %lld", spans, threads,
-		 processes);
+	snprintf(cmd, sizeof(cmd), "weft_gen_trace -n %lld -t %lld -p %lld", g->spans, g->threads,
+		 g->processes);
 	const char *meta[][2] = {
 	    {"schema_version", "1"},  {"command", cmd},	     {"host", "synthetic"},
 	    {"kernel", "synthetic"},  {"start_ts", start_s}, {"end_ts", end_s},
 	    {"capture_mode", "perf"}, {"events_lost", "0"},  {"threads_lost", "0"},
-	    {"status", status},	      {"exit_status", "0"},
+	    {"status", g->status},    {"exit_status", "0"},
 	};
 	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
 		sqlite3_bind_text(ins_meta, 1, meta[i][0], -1, SQLITE_STATIC);
@@ -469,16 +507,51 @@ int main(int argc, char **argv)
 		run(ins_meta);
 	}
 	sqlite3_finalize(ins_meta);
+}
+
+int main(int argc, char **argv)
+{
+	struct gen g;
+	int rc = parse_args(argc, argv, &g);
+	if (rc >= 0)
+		return rc;
+	if (g.summary && !(overview = overview_new(0))) {
+		fprintf(stderr, "weft_gen_trace: out of memory\n");
+		return 1;
+	}
+	unlink(g.out);
+	if (sqlite3_open(g.out, &db) != SQLITE_OK)
+		die(g.out);
+	exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;");
+	exec(weft_embed__001_schema_sql);
+	exec("BEGIN");
+	write_objects(g.processes);
+	ins_state = prep("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
+			 "waker_utid, holder_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	ins_flow =
+	    prep("INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	ins_slice = prep("INSERT INTO sched_slice(cpu, ts, dur, utid, end_state) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)");
+	ins_pstate =
+	    prep("INSERT INTO process_state(upid, ts, dur, state) VALUES (?1, ?2, ?3, ?4)");
+	int64_t *thread_end = calloc((size_t)g.threads + 1, sizeof(int64_t));
+	if (!thread_end) {
+		fprintf(stderr, "weft_gen_trace: out of memory\n");
+		return 1;
+	}
+	int64_t trace_end = write_threads(&g, thread_end);
+	write_processes(&g, thread_end);
+	write_meta(&g, trace_end);
 	sqlite3_finalize(ins_state);
 	sqlite3_finalize(ins_flow);
 	sqlite3_finalize(ins_slice);
 	sqlite3_finalize(ins_pstate);
-	sqlite3_finalize(ins_thread);
 	if (overview && overview_write(overview, db) < 0)
 		die("track_overview");
 	overview_free(overview);
 	exec("COMMIT");
-	if (indexes)
+	if (g.indexes)
 		exec(weft_embed__001_indexes_sql);
 	exec("PRAGMA journal_mode = WAL");
 	free(thread_end);

@@ -123,7 +123,7 @@ def hot_path_section(args):
               "(clock_gettime) | weft's own part (ring append) |")
         print("|---|---|---|")
         print(f"| {t:.1f} ns | {c:.1f} ns | {t - c:.1f} ns |\n")
-        print("`weft-bench-preload` (tracer/preload/bench_preload.c): the best of 3 rounds x 5 "
+        print("`weft-bench-preload` (bench/tracer/bench_preload.c): the best of 3 rounds x 5 "
               "runs of 10^7 appends of a 32-byte record to a real ring, the reader freeing "
               "the space every 1,024 records, and the same loop of timestamps alone. "
               "Target: under 25 ns per recorded transition.\n")
@@ -368,7 +368,7 @@ def synthetic_collector_section(args):
             events, lost, rate, rows, row_rate = runs[len(runs) // 2]
             print(f"| {threads} | {events:,} | {rate:,} | {rows:,} | {row_rate:,} | {lost} "
                   f"| {raw_one:,.0f} | {raw_batch:,.0f} |")
-        print(f"\n`weft-bench-collect THREADS {per_thread}` (tracer/collector/bench_collect.c): "
+        print(f"\n`weft-bench-collect THREADS {per_thread}` (bench/tracer/bench_collect.c): "
               "THREADS threads of one process append blocking-call begin/end pairs to their "
               "rings as fast as the rings take them, while the collector runs as `weft record` "
               "runs it (drain thread + writer thread); events/s and rows/s run from the first "

@@ -24,3 +24,9 @@ if(CMOCKA_FOUND AND NOT CMAKE_BUILD_TYPE STREQUAL "Release")
   add_test(NAME unit.build.asserts COMMAND test_build_asserts)
   set_tests_properties(unit.build.asserts PROPERTIES LABELS "unit;collector")
 endif()
+
+# docs/CODEMAP.md names only files that exist (tests/layout/check_codemap.cmake).
+add_test(NAME unit.layout.codemap
+         COMMAND ${CMAKE_COMMAND} -DROOT=${PROJECT_SOURCE_DIR}
+                 -P ${PROJECT_SOURCE_DIR}/tests/layout/check_codemap.cmake)
+set_tests_properties(unit.layout.codemap PROPERTIES LABELS "unit")

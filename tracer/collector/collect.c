@@ -130,6 +130,20 @@ static void close_waits(struct collect *c)
 		close(c->root_pidfd);
 }
 
+/* The meta rows known when the recording starts (command may be NULL). */
+static void write_start_meta(struct collect *c, const char *command)
+{
+	struct utsname names;
+	if (uname(&names) == 0) {
+		tracedb_meta(c->db, "host", names.nodename);
+		tracedb_meta(c->db, "kernel", names.release);
+	}
+	if (command)
+		tracedb_meta(c->db, "command", command);
+	tracedb_meta_int(c->db, "start_ts", c->start_ts);
+	tracedb_meta(c->db, "capture_mode", "calls");
+}
+
 int collect_open(const struct collect_options *options, struct collect **out, char *errbuf,
 		 size_t errlen)
 {
@@ -187,15 +201,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	}
 	c->start_ts = collect_now();
 	c->last_liveness_ns = c->start_ts;
-	struct utsname names;
-	if (uname(&names) == 0) {
-		tracedb_meta(c->db, "host", names.nodename);
-		tracedb_meta(c->db, "kernel", names.release);
-	}
-	if (options->command)
-		tracedb_meta(c->db, "command", options->command);
-	tracedb_meta_int(c->db, "start_ts", c->start_ts);
-	tracedb_meta(c->db, "capture_mode", "calls");
+	write_start_meta(c, options->command);
 	*out = c;
 	return 0;
 

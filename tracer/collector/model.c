@@ -315,63 +315,6 @@ void model_process_end(struct model *model, struct process *p, int64_t ts)
 	model_process_write(model, p, false);
 }
 
-static void set_status(struct process *p, enum status_source source, int status)
-{
-	if (p->status_source >= source)
-		return;
-	int code, signal;
-	if (decode_wait_status(status, &code, &signal))
-		return;
-	p->exit_code = code;
-	p->exit_signal = signal;
-	p->status_source = source;
-}
-
-/* The process that a reap/wait of pid ends: the live one, else an
- * untraced one made from a pending FORK record or from info. */
-static struct process *process_for_exit(struct model *model, uint32_t pid, int64_t ts,
-					struct process *reaper, const struct model_proc_info *info)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p)
-		return p;
-	p = table_get(model->exited, pid, 0);
-	if (p) { /* ended at its exit (the kernel's record); now its status */
-		table_remove(model->exited, pid, 0);
-		return p;
-	}
-	struct pending_fork *fork = table_get(model->forks, pid, 0);
-	if (fork) {
-		struct process *parent = fork->parent;
-		p = model_process_create(model, pid, fork->ppid, parent, 0, fork->fork_ts);
-		if (p && fork->exec_path[0]) { /* its name, at its end (model_process_end) */
-			snprintf(p->exec_path, sizeof p->exec_path, "%s", fork->exec_path);
-			model_set_cmdline(p, fork->exec_path);
-		}
-		table_remove(model->forks, pid, 0);
-		free(fork);
-	} else {
-		int64_t start = info && info->start_ts >= 0 ? info->start_ts : ts;
-		if (pid == model->root_pid && model->root_fork_ts >= 0)
-			start = model->root_fork_ts;
-		int64_t ppid = reaper ? reaper->pid : info ? info->ppid : -1;
-		p = model_process_create(
-		    model, pid, ppid, reaper ? reaper : model_live_process(model, ppid), 0, start);
-	}
-	if (!p)
-		return NULL;
-	if (info && info->name[0])
-		snprintf(p->name, sizeof p->name, "%s", info->name);
-	if (pid == model->root_pid && !p->cmdline) {
-		model_set_cmdline(p, model->root_cmdline);
-		if (model->root_name[0]) /* argv[0], not the kernel's 15-byte comm */
-			snprintf(p->name, sizeof p->name, "%s", model->root_name);
-	}
-	/* Untraced: alive from its start, its activity unknown; no New span. */
-	span_process_start(p->spans, p->start_ts);
-	return p;
-}
-
 /* --- threads ----------------------------------------------------------- */
 
 struct thread *model_thread_create(struct model *model, struct process *p, uint32_t tid,
@@ -674,49 +617,91 @@ static void on_fork(struct model *model, struct process *p, struct thread *t,
 	snprintf(fork->exec_path, sizeof fork->exec_path, "%s", path);
 }
 
-int model_event(struct model *model, const struct model_source *source,
-		const struct weft_event *event)
+/* THREAD_NAME: thread a of the process (t when a is unknown) is named; a
+ * main thread names its process. */
+static void on_thread_name(struct model *model, struct process *p, struct thread *t,
+			   const struct model_source *source, const struct weft_event *event)
+{
+	struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
+	if (!named)
+		named = t;
+	decode_string(event, named->name, sizeof named->name);
+	model_thread_write(model, named, false);
+	if (named->is_main && named->name[0]) {
+		/* the kernel's comm is the image's name cut to 15
+		 * characters: a retitle only when it says more */
+		bool retitled = strncmp(p->name, named->name, 15) != 0;
+		snprintf(p->name, sizeof p->name, "%s", named->name);
+		model_process_write(model, p, false);
+		if (retitled)
+			model_fail(model,
+				   tracedb_process_title(model->db, p->upid, (int64_t)event->ts,
+							 p->name, p->cmdline));
+	}
+}
+
+/* BLOCK_BEGIN: t enters a blocking call on an object, held by its owner
+ * when the record names one (mutex, rwlock writer). */
+static void on_block_begin(struct model *model, struct process *p, struct thread *t,
+			   const struct weft_event *event)
 {
 	int64_t ts = (int64_t)event->ts;
-	model->stats.events++;
-	if (event->type == WEFT_EV_PROC_START) {
-		on_proc_start(model, source, event);
-		return model->error;
+	int64_t object_id = model_ipc_object_for(model, p, event);
+	int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
+	if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
+		struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
+		if (owner)
+			holder = owner->utid;
 	}
-	struct process *p = process_of(model, source, ts);
-	if (!p)
-		return model->error;
-	if (ts > p->last_ts)
-		p->last_ts = ts;
-	if (p->ended)
-		return model->error; /* a straggler after the process's end */
-	if (event->type == WEFT_EV_THREAD_START) {
-		on_thread_start(model, p, source, event);
-		return model->error;
-	}
-	struct thread *t = thread_of(model, p, source, ts);
-	if (!t)
-		return model->error;
+	if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
+		model_ipc_note_wake(model, p, t, event, "barrier");
+	span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+	t->call_reason = event->reason;
+	t->call_address = event->a;
+	t->call_extra = event->b;
+	t->call_object = object_id;
+	t->call_begin_ts = ts;
+	t->call_holder = holder;
+	model_lock_wait_begin(model, p, t, event, object_id, holder);
+}
 
+/* WAIT_RESULT: t's wait reaped child a with status b: the child ends, and
+ * its exit woke t. */
+static void on_wait_result(struct model *model, struct process *p, struct thread *t,
+			   const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
+	struct process *child = model_exit_process(model, (uint32_t)event->a, ts, p, NULL);
+	if (!child)
+		return;
+	model_exit_status(child, STATUS_WAIT_RESULT, (int)event->b);
+	if (child->ended)
+		model_process_write(model, child, false);
+	model_process_end(model, child, ts);
+	struct thread *main = table_get(model->threads, child->token, child->pid);
+	if (!main || !child->token)
+		return;
+	/* Its exit call woke the parent's wait (ended just before this
+	 * record), else this record. */
+	int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
+	bool by_wait =
+	    t->call_reason == WEFT_REASON_WAIT && t->call_end_ts >= out && t->call_end_ts <= ts;
+	if (by_wait)
+		model_wake_flow(model, out, main->utid, t, t->call_end_ts, "waitpid", -1);
+	else
+		model_flow(model, out, main->utid, ts, t->utid, "waitpid", -1);
+}
+
+/* A record of thread t of live process p, other than PROC_START and
+ * THREAD_START. */
+static void on_record(struct model *model, struct process *p, struct thread *t,
+		      const struct model_source *source, const struct weft_event *event)
+{
+	int64_t ts = (int64_t)event->ts;
 	switch (event->type) {
-	case WEFT_EV_THREAD_NAME: {
-		struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
-		if (!named)
-			named = t;
-		decode_string(event, named->name, sizeof named->name);
-		model_thread_write(model, named, false);
-		if (named->is_main && named->name[0]) {
-			/* the kernel's comm is the image's name cut to 15
-			 * characters: a retitle only when it says more */
-			bool retitled = strncmp(p->name, named->name, 15) != 0;
-			snprintf(p->name, sizeof p->name, "%s", named->name);
-			model_process_write(model, p, false);
-			if (retitled)
-				model_fail(model, tracedb_process_title(model->db, p->upid, ts,
-									p->name, p->cmdline));
-		}
+	case WEFT_EV_THREAD_NAME:
+		on_thread_name(model, p, t, source, event);
 		break;
-	}
 	case WEFT_EV_PROC_TITLE:
 		model_process_retitle(model, p, event);
 		break;
@@ -725,29 +710,11 @@ int model_event(struct model *model, const struct model_source *source,
 		break;
 	case WEFT_EV_PROC_EXIT:
 		p->exit_ts = ts;
-		set_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
+		model_exit_status(p, STATUS_PROC_EXIT, (int)((event->a & 0xff) << 8));
 		break;
-	case WEFT_EV_BLOCK_BEGIN: {
-		int64_t object_id = model_ipc_object_for(model, p, event);
-		int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
-		if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
-			struct thread *owner =
-			    table_get(model->threads, p->token, (uint32_t)event->b);
-			if (owner)
-				holder = owner->utid;
-		}
-		if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
-			model_ipc_note_wake(model, p, t, event, "barrier");
-		span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
-		t->call_reason = event->reason;
-		t->call_address = event->a;
-		t->call_extra = event->b;
-		t->call_object = object_id;
-		t->call_begin_ts = ts;
-		t->call_holder = holder;
-		model_lock_wait_begin(model, p, t, event, object_id, holder);
+	case WEFT_EV_BLOCK_BEGIN:
+		on_block_begin(model, p, t, event);
 		break;
-	}
 	case WEFT_EV_BLOCK_END:
 		if (event->reason == WEFT_REASON_IO) /* b: bytes moved by a blocking read/write */
 			model_ipc_io_done(model, p, t, event);
@@ -794,136 +761,37 @@ int model_event(struct model *model, const struct model_source *source,
 	case WEFT_EV_EXEC_FAIL:
 		p->exec_path[0] = '\0';
 		break;
-	case WEFT_EV_WAIT_RESULT: {
-		struct process *child = process_for_exit(model, (uint32_t)event->a, ts, p, NULL);
-		if (child) {
-			set_status(child, STATUS_WAIT_RESULT, (int)event->b);
-			if (child->ended)
-				model_process_write(model, child, false);
-			model_process_end(model, child, ts);
-			struct thread *main = table_get(model->threads, child->token, child->pid);
-			if (main && child->token) {
-				/* Its exit call woke the parent's wait (ended just
-				 * before this record), else this record. */
-				int64_t out = child->exit_ts >= 0 ? child->exit_ts : child->end_ts;
-				bool by_wait = t->call_reason == WEFT_REASON_WAIT &&
-					       t->call_end_ts >= out && t->call_end_ts <= ts;
-				if (by_wait)
-					model_wake_flow(model, out, main->utid, t, t->call_end_ts,
-							"waitpid", -1);
-				else
-					model_flow(model, out, main->utid, ts, t->utid, "waitpid",
-						   -1);
-			}
-		}
+	case WEFT_EV_WAIT_RESULT:
+		on_wait_result(model, p, t, event);
 		break;
-	}
 	default:
 		break; /* SIGNAL_SENT, wake-up edges: not yet used */
 	}
-	return model->error;
-}
-int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p) {
-		span_process_suspend(p->spans, ts, suspended);
-		if (ts > p->last_ts)
-			p->last_ts = ts;
-	}
-	return model->error;
 }
 
-int model_reaped(struct model *model, int64_t ts, uint32_t pid, int status,
-		 const struct model_proc_info *info)
+int model_event(struct model *model, const struct model_source *source,
+		const struct weft_event *event)
 {
-	struct process *p = process_for_exit(model, pid, ts, NULL, info);
+	int64_t ts = (int64_t)event->ts;
+	model->stats.events++;
+	if (event->type == WEFT_EV_PROC_START) {
+		on_proc_start(model, source, event);
+		return model->error;
+	}
+	struct process *p = process_of(model, source, ts);
 	if (!p)
 		return model->error;
-	set_status(p, STATUS_REAPED, status);
+	if (ts > p->last_ts)
+		p->last_ts = ts;
 	if (p->ended)
-		model_process_write(model, p, false);
-	/* With context switches, its threads' final switch-out is when it
-	 * really ended; ts (the reap) is up to a drain interval later. */
-	int64_t last_out = -1;
-	bool all_out = p->threads != NULL;
-	for (struct thread *t = p->threads; t; t = t->next) {
-		if (t->ended)
-			continue;
-		if (!t->has_sched || t->slice_start >= 0)
-			all_out = false; /* no switch data, or last seen on a CPU */
-		else if (span_thread_last_ts(t->spans) > last_out)
-			last_out = span_thread_last_ts(t->spans);
+		return model->error; /* a straggler after the process's end */
+	if (event->type == WEFT_EV_THREAD_START) {
+		on_thread_start(model, p, source, event);
+		return model->error;
 	}
-	if (all_out && last_out >= 0 && last_out < ts)
-		ts = last_out; /* process_end keeps it >= every record */
-	model_process_end(model, p, ts);
-	return model->error;
-}
-
-int model_gone(struct model *model, int64_t ts, uint32_t pid)
-{
-	struct process *p = model_live_process(model, pid);
-	if (p)
-		model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : p->last_ts);
-	return model->error;
-}
-
-struct pid_list {
-	uint32_t *pids;
-	size_t cap;
-	size_t count;
-};
-
-static void list_pid(void *ctx, void *value)
-{
-	struct pid_list *list = ctx;
-	if (list->count < list->cap)
-		list->pids[list->count] = ((struct pending_fork *)value)->pid;
-	list->count++;
-}
-
-size_t model_unfinished_pids(const struct model *model, uint32_t *pids, size_t cap)
-{
-	struct pid_list list = {pids, cap, 0};
-	for (struct process *p = model->processes; p; p = p->next)
-		if (!p->ended) {
-			if (list.count < cap)
-				pids[list.count] = p->pid;
-			list.count++;
-		}
-	table_each(model->forks, list_pid, &list);
-	return list.count;
-}
-
-struct fork_list {
-	uint32_t *pids;
-	size_t count;
-};
-
-static void list_fork(void *ctx, void *value)
-{
-	struct fork_list *list = ctx;
-	list->pids[list->count++] = ((struct pending_fork *)value)->pid;
-}
-
-int model_finish(struct model *model, int64_t ts)
-{
-	/* FORK records nobody matched: children that never ran our code and
-	 * whose end nobody reported. */
-	struct fork_list list = {calloc(table_count(model->forks) + 1, sizeof(uint32_t)), 0};
-	if (!list.pids)
-		return -ENOMEM;
-	table_each(model->forks, list_fork, &list);
-	for (size_t i = 0; i < list.count; i++) {
-		struct process *p = process_for_exit(model, list.pids[i], ts, NULL, NULL);
-		if (p)
-			model_process_end(model, p, ts);
-	}
-	free(list.pids);
-	for (struct process *p = model->processes; p; p = p->next)
-		if (!p->ended)
-			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
-	model_lock_finish(model);
+	struct thread *t = thread_of(model, p, source, ts);
+	if (!t)
+		return model->error;
+	on_record(model, p, t, source, event);
 	return model->error;
 }

@@ -1,14 +1,16 @@
 /*
- * model_internal.h — what the three parts of the model share (not for
+ * model_internal.h — what the parts of the model share (not for
  * users of model.h):
  *   model.c         processes and threads: life cycle, rows, records
- *                   (model_event), exit status, flows;
+ *                   (model_event), flows;
  *   model_ipc.c     objects and IPC: lock/cond/sem objects and their
  *                   wake-ups, process-shared objects, pipes and sockets
  *                   and the bytes that cross them;
  *   model_lock.c    who holds each lock, lock waits and deadlocks;
  *   model_kernel.c  what only the kernel shows: perf task, comm and
- *                   context-switch records, schedstat samples.
+ *                   context-switch records, schedstat samples;
+ *   model_exit.c    how processes end: exit status, reaps, stops,
+ *                   processes gone, the end of the recording.
  * The structures below are the model's state; model.c's head comment
  * says which table holds what. Single-threaded: the collector's loop owns
  * the model. Functions that fail record the first error in model->error
@@ -181,6 +183,18 @@ void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, stru
 		     int64_t ts, const char *kind, int64_t object_id);
 /* The fork edge of p, once both ends are known. */
 void model_fork_flow(struct model *model, struct process *p);
+
+/* --- model_exit.c ------------------------------------------------------ */
+
+/* p's exit status is status (a wait status) from source, unless a better
+ * source gave it already. */
+void model_exit_status(struct process *p, enum status_source source, int status);
+/* The process that a reap/wait of pid ends: the live one, else an
+ * untraced one made from a pending FORK record or from info (may be
+ * NULL); reaper: the traced parent that waited, or NULL. NULL (and
+ * model->error) when out of memory. */
+struct process *model_exit_process(struct model *model, uint32_t pid, int64_t ts,
+				   struct process *reaper, const struct model_proc_info *info);
 
 /* --- model_ipc.c ------------------------------------------------------- */
 

@@ -118,6 +118,32 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* This process announces itself on the collector's ring file, as a
+ * preloaded program would: the main thread's ring (into *map, *writer),
+ * and PROC_START. Returns the process's token. */
+static uint64_t start_process(struct collect *collect, struct ring_map *map,
+			      struct ring_writer *writer)
+{
+	ring_file_attach(collect_shm_path(collect), map);
+	uint64_t token = atomic_fetch_add(&map->header->next_token, 1);
+	ring_claim(map, (uint32_t)getpid(), (uint32_t)getpid(), 1, token, writer);
+	struct weft_event start = {
+	    .type = WEFT_EV_PROC_START, .reason = WEFT_ORIGIN_EXEC, .ts = now_ns(), .a = 1};
+	ring_write(writer, &start, "bench\0", 6);
+	return token;
+}
+
+/* Remove the trace at path and its -wal and -shm files. */
+static void remove_trace(const char *path)
+{
+	char side[80];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
 int main(int argc, char **argv)
 {
 	int threads = argc > 1 ? atoi(argv[1]) : 1;
@@ -138,12 +164,7 @@ int main(int argc, char **argv)
 	}
 	struct ring_map map;
 	struct ring_writer main_writer;
-	ring_file_attach(collect_shm_path(collect), &map);
-	uint64_t token = atomic_fetch_add(&map.header->next_token, 1);
-	ring_claim(&map, (uint32_t)getpid(), (uint32_t)getpid(), 1, token, &main_writer);
-	struct weft_event start = {
-	    .type = WEFT_EV_PROC_START, .reason = WEFT_ORIGIN_EXEC, .ts = now_ns(), .a = 1};
-	ring_write(&main_writer, &start, "bench\0", 6);
+	uint64_t token = start_process(collect, &map, &main_writer);
 
 	atomic_int done = 0;
 	double cpu_begin = thread_cpu(CLOCK_PROCESS_CPUTIME_ID);
@@ -194,12 +215,7 @@ int main(int argc, char **argv)
 	    (long long)summary.events_lost, seconds, (double)summary.events / seconds, cpu,
 	    (double)summary.events / cpu, rows, (double)rows / seconds,
 	    rc ? " (trace write FAILED)" : "");
-	char side[80];
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
+	remove_trace(path);
 	free(writers);
 	return rc ? 1 : 0;
 }

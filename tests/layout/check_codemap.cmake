@@ -1,0 +1,42 @@
+# docs/CODEMAP.md stays true: every path it names in backquotes exists, and
+# every file name it names alone (`wrap_sync.c`) exists somewhere in the
+# source tree. Usage: cmake -DROOT=<source dir> -P check_codemap.cmake
+# Fails (FATAL_ERROR) naming what is missing.
+if(NOT ROOT)
+  message(FATAL_ERROR "check_codemap.cmake: -DROOT=<source dir> is required")
+endif()
+file(READ ${ROOT}/docs/CODEMAP.md text)
+string(REGEX MATCHALL "`[^`]+`" quoted "${text}")
+file(GLOB_RECURSE tree RELATIVE ${ROOT} ${ROOT}/tracer/* ${ROOT}/daemon/* ${ROOT}/format/*
+     ${ROOT}/include/* ${ROOT}/docs/* ${ROOT}/web/* ${ROOT}/schema/* ${ROOT}/bench/* ${ROOT}/tests/*.cmake
+     ${ROOT}/tests/*.py)
+set(names "")
+foreach(path IN LISTS tree)
+  get_filename_component(name ${path} NAME)
+  list(APPEND names ${name})
+endforeach()
+set(missing "")
+set(checked 0)
+foreach(token IN LISTS quoted)
+  string(REGEX REPLACE "^`(.*)`$" "\\1" token "${token}")
+  if(NOT token MATCHES "^[A-Za-z0-9_./-]+$")
+    continue() # a command line or a call, not a path
+  endif()
+  if(token MATCHES "/")
+    math(EXPR checked "${checked} + 1")
+    if(NOT EXISTS ${ROOT}/${token})
+      list(APPEND missing ${token})
+    endif()
+  elseif(token MATCHES "\\.(c|h|js|sql|cmake|md)$")
+    math(EXPR checked "${checked} + 1")
+    list(FIND names ${token} found)
+    if(found EQUAL -1)
+      list(APPEND missing ${token})
+    endif()
+  endif()
+endforeach()
+if(missing)
+  list(JOIN missing "\n  " text)
+  message(FATAL_ERROR "docs/CODEMAP.md names what the tree does not have:\n  ${text}")
+endif()
+message(STATUS "codemap: ${checked} paths, all present")
