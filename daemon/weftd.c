@@ -376,30 +376,39 @@ static void announce(const struct server *srv, const struct weftd_config *cfg, u
 	fflush(stdout);
 }
 
+/* Signals go to the main thread's sigwait only: blocked (into stop) before
+ * anything else (a stop request during start-up is then honoured once
+ * serving, not by dying) and before any thread starts, so that every
+ * thread inherits the mask. */
+static void block_stop_signals(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGINT);
+	sigaddset(stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Responses of several MB are built in growing buffers; keep them in their
+ * own mappings so that memory goes back to the system after each (glibc
+ * would otherwise raise the threshold and keep them); SQLite's heap is
+ * capped for the whole process. */
+static void bound_memory(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	sqlite3_hard_heap_limit64(WEFTD_SQLITE_HEAP_MAX);
+}
+
 int main(int argc, char **argv)
 {
-	/* Signals go to the main thread's sigwait only: block them before
-	 * anything else (a stop request during start-up is then honoured once
-	 * serving, not by dying) and before any thread starts, so that every
-	 * thread inherits the mask. */
 	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+	block_stop_signals(&stop);
 	struct weftd_config cfg;
 	int status = parse_options(argc, argv, &cfg);
 	if (status >= 0)
 		return status;
 	status = 1;
-
-	/* Responses of several MB are built in growing buffers; keep them in
-	 * their own mappings so that memory goes back to the system after each
-	 * (glibc would otherwise raise the threshold and keep them). */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	sqlite3_hard_heap_limit64(WEFTD_SQLITE_HEAP_MAX);
+	bound_memory();
 
 	struct server srv = {.sql_budget_ms = cfg.sql_budget_ms};
 	struct MHD_Daemon *mhd = NULL;

@@ -4,17 +4,14 @@
  */
 #include "event.h"
 
+#include "names.h"
+
 #include <stddef.h>
 
-static const char *const reason_names[WEFT_REASON_COUNT] = {
-    [WEFT_REASON_NONE] = NULL,	     [WEFT_REASON_MUTEX] = "mutex",
-    [WEFT_REASON_RWLOCK] = "rwlock", [WEFT_REASON_COND] = "cond",
-    [WEFT_REASON_SEM] = "sem",	     [WEFT_REASON_BARRIER] = "barrier",
-    [WEFT_REASON_JOIN] = "join",     [WEFT_REASON_SLEEP] = "sleep",
-    [WEFT_REASON_IO] = "io",	     [WEFT_REASON_POLL] = "poll",
-    [WEFT_REASON_WAIT] = "wait",     [WEFT_REASON_FUTEX] = "futex",
-    [WEFT_REASON_OTHER] = "other",   [WEFT_REASON_SIGNAL] = "signal",
-};
+/* The reasons' names are the trace format's (format/names.h), numbered
+ * one past its table: 0 is "no reason". */
+_Static_assert(WEFT_REASON_COUNT == NAMES_REASON_COUNT + 1,
+	       "enum weft_reason and names_reasons must list the same reasons");
 
 static const char *const call_names[WEFT_CALL_COUNT] = {
     [WEFT_CALL_NONE] = NULL,
@@ -76,7 +73,7 @@ static const char *const call_names[WEFT_CALL_COUNT] = {
 
 const char *weft_reason_name(unsigned reason)
 {
-	return reason < WEFT_REASON_COUNT ? reason_names[reason] : NULL;
+	return reason >= 1 && reason < WEFT_REASON_COUNT ? names_reasons[reason - 1] : NULL;
 }
 
 const char *weft_call_name(unsigned call)

@@ -36,6 +36,45 @@
 #define MAX_CPUS 256
 #define RING_PAGES 64
 
+/* One perf event (and its ring) per CPU for pid, set up as variant says.
+ * Returns 0, or -1 with the error printed. */
+static int open_rings(const char *variant, pid_t pid, long cpus,
+		      struct perf_event_mmap_page *rings[MAX_CPUS])
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	for (long cpu = 0; cpu < cpus; cpu++) {
+		struct perf_event_attr attr;
+		memset(&attr, 0, sizeof attr);
+		attr.size = sizeof attr;
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_DUMMY;
+		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+		attr.context_switch = strcmp(variant, "event") != 0;
+		attr.sample_id_all = strcmp(variant, "switch-noid") != 0;
+		attr.exclude_kernel = 1;
+		attr.exclude_hv = 1;
+		attr.use_clockid = 1;
+		attr.clockid = CLOCK_MONOTONIC;
+		int wide = !strcmp(variant, "cpu-wide");
+		attr.inherit = !wide;
+		long fd = syscall(SYS_perf_event_open, &attr, wide ? -1 : pid, (int)cpu, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "perf_floor: perf_event_open (%s): %s\n", variant,
+				strerror(errno));
+			return -1;
+		}
+		void *map = mmap(NULL, (RING_PAGES + 1) * page, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 (int)fd, 0);
+		if (map == MAP_FAILED) {
+			fprintf(stderr, "perf_floor: mmap: %s\n", strerror(errno));
+			return -1;
+		}
+		rings[cpu] = map;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4 || strcmp(argv[2], "--") != 0) {
@@ -70,39 +109,10 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (cpus < 1 || cpus > MAX_CPUS)
 		cpus = 1;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct perf_event_mmap_page *rings[MAX_CPUS] = {0};
-	for (long cpu = 0; strcmp(variant, "none") != 0 && cpu < cpus; cpu++) {
-		struct perf_event_attr attr;
-		memset(&attr, 0, sizeof attr);
-		attr.size = sizeof attr;
-		attr.type = PERF_TYPE_SOFTWARE;
-		attr.config = PERF_COUNT_SW_DUMMY;
-		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
-		attr.context_switch = strcmp(variant, "event") != 0;
-		attr.sample_id_all = strcmp(variant, "switch-noid") != 0;
-		attr.exclude_kernel = 1;
-		attr.exclude_hv = 1;
-		attr.use_clockid = 1;
-		attr.clockid = CLOCK_MONOTONIC;
-		int wide = !strcmp(variant, "cpu-wide");
-		attr.inherit = !wide;
-		long fd = syscall(SYS_perf_event_open, &attr, wide ? -1 : pid, (int)cpu, -1,
-				  PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "perf_floor: perf_event_open (%s): %s\n", variant,
-				strerror(errno));
-			kill(pid, SIGKILL);
-			return 2;
-		}
-		void *map = mmap(NULL, (RING_PAGES + 1) * page, PROT_READ | PROT_WRITE, MAP_SHARED,
-				 (int)fd, 0);
-		if (map == MAP_FAILED) {
-			fprintf(stderr, "perf_floor: mmap: %s\n", strerror(errno));
-			kill(pid, SIGKILL);
-			return 2;
-		}
-		rings[cpu] = map;
+	if (strcmp(variant, "none") != 0 && open_rings(variant, pid, cpus, rings)) {
+		kill(pid, SIGKILL);
+		return 2;
 	}
 	if (write(go[1], "g", 1) != 1)
 		return 2;

@@ -45,83 +45,61 @@ static void on_forwarded_signal(int signo)
 	errno = saved;
 }
 
-int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen)
+/* --sched=MODE. Returns 0 or -1 with the message in err. */
+static int parse_sched(const char *mode, struct record_args *args, char *err, size_t errlen)
 {
-	*args = (struct record_args){0};
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *arg = argv[i];
-		if (!strcmp(arg, "--")) {
-			i++;
-			break;
-		}
-		if (arg[0] != '-' || !arg[1])
-			break;
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
-			return 1;
-		if (!strcmp(arg, "--force") || !strcmp(arg, "-f")) {
-			args->force = true;
-		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
-			args->quiet = true;
-		} else if (!strcmp(arg, "--no-sched")) {
-			args->no_sched = true;
-			args->sched = RECORD_SCHED_NONE;
-		} else if (!strncmp(arg, "--sched=", 8)) {
-			const char *mode = arg + 8;
-			if (!strcmp(mode, "perf"))
-				args->sched = RECORD_SCHED_PERF;
-			else if (!strcmp(mode, "schedstat"))
-				args->sched = RECORD_SCHED_SCHEDSTAT;
-			else if (!strcmp(mode, "none"))
-				args->sched = RECORD_SCHED_NONE;
-			else {
-				snprintf(err, errlen,
-					 "--sched takes perf, schedstat or none, not '%s'", mode);
-				return -1;
-			}
-			args->no_sched = args->sched == RECORD_SCHED_NONE;
-		} else if (!strcmp(arg, "-o") || !strcmp(arg, "--output") ||
-			   !strcmp(arg, "--attach") || !strcmp(arg, "--shm") ||
-			   !strcmp(arg, "--ready-fd")) {
-			if (i + 1 >= argc) {
-				snprintf(err, errlen, "option %s needs an argument", arg);
-				return -1;
-			}
-			const char *value = argv[++i];
-			if (arg[1] == 'o' || !strcmp(arg, "--output")) {
-				args->output = value;
-			} else if (!strcmp(arg, "--shm")) {
-				args->shm_path = value;
-			} else if (!strcmp(arg, "--ready-fd")) {
-				char *end;
-				long fd = strtol(value, &end, 10);
-				if (*end || !*value || fd < 3 || fd > INT_MAX) {
-					snprintf(
-					    err, errlen,
-					    "--ready-fd needs a file descriptor above 2, not '%s'",
-					    value);
-					return -1;
-				}
-				args->ready_fd = (int)fd;
-			} else {
-				char *end;
-				long pid = strtol(value, &end, 10);
-				if (*end || pid <= 0 || pid > INT_MAX) {
-					snprintf(err, errlen,
-						 "--attach needs a process id, not '%s'", value);
-					return -1;
-				}
-				args->attach_pid = (pid_t)pid;
-			}
-		} else if (!strncmp(arg, "--output=", 9)) {
-			args->output = arg + 9;
-		} else {
-			snprintf(err, errlen, "unknown option '%s'", arg);
+	if (!strcmp(mode, "perf"))
+		args->sched = RECORD_SCHED_PERF;
+	else if (!strcmp(mode, "schedstat"))
+		args->sched = RECORD_SCHED_SCHEDSTAT;
+	else if (!strcmp(mode, "none"))
+		args->sched = RECORD_SCHED_NONE;
+	else {
+		snprintf(err, errlen, "--sched takes perf, schedstat or none, not '%s'", mode);
+		return -1;
+	}
+	args->no_sched = args->sched == RECORD_SCHED_NONE;
+	return 0;
+}
+
+/* A number in [min, INT_MAX], or -1. */
+static long parse_number(const char *value, long min)
+{
+	char *end;
+	long n = strtol(value, &end, 10);
+	return *value && !*end && n >= min && n <= INT_MAX ? n : -1;
+}
+
+/* An option that takes a value (arg is its name). Returns 0 or -1. */
+static int parse_valued(const char *arg, const char *value, struct record_args *args, char *err,
+			size_t errlen)
+{
+	if (arg[1] == 'o' || !strcmp(arg, "--output")) {
+		args->output = value;
+	} else if (!strcmp(arg, "--shm")) {
+		args->shm_path = value;
+	} else if (!strcmp(arg, "--ready-fd")) {
+		long fd = parse_number(value, 3);
+		if (fd < 0) {
+			snprintf(err, errlen,
+				 "--ready-fd needs a file descriptor above 2, not '%s'", value);
 			return -1;
 		}
+		args->ready_fd = (int)fd;
+	} else {
+		long pid = parse_number(value, 1);
+		if (pid < 0) {
+			snprintf(err, errlen, "--attach needs a process id, not '%s'", value);
+			return -1;
+		}
+		args->attach_pid = (pid_t)pid;
 	}
-	if (i < argc)
-		args->command = &argv[i];
+	return 0;
+}
+
+/* What the options say together, once all are read. Returns 0 or -1. */
+static int check_record_args(const struct record_args *args, char *err, size_t errlen)
+{
 	if (args->attach_pid) {
 		if (args->command) {
 			snprintf(err, errlen, "--attach records a running process: no command");
@@ -144,6 +122,55 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+static bool takes_value(const char *arg)
+{
+	return !strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--attach") ||
+	       !strcmp(arg, "--shm") || !strcmp(arg, "--ready-fd");
+}
+
+int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen)
+{
+	*args = (struct record_args){0};
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--")) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || !arg[1])
+			break;
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+			return 1;
+		if (!strcmp(arg, "--force") || !strcmp(arg, "-f")) {
+			args->force = true;
+		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
+			args->quiet = true;
+		} else if (!strcmp(arg, "--no-sched")) {
+			args->no_sched = true;
+			args->sched = RECORD_SCHED_NONE;
+		} else if (!strncmp(arg, "--sched=", 8)) {
+			if (parse_sched(arg + 8, args, err, errlen))
+				return -1;
+		} else if (takes_value(arg)) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option %s needs an argument", arg);
+				return -1;
+			}
+			if (parse_valued(arg, argv[++i], args, err, errlen))
+				return -1;
+		} else if (!strncmp(arg, "--output=", 9)) {
+			args->output = arg + 9;
+		} else {
+			snprintf(err, errlen, "unknown option '%s'", arg);
+			return -1;
+		}
+	}
+	if (i < argc)
+		args->command = &argv[i];
+	return check_record_args(args, err, errlen);
 }
 
 void cmd_record_default_output(const char *command, char *out, size_t cap)
@@ -553,6 +580,130 @@ static void watch_scheduler(struct collect *collect, pid_t pid, const struct rec
 			strerror(-rc));
 }
 
+/* What a recording needs before the command runs: its resolved path, the
+ * library, the output (made room for) and the command line. Returns 0, or
+ * the exit status with the error told. */
+struct record_plan {
+	char path[PATH_MAX], library[PATH_MAX], output[PATH_MAX];
+	char command_line[8192];
+};
+
+static int plan_recording(const struct record_args *args, struct record_plan *plan)
+{
+	int rc = resolve_command(args->command[0], plan->path, sizeof plan->path);
+	if (rc) {
+		fprintf(stderr, "weft: cannot run '%s': %s\n", args->command[0], strerror(-rc));
+		return rc == -ENOENT ? 127 : 126;
+	}
+	rc = find_library(plan->library, sizeof plan->library);
+	if (rc) {
+		fprintf(stderr,
+			"weft: cannot find libweft.so (tried %s: %s); set WEFT_LIB to its "
+			"path\n",
+			plan->library, strerror(-rc));
+		return 1;
+	}
+	if (args->output)
+		snprintf(plan->output, sizeof plan->output, "%s", args->output);
+	else
+		cmd_record_default_output(args->command[0], plan->output, sizeof plan->output);
+	if (make_room(plan->output, args->force))
+		return 1;
+	if (is_static_elf(plan->path))
+		fprintf(stderr,
+			"weft: %s is statically linked: libweft.so cannot load into it, so "
+			"only what the kernel shows is recorded (its threads and when they "
+			"run), not its calls\n",
+			plan->path);
+	join_command(args->command, plan->command_line, sizeof plan->command_line);
+	return 0;
+}
+
+/* The recorder's own signals while the workload runs: SIGTERM and SIGHUP
+ * are blocked (old_mask: as they were) until the workload is forked, then
+ * forwarded to it; SIGINT and SIGQUIT (the terminal's, which reach the
+ * workload too) and SIGPIPE are ignored. saved: the dispositions the
+ * workload gets back. */
+static void take_signals(sigset_t *old_mask, struct sigaction saved[OWN_SIGNALS])
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, old_mask);
+	for (size_t i = 0; i < OWN_SIGNALS; i++)
+		sigaction(own_signals[i], NULL, &saved[i]);
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGQUIT, &ignore, NULL);
+	sigaction(SIGPIPE, &ignore, NULL); /* a closed stderr must not kill the recorder */
+	struct sigaction forward = {.sa_handler = on_forwarded_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&forward.sa_mask);
+	sigaction(SIGTERM, &forward, NULL);
+	sigaction(SIGHUP, &forward, NULL);
+}
+
+/* Forks the workload, which waits on a pipe until the scheduler is
+ * watched, then runs. Returns its pid, or -1 with the error told (the
+ * trace is then removed). */
+static pid_t start_workload(const struct record_args *args, const struct record_plan *plan,
+			    struct collect *collect, const sigset_t *old_mask,
+			    const struct sigaction saved[OWN_SIGNALS])
+{
+	fflush(NULL);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		fprintf(stderr, "weft: cannot create a pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	int64_t fork_ts = collect_now();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		exec_workload(args->command, plan->library, collect_shm_path(collect), old_mask,
+			      saved, go[0]);
+	}
+	close(go[0]);
+	if (pid < 0) {
+		fprintf(stderr, "weft: cannot fork: %s\n", strerror(errno));
+		close(go[1]);
+		return -1;
+	}
+	forward_pid = pid;
+	watch_scheduler(collect, pid, args);
+	close(go[1]); /* the workload may run */
+	const char *slash = strrchr(args->command[0], '/');
+	collect_set_root(collect, pid, fork_ts, slash ? slash + 1 : args->command[0],
+			 plan->command_line);
+	return pid;
+}
+
+/* Records until the workload and its descendants are gone, finishes the
+ * trace and says how it went. Returns the workload's exit status as a
+ * shell reports it (1 when it was never reaped). */
+static int record_until_done(struct collect *collect, const char *output, bool quiet)
+{
+	int rc = collect_run(collect);
+	announce_finish(output, collect, quiet);
+	struct collect_summary summary;
+	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
+	collect_close(collect);
+	if (rc || finish)
+		fprintf(stderr, "weft: writing %s failed\n", output);
+	else if (summary.incomplete)
+		warn_if_incomplete(output, &summary);
+	else if (!quiet)
+		print_summary(output, &summary);
+	if (!rc && !finish && !summary.incomplete)
+		warn_if_not_one_file(output);
+	if (!summary.root_reaped)
+		return 1;
+	if (WIFSIGNALED(summary.root_status))
+		return 128 + WTERMSIG(summary.root_status);
+	return WEXITSTATUS(summary.root_status);
+}
+
 static int record_exec(int argc, char **argv)
 {
 	struct record_args args;
@@ -568,118 +719,32 @@ static int record_exec(int argc, char **argv)
 	}
 	if (args.attach_pid)
 		return record_attach(&args);
-
-	char path[PATH_MAX];
-	rc = resolve_command(args.command[0], path, sizeof path);
-	if (rc) {
-		fprintf(stderr, "weft: cannot run '%s': %s\n", args.command[0], strerror(-rc));
-		return rc == -ENOENT ? 127 : 126;
-	}
-	char library[PATH_MAX];
-	rc = find_library(library, sizeof library);
-	if (rc) {
-		fprintf(stderr,
-			"weft: cannot find libweft.so (tried %s: %s); set WEFT_LIB to its "
-			"path\n",
-			library, strerror(-rc));
-		return 1;
-	}
-	char output[PATH_MAX];
-	if (args.output)
-		snprintf(output, sizeof output, "%s", args.output);
-	else
-		cmd_record_default_output(args.command[0], output, sizeof output);
-	if (make_room(output, args.force))
-		return 1;
-	if (is_static_elf(path))
-		fprintf(stderr,
-			"weft: %s is statically linked: libweft.so cannot load into it, so "
-			"only what the kernel shows is recorded (its threads and when they "
-			"run), not its calls\n",
-			path);
-
-	char command_line[8192];
-	join_command(args.command, command_line, sizeof command_line);
+	struct record_plan plan;
+	if ((rc = plan_recording(&args, &plan)))
+		return rc;
 	struct collect_options options = {
-	    .db_path = output,
+	    .db_path = plan.output,
 	    .mode = COLLECT_PARENT,
-	    .command = command_line,
+	    .command = plan.command_line,
 	};
 	struct collect *collect;
 	err[0] = '\0';
 	rc = collect_open(&options, &collect, err, sizeof err);
 	if (rc) {
-		fprintf(stderr, "weft: cannot create %s: %s\n", output,
+		fprintf(stderr, "weft: cannot create %s: %s\n", plan.output,
 			err[0] ? err : strerror(-rc));
 		return 1;
 	}
-
-	sigset_t block, old_mask;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	sigset_t old_mask;
 	struct sigaction saved[OWN_SIGNALS];
-	for (size_t i = 0; i < OWN_SIGNALS; i++)
-		sigaction(own_signals[i], NULL, &saved[i]);
-	struct sigaction ignore = {.sa_handler = SIG_IGN};
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGINT, &ignore, NULL);
-	sigaction(SIGQUIT, &ignore, NULL);
-	sigaction(SIGPIPE, &ignore, NULL); /* a closed stderr must not kill the recorder */
-	struct sigaction forward = {.sa_handler = on_forwarded_signal, .sa_flags = SA_RESTART};
-	sigemptyset(&forward.sa_mask);
-	sigaction(SIGTERM, &forward, NULL);
-	sigaction(SIGHUP, &forward, NULL);
-
-	fflush(NULL);
-	int go[2];
-	if (pipe2(go, O_CLOEXEC) < 0) {
-		fprintf(stderr, "weft: cannot create a pipe: %s\n", strerror(errno));
+	take_signals(&old_mask, saved);
+	if (start_workload(&args, &plan, collect, &old_mask, saved) < 0) {
 		collect_close(collect);
-		remove_trace(output);
+		remove_trace(plan.output);
 		return 1;
 	}
-	int64_t fork_ts = collect_now();
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(go[1]);
-		exec_workload(args.command, library, collect_shm_path(collect), &old_mask, saved,
-			      go[0]);
-	}
-	close(go[0]);
-	if (pid < 0) {
-		fprintf(stderr, "weft: cannot fork: %s\n", strerror(errno));
-		close(go[1]);
-		collect_close(collect);
-		remove_trace(output);
-		return 1;
-	}
-	forward_pid = pid;
-	watch_scheduler(collect, pid, &args);
-	close(go[1]); /* the workload may run */
-	const char *slash = strrchr(args.command[0], '/');
-	collect_set_root(collect, pid, fork_ts, slash ? slash + 1 : args.command[0], command_line);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-
-	rc = collect_run(collect);
-	announce_finish(output, collect, args.quiet);
-	struct collect_summary summary;
-	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
-	collect_close(collect);
-	if (rc || finish)
-		fprintf(stderr, "weft: writing %s failed\n", output);
-	else if (summary.incomplete)
-		warn_if_incomplete(output, &summary);
-	else if (!args.quiet)
-		print_summary(output, &summary);
-	if (!rc && !finish && !summary.incomplete)
-		warn_if_not_one_file(output);
-	if (!summary.root_reaped)
-		return 1;
-	if (WIFSIGNALED(summary.root_status))
-		return 128 + WTERMSIG(summary.root_status);
-	return WEXITSTATUS(summary.root_status);
+	return record_until_done(collect, plan.output, args.quiet);
 }
 
 const struct cmd_entry cmd_record_entry = {
