@@ -36,6 +36,7 @@
 #include <sqlite3.h>
 
 #include "cmd.h"
+#include "readguard.h"
 #include "tracedb.h"
 
 #define QUERY_SCHEMA_VERSION 1
@@ -71,112 +72,6 @@ int cmd_query_parse(int argc, char **argv, struct query_args *args, char *err, s
 	if (!args->file || !args->sql) {
 		snprintf(err, errlen, "need a trace file and an SQL statement");
 		return -1;
-	}
-	return 0;
-}
-
-/* --- the guard: statements that read, nothing else --------------------- */
-
-static const char *const denied_functions[] = {
-    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage",
-};
-
-/* Pragmas that only describe the schema; allowed with any argument. */
-static const char *const introspection_pragmas[] = {
-    "table_info",    "table_xinfo", "table_list",	"index_list",
-    "index_info",    "index_xinfo", "foreign_key_list", "collation_list",
-    "function_list", "module_list", "pragma_list",
-};
-
-/* Pragmas that are harmless when only read (no argument). */
-static const char *const readable_pragmas[] = {
-    "user_version", "schema_version", "application_id", "page_count",
-    "page_size",    "encoding",	      "freelist_count", "data_version",
-};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int in_list(const char *name, const char *const *list, size_t n)
-{
-	for (size_t i = 0; name && i < n; i++)
-		if (!strcasecmp(name, list[i]))
-			return 1;
-	return 0;
-}
-
-/* The first thing refused, for the error message (SQLite only says "not
- * authorized"). */
-struct guard {
-	char refused[96];
-};
-
-static int authorize(void *data, int action, const char *arg1, const char *arg2, const char *dbname,
-		     const char *trigger)
-{
-	struct guard *guard = data;
-	(void)dbname;
-	switch (action) {
-	case SQLITE_SELECT:
-	case SQLITE_READ:
-	case SQLITE_RECURSIVE:
-		return SQLITE_OK;
-	case SQLITE_FUNCTION:
-		if (!in_list(arg2, denied_functions, COUNT(denied_functions)))
-			return SQLITE_OK;
-		snprintf(guard->refused, sizeof guard->refused, "function %s is not allowed", arg2);
-		return SQLITE_DENY;
-	case SQLITE_UPDATE:
-		/* asked by SQLite itself when it sets up a table-valued pragma
-		 * (pragma_table_info); a user's UPDATE is refused below */
-		if (arg1 && !strcmp(arg1, "sqlite_master") && !trigger)
-			return SQLITE_OK;
-		break;
-	case SQLITE_PRAGMA:
-		if (in_list(arg1, introspection_pragmas, COUNT(introspection_pragmas)) ||
-		    (!arg2 && in_list(arg1, readable_pragmas, COUNT(readable_pragmas))))
-			return SQLITE_OK;
-		snprintf(guard->refused, sizeof guard->refused, "PRAGMA %s is not allowed",
-			 arg1 ? arg1 : "");
-		return SQLITE_DENY;
-	default:
-		break;
-	}
-	if (!guard->refused[0])
-		snprintf(guard->refused, sizeof guard->refused,
-			 "only statements that read are allowed: the trace is read-only");
-	return SQLITE_DENY;
-}
-
-/* s past whitespace and SQL comments. */
-static const char *skip_space(const char *s)
-{
-	for (;;) {
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f')
-			s++;
-		if (s[0] == '-' && s[1] == '-') {
-			const char *nl = strchr(s, '\n');
-			s = nl ? nl : s + strlen(s);
-		} else if (s[0] == '/' && s[1] == '*') {
-			const char *end = strstr(s + 2, "*/");
-			s = end ? end + 2 : s + strlen(s);
-		} else {
-			return s;
-		}
-	}
-}
-
-/* Statements that read start with one of these keywords; anything else
- * (VACUUM INTO, REINDEX...) is refused even when SQLite calls it
- * read-only. */
-static int starts_like_a_read(const char *sql)
-{
-	static const char *const keywords[] = {"SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"};
-	sql = skip_space(sql);
-	for (size_t i = 0; i < COUNT(keywords); i++) {
-		size_t n = strlen(keywords[i]);
-		if (!strncasecmp(sql, keywords[i], n) && !isalnum((unsigned char)sql[n]) &&
-		    sql[n] != '_')
-			return 1;
 	}
 	return 0;
 }
@@ -527,9 +422,9 @@ out:
  * it, or -EPERM/-EINVAL with the reason printed. */
 static int prepare_guarded(sqlite3 *db, const char **sql, sqlite3_stmt **stmt)
 {
-	struct guard guard = {""};
+	struct readguard guard = {""};
 	const char *tail = NULL;
-	sqlite3_set_authorizer(db, authorize, &guard);
+	sqlite3_set_authorizer(db, readguard_authorize, &guard);
 	int rc = sqlite3_prepare_v2(db, *sql, -1, stmt, &tail);
 	sqlite3_set_authorizer(db, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -538,7 +433,7 @@ static int prepare_guarded(sqlite3 *db, const char **sql, sqlite3_stmt **stmt)
 		*stmt = NULL;
 		return guard.refused[0] || rc == SQLITE_AUTH ? -EPERM : -EINVAL;
 	}
-	if (*stmt && (!sqlite3_stmt_readonly(*stmt) || !starts_like_a_read(*sql))) {
+	if (*stmt && (!sqlite3_stmt_readonly(*stmt) || !readguard_starts_like_a_read(*sql))) {
 		fprintf(stderr, "weft: only statements that read are allowed: the trace is "
 				"read-only\n");
 		sqlite3_finalize(*stmt);
