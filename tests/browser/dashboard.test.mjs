@@ -236,8 +236,11 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
   const toggle = page.locator(`.track-process[data-id="${proc.upid}"] button.toggle`);
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
   const answers = Number(await page.locator('#tracks').getAttribute('data-answers'));
+  const threadRows = (n) => page.waitForFunction((want) =>
+    document.querySelectorAll('.track-thread').length === want, n);
   await toggle.click();
   assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await threadRows(ov.threads.length - count); // the rows are laid out on the next frame
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length - count);
   // The process's band is still drawn (its state at the middle of its life).
   const mid = (proc.start_ts + proc.end_ts) / 2;
@@ -253,6 +256,7 @@ test('a collapsed process hides its threads and keeps its own band', async () =>
     return !(r === 238 && g === 241 && b === 245) && !(r === 255 && g === 255 && b === 255);
   }, { ...at, answers });
   await page.keyboard.press('Enter'); // the button keeps focus: Enter expands again
+  await threadRows(ov.threads.length);
   assert.equal(await page.locator('.track-thread').count(), ov.threads.length);
 });
 
