@@ -15,6 +15,7 @@
  * process that attached are gone.
  */
 #include <elf.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -488,6 +489,7 @@ static int record_attach(const struct record_args *args)
 	char err[512] = "", why[600];
 	struct collect *collect;
 	struct stat st;
+	assert(args->output); /* cmd_record_parse: --attach needs -o */
 	if (!args->force && lstat(args->output, &st) == 0) {
 		snprintf(why, sizeof why, "%s already exists", args->output);
 		answer_launcher(args, why, NULL);
@@ -590,6 +592,7 @@ struct record_plan {
 
 static int plan_recording(const struct record_args *args, struct record_plan *plan)
 {
+	assert(args->command && args->command[0]); /* cmd_record_parse: a command */
 	int rc = resolve_command(args->command[0], plan->path, sizeof plan->path);
 	if (rc) {
 		fprintf(stderr, "weft: cannot run '%s': %s\n", args->command[0], strerror(-rc));
