@@ -132,9 +132,14 @@ TIMEHIST_LINE = re.compile(
     r"(?P<wait>\d+\.\d+)\s+(?P<delay>\d+\.\d+)\s+(?P<run>\d+\.\d+)\s+(?P<state>\S+)\s*$")
 
 
-def timehist_totals(perf_data):
+def timehist_totals(perf_data, ends=None):
     """({tid: {'Running', 'Ready', 'Blocked': ns}}, {tid: [(start, end)]})
     from perf sched timehist, recorded on CLOCK_MONOTONIC (-k monotonic).
+
+    ends ({tid: ns}) cuts each task's time at the end of its life in the
+    trace: a thread is Terminated from its exit on, while the kernel task
+    still runs glibc's thread exit (destructors, unmapping its stack), which
+    a loaded machine can stretch to milliseconds.
 
     Each line is one stint on a CPU, printed at its switch-out: the time
     the task was off the CPU before it ("wait time", from its previous
@@ -164,6 +169,13 @@ def timehist_totals(perf_data):
         end = round(float(m["time"]) * 1e9)
         run = round(float(m["run"]) * MS)
         off = round(float(m["wait"]) * MS)
+        cut = (ends or {}).get(tid)
+        if cut is not None:
+            if end - run - off >= cut:
+                continue  # after the thread's end in the trace
+            off = max(0, min(end - run, cut) - (end - run - off))
+            run = max(0, min(end, cut) - (end - run))
+            end = min(end, cut)
         if tid in last_state and last_state[tid] != "R" and off < 2000:
             unsure.setdefault(tid, []).append((end - run - off, end))
         else:
@@ -207,10 +219,12 @@ class AgainstPerfSched(SchedTest):
                         weftlib.WEFT, "record", "-q", "-o", path, "--"] + argv,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
                        timeout=120)
-        kernel, unsure = timehist_totals(data)
         db = self.open_trace(path)
         rows = db.execute("SELECT utid, tid, name FROM thread WHERE name LIKE ? AND is_main = 0",
                           (threads_like,)).fetchall()
+        ends = dict(db.execute("SELECT tid, end_ts FROM thread WHERE end_ts IS NOT NULL "
+                               "AND is_main = 0").fetchall())
+        kernel, unsure = timehist_totals(data, ends)
         self.assertTrue(rows, "no threads recorded")
         for utid, tid, name in rows:
             ours = weft_totals_outside(db, utid, unsure.get(tid, []))
