@@ -19,8 +19,10 @@
  *   3b. every SAMPLE_NS in attach mode (STOP_POLL_PARENT_NS in parent
  *      mode, for the processes that are not its children), read the state
  *      of every process that holds a ring from /proc/<pid>/stat and queue
- *      a SUSPEND item when it changes between stopped ('T', 't') and not
- *      (the collector is not their parent: waitid cannot tell);
+ *      a SUSPEND item when it changes between stopped ('T') and not
+ *      (the collector is not their parent: waitid cannot tell); and, in
+ *      both modes, a bounded number of threads in turn, for a thread
+ *      stopped alone by a debugger ('t': a SUSPEND item with its tid);
  *   4. read the context switches (perf), if watched; or, in 'schedstat'
  *      mode, every SAMPLE_NS read the CPU counters of every thread that
  *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
@@ -195,7 +197,9 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		rc = -errno;
 		goto err;
 	}
-	if (!(c->stops = table_new())) { /* both modes poll stops (collect_drain.c) */
+	/* both modes poll stops (collect_drain.c) */
+	c->thread_stops = calloc(c->map.slot_count, sizeof *c->thread_stops);
+	if (!(c->stops = table_new()) || !c->thread_stops) {
 		rc = -ENOMEM;
 		goto err;
 	}
@@ -206,6 +210,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	return 0;
 
 err:
+	free(c->thread_stops);
 	table_free(c->stops);
 	model_free(c->model);
 	if (c->db) {
@@ -423,6 +428,7 @@ void collect_close(struct collect *c)
 		collect_drain_sample_close(&c->sample_files[i]);
 	free(c->sample_files);
 	table_free(c->stops);
+	free(c->thread_stops);
 	model_free(c->model);
 	tracedb_close(c->db);
 	ring_file_unmap(&c->map);

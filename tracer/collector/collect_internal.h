@@ -61,6 +61,13 @@ struct queue {
 	size_t cap;
 };
 
+/* What the stop poll last saw of a slot's thread alone (its own ptrace
+ * stop), the tid telling a reused slot from the same thread. */
+struct thread_stop {
+	uint32_t tid;
+	bool stopped;
+};
+
 struct collect {
 	enum collect_mode mode;
 	pid_t attach_pid;
@@ -79,6 +86,8 @@ struct collect {
 	struct sample_file *sample_files; /* per ring slot */
 	struct table *stops;		  /* attach mode: pid -> round << 1 | stopped */
 	uint64_t stop_round;
+	struct thread_stop *thread_stops; /* per ring slot (collect_drain.c) */
+	uint32_t thread_stop_cursor;
 	int64_t last_stop_poll_ns;
 	int64_t last_sample_ns;
 	struct queue drained;

@@ -116,7 +116,8 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 					  &item->info);
 			break;
 		case ITEM_SUSPEND:
-			rc = model_suspend(c->model, item->ts, item->source.pid, item->status);
+			rc = model_suspend(c->model, item->ts, item->source.pid, item->source.tid,
+					   item->status);
 			break;
 		case ITEM_GONE:
 			rc = model_gone(c->model, item->ts, item->source.pid);

@@ -25,7 +25,7 @@
  * -> the parent's wait, and bytes written into a pipe -> the read that took
  * them out (FD_CHANNEL names each fd's pipe, IO_DONE the bytes; channel.h
  * matches them). A process stopped and continued (model_suspend) is
- * Suspended in between.
+ * Suspended in between, and so is a thread stopped alone.
  *
  * Holders and deadlocks (model_lock.c): a lock wait names the thread that
  * holds the lock by the trace's own record, and changes holder when the
@@ -140,9 +140,11 @@ int model_advance(struct model *model, int64_t horizon);
  * Returns 0 or -EIO. */
 int model_write_waits(struct model *model);
 
-/* pid was stopped (suspended true) or continued at ts: its process is
- * Suspended in between. Returns 0, -EIO or -ENOMEM. */
-int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended);
+/* pid was stopped (suspended true) or continued at ts: its process and
+ * its threads are Suspended in between. With tid non-zero, thread tid of
+ * pid alone was (a ptrace stop); its process is Suspended only while all
+ * its live threads are. Returns 0, -EIO or -ENOMEM. */
+int model_suspend(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, bool suspended);
 
 /* The collector reaped pid at ts with wait status status. info may be
  * NULL. Returns 0, -EIO or -ENOMEM. */
