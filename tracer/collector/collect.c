@@ -278,7 +278,7 @@ int collect_watch_schedstat(struct collect *c, const char *reason)
 	c->sample_files = calloc(c->map.slot_count, sizeof *c->sample_files);
 	if (!c->sample_files)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->map.slot_count; i++)
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++)
 		c->sample_files[i].fd = -1;
 	c->sample = true;
 	model_use_samples(c->model);
@@ -346,7 +346,7 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	atomic_store(&c->map.header->closing, 1);
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE)
 			continue;

@@ -165,7 +165,7 @@ static int sample_file_read(struct sample_file *file, uint32_t pid, uint32_t tid
 /* Drain side: the CPU counters of every thread that holds a ring. */
 static void sample_threads(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC) {
@@ -278,7 +278,7 @@ void collect_drain_reap(struct collect *c)
 		struct item reaped = {.kind = ITEM_REAPED};
 		read_proc_info(pid, &reaped.info);
 		/* The zombie writes no more: take what its rings hold. */
-		for (uint32_t i = 0; i < c->map.slot_count; i++) {
+		for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 			struct ring_slot *slot = &c->map.slots[i];
 			uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 			if (state == RING_SLOT_FREE || slot->pid != (uint32_t)pid)
@@ -351,7 +351,7 @@ static void queue_suspend(struct collect *c, uint32_t pid, uint32_t tid, bool st
 static void poll_stops(struct collect *c)
 {
 	uint64_t round = ++c->stop_round;
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -384,7 +384,7 @@ static void poll_stops(struct collect *c)
 
 static void poll_thread_stops(struct collect *c)
 {
-	uint32_t count = c->map.slot_count;
+	uint32_t count = ring_slot_bound(&c->map);
 	for (uint32_t n = 0, read = 0; n < count && read < THREAD_STOP_BUDGET; n++) {
 		uint32_t i = c->thread_stop_cursor++ % count;
 		struct ring_slot *slot = &c->map.slots[i];
@@ -418,7 +418,7 @@ bool collect_pid_alive(pid_t pid)
 static void check_liveness(struct collect *c)
 {
 	int64_t now = collect_now();
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -443,7 +443,7 @@ static void check_liveness(struct collect *c)
 
 static bool any_slot_in_use(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++)
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++)
 		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) !=
 		    RING_SLOT_FREE)
 			return true;
@@ -452,7 +452,7 @@ static bool any_slot_in_use(struct collect *c)
 
 static void sweep(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;

@@ -49,7 +49,8 @@ struct preload_process {
 	uint64_t token;
 	uint32_t pid;
 	uint32_t ppid;
-	int attached; /* map is valid: record */
+	int attached;		/* map is valid: record */
+	_Atomic uint32_t slots; /* threads of this image holding a slot */
 };
 
 struct preload_thread {
@@ -188,7 +189,7 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 			result_ = (expr);                                                          \
 			int errno_ = errno;                                                        \
 			(t)->wait_ns = UINT64_MAX;                                                 \
-			if ((t)->wait_frame == frame_) { /* else a fork child's copy */           \
+			if ((t)->wait_frame == frame_) { /* else a fork child's copy */            \
 				uint64_t end_ = emit_now();                                        \
 				preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,          \
 						(uint64_t)(object), (uint64_t)(end_value));        \
