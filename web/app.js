@@ -22,6 +22,7 @@ import { Search } from './search.js';
 import { TraceList } from './tracelist.js';
 import { COLLAPSE_ABOVE } from './layout.js';
 import { CritPath } from './critpath.js';
+import { showCompare } from './compare.js';
 
 const $ = (id) => document.getElementById(id);
 const PANEL_KEY = 'weft.panel.height';
@@ -111,6 +112,7 @@ function showPage(name) {
   document.body.dataset.page = name;
   $('list-page').hidden = name !== 'list';
   $('error-page').hidden = name !== 'error';
+  $('compare-page').hidden = name !== 'compare';
   $('trace-page').hidden = name !== 'trace';
 }
 
@@ -202,6 +204,14 @@ function applyTracks(u) {
 
 async function applyUrl() {
   const u = readUrl();
+  const q = new URLSearchParams(location.search);
+  if (q.get('compare') && q.get('with')) {
+    stopLive();
+    app.api = null;
+    showPage('compare');
+    await showCompare($('compare-page'), q.get('compare'), q.get('with'));
+    return;
+  }
   if (!u.trace) {
     stopLive();
     app.api = null;
