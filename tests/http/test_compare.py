@@ -2,15 +2,18 @@
 was killed reads "interrupted" in the trace list and ends its live stream
 (format/tracestatus.c, shared with `weft query`); and GET /api/diff compares
 two runs the way `weft diff` does (format/factdiff.c), biggest change
-first, with each row's ids in both traces."""
+first, with each row's ids in both traces. And the facts both read
+(format/facts.c) add up on a trace big enough to be read in two halves at
+once."""
 import json
 import os
+import sqlite3
 import subprocess
 import time
 import unittest
 import urllib.parse
 
-from weftd_harness import WEFT, EventStream, Weftd, cleanup, tempdir
+from weftd_harness import WEFT, EventStream, Weftd, cleanup, generate, tempdir
 
 BIN = os.path.dirname(WEFT)
 CONVOY = os.path.join(BIN, "weft-itest-convoy")
@@ -156,6 +159,37 @@ class CompareTwoRuns(unittest.TestCase):
             self.assertEqual(status, code, query)
             self.assertTrue(ctype.startswith("application/json"))
             self.assertIn("error", json.loads(body))
+
+
+class BigTraceFacts(unittest.TestCase):
+    """1.1 million spans (more than FACTS_SPLIT_ROWS, so facts.c reads the
+    two halves of thread_state on two connections at once): weft report's
+    sums are SQL's, to the nanosecond."""
+
+    def test_the_sums_of_a_split_scan_are_those_of_sql(self):
+        d = tempdir()
+        self.addCleanup(cleanup, d)
+        path = generate(os.path.join(d, "big.db"), 1100000, 8)
+        run = subprocess.run([WEFT, "report", "--json", path], capture_output=True, text=True,
+                             timeout=TIMEOUT)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        report = json.loads(run.stdout)
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        self.addCleanup(db.close)
+        (rows,) = db.execute("SELECT COUNT(*) FROM thread_state").fetchone()
+        self.assertGreater(rows, 1000000)
+        (running,) = db.execute(
+            "SELECT SUM(dur) FROM thread_state WHERE state = 'Running'").fetchone()
+        self.assertEqual(report["cpu_ns"], running)
+        waits = db.execute("""SELECT SUM(dur), COUNT(*) FROM thread_state
+            WHERE state = 'Blocked' AND object_id IS NOT NULL GROUP BY object_id""").fetchall()
+        self.assertTrue(waits)
+        self.assertEqual(sorted((w["ns"], w["waits"]) for w in report["waits"]), sorted(waits))
+        holders = db.execute("""SELECT SUM(dur), COUNT(*) FROM thread_state
+            WHERE state = 'Blocked' AND object_id IS NOT NULL AND holder_utid IS NOT NULL
+            GROUP BY object_id""").fetchall()
+        self.assertEqual(sorted((h["ns"], h["waits"]) for h in report["holders"]),
+                         sorted(holders))
 
 
 if __name__ == "__main__":
