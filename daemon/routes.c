@@ -11,6 +11,7 @@
 static const struct route routes[] = {
     {.methods = ROUTE_GET, .pattern = "/api/traces", .handle = route_trace_list},
     {.methods = ROUTE_GET, .pattern = "/api/events", .handle = route_events},
+    {.methods = ROUTE_GET, .pattern = "/api/diff", .handle = route_diff},
     {.methods = ROUTE_GET, .pattern = "/api/traces/*", .trace = 1, .handle = route_trace_overview},
     {.methods = ROUTE_GET,
      .pattern = "/api/traces/*/timeline",

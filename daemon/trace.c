@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "skipped.h"
+#include "tracestatus.h"
 
 #define POOL_MAX 8
 #define MAX_TRACK_ID (1 << 22)
@@ -579,8 +580,10 @@ int trace_poll(struct trace *t)
 	int unchanged = t->polled && t->info.bytes == st.st_size &&
 			same_time(t->mtime, st.st_mtim) && t->wal_bytes == wal.st_size &&
 			same_time(t->wal_mtime, wal.st_mtim);
+	int recording = strcmp(t->info.status.status, "recording") == 0;
 	pthread_mutex_unlock(&t->lock);
-	if (unchanged)
+	/* a recorder killed leaves the file as it was: only its lock tells */
+	if (unchanged && !(recording && tracestatus_recorder_pid(t->path) == 0))
 		return 0;
 
 	sqlite3 *db = trace_acquire(t);
@@ -591,6 +594,9 @@ int trace_poll(struct trace *t)
 	trace_release(t, db);
 	if (rc < 0)
 		return rc;
+	const char *shown = tracestatus_resolve(t->path, status.status);
+	if (shown != status.status)
+		snprintf(status.status, sizeof status.status, "%s", shown);
 	/* the bounds come from the file: keep them where the tracks live */
 	status.start_ts = clamp_ts(status.start_ts);
 	status.end_ts = clamp_ts(status.end_ts);

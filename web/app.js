@@ -22,6 +22,8 @@ import { Search } from './search.js';
 import { TraceList } from './tracelist.js';
 import { COLLAPSE_ABOVE } from './layout.js';
 import { CritPath } from './critpath.js';
+import { showCompare } from './compare.js';
+import { renderLockOrders } from './lockorder.js';
 
 const $ = (id) => document.getElementById(id);
 const PANEL_KEY = 'weft.panel.height';
@@ -111,6 +113,7 @@ function showPage(name) {
   document.body.dataset.page = name;
   $('list-page').hidden = name !== 'list';
   $('error-page').hidden = name !== 'error';
+  $('compare-page').hidden = name !== 'compare';
   $('trace-page').hidden = name !== 'trace';
 }
 
@@ -202,6 +205,14 @@ function applyTracks(u) {
 
 async function applyUrl() {
   const u = readUrl();
+  const q = new URLSearchParams(location.search);
+  if (q.get('compare') && q.get('with')) {
+    stopLive();
+    app.api = null;
+    showPage('compare');
+    await showCompare($('compare-page'), q.get('compare'), q.get('with'));
+    return;
+  }
   if (!u.trace) {
     stopLive();
     app.api = null;
@@ -387,7 +398,10 @@ async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = fa
     app.sel = { utid: s.utid, ts: s.ts };
     timeline.setSelected({ utid: s.utid, ts: s.ts, dur: s.dur, flows: s.flows || [] });
     if (reveal) revealSpan(s);
-    renderDetails($('panel-details'), s, { overview: app.overview, onJump: (u, t) => selectSpan(u, t) });
+    renderDetails($('panel-details'), s, {
+      overview: app.overview, onJump: (u, t) => selectSpan(u, t),
+      lockOrders: (into, o) => renderLockOrders(into, o, { overview: app.overview, api: app.api, onJump: (u, t) => selectSpan(u, t) }).catch(showError),
+    });
     if (tab) showTab('details', { url: false });
     if (url) writeUrl(true);
   } catch (e) {
@@ -492,7 +506,7 @@ async function loadSummary() {
   try {
     const s = await app.api.summary(range.start, range.end, ac.signal);
     if (ac !== app.summaryAbort) return;
-    renderSummary($('panel-summary'), s, range, { overview: app.overview, label });
+    renderSummary($('panel-summary'), s, range, { overview: app.overview, label, api: app.api, onJump: (u, t) => selectSpan(u, t) });
   } catch (e) {
     if (e.name !== 'AbortError') renderSummaryError($('panel-summary'), e);
   }

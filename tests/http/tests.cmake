@@ -13,7 +13,7 @@ if(TARGET weftd AND TARGET weft_gen_trace)
   if(TARGET weft)
     # weftd recording preloaded programs needs libweft.so (not built in
     # sanitizer trees)
-    list(APPEND groups tracing_daemon critpath)
+    list(APPEND groups tracing_daemon critpath compare)
     list(APPEND WEFT_HTTP_ENV "WEFT_LIBWEFT=$<TARGET_FILE:weft>")
   endif()
   foreach(group ${groups})
