@@ -102,5 +102,7 @@ enum MHD_Result route_live(struct request *req);
 enum MHD_Result route_events(struct request *req);
 enum MHD_Result route_export(struct request *req);
 enum MHD_Result route_critpath(struct request *req);
+enum MHD_Result route_stack(struct request *req);
+enum MHD_Result route_flame(struct request *req);
 
 #endif
