@@ -22,8 +22,9 @@ if(TARGET weftd AND WEFT_NODE)
   endif()
   # dashboard: the views a person uses; trust: hostile names and the CSP;
   # scale: 2,000-process traces at device pixel ratio 1 and 2, navigation;
-  # critpath: the critical path overlay and breakdown on a recorded convoy.
-  foreach(name dashboard trust scale critpath)
+  # critpath: the critical path overlay and breakdown on a recorded convoy;
+  # stacks: the stacks of waits, the flame graph (make_stacks.py).
+  foreach(name dashboard trust scale critpath stacks)
     add_test(NAME browser.${name}
       COMMAND ${WEFT_NODE} --test --test-reporter=spec
               ${CMAKE_CURRENT_LIST_DIR}/${name}.test.mjs
