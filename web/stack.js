@@ -40,13 +40,16 @@ function stackList(stack) {
 /**
  * Appends to `el` the stacks of the span `s` ({utid, ts, state}) as
  * /stack?utid&ts tells them: nothing for a trace without stacks or a span
- * with none. Returns the answer (or null).
+ * with none. Sets el's data-stacks to 'shown' or 'none' once answered.
+ * Returns the answer (or null).
  */
 export async function renderSpanStacks(el, api, s, signal) {
+  delete el.dataset.stacks;
   const res = await fetch(`${api.base}/stack?utid=${encodeURIComponent(s.utid)}&ts=${encodeURIComponent(s.ts)}`, { signal });
-  if (!res.ok) return null;
-  const st = await res.json().catch(() => null);
-  if (!st || !st.stacks || (signal && signal.aborted)) return null;
+  const st = res.ok ? await res.json().catch(() => null) : null;
+  if (signal && signal.aborted) return null;
+  el.dataset.stacks = st && st.stacks ? 'shown' : 'none'; // what scripts can wait for
+  if (!st || !st.stacks) return null;
   const cols = [
     ['blocked', s.state === 'Blocked' ? 'Waited at' : 'Call site'],
     ['holder', 'Holder acquired it at'],

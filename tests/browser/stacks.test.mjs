@@ -121,25 +121,30 @@ test('the flame graph highlights the spans under a clicked frame, and the URL ke
   assert.ok(names.includes(IMG) && names.includes('[truncated]') && names.includes('pthread_join'), names.join(' | '));
   assert.equal(names.filter((n) => n === 'start_thread').length, 1, 'one start_thread frame');
   assert.equal(await page.locator('#panel-flame img').count(), 0);
-  // customer: both of the cashier's mutex waits (a's acquire, b's wait).
+  // The pixel in the middle of customer-b's wait, before and after a pick.
   const { ts, dur, utid } = wait;
-  await page.locator('#panel-flame .flame-frame', { hasText: /^customer$/ }).click();
-  await page.waitForFunction(() => /2 Blocked spans under customer/.test(document.querySelector('#panel-flame .flame-status').textContent));
-  assert.match(page.url(), /ff=2(&|$)/);
-  assert.deepEqual(await page.evaluate(() => window.weft.flame.spans.map((s) => s[0]).sort()), [5, 6]);
-  // The timeline shows the highlight on customer-b's row over its wait.
   await page.evaluate(([a, b]) => window.weft.timeline.setView(a, b), [ts - dur, ts + 2 * dur]);
   await waitDrawn(page);
   const pt = await pointOn(utid, ts + dur / 2);
-  const rgb = await page.evaluate(([x, y]) => {
+  const pixel = () => page.evaluate(([x, y]) => {
     const c = document.getElementById('tracks');
     const r = c.getBoundingClientRect();
     const k = c.width / c.clientWidth;
     return [...c.getContext('2d').getImageData(Math.round((x - r.left) * k), Math.round((y - r.top) * k), 1, 1).data].slice(0, 3);
   }, [pt.x, pt.y - 4]);
+  const before = await pixel();
+  // customer: both of the cashier's mutex waits (a's acquire, b's wait).
+  await page.locator('#panel-flame .flame-frame', { hasText: /^customer$/ }).click();
+  await page.waitForFunction(() => /2 Blocked spans under customer/.test(document.querySelector('#panel-flame .flame-status').textContent));
+  assert.match(page.url(), /ff=2(&|$)/);
+  assert.deepEqual(await page.evaluate(() => window.weft.flame.spans.map((s) => s[0]).sort()), [5, 6]);
+  // The timeline shows the highlight on customer-b's row over its wait:
+  // orange (flame.js MARK_COLOR, 35 %) blended over the Blocked red.
+  await nextFrame(page);
+  const after = await pixel();
   await shot(page, 'stacks-flame-highlight');
-  // The mark blends orange over the span: red well above blue.
-  assert.ok(rgb[0] > rgb[2] + 60, `highlighted pixel ${rgb}`);
+  assert.notDeepEqual(after, before, `highlight drawn over ${before}`);
+  assert.ok(after[1] > before[1], `more green (orange) after: ${before} -> ${after}`);
   // Reloading the URL brings the same highlight back.
   const url = page.url();
   await page.goto(url);
@@ -150,6 +155,17 @@ test('the flame graph highlights the spans under a clicked frame, and the URL ke
   await page.locator('#panel-flame .flame-frame.picked').click();
   await page.waitForFunction(() => window.weft.flame.spans === null);
   assert.doesNotMatch(page.url(), /ff=/);
+  // The selection's flame graph holds only what overlaps it: customer-b's
+  // wait and the cashier's join, not grep's reads.
+  await page.evaluate(([a, b]) => window.weft.timeline.setRange({ start: a, end: b }), [ts, ts + dur]);
+  await page.locator('#tab-flame').click();
+  await page.locator('#panel-flame button', { hasText: 'Selection' }).click();
+  await page.waitForFunction(() => /fs=r/.test(location.search));
+  await page.waitForFunction(() => !document.querySelector('#panel-flame').textContent.includes('[truncated]'));
+  const inRange = await texts(page.locator('#panel-flame .flame-frame'));
+  assert.ok(inRange.includes('pay') && inRange.includes('pthread_join'), inRange.join(' | '));
+  assert.match(await page.locator('#panel-flame .flame-total').textContent(), /^2\.60 ms blocked with a stack/);
+  await shot(page, 'stacks-flame-selection');
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.deepEqual(pageErrors, []);
 });
@@ -161,7 +177,7 @@ test('a trace without stack tables shows no stack UI and no error', async () => 
   const pt = await pointOn(utid, ts + 1000);
   await page.mouse.click(pt.x, pt.y);
   await page.locator('#panel-details .details').waitFor();
-  await nextFrame(page);
+  await page.locator('#panel-details[data-stacks="none"]').waitFor({ state: 'attached' });
   assert.equal(await page.locator('#panel-details .stacks').count(), 0);
   assert.equal(await page.locator('#tab-flame').isHidden(), true);
   assert.equal(await page.locator('#error-banner').isHidden(), true);
