@@ -18,7 +18,8 @@
  * FLAME_LIMIT_MAX) of largest total are kept; the time of the others is
  * summed into their kept ancestor's other_ns, and "truncated" is true.
  * "by_callsite" lists the FLAME_TOP_CALLSITES call sites (innermost
- * frames) with the most blocked time. "blocked_ns" is all Blocked time in
+ * frames) with the most blocked time; tree=0 answers only that (no nodes:
+ * the area summary's cheaper question). "blocked_ns" is all Blocked time in
  * the window, "no_stack_ns" the part of it without a stack. A trace without
  * stack tables answers {"stacks": false} with no nodes. Queries that
  * outlast FLAME_DEADLINE_MS are cut: 503.
@@ -70,6 +71,7 @@ struct flame_query {
 	int64_t start, end, who;
 	const char *filter; /* "" or a clause on utid naming ?4 */
 	bool windowed;
+	bool no_tree;	/* tree=0 */
 	int64_t *under; /* the callsites of under=, NULL when absent */
 	size_t nunder;
 };
@@ -428,7 +430,7 @@ static int answer(sqlite3 *db, const struct flame_query *q, int64_t limit, struc
 	json_key(j, "end");
 	q->windowed ? json_i64(j, q->end) : json_null(j);
 	int rc = json_blocked(db, q, j);
-	if (!rc)
+	if (!rc && !q->no_tree)
 		rc = load(db, q, &f);
 	int truncated = rc ? 0 : cut(&f, limit);
 	if (truncated < 0)
@@ -472,6 +474,12 @@ static int parse(struct request *req, struct flame_query *q, int64_t *limit, cha
 		q->filter = utid ? "AND utid = ?4"
 				 : "AND utid IN (SELECT utid FROM thread WHERE upid = ?4)";
 	}
+	const char *tree = req_arg(req, "tree");
+	if (tree && strcmp(tree, "0") != 0 && strcmp(tree, "1") != 0) {
+		snprintf(err, errlen, "tree must be 0 or 1");
+		return -EINVAL;
+	}
+	q->no_tree = tree && tree[0] == '0';
 	const char *under = req_arg(req, "under");
 	if (under &&
 	    (param_id_list("under", under, &q->under, &q->nunder, err, errlen) || !q->nunder)) {

@@ -75,7 +75,7 @@ export class Flame {
   /** The /flame answer for `range` ({start, end}), for the area summary; null without stacks. */
   async forRange(range, signal) {
     if (!this.api || !this.available) return null;
-    return this.get({ start: Math.round(range.start), end: Math.round(range.end) }, signal);
+    return this.get({ start: Math.round(range.start), end: Math.round(range.end), tree: 0 }, signal);
   }
 
   async get(params, signal) {
@@ -87,7 +87,11 @@ export class Flame {
     }
     const res = await fetch(`${this.api.base}/flame?${q}`, { signal });
     const body = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(body && body.error ? body.error : `${res.status} ${res.statusText || 'error'}`);
+    if (!res.ok) {
+      const err = new Error(body && body.error ? body.error : `${res.status} ${res.statusText || 'error'}`);
+      err.status = res.status;
+      throw err;
+    }
     return body;
   }
 
@@ -108,6 +112,10 @@ export class Flame {
       if (this.picked) await this.loadSpans(this.picked, ac);
     } catch (e) {
       if (e.name === 'AbortError' || ac !== this.abort) return;
+      if (e.status === 503) { // only a trace with stacks gets that far: show the tab and why
+        this.available = true;
+        this.els.tab.hidden = false;
+      }
       this.els.panel.replaceChildren(h('p', { className: 'sql-error' }, e.message || String(e)));
     }
   }

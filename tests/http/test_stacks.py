@@ -110,6 +110,8 @@ class StackRoutes(unittest.TestCase):
         self.assertEqual(nodes[customer]["total_ns"], b_wait + a_wait)
         # the leaf of the unknown frame is named by its address
         self.assertIn("0x7fdeadbeef", [n["name"] for n in nodes])
+        flat = self.server.json("/api/traces/stacks/flame?tree=0")
+        self.assertEqual((flat["nodes"], flat["by_callsite"]), ([], answer["by_callsite"]))
         top = answer["by_callsite"][0]
         self.assertEqual((top["callsite_id"], top["name"], top["waits"], top["blocked_ns"]),
                          (12, "pthread_join", 1, 22000000))
@@ -160,7 +162,7 @@ class StackRoutes(unittest.TestCase):
     def test_bad_parameters_are_told(self):
         for path in ["stack", "stack?callsite=x", "stack?callsite=-1", "stack?utid=6",
                      "stack?callsite=5&utid=6&ts=1", "flame?start=1", "flame?start=5&end=4",
-                     "flame?utid=1&upid=1", "flame?utid=x", "flame?under=", "flame?under=a",
+                     "flame?utid=1&upid=1", "flame?utid=x", "flame?under=", "flame?under=a", "flame?tree=2",
                      "flame?limit=x"]:
             self.server.json("/api/traces/stacks/" + path, expect=400)
         self.server.json("/api/traces/stacks/stack?callsite=999", expect=404)
