@@ -174,7 +174,7 @@ static int load(sqlite3 *db, const struct flame_query *q, struct flame *f)
 	    "FROM p JOIN named n ON n.cs = p.cs LEFT JOIN w ON w.cs = p.cs "
 	    "ORDER BY p.path, p.cs LIMIT ?5";
 	sqlite3_stmt *stmt = NULL;
-	int64_t chain[STACKDB_MAX_FRAMES];
+	int64_t chain[STACKDB_MAX_FRAMES] = {0}; /* the nodes of the current path by level */
 	char *prev = NULL;
 	int rc = prepare(db, fmt, q, &stmt), step;
 	if (rc)

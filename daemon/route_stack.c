@@ -92,7 +92,8 @@ static int span_stacks(sqlite3 *db, int64_t utid, int64_t ts, struct json *j)
 	json_key(j, "ts");
 	json_i64(j, sqlite3_column_int64(stmt, 0));
 	json_key(j, "state");
-	json_str(j, (const char *)sqlite3_column_text(stmt, 1));
+	const unsigned char *state = sqlite3_column_text(stmt, 1);
+	state ? json_str(j, (const char *)state) : json_null(j);
 	rc = json_stack(db, j, "blocked", column_or(stmt, 2, -1));
 	if (!rc)
 		rc = json_stack(db, j, "waker", column_or(stmt, 3, -1));

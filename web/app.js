@@ -248,7 +248,7 @@ async function applyUrl() {
   $('btn-zoom-range').disabled = !timeline.range;
   updateWindowLabel();
   critPath.setOn(new URLSearchParams(location.search).get('cp') === '1');
-  await flame.applyUrl(new URLSearchParams(location.search));
+  flame.applyUrl(new URLSearchParams(location.search)).catch(showError);
   const tab = TABS.includes(u.tab) ? u.tab : 'details';
   if (u.sel) await selectSpan(u.sel.utid, u.sel.ts, { url: false, tab: false });
   else clearSelection({ url: false });

@@ -40,6 +40,7 @@ export class Flame {
     this.picked = null; // {ids, name}: the frame whose spans are highlighted
     this.spans = null; // [[utid, ts, dur, callsite], ...] of the picked frame
     this.abort = null;
+    this.shown = null; // {key, promise}: the flame graph asked last (key: trace and window)
     this.els.tab.hidden = true;
     document.addEventListener('keydown', (e) => {
       if (e.key !== 'g' && e.key !== 'G') return;
@@ -55,6 +56,7 @@ export class Flame {
   /** A new trace: forgets the old one and learns whether it has stacks. */
   async setApi(api) {
     this.api = api;
+    this.shown = null;
     this.available = false;
     this.data = null;
     this.picked = null;
@@ -95,10 +97,20 @@ export class Flame {
     return body;
   }
 
-  /** Asks for the flame graph of the current scope and draws it. */
-  async refresh() {
+  /**
+   * Asks for the flame graph of the current scope and draws it; the same
+   * trace and window asked again (a URL applied) reuse the answer or the
+   * request in flight.
+   */
+  refresh() {
+    if (!this.api) return Promise.resolve();
+    const key = JSON.stringify([this.api.id, this.window()]);
+    if (!this.shown || this.shown.key !== key) this.shown = { key, promise: this.fetchGraph() };
+    return this.shown.promise;
+  }
+
+  async fetchGraph() {
     const api = this.api;
-    if (!api) return;
     if (this.abort) this.abort.abort();
     const ac = new AbortController();
     this.abort = ac;
@@ -109,9 +121,10 @@ export class Flame {
       this.available = !!data.stacks;
       this.els.tab.hidden = !this.available;
       this.render();
-      if (this.picked) await this.loadSpans(this.picked, ac);
+      if (this.picked) await this.loadSpans(this.picked, new AbortController());
     } catch (e) {
       if (e.name === 'AbortError' || ac !== this.abort) return;
+      this.shown = null; // ask again next time
       if (e.status === 503) { // only a trace with stacks gets that far: show the tab and why
         this.available = true;
         this.els.tab.hidden = false;
@@ -123,7 +136,9 @@ export class Flame {
   /** The selection changed: a flame graph of the selection follows it. */
   rangeChanged() {
     if (!this.tl.range && this.scope === 'range') this.scope = 'trace';
-    if (this.available) this.refresh();
+    if (!this.available) return;
+    this.render(); // the Selection button follows the range
+    this.refresh();
   }
 
   setScope(scope) {
@@ -144,16 +159,14 @@ export class Flame {
       return;
     }
     this.picked = { ids: n.callsite_ids.slice(), name: n.name };
-    const ac = new AbortController();
-    this.abort = ac;
-    await this.loadSpans(this.picked, ac);
+    await this.loadSpans(this.picked);
     this.ctx.onChange();
   }
 
-  async loadSpans(picked, ac) {
+  async loadSpans(picked) {
     try {
-      const ans = await this.get({ under: picked.ids.join(',') }, ac.signal);
-      if (ac !== this.abort || picked !== this.picked) return;
+      const ans = await this.get({ under: picked.ids.join(',') });
+      if (picked !== this.picked) return;
       this.spans = ans.spans || [];
       this.spansTruncated = !!ans.truncated;
     } catch (e) {
@@ -175,14 +188,15 @@ export class Flame {
   /** Applies fs / ff of URLSearchParams q (after the trace and range are set). */
   async applyUrl(q) {
     this.scope = q.get('fs') === 'r' && this.tl.range ? 'range' : 'trace';
-    const ids = (q.get('ff') || '').split(',').filter((s) => /^\d+$/.test(s)).map(Number);
+    const ff = (q.get('ff') || '').split(',').filter((s) => /^\d+$/.test(s)).map(Number);
+    await this.refresh();
+    if (ff.join(',') === (this.picked ? this.picked.ids.join(',') : '')) return;
     this.picked = null;
     this.spans = null;
-    await this.refresh();
-    if (ids.length && this.data) {
-      const n = (this.data.nodes || []).find((x) => x.callsite_ids.includes(ids[0]));
-      if (n) await this.pick(n);
-    }
+    const n = ff.length && this.data ? (this.data.nodes || []).find((x) => x.callsite_ids.includes(ff[0])) : null;
+    if (n) await this.pick(n);
+    else this.render();
+    this.tl.requestDraw();
   }
 
   // ---- the panel --------------------------------------------------------------
