@@ -32,6 +32,8 @@ static const struct route routes[] = {
      .pattern = "/api/traces/*/critical_path",
      .trace = 1,
      .handle = route_critpath},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/stack", .trace = 1, .handle = route_stack},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/flame", .trace = 1, .handle = route_flame},
     /* everything else outside /api/ is the embedded dashboard */
     {.methods = ROUTE_GET | ROUTE_HEAD, .pattern = "/**", .handle = route_static},
 };

@@ -25,10 +25,11 @@ if(TARGET weftd AND WEFT_NODE)
   endif()
   # dashboard: the views a person uses; trust: hostile names and the CSP;
   # scale: 2,000-process traces at device pixel ratio 1 and 2, navigation;
-  # critpath: the critical path overlay and breakdown on a recorded convoy.
+  # critpath: the critical path overlay and breakdown on a recorded convoy;
   # compare: two recorded convoys side by side (the compare view);
-  # locks: deadlocks and lock-order inversions in the summary and details.
-  foreach(name dashboard trust scale critpath compare locks)
+  # locks: deadlocks and lock-order inversions in the summary and details;
+  # stacks: the stacks of waits, the flame graph (make_stacks.py).
+  foreach(name dashboard trust scale critpath compare locks stacks)
     add_test(NAME browser.${name}
       COMMAND ${WEFT_NODE} --test --test-reporter=spec
               ${CMAKE_CURRENT_LIST_DIR}/${name}.test.mjs
