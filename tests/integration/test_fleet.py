@@ -30,7 +30,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from weftlib import PY_LOCK_THREADS, WEFT, make_text_file
+from weftlib import BIN_DIR, PY_LOCK_THREADS, WEFT, TraceTest, make_text_file
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCHEMA_SQLITE = glob.glob(os.path.join(ROOT, "schema", "0*_schema.sql"))
@@ -124,6 +124,48 @@ class ClickHouseSchema(unittest.TestCase):
     def test_left_out_tables_exist_in_sqlite(self):
         self.assertEqual(self.left_tables - set(self.sqlite), set(),
                          "a table listed as left out is not in the SQLite schema")
+
+
+class FleetIdentity(TraceTest):
+    """Every trace names itself among many hosts' and says when it began."""
+
+    def test_meta_holds_trace_id_host_user_and_wall_clock_anchor(self):
+        before = time.time_ns()
+        rec = self.record(["sh", "-c", "echo a | tr a b"])
+        after = time.time_ns()
+        self.assert_recorded_ok(rec)
+        meta = {r["key"]: r["value"] for r in self.query(rec.db, "SELECT * FROM meta")}
+        self.assertRegex(meta["trace_id"], "^" + re.escape(os.uname().nodename) + "-[0-9a-f]{16}$")
+        self.assertEqual(meta["host"], os.uname().nodename)
+        self.assertEqual(int(meta["uid"]), os.geteuid())
+        self.assertTrue(meta["user"])
+        wall = int(meta["start_wall_ns"])
+        self.assertTrue(before <= wall <= after, (before, wall, after))
+        other = self.record(["true"], name="other")
+        self.assert_recorded_ok(other)
+        other_id = self.query(other.db, "SELECT value FROM meta WHERE key = 'trace_id'")[0][0]
+        self.assertNotEqual(other_id, meta["trace_id"])
+
+    def test_weftd_trace_list_shows_the_start_date(self):
+        rec = self.record(["true"])
+        self.assert_recorded_ok(rec)
+        wall = int(self.query(rec.db, "SELECT value FROM meta WHERE key = 'start_wall_ns'")[0][0])
+        weftd = subprocess.Popen([os.path.join(BIN_DIR, "weftd"), "--no-collect", "--listen",
+                                  "127.0.0.1:0", rec.db], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        self.addCleanup(weftd.wait)
+        self.addCleanup(weftd.terminate)
+        self.addCleanup(weftd.stdout.close)
+        self.addCleanup(weftd.stderr.close)
+        banner = weftd.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", banner)
+        self.assertTrue(m, banner)
+        with urllib.request.urlopen(f"http://127.0.0.1:{m.group(1)}/api/traces",
+                                    timeout=30) as r:
+            trace = json.loads(r.read())["traces"][0]
+        began = datetime.datetime.fromtimestamp(wall // 10**9, datetime.timezone.utc)
+        self.assertEqual(trace["started"], began.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        self.assertEqual(trace["start_wall_ns"], wall)
 
 
 # --- ClickHouse -------------------------------------------------------------
