@@ -4,7 +4,9 @@ ClickHouseSchema checks that schema/clickhouse.sql keeps up with the SQLite
 schema. Fleet records three real programs (a shell pipeline, python3 threads
 sharing a lock, xz -T2), starts two ClickHouse servers as a two-shard
 cluster on loopback with configs written in a temporary directory, loads
-the traces with scripts/weft-ship, runs every query of docs/FLEET.md through
+the traces with scripts/weft-ship (and a fourth, `sh -c 'read x'`, refused
+while its recording runs, loaded once it is complete), runs every query of
+docs/FLEET.md through
 the Distributed tables and compares each answer with the same question asked
 of the SQLite files, then stops the servers.
 
@@ -354,7 +356,33 @@ class Fleet(unittest.TestCase):
         for s in cls.servers:
             created = ship("--create-schema", "--clickhouse", s.url)
             assert created.returncode == 0, created.stderr
+        cls.traces["live"], cls.early_load = cls.ship_while_recording()
         cls.first_load = ship("--clickhouse", cls.servers[0].url, *cls.traces.values())
+
+    @classmethod
+    def ship_while_recording(cls):
+        """Records `sh -c 'read x'`, tries to load it while the recording
+        runs, then lets it finish. Returns the trace and that try."""
+        db = os.path.join(cls.tmp, "live.db")
+        recorder = subprocess.Popen([WEFT, "record", "-q", "-o", db, "--", "sh", "-c", "read x"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=cls.tmp)
+        try:
+            deadline = time.monotonic() + START_LIMIT
+            while time.monotonic() < deadline:
+                probe = subprocess.run([WEFT, "query", db, "SELECT value FROM meta WHERE "
+                                        "key = 'trace_id'", "--csv"], capture_output=True)
+                if probe.returncode == 0 and len(probe.stdout.splitlines()) == 2:
+                    break
+                time.sleep(0.05)
+            early = ship("--clickhouse", cls.servers[0].url, db)
+            recorder.communicate(b"\n", timeout=120)
+        finally:
+            if recorder.poll() is None:
+                recorder.kill()
+                recorder.wait()
+        assert recorder.returncode == 0, f"weft record sh -c 'read x': {recorder.returncode}"
+        return db, early
 
     @classmethod
     def tearDownClass(cls):
@@ -462,6 +490,12 @@ class Fleet(unittest.TestCase):
         self.assertEqual(notrace.returncode, 1)
         self.assertIn("not a weft trace", notrace.stderr)
 
+    def test_a_trace_being_recorded_is_loaded_only_once_complete(self):
+        self.assertEqual(self.early_load.returncode, 1, self.early_load.stdout)
+        self.assertIn("is still being recorded", self.early_load.stderr)
+        self.assertRegex(self.first_load.stdout,
+                         re.escape(self.traces["live"]) + r": trace \S+ loaded, ")
+
     # --- the fleet questions ----------------------------------------------------
 
     def test_fleet_md_has_the_questions(self):
@@ -485,6 +519,7 @@ class Fleet(unittest.TestCase):
         got = {(r["host"], r["reason"], r["object"]): (int(r["waits"]), int(r["blocked_ns"]))
                for r in self.through_distributed("blocked_by_host_object")}
         self.assertTrue(any(k[1] == "io" for k in want), "the pipeline waits on its pipes")
+        self.assertEqual(len(self.traces), 4)
         self.assertEqual(got, want)
 
     def test_ready_trend_per_command_matches_sqlite(self):
