@@ -1,14 +1,15 @@
 """Traces from many hosts queried together (docs/FLEET.md).
 
 ClickHouseSchema checks that schema/clickhouse.sql keeps up with the SQLite
-schema. Fleet records three real programs (a shell pipeline, python3 threads
-sharing a lock, xz -T2), starts two ClickHouse servers as a two-shard
-cluster on loopback with configs written in a temporary directory, loads
-the traces with scripts/weft-ship (and a fourth, `sh -c 'read x'`, refused
-while its recording runs, loaded once it is complete), runs every query of
-docs/FLEET.md through
-the Distributed tables and compares each answer with the same question asked
-of the SQLite files, then stops the servers.
+schema. FleetIdentity checks meta's trace_id, user and wall-clock anchor,
+and the start date weftd's trace list serves. Fleet records three real
+programs (a shell pipeline, python3 threads sharing a lock, xz -T2), starts
+two ClickHouse servers as a two-shard cluster on loopback with configs
+written in a temporary directory, loads the traces with scripts/weft-ship
+(and a fourth, `sh -c 'read x'`, refused while its recording runs, loaded
+once it is complete), runs every query of docs/FLEET.md through the
+Distributed tables and compares each answer with the same question asked of
+the SQLite files, then stops the servers.
 
 Debian's clickhouse-server is installed when missing (scripts/deps.sh --test
 lists it); the ClickHouse tests are skipped, saying why, only where it
