@@ -174,7 +174,7 @@ int query_status(sqlite3 *db, struct query_status *st)
 	int have_start = 0, have_end = 0;
 	if (prep(db,
 		 "SELECT key, value FROM meta WHERE key IN ('status', 'command', 'start_ts', "
-		 "'end_ts')",
+		 "'end_ts', 'start_wall_ns')",
 		 &stmt) < 0)
 		return -EIO;
 	int rc;
@@ -191,6 +191,8 @@ int query_status(sqlite3 *db, struct query_status *st)
 			st->start_ts = sqlite3_column_int64(stmt, 1), have_start = 1;
 		else if (strcmp(key, "end_ts") == 0)
 			st->end_ts = sqlite3_column_int64(stmt, 1), have_end = 1;
+		else if (strcmp(key, "start_wall_ns") == 0)
+			st->start_wall_ns = sqlite3_column_int64(stmt, 1);
 	}
 	if (done(stmt, rc) < 0)
 		return -EIO;

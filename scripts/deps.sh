@@ -14,6 +14,9 @@ want_test=0
 if ((want_test)); then
   packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
              chromium linux-perf procps)
+  # the fleet test and bench: two ClickHouse servers on loopback, loaded
+  # over HTTP, and clickhouse-client for the bench's comparison
+  packages+=(clickhouse-server clickhouse-client)
   # the install tests: the Debian package (dpkg-shlibdeps computes its
   # Depends), man -w and groff on the man pages, bash-completion's loader
   packages+=(dpkg-dev man-db bash-completion)

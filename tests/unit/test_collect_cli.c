@@ -217,7 +217,7 @@ static void query_prints_table_csv_and_json(void **state)
 				 "1234  sh    \n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--csv"), 4, out, sizeof out), 0);
 	assert_string_equal(out,
-			    "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\r\n");
+			    "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\\N\r\n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--json"), 4, out, sizeof out), 0);
 	assert_string_equal(out,
 			    "[\n{\"pid\":42,\"name\":\"a,b\",\"cmdline\":\"say \\\"hi\\\"\"},\n"

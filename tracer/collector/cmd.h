@@ -73,6 +73,7 @@ enum query_format {
 	QUERY_TABLE,
 	QUERY_CSV,
 	QUERY_JSON,
+	QUERY_JSONL, /* one JSON object per line, for loaders */
 };
 
 struct query_args {

@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "collect_internal.h"
+#include "fleet_id.h"
 
 #define COLLECT_PERF_PAGES 256u
 
@@ -143,6 +144,7 @@ static void write_start_meta(struct collect *c, const char *command)
 	if (command)
 		tracedb_meta(c->db, "command", command);
 	tracedb_meta_int(c->db, "start_ts", c->start_ts);
+	fleet_id_write(c->db, c->start_ts);
 	tracedb_meta(c->db, "capture_mode", "calls");
 }
 
