@@ -446,15 +446,14 @@ static void read_cmdline(pid_t pid, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* A big trace takes seconds to finish (its indexes and summary): say so,
- * rather than sit silent after the program has ended. */
-#define ANNOUNCE_FINISH_EVENTS 1000000
-static void announce_finish(const char *output, const struct collect *collect, bool quiet)
+/* collect_options.progress: finishing the trace takes longer than a
+ * moment (it should not: its indexes and summary grow as it is written),
+ * so say what it is doing rather than sit silent after the program has
+ * ended. ctx: the trace's path. */
+static void tell_finishing(void *ctx, const char *what, int64_t elapsed_ns)
 {
-	int64_t events = collect_events(collect);
-	if (!quiet && events >= ANNOUNCE_FINISH_EVENTS)
-		fprintf(stderr, "weft: finishing %s (%lld events so far: indexes and summary)...\n",
-			output, (long long)events);
+	fprintf(stderr, "weft: finishing %s: %s (%.1f s so far)\n", (const char *)ctx, what,
+		(double)elapsed_ns / 1e9);
 }
 
 /* Attach mode's answer to the process that started it (launch.h), on
@@ -485,6 +484,8 @@ static int record_attach(const struct record_args *args)
 	    .shm_path = args->shm_path,
 	    .mode = COLLECT_ATTACH,
 	    .attach_pid = args->attach_pid,
+	    .progress = args->quiet ? NULL : tell_finishing,
+	    .progress_ctx = (void *)args->output,
 	};
 	char err[512] = "", why[600];
 	struct collect *collect;
@@ -525,7 +526,6 @@ static int record_attach(const struct record_args *args)
 	signal(SIGTERM, on_forwarded_signal);
 	signal(SIGHUP, on_forwarded_signal);
 	rc = collect_run(collect);
-	announce_finish(args->output, collect, args->quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
@@ -688,7 +688,6 @@ static pid_t start_workload(const struct record_args *args, const struct record_
 static int record_until_done(struct collect *collect, const char *output, bool quiet)
 {
 	int rc = collect_run(collect);
-	announce_finish(output, collect, quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	collect_close(collect);
@@ -729,6 +728,8 @@ static int record_exec(int argc, char **argv)
 	    .db_path = plan.output,
 	    .mode = COLLECT_PARENT,
 	    .command = plan.command_line,
+	    .progress = args.quiet ? NULL : tell_finishing,
+	    .progress_ctx = plan.output,
 	};
 	struct collect *collect;
 	err[0] = '\0';

@@ -107,7 +107,22 @@ int collect_queue_move(struct queue *to, struct queue *from)
 	memcpy(to->items + to->count, from->items, from->count * sizeof *from->items);
 	to->count += from->count;
 	from->count = 0;
+	collect_queue_trim(from);
 	return 0;
+}
+
+void collect_queue_trim(struct queue *q)
+{
+	if (q->cap <= QUEUE_KEEP_ITEMS || q->count * 4 > q->cap)
+		return;
+	size_t cap = QUEUE_KEEP_ITEMS;
+	while (cap < q->count * 2)
+		cap *= 2;
+	struct item *items = realloc(q->items, cap * sizeof *items);
+	if (!items)
+		return; /* keeps the bigger array: no harm */
+	q->items = items;
+	q->cap = cap;
 }
 
 void collect_queue_free(struct queue *q)
@@ -186,6 +201,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 			snprintf(errbuf, errlen, "%s already exists", options->db_path);
 		goto err;
 	}
+	tracedb_on_progress(c->db, options->progress, options->progress_ctx);
 	c->model = model_new(c->db);
 	if (!c->model) {
 		rc = -ENOMEM;
@@ -352,6 +368,12 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	if (c->perf)
 		sched_perf_drain(c->perf, 1, collect_drain_on_switch, c);
 	int64_t end = collect_now();
+	/* what the model holds as the workload ends: memory follows what is
+	 * live (model_retire) */
+	struct model_stats held;
+	model_get_stats(c->model, &held);
+	if (!c->write_failed && tracedb_meta_int(c->db, "threads_held", held.threads_held))
+		collect_write_give_up(c, -EIO);
 	if (collect_queue_move(&c->pending, &c->staging) ||
 	    collect_queue_move(&c->pending, &c->drained))
 		c->error = -ENOMEM;

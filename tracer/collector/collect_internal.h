@@ -129,6 +129,11 @@ int collect_queue_reserve(struct queue *q, size_t more);
 /* Move every item of from to the end of to. Returns 0 or -ENOMEM (nothing
  * moved). */
 int collect_queue_move(struct queue *to, struct queue *from);
+/* Give back most of q's array when a burst that grew it has passed (at
+ * most a quarter used), keeping QUEUE_KEEP_ITEMS or twice what it holds:
+ * the queues' memory follows the backlog, not its peak. */
+#define QUEUE_KEEP_ITEMS 16384
+void collect_queue_trim(struct queue *q);
 /* Free q's items and their records; q is left empty. */
 void collect_queue_free(struct queue *q);
 

@@ -139,6 +139,7 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 	int rc = model_advance(c->model, horizon); /* nothing older is to come */
 	if (rc && !c->error)
 		c->error = rc;
+	model_retire(c->model, horizon);
 	c->pending_head = done;
 	/* Move the held items down once they are the smaller part. */
 	if (done == q->count || (done > 4096 && done * 2 > q->count)) {
@@ -147,6 +148,7 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 		q->count -= done;
 		c->pending_sorted -= done;
 		c->pending_head = 0;
+		collect_queue_trim(q);
 	}
 }
 
