@@ -22,7 +22,7 @@ SHORT_THREADS = textwrap.dedent("""
 """)
 
 
-class LongRecording(TraceTest):
+class Recorder(TraceTest):
     def record_with(self, options, argv, name="trace"):
         db = os.path.join(self.tmp, name + ".db")
         proc = subprocess.run([WEFT, "record", "-o", db, *options, "--", *argv],
@@ -31,6 +31,9 @@ class LongRecording(TraceTest):
 
     def meta(self, db):
         return {r["key"]: r["value"] for r in self.query(db, "SELECT key, value FROM meta")}
+
+
+class LongRecording(Recorder):
 
     def test_ended_threads_are_freed_while_recording(self):
         rec = self.record([sys.executable, "-c", SHORT_THREADS])
@@ -54,3 +57,105 @@ class LongRecording(TraceTest):
         indexes = {r[0] for r in self.query(
             rec.db, "SELECT name FROM sqlite_master WHERE type = 'index'")}
         self.assertIn("thread_state_utid_ts", indexes)
+
+
+# Three threads taking turns on a lock, sleeping inside it, for SECONDS:
+# a steady stream of transitions.
+BUSY = textwrap.dedent("""
+    import sys, threading, time
+    end = time.time() + float(sys.argv[1])
+    lock = threading.Lock()
+    def work():
+        while time.time() < end:
+            with lock:
+                time.sleep(0.0005)
+    ts = [threading.Thread(target=work) for _ in range(3)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    print("done")
+""")
+
+
+class BoundedRecording(Recorder):
+    def busy(self, options, seconds):
+        rec = self.record_with(options, [sys.executable, "-c", BUSY, str(seconds)])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"done\n")  # the workload is untouched
+        self.assertFalse(os.path.exists(rec.db + "-wal"))
+        return rec, self.meta(rec.db)
+
+    def test_keep_last_holds_the_last_duration_in_whole_chunks(self):
+        rec, meta = self.busy(["--keep-last", "1s"], 4)
+        self.assertEqual(meta["keep_last_ns"], str(10**9))
+        start, end = int(meta["start_ts"]), int(meta["end_ts"])
+        dropped_before = int(meta["dropped_before_ts"])
+        self.assertGreater(int(meta["dropped_rows"]), 0)
+        # the trace holds at least the last second, and nothing of what was
+        # written before the boundary, but the span each thread still held
+        self.assertLess(start, dropped_before)
+        self.assertGreaterEqual(end - dropped_before, 10**9)
+        threads = self.query(rec.db, "SELECT COUNT(*) FROM thread")[0][0]
+        if meta.get("capture_mode") == "perf":
+            older = self.query(rec.db, "SELECT COUNT(*) FROM thread_state WHERE ts + dur < ?",
+                               (dropped_before,))[0][0]
+            self.assertLessEqual(older, threads)
+        # process and thread rows stay for everything seen
+        self.assertEqual(self.query(rec.db, "SELECT COUNT(*) FROM thread WHERE NOT is_main")[0][0],
+                         3)
+        self.assertEqual(meta["status"], "complete")
+
+    def test_max_size_stops_adding_events_near_the_size(self):
+        rec, meta = self.busy(["--max-size", "1M"], 4)
+        self.assertEqual(meta["truncated"], "max-size")
+        self.assertEqual(meta["max_size"], str(1 << 20))
+        self.assertGreater(int(meta["events_after_cut"]), 0)
+        size = os.path.getsize(rec.db)
+        self.assertLessEqual(size, (1 << 20) * 105 // 100)
+        self.assertGreaterEqual(size, (1 << 20) * 80 // 100)
+        cut = int(meta["truncated_ts"])
+        late = self.query(rec.db, "SELECT COUNT(*) FROM thread_state WHERE ts + dur > ?",
+                          (cut,))[0][0]
+        self.assertEqual(late, 0)
+
+    def test_duration_records_the_first_duration_only(self):
+        rec, meta = self.busy(["--duration", "1s"], 3)
+        self.assertEqual(meta["truncated"], "duration")
+        cut = int(meta["truncated_ts"])
+        self.assertEqual(cut - int(meta["start_ts"]), 10**9)
+        last = self.query(rec.db, "SELECT MAX(ts + dur) FROM thread_state")[0][0]
+        self.assertLessEqual(last, cut)
+        self.assertGreater(int(meta["events_after_cut"]), 0)
+        # the workload's exit status is still the recorder's
+        self.assertEqual(meta["exit_status"], "0")
+
+    def test_bad_bounds_are_refused_before_anything_runs(self):
+        for option, value in (("--keep-last", "10"), ("--duration", "5x"),
+                              ("--max-size", "-1M"), ("--max-size", "2Q"),
+                              ("--duration", "0s"), ("--keep-last", "")):
+            db = os.path.join(self.tmp, "bad.db")
+            proc = subprocess.run([WEFT, "record", "-o", db, option, value, "--", "true"],
+                                  capture_output=True, timeout=TIMEOUT)
+            self.assertEqual(proc.returncode, 2, (option, value))
+            self.assertIn(option.encode(), proc.stderr)
+            self.assertIn(b"(see weft record --help)", proc.stderr)
+            self.assertFalse(os.path.exists(db))
+
+    def test_a_disk_that_fills_before_the_bound_leaves_an_incomplete_trace(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a small tmpfs needs root")
+        mount = os.path.join(self.tmp, "small")
+        os.mkdir(mount)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mount])
+        db = os.path.join(mount, "full.db")
+        proc = subprocess.run([WEFT, "record", "-o", db, "--max-size", "64M", "--keep-last",
+                               "1m", "--", sys.executable, "-c", BUSY, "3"],
+                              capture_output=True, timeout=TIMEOUT, cwd=self.tmp)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"done\n")
+        self.assertEqual(self.query(db, "PRAGMA integrity_check")[0][0], "ok")
+        meta = self.meta(db)
+        self.assertEqual(meta["status"], "incomplete")
+        self.assertIn("full", meta["incomplete_reason"])
+        self.assertNotIn("truncated", meta)
+        self.assertEqual(meta["exit_status"], "0")

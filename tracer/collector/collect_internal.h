@@ -61,6 +61,10 @@ struct queue {
 	size_t cap;
 };
 
+/* chunk boundaries --keep-last keeps: a chunk is keep_last_ns /
+ * (COLLECT_CHUNKS - 2) long */
+#define COLLECT_CHUNKS 6
+
 struct collect {
 	enum collect_mode mode;
 	pid_t attach_pid;
@@ -117,10 +121,27 @@ struct collect {
 	char fail_reason[160];
 	int64_t fail_ts;
 	int64_t events_unwritten;
+	/* bounds (collect_bound.c): a recording cut short by --duration or
+	 * --max-size writes nothing more (records are drained and counted in
+	 * events_unwritten); --keep-last drops whole chunks of old spans */
+	int64_t keep_last_ns, max_bytes, duration_ns;
+	bool bound_stopped;
+	struct tracedb_chunk chunks[COLLECT_CHUNKS];
+	size_t nchunks;
+	int64_t dropped_rows;
 
 	atomic_int stop;       /* collect_stop */
 	atomic_int stop_drain; /* collect_run: the drain thread must return */
 };
+
+/* --- collect_bound.c --------------------------------------------------- */
+
+/* The horizon the writer may reach: no further than a --duration cut. */
+int64_t collect_bound_horizon(const struct collect *c, int64_t horizon);
+/* After the writer reached horizon: cut a --duration or --max-size
+ * recording short, or drop --keep-last's oldest chunk. Sets c->error on a
+ * failure to write. */
+void collect_bound_step(struct collect *c, int64_t horizon);
 
 /* --- collect.c --------------------------------------------------------- */
 

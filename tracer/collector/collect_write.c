@@ -227,8 +227,10 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	c->writer_quiet = quiet;
 	if (rc && !c->error)
 		c->error = rc;
-	if (!c->write_failed) {
+	if (!c->write_failed && !c->bound_stopped) {
+		horizon = collect_bound_horizon(c, horizon);
 		collect_write_queue(c, horizon);
+		collect_bound_step(c, horizon);
 		int64_t now = collect_now();
 		if (tracedb_due(c->db, now) && model_write_waits(c->model) && !c->error)
 			c->error = -EIO;
@@ -237,7 +239,7 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	}
 	if (c->error)
 		collect_write_give_up(c, c->error);
-	if (c->write_failed)
+	if (c->write_failed || c->bound_stopped)
 		collect_write_discard(c);
 	if (!quiet)
 		return 0;

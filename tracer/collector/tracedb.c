@@ -38,6 +38,7 @@
 
 #include "event.h"
 #include "overview_build.h"
+#include "tracedb_internal.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
@@ -157,6 +158,16 @@ struct tracedb {
 	int64_t txn_start_ns;
 	struct overview *overview;	     /* NULL once it failed */
 	int reason_index[WEFT_REASON_COUNT]; /* enum weft_reason -> overview's */
+	/* finishing (tracedb_finish, tracedb_close): what it is doing, since
+	 * when, whether the host was told, and when the optional critical
+	 * path's walk must give up (0: never) */
+	tracedb_progress_fn progress;
+	void *progress_ctx;
+	const char *phase;
+	int64_t finish_start_ns;
+	bool told;
+	int64_t give_up_ns;
+	bool gave_up;
 };
 
 static int64_t monotonic_ns(void)
@@ -357,7 +368,8 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	/* synchronous first: the switch to WAL writes, and would sync */
 	if (exec_sql(db, "PRAGMA page_size=16384; PRAGMA synchronous=OFF; "
 			 "PRAGMA journal_mode=WAL; PRAGMA cache_size=-32768;") ||
-	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql))
+	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql) ||
+	    exec_sql(db, weft_embed__001_indexes_sql))
 		goto err;
 	for (int i = 0; i < STMT_COUNT; i++)
 		if (sqlite3_prepare_v3(db->sql, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -721,27 +733,99 @@ void tracedb_abandon(struct tracedb *db)
 	db->abandoned = true;
 }
 
+void tracedb_on_progress(struct tracedb *db, tracedb_progress_fn fn, void *ctx)
+{
+	db->progress = fn;
+	db->progress_ctx = ctx;
+}
+
+/* Tell the host what finishing is doing once it has taken
+ * TRACEDB_TELL_NS (once per phase from then on). */
+static void tell(struct tracedb *db, int64_t now)
+{
+	if (!db->progress || !db->phase || db->told || !db->finish_start_ns ||
+	    now - db->finish_start_ns < TRACEDB_TELL_NS)
+		return;
+	db->told = true;
+	db->progress(db->progress_ctx, db->phase, now - db->finish_start_ns);
+}
+
+/* SQLite's progress handler while finishing: tells, and interrupts the
+ * statement running (1) once give_up_ns has passed. */
+static int on_sqlite_progress(void *ctx)
+{
+	struct tracedb *db = ctx;
+	int64_t now = monotonic_ns();
+	tell(db, now);
+	if (db->give_up_ns && now >= db->give_up_ns) {
+		db->gave_up = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void set_phase(struct tracedb *db, const char *phase)
+{
+	if (!db->finish_start_ns) {
+		db->finish_start_ns = monotonic_ns();
+		sqlite3_progress_handler(db->sql, 100, on_sqlite_progress, db);
+	}
+	db->phase = phase;
+	db->told = false;
+	tell(db, monotonic_ns());
+}
+
+/* The root's critical path, stored in the trace when the walk takes no
+ * more than TRACEDB_CRITPATH_NS; past that it is left to readers
+ * (critpath_ensure walks it on demand), so that a long recording stops at
+ * once. Returns 0 or -EIO. */
+static int record_critical_path(struct tracedb *db)
+{
+	set_phase(db, "finding the critical path");
+	if (exec_sql(db, "SAVEPOINT critical_path"))
+		return -EIO;
+	db->give_up_ns = monotonic_ns() + TRACEDB_CRITPATH_NS;
+	db->gave_up = false;
+	int rc = critpath_record(db->sql);
+	db->give_up_ns = 0;
+	if (db->gave_up) {
+		/* interrupted: nothing of it stays; readers walk it */
+		if (exec_sql(db, "ROLLBACK TO critical_path"))
+			return -EIO;
+		rc = tracedb_meta(db, "critical_path", "on demand");
+	} else if (rc == -ENOENT) {
+		rc = 0; /* no finished root process: no path, no failure */
+	}
+	if (exec_sql(db, "RELEASE critical_path"))
+		return -EIO;
+	return rc ? -EIO : 0;
+}
+
 int tracedb_finish(struct tracedb *db, const char *status)
 {
+	set_phase(db, "committing the last rows");
 	if (commit(db) || begin(db))
 		return -EIO;
 	if (db->abandoned)
 		return tracedb_meta(db, "status", status) || commit(db) ? -EIO : 0;
 	/* the summary of what was written so far (a second finish, after more
 	 * rows, rewrites it) */
+	set_phase(db, "writing the track summary");
 	if (db->overview &&
 	    (exec_sql(db, "DELETE FROM track_overview") || overview_write(db->overview, db->sql))) {
 		/* written in full or not at all: readers would trust a part */
 		if (exec_sql(db, "DELETE FROM track_overview"))
 			return -EIO;
 	}
+	/* made by tracedb_create and grown with the rows: a no-op unless the
+	 * trace was made without them */
+	set_phase(db, "indexing");
 	if (exec_sql(db, weft_embed__001_indexes_sql))
 		return -EIO;
-	/* the critical path needs the indexes; a trace without a finished
-	 * root process has none, which is no failure of the trace */
-	int rc = critpath_record(db->sql);
-	if (rc && rc != -ENOENT)
-		return rc;
+	/* the critical path needs the indexes */
+	if (record_critical_path(db))
+		return -EIO;
+	set_phase(db, "committing");
 	if (tracedb_meta(db, "status", status) || commit(db))
 		return -EIO;
 	return 0;
@@ -774,6 +858,7 @@ static int seal(struct tracedb *db)
 			return -EIO; /* no room to checkpoint, say: the WAL stays, valid */
 		if (waited >= TRACEDB_SEAL_WAIT_MS)
 			return -EBUSY;
+		tell(db, monotonic_ns());
 		struct timespec pause = {0, step_ms * 1000000l};
 		nanosleep(&pause, NULL);
 	}
@@ -833,9 +918,14 @@ int tracedb_close(struct tracedb *db)
 		sqlite3_finalize(db->stmt[i]);
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
+	set_phase(db, "moving the write-ahead log into the trace");
 	int rc = seal(db);
-	if (rc == -EBUSY && !replace_with_copy(db))
-		rc = 0;
+	if (rc == -EBUSY) {
+		set_phase(db, "copying the trace whole (a reader keeps it open)");
+		if (!replace_with_copy(db))
+			rc = 0;
+	}
+	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
@@ -844,6 +934,20 @@ int tracedb_close(struct tracedb *db)
 	overview_free(db->overview);
 	free(db->path);
 	free(db);
+	return rc;
+}
+
+sqlite3 *tracedb_sqlite(struct tracedb *db)
+{
+	return db->sql;
+}
+
+int tracedb_flush_rows(struct tracedb *db)
+{
+	int rc = 0;
+	for (int b = 0; b < BATCH_COUNT; b++)
+		if (batch_flush(db, (enum batch_id)b))
+			rc = -EIO;
 	return rc;
 }
 
