@@ -831,82 +831,10 @@ int tracedb_finish(struct tracedb *db, const char *status)
 	return 0;
 }
 
-/* Checkpoint the WAL into the database and leave WAL mode, retrying while
- * another connection holds the file (TRACEDB_SEAL_WAIT_MS in all). Returns
- * 0 or -EBUSY (still in WAL mode; what was checkpointed is in the file). */
-static int seal(struct tracedb *db)
+/* tracedb_seal's wait for a reader: tell the host what finishing does. */
+static void sealing(void *ctx)
 {
-	const int step_ms = 20;
-	for (int waited = 0;; waited += step_ms) {
-		int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-						   NULL);
-		sqlite3_stmt *stmt = NULL;
-		bool sealed = false;
-		if (rc == SQLITE_OK && sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1,
-							  &stmt, NULL) == SQLITE_OK) {
-			rc = sqlite3_step(stmt);
-			const char *mode =
-			    rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
-			sealed = mode && !strcmp(mode, "delete");
-			if (rc == SQLITE_ROW)
-				rc = SQLITE_BUSY; /* still "wal": another connection holds it */
-		}
-		sqlite3_finalize(stmt);
-		if (sealed)
-			return 0;
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			return -EIO; /* no room to checkpoint, say: the WAL stays, valid */
-		if (waited >= TRACEDB_SEAL_WAIT_MS)
-			return -EBUSY;
-		tell(db, monotonic_ns());
-		struct timespec pause = {0, step_ms * 1000000l};
-		nanosleep(&pause, NULL);
-	}
-}
-
-/* seal's way round a reader that keeps the file in WAL mode: write the
- * whole trace into a new file beside it (VACUUM INTO), take that out of
- * WAL mode (nobody else has it open) and rename it over the trace, then
- * remove the old -wal and -shm names. Readers that had the old file open
- * go on reading it (the same rows) until they reopen. Returns 0 or -EIO
- * (no room for the copy, say: nothing changed). */
-static int replace_with_copy(struct tracedb *db)
-{
-	size_t len = strlen(db->path) + 32;
-	char *copy = malloc(len), *side = malloc(len);
-	sqlite3 *sql = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int rc = -EIO;
-	if (!copy || !side)
-		goto out;
-	snprintf(copy, len, "%s.sealing-%d", db->path, (int)getpid());
-	unlink(copy);
-	if (sqlite3_prepare_v2(db->sql, "VACUUM INTO ?1", -1, &stmt, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(stmt, 1, copy, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE ||
-	    sqlite3_open_v2(copy, &sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(sql, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_close(sql) != SQLITE_OK) {
-		sql = NULL;
-		goto out;
-	}
-	sql = NULL;
-	if (rename(copy, db->path) < 0)
-		goto out;
-	snprintf(side, len, "%s-wal", db->path);
-	unlink(side);
-	snprintf(side, len, "%s-shm", db->path);
-	unlink(side);
-	rc = 0;
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_close(sql);
-	if (rc && copy)
-		unlink(copy);
-	free(copy);
-	free(side);
-	return rc;
+	tell(ctx, monotonic_ns());
 }
 
 int tracedb_close(struct tracedb *db)
@@ -919,12 +847,7 @@ int tracedb_close(struct tracedb *db)
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
 	set_phase(db, "moving the write-ahead log into the trace");
-	int rc = seal(db);
-	if (rc == -EBUSY) {
-		set_phase(db, "copying the trace whole (a reader keeps it open)");
-		if (!replace_with_copy(db))
-			rc = 0;
-	}
+	int rc = tracedb_seal(db->sql, db->path, sealing, db);
 	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)

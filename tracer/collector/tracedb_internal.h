@@ -16,4 +16,13 @@ sqlite3 *tracedb_sqlite(struct tracedb *db);
  * 0 or -EIO. */
 int tracedb_flush_rows(struct tracedb *db);
 
+/* tracedb_seal.c: make the trace at path, open in sql (no transaction),
+ * one file: checkpoint its WAL and leave WAL mode; when another connection
+ * (a reader) keeps it in WAL mode, write it whole into a new file renamed
+ * over it. waiting(ctx) is called while it waits for that reader. Returns
+ * 0, -EIO (no room: the file stays with its -wal, both valid) or -EBUSY
+ * (every row is in the file, which stays in WAL mode until the reader
+ * closes it). */
+int tracedb_seal(sqlite3 *sql, const char *path, void (*waiting)(void *ctx), void *ctx);
+
 #endif
