@@ -700,8 +700,10 @@ static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_o
 	return flowsum_add(ctx, object_id, kind, ts_out, ts_in, utid_out, utid_in, bytes);
 }
 
-/* Flow buckets: about FLOW_BUCKETS over the trace as first seen. */
+/* Flow buckets: about FLOW_BUCKETS over the trace as first seen (at
+ * least LIVE_FLOW_EXTENT_NS of it while it is being recorded). */
 #define FLOW_BUCKETS 1024
+#define LIVE_FLOW_EXTENT_NS (3600 * 1000000000ll)
 
 /* The test hook (trace.h): waits until t->hold_loads exists. -ECANCELED
  * if weftd stops meanwhile. */
@@ -734,6 +736,12 @@ static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 	}
 	if (rc == 0 && !tl->flows) {
 		int64_t extent = info->status.end_ts - info->status.start_ts, width = 1024;
+		/* a trace still being recorded grows past its extent as first
+		 * seen: buckets for an hour of it keep the sums usable (under
+		 * their entry cap) as it does, at the cost of wider edges read
+		 * from SQLite while it is short */
+		if (growing && extent < LIVE_FLOW_EXTENT_NS)
+			extent = LIVE_FLOW_EXTENT_NS;
 		while (width < extent / FLOW_BUCKETS)
 			width <<= 1;
 		tl->flows = flowsum_new(info->status.start_ts, width);
