@@ -426,8 +426,10 @@ static int count_idle(struct lod_track *t, size_t from)
 		t->idle_cap = 0;
 		return 0;
 	}
-	if (!t->idle_before)
+	if (!t->idle_before) {
 		from = 0;
+		t->idle_cap = 0;
+	}
 	if (t->idle_cap < t->nblocks + 1) {
 		size_t cap = t->idle_cap ? t->idle_cap : 16;
 		while (cap < t->nblocks + 1)
@@ -438,14 +440,17 @@ static int count_idle(struct lod_track *t, size_t from)
 		t->idle_before = grown;
 		t->idle_cap = cap;
 	}
+	uint32_t *idle = t->idle_before;
+	if (!idle)
+		return -ENOMEM;
 	size_t first_block = from >> BLOCK_SHIFT;
-	uint32_t c = first_block ? t->idle_before[first_block] : 0;
+	uint32_t c = first_block ? idle[first_block] : 0;
 	for (size_t i = first_block << BLOCK_SHIFT; i < t->n; i++) {
 		if ((i & (BLOCK - 1)) == 0)
-			t->idle_before[i >> BLOCK_SHIFT] = c;
+			idle[i >> BLOCK_SHIFT] = c;
 		c += span_state(t, i) == IDLE;
 	}
-	t->idle_before[t->nblocks] = c;
+	idle[t->nblocks] = c;
 	return 0;
 }
 
@@ -474,10 +479,9 @@ static int alloc_levels(struct lod_track *t, size_t nb, size_t cap0)
 	struct bucket *all = calloc(total, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
-	for (int k = 0; k < n; k++) {
-		t->levels[k] = all;
-		all += caps[k];
-	}
+	t->levels[0] = all; /* owns the buffer (free_levels) */
+	for (int k = 1; k < n; k++)
+		t->levels[k] = t->levels[k - 1] + caps[k - 1];
 	t->cap_levels = n;
 	t->cap0 = cap0;
 	t->nlevels = level_counts(nb, t->nbuckets);

@@ -15,6 +15,7 @@ static int64_t leading_number(const char *text, const char **rest)
 {
 	int64_t n = 0;
 	const char *p = text;
+	*rest = text;
 	for (; isdigit((unsigned char)*p); p++) {
 		if (n > (INT64_MAX - 9) / 10)
 			return -1;
