@@ -284,16 +284,29 @@ int query_overview(sqlite3 *db, struct json *j)
 int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
 		     query_span_fn fn, void *ctx)
 {
-	static const char *const sql[] = {
-	    [QUERY_THREAD_STATE] = "SELECT rowid, utid, ts, dur, state, reason, object_id "
-				   "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
-	    [QUERY_PROCESS_STATE] = "SELECT rowid, upid, ts, dur, state, NULL, NULL "
-				    "FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
-	    [QUERY_SCHED_SLICE] = "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
-				  "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
+	/* The whole table in track order reads the (id, ts) index when there is
+	 * one; the rows added since a load (a trace still being recorded,
+	 * whose indexes grow with it) are a rowid range, sorted: read through
+	 * the index they would cost a scan of every row. */
+	static const char *const sql[][2] = {
+	    [QUERY_THREAD_STATE] =
+		{"SELECT rowid, utid, ts, dur, state, reason, object_id "
+		 "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
+		 "SELECT rowid, utid, ts, dur, state, reason, object_id "
+		 "FROM thread_state NOT INDEXED WHERE rowid > ?1 ORDER BY utid, ts"},
+	    [QUERY_PROCESS_STATE] =
+		{"SELECT rowid, upid, ts, dur, state, NULL, NULL "
+		 "FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
+		 "SELECT rowid, upid, ts, dur, state, NULL, NULL "
+		 "FROM process_state NOT INDEXED WHERE rowid > ?1 ORDER BY upid, ts"},
+	    [QUERY_SCHED_SLICE] =
+		{"SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
+		 "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
+		 "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
+		 "FROM sched_slice NOT INDEXED WHERE rowid > ?1 ORDER BY cpu, ts"},
 	};
 	sqlite3_stmt *stmt;
-	if (prep(db, sql[which], &stmt) < 0)
+	if (prep(db, sql[which][after_rowid > 0], &stmt) < 0)
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, after_rowid);
 	int rc, cb = 0;

@@ -4,13 +4,18 @@
 #   scripts/deps.sh --test   also what the tests use: cmocka, clang (fuzz),
 #                            chromium + playwright-core, linux-perf, workloads,
 #                            and what packaging uses (dpkg-dev: package.sh)
+#   scripts/deps.sh --bench  also the servers the benchmarks run (bench/soak:
+#                            redis-server, and redis-tools' redis-benchmark)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3)
 want_test=0
+want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--bench" ]] && want_bench=1
+((want_bench)) && packages+=(redis-server redis-tools procps)
 if ((want_test)); then
   packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
              chromium linux-perf procps)

@@ -110,7 +110,22 @@ int collect_queue_move(struct queue *to, struct queue *from)
 	memcpy(to->items + to->count, from->items, from->count * sizeof *from->items);
 	to->count += from->count;
 	from->count = 0;
+	collect_queue_trim(from);
 	return 0;
+}
+
+void collect_queue_trim(struct queue *q)
+{
+	if (q->cap <= QUEUE_KEEP_ITEMS || q->count * 4 > q->cap)
+		return;
+	size_t cap = QUEUE_KEEP_ITEMS;
+	while (cap < q->count * 2)
+		cap *= 2;
+	struct item *items = realloc(q->items, cap * sizeof *items);
+	if (!items)
+		return; /* keeps the bigger array: no harm */
+	q->items = items;
+	q->cap = cap;
 }
 
 void collect_queue_free(struct queue *q)
@@ -190,6 +205,18 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 			snprintf(errbuf, errlen, "%s already exists", options->db_path);
 		goto err;
 	}
+	tracedb_on_progress(c->db, options->progress, options->progress_ctx);
+	c->keep_last_ns = options->keep_last_ns;
+	c->max_bytes = options->max_bytes;
+	c->duration_ns = options->duration_ns;
+	if (c->keep_last_ns && tracedb_meta_int(c->db, "keep_last_ns", c->keep_last_ns))
+		rc = -EIO;
+	if (c->max_bytes && tracedb_meta_int(c->db, "max_size", c->max_bytes))
+		rc = -EIO;
+	if (c->duration_ns && tracedb_meta_int(c->db, "duration_ns", c->duration_ns))
+		rc = -EIO;
+	if (rc)
+		goto err;
 	c->model = model_new(c->db);
 	if (!c->model) {
 		rc = -ENOMEM;
@@ -359,6 +386,12 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	if (c->perf)
 		sched_perf_drain(c->perf, 1, collect_drain_on_switch, c);
 	int64_t end = collect_now();
+	/* what the model holds as the workload ends: memory follows what is
+	 * live (model_retire) */
+	struct model_stats held;
+	model_get_stats(c->model, &held);
+	if (!c->write_failed && tracedb_meta_int(c->db, "threads_held", held.threads_held))
+		collect_write_give_up(c, -EIO);
 	if (collect_queue_move(&c->pending, &c->staging) ||
 	    collect_queue_move(&c->pending, &c->drained))
 		c->error = -ENOMEM;
@@ -366,7 +399,9 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = c->staging_error;
 	if (c->drain_error && !c->error)
 		c->error = c->drain_error;
-	if (!c->write_failed && !c->error) {
+	if (c->bound_stopped) /* finished at its cut already */
+		collect_write_discard(c);
+	else if (!c->write_failed && !c->error) {
 		collect_write_queue(c, INT64_MAX);
 		int rc = model_finish(c->model, end);
 		if (!rc)
@@ -378,6 +413,9 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		collect_write_give_up(c, c->error);
 	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
 	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
+	if (c->bound_stopped && !c->write_failed &&
+	    tracedb_meta_int(c->db, "events_after_cut", c->events_unwritten))
+		collect_write_give_up(c, -EIO);
 	if (!c->write_failed &&
 	    (write_end_meta(c, end, threads_lost, switches_lost) || tracedb_finish(c->db, status)))
 		collect_write_give_up(c, -EIO);

@@ -287,6 +287,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 	t->ended = true;
 	t->end_ts = span_thread_last_ts(t->spans);
 	model_thread_write(model, t, false);
+	model_retire_later(model, t);
 }
 
 /* The process ends at ts: its threads, its spans, its row. */
@@ -344,6 +345,7 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 	t->next = p->threads;
 	p->threads = t;
 	model->stats.threads++;
+	model->stats.threads_held++;
 	model_thread_write(model, t, true);
 	return t;
 }

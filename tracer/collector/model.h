@@ -69,6 +69,7 @@ struct model_stats {
 	int64_t processes;
 	int64_t threads;
 	int64_t events;
+	int64_t threads_held; /* thread entries in memory now (live, or ended lately) */
 };
 
 /* A model writing to db (borrowed). NULL when out of memory. */
@@ -160,6 +161,17 @@ int model_gone(struct model *model, int64_t ts, uint32_t pid);
 int model_finish(struct model *model, int64_t ts);
 
 void model_get_stats(const struct model *model, struct model_stats *stats);
+
+/* How long after a thread's end (by the collector's horizon) its entry
+ * stays in memory: records of it stamped before its end may still come
+ * until the horizon passes them, and a join or a perf record of it a
+ * little after. */
+#define MODEL_RETIRE_NS (2 * 1000 * 1000 * 1000ll)
+
+/* Free the entries of threads that ended MODEL_RETIRE_NS or more before
+ * horizon (nothing older than horizon is to come): memory follows what is
+ * live, not how long the recording ran. */
+void model_retire(struct model *model, int64_t horizon);
 
 /* The pids of processes not ended yet and of FORK records no child has
  * matched yet (a child that has not claimed its ring yet, or never will),

@@ -272,6 +272,18 @@ void span_process_free(struct span_process *process)
 	free(process);
 }
 
+void span_thread_release(struct span_thread *thread)
+{
+	assert(thread->ended);
+	struct span_thread **link = &thread->process->threads;
+	while (*link && *link != thread)
+		link = &(*link)->next;
+	if (*link)
+		*link = thread->next;
+	free(thread->pending);
+	free(thread);
+}
+
 /* --- thread ------------------------------------------------------------- */
 
 static struct span thread_derive(const struct span_thread *thread)

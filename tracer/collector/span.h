@@ -134,6 +134,9 @@ void span_thread_sample(struct span_thread *thread, int64_t ts, int64_t run_ns, 
 /* The thread ends at ts (Terminated from then on). Idempotent. */
 void span_thread_end(struct span_thread *thread, int64_t ts);
 bool span_thread_ended(const struct span_thread *thread);
+/* Free an ended thread's builder (every span of it is out) and take it out
+ * of its process's list. */
+void span_thread_release(struct span_thread *thread);
 /* The timestamp of the thread's latest transition (its current span's
  * start), or its end when ended. */
 int64_t span_thread_last_ts(const struct span_thread *thread);
