@@ -1,0 +1,351 @@
+/*
+ * jvm.c — see jvm.h. The process-wide state (the JVMTI environment, the
+ * tag counter) is written once by Agent_OnLoad, before the JVM starts any
+ * Java thread, and read afterwards; tags are handed out under tag_lock, a
+ * JVMTI raw monitor, only when a monitor is contended for the first time.
+ * Every callback raises the thread's busy flag around its JVMTI calls, so
+ * the waits the JVM makes inside them pass through unrecorded.
+ */
+#include "jvm.h"
+
+#include <dlfcn.h>
+#include <jvmti.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload.h"
+
+static struct {
+	jvmtiEnv *ti;
+	jrawMonitorID tag_lock;
+	jlong next_tag;
+} jvm;
+
+/* The next definition of name after this library (the real one), looked
+ * up with the re-entry guard raised. */
+static void *jvm_next(const char *name)
+{
+	preload_self.busy++;
+	void *fn = dlsym(RTLD_NEXT, name);
+	preload_self.busy--;
+	return fn;
+}
+
+/* RUNTIME_NOTE from the calling thread, when it records. */
+static void jvm_note(const char *text)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || !t->writer.slot)
+		return;
+	preload_write_begin(t);
+	emit_record_string(&t->writer, WEFT_EV_RUNTIME_NOTE, 0, 0, emit_now(), 0, 0, text,
+			   WEFT_PAYLOAD_MAX);
+	preload_write_end(t);
+}
+
+/* --- the way in: one more launcher option ----------------------------- */
+
+typedef int (*jli_launch_fn)(int, char **, int, const char **, int, const char **, const char *,
+			     const char *, const char *, const char *, jboolean, jboolean, jboolean,
+			     jint);
+
+/* Fill option with the -agentpath option naming this library (prefixed
+ * -J for launchers whose own arguments are not the JVM's). Returns 0, or
+ * -ENOENT when the library's path is unknown or cannot be an agentpath. */
+static int jvm_agent_option(int translated, char *option, size_t size)
+{
+	Dl_info info;
+	if (!dladdr((void *)jvm_agent_option, &info) || !info.dli_fname ||
+	    !strchr(info.dli_fname, '/') || strchr(info.dli_fname, '='))
+		return -ENOENT;
+	int n = snprintf(option, size, "%s-agentpath:%s", translated ? "-J" : "", info.dli_fname);
+	return n > 0 && (size_t)n < size ? 0 : -ENOENT;
+}
+
+WEFT_EXPORT int JLI_Launch(int argc, char **argv, int jargc, const char **jargv, int appclassc,
+			   const char **appclassv, const char *fullversion, const char *dotversion,
+			   const char *pname, const char *lname, jboolean javaargs,
+			   jboolean cpwildcard, jboolean javaw, jint ergo)
+{
+	static char option[PATH_MAX + 16];
+	jli_launch_fn real = (jli_launch_fn)jvm_next("JLI_Launch");
+	if (!real)
+		abort(); /* the launcher was linked against it */
+	char **args = argv;
+	int count = argc;
+	int present = 0;
+	if (preload_proc.attached && argc >= 1 &&
+	    !jvm_agent_option(javaargs && jargc > 0, option, sizeof option)) {
+		for (int i = 1; i < argc; i++) /* a launcher that re-executed itself */
+			present |= argv[i] && strcmp(argv[i], option) == 0;
+		args = present ? argv : malloc(((size_t)argc + 2) * sizeof *args);
+	}
+	if (args && args != argv) {
+		args[0] = argv[0];
+		args[1] = option;
+		memcpy(args + 2, argv + 1, (size_t)argc * sizeof *args); /* with argv's NULL */
+		count = argc + 1;
+	} else if (!args) {
+		args = argv;
+	}
+	return real(count, args, jargc, jargv, appclassc, appclassv, fullversion, dotversion, pname,
+		    lname, javaargs, cpwildcard, javaw, ergo);
+}
+
+/* --- threads: their tid in JVMTI's thread-local storage, their name ---- */
+
+/* The calling Java thread (thread) starts: keep its tid, record its name. */
+static void jvm_thread_named(jvmtiEnv *ti, jthread thread)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return;
+	uint32_t tid = preload_tid();
+	jvmtiThreadInfo info = {0};
+	t->busy++;
+	(*ti)->SetThreadLocalStorage(ti, NULL, (const void *)(uintptr_t)tid);
+	jvmtiError error = (*ti)->GetThreadInfo(ti, thread, &info);
+	t->busy--;
+	if (error != JVMTI_ERROR_NONE || !info.name)
+		return;
+	if (t->writer.slot) {
+		preload_write_begin(t);
+		emit_record_string(&t->writer, WEFT_EV_THREAD_NAME, 0, 0, emit_now(), tid, 0,
+				   info.name, 64);
+		preload_write_end(t);
+	}
+	(*ti)->Deallocate(ti, (unsigned char *)info.name);
+}
+
+static void JNICALL jvm_on_thread_start(jvmtiEnv *ti, JNIEnv *jni, jthread thread)
+{
+	(void)jni;
+	jvm_thread_named(ti, thread);
+}
+
+/* --- monitors: their key, name and owner ------------------------------ */
+
+/* "Ljava/lang/Object;" as "java.lang.Object#tag" into label. */
+static void jvm_monitor_label(const char *signature, jlong tag, char *label, size_t size)
+{
+	size_t n = 0;
+	const char *s = signature[0] == 'L' ? signature + 1 : signature;
+	for (; *s && *s != ';' && n + 1 < size; s++)
+		label[n++] = *s == '/' ? '.' : *s;
+	label[n] = '\0';
+	snprintf(label + n, size - n, "#%lld", (long long)tag);
+}
+
+/* Name the monitor of tag (OBJECT_NAME, as a mutex and as a condition). */
+static void jvm_monitor_name(struct preload_thread *t, jvmtiEnv *ti, JNIEnv *jni, jobject object,
+			     jlong tag)
+{
+	char *signature = NULL;
+	char label[64];
+	t->busy++;
+	jclass class = (*jni)->GetObjectClass(jni, object);
+	if (class && (*ti)->GetClassSignature(ti, class, &signature, NULL) != JVMTI_ERROR_NONE)
+		signature = NULL;
+	if (class)
+		(*jni)->DeleteLocalRef(jni, class);
+	t->busy--;
+	jvm_monitor_label(signature ? signature : "?", tag, label, sizeof label);
+	if (signature)
+		(*ti)->Deallocate(ti, (unsigned char *)signature);
+	if (!t->writer.slot)
+		return;
+	uint64_t ts = emit_now();
+	preload_write_begin(t);
+	emit_record_string(&t->writer, WEFT_EV_OBJECT_NAME, WEFT_REASON_MUTEX, 0, ts,
+			   JVM_MONITOR_KEY | (uint64_t)tag, 0, label, sizeof label);
+	emit_record_string(&t->writer, WEFT_EV_OBJECT_NAME, WEFT_REASON_COND, 0, ts,
+			   JVM_MONITOR_KEY | (uint64_t)tag, 0, label, sizeof label);
+	preload_write_end(t);
+}
+
+/* The key of object's monitor (0: none could be given); a monitor seen
+ * for the first time gets its tag and its name. */
+static uint64_t jvm_monitor_key(struct preload_thread *t, jvmtiEnv *ti, JNIEnv *jni, jobject object)
+{
+	jlong tag = 0;
+	int fresh = 0;
+	t->busy++;
+	if ((*ti)->GetTag(ti, object, &tag) == JVMTI_ERROR_NONE && !tag &&
+	    (*ti)->RawMonitorEnter(ti, jvm.tag_lock) == JVMTI_ERROR_NONE) {
+		if ((*ti)->GetTag(ti, object, &tag) == JVMTI_ERROR_NONE && !tag) {
+			tag = ++jvm.next_tag;
+			fresh = (*ti)->SetTag(ti, object, tag) == JVMTI_ERROR_NONE;
+			if (!fresh)
+				tag = 0;
+		}
+		(*ti)->RawMonitorExit(ti, jvm.tag_lock);
+	}
+	t->busy--;
+	if (fresh)
+		jvm_monitor_name(t, ti, jni, object, tag);
+	return tag > 0 ? JVM_MONITOR_KEY | (uint64_t)tag : 0;
+}
+
+/* The tid of the Java thread that owns object's monitor, 0 if unknown. */
+static uint32_t jvm_monitor_owner(struct preload_thread *t, jvmtiEnv *ti, jobject object)
+{
+	jvmtiMonitorUsage usage = {0};
+	void *tid = NULL;
+	t->busy++;
+	if ((*ti)->GetObjectMonitorUsage(ti, object, &usage) == JVMTI_ERROR_NONE) {
+		if (usage.owner)
+			(*ti)->GetThreadLocalStorage(ti, usage.owner, &tid);
+		(*ti)->Deallocate(ti, (unsigned char *)usage.waiters);
+		(*ti)->Deallocate(ti, (unsigned char *)usage.notify_waiters);
+	}
+	t->busy--;
+	return (uint32_t)(uintptr_t)tid;
+}
+
+/* A Java wait begins: BLOCK_BEGIN, and the thread's wait stays open (the
+ * JVM's own waits under it pass through) until jvm_wait_end. */
+static void jvm_wait_begin(struct preload_thread *t, uint8_t reason, uint8_t call, uint64_t key,
+			   uint64_t extra)
+{
+	if (!key || !preload_wait_enter(t, UINTPTR_MAX, reason, call, key))
+		return;
+	preload_emit(t, WEFT_EV_BLOCK_BEGIN, reason, call, key, extra);
+}
+
+static void jvm_wait_end(uint8_t call, int64_t result)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || t->wait_frame != UINTPTR_MAX || t->wait_call != call)
+		return;
+	preload_emit(t, WEFT_EV_BLOCK_END, t->wait_reason, call, t->wait_object, (uint64_t)result);
+	t->wait_frame = 0;
+}
+
+static void JNICALL jvm_on_contended_enter(jvmtiEnv *ti, JNIEnv *jni, jthread thread,
+					   jobject object)
+{
+	(void)thread;
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return;
+	uint64_t key = jvm_monitor_key(t, ti, jni, object);
+	uint32_t owner = key ? jvm_monitor_owner(t, ti, object) : 0;
+	jvm_wait_begin(t, WEFT_REASON_MUTEX, WEFT_CALL_JAVA_MONITOR_ENTER, key, owner);
+}
+
+static void JNICALL jvm_on_contended_entered(jvmtiEnv *ti, JNIEnv *jni, jthread thread,
+					     jobject object)
+{
+	(void)ti, (void)jni, (void)thread, (void)object;
+	jvm_wait_end(WEFT_CALL_JAVA_MONITOR_ENTER, 0);
+}
+
+static void JNICALL jvm_on_wait(jvmtiEnv *ti, JNIEnv *jni, jthread thread, jobject object,
+				jlong timeout)
+{
+	(void)thread, (void)timeout;
+	struct preload_thread *t = preload_recorder();
+	if (!t)
+		return;
+	uint64_t key = jvm_monitor_key(t, ti, jni, object);
+	jvm_wait_begin(t, WEFT_REASON_COND, WEFT_CALL_JAVA_OBJECT_WAIT, key, key);
+}
+
+static void JNICALL jvm_on_waited(jvmtiEnv *ti, JNIEnv *jni, jthread thread, jobject object,
+				  jboolean timed_out)
+{
+	(void)ti, (void)jni, (void)thread, (void)object;
+	jvm_wait_end(WEFT_CALL_JAVA_OBJECT_WAIT, timed_out ? -ETIMEDOUT : 0);
+}
+
+/* --- Thread.sleep ----------------------------------------------------- */
+
+typedef void (*jvm_sleep_fn)(JNIEnv *, jclass, jlong);
+
+WEFT_EXPORT void JVM_Sleep(JNIEnv *env, jclass class, jlong millis)
+{
+	static jvm_sleep_fn real;
+	jvm_sleep_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	if (!fn) {
+		fn = (jvm_sleep_fn)jvm_next("JVM_Sleep");
+		if (!fn)
+			abort(); /* libjava was linked against libjvm's */
+		__atomic_store_n(&real, fn, __ATOMIC_RELEASE);
+	}
+	struct preload_thread *t = preload_recorder();
+	if (!t || millis < 0) {
+		fn(env, class, millis);
+		return;
+	}
+	uint64_t ns = (uint64_t)millis * 1000000u;
+	PRELOAD_BLOCKING(t, WEFT_REASON_SLEEP, WEFT_CALL_JAVA_SLEEP, 0, ns, int,
+			 (fn(env, class, millis), 0), 0);
+}
+
+/* --- the agent -------------------------------------------------------- */
+
+static void JNICALL jvm_on_init(jvmtiEnv *ti, JNIEnv *jni, jthread thread)
+{
+	(void)jni;
+	jvm_thread_named(ti, thread); /* the thread that runs main() */
+}
+
+/* Ask for the events of jvm.h. Returns 0, or the JVMTI error. */
+static jvmtiError jvm_enable(jvmtiEnv *ti)
+{
+	jvmtiCapabilities capabilities = {0};
+	capabilities.can_generate_monitor_events = 1;
+	capabilities.can_get_monitor_info = 1;
+	capabilities.can_tag_objects = 1;
+	jvmtiError error = (*ti)->AddCapabilities(ti, &capabilities);
+	if (error == JVMTI_ERROR_NONE)
+		error = (*ti)->CreateRawMonitor(ti, "weft tags", &jvm.tag_lock);
+	jvmtiEventCallbacks callbacks = {
+	    .VMInit = jvm_on_init,
+	    .ThreadStart = jvm_on_thread_start,
+	    .MonitorContendedEnter = jvm_on_contended_enter,
+	    .MonitorContendedEntered = jvm_on_contended_entered,
+	    .MonitorWait = jvm_on_wait,
+	    .MonitorWaited = jvm_on_waited,
+	};
+	if (error == JVMTI_ERROR_NONE)
+		error = (*ti)->SetEventCallbacks(ti, &callbacks, (jint)sizeof callbacks);
+	static const jvmtiEvent events[] = {
+	    JVMTI_EVENT_VM_INIT,
+	    JVMTI_EVENT_THREAD_START,
+	    JVMTI_EVENT_MONITOR_CONTENDED_ENTER,
+	    JVMTI_EVENT_MONITOR_CONTENDED_ENTERED,
+	    JVMTI_EVENT_MONITOR_WAIT,
+	    JVMTI_EVENT_MONITOR_WAITED,
+	};
+	for (size_t i = 0; error == JVMTI_ERROR_NONE && i < sizeof events / sizeof events[0]; i++)
+		error = (*ti)->SetEventNotificationMode(ti, JVMTI_ENABLE, events[i], NULL);
+	return error;
+}
+
+WEFT_EXPORT jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
+{
+	(void)options, (void)reserved;
+	char note[128];
+	jvmtiEnv *ti = NULL;
+	if (jvm.ti)
+		return JNI_OK; /* loaded twice: the first one records */
+	if ((*vm)->GetEnv(vm, (void **)&ti, JVMTI_VERSION_1_2) != JNI_OK || !ti) {
+		jvm_note("jvm: no JVMTI environment; Java threads recorded as native ones");
+		return JNI_OK;
+	}
+	jvmtiError error = jvm_enable(ti);
+	if (error != JVMTI_ERROR_NONE) {
+		snprintf(note, sizeof note,
+			 "jvm: JVMTI refused the monitor events (error %d); Java threads "
+			 "recorded as native ones",
+			 (int)error);
+		jvm_note(note);
+		(*ti)->DisposeEnvironment(ti);
+		return JNI_OK;
+	}
+	jvm.ti = ti;
+	return JNI_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * jvm.h — the Java view of a HotSpot JVM, recorded from inside it.
+ *
+ * The way in. JAVA_TOOL_OPTIONS would load an agent, but the JVM then
+ * prints "Picked up JAVA_TOOL_OPTIONS" on stderr. Instead libweft
+ * interposes the java launcher's JLI_Launch (the launcher binary calls it
+ * through its PLT, so the preloaded definition wins) and adds one option
+ * in front of the program's own: -agentpath:<this library> (-J-agentpath
+ * for launchers with built-in arguments, as javac). The JVM then loads
+ * this same, already mapped library as a JVMTI agent and calls its
+ * Agent_OnLoad during start-up, before any Java code runs. Nothing is
+ * printed. A JVMTI environment taken later, in the live phase
+ * (JNI_GetCreatedJavaVMs + GetEnv), would get the same capabilities on
+ * OpenJDK 17, but needs a thread in native state to call GetEnv from,
+ * which a preloaded library does not get by itself; and it would miss the
+ * threads already started.
+ *
+ * What is recorded (only where a thread waits; an uncontended monitor
+ * costs nothing, as no JVMTI event is generated for it):
+ *   MonitorContendedEnter/Entered  BLOCK_BEGIN/END reason MUTEX, call
+ *       JAVA_MONITOR_ENTER, a = the monitor's key, b = its owner's tid
+ *       (GetObjectMonitorUsage; the owner's tid is kept in the JVMTI
+ *       thread-local storage of each Java thread when it starts);
+ *   MonitorWait/Waited  reason COND, call JAVA_OBJECT_WAIT, b = the
+ *       monitor given up;
+ *   Thread.sleep  JVM_Sleep, which libjava calls through its PLT, is
+ *       interposed: reason SLEEP, call JAVA_SLEEP;
+ *   ThreadStart/VMInit  THREAD_NAME with the full Java name (up to 63
+ *       bytes);
+ *   the first wait on a monitor  OBJECT_NAME "<class>#<n>" for it.
+ * A monitor's key is bit 62 | its JVMTI tag (tags are given in order of
+ * first contention, under a raw monitor: once per object). While a Java
+ * wait is open the thread's wait_frame is UINTPTR_MAX: the pthread waits
+ * HotSpot makes underneath (its per-thread park events) pass through
+ * unrecorded, the Java wait explains them.
+ *
+ * Not recorded: LockSupport.park (no JVMTI event in JDK 17), JVMs started
+ * by programs that call JNI_CreateJavaVM themselves. A JVM that refuses
+ * the agent or its capabilities runs as untraced; RUNTIME_NOTE says so.
+ */
+#ifndef WEFT_PRELOAD_JVM_H
+#define WEFT_PRELOAD_JVM_H
+
+/* The bit that marks a monitor key (event.h WEFT_CALL_JAVA_*). */
+#define JVM_MONITOR_KEY (UINT64_C(1) << 62)
+
+#endif
