@@ -207,6 +207,9 @@ enum weft_call {
 	WEFT_CALL_JAVA_MONITOR_ENTER, /* MUTEX, b = the owner's tid (0: unknown) */
 	WEFT_CALL_JAVA_OBJECT_WAIT,   /* COND, b = the monitor given up (= a) */
 	WEFT_CALL_JAVA_SLEEP,	      /* SLEEP, b = timeout ns */
+	/* LockSupport.park(blocker): MUTEX, b = the owner's tid, for a lock
+	 * (ReentrantLock...); COND for other blockers (a Condition, b = 0) */
+	WEFT_CALL_JAVA_PARK,
 	WEFT_CALL_COUNT,
 };
 

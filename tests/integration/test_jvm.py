@@ -15,9 +15,11 @@ from weftlib import TIMEOUT, WEFT, TraceTest
 
 JAVA_SOURCES = {
     # Three contenders block on one monitor that lock-holder keeps until
-    # all three are BLOCKED; one thread with a long name sleeps; output on
-    # both streams and exit status 3.
+    # all three are BLOCKED; rl-waiter parks on a ReentrantLock rl-holder
+    # keeps until it is WAITING; one thread with a long name sleeps;
+    # output on both streams and exit status 3.
     "Contended.java": """
+        import java.util.concurrent.locks.ReentrantLock;
         public class Contended {
             static final Object lock = new Object();
             static long counter;
@@ -45,6 +47,21 @@ JAVA_SOURCES = {
                 }, "lock-holder");
                 holder.start();
                 holder.join();
+                ReentrantLock reentrant = new ReentrantLock();
+                Thread rlWaiter = new Thread(() -> {
+                    reentrant.lock();
+                    reentrant.unlock();
+                }, "rl-waiter");
+                Thread rlHolder = new Thread(() -> {
+                    reentrant.lock();
+                    rlWaiter.start();
+                    while (rlWaiter.getState() != Thread.State.WAITING)
+                        Thread.onSpinWait();
+                    reentrant.unlock();
+                }, "rl-holder");
+                rlHolder.start();
+                rlHolder.join();
+                rlWaiter.join();
                 for (Thread c : contenders) c.join();
                 sleeper.join();
                 System.out.println("counter " + counter);
@@ -165,6 +182,18 @@ class ContendedMonitor(TraceTest):
             ORDER BY blocked DESC LIMIT 1""", (sleeper["utid"],))
         self.assertEqual(most[0]["reason"], "sleep")
         self.thread_by_name(self.db, "lock-holder")
+
+    def test_a_reentrant_lock_wait_names_the_lock_and_its_owner(self):
+        waits = self.query(self.db, """
+            SELECT o.kind, o.label, h.name AS holder
+            FROM thread_state s JOIN thread t USING (utid)
+            JOIN object o USING (object_id)
+            LEFT JOIN thread h ON h.utid = s.holder_utid
+            WHERE s.state = 'Blocked' AND t.name = 'rl-waiter'
+              AND o.label LIKE 'ReentrantLock%'""")
+        self.assertTrue(waits, "rl-waiter has no wait on its ReentrantLock")
+        self.assertEqual({(w["kind"], w["holder"]) for w in waits}, {("mutex", "rl-holder")})
+        self.assertRegex(waits[0]["label"], r"^ReentrantLock\$NonfairSync#\d+$")
 
     def test_a_jvm_with_xrs_runs_as_untraced_and_is_recorded(self):
         untraced = self.run_untraced(java("-Xrs", "Contended"))

@@ -15,12 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jvm_elf.h"
 #include "preload.h"
 
 static struct {
 	jvmtiEnv *ti;
 	jrawMonitorID tag_lock;
 	jlong next_tag;
+	void *park; /* Unsafe.park's own implementation, once bound */
+	/* looked up by the first park (jvm_park_fields), read-only after */
+	int park_ready;
+	jfieldID park_blocker;	  /* Thread.parkBlocker */
+	jclass owned_class;	  /* AbstractOwnableSynchronizer (global ref) */
+	jfieldID exclusive_owner; /* its exclusiveOwnerThread */
 } jvm;
 
 /* The next definition of name after this library (the real one), looked
@@ -127,14 +134,23 @@ static void JNICALL jvm_on_thread_start(jvmtiEnv *ti, JNIEnv *jni, jthread threa
 
 /* --- monitors: their key, name and owner ------------------------------ */
 
-/* "Ljava/lang/Object;" as "java.lang.Object#tag" into label. */
+/* "Ljava/lang/Object;" as "java.lang.Object#tag" into label (without
+ * the package when the whole name does not fit). */
 static void jvm_monitor_label(const char *signature, jlong tag, char *label, size_t size)
 {
 	size_t n = 0;
 	const char *s = signature[0] == 'L' ? signature + 1 : signature;
-	for (; *s && *s != ';' && n + 1 < size; s++)
+	const char *end = strchr(s, ';');
+	size_t length = end ? (size_t)(end - s) : strlen(s);
+	if (length + 21 > size) { /* no room for it and its "#tag" */
+		const char *simple = memrchr(s, '/', length);
+		if (simple) {
+			length -= (size_t)(simple + 1 - s);
+			s = simple + 1;
+		}
+	}
+	for (; n < length && n + 21 < size; s++)
 		label[n++] = *s == '/' ? '.' : *s;
-	label[n] = '\0';
 	snprintf(label + n, size - n, "#%lld", (long long)tag);
 }
 
@@ -284,6 +300,113 @@ WEFT_EXPORT void JVM_Sleep(JNIEnv *env, jclass class, jlong millis)
 			 (fn(env, class, millis), 0), 0);
 }
 
+/* --- LockSupport.park --------------------------------------------------- */
+
+typedef void (*jvm_park_fn)(JNIEnv *, jobject, jboolean, jlong);
+
+/* Look the fields park reads up, once. Returns 1 when they are known. */
+static int jvm_park_fields(JNIEnv *jni)
+{
+	if (__atomic_load_n(&jvm.park_ready, __ATOMIC_ACQUIRE))
+		return jvm.park_ready > 0;
+	int ready = -1;
+	jclass thread = (*jni)->FindClass(jni, "java/lang/Thread");
+	jclass owned =
+	    (*jni)->FindClass(jni, "java/util/concurrent/locks/AbstractOwnableSynchronizer");
+	if (thread && owned) {
+		jvm.park_blocker =
+		    (*jni)->GetFieldID(jni, thread, "parkBlocker", "Ljava/lang/Object;");
+		jvm.exclusive_owner =
+		    (*jni)->GetFieldID(jni, owned, "exclusiveOwnerThread", "Ljava/lang/Thread;");
+		if (jvm.park_blocker && jvm.exclusive_owner &&
+		    (jvm.owned_class = (*jni)->NewGlobalRef(jni, owned)))
+			ready = 1;
+	}
+	if ((*jni)->ExceptionCheck(jni))
+		(*jni)->ExceptionClear(jni); /* a JDK without these fields */
+	__atomic_store_n(&jvm.park_ready, ready, __ATOMIC_RELEASE);
+	return ready > 0;
+}
+
+/* The object the calling thread parks for (LockSupport.park(blocker)) and,
+ * for a lock (an AbstractOwnableSynchronizer), its owner's tid: the wait's
+ * reason, key and extra. Returns 0 when it parks for nothing known. */
+static int jvm_park_blocker(struct preload_thread *t, JNIEnv *jni, uint8_t *reason, uint64_t *key,
+			    uint64_t *owner)
+{
+	jvmtiEnv *ti = jvm.ti;
+	jthread self = NULL;
+	jobject blocker = NULL;
+	void *tid = NULL;
+	t->busy++;
+	if (jvm_park_fields(jni) && (*ti)->GetCurrentThread(ti, &self) == JVMTI_ERROR_NONE && self)
+		blocker = (*jni)->GetObjectField(jni, self, jvm.park_blocker);
+	*reason = WEFT_REASON_COND;
+	if (blocker && (*jni)->IsInstanceOf(jni, blocker, jvm.owned_class)) {
+		jobject holder = (*jni)->GetObjectField(jni, blocker, jvm.exclusive_owner);
+		if (holder)
+			(*ti)->GetThreadLocalStorage(ti, holder, &tid);
+		*reason = WEFT_REASON_MUTEX;
+	}
+	t->busy--;
+	*key = blocker ? jvm_monitor_key(t, ti, jni, blocker) : 0;
+	*owner = (uint32_t)(uintptr_t)tid;
+	return *key != 0;
+}
+
+/* Unsafe.park, bound in place of the JVM's own (jvm_on_bind). */
+static void JNICALL jvm_park(JNIEnv *jni, jobject unsafe, jboolean absolute, jlong time)
+{
+	jvm_park_fn fn = (jvm_park_fn)jvm.park;
+	struct preload_thread *t = preload_recorder();
+	uint8_t reason;
+	uint64_t key, owner;
+	if (!t || !jvm_park_blocker(t, jni, &reason, &key, &owner)) {
+		fn(jni, unsafe, absolute, time);
+		return;
+	}
+	PRELOAD_BLOCKING(t, reason, WEFT_CALL_JAVA_PARK, key,
+			 reason == WEFT_REASON_MUTEX ? owner : 0, int,
+			 (fn(jni, unsafe, absolute, time), 0), 0);
+}
+
+/* HotSpot's own Unsafe_Park (jvm_elf.h), looked up at the first bind
+ * from the library that bound it: 0 while unknown, 1 when not found. */
+static uintptr_t jvm_park_target;
+
+static void jvm_find_park(void *address)
+{
+	Dl_info info;
+	uintptr_t found = 1;
+	preload_self.busy++;
+	if (dladdr(address, &info) && info.dli_fname && info.dli_fbase &&
+	    jvm_elf_function(info.dli_fname, (uintptr_t)info.dli_fbase, "Unsafe_Park", &found))
+		found = 1;
+	preload_self.busy--;
+	jvm_park_target = found;
+	if (found == 1)
+		jvm_note("jvm: no Unsafe_Park in libjvm's symbols; LockSupport.park recorded as "
+			 "native waits");
+}
+
+/* A native method is bound (RegisterNatives included, in every phase):
+ * HotSpot's Unsafe.park, known by its address (JVMTI cannot name methods
+ * in the primordial phase, when Unsafe's natives are registered), is
+ * taken over by jvm_park. Natives are bound by one thread at a time. */
+static void JNICALL jvm_on_bind(jvmtiEnv *ti, JNIEnv *jni, jthread thread, jmethodID method,
+				void *address, void **new_address)
+{
+	(void)ti, (void)jni, (void)thread, (void)method;
+	if (jvm.park)
+		return;
+	if (!jvm_park_target)
+		jvm_find_park(address);
+	if ((uintptr_t)address == jvm_park_target) {
+		jvm.park = address;
+		*new_address = (void *)jvm_park;
+	}
+}
+
 /* --- the agent -------------------------------------------------------- */
 
 static void JNICALL jvm_on_init(jvmtiEnv *ti, JNIEnv *jni, jthread thread)
@@ -299,6 +422,7 @@ static jvmtiError jvm_enable(jvmtiEnv *ti)
 	capabilities.can_generate_monitor_events = 1;
 	capabilities.can_get_monitor_info = 1;
 	capabilities.can_tag_objects = 1;
+	capabilities.can_generate_native_method_bind_events = 1;
 	jvmtiError error = (*ti)->AddCapabilities(ti, &capabilities);
 	if (error == JVMTI_ERROR_NONE)
 		error = (*ti)->CreateRawMonitor(ti, "weft tags", &jvm.tag_lock);
@@ -309,6 +433,7 @@ static jvmtiError jvm_enable(jvmtiEnv *ti)
 	    .MonitorContendedEntered = jvm_on_contended_entered,
 	    .MonitorWait = jvm_on_wait,
 	    .MonitorWaited = jvm_on_waited,
+	    .NativeMethodBind = jvm_on_bind,
 	};
 	if (error == JVMTI_ERROR_NONE)
 		error = (*ti)->SetEventCallbacks(ti, &callbacks, (jint)sizeof callbacks);
@@ -319,6 +444,7 @@ static jvmtiError jvm_enable(jvmtiEnv *ti)
 	    JVMTI_EVENT_MONITOR_CONTENDED_ENTERED,
 	    JVMTI_EVENT_MONITOR_WAIT,
 	    JVMTI_EVENT_MONITOR_WAITED,
+	    JVMTI_EVENT_NATIVE_METHOD_BIND,
 	};
 	for (size_t i = 0; error == JVMTI_ERROR_NONE && i < sizeof events / sizeof events[0]; i++)
 		error = (*ti)->SetEventNotificationMode(ti, JVMTI_ENABLE, events[i], NULL);

@@ -41,6 +41,8 @@
 #ifndef WEFT_PRELOAD_JVM_H
 #define WEFT_PRELOAD_JVM_H
 
+#include <stdint.h>
+
 /* The bit that marks a monitor key (event.h WEFT_CALL_JAVA_*). */
 #define JVM_MONITOR_KEY (UINT64_C(1) << 62)
 
