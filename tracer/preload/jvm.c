@@ -9,13 +9,14 @@
 #include "jvm.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <jvmti.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jvm_elf.h"
+#include "elfsym.h"
 #include "preload.h"
 
 static struct {
@@ -370,21 +371,20 @@ static void JNICALL jvm_park(JNIEnv *jni, jobject unsafe, jboolean absolute, jlo
 			 (fn(jni, unsafe, absolute, time), 0), 0);
 }
 
-/* HotSpot's own Unsafe_Park (jvm_elf.h), looked up at the first bind
+/* HotSpot's own Unsafe_Park (elfsym.h), looked up at the first bind
  * from the library that bound it: 0 while unknown, 1 when not found. */
 static uintptr_t jvm_park_target;
 
 static void jvm_find_park(void *address)
 {
 	Dl_info info;
-	uintptr_t found = 1;
+	struct elfsym_query park = {.name = "Unsafe_Park", .type = STT_FUNC};
 	preload_self.busy++;
-	if (dladdr(address, &info) && info.dli_fname && info.dli_fbase &&
-	    jvm_elf_function(info.dli_fname, (uintptr_t)info.dli_fbase, "Unsafe_Park", &found))
-		found = 1;
+	if (dladdr(address, &info) && info.dli_fname && info.dli_fbase)
+		elfsym_find(info.dli_fname, (uintptr_t)info.dli_fbase, &park, 1);
 	preload_self.busy--;
-	jvm_park_target = found;
-	if (found == 1)
+	jvm_park_target = park.address ? park.address : 1;
+	if (!park.address)
 		jvm_note("jvm: no Unsafe_Park in libjvm's symbols; LockSupport.park recorded as "
 			 "native waits");
 }
