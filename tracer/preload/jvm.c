@@ -281,24 +281,44 @@ static void JNICALL jvm_on_waited(jvmtiEnv *ti, JNIEnv *jni, jthread thread, job
 
 typedef void (*jvm_sleep_fn)(JNIEnv *, jclass, jlong);
 
+/* The real function named name, resolved once into *slot. */
+static jvm_sleep_fn jvm_sleep_real(jvm_sleep_fn *slot, const char *name)
+{
+	jvm_sleep_fn fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!fn) {
+		fn = (jvm_sleep_fn)jvm_next(name);
+		if (!fn)
+			abort(); /* libjava was linked against libjvm's */
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+/* Thread.sleep for ns (the JVM's time argument is time): a sleep. */
+static void jvm_sleep(jvm_sleep_fn fn, JNIEnv *env, jclass class, jlong time, jlong ns)
+{
+	struct preload_thread *t = preload_recorder();
+	if (!t || time < 0) {
+		fn(env, class, time);
+		return;
+	}
+	PRELOAD_BLOCKING(t, WEFT_REASON_SLEEP, WEFT_CALL_JAVA_SLEEP, 0, ns, int,
+			 (fn(env, class, time), 0), 0);
+}
+
+/* JDK 17 to 20: Thread.sleep(millis). */
 WEFT_EXPORT void JVM_Sleep(JNIEnv *env, jclass class, jlong millis)
 {
 	static jvm_sleep_fn real;
-	jvm_sleep_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
-	if (!fn) {
-		fn = (jvm_sleep_fn)jvm_next("JVM_Sleep");
-		if (!fn)
-			abort(); /* libjava was linked against libjvm's */
-		__atomic_store_n(&real, fn, __ATOMIC_RELEASE);
-	}
-	struct preload_thread *t = preload_recorder();
-	if (!t || millis < 0) {
-		fn(env, class, millis);
-		return;
-	}
-	uint64_t ns = (uint64_t)millis * 1000000u;
-	PRELOAD_BLOCKING(t, WEFT_REASON_SLEEP, WEFT_CALL_JAVA_SLEEP, 0, ns, int,
-			 (fn(env, class, millis), 0), 0);
+	jvm_sleep(jvm_sleep_real(&real, "JVM_Sleep"), env, class, millis,
+		  millis > INT64_MAX / 1000000 ? INT64_MAX : millis * 1000000);
+}
+
+/* JDK 21 on: Thread.sleep's nanoseconds. */
+WEFT_EXPORT void JVM_SleepNanos(JNIEnv *env, jclass class, jlong nanos)
+{
+	static jvm_sleep_fn real;
+	jvm_sleep(jvm_sleep_real(&real, "JVM_SleepNanos"), env, class, nanos, nanos);
 }
 
 /* --- LockSupport.park --------------------------------------------------- */

@@ -23,8 +23,14 @@
  *       thread-local storage of each Java thread when it starts);
  *   MonitorWait/Waited  reason COND, call JAVA_OBJECT_WAIT, b = the
  *       monitor given up;
- *   Thread.sleep  JVM_Sleep, which libjava calls through its PLT, is
- *       interposed: reason SLEEP, call JAVA_SLEEP;
+ *   Thread.sleep  JVM_Sleep (JVM_SleepNanos from JDK 21), which libjava
+ *       calls through its PLT, is interposed: reason SLEEP, call
+ *       JAVA_SLEEP;
+ *   LockSupport.park(blocker)  HotSpot's Unsafe_Park (found in libjvm's
+ *       .symtab, elfsym.h) is replaced when the JVM binds it (JVMTI
+ *       NativeMethodBind): a lock (AbstractOwnableSynchronizer, as
+ *       ReentrantLock's) is a MUTEX wait with its exclusiveOwnerThread as
+ *       owner, any other blocker a COND wait on it;
  *   ThreadStart/VMInit  THREAD_NAME with the full Java name (up to 63
  *       bytes);
  *   the first wait on a monitor  OBJECT_NAME "<class>#<n>" for it.
@@ -34,8 +40,9 @@
  * HotSpot makes underneath (its per-thread park events) pass through
  * unrecorded, the Java wait explains them.
  *
- * Not recorded: LockSupport.park (no JVMTI event in JDK 17), JVMs started
- * by programs that call JNI_CreateJavaVM themselves. A JVM that refuses
+ * Not recorded: a park with no blocker (it stays a wait on HotSpot's
+ * per-thread condition), JVMs started by programs that call
+ * JNI_CreateJavaVM themselves. A JVM that refuses
  * the agent or its capabilities runs as untraced; RUNTIME_NOTE says so.
  */
 #ifndef WEFT_PRELOAD_JVM_H
