@@ -102,6 +102,42 @@ WEFT_EXPORT int JLI_Launch(int argc, char **argv, int jargc, const char **jargv,
 		    lname, javaargs, cpwildcard, javaw, ergo);
 }
 
+typedef jint (*jvm_create_fn)(JavaVM **, void **, void *);
+
+/* A program that starts its own JVM (linked against libjvm, calling
+ * JNI_CreateJavaVM through its PLT): the same option, added to a copy of
+ * its arguments. One that finds the function with dlsym on libjvm's
+ * handle calls the JVM's own: its JVM runs without the Java view. */
+WEFT_EXPORT jint JNICALL JNI_CreateJavaVM(JavaVM **vm, void **env, void *args)
+{
+	static char option[PATH_MAX + 16];
+	jvm_create_fn real = (jvm_create_fn)jvm_next("JNI_CreateJavaVM");
+	JavaVMInitArgs *given = args, copy;
+	JavaVMOption *options = NULL;
+	if (!real)
+		return JNI_ERR; /* as a lookup that found no JVM */
+	if (preload_proc.attached && given && given->nOptions >= 0 && given->nOptions < 65536 &&
+	    !jvm_agent_option(0, option, sizeof option))
+		options = malloc(((size_t)given->nOptions + 1) * sizeof *options);
+	for (jint i = 0; options && i < given->nOptions; i++)
+		if (given->options[i].optionString &&
+		    !strcmp(given->options[i].optionString, option)) {
+			free(options); /* already there */
+			options = NULL;
+		}
+	if (!options)
+		return real(vm, env, args);
+	if (given->nOptions)
+		memcpy(options, given->options, (size_t)given->nOptions * sizeof *options);
+	options[given->nOptions] = (JavaVMOption){.optionString = option};
+	copy = *given;
+	copy.options = options;
+	copy.nOptions = given->nOptions + 1;
+	jint rc = real(vm, env, &copy); /* the JVM keeps copies of the options */
+	free(options);
+	return rc;
+}
+
 /* --- threads: their tid in JVMTI's thread-local storage, their name ---- */
 
 /* The calling Java thread (thread) starts: keep its tid, record its name. */
@@ -118,7 +154,9 @@ static void jvm_thread_named(jvmtiEnv *ti, jthread thread)
 	t->busy--;
 	if (error != JVMTI_ERROR_NONE || !info.name)
 		return;
-	if (t->writer.slot) {
+	/* a process's main thread names the process: a JVM started by the
+	 * program itself keeps the program's name */
+	if (t->writer.slot && tid != preload_proc.pid) {
 		preload_write_begin(t);
 		emit_record_string(&t->writer, WEFT_EV_THREAD_NAME, 0, 0, emit_now(), tid, 0,
 				   info.name, 64);

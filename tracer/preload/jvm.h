@@ -40,9 +40,12 @@
  * HotSpot makes underneath (its per-thread park events) pass through
  * unrecorded, the Java wait explains them.
  *
+ * A program that starts a JVM itself through JNI_CreateJavaVM (linked
+ * against libjvm) gets the same option added to its arguments.
+ *
  * Not recorded: a park with no blocker (it stays a wait on HotSpot's
- * per-thread condition), JVMs started by programs that call
- * JNI_CreateJavaVM themselves. A JVM that refuses
+ * per-thread condition), JVMs of programs that find JNI_CreateJavaVM with
+ * dlsym on libjvm's handle (they run without the Java view). A JVM that refuses
  * the agent or its capabilities runs as untraced; RUNTIME_NOTE says so.
  */
 #ifndef WEFT_PRELOAD_JVM_H
