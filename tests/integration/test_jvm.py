@@ -182,6 +182,9 @@ class ContendedMonitor(TraceTest):
             ORDER BY blocked DESC LIMIT 1""", (sleeper["utid"],))
         self.assertEqual(most[0]["reason"], "sleep")
         self.thread_by_name(self.db, "lock-holder")
+        # the thread that runs main(), and one the JVM starts for itself
+        self.thread_by_name(self.db, "main")
+        self.thread_by_name(self.db, "Reference Handler")
 
     def test_a_reentrant_lock_wait_names_the_lock_and_its_owner(self):
         waits = self.query(self.db, """

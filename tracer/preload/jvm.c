@@ -8,13 +8,16 @@
  */
 #include "jvm.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <elf.h>
 #include <jvmti.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elfsym.h"
 #include "preload.h"
@@ -140,6 +143,11 @@ WEFT_EXPORT jint JNICALL JNI_CreateJavaVM(JavaVM **vm, void **env, void *args)
 
 /* --- threads: their tid in JVMTI's thread-local storage, their name ---- */
 
+/* The calling thread was named as a Java thread: the JVM's later
+ * attachment of it under another name (the launcher's main thread becomes
+ * DestroyJavaVM at the end) keeps the first. */
+static __thread uint8_t jvm_named __attribute__((tls_model("initial-exec")));
+
 /* The calling Java thread (thread) starts: keep its tid, record its name. */
 static void jvm_thread_named(jvmtiEnv *ti, jthread thread)
 {
@@ -156,13 +164,81 @@ static void jvm_thread_named(jvmtiEnv *ti, jthread thread)
 		return;
 	/* a process's main thread names the process: a JVM started by the
 	 * program itself keeps the program's name */
-	if (t->writer.slot && tid != preload_proc.pid) {
+	if (t->writer.slot && tid != preload_proc.pid && !jvm_named) {
+		jvm_named = 1;
 		preload_write_begin(t);
 		emit_record_string(&t->writer, WEFT_EV_THREAD_NAME, 0, 0, emit_now(), tid, 0,
 				   info.name, 64);
 		preload_write_end(t);
 	}
 	(*ti)->Deallocate(ti, (unsigned char *)info.name);
+}
+
+/* The one thread of this process whose kernel name is the first 15
+ * characters of name (/proc/self/task/<tid>/comm), or 0 (none, or more
+ * than one). */
+static uint32_t jvm_tid_named(const char *name)
+{
+	char path[64], comm[32];
+	uint32_t found = 0;
+	int matches = 0;
+	DIR *tasks = opendir("/proc/self/task");
+	if (!tasks)
+		return 0;
+	for (struct dirent *entry; (entry = readdir(tasks)) && matches < 2;) {
+		char *end;
+		unsigned long tid = strtoul(entry->d_name, &end, 10);
+		if (*end || !tid)
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%lu/comm", tid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, comm, sizeof comm - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		comm[n - (comm[n - 1] == '\n')] = '\0';
+		if (!strncmp(comm, name, 15) &&
+		    strlen(comm) == (strlen(name) < 15 ? strlen(name) : 15)) {
+			found = (uint32_t)tid;
+			matches++;
+		}
+	}
+	closedir(tasks);
+	return matches == 1 ? found : 0;
+}
+
+/* VMInit: the Java threads started before ThreadStart events were sent
+ * (Reference Handler, Finalizer, ...) are found by their kernel name: they
+ * get their tid in JVMTI's thread-local storage and their full name. */
+static void jvm_early_threads(struct preload_thread *t, jvmtiEnv *ti)
+{
+	jint count = 0;
+	jthread *threads = NULL;
+	t->busy++;
+	if ((*ti)->GetAllThreads(ti, &count, &threads) != JVMTI_ERROR_NONE)
+		count = 0;
+	for (jint i = 0; i < count; i++) {
+		void *known = NULL;
+		jvmtiThreadInfo info = {0};
+		if ((*ti)->GetThreadLocalStorage(ti, threads[i], &known) != JVMTI_ERROR_NONE ||
+		    known || (*ti)->GetThreadInfo(ti, threads[i], &info) != JVMTI_ERROR_NONE ||
+		    !info.name)
+			continue;
+		uint32_t tid = jvm_tid_named(info.name);
+		if (tid && tid != preload_proc.pid &&
+		    (*ti)->SetThreadLocalStorage(ti, threads[i], (const void *)(uintptr_t)tid) ==
+			JVMTI_ERROR_NONE &&
+		    t->writer.slot) {
+			preload_write_begin(t);
+			emit_record_string(&t->writer, WEFT_EV_THREAD_NAME, 0, 0, emit_now(), tid,
+					   0, info.name, 64);
+			preload_write_end(t);
+		}
+		(*ti)->Deallocate(ti, (unsigned char *)info.name);
+	}
+	(*ti)->Deallocate(ti, (unsigned char *)threads);
+	t->busy--;
 }
 
 static void JNICALL jvm_on_thread_start(jvmtiEnv *ti, JNIEnv *jni, jthread thread)
@@ -471,6 +547,9 @@ static void JNICALL jvm_on_init(jvmtiEnv *ti, JNIEnv *jni, jthread thread)
 {
 	(void)jni;
 	jvm_thread_named(ti, thread); /* the thread that runs main() */
+	struct preload_thread *t = preload_recorder();
+	if (t)
+		jvm_early_threads(t, ti);
 }
 
 /* Ask for the events of jvm.h. Returns 0, or the JVMTI error. */
