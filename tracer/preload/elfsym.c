@@ -32,7 +32,7 @@ static int elfsym_lookup(const Elf64_Sym *symbols, size_t count, const char *str
 	int found = 0;
 	for (size_t i = 0; i < count && found < query_count; i++) {
 		const Elf64_Sym *s = &symbols[i];
-		if (s->st_name >= size || !memchr(strings + s->st_name, '\0', size - s->st_name))
+		if (s->st_name >= size) /* the table ends with a NUL (elfsym_find) */
 			continue;
 		const char *name = strings + s->st_name;
 		if (ELF64_ST_TYPE(s->st_info) == STT_FILE) {
@@ -87,7 +87,8 @@ int elfsym_find(const char *path, uintptr_t base, struct elfsym_query *queries, 
 		const Elf64_Shdr *names = &sections[table->sh_link];
 		const Elf64_Sym *symbols = elfsym_at(file, size, table->sh_offset, table->sh_size);
 		const char *strings = elfsym_at(file, size, names->sh_offset, names->sh_size);
-		if (symbols && strings && table->sh_offset % 8 == 0)
+		if (symbols && strings && names->sh_size && !strings[names->sh_size - 1] &&
+		    table->sh_offset % 8 == 0)
 			rc = elfsym_lookup(symbols, table->sh_size / sizeof(Elf64_Sym), strings,
 					   names->sh_size, queries, count);
 		break;
