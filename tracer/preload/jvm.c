@@ -87,8 +87,11 @@ WEFT_EXPORT int JLI_Launch(int argc, char **argv, int jargc, const char **jargv,
 	char **args = argv;
 	int count = argc;
 	int present = 0;
-	if (preload_proc.attached && argc >= 1 &&
-	    !jvm_agent_option(javaargs && jargc > 0, option, sizeof option)) {
+	int unnamed = jvm_agent_option(javaargs && jargc > 0, option, sizeof option);
+	if (preload_proc.attached && unnamed)
+		jvm_note("jvm: libweft's path cannot be an -agentpath (no '/', or an '='); "
+			 "Java threads recorded as native ones");
+	if (preload_proc.attached && argc >= 1 && !unnamed) {
 		for (int i = 1; i < argc; i++) /* a launcher that re-executed itself */
 			present |= argv[i] && strcmp(argv[i], option) == 0;
 		args = present ? argv : malloc(((size_t)argc + 2) * sizeof *args);
@@ -119,7 +122,8 @@ WEFT_EXPORT jint JNICALL JNI_CreateJavaVM(JavaVM **vm, void **env, void *args)
 	JavaVMOption *options = NULL;
 	if (!real)
 		return JNI_ERR; /* as a lookup that found no JVM */
-	if (preload_proc.attached && given && given->nOptions >= 0 && given->nOptions < 65536 &&
+	if (preload_proc.attached && given && given->version >= JNI_VERSION_1_2 &&
+	    given->nOptions >= 0 && given->nOptions < 65536 &&
 	    !jvm_agent_option(0, option, sizeof option))
 		options = malloc(((size_t)given->nOptions + 1) * sizeof *options);
 	for (jint i = 0; options && i < given->nOptions; i++)
