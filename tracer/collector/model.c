@@ -627,9 +627,12 @@ static void on_thread_name(struct model *model, struct process *p, struct thread
 		named = t;
 	char name[sizeof named->name];
 	decode_string(event, name, sizeof name);
-	/* the kernel's cut (15 characters) of a longer name a runtime gave
-	 * (a Java thread's, jvm.h) keeps the longer one */
-	if (strlen(name) == 15 && strlen(named->name) > 15 && !strncmp(named->name, name, 15))
+	/* the kernel's cut (15 characters) of a longer name a runtime gave a
+	 * thread other than the main one (a Java thread's, jvm.h) keeps the
+	 * longer one; a main thread's is its process's, named as the kernel
+	 * names it */
+	if (!named->is_main && strlen(name) == 15 && strlen(named->name) > 15 &&
+	    !strncmp(named->name, name, 15))
 		return;
 	memcpy(named->name, name, sizeof name);
 	model_thread_write(model, named, false);
