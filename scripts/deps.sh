@@ -25,6 +25,9 @@ if ((want_test)); then
   # the install tests: the Debian package (dpkg-shlibdeps computes its
   # Depends), man -w and groff on the man pages, bash-completion's loader
   packages+=(dpkg-dev man-db bash-completion)
+  # the JVM tests: javac and java (HotSpot) from Debian's default JDK;
+  # its headers let libweft build its JVMTI view (tracer/preload/jvm.c)
+  packages+=(default-jdk-headless)
 fi
 
 missing=()
