@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3)
+# libunwind-dev: the preload unwinds the stack of a wait (unw_backtrace:
+# .eh_frame, no malloc after start-up); libdw-dev: weft record symbolizes
+# the stacks with elfutils (function, file:line) when the recording ends
+packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3
+          libunwind-dev libdw-dev)
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 if ((want_test)); then

@@ -59,6 +59,7 @@ struct record_args {
 	const char *shm_path; /* --shm */
 	int ready_fd;	      /* --ready-fd: where --attach says it started (launch.h) */
 	char **command;	      /* NULL-terminated, NULL in attach mode */
+	const char *stacks;   /* --stacks: "full", "callsite" or "none" */
 };
 
 int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen);
