@@ -186,7 +186,8 @@ CREATE TABLE object (
 
 -- Stacks (weft record --stacks=full|callsite|none; meta 'stacks' says
 -- which, 'stacks_truncated' how many distinct stacks were cut at 32
--- frames). As Perfetto's stack_profile_* tables.
+-- frames, 'stacks_symbolize_ns' how long naming the frames took when the
+-- recording ended). As Perfetto's stack_profile_* tables.
 -- stack_module: every object loaded in a process (main program, shared
 -- libraries, dlopen'ed libraries), with its load range there.
 CREATE TABLE stack_module (

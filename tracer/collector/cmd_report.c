@@ -1,8 +1,9 @@
 /*
  * cmd_report.c — `weft report FILE [--json]`: the one page to read after a
  * recording. Wall and CPU time, parallelism, the critical path's breakdown
- * (by state, thread and object), the top waits with their holders, lost
- * events, deadlocks and processes that failed. The numbers come from
+ * (by state, thread and object), the top waits with their holders, the
+ * top blocked call sites (stacks), lost events, deadlocks and processes
+ * that failed. The numbers come from
  * facts.c; this file only lays them out, as text or as one JSON object.
  */
 #include <errno.h>
@@ -98,6 +99,61 @@ static void print_waits(const struct facts *f)
 	}
 }
 
+/* "function file:line" of a frame, or "module+0xoffset" without symbols. */
+static void frame_label(sqlite3_stmt *row, char *out, size_t cap)
+{
+	const char *function = (const char *)sqlite3_column_text(row, 3);
+	const char *file = (const char *)sqlite3_column_text(row, 4);
+	const char *module = (const char *)sqlite3_column_text(row, 7);
+	if (file && strrchr(file, '/'))
+		file = strrchr(file, '/') + 1;
+	if (module && strrchr(module, '/'))
+		module = strrchr(module, '/') + 1;
+	if (function && file)
+		snprintf(out, cap, "%s %s:%d", function, file, sqlite3_column_int(row, 5));
+	else if (function)
+		snprintf(out, cap, "%s (%s)", function, module ? module : "?");
+	else
+		snprintf(out, cap, "%s+0x%llx", module ? module : "?",
+			 (unsigned long long)sqlite3_column_int64(row, 6));
+}
+
+/* The call sites where threads were Blocked longest (blocked_by_callsite,
+ * by the innermost frame of the stack). Nothing for a trace without
+ * stacks. */
+static void print_callsites(const char *file)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *row = NULL;
+	if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT b.callsite_id, b.waits, b.blocked_ns, f.function, f.file, f.line, "
+		"f.rel_pc, m.path FROM blocked_by_callsite b JOIN stack_callsite c USING "
+		"(callsite_id) JOIN stack_frame f USING (frame_id) LEFT JOIN stack_module m "
+		"USING (module_id) ORDER BY b.blocked_ns DESC LIMIT 10",
+		-1, &row, NULL) != SQLITE_OK)
+		goto out;
+	printf("\nTop blocked call sites (every thread, by stack; SELECT * FROM "
+	       "blocked_by_callsite)\n");
+	int rows = 0;
+	while (sqlite3_step(row) == SQLITE_ROW) {
+		char label[256], time[32];
+		frame_label(row, label, sizeof label);
+		int64_t waits = sqlite3_column_int64(row, 1);
+		printf("  %-48.48s %12s in %lld wait%s (callsite %lld)\n", label,
+		       facts_format_ns(time, sizeof time, sqlite3_column_int64(row, 2)),
+		       (long long)waits, waits == 1 ? "" : "s",
+		       (long long)sqlite3_column_int64(row, 0));
+		rows++;
+	}
+	if (!rows)
+		printf("  (no stacks recorded: weft record --stacks=full)\n");
+out:
+	sqlite3_finalize(row);
+	sqlite3_close(db);
+}
+
 static void print_text(const char *file, const struct facts *f)
 {
 	char wall[32], cpu[32];
@@ -122,6 +178,7 @@ static void print_text(const char *file, const struct facts *f)
 	print_list("by object (blocked on it, or its holder/writer working)", &f->path_object,
 		   f->wall_ns, false);
 	print_waits(f);
+	print_callsites(file);
 	printf("\nDeadlocks: %lld%s\n", (long long)f->deadlocks,
 	       f->deadlocks ? " (SELECT * FROM deadlocks)" : "");
 	printf("Processes that failed: %s\n", f->failures.count ? "" : "none");
@@ -243,7 +300,9 @@ const struct cmd_entry cmd_report_entry = {
     .help = "Prints what set the wall time of the recorded command (its critical path:\n"
 	    "the chain of work and waits walked back from its end, by state, thread and\n"
 	    "object), its CPU time and parallelism, the waits that took longest and who\n"
-	    "held the lock, lost events, deadlocks and processes that failed.\n\n"
+	    "held the lock, where in the program threads were blocked longest (function\n"
+	    "file:line, with stacks recorded), lost events, deadlocks and processes that\n"
+	    "failed.\n\n"
 	    "  --json   one JSON object instead of text\n",
     .exec = report_exec,
 };

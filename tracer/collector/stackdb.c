@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode.h"
 #include "stackdb.h"
@@ -268,5 +269,11 @@ int stackdb_finish(struct stackdb *stacks, const char *mode, int verbose)
 		return -EIO;
 	if (!stacks->module_count || stacks->next_frame == 1)
 		return 0;
-	return stackdb_symbolize(stacks->db, stacks->modules, stacks->module_count, verbose);
+	struct timespec start, end;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int rc = stackdb_symbolize(stacks->db, stacks->modules, stacks->module_count, verbose);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	int64_t ns =
+	    (int64_t)(end.tv_sec - start.tv_sec) * 1000000000 + (end.tv_nsec - start.tv_nsec);
+	return rc ? rc : tracedb_meta_int(stacks->db, "stacks_symbolize_ns", ns);
 }

@@ -48,7 +48,8 @@ int64_t stackdb_stack(struct stackdb *stacks, int64_t upid, const struct weft_ev
 int stackdb_object_first_use(struct stackdb *stacks, int64_t object_id, int64_t callsite_id);
 
 /* End of the recording: symbolize every frame, label the objects that lie
- * in a module's data, write meta 'stacks' (mode) and 'stacks_truncated'.
+ * in a module's data, write meta 'stacks' (mode), 'stacks_truncated' and
+ * 'stacks_symbolize_ns' (how long symbolizing took).
  * verbose: say on stderr what it does when it takes long. Returns 0 or
  * -EIO. */
 int stackdb_finish(struct stackdb *stacks, const char *mode, int verbose);
