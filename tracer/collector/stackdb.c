@@ -27,8 +27,15 @@ struct stackdb {
 	struct table *callsites; /* (parent + 1, frame_id) -> callsite_id + 1 */
 	struct table *stacks;	 /* (upid, id) -> innermost callsite_id + 1 */
 	struct table *objects;	 /* (object_id, 0) -> 1 once its first use is written */
+	struct table *by_upid;	 /* (upid, 0) -> struct upid_modules */
 	int64_t next_frame, next_callsite;
 	int64_t truncated;
+};
+
+/* The modules of one process, as indexes into stackdb.modules. */
+struct upid_modules {
+	size_t count, cap;
+	size_t *index;
 };
 
 static const char *const sql_text[4] = {
@@ -49,11 +56,13 @@ struct stackdb *stackdb_new(struct tracedb *db)
 	stacks->callsites = table_new();
 	stacks->stacks = table_new();
 	stacks->objects = table_new();
+	stacks->by_upid = table_new();
 	stacks->next_frame = 1;
 	stacks->next_callsite = 1;
 	sqlite3_stmt **stmts[4] = {&stacks->insert_module, &stacks->insert_frame,
 				   &stacks->insert_callsite, &stacks->object_callsite};
-	int ok = stacks->frames && stacks->callsites && stacks->stacks && stacks->objects;
+	int ok = stacks->frames && stacks->callsites && stacks->stacks && stacks->objects &&
+		 stacks->by_upid;
 	for (int i = 0; i < 4 && ok; i++)
 		ok = sqlite3_prepare_v3(tracedb_sqlite(db), sql_text[i], -1,
 					SQLITE_PREPARE_PERSISTENT, stmts[i], NULL) == SQLITE_OK;
@@ -62,6 +71,37 @@ struct stackdb *stackdb_new(struct tracedb *db)
 		return NULL;
 	}
 	return stacks;
+}
+
+static void free_upid_modules(void *ctx, void *value)
+{
+	struct upid_modules *list = value;
+	(void)ctx;
+	free(list->index);
+	free(list);
+}
+
+/* Note module number i as one of upid's. Returns 0 or -ENOMEM. */
+static int index_module(struct stackdb *stacks, int64_t upid, size_t i)
+{
+	struct upid_modules *list = table_get(stacks->by_upid, (uint64_t)upid, 0);
+	if (!list) {
+		list = calloc(1, sizeof *list);
+		if (!list || table_put(stacks->by_upid, (uint64_t)upid, 0, list)) {
+			free(list);
+			return -ENOMEM;
+		}
+	}
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		size_t *grown = realloc(list->index, cap * sizeof *grown);
+		if (!grown)
+			return -ENOMEM;
+		list->index = grown;
+		list->cap = cap;
+	}
+	list->index[list->count++] = i;
+	return 0;
 }
 
 void stackdb_free(struct stackdb *stacks)
@@ -79,6 +119,9 @@ void stackdb_free(struct stackdb *stacks)
 	table_free(stacks->callsites);
 	table_free(stacks->stacks);
 	table_free(stacks->objects);
+	if (stacks->by_upid)
+		table_each(stacks->by_upid, free_upid_modules, NULL);
+	table_free(stacks->by_upid);
 	free(stacks);
 }
 
@@ -140,16 +183,17 @@ int stackdb_module(struct stackdb *stacks, int64_t upid, const struct weft_event
 		return -EIO;
 	}
 	stacks->module_count++;
-	return 0;
+	return index_module(stacks, upid, stacks->module_count - 1);
 }
 
 /* The module of process upid holding pc (the latest loaded there), or NULL. */
 static const struct stackdb_module *module_of(const struct stackdb *stacks, int64_t upid,
 					      uint64_t pc)
 {
-	for (size_t i = stacks->module_count; i-- > 0;) {
-		const struct stackdb_module *m = &stacks->modules[i];
-		if (m->upid == upid && pc >= m->start && pc < m->end)
+	const struct upid_modules *list = table_get(stacks->by_upid, (uint64_t)upid, 0);
+	for (size_t i = list ? list->count : 0; i-- > 0;) {
+		const struct stackdb_module *m = &stacks->modules[list->index[i]];
+		if (pc >= m->start && pc < m->end)
 			return m;
 	}
 	return NULL;

@@ -12,6 +12,7 @@
  */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <gelf.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ struct opened {
 	Dwfl_Module *module;
 	Dwarf_Addr bias; /* ELF address + bias = libdwfl's address */
 	char *path;
+	unsigned generation; /* counts the opens */
 };
 
 static void close_module(struct opened *o)
@@ -43,7 +45,7 @@ static void close_module(struct opened *o)
 	if (o->dwfl)
 		dwfl_end(o->dwfl);
 	free(o->path);
-	*o = (struct opened){0};
+	*o = (struct opened){.generation = o->generation};
 }
 
 /* Open path unless it is open already; o->module NULL when it cannot be. */
@@ -51,7 +53,9 @@ static void open_module(struct opened *o, const char *path)
 {
 	if (o->path && strcmp(o->path, path) == 0)
 		return;
+	unsigned generation = o->generation + 1;
 	close_module(o);
+	o->generation = generation;
 	o->path = strdup(path);
 	if (!o->path || path[0] != '/')
 		return;
@@ -79,27 +83,57 @@ static int step(sqlite3_stmt *stmt)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* Name one frame: rel_pc is the return address as an ELF address. */
-static int name_frame(struct opened *o, sqlite3_stmt *update, int64_t frame_id, int64_t rel_pc)
+/* What one lookup found (the frames of many processes share a module
+ * and pc: the rows come ordered by path and pc, so the last answer is
+ * reused for the next row at the same place). */
+struct answer {
+	unsigned generation; /* of the module opened for it, 0: none */
+	int64_t rel_pc;
+	char function[512];
+	char file[512];
+	int line;
+	bool found;
+};
+
+static void look_up(struct opened *o, int64_t rel_pc, struct answer *a)
 {
+	a->found = false;
+	a->function[0] = a->file[0] = '\0';
+	a->line = 0;
 	if (!o->module)
-		return 0;
+		return;
 	Dwarf_Addr address = (Dwarf_Addr)rel_pc - 1 + o->bias;
 	const char *function = dwfl_module_addrname(o->module, address);
 	const char *file = NULL;
-	int line = 0;
 	Dwfl_Line *source = dwfl_module_getsrc(o->module, address);
 	if (source)
-		file = dwfl_lineinfo(source, NULL, &line, NULL, NULL, NULL);
-	if (!function && !file)
+		file = dwfl_lineinfo(source, NULL, &a->line, NULL, NULL, NULL);
+	if (function)
+		snprintf(a->function, sizeof a->function, "%s", function);
+	if (file)
+		snprintf(a->file, sizeof a->file, "%s", file);
+	a->found = function || file;
+}
+
+/* Name one frame: rel_pc is the return address as an ELF address. */
+static int name_frame(struct opened *o, sqlite3_stmt *update, int64_t frame_id, int64_t rel_pc,
+		      struct answer *last)
+{
+	if (!o->module)
+		return 0;
+	if (last->generation != o->generation || last->rel_pc != rel_pc)
+		look_up(o, rel_pc, last);
+	last->generation = o->generation;
+	last->rel_pc = rel_pc;
+	if (!last->found)
 		return 0;
 	sqlite3_bind_int64(update, 1, frame_id);
-	if (function)
-		sqlite3_bind_text(update, 2, function, -1, SQLITE_TRANSIENT);
-	if (file)
-		sqlite3_bind_text(update, 3, file, -1, SQLITE_TRANSIENT);
-	if (file && line > 0)
-		sqlite3_bind_int(update, 4, line);
+	if (last->function[0])
+		sqlite3_bind_text(update, 2, last->function, -1, SQLITE_STATIC);
+	if (last->file[0])
+		sqlite3_bind_text(update, 3, last->file, -1, SQLITE_STATIC);
+	if (last->file[0] && last->line > 0)
+		sqlite3_bind_int(update, 4, last->line);
 	return step(update);
 }
 
@@ -120,11 +154,12 @@ static int name_frames(sqlite3 *sql, struct opened *o, int verbose)
 	double start = seconds_now();
 	int told = 0, step_rc;
 	long frames = 0;
+	struct answer last = {0};
 	while ((step_rc = sqlite3_step(select)) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(select, 2);
 		open_module(o, path ? path : "");
 		if (name_frame(o, update, sqlite3_column_int64(select, 0),
-			       sqlite3_column_int64(select, 1)))
+			       sqlite3_column_int64(select, 1), &last))
 			goto out;
 		if (verbose && !told && ++frames % 64 == 0 && seconds_now() - start > 1.0) {
 			fprintf(stderr, "weft: symbolizing the stacks' frames (module %s)...\n",
@@ -181,7 +216,8 @@ static int label_objects(sqlite3 *sql, struct opened *o, const struct stackdb_mo
 	int rc = -EIO;
 	if (sqlite3_prepare_v2(sql,
 			       "SELECT object_id, upid, address FROM object WHERE upid IS NOT NULL "
-			       "AND kind IN ('mutex', 'rwlock', 'cond', 'sem', 'barrier', 'futex')",
+			       "AND kind IN ('mutex', 'rwlock', 'cond', 'sem', 'barrier', 'futex') "
+			       "AND label = kind || printf(' 0x%x', address)",
 			       -1, &select, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(sql, "UPDATE object SET label = ?2 WHERE object_id = ?1", -1,
 			       &update, NULL) != SQLITE_OK)
