@@ -2,7 +2,7 @@
 # What the stacks of waits cost (issue: call sites and stacks). Prints a
 # markdown section on stdout.
 #
-#   bench/tracer/stacks.sh [BUILD_DIR [BASE_BUILD_DIR]]
+#   bench/stacks/run.sh [BUILD_DIR [BASE_BUILD_DIR]]   (bench/run.sh runs it)
 #
 # BASE_BUILD_DIR: a build of the commit before stacks, for the uncontended
 # lock (weft-bench-preload, best of its rounds, both builds alternated).
@@ -26,17 +26,19 @@ weft=$build/bin/weft
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "## Stacks of waits (bench/tracer/stacks.sh)"
+echo "## Stacks of waits (bench/stacks/run.sh)"
 echo
 echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-if [[ -n "$base" ]]; then
+builds=("$build")
+[[ -n "$base" ]] && builds=("$base" "$build")
+if [[ -x "$build/bin/weft-bench-preload" ]]; then
   echo "### Uncontended lock+unlock through the wrapper (weft-bench-preload, best of rounds)"
   echo
   echo "| build | native | preloaded |"
   echo "|---|---:|---:|"
   for round in 1 2 3; do
-    for b in "$base" "$build"; do
+    for b in "${builds[@]}"; do
       out=$("$b/bin/weft-bench-preload" 5000000)
       native=$(awk '/mutex\/native/ {print $2}' <<<"$out")
       pre=$(awk '/mutex\/preloaded/ {print $2}' <<<"$out")
