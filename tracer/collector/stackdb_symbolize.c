@@ -103,11 +103,22 @@ static void look_up(struct opened *o, int64_t rel_pc, struct answer *a)
 	if (!o->module)
 		return;
 	Dwarf_Addr address = (Dwarf_Addr)rel_pc - 1 + o->bias;
-	const char *function = dwfl_module_addrname(o->module, address);
+	GElf_Off offset = 0;
+	GElf_Sym sym;
+	const char *function =
+	    dwfl_module_addrinfo(o->module, address, &offset, &sym, NULL, NULL, NULL);
 	const char *file = NULL;
+	Dwarf_Addr line_address = 0;
 	Dwfl_Line *source = dwfl_module_getsrc(o->module, address);
 	if (source)
-		file = dwfl_lineinfo(source, NULL, &a->line, NULL, NULL, NULL);
+		file = dwfl_lineinfo(source, &line_address, &a->line, NULL, NULL, NULL);
+	/* a line row that starts before the function does is another
+	 * function's (code without DWARF, as crt1's _start, gets the last row
+	 * of the unit before it) */
+	if (file && function && line_address < address - offset) {
+		file = NULL;
+		a->line = 0;
+	}
 	if (function)
 		snprintf(a->function, sizeof a->function, "%s", function);
 	if (file)
