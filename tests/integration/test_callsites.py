@@ -3,6 +3,7 @@ stack of a Blocked span, symbolized when the recording ends (function,
 file:line from DWARF, module + offset without symbols), the waker's stack,
 locks named after their global symbol, and --stacks=none writing none."""
 
+import json
 import os
 import re
 import shutil
@@ -74,6 +75,22 @@ class Stacks(TraceTest):
             self.assertEqual(os.path.basename(frames[0]["file"]), "prodcons.c")
             self.assertIn(frames[0]["line"], wait_lines)
             self.assertTrue(frames[0]["path"].endswith("weft-demo-prodcons"))
+
+    def test_report_lists_the_blocked_call_sites_with_file_and_line(self):
+        db = self.record_with([demo("prodcons")])
+        source = os.path.join(SOURCE_ROOT, "examples", "prodcons.c")
+        wait_lines = source_lines(source, r"pthread_(cond_wait|mutex_lock)\(",
+                                  r"consumer_main\(", r"^}")
+        text = subprocess.run([WEFT, "report", db], capture_output=True, text=True,
+                              timeout=TIMEOUT, check=True).stdout
+        self.assertIn("Top blocked call sites", text)
+        listed = [int(n) for n in re.findall(r"consumer_main prodcons\.c:(\d+)", text)]
+        self.assertTrue(listed, text)
+        self.assertTrue(set(listed) <= set(wait_lines), (listed, wait_lines))
+        report = json.loads(subprocess.run([WEFT, "report", "--json", db], capture_output=True,
+                                           timeout=TIMEOUT, check=True).stdout)
+        functions = {c["function"] for c in report["blocked_callsites"]}
+        self.assertIn("consumer_main", functions)
 
     def test_a_wakers_stack_names_the_producer(self):
         db = self.record_with([demo("prodcons")])

@@ -118,13 +118,15 @@ static void frame_label(sqlite3_stmt *row, char *out, size_t cap)
 			 (unsigned long long)sqlite3_column_int64(row, 6));
 }
 
-/* The call sites where threads were Blocked longest (blocked_by_callsite,
- * by the innermost frame of the stack). Nothing for a trace without
- * stacks. */
-static void print_callsites(const char *file)
+/* Visit the call sites where threads were Blocked longest
+ * (blocked_by_callsite, by the innermost frame of the stack; columns:
+ * callsite_id, waits, blocked_ns, function, file, line, rel_pc, module
+ * path). Returns how many, or -1 for a trace without the stack tables. */
+static int each_callsite(const char *file, void (*visit)(void *ctx, sqlite3_stmt *row), void *ctx)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *row = NULL;
+	int rows = -1;
 	if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(
 		db,
@@ -134,24 +136,69 @@ static void print_callsites(const char *file)
 		"USING (module_id) ORDER BY b.blocked_ns DESC LIMIT 10",
 		-1, &row, NULL) != SQLITE_OK)
 		goto out;
-	printf("\nTop blocked call sites (every thread, by stack; SELECT * FROM "
-	       "blocked_by_callsite)\n");
-	int rows = 0;
+	rows = 0;
 	while (sqlite3_step(row) == SQLITE_ROW) {
-		char label[256], time[32];
-		frame_label(row, label, sizeof label);
-		int64_t waits = sqlite3_column_int64(row, 1);
-		printf("  %-48.48s %12s in %lld wait%s (callsite %lld)\n", label,
-		       facts_format_ns(time, sizeof time, sqlite3_column_int64(row, 2)),
-		       (long long)waits, waits == 1 ? "" : "s",
-		       (long long)sqlite3_column_int64(row, 0));
+		visit(ctx, row);
 		rows++;
 	}
-	if (!rows)
-		printf("  (no stacks recorded: weft record --stacks=full)\n");
 out:
 	sqlite3_finalize(row);
 	sqlite3_close(db);
+	return rows;
+}
+
+static void print_callsite(void *ctx, sqlite3_stmt *row)
+{
+	char label[256], time[32];
+	(void)ctx;
+	frame_label(row, label, sizeof label);
+	int64_t waits = sqlite3_column_int64(row, 1);
+	printf("  %-48.48s %12s in %lld wait%s (callsite %lld)\n", label,
+	       facts_format_ns(time, sizeof time, sqlite3_column_int64(row, 2)), (long long)waits,
+	       waits == 1 ? "" : "s", (long long)sqlite3_column_int64(row, 0));
+}
+
+static void print_callsites(const char *file)
+{
+	printf("\nTop blocked call sites (every thread, by stack; SELECT * FROM "
+	       "blocked_by_callsite)\n");
+	if (each_callsite(file, print_callsite, NULL) <= 0)
+		printf("  (no stacks recorded: weft record --stacks=full)\n");
+}
+
+static void json_text_or_null(struct json *j, sqlite3_stmt *row, int column)
+{
+	const char *text = (const char *)sqlite3_column_text(row, column);
+	if (text)
+		json_str(j, text);
+	else
+		json_null(j);
+}
+
+static void json_callsite(void *ctx, sqlite3_stmt *row)
+{
+	struct json *j = ctx;
+	json_obj_begin(j);
+	json_key(j, "callsite_id");
+	json_i64(j, sqlite3_column_int64(row, 0));
+	json_key(j, "waits");
+	json_i64(j, sqlite3_column_int64(row, 1));
+	json_key(j, "blocked_ns");
+	json_i64(j, sqlite3_column_int64(row, 2));
+	json_key(j, "function");
+	json_text_or_null(j, row, 3);
+	json_key(j, "file");
+	json_text_or_null(j, row, 4);
+	json_key(j, "line");
+	if (sqlite3_column_type(row, 5) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_i64(j, sqlite3_column_int64(row, 5));
+	json_key(j, "module");
+	json_text_or_null(j, row, 7);
+	json_key(j, "rel_pc");
+	json_i64(j, sqlite3_column_int64(row, 6));
+	json_obj_end(j);
 }
 
 static void print_text(const char *file, const struct facts *f)
@@ -284,6 +331,10 @@ static int report_exec(int argc, char **argv)
 		json_key(&j, "file");
 		json_str(&j, args.files[0]);
 		json_facts(&j, &facts);
+		json_key(&j, "blocked_callsites");
+		json_arr_begin(&j);
+		each_callsite(args.files[0], json_callsite, &j);
+		json_arr_end(&j);
 		json_obj_end(&j);
 		rc = cmd_print_json(&j);
 	} else {
