@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libunwind-dev: the preload unwinds the stack of a wait (unw_backtrace:
-# .eh_frame, no malloc after start-up); libdw-dev: weft record symbolizes
-# the stacks with elfutils (function, file:line) when the recording ends
+# libdw-dev: weft record symbolizes the stacks of waits with elfutils
+# (function, file:line) when the recording ends; libunwind-dev: the stacks
+# bench compares its unwinder with the one the preload uses
 packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3
           libunwind-dev libdw-dev)
 want_test=0

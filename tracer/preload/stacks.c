@@ -1,10 +1,9 @@
 /*
  * stacks.c — see stacks.h.
  */
-#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <elf.h>
-#include <libunwind.h>
+#include <execinfo.h>
 #include <link.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -86,7 +85,7 @@ unsigned stacks_unwind(uintptr_t *pcs, unsigned max, int *truncated)
 {
 	void *raw[STACKS_MAX_FRAMES + 16];
 	int cap = (int)(sizeof raw / sizeof raw[0]);
-	int n = unw_backtrace(raw, cap);
+	int n = backtrace(raw, cap);
 	unsigned depth = 0, kept = 0;
 	/* libweft's own frames (the wrapper, a thread's or main's trampoline)
 	 * are left out: the stack reads as the program's */
@@ -218,7 +217,7 @@ void stacks_start(struct ring_writer *writer, uint64_t ts)
 		}
 	uintptr_t warm[4];
 	int truncated;
-	stacks_unwind(warm, 4, &truncated); /* libunwind's first use allocates */
+	stacks_unwind(warm, 4, &truncated); /* the first use loads libgcc_s, allocates */
 }
 
 void stacks_fork_child(struct ring_writer *writer, uint64_t ts)

@@ -10,8 +10,8 @@
  * with the BLOCK_BEGIN or wake-up record that follows it in the same ring.
  *
  * Modes (WEFT_STACKS in the environment, set by `weft record --stacks`):
- *   full      up to STACKS_MAX_FRAMES frames unwound by libunwind
- *             (unw_backtrace, .eh_frame);
+ *   full      up to STACKS_MAX_FRAMES frames unwound from .eh_frame by
+ *             glibc's backtrace() (libgcc's unwinder; see below);
  *   callsite  the return address into the program only (no unwinding when
  *             the wrapper itself was called by the program);
  *   none      nothing.
@@ -26,10 +26,17 @@
  * inserts an id writes the definition, stamped before the insertion, so
  * every reference sorts after it. A fork child forgets the table.
  *
- * No malloc and no lock after start-up on our side; libunwind's local
- * unwinder and dl_iterate_phdr (a rescan) take glibc's loader lock, as
- * any unwinder must. The thread is busy (preload.h) while it unwinds, so
- * a signal handler interrupting it records nothing.
+ * The unwinder: glibc's backtrace(), warmed up at start (its first call
+ * loads libgcc_s and allocates). After that it allocates nothing, and
+ * libgcc takes no lock of its own (no unwind tables registered by hand:
+ * its fast path) but the loader's, through dl_iterate_phdr, as a rescan
+ * here does and as any .eh_frame unwinder must. libunwind's
+ * unw_backtrace costs the same (bench/RESULTS.md) but opens a pipe in the
+ * traced process on first use (its memory validation) that the program
+ * would see among its descriptors. Frame pointers would be cheaper but
+ * Debian's libraries are built without them. The thread is busy
+ * (preload.h) while it unwinds, so a signal handler interrupting it
+ * records nothing.
  */
 #ifndef WEFT_PRELOAD_STACKS_H
 #define WEFT_PRELOAD_STACKS_H
