@@ -115,20 +115,30 @@ static int inside(uintptr_t pc, void (*fn)(int))
 	return pc > (uintptr_t)fn && pc < (uintptr_t)fn + 512;
 }
 
+/* The index of the first frame in nest (the unwinder's own frames and
+ * unwind_here come before it: stacks_unwind, and under ASan its
+ * backtrace interceptor; no libweft range is known here to leave them
+ * out). */
+static unsigned first_nest(void)
+{
+	unsigned i = 0;
+	while (i < unwound_depth && !inside(unwound[i], nest))
+		i++;
+	return i;
+}
+
 static void the_unwinder_finds_the_callers_innermost_first(void **state)
 {
 	(void)state;
 	nest(3);
 	assert_false(unwound_truncated);
-	assert_true(unwound_depth >= 6);
-	/* stacks_unwind (no libweft range is known here: nothing is left
-	 * out), unwind_here, then nest x4 */
-	int nests = 0;
-	for (unsigned i = 0; i < unwound_depth; i++)
-		nests += inside(unwound[i], nest);
-	assert_int_equal(nests, 4);
-	assert_true(inside(unwound[2], nest));
-	assert_true(inside(unwound[5], nest));
+	unsigned first = first_nest();
+	assert_true(first >= 1 && first <= 4);
+	assert_true(unwound_depth >= first + 4);
+	/* nest x4, innermost first, then its callers outside nest */
+	for (unsigned i = first; i < first + 4; i++)
+		assert_true(inside(unwound[i], nest));
+	assert_false(inside(unwound[first + 4], nest));
 }
 
 static void a_deep_stack_is_cut_at_the_limit_and_says_so(void **state)
@@ -137,7 +147,9 @@ static void a_deep_stack_is_cut_at_the_limit_and_says_so(void **state)
 	nest(STACKS_MAX_FRAMES + 8);
 	assert_int_equal(unwound_depth, STACKS_MAX_FRAMES);
 	assert_true(unwound_truncated);
-	for (unsigned i = 2; i < STACKS_MAX_FRAMES; i++)
+	unsigned first = first_nest();
+	assert_true(first <= 4);
+	for (unsigned i = first; i < STACKS_MAX_FRAMES; i++)
 		assert_true(inside(unwound[i], nest));
 }
 
