@@ -7,7 +7,7 @@
 #   options               those the program's (or command's) --help lists,
 #                         read at completion time: new options need no
 #                         change here
-#   option values         --sched=perf|schedstat|none, --format chrome-json,
+#   option values         --sched=perf|schedstat|none, --stacks=full|callsite|none, --format chrome-json,
 #                         files after -o, directories after --trace-dir, ...
 #   trace files           *.db (and directories) where a trace is read
 #   weft record -- CMD    commands, then CMD's own completion
@@ -113,6 +113,7 @@ _weft_record()
 	fi
 	case $opt in
 	--sched=) _weft_words "$cur" "perf schedstat none" ;;
+	--stacks=) _weft_words "$cur" "full callsite none" ;;
 	-o | --output | --shm) _weft_files "$cur" ;;
 	--attach) _weft_words "$cur" "$(cd /proc && compgen -G '[0-9]*')" ;;
 	--keep-last | --duration) _weft_words "$cur" "30s 5m 1h" ;;

@@ -127,6 +127,11 @@ CREATE TABLE thread (
 --   waker_utid  the thread whose action ended this span, when known
 --   holder_utid for Blocked on a lock: the thread that held it when the
 --               wait began (glibc's mutex owner), when known
+--   callsite_id for Blocked in an interposed call: the innermost callsite
+--               (stack_callsite) of the wait's stack, or of its call site
+--               alone with --stacks=callsite; NULL when unknown
+--   waker_callsite_id  the innermost callsite of the call that ended the
+--               wait (unlock, condition signal, sem_post), when known
 CREATE TABLE thread_state (
     utid       INTEGER NOT NULL REFERENCES thread(utid),
     ts         INTEGER NOT NULL,
@@ -136,7 +141,9 @@ CREATE TABLE thread_state (
     object_id  INTEGER REFERENCES object(object_id),
     cpu        INTEGER,
     waker_utid INTEGER REFERENCES thread(utid),
-    holder_utid INTEGER REFERENCES thread(utid)
+    holder_utid INTEGER REFERENCES thread(utid),
+    callsite_id INTEGER REFERENCES stack_callsite(callsite_id),
+    waker_callsite_id INTEGER REFERENCES stack_callsite(callsite_id)
 );
 
 -- process_state: the same for processes, derived from their threads:
@@ -170,13 +177,52 @@ CREATE TABLE sched_slice (
 --   upid     owning process (NULL for objects shared between processes)
 --   address  the object's address in its process, or the inode for
 --            pipes and sockets, or the fd number for kind 'fd'
---   label    readable name: 'mutex 0x7f..', 'pipe:[12345]', 'fd 3'
+--   label    readable name: 'mutex 0x7f..', 'pipe:[12345]', 'fd 3'; a lock
+--            in a module's .data/.bss: its symbol name ('queue_lock')
+--   callsite_id  where it was first waited on (innermost callsite), or NULL
 CREATE TABLE object (
     object_id INTEGER PRIMARY KEY,
     kind      TEXT NOT NULL,
     upid      INTEGER REFERENCES process(upid),
     address   INTEGER,
-    label     TEXT
+    label     TEXT,
+    callsite_id INTEGER
+);
+
+-- Stacks (weft record --stacks=full|callsite|none; meta 'stacks' says
+-- which, 'stacks_truncated' how many distinct stacks were cut at 32
+-- frames, 'stacks_symbolize_ns' how long naming the frames took when the
+-- recording ended). As Perfetto's stack_profile_* tables.
+-- stack_module: every object loaded in a process (main program, shared
+-- libraries, dlopen'ed libraries), with its load range there.
+CREATE TABLE stack_module (
+    module_id INTEGER PRIMARY KEY,
+    upid      INTEGER REFERENCES process(upid),
+    path      TEXT NOT NULL,
+    build_id  TEXT,                  -- hex of NT_GNU_BUILD_ID, NULL when none
+    start     INTEGER NOT NULL,      -- load address range in that process
+    end       INTEGER NOT NULL,
+    ts        INTEGER                -- when it was seen loaded
+);
+-- stack_frame: a return address in a module. function, file and line are
+-- filled when the recording ends (symbol table, DWARF); NULL when not
+-- known: show the module's path + rel_pc.
+CREATE TABLE stack_frame (
+    frame_id  INTEGER PRIMARY KEY,
+    module_id INTEGER REFERENCES stack_module(module_id),  -- NULL: unknown module
+    rel_pc    INTEGER NOT NULL,      -- pc relative to the module's load bias
+    function  TEXT,                  -- NULL when no symbol is known
+    file      TEXT,                  -- from DWARF, NULL when unknown
+    line      INTEGER
+);
+-- stack_callsite: stacks as a prefix tree. A stack is named by its
+-- innermost node; walk parent_id to the outermost. A stack cut at 32
+-- frames has as outermost node the frame '[truncated]' (module NULL).
+CREATE TABLE stack_callsite (
+    callsite_id INTEGER PRIMARY KEY,
+    parent_id   INTEGER REFERENCES stack_callsite(callsite_id), -- NULL: outermost
+    frame_id    INTEGER NOT NULL REFERENCES stack_frame(frame_id),
+    depth       INTEGER NOT NULL     -- 0 = outermost frame
 );
 
 -- flow: an edge from one thread's action to another thread's wake-up or
@@ -520,3 +566,12 @@ GROUP BY c.cycle_id;
 -- window). The recorder may create them only when it finishes, to keep
 -- inserts fast; readers must cope with their absence on a trace still
 -- being written.
+
+-- blocked_by_callsite: Blocked time by the stack it was spent in.
+--   waits       Blocked spans there (a wait cut by scheduler records counts
+--               once per span)
+CREATE VIEW blocked_by_callsite AS
+SELECT callsite_id, COUNT(*) AS waits, SUM(dur) AS blocked_ns
+FROM thread_state
+WHERE state = 'Blocked' AND callsite_id IS NOT NULL
+GROUP BY callsite_id;

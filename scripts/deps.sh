@@ -10,7 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3)
+# libdw-dev: weft record symbolizes the stacks of waits with elfutils
+# (function, file:line) when the recording ends; libunwind-dev: the stacks
+# bench compares its unwinder with the one the preload uses
+packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3
+          libunwind-dev libdw-dev)
 want_test=0
 want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1

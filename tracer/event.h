@@ -113,6 +113,25 @@ enum weft_event_type {
 	 * child that did not exec ends (servers retitle such children by
 	 * overwriting their argv area). payload: argv as PROC_START's. */
 	WEFT_EV_PROC_TITLE = 46,
+	/* Where the thread is (stacks.h): written just before the BLOCK_BEGIN
+	 * of a wait (reason 1) or the wake-up record of a call that wakes a
+	 * waiter (reason 2), which it describes. a = the stack's id (a hash
+	 * of its pcs, never 0, unique within the process image), b = depth
+	 * (bits 0..15) | 1 << 16 when the stack was cut at 32 frames.
+	 * payload: the first time the image shows that id, the pcs (u64
+	 * each, innermost first: the return address into the program that
+	 * made the call first); else empty. A stack with no payload refers to
+	 * an earlier definition in any ring of the same process. */
+	WEFT_EV_STACK = 47,
+	/* An object loaded in the process (main program, shared library,
+	 * dlopen'ed library, vDSO), written at the start of a process image,
+	 * in a fork child, and before a stack that runs in an object loaded
+	 * since. a = lowest address of its loaded segments, b = end of the
+	 * highest. payload: u64 load bias (pc - bias = the ELF's address),
+	 * u8 length of the build-id, 39 bytes of build-id (NT_GNU_BUILD_ID,
+	 * zero padded), the path NUL-terminated. */
+	WEFT_EV_MODULE = 48,
+	/* 49: reserved for stacks. */
 	/* 50..55: a managed runtime's view (jvm.h). */
 	/* Something the runtime's view could not give for this process (a
 	 * JVM that refused the JVMTI capabilities, an agent path it cannot

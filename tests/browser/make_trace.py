@@ -117,7 +117,7 @@ def story(path, status, sched=True):
         (3, "process", None, 101, "process 101"),
         (4, "thread", 4, 104, "thread 104"),
     ]
-    db.executemany("INSERT INTO object VALUES (?,?,?,?,?)", objects)
+    db.executemany("INSERT INTO object(object_id, kind, upid, address, label) VALUES (?,?,?,?,?)", objects)
 
     spans, flows, slices = [], [], []
     # sh: runs, forks, waits for its children, runs cashier, waits.
@@ -189,7 +189,7 @@ def story(path, status, sched=True):
     if not sched:
         spans = [s[:6] + (None,) + s[7:] for s in spans]
         slices = []
-    db.executemany("INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)", spans)
+    db.executemany("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, waker_utid, holder_utid) VALUES (?,?,?,?,?,?,?,?,?)", spans)
     db.executemany("INSERT INTO sched_slice VALUES (?,?,?,?,?)", slices)
     db.executemany("INSERT INTO flow VALUES (?,?,?,?,?,?,?)", flows)
     # Process states derived from the threads above (simplified by hand).
@@ -230,9 +230,9 @@ def extend(path, ms):
     db = sqlite3.connect(path)
     end = int(db.execute("SELECT value FROM meta WHERE key = 'end_ts'").fetchone()[0])
     new_end = end + ms * MS
-    db.execute("INSERT INTO thread_state VALUES (4, ?, ?, 'Running', NULL, NULL, 0, NULL, NULL)",
+    db.execute("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, waker_utid, holder_utid) VALUES (4, ?, ?, 'Running', NULL, NULL, 0, NULL, NULL)",
                (end, new_end - end))
-    db.execute("INSERT INTO thread_state VALUES (1, ?, ?, 'Blocked', 'wait', NULL, NULL, NULL, NULL)",
+    db.execute("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, waker_utid, holder_utid) VALUES (1, ?, ?, 'Blocked', 'wait', NULL, NULL, NULL, NULL)",
                (end, new_end - end))
     db.execute("INSERT INTO process_state VALUES (4, ?, ?, 'Running')", (end, new_end - end))
     db.execute("INSERT INTO process_state VALUES (1, ?, ?, 'Waiting')", (end, new_end - end))
@@ -260,7 +260,7 @@ def big(path, n_spans, status):
     db.executemany("INSERT INTO thread VALUES (?,?,?,?,?,?,?,'perf')", [
         (u + 1, 1000 + u, u // n_thr + 1, f"t{u}", T0, end, int(u % n_thr == 0))
         for u in range(threads)])
-    db.executemany("INSERT INTO object VALUES (?,?,?,?,?)", [
+    db.executemany("INSERT INTO object(object_id, kind, upid, address, label) VALUES (?,?,?,?,?)", [
         (o + 1, "mutex", o % n_proc + 1, 0x1000 + o, f"mutex 0x{0x1000 + o:x}")
         for o in range(16)])
     states = ["Running", "Ready", "Blocked"]
@@ -280,7 +280,7 @@ def big(path, n_spans, status):
             ts += dur
         if ts < end:
             rows.append((u + 1, ts, end - ts, "Running", None, None, 0, None, None))
-        db.executemany("INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        db.executemany("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, waker_utid, holder_utid) VALUES (?,?,?,?,?,?,?,?,?)", rows)
     for cpu in range(2):
         ts, rows = T0, []
         while ts < end:
@@ -330,7 +330,7 @@ def loop(path, n, status):
         pstates.append((1, ts, end - ts, "Running"))
     db.executemany("INSERT INTO process VALUES (?,?,?,?,?,?,?,?,?,NULL,1)", procs)
     db.executemany("INSERT INTO thread VALUES (?,?,?,?,?,?,?,'perf')", threads)
-    db.executemany("INSERT INTO thread_state VALUES (?,?,?,?,?,?,?,?,?)", spans + sh.rows)
+    db.executemany("INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, waker_utid, holder_utid) VALUES (?,?,?,?,?,?,?,?,?)", spans + sh.rows)
     db.executemany("INSERT INTO sched_slice VALUES (?,?,?,?,?)", slices)
     db.executemany("INSERT INTO flow VALUES (?,?,?,?,?,?,?)", flows)
     db.executemany("INSERT INTO process_state VALUES (?,?,?,?)", pstates)

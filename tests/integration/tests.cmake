@@ -23,6 +23,16 @@ foreach(prog killself closefds forknoexec vfork rawclone deadlock noperf sockpin
   add_executable(weft-itest-${prog} ${WEFT_ITEST_DIR}/progs/${prog}.c)
   target_link_libraries(weft-itest-${prog} PRIVATE Threads::Threads)
 endforeach()
+# test_callsites: waits in a signal handler, a fork child and a dlopen'ed
+# library (built with -g: their frames have file and line)
+add_executable(weft-itest-stackwaits ${WEFT_ITEST_DIR}/progs/stackwaits.c)
+target_link_libraries(weft-itest-stackwaits PRIVATE ${CMAKE_DL_LIBS})
+target_compile_options(weft-itest-stackwaits PRIVATE -g -O1)
+add_library(weft-itest-dlwait MODULE ${WEFT_ITEST_DIR}/progs/dlwait_lib.c)
+target_link_libraries(weft-itest-dlwait PRIVATE Threads::Threads)
+target_compile_options(weft-itest-dlwait PRIVATE -g -O1)
+set_target_properties(weft-itest-dlwait PROPERTIES
+  PREFIX "" SUFFIX ".so" LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 add_executable(weft-itest-static ${WEFT_ITEST_DIR}/progs/static_hello.c)
 set_target_properties(weft-itest-static PROPERTIES POSITION_INDEPENDENT_CODE OFF)
 target_link_options(weft-itest-static PRIVATE -static)
@@ -41,7 +51,7 @@ foreach(group pipeline exit_status parallel_tools python_threads lockhold exampl
               preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
               faults
               kernel_only critpath runtimes fork_anywhere locks locks_order waits_named
-              titles locks_deadlock fleet long_recording jvm)
+              titles locks_deadlock fleet long_recording jvm callsites)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

@@ -19,6 +19,15 @@ if(CMOCKA_FOUND)
   target_link_libraries(test_preload_elfsym PRIVATE PkgConfig::CMOCKA ${CMAKE_DL_LIBS})
   add_test(NAME unit.preload_elfsym COMMAND test_preload_elfsym)
   set_tests_properties(unit.preload_elfsym PROPERTIES LABELS unit)
+  # stacks.c's dedupe table and unwinder wrapper
+  add_executable(test_preload_stacks ${CMAKE_CURRENT_LIST_DIR}/test_preload_stacks.c
+    ${WEFT_PRELOAD_DIR}/stacks.c)
+  target_include_directories(test_preload_stacks PRIVATE ${WEFT_PRELOAD_DIR})
+  target_compile_options(test_preload_stacks PRIVATE -fno-omit-frame-pointer -fno-inline)
+  target_link_libraries(test_preload_stacks PRIVATE weft_ring PkgConfig::CMOCKA
+    Threads::Threads ${CMAKE_DL_LIBS})
+  add_test(NAME unit.preload_stacks COMMAND test_preload_stacks)
+  set_tests_properties(unit.preload_stacks PROPERTIES LABELS unit)
 
   add_executable(test_preload_emit ${CMAKE_CURRENT_LIST_DIR}/test_preload_emit.c)
   target_include_directories(test_preload_emit PRIVATE ${WEFT_PRELOAD_DIR})

@@ -134,10 +134,12 @@ static const struct record *main_wait(const struct capture *c, uint8_t reason, u
 	return NULL;
 }
 
+/* The next record of r's slot, the STACK records (where the thread was,
+ * written before a wait) aside. */
 static const struct record *next_in_slot(const struct capture *c, const struct record *r)
 {
 	for (const struct record *next = r + 1; next < c->records + c->count; next++)
-		if (next->slot == r->slot)
+		if (next->slot == r->slot && next->event.type != WEFT_EV_STACK)
 			return next;
 	return NULL;
 }

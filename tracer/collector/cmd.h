@@ -62,6 +62,7 @@ struct record_args {
 	int64_t keep_last_ns; /* --keep-last, 0: none */
 	int64_t max_bytes;    /* --max-size, 0: none */
 	int64_t duration_ns;  /* --duration, 0: none */
+	const char *stacks;   /* --stacks: "full", "callsite" or "none" */
 };
 
 int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen);

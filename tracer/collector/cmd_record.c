@@ -170,6 +170,15 @@ int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err,
 		} else if (!strncmp(arg, "--sched=", 8)) {
 			if (parse_sched(arg + 8, args, err, errlen))
 				return -1;
+		} else if (!strncmp(arg, "--stacks=", 9)) {
+			const char *mode = arg + 9;
+			if (strcmp(mode, "full") && strcmp(mode, "callsite") &&
+			    strcmp(mode, "none")) {
+				snprintf(err, errlen,
+					 "--stacks takes full, callsite or none, not '%s'", mode);
+				return -1;
+			}
+			args->stacks = mode;
 		} else if (takes_value(arg)) {
 			if (i + 1 >= argc) {
 				snprintf(err, errlen, "option %s needs an argument", arg);
@@ -737,6 +746,8 @@ static int record_exec(int argc, char **argv)
 		fprintf(stderr, "weft record: %s (see weft record --help)\n", err);
 		return 2;
 	}
+	/* the workload's libweft.so and the collector's meta read it */
+	setenv("WEFT_STACKS", args.stacks ? args.stacks : "full", 1);
 	if (args.attach_pid)
 		return record_attach(&args);
 	struct record_plan plan;
@@ -774,8 +785,9 @@ static int record_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
-    .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--keep-last DURATION]\n"
-	     "                   [--max-size SIZE] [--duration DURATION] [--] CMD [ARGS...]\n"
+    .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--stacks=MODE]\n"
+	     "                   [--keep-last DURATION] [--max-size SIZE] [--duration DURATION]\n"
+	     "                   [--] CMD [ARGS...]\n"
 	     "       weft record --attach PID (--shm PATH | --ready-fd FD) -o FILE",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
@@ -794,6 +806,12 @@ const struct cmd_entry cmd_record_entry = {
 	    "                     with --attach: schedstat (perf would see only the\n"
 	    "                     attached thread and what it starts from then on)\n"
 	    "  --no-sched         the same as --sched=none\n"
+	    "  --stacks=MODE      where in the program each wait happened (tables\n"
+	    "                     stack_*, thread_state.callsite_id): full (the\n"
+	    "                     stack, up to 32 frames, of every wait that blocks\n"
+	    "                     and of the call that woke it; the default),\n"
+	    "                     callsite (the calling instruction only), none.\n"
+	    "                     Symbolized (function, file:line) when it ends\n"
 	    "  --attach PID       record processes that preloaded libweft.so by hand:\n"
 	    "                     create the ring file at --shm PATH and record until\n"
 	    "                     PID and every process that attached are gone\n"

@@ -1,9 +1,10 @@
 /*
  * cmd_report.c — `weft report FILE [--json]`: the one page to read after a
  * recording. Wall and CPU time, parallelism, the critical path's breakdown
- * (by state, thread and object), the top waits with their holders, lost
- * events and processes that failed, led by the deadlocks and lock-order
- * inversions found (or the word that there were none). The numbers come from
+ * (by state, thread and object), the top waits with their holders, the
+ * top blocked call sites (stacks), lost events and processes that failed,
+ * led by the deadlocks and lock-order inversions found (or the word that
+ * there were none). The numbers come from
  * facts.c; this file only lays them out, as text or as one JSON object.
  */
 #include <errno.h>
@@ -129,6 +130,108 @@ static void print_cycles(const struct facts *f)
 		printf("  %s\n", f->inversion_list.items[i].label);
 }
 
+/* "function file:line" of a frame, or "module+0xoffset" without symbols. */
+static void frame_label(sqlite3_stmt *row, char *out, size_t cap)
+{
+	const char *function = (const char *)sqlite3_column_text(row, 3);
+	const char *file = (const char *)sqlite3_column_text(row, 4);
+	const char *module = (const char *)sqlite3_column_text(row, 7);
+	if (file && strrchr(file, '/'))
+		file = strrchr(file, '/') + 1;
+	if (module && strrchr(module, '/'))
+		module = strrchr(module, '/') + 1;
+	if (function && file)
+		snprintf(out, cap, "%s %s:%d", function, file, sqlite3_column_int(row, 5));
+	else if (function)
+		snprintf(out, cap, "%s (%s)", function, module ? module : "?");
+	else
+		snprintf(out, cap, "%s+0x%llx", module ? module : "?",
+			 (unsigned long long)sqlite3_column_int64(row, 6));
+}
+
+/* Visit the call sites where threads were Blocked longest
+ * (blocked_by_callsite, by the innermost frame of the stack; columns:
+ * callsite_id, waits, blocked_ns, function, file, line, rel_pc, module
+ * path). Returns how many, or -1 for a trace without the stack tables. */
+static int each_callsite(const char *file, void (*visit)(void *ctx, sqlite3_stmt *row), void *ctx)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *row = NULL;
+	int rows = -1;
+	if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT b.callsite_id, b.waits, b.blocked_ns, f.function, f.file, f.line, "
+		"f.rel_pc, m.path FROM blocked_by_callsite b JOIN stack_callsite c USING "
+		"(callsite_id) JOIN stack_frame f USING (frame_id) LEFT JOIN stack_module m "
+		"USING (module_id) ORDER BY b.blocked_ns DESC LIMIT 10",
+		-1, &row, NULL) != SQLITE_OK)
+		goto out;
+	rows = 0;
+	while (sqlite3_step(row) == SQLITE_ROW) {
+		visit(ctx, row);
+		rows++;
+	}
+out:
+	sqlite3_finalize(row);
+	sqlite3_close(db);
+	return rows;
+}
+
+static void print_callsite(void *ctx, sqlite3_stmt *row)
+{
+	char label[256], time[32];
+	(void)ctx;
+	frame_label(row, label, sizeof label);
+	int64_t waits = sqlite3_column_int64(row, 1);
+	printf("  %-48.48s %12s in %lld wait%s (callsite %lld)\n", label,
+	       facts_format_ns(time, sizeof time, sqlite3_column_int64(row, 2)), (long long)waits,
+	       waits == 1 ? "" : "s", (long long)sqlite3_column_int64(row, 0));
+}
+
+static void print_callsites(const char *file)
+{
+	printf("\nTop blocked call sites (every thread, by stack; SELECT * FROM "
+	       "blocked_by_callsite)\n");
+	if (each_callsite(file, print_callsite, NULL) <= 0)
+		printf("  (no stacks recorded: weft record --stacks=full)\n");
+}
+
+static void json_text_or_null(struct json *j, sqlite3_stmt *row, int column)
+{
+	const char *text = (const char *)sqlite3_column_text(row, column);
+	if (text)
+		json_str(j, text);
+	else
+		json_null(j);
+}
+
+static void json_callsite(void *ctx, sqlite3_stmt *row)
+{
+	struct json *j = ctx;
+	json_obj_begin(j);
+	json_key(j, "callsite_id");
+	json_i64(j, sqlite3_column_int64(row, 0));
+	json_key(j, "waits");
+	json_i64(j, sqlite3_column_int64(row, 1));
+	json_key(j, "blocked_ns");
+	json_i64(j, sqlite3_column_int64(row, 2));
+	json_key(j, "function");
+	json_text_or_null(j, row, 3);
+	json_key(j, "file");
+	json_text_or_null(j, row, 4);
+	json_key(j, "line");
+	if (sqlite3_column_type(row, 5) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_i64(j, sqlite3_column_int64(row, 5));
+	json_key(j, "module");
+	json_text_or_null(j, row, 7);
+	json_key(j, "rel_pc");
+	json_i64(j, sqlite3_column_int64(row, 6));
+	json_obj_end(j);
+}
+
 static void print_text(const char *file, const struct facts *f)
 {
 	char wall[32], cpu[32];
@@ -155,6 +258,7 @@ static void print_text(const char *file, const struct facts *f)
 	print_list("by object (blocked on it, or its holder/writer working)", &f->path_object,
 		   f->wall_ns, false);
 	print_waits(f);
+	print_callsites(file);
 	printf("\nProcesses that failed: %s\n", f->failures.count ? "" : "none");
 	for (size_t i = 0; i < f->failures.count; i++)
 		printf("  %s\n", f->failures.items[i].label);
@@ -260,6 +364,10 @@ static int report_exec(int argc, char **argv)
 		json_key(&j, "file");
 		json_str(&j, args.files[0]);
 		json_facts(&j, &facts);
+		json_key(&j, "blocked_callsites");
+		json_arr_begin(&j);
+		each_callsite(args.files[0], json_callsite, &j);
+		json_arr_end(&j);
 		json_obj_end(&j);
 		rc = cmd_print_json(&j);
 	} else {
@@ -276,9 +384,10 @@ const struct cmd_entry cmd_report_entry = {
     .help = "Prints what set the wall time of the recorded command (its critical path:\n"
 	    "the chain of work and waits walked back from its end, by state, thread and\n"
 	    "object), its CPU time and parallelism, the waits that took longest and who\n"
-	    "held the lock, lost events and processes that failed. It leads with the\n"
-	    "deadlocks and lock-order inversions (locks taken in orders that could\n"
-	    "deadlock) found, or says there were none.\n\n"
+	    "held the lock, where in the program threads were blocked longest (function\n"
+	    "file:line, with stacks recorded), lost events and processes that failed.\n"
+	    "It leads with the deadlocks and lock-order inversions (locks taken in\n"
+	    "orders that could deadlock) found, or says there were none.\n\n"
 	    "  --json   one JSON object instead of text\n",
     .exec = report_exec,
 };

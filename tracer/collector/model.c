@@ -34,6 +34,7 @@
 #include "lockgraph.h"
 #include "model_internal.h"
 #include "span.h"
+#include "stackdb.h"
 #include "table.h"
 #include "waitgraph.h"
 
@@ -76,6 +77,8 @@ struct model *model_new(struct tracedb *db)
 	model->locks = table_new();
 	model->next_candidate_mark = 1;
 	model->lock_orders = lockgraph_new();
+	model->stacks = stackdb_new(db);
+	model->waker_callsite = -1;
 	model->next_lock_cycle_id = 1;
 	model->next_upid = 1;
 	model->next_utid = 1;
@@ -101,6 +104,7 @@ void model_free(struct model *model)
 {
 	if (!model)
 		return;
+	stackdb_free(model->stacks);
 	struct process *process = model->processes;
 	while (process) {
 		struct process *next = process->next;
@@ -333,6 +337,8 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 	t->start_ts = created_ts;
 	t->is_main = tid == p->pid;
 	t->slice_start = -1;
+	t->wait_callsite = -1;
+	t->wake_callsite = -1;
 	t->spans = span_thread_new(p->spans, t->utid, created_ts);
 	if (!t->spans || (model->samples && span_thread_use_samples(t->spans)) ||
 	    table_put(model->threads, p->token, tid, t)) {
@@ -378,6 +384,7 @@ void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, stru
 	 * still the one it ended, and the wake happened no later than the
 	 * switch-in. An older span is another wait's. */
 	int64_t blocked_end = span_thread_woken_by(t->spans, utid_out, ts_out - WAKE_SKEW_NS);
+	span_thread_waker_callsite(t->spans, model->waker_callsite);
 	if (blocked_end < 0 || blocked_end > ts) {
 		model_flow(model, ts_out, utid_out, ts, t->utid, kind, object_id);
 		return;
@@ -666,7 +673,12 @@ static void on_block_begin(struct model *model, struct process *p, struct thread
 	}
 	if (event->reason == WEFT_REASON_BARRIER) /* an arrival; the last one wakes */
 		model_ipc_note_wake(model, p, t, event, "barrier");
+	span_thread_call_callsite(t->spans, t->wait_callsite);
 	span_thread_call_begin(t->spans, ts, event->reason, object_id, holder);
+	if (t->wait_callsite >= 0 && model->stacks)
+		model_fail(model,
+			   stackdb_object_first_use(model->stacks, object_id, t->wait_callsite));
+	t->wait_callsite = -1;
 	t->call_reason = event->reason;
 	t->call_address = event->a;
 	t->call_extra = event->b;
@@ -701,6 +713,23 @@ static void on_wait_result(struct model *model, struct process *p, struct thread
 		model_wake_flow(model, out, main->utid, t, t->call_end_ts, "waitpid", -1);
 	else
 		model_flow(model, out, main->utid, ts, t->utid, "waitpid", -1);
+}
+
+/* STACK: where t is, for the wait or wake-up record that follows. */
+static void on_stack(struct model *model, struct process *p, struct thread *t,
+		     const struct weft_event *event)
+{
+	if (!model->stacks)
+		return;
+	int64_t callsite = stackdb_stack(model->stacks, p->upid, event);
+	if (callsite < -1) {
+		model_fail(model, (int)callsite);
+		callsite = -1;
+	}
+	if (event->reason == 2) /* stacks.h: STACKS_WAKE */
+		t->wake_callsite = callsite;
+	else
+		t->wait_callsite = callsite;
 }
 
 /* A record of thread t of live process p, other than PROC_START and
@@ -781,6 +810,13 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 		break;
 	case WEFT_EV_WAIT_RESULT:
 		on_wait_result(model, p, t, event);
+		break;
+	case WEFT_EV_STACK:
+		on_stack(model, p, t, event);
+		break;
+	case WEFT_EV_MODULE:
+		if (model->stacks)
+			model_fail(model, stackdb_module(model->stacks, p->upid, event));
 		break;
 	default:
 		break; /* SIGNAL_SENT, wake-up edges: not yet used */

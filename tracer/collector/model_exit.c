@@ -13,6 +13,7 @@
 
 #include "decode.h"
 #include "model_internal.h"
+#include "stackdb.h"
 #include "span.h"
 #include "table.h"
 
@@ -181,5 +182,9 @@ int model_finish(struct model *model, int64_t ts)
 		if (!p->ended)
 			model_process_end(model, p, p->exit_ts >= 0 ? p->exit_ts : ts);
 	model_lock_finish(model);
+	if (model->stacks && !model->error) {
+		const char *mode = getenv("WEFT_STACKS"); /* weft record's --stacks */
+		model_fail(model, stackdb_finish(model->stacks, mode && *mode ? mode : "full", 1));
+	}
 	return model->error;
 }

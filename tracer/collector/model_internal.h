@@ -90,6 +90,10 @@ struct thread {
 	bool call_read;		     /* ... for reading */
 	int64_t call_mutex;	     /* a condition wait's mutex object, or 0 */
 	uint64_t lock_orders_unseen; /* the latest LOCK_ORDER b */
+	/* the stack (innermost callsite_id, -1: none) of the STACK record
+	 * just before its next wait or wake-up record (stackdb.h) */
+	int64_t wait_callsite;
+	int64_t wake_callsite;
 	struct thread *next;
 	struct thread *retire_next; /* ended, in model->retiring (model_retire.c) */
 };
@@ -129,6 +133,8 @@ struct model {
 	size_t candidate_cap;
 	int64_t next_candidate_mark;
 	struct lockgraph *lock_orders; /* (model_lock.c) */
+	struct stackdb *stacks;	       /* modules, frames, callsites */
+	int64_t waker_callsite;	       /* of the wake model_wake_flow draws, or -1 */
 	int64_t next_lock_cycle_id;
 	int64_t lock_orders_unseen; /* orders the threads' full sets dropped */
 	bool samples;		    /* threads take Running/Ready from model_sample */

@@ -27,6 +27,7 @@ struct wake {
 	int64_t ts;
 	int64_t utid;
 	const char *kind;
+	int64_t callsite; /* the waker's stack (stackdb.h), or -1 */
 };
 
 /* --- process-shared objects ------------------------------------------
@@ -100,7 +101,8 @@ void model_ipc_note_wake(struct model *model, struct process *p, struct thread *
 			return;
 		}
 	}
-	*wake = (struct wake){(int64_t)event->ts, t->utid, kind};
+	*wake = (struct wake){(int64_t)event->ts, t->utid, kind, t->wake_callsite};
+	t->wake_callsite = -1;
 }
 
 /* t's blocking call ended at ts with result: name who woke it. */
@@ -122,7 +124,9 @@ void model_ipc_call_woken(struct model *model, struct process *p, struct thread 
 		struct wake *wake = table_get(model->wakes, key, address);
 		if (!wake || wake->ts < t->call_begin_ts || wake->ts > ts || wake->utid == t->utid)
 			return;
+		model->waker_callsite = wake->callsite;
 		model_wake_flow(model, wake->ts, wake->utid, t, ts, wake->kind, t->call_object);
+		model->waker_callsite = -1;
 		return;
 	}
 	case WEFT_REASON_JOIN: {

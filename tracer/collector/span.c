@@ -67,6 +67,7 @@ struct span_thread {
 	unsigned call_reason;
 	int64_t call_object;
 	int64_t call_holder;
+	int64_t call_callsite;
 	/* scheduler input, once switch records exist for the thread */
 	bool has_sched;
 	enum sched_input sched;
@@ -110,7 +111,7 @@ const char *span_state_name(enum span_state state)
 static bool same_span(const struct span *a, const struct span *b)
 {
 	return a->state == b->state && a->reason == b->reason && a->object_id == b->object_id &&
-	       a->holder_id == b->holder_id && a->cpu == b->cpu;
+	       a->holder_id == b->holder_id && a->cpu == b->cpu && a->callsite_id == b->callsite_id;
 }
 
 /* Close the open span at ts: drop it when empty, merge it into the held
@@ -182,7 +183,9 @@ static struct span span_of(bool is_process, int64_t id, enum span_state state)
 			     .object_id = -1,
 			     .holder_id = -1,
 			     .cpu = -1,
-			     .waker_id = -1};
+			     .waker_id = -1,
+			     .callsite_id = -1,
+			     .waker_callsite_id = -1};
 }
 
 /* --- process ------------------------------------------------------------ */
@@ -312,6 +315,7 @@ static struct span thread_derive(const struct span_thread *thread)
 			next.reason = thread->call_reason;
 			next.object_id = thread->call_object;
 			next.holder_id = thread->call_holder;
+			next.callsite_id = thread->call_callsite;
 		} else {
 			next.reason = WEFT_REASON_OTHER;
 		}
@@ -349,6 +353,7 @@ struct span_thread *span_thread_new(struct span_process *process, int64_t utid, 
 	thread->last_ts = created_ts;
 	thread->state = SPAN_NEW;
 	thread->cpu = -1;
+	thread->call_callsite = -1;
 	thread->next = process->threads;
 	process->threads = thread;
 	process->live[SPAN_NEW]++;
@@ -377,6 +382,22 @@ void span_thread_call_begin(struct span_thread *thread, int64_t ts, unsigned rea
 	thread_update(thread, ts);
 }
 
+void span_thread_call_callsite(struct span_thread *thread, int64_t callsite_id)
+{
+	thread->call_callsite = callsite_id;
+	if (thread->in_call && thread->track.has_open && thread->track.open.state == SPAN_BLOCKED)
+		thread->track.open.callsite_id = callsite_id;
+}
+
+void span_thread_waker_callsite(struct span_thread *thread, int64_t callsite_id)
+{
+	struct track *track = &thread->track;
+	if (track->has_open && track->open.state == SPAN_BLOCKED && track->open.waker_id >= 0)
+		track->open.waker_callsite_id = callsite_id;
+	else if (track->has_held && track->held.state == SPAN_BLOCKED && track->held.waker_id >= 0)
+		track->held.waker_callsite_id = callsite_id;
+}
+
 void span_thread_call_holder(struct span_thread *thread, int64_t holder_id)
 {
 	if (thread->in_call)
@@ -386,6 +407,7 @@ void span_thread_call_holder(struct span_thread *thread, int64_t holder_id)
 void span_thread_call_end(struct span_thread *thread, int64_t ts)
 {
 	thread->in_call = false;
+	thread->call_callsite = -1;
 	thread->started = true;
 	thread_update(thread, ts);
 }

@@ -65,11 +65,13 @@ struct span {
 	int64_t ts;
 	int64_t dur;
 	enum span_state state;
-	unsigned reason;   /* enum weft_reason, NONE unless Blocked */
-	int64_t object_id; /* -1 when none */
-	int64_t holder_id; /* utid holding the object, -1 when none */
-	int cpu;	   /* -1 when not known */
-	int64_t waker_id;  /* utid whose action ended this Blocked span, -1 */
+	unsigned reason;	   /* enum weft_reason, NONE unless Blocked */
+	int64_t object_id;	   /* -1 when none */
+	int64_t holder_id;	   /* utid holding the object, -1 when none */
+	int cpu;		   /* -1 when not known */
+	int64_t waker_id;	   /* utid whose action ended this Blocked span, -1 */
+	int64_t callsite_id;	   /* stack_callsite of the wait (Blocked), -1 */
+	int64_t waker_callsite_id; /* ... of the call that ended it, -1 */
 };
 
 typedef void (*span_emit_fn)(void *ctx, const struct span *span);
@@ -114,6 +116,13 @@ void span_thread_call_holder(struct span_thread *thread, int64_t holder_id);
  * span that ended before since was not ended by that action: it is left
  * as it is (-1). */
 int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id, int64_t since);
+/* The stack the call in progress waits at (stack_callsite id, -1: none):
+ * its Blocked spans carry it. Call just before span_thread_call_begin;
+ * span_thread_call_end forgets it. */
+void span_thread_call_callsite(struct span_thread *thread, int64_t callsite_id);
+/* The callsite of the call that ended the Blocked span the latest
+ * span_thread_woken_by named (-1: none). */
+void span_thread_waker_callsite(struct span_thread *thread, int64_t callsite_id);
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);

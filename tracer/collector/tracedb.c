@@ -79,7 +79,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_OBJECT] = "INSERT INTO object(object_id, kind, upid, address, label) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_THREAD_STATE] = "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-			  "holder_utid, waker_utid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  "holder_utid, waker_utid, callsite_id, waker_callsite_id) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [STMT_PROCESS_STATE] = "INSERT INTO process_state(upid, ts, dur, state) "
 			   "VALUES (?1, ?2, ?3, ?4)",
     [STMT_FLOW] = "INSERT INTO flow(ts_out, utid_out, ts_in, utid_in, kind, object_id, bytes) "
@@ -109,7 +110,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * the transaction commits (commit() flushes first), so readers see no
  * difference. Text cells point at static strings (state, reason names). */
 #define BATCH_ROWS 32
-#define BATCH_MAX_COLUMNS 9
+#define BATCH_MAX_COLUMNS 11
 
 enum batch_id { BATCH_THREAD_STATE, BATCH_PROCESS_STATE, BATCH_SCHED_SLICE, BATCH_COUNT };
 
@@ -121,8 +122,8 @@ static const struct {
     [BATCH_THREAD_STATE] =
 	{STMT_THREAD_STATE,
 	 "INSERT INTO thread_state(utid, ts, dur, state, reason, object_id, cpu, "
-	 "holder_utid, waker_utid) VALUES ",
-	 9},
+	 "holder_utid, waker_utid, callsite_id, waker_callsite_id) VALUES ",
+	 11},
     [BATCH_PROCESS_STATE] = {STMT_PROCESS_STATE,
 			     "INSERT INTO process_state(upid, ts, dur, state) VALUES ", 4},
     [BATCH_SCHED_SLICE] = {STMT_SCHED_SLICE,
@@ -191,6 +192,16 @@ static int begin(struct tracedb *db)
 	db->in_txn = 1;
 	db->txn_start_ns = monotonic_ns();
 	return 0;
+}
+
+int tracedb_begin(struct tracedb *db)
+{
+	return begin(db);
+}
+
+sqlite3 *tracedb_sqlite(struct tracedb *db)
+{
+	return db->sql;
 }
 
 /* Run a prepared statement once and reset it. */
@@ -551,6 +562,9 @@ int tracedb_span(struct tracedb *db, const struct span *span)
 	cell_int(&row[6], span->cpu, span->cpu < 0);
 	cell_int(&row[7], span->holder_id, span->holder_id < 0);
 	cell_int(&row[8], span->waker_id, span->waker_id < 0);
+	bool blocked = span->state == SPAN_BLOCKED;
+	cell_int(&row[9], span->callsite_id, !blocked || span->callsite_id < 0);
+	cell_int(&row[10], span->waker_callsite_id, !blocked || span->waker_callsite_id < 0);
 	return 0;
 }
 

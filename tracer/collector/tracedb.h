@@ -230,4 +230,10 @@ int tracedb_replace(const char *path, char *why, size_t cap);
 /* The last SQLite error message of db, for the CLI. */
 const char *tracedb_error(struct tracedb *db);
 
+/* For the writers of other tables (stackdb.c): open the transaction the
+ * trace's rows go into, if none is (0 or -EIO), and the SQLite handle. */
+int tracedb_begin(struct tracedb *db);
+struct sqlite3;
+struct sqlite3 *tracedb_sqlite(struct tracedb *db);
+
 #endif

@@ -140,6 +140,7 @@ static void start_image(void)
 	emit_comm(&self->writer, ts, preload_tid());
 	runtimes_find(&self->writer, ts);
 	fdchan_scan(&self->writer, learn_nonblocking, NULL);
+	stacks_start(&self->writer, emit_now());
 }
 
 static void fork_prepare(void)
@@ -297,6 +298,7 @@ void preload_fork_child(uint64_t fork_ts)
 			emit_record(&self->writer, WEFT_EV_THREAD_START, 0, 0, ts, 0, 0);
 			runtimes_rename(&self->writer, ts);
 			fdchan_inherit(&self->writer);
+			stacks_fork_child(&self->writer, emit_now());
 		}
 	}
 	self->in_fork = 0;

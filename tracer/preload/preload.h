@@ -41,6 +41,7 @@
 #include "emit.h"
 #include "lockorder.h"
 #include "ring.h"
+#include "stacks.h"
 
 #define WEFT_EXPORT __attribute__((visibility("default")))
 
@@ -183,6 +184,9 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 			(t)->wait_ns = UINT64_MAX;                                                 \
 		} else {                                                                           \
 			uint64_t extra_ = (uint64_t)(extra); /* read before the stamp           */ \
+			if (stacks_mode)                                                           \
+				stacks_record(t, STACKS_WAIT,                                      \
+					      (uintptr_t)__builtin_return_address(0));             \
 			uint64_t begin_ = emit_now();                                              \
 			preload_emit_at(t, begin_, WEFT_EV_BLOCK_BEGIN, reason, call,              \
 					(uint64_t)(object), extra_);                               \

@@ -26,6 +26,8 @@
 static __attribute__((noinline, cold)) void record_wake(uint16_t type, uint8_t reason,
 							const void *object, uint64_t extra)
 {
+	if (stacks_mode)
+		stacks_record(&preload_self, STACKS_WAKE, 0);
 	preload_emit(&preload_self, type, reason, 0, (uintptr_t)object, extra);
 }
 
