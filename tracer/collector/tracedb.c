@@ -874,11 +874,6 @@ int tracedb_close(struct tracedb *db)
 	return rc;
 }
 
-sqlite3 *tracedb_sqlite(struct tracedb *db)
-{
-	return db->sql;
-}
-
 int tracedb_flush_rows(struct tracedb *db)
 {
 	int rc = 0;
