@@ -2,24 +2,13 @@
  * stackdb: see stackdb.h.
  */
 #include "stackdb.h"
+#include "stacktables.h"
 
 #include <errno.h>
 
 bool stackdb_available(sqlite3 *db)
 {
-	sqlite3_stmt *stmt = NULL;
-	bool ok = false;
-	if (sqlite3_prepare_v2(
-		db,
-		"SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
-		"name IN ('stack_module', 'stack_frame', 'stack_callsite')) = 3 AND "
-		"(SELECT COUNT(*) FROM pragma_table_info('thread_state') WHERE name "
-		"IN ('callsite_id', 'waker_callsite_id')) = 2",
-		-1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		ok = sqlite3_column_int(stmt, 0) != 0;
-	sqlite3_finalize(stmt);
-	return ok;
+	return stacktables_present(db);
 }
 
 static void json_text_or_null(struct json *j, sqlite3_stmt *stmt, int col)

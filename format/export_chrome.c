@@ -13,6 +13,7 @@
  * Chrome's trace event format has for complete events.
  */
 #include "export_chrome.h"
+#include "stacktables.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -122,19 +123,7 @@ static void thread_row(struct out *o, sqlite3_stmt *stmt)
  * columns. */
 static int has_stacks(sqlite3 *db)
 {
-	sqlite3_stmt *stmt = NULL;
-	int ok = 0;
-	if (sqlite3_prepare_v2(
-		db,
-		"SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
-		"name IN ('stack_module', 'stack_frame', 'stack_callsite')) = 3 AND "
-		"(SELECT COUNT(*) FROM pragma_table_info('thread_state') WHERE name "
-		"IN ('callsite_id', 'waker_callsite_id')) = 2",
-		-1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		ok = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return ok;
+	return stacktables_present(db);
 }
 
 /* callsite_id, parent_id, name, category: one entry of "stackFrames". */
