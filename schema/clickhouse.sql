@@ -96,7 +96,9 @@ CREATE TABLE IF NOT EXISTS weft.thread_state_local (
     object_id   Nullable(Int64),
     cpu         Nullable(Int64),
     waker_utid  Nullable(Int64),
-    holder_utid Nullable(Int64)
+    holder_utid Nullable(Int64),
+    callsite_id Nullable(Int64),
+    waker_callsite_id Nullable(Int64)
 ) ENGINE = MergeTree() ORDER BY (trace_id, utid, ts);
 
 CREATE TABLE IF NOT EXISTS weft.process_state_local (
@@ -122,7 +124,8 @@ CREATE TABLE IF NOT EXISTS weft.object_local (
     kind      String,
     upid      Nullable(Int64),
     address   Nullable(Int64),
-    label     Nullable(String)
+    label     Nullable(String),
+    callsite_id Nullable(Int64)
 ) ENGINE = MergeTree() ORDER BY (trace_id, object_id);
 
 CREATE TABLE IF NOT EXISTS weft.flow_local (
@@ -198,6 +201,37 @@ CREATE TABLE IF NOT EXISTS weft.lock_order_cycle_local (
     ts        Int64
 ) ENGINE = MergeTree() ORDER BY (trace_id, utid, ts);
 
+-- Stacks of waits (schema v1's stack_* tables): per trace, ids as the
+-- trace numbers them.
+CREATE TABLE IF NOT EXISTS weft.stack_module_local (
+    trace_id  String,
+    module_id Int64,
+    upid      Nullable(Int64),
+    path      String,
+    build_id  Nullable(String),
+    start     Int64,
+    end       Int64,
+    ts        Nullable(Int64)
+) ENGINE = MergeTree() ORDER BY (trace_id, module_id);
+
+CREATE TABLE IF NOT EXISTS weft.stack_frame_local (
+    trace_id  String,
+    frame_id  Int64,
+    module_id Nullable(Int64),
+    rel_pc    Int64,
+    function  Nullable(String),
+    file      Nullable(String),
+    line      Nullable(Int64)
+) ENGINE = MergeTree() ORDER BY (trace_id, frame_id);
+
+CREATE TABLE IF NOT EXISTS weft.stack_callsite_local (
+    trace_id    String,
+    callsite_id Int64,
+    parent_id   Nullable(Int64),
+    frame_id    Int64,
+    depth       Int64
+) ENGINE = MergeTree() ORDER BY (trace_id, callsite_id);
+
 -- The Distributed tables: one per local table, same columns.
 CREATE TABLE IF NOT EXISTS weft.trace AS weft.trace_local
     ENGINE = Distributed(weft, weft, trace_local, cityHash64(trace_id));
@@ -231,3 +265,9 @@ CREATE TABLE IF NOT EXISTS weft.lock_order_edge AS weft.lock_order_edge_local
     ENGINE = Distributed(weft, weft, lock_order_edge_local, cityHash64(trace_id));
 CREATE TABLE IF NOT EXISTS weft.lock_order_cycle AS weft.lock_order_cycle_local
     ENGINE = Distributed(weft, weft, lock_order_cycle_local, cityHash64(trace_id));
+CREATE TABLE IF NOT EXISTS weft.stack_module AS weft.stack_module_local
+    ENGINE = Distributed(weft, weft, stack_module_local, cityHash64(trace_id));
+CREATE TABLE IF NOT EXISTS weft.stack_frame AS weft.stack_frame_local
+    ENGINE = Distributed(weft, weft, stack_frame_local, cityHash64(trace_id));
+CREATE TABLE IF NOT EXISTS weft.stack_callsite AS weft.stack_callsite_local
+    ENGINE = Distributed(weft, weft, stack_callsite_local, cityHash64(trace_id));
