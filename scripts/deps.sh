@@ -17,6 +17,9 @@ if ((want_test)); then
   # the install tests: the Debian package (dpkg-shlibdeps computes its
   # Depends), man -w and groff on the man pages, bash-completion's loader
   packages+=(dpkg-dev man-db bash-completion)
+  # the servers test: a real server (redis-server) driven by its own
+  # benchmark client (redis-benchmark, in redis-tools)
+  packages+=(redis-server redis-tools)
 fi
 
 missing=()
