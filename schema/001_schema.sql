@@ -31,6 +31,8 @@ PRAGMA user_version = 1;
 --                      (perf_event_paranoid 3)', 'forced with
 --                      --sched=schedstat', attach mode)
 --     sched_events_lost  context switches perf dropped ('perf' only)
+--     events           events the recorder took from the rings (the
+--                      threads' records, not the kernel's switches)
 --     events_lost      events dropped because a ring was full
 --     threads_lost     threads that found no free ring (their events lost)
 --     status           'recording' while the recorder writes, then
