@@ -123,10 +123,13 @@ class Server:
 
 def trace_checks(db):
     """(events lost, largest share of one process's Blocked time as other,
-    whose, rows of thread_state)."""
+    whose, rows of thread_state, ring events, poll waits with an object /
+    all poll waits)."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     lost = sum(int(v) for (v,) in con.execute(
         "SELECT value FROM meta WHERE key IN ('events_lost','sched_events_lost')"))
+    events = int((con.execute("SELECT value FROM meta WHERE key = 'events'").fetchone()
+                  or ["0"])[0])
     worst, whose = 0.0, ""
     for upid, name, other, blocked in con.execute(
             """SELECT p.upid, p.name,
@@ -138,8 +141,10 @@ def trace_checks(db):
         if blocked and other / blocked > worst:
             worst, whose = other / blocked, f"{name} ({upid})"
     rows = con.execute("SELECT COUNT(*) FROM thread_state").fetchone()[0]
+    polls = con.execute("SELECT COUNT(object_id), COUNT(*) FROM thread_state "
+                        "WHERE state = 'Blocked' AND reason = 'poll'").fetchone()
     con.close()
-    return lost, worst, whose, rows
+    return lost, worst, whose, rows, events, polls
 
 
 def run_redis(args, variant):
@@ -271,8 +276,7 @@ def main():
                 s, figures = fn(args, variant)
                 results[variant].append((s, figures))
                 if variant == "weft":
-                    lost, worst, whose, srows = trace_checks(s.db)
-                    s.checks = (lost, worst, whose, srows)
+                    s.checks = trace_checks(s.db)
         keys = list(results["untraced"][0][1].keys())
         for key in keys:
             base = [fig[key] for _, fig in results["untraced"]]
@@ -296,7 +300,11 @@ def main():
             size = f"; {wb / 1e6:.2f} MB of trace per second of load (perf.data: {pb / 1e6:.2f} MB/s)"
         notes.append(f"- {title}: exit status untraced/weft/perf {status['untraced']}/"
                      f"{status['weft']}/{status['perf']}; events lost {lost}; "
-                     f"collector CPU {statistics.median(s.recorder_cpu for s in w):.2f} s; "
+                     f"collector CPU {statistics.median(s.recorder_cpu for s in w):.2f} s for "
+                     f"{statistics.median(s.checks[4] for s in w):,.0f} ring events "
+                     f"({statistics.median(s.recorder_cpu / max(s.checks[4], 1) for s in w) * 1e6:.1f}"
+                     " us per event, switch records included in the CPU); "
+                     f"poll waits with an object {w[0].checks[5][0]:,} of {w[0].checks[5][1]:,}; "
                      f"thread_state rows {w[0].checks[3]:,}; largest `other` share of a "
                      f"process's Blocked time {worst.checks[1]:.0%} ({worst.checks[2]}){size}")
     print("## Servers under load (bench/servers/run.sh)")

@@ -15,7 +15,9 @@ import tempfile
 import time
 import unittest
 
-from weftlib import WEFT
+import textwrap
+
+from weftlib import WEFT, TraceTest
 
 REDIS = shutil.which("redis-server")
 BENCH = shutil.which("redis-benchmark")
@@ -169,6 +171,51 @@ class RedisServerTest(unittest.TestCase):
         port = f"127.0.0.1:{self.port}"
         self.assertTrue(any(r["kind"] == "socket" and port in r["label"].split()
                             for r in ready), ready[:5])
+
+
+# A parent waits for a pipe its child writes into, first in poll(), then in
+# select(); the child writes once for each, when /proc shows the parent
+# asleep inside the call (poll, ppoll, select, pselect6 on x86-64 and
+# arm64), so the wait is a real one.
+PY_POLL_PIPE = textwrap.dedent("""
+    import os, select, time
+    r, w = os.pipe()
+    parent = os.getpid()
+    POLLS, SELECTS = {"7", "271", "73"}, {"23", "270", "72"}
+    def parent_in(calls):  # asleep in one of those calls
+        with open(f"/proc/{parent}/stat") as f:
+            asleep = f.read().rsplit(")", 1)[1].split()[0] == "S"
+        with open(f"/proc/{parent}/syscall") as f:
+            return asleep and f.read().split()[0] in calls
+    if os.fork() == 0:
+        for calls in (POLLS, SELECTS):
+            while not parent_in(calls):
+                time.sleep(0.01)
+            os.write(w, b"x")
+        os._exit(0)
+    p = select.poll()
+    p.register(r, select.POLLIN)
+    print(len(p.poll(10000)), os.read(r, 1).decode())
+    print(len(select.select([r], [], [], 10)[0]), os.read(r, 1).decode())
+    os.wait()
+""")
+
+
+class ReadinessWaitTest(TraceTest):
+
+    def test_poll_and_select_on_one_pipe_wait_on_the_pipe_and_name_it_ready(self):
+        rec = self.record(["python3", "-c", PY_POLL_PIPE])
+        self.assert_recorded_ok(rec)
+        self.assertEqual(rec.stdout, b"1 x\n1 x\n")
+        waits = self.query(rec.db, """SELECT o.kind, COUNT(*) AS n FROM thread_state s
+                                      JOIN thread t USING (utid) JOIN process p USING (upid)
+                                      LEFT JOIN object o USING (object_id)
+                                      WHERE p.parent_upid IS NULL AND s.state = 'Blocked'
+                                        AND s.reason = 'poll' GROUP BY o.kind""")
+        self.assertEqual([w["kind"] for w in waits], ["pipe"])
+        ready = self.query(rec.db, """SELECT o.kind, r.ready FROM poll_ready r
+                                      JOIN object o USING (object_id) ORDER BY r.ts""")
+        self.assertEqual([(r["kind"], r["ready"]) for r in ready], [("pipe", 1), ("pipe", 1)])
 
 
 if __name__ == "__main__":
