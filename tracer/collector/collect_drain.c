@@ -405,37 +405,16 @@ static bool any_slot_in_use(struct collect *c)
 	return false;
 }
 
-/* The slots a sweep looks at: a claim starts at claim_hint (one more per
- * claim) and takes the first FREE slot from there, so until the hint has
- * gone round once every claimed slot lies below hint + the slots in use.
- * Reading the state of all 8192 slots (a cache line each) every round cost
- * the collector a tenth of a CPU under a busy server. The hint is the
- * program's to scribble on: a full sweep every LIVENESS_NS (full) drains
- * any slot the bound missed. */
-static uint32_t sweep_bound(struct collect *c, bool full)
+static void sweep(struct collect *c)
 {
-	uint32_t hint = atomic_load_explicit(&c->map.header->claim_hint, memory_order_relaxed);
-	uint64_t bound = (uint64_t)hint + c->slots_in_use + 64;
-	if (full || hint >= c->map.slot_count || bound > c->map.slot_count)
-		return c->map.slot_count;
-	return (uint32_t)bound;
-}
-
-static void sweep(struct collect *c, bool full)
-{
-	uint32_t bound = sweep_bound(c, full), in_use = 0;
-	for (uint32_t i = 0; i < bound; i++) {
+	for (uint32_t i = 0; i < c->map.slot_count; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
-		if (state == RING_SLOT_FREE)
-			continue;
-		in_use++;
-		if (state == RING_SLOT_CLAIMING)
+		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;
 		collect_drain_slot(c, i);
 		if (state == RING_SLOT_DONE)
 			collect_drain_free_slot(c, i);
 	}
-	c->slots_in_use = in_use;
 }
 
 /* Drain side: one round (see the top of the file). */
@@ -450,8 +429,8 @@ void collect_drain_step(struct collect *c)
 	int64_t round_start = collect_now(); /* every ring is read after it */
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
+	sweep(c);
 	int64_t now = collect_now();
-	sweep(c, now - c->last_liveness_ns >= LIVENESS_NS);
 	if (now - c->last_liveness_ns >= LIVENESS_NS) {
 		check_liveness(c);
 		c->last_liveness_ns = now;

@@ -84,7 +84,6 @@ struct collect {
 	struct queue drained;
 	uint64_t next_seq;
 	int64_t last_liveness_ns;
-	uint32_t slots_in_use; /* non-FREE slots the last sweep saw (sweep_bound) */
 	int64_t switches;
 	int64_t events_lost;
 	bool root_reaped;
