@@ -377,7 +377,8 @@ WEFT_EXPORT int select(int count, fd_set *readfds, fd_set *writefds, fd_set *exc
 	int ready = select_try(&sets, count, readfds, writefds, exceptfds, NULL);
 	if (ready != 0)
 		return ready;
-	return POLL(t, WEFT_CALL_SELECT, select_object(count, readfds, writefds, exceptfds),
+	uint64_t object = select_object(count, readfds, writefds, exceptfds);
+	return POLL(t, WEFT_CALL_SELECT, object,
 		    REAL(select)(count, readfds, writefds, exceptfds, timeout),
 		    select_first(count, readfds, writefds, exceptfds, NULL));
 }
@@ -392,7 +393,8 @@ WEFT_EXPORT int pselect(int count, fd_set *readfds, fd_set *writefds, fd_set *ex
 	int ready = select_try(&sets, count, readfds, writefds, exceptfds, mask);
 	if (ready != 0)
 		return ready;
-	return POLL(t, WEFT_CALL_PSELECT, select_object(count, readfds, writefds, exceptfds),
+	uint64_t object = select_object(count, readfds, writefds, exceptfds);
+	return POLL(t, WEFT_CALL_PSELECT, object,
 		    REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask),
 		    select_first(count, readfds, writefds, exceptfds, NULL));
 }
