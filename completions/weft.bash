@@ -93,7 +93,8 @@ _weft_record()
 	for ((i = $2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--) at=$((i + 1)); break ;;
-		-o | --output | --attach | --shm | =) ((i++)) ;;
+		-o | --output | --attach | --shm | --ready-fd | --keep-last | --max-size | --duration | =)
+			((i++)) ;;
 		-*) ;;
 		*) at=$i; break ;;
 		esac
@@ -114,6 +115,8 @@ _weft_record()
 	--sched=) _weft_words "$cur" "perf schedstat none" ;;
 	-o | --output | --shm) _weft_files "$cur" ;;
 	--attach) _weft_words "$cur" "$(cd /proc && compgen -G '[0-9]*')" ;;
+	--keep-last | --duration) _weft_words "$cur" "30s 5m 1h" ;;
+	--max-size) _weft_words "$cur" "100M 500M 2G" ;;
 	*)
 		if [[ $cur == -* ]]; then
 			_weft_words "$cur" "$(_weft_help_options "$program" record) --"

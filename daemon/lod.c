@@ -70,6 +70,12 @@ struct lod_track {
 	int nlevels;
 	struct bucket *levels[MAX_LEVELS];
 	size_t nbuckets[MAX_LEVELS];
+	/* what the buffer of levels has room for (level 0's buckets, levels),
+	 * the spans the mipmap summed at the last seal, and idle_before's
+	 * room (blocks + 1): a growing track's next seal redoes only the
+	 * buckets its new spans reach */
+	size_t cap0, sealed_n, idle_cap;
+	int cap_levels;
 };
 
 struct lod_track *lod_track_new(void)
@@ -82,11 +88,12 @@ struct lod_track *lod_track_new(void)
 
 static void free_levels(struct lod_track *t)
 {
-	if (t->nlevels > 0)
+	if (t->cap_levels > 0)
 		free(t->levels[0]); /* the one buffer of every level */
 	t->nlevels = 0;
-	free(t->idle_before);
-	t->idle_before = NULL;
+	t->cap_levels = 0;
+	t->cap0 = 0;
+	t->sealed_n = 0;
 }
 
 void lod_track_free(struct lod_track *t)
@@ -94,6 +101,7 @@ void lod_track_free(struct lod_track *t)
 	if (!t)
 		return;
 	free_levels(t);
+	free(t->idle_before);
 	for (size_t b = 0; b < t->nblocks; b++)
 		free(t->wide[b]);
 	free(t->wide);
@@ -407,66 +415,103 @@ static void trim(struct lod_track *t)
 	}
 }
 
-/* Seal, step 2: idle_before (lod.c's invariants). 0 or -ENOMEM. */
-static int count_idle(struct lod_track *t)
+/* Seal, step 2: idle_before (lod.c's invariants), from the block of
+ * span `from` on (the blocks before it are counted already). 0 or
+ * -ENOMEM. */
+static int count_idle(struct lod_track *t, size_t from)
 {
-	if (!t->has_idle)
+	if (!t->has_idle) {
+		free(t->idle_before); /* of spans merged away */
+		t->idle_before = NULL;
+		t->idle_cap = 0;
 		return 0;
-	t->idle_before = malloc((t->nblocks + 1) * sizeof(*t->idle_before));
-	if (!t->idle_before)
+	}
+	if (!t->idle_before) {
+		from = 0;
+		t->idle_cap = 0;
+	}
+	if (t->idle_cap < t->nblocks + 1) {
+		size_t cap = t->idle_cap ? t->idle_cap : 16;
+		while (cap < t->nblocks + 1)
+			cap *= 2;
+		uint32_t *grown = realloc(t->idle_before, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		t->idle_before = grown;
+		t->idle_cap = cap;
+	}
+	uint32_t *idle = t->idle_before;
+	if (!idle)
 		return -ENOMEM;
-	uint32_t c = 0;
-	for (size_t i = 0; i < t->n; i++) {
+	size_t first_block = from >> BLOCK_SHIFT;
+	uint32_t c = first_block ? idle[first_block] : 0;
+	for (size_t i = first_block << BLOCK_SHIFT; i < t->n; i++) {
 		if ((i & (BLOCK - 1)) == 0)
-			t->idle_before[i >> BLOCK_SHIFT] = c;
+			idle[i >> BLOCK_SHIFT] = c;
 		c += span_state(t, i) == IDLE;
 	}
-	t->idle_before[t->nblocks] = c;
+	idle[t->nblocks] = c;
 	return 0;
 }
 
-/* Seal, step 3: one buffer for every level of the mipmap, level 0 of nb
- * buckets and each next one an eighth (rounded up) while the last has more
- * than 8; sets levels[], nbuckets[] and nlevels. 0 or -ENOMEM. */
-static int alloc_levels(struct lod_track *t, size_t nb)
+/* The levels of a mipmap with nb level-0 buckets: level 0 of nb buckets
+ * and each next one an eighth (rounded up) while the last has more than 8.
+ * Returns how many, their sizes in counts. */
+static int level_counts(size_t nb, size_t counts[MAX_LEVELS])
 {
-	size_t total = 0, counts[MAX_LEVELS];
 	int n = 0;
 	for (size_t k = nb;; k = (k + 7) / 8) {
 		counts[n++] = k;
-		total += k;
 		if (k <= 8 || n == MAX_LEVELS)
-			break;
+			return n;
 	}
+}
+
+/* Seal, step 3: one buffer for every level of a mipmap of up to cap0
+ * level-0 buckets, used for nb of them; sets levels[], nbuckets[],
+ * nlevels and the room. 0 or -ENOMEM. */
+static int alloc_levels(struct lod_track *t, size_t nb, size_t cap0)
+{
+	size_t total = 0, caps[MAX_LEVELS];
+	int n = level_counts(cap0, caps);
+	for (int k = 0; k < n; k++)
+		total += caps[k];
 	struct bucket *all = calloc(total, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
-	for (int k = 0; k < n; k++) {
-		t->levels[k] = all;
-		t->nbuckets[k] = counts[k];
-		all += counts[k];
-		for (size_t i = 0; i < counts[k]; i++) {
-			t->levels[k][i].top = -1;
-			t->levels[k][i].top_object = -1;
-		}
-	}
-	t->nlevels = n;
+	t->levels[0] = all; /* owns the buffer (free_levels) */
+	for (int k = 1; k < n; k++)
+		t->levels[k] = t->levels[k - 1] + caps[k - 1];
+	t->cap_levels = n;
+	t->cap0 = cap0;
+	t->nlevels = level_counts(nb, t->nbuckets);
 	return 0;
 }
 
-/* Seal, step 4: level 0's first spans, sums per state and longest span. */
-static void fill_level0(struct lod_track *t)
+/* Empties buckets [from, nbuckets) of level k. */
+static void clear_buckets(struct lod_track *t, int k, size_t from)
+{
+	for (size_t i = from; i < t->nbuckets[k]; i++)
+		t->levels[k][i] = (struct bucket){.top = -1, .top_object = -1};
+}
+
+/* Seal, step 4: level 0's first spans, sums per state and longest span,
+ * for buckets k0 and after (those before hold no span that changed). */
+static void fill_level0(struct lod_track *t, size_t k0)
 {
 	struct bucket *b = t->levels[0];
 	size_t nb = t->nbuckets[0];
 	int64_t w0 = t->w0;
-	for (size_t k = 0, i = 0; k < nb; k++) {
+	clear_buckets(t, 0, k0);
+	for (size_t k = k0, i = k0 ? b[k0 - 1].first : 0; k < nb; k++) {
 		int64_t lo = t->t0 + (int64_t)k * w0;
 		while (i < t->n && ts_at(t, i) < lo)
 			i++;
 		b[k].first = (uint32_t)i;
 	}
-	for (size_t i = 0; i < t->n; i++) {
+	/* from the span that covers bucket k0's start */
+	size_t from = k0 && b[k0].first > 0 ? b[k0].first - 1 : 0;
+	for (size_t i = from; i < t->n; i++) {
 		int s = span_state(t, i);
 		if (s == IDLE)
 			continue;
@@ -474,6 +519,8 @@ static void fill_level0(struct lod_track *t)
 		size_t first = (size_t)((a - t->t0) / w0);
 		if (first >= nb)
 			first = nb - 1;
+		if (first < k0)
+			first = k0;
 		int64_t key = (dur < (INT64_C(1) << 59) ? dur : (INT64_C(1) << 59) - 1) << 3 | s;
 		for (size_t k = first; k < nb; k++) {
 			int64_t lo = t->t0 + (int64_t)k * w0, hi = lo + w0;
@@ -490,13 +537,16 @@ static void fill_level0(struct lod_track *t)
 	}
 }
 
-/* Seal, step 5: each level k+1 bucket merges 8 of level k. */
-static void merge_levels(struct lod_track *t)
+/* Seal, step 5: each level k+1 bucket merges 8 of level k, from those
+ * over level-0 bucket k0 on. */
+static void merge_levels(struct lod_track *t, size_t k0)
 {
 	for (int level = 1; level < t->nlevels; level++) {
 		const struct bucket *prev = t->levels[level - 1];
 		struct bucket *cur = t->levels[level];
-		for (size_t k = 0; k < t->nbuckets[level - 1]; k++) {
+		size_t from = k0 >> (3 * level);
+		clear_buckets(t, level, from);
+		for (size_t k = from * 8; k < t->nbuckets[level - 1]; k++) {
 			struct bucket *c = &cur[k / 8];
 			if (k % 8 == 0)
 				c->first = prev[k].first;
@@ -510,33 +560,66 @@ static void merge_levels(struct lod_track *t)
 	}
 }
 
-int lod_track_seal(struct lod_track *t)
+/* Seals t (lod_track_seal); trim_spare: give spare capacity back (a
+ * track that will not grow again). */
+static int seal(struct lod_track *t, int trim_spare)
 {
 	if (!t->dirty)
 		return 0;
-	free_levels(t);
-	if (t->npending && merge_pending(t) < 0)
-		return -ENOMEM;
-	trim(t);
-	if (count_idle(t) < 0)
+	size_t sealed = t->sealed_n;
+	if (t->npending) {
+		free_levels(t);
+		sealed = 0;
+		if (merge_pending(t) < 0)
+			return -ENOMEM;
+	}
+	if (trim_spare)
+		trim(t);
+	if (count_idle(t, sealed ? sealed - 1 : 0) < 0)
 		return -ENOMEM;
 	t->dirty = 0;
-	if (t->n < 2 * SPANS_PER_BUCKET)
+	int64_t extent = t->n ? t->end - ts_at(t, 0) : 0;
+	if (t->n < 2 * SPANS_PER_BUCKET || extent <= 0) {
+		free_levels(t);
 		return 0; /* small: queries read spans */
-	t->t0 = ts_at(t, 0);
-	int64_t extent = t->end - t->t0;
-	if (extent <= 0)
-		return 0;
+	}
 	/* level 0: a power-of-two width giving SPANS_PER_BUCKET spans a bucket */
 	int64_t want = extent / (int64_t)(t->n / SPANS_PER_BUCKET), w0 = 1;
 	while (w0 < want)
 		w0 <<= 1;
-	t->w0 = w0;
-	if (alloc_levels(t, (size_t)((extent + w0 - 1) / w0)) < 0)
-		return -ENOMEM; /* queries then read spans */
-	fill_level0(t);
-	merge_levels(t);
+	size_t nb = (size_t)((extent + w0 - 1) / w0), counts[MAX_LEVELS];
+	if (sealed && t->cap_levels && t->t0 == ts_at(t, 0) && t->w0 == w0 && nb <= t->cap0 &&
+	    level_counts(nb, counts) <= t->cap_levels) {
+		/* appended to since the last seal: the buckets from the one where
+		 * the last span then summed starts (its end moved) */
+		t->nlevels = level_counts(nb, t->nbuckets);
+		size_t k0 = (size_t)((ts_at(t, sealed - 1) - t->t0) / w0);
+		if (k0 >= nb)
+			k0 = nb - 1;
+		fill_level0(t, k0);
+		merge_levels(t, k0);
+	} else {
+		free_levels(t);
+		t->t0 = ts_at(t, 0);
+		t->w0 = w0;
+		/* a growing track gets room to grow into */
+		if (alloc_levels(t, nb, trim_spare ? nb : 2 * nb) < 0)
+			return -ENOMEM; /* queries then read spans */
+		fill_level0(t, 0);
+		merge_levels(t, 0);
+	}
+	t->sealed_n = t->n;
 	return 0;
+}
+
+int lod_track_seal(struct lod_track *t)
+{
+	return seal(t, 1);
+}
+
+int lod_track_seal_growing(struct lod_track *t)
+{
+	return seal(t, 0);
 }
 
 size_t lod_track_spans(const struct lod_track *t)
@@ -562,10 +645,11 @@ size_t lod_track_bytes(const struct lod_track *t)
 	for (size_t b = 0; b < t->nblocks; b++)
 		if (t->wide[b])
 			bytes += BLOCK * sizeof(int64_t);
-	if (t->idle_before)
-		bytes += (t->nblocks + 1) * sizeof(uint32_t);
-	for (int k = 0; k < t->nlevels; k++)
-		bytes += t->nbuckets[k] * sizeof(struct bucket);
+	bytes += t->idle_cap * sizeof(uint32_t);
+	size_t caps[MAX_LEVELS];
+	int levels = t->cap_levels ? level_counts(t->cap0, caps) : 0;
+	for (int k = 0; k < levels; k++)
+		bytes += caps[k] * sizeof(struct bucket);
 	return bytes;
 }
 

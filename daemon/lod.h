@@ -95,6 +95,11 @@ int lod_track_append(struct lod_track *t, int64_t ts, int64_t dur, int state, in
 /* Rebuilds the mipmap after appends and trims spare capacity. 0 or
  * -ENOMEM (queries then fall back to reading spans). */
 int lod_track_seal(struct lod_track *t);
+/* The same for a track that grows on (a trace still being recorded): the
+ * spare capacity stays for the next appends, and the mipmap has room to
+ * grow, so that the next seal after appends in order redoes only the
+ * buckets the new spans reach, not the whole track. */
+int lod_track_seal_growing(struct lod_track *t);
 
 /* Number of spans (idle gaps included) and the track's extent. */
 size_t lod_track_spans(const struct lod_track *t);

@@ -174,7 +174,7 @@ int query_status(sqlite3 *db, struct query_status *st)
 	int have_start = 0, have_end = 0;
 	if (prep(db,
 		 "SELECT key, value FROM meta WHERE key IN ('status', 'command', 'start_ts', "
-		 "'end_ts')",
+		 "'end_ts', 'start_wall_ns')",
 		 &stmt) < 0)
 		return -EIO;
 	int rc;
@@ -191,6 +191,8 @@ int query_status(sqlite3 *db, struct query_status *st)
 			st->start_ts = sqlite3_column_int64(stmt, 1), have_start = 1;
 		else if (strcmp(key, "end_ts") == 0)
 			st->end_ts = sqlite3_column_int64(stmt, 1), have_end = 1;
+		else if (strcmp(key, "start_wall_ns") == 0)
+			st->start_wall_ns = sqlite3_column_int64(stmt, 1);
 	}
 	if (done(stmt, rc) < 0)
 		return -EIO;
@@ -282,16 +284,29 @@ int query_overview(sqlite3 *db, struct json *j)
 int query_load_spans(sqlite3 *db, enum query_track which, int64_t after_rowid, int64_t *last_rowid,
 		     query_span_fn fn, void *ctx)
 {
-	static const char *const sql[] = {
-	    [QUERY_THREAD_STATE] = "SELECT rowid, utid, ts, dur, state, reason, object_id "
-				   "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
-	    [QUERY_PROCESS_STATE] = "SELECT rowid, upid, ts, dur, state, NULL, NULL "
-				    "FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
-	    [QUERY_SCHED_SLICE] = "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
-				  "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
+	/* The whole table in track order reads the (id, ts) index when there is
+	 * one; the rows added since a load (a trace still being recorded,
+	 * whose indexes grow with it) are a rowid range, sorted: read through
+	 * the index they would cost a scan of every row. */
+	static const char *const sql[][2] = {
+	    [QUERY_THREAD_STATE] =
+		{"SELECT rowid, utid, ts, dur, state, reason, object_id "
+		 "FROM thread_state WHERE rowid > ?1 ORDER BY utid, ts",
+		 "SELECT rowid, utid, ts, dur, state, reason, object_id "
+		 "FROM thread_state NOT INDEXED WHERE rowid > ?1 ORDER BY utid, ts"},
+	    [QUERY_PROCESS_STATE] =
+		{"SELECT rowid, upid, ts, dur, state, NULL, NULL "
+		 "FROM process_state WHERE rowid > ?1 ORDER BY upid, ts",
+		 "SELECT rowid, upid, ts, dur, state, NULL, NULL "
+		 "FROM process_state NOT INDEXED WHERE rowid > ?1 ORDER BY upid, ts"},
+	    [QUERY_SCHED_SLICE] =
+		{"SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
+		 "FROM sched_slice WHERE rowid > ?1 ORDER BY cpu, ts",
+		 "SELECT rowid, cpu, ts, dur, end_state, NULL, utid "
+		 "FROM sched_slice NOT INDEXED WHERE rowid > ?1 ORDER BY cpu, ts"},
 	};
 	sqlite3_stmt *stmt;
-	if (prep(db, sql[which], &stmt) < 0)
+	if (prep(db, sql[which][after_rowid > 0], &stmt) < 0)
 		return -EIO;
 	sqlite3_bind_int64(stmt, 1, after_rowid);
 	int rc, cb = 0;

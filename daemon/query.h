@@ -40,6 +40,7 @@ struct query_status {
 	char status[16]; /* meta.status, "" if absent */
 	char command[512];
 	int64_t start_ts, end_ts;   /* from meta, else from the data; 0 if none */
+	int64_t start_wall_ns;	    /* meta start_wall_ns (ns since the epoch), 0 if none */
 	int64_t processes, threads; /* rows of process and thread */
 };
 

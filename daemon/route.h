@@ -102,5 +102,9 @@ enum MHD_Result route_live(struct request *req);
 enum MHD_Result route_events(struct request *req);
 enum MHD_Result route_export(struct request *req);
 enum MHD_Result route_critpath(struct request *req);
+/* GET /api/diff?a=ID&b=ID: two runs compared (route_diff.c). */
+enum MHD_Result route_diff(struct request *req);
+enum MHD_Result route_stack(struct request *req);
+enum MHD_Result route_flame(struct request *req);
 
 #endif

@@ -5,8 +5,10 @@
  * trace's pool for the duration of the request.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lod.h"
 #include "param.h"
@@ -15,6 +17,28 @@
 #include "trace.h"
 
 #define FLOWS_MAX 10000
+
+/* "started": the recording's wall-clock start (meta start_wall_ns) as
+ * "YYYY-MM-DD HH:MM:SS UTC", and "start_wall_ns"; null both when the trace
+ * does not say. */
+static void write_started(struct json *j, int64_t wall_ns)
+{
+	char text[64];
+	time_t secs = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	bool known = wall_ns > 0 && gmtime_r(&secs, &tm) &&
+		     strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm) > 0;
+	json_key(j, "started");
+	if (known)
+		json_str(j, text);
+	else
+		json_null(j);
+	json_key(j, "start_wall_ns");
+	if (known)
+		json_i64(j, wall_ns);
+	else
+		json_null(j);
+}
 
 static void write_trace_entry(struct json *j, struct trace *t, const struct trace_info *info)
 {
@@ -31,6 +55,7 @@ static void write_trace_entry(struct json *j, struct trace *t, const struct trac
 	json_i64(j, info->status.start_ts);
 	json_key(j, "end_ts");
 	json_i64(j, info->status.end_ts);
+	write_started(j, info->status.start_wall_ns);
 	json_key(j, "command");
 	json_str(j, info->status.command);
 	json_key(j, "processes");

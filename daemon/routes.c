@@ -11,6 +11,7 @@
 static const struct route routes[] = {
     {.methods = ROUTE_GET, .pattern = "/api/traces", .handle = route_trace_list},
     {.methods = ROUTE_GET, .pattern = "/api/events", .handle = route_events},
+    {.methods = ROUTE_GET, .pattern = "/api/diff", .handle = route_diff},
     {.methods = ROUTE_GET, .pattern = "/api/traces/*", .trace = 1, .handle = route_trace_overview},
     {.methods = ROUTE_GET,
      .pattern = "/api/traces/*/timeline",
@@ -31,6 +32,8 @@ static const struct route routes[] = {
      .pattern = "/api/traces/*/critical_path",
      .trace = 1,
      .handle = route_critpath},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/stack", .trace = 1, .handle = route_stack},
+    {.methods = ROUTE_GET, .pattern = "/api/traces/*/flame", .trace = 1, .handle = route_flame},
     /* everything else outside /api/ is the embedded dashboard */
     {.methods = ROUTE_GET | ROUTE_HEAD, .pattern = "/**", .handle = route_static},
 };

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "skipped.h"
+#include "tracestatus.h"
 
 #define POOL_MAX 8
 #define MAX_TRACK_ID (1 << 22)
@@ -579,8 +580,10 @@ int trace_poll(struct trace *t)
 	int unchanged = t->polled && t->info.bytes == st.st_size &&
 			same_time(t->mtime, st.st_mtim) && t->wal_bytes == wal.st_size &&
 			same_time(t->wal_mtime, wal.st_mtim);
+	int recording = strcmp(t->info.status.status, "recording") == 0;
 	pthread_mutex_unlock(&t->lock);
-	if (unchanged)
+	/* a recorder killed leaves the file as it was: only its lock tells */
+	if (unchanged && !(recording && tracestatus_recorder_pid(t->path) == 0))
 		return 0;
 
 	sqlite3 *db = trace_acquire(t);
@@ -591,6 +594,9 @@ int trace_poll(struct trace *t)
 	trace_release(t, db);
 	if (rc < 0)
 		return rc;
+	const char *shown = tracestatus_resolve(t->path, status.status);
+	if (shown != status.status)
+		snprintf(status.status, sizeof status.status, "%s", shown);
 	/* the bounds come from the file: keep them where the tracks live */
 	status.start_ts = clamp_ts(status.start_ts);
 	status.end_ts = clamp_ts(status.end_ts);
@@ -641,7 +647,14 @@ struct loader {
 	const atomic_int *stopping;
 	uint32_t rows;
 	struct lod_track *current;
+	int growing; /* the trace is still being recorded */
 };
+
+/* Seal a track after a load: one that grows on keeps room to grow. */
+static int seal_track(struct lod_track *t, int growing)
+{
+	return growing ? lod_track_seal_growing(t) : lod_track_seal(t);
+}
 
 static struct lod_track *track_for(struct lod_track ***tracks, size_t *n, int64_t id)
 {
@@ -675,7 +688,7 @@ static int load_row(void *ctx, int64_t id, int64_t ts, int64_t dur, const char *
 	if (t != l->current) {
 		/* a failed seal leaves the track dirty: load() seals it again */
 		if (l->current)
-			lod_track_seal(l->current);
+			seal_track(l->current, l->growing);
 		l->current = t;
 	}
 	if (lod_track_append(t, ts, dur, overview_state_index(state), overview_reason_index(reason),
@@ -693,8 +706,10 @@ static int add_flow(void *ctx, int64_t object_id, const char *kind, int64_t ts_o
 	return flowsum_add(ctx, object_id, kind, ts_out, ts_in, utid_out, utid_in, bytes);
 }
 
-/* Flow buckets: about FLOW_BUCKETS over the trace as first seen. */
+/* Flow buckets: about FLOW_BUCKETS over the trace as first seen (at
+ * least LIVE_FLOW_EXTENT_NS of it while it is being recorded). */
 #define FLOW_BUCKETS 1024
+#define LIVE_FLOW_EXTENT_NS (3600 * 1000000000ll)
 
 /* The test hook (trace.h): waits until t->hold_loads exists. -ECANCELED
  * if weftd stops meanwhile. */
@@ -714,16 +729,25 @@ static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 	struct lod_track ***tracks[3] = {&tl->threads, &tl->processes, &tl->cpus};
 	size_t *counts[3] = {&tl->nthreads, &tl->nprocesses, &tl->ncpus};
 	int rc = 0;
+	int growing = !finished(info->status.status);
 	/* One read transaction so the three tables are read at one moment. */
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (int k = 0; k < 3 && rc == 0; k++) {
-		struct loader l = {
-		    .tracks = tracks[k], .ntracks = counts[k], .stopping = t->stopping};
+		struct loader l = {.tracks = tracks[k],
+				   .ntracks = counts[k],
+				   .stopping = t->stopping,
+				   .growing = growing};
 		rc = query_load_spans(db, (enum query_track)k, t->last_rowid[k], &t->last_rowid[k],
 				      load_row, &l);
 	}
 	if (rc == 0 && !tl->flows) {
 		int64_t extent = info->status.end_ts - info->status.start_ts, width = 1024;
+		/* a trace still being recorded grows past its extent as first
+		 * seen: buckets for an hour of it keep the sums usable (under
+		 * their entry cap) as it does, at the cost of wider edges read
+		 * from SQLite while it is short */
+		if (growing && extent < LIVE_FLOW_EXTENT_NS)
+			extent = LIVE_FLOW_EXTENT_NS;
 		while (width < extent / FLOW_BUCKETS)
 			width <<= 1;
 		tl->flows = flowsum_new(info->status.start_ts, width);
@@ -740,7 +764,7 @@ static int load(struct trace *t, sqlite3 *db, const struct trace_info *info)
 			struct lod_track *track = (*tracks[k])[i];
 			if (!track)
 				continue;
-			if (lod_track_seal(track) < 0)
+			if (seal_track(track, growing) < 0)
 				rc = -ENOMEM;
 			tl->bytes += lod_track_bytes(track);
 		}

@@ -3,6 +3,14 @@
  * flushed to the caller's write function; each event is formatted with
  * the json writer into it. Rows are read in rowid order (no sort: the
  * format does not need sorted events, and traces can be large).
+ *
+ * Stacks (when the trace has schema v1's stack tables): every callsite is
+ * an entry of the top-level "stackFrames" dictionary, keyed by its id as a
+ * string, {"name": function (else module+0xrel_pc, else 0xrel_pc),
+ * "category": the module's path or "[unknown]", "parent": its parent's id};
+ * a state span with a callsite carries it as "sf" (the stack it waited
+ * at) and its waker's callsite as "esf" (the stack that ended it), as
+ * Chrome's trace event format has for complete events.
  */
 #include "export_chrome.h"
 
@@ -110,7 +118,47 @@ static void thread_row(struct out *o, sqlite3_stmt *stmt)
 	name_row(o, stmt, "thread_name", 1, 2);
 }
 
-/* pid, tid, ts, dur, state, reason, object_id, label */
+/* Whether the trace has the stack tables and thread_state's callsite
+ * columns. */
+static int has_stacks(sqlite3 *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ok = 0;
+	if (sqlite3_prepare_v2(
+		db,
+		"SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+		"name IN ('stack_module', 'stack_frame', 'stack_callsite')) = 3 AND "
+		"(SELECT COUNT(*) FROM pragma_table_info('thread_state') WHERE name "
+		"IN ('callsite_id', 'waker_callsite_id')) = 2",
+		-1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		ok = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return ok;
+}
+
+/* callsite_id, parent_id, name, category: one entry of "stackFrames". */
+static void frame_row(struct out *o, sqlite3_stmt *stmt)
+{
+	struct json *j = &o->j;
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(stmt, 0));
+	json_key(j, id);
+	json_obj_begin(j);
+	json_key(j, "name");
+	text_or_null(j, stmt, 2);
+	json_key(j, "category");
+	text_or_null(j, stmt, 3);
+	if (sqlite3_column_type(stmt, 1) != SQLITE_NULL) {
+		snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(stmt, 1));
+		json_key(j, "parent");
+		json_str(j, id);
+	}
+	json_obj_end(j);
+}
+
+/* pid, tid, ts, dur, state, reason, object_id, label, callsite_id,
+ * waker_callsite_id */
 static void state_row(struct out *o, sqlite3_stmt *stmt)
 {
 	struct json *j = &o->j;
@@ -123,6 +171,14 @@ static void state_row(struct out *o, sqlite3_stmt *stmt)
 	text_or_null(j, stmt, 4);
 	json_key(j, "cat");
 	json_str(j, "state");
+	if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
+		json_key(j, "sf");
+		json_i64(j, sqlite3_column_int64(stmt, 8));
+	}
+	if (sqlite3_column_type(stmt, 9) != SQLITE_NULL) {
+		json_key(j, "esf");
+		json_i64(j, sqlite3_column_int64(stmt, 9));
+	}
 	json_key(j, "args");
 	json_obj_begin(j);
 	if (sqlite3_column_type(stmt, 5) != SQLITE_NULL) {
@@ -186,6 +242,7 @@ int export_chrome_json(sqlite3 *db, export_write_fn write, void *ctx)
 	json_init(&o.j);
 	int rc = 0;
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one snapshot */
+	int stacks = has_stacks(db);
 	json_obj_begin(&o.j);
 	json_key(&o.j, "traceEvents");
 	json_arr_begin(&o.j);
@@ -198,10 +255,16 @@ int export_chrome_json(sqlite3 *db, export_write_fn write, void *ctx)
 			       thread_row);
 	if (!rc)
 		rc = step_rows(&o, db,
-			       "SELECT p.pid, t.tid, s.ts, s.dur, s.state, s.reason, s.object_id, "
-			       "o.label FROM thread_state s JOIN thread t ON t.utid = s.utid "
-			       "JOIN process p ON p.upid = t.upid "
-			       "LEFT JOIN object o ON o.object_id = s.object_id",
+			       stacks ? "SELECT p.pid, t.tid, s.ts, s.dur, s.state, s.reason, "
+					"s.object_id, o.label, s.callsite_id, s.waker_callsite_id "
+					"FROM thread_state s JOIN thread t ON t.utid = s.utid "
+					"JOIN process p ON p.upid = t.upid "
+					"LEFT JOIN object o ON o.object_id = s.object_id"
+				      : "SELECT p.pid, t.tid, s.ts, s.dur, s.state, s.reason, "
+					"s.object_id, o.label, NULL, NULL "
+					"FROM thread_state s JOIN thread t ON t.utid = s.utid "
+					"JOIN process p ON p.upid = t.upid "
+					"LEFT JOIN object o ON o.object_id = s.object_id",
 			       state_row);
 	if (!rc)
 		rc = step_rows(&o, db,
@@ -213,6 +276,19 @@ int export_chrome_json(sqlite3 *db, export_write_fn write, void *ctx)
 			       "JOIN process pi ON pi.upid = tin.upid",
 			       flow_row);
 	json_arr_end(&o.j);
+	if (!rc && stacks) {
+		json_key(&o.j, "stackFrames");
+		json_obj_begin(&o.j);
+		rc = step_rows(&o, db,
+			       "SELECT c.callsite_id, c.parent_id, COALESCE(f.function, "
+			       "replace(m.path, rtrim(m.path, replace(m.path, '/', '')), '') || "
+			       "printf('+0x%llx', f.rel_pc), printf('0x%llx', f.rel_pc)), "
+			       "COALESCE(m.path, '[unknown]') FROM stack_callsite c "
+			       "JOIN stack_frame f ON f.frame_id = c.frame_id "
+			       "LEFT JOIN stack_module m ON m.module_id = f.module_id",
+			       frame_row);
+		json_obj_end(&o.j);
+	}
 	json_key(&o.j, "displayTimeUnit");
 	json_str(&o.j, "ns");
 	json_key(&o.j, "metadata");

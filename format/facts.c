@@ -12,6 +12,7 @@
 #include "facts.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@
 #include "critpath.h"
 #include "names.h"
 #include "tally.h"
+
+/* Below this many spans, one thread reads them all (a second connection
+ * and thread cost more than they save). */
+#define FACTS_SPLIT_ROWS 1000000
 
 /* Match keys and labels of every thread (small: one row a thread). */
 static const char threads_sql[] =
@@ -32,6 +37,15 @@ static const char failures_sql[] =
     "  THEN 'killed by signal ' || exit_signal ELSE 'exit ' || exit_code END, "
     "  end_ts - start_ts, 1 FROM process "
     "WHERE exit_code <> 0 OR exit_signal IS NOT NULL ORDER BY start_ts LIMIT 50";
+
+static const char deadlocks_sql[] =
+    "SELECT 'deadlock ' || deadlock_id, COALESCE(cycle, threads, '?'), COALESCE(dur, -1), "
+    "  thread_count FROM deadlocks ORDER BY ts, deadlock_id LIMIT 50";
+static const char inversions_sql[] =
+    "SELECT 'inversion ' || cycle_id, COALESCE(cycle, '?') || ' (threads ' || "
+    "  COALESCE(threads, '?') || ')', ts, lock_count FROM lock_order_inversions "
+    "ORDER BY cycle_id LIMIT 50";
+_Static_assert(FACTS_MAX_CYCLES == 50, "the LIMIT of deadlocks_sql and inversions_sql");
 
 static char *dup_text(sqlite3_stmt *stmt, int column)
 {
@@ -72,6 +86,7 @@ static int read_list(sqlite3 *db, const char *sql, struct fact_list *list)
 		fact->label = dup_text(stmt, 1);
 		fact->ns = sqlite3_column_int64(stmt, 2);
 		fact->count = sqlite3_column_int64(stmt, 3);
+		fact->id = -1;
 		list->count++;
 		if (!fact->key || !fact->label) {
 			rc = -ENOMEM;
@@ -134,6 +149,32 @@ static int read_numbers(sqlite3 *db, struct facts *f)
 			return rc;
 	}
 	return 0;
+}
+
+/* 1 when the trace has table name (lock_order_cycle came later in schema
+ * v1: a trace written before it lacks it), 0 when not, -EIO. */
+static int has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The deadlocks and lock-order inversions, for the report to lead with. */
+static int read_cycles(sqlite3 *db, struct facts *f)
+{
+	int rc = read_list(db, deadlocks_sql, &f->deadlock_list);
+	int inversions = rc ? rc : has_table(db, "lock_order_cycle");
+	if (inversions <= 0)
+		return inversions;
+	rc = read_value(db, "SELECT COUNT(DISTINCT cycle_id) FROM lock_order_cycle", NULL,
+			&f->inversions);
+	return rc ? rc : read_list(db, inversions_sql, &f->inversion_list);
 }
 
 /* --- naming threads and objects --------------------------------------- */
@@ -296,15 +337,18 @@ static void scan_free(struct scan *scan)
 		tally_free(all[i]);
 }
 
-/* One pass over thread_state. Returns 0, -ENOMEM or -EIO. */
-static int scan_spans(sqlite3 *db, struct scan *scan)
+/* The spans of thread_state with lo <= rowid <= hi, tallied into scan.
+ * Returns 0, -ENOMEM or -EIO. */
+static int scan_rows(sqlite3 *db, int64_t lo, int64_t hi, struct scan *scan)
 {
 	sqlite3_stmt *stmt = NULL;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT utid, state, reason, object_id, holder_utid, ts, dur "
-			       "FROM thread_state",
+			       "FROM thread_state WHERE rowid BETWEEN ?1 AND ?2",
 			       -1, &stmt, NULL) != SQLITE_OK)
 		return -EIO;
+	sqlite3_bind_int64(stmt, 1, lo);
+	sqlite3_bind_int64(stmt, 2, hi);
 	const int64_t running = 16 * (names_state_index("Running") + 1);
 	const int blocked = names_state_index("Blocked") + 1;
 	int rc = 0, step;
@@ -326,6 +370,65 @@ static int scan_spans(sqlite3 *db, struct scan *scan)
 	if (!rc && step != SQLITE_DONE)
 		rc = -EIO;
 	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* The upper half of a split scan, on a connection of its own in a thread
+ * of its own: nothing in it is shared with the caller's thread until it
+ * has been joined. */
+struct half {
+	const char *path;
+	int64_t lo, hi;
+	struct scan scan;
+	int rc;
+};
+
+static void *scan_half(void *arg)
+{
+	struct half *half = arg;
+	sqlite3 *db = NULL;
+	half->rc = -EIO;
+	if (sqlite3_open_v2(half->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 1000);
+		half->rc = scan_rows(db, half->lo, half->hi, &half->scan);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* One pass over thread_state. A big trace in a file is read in two halves
+ * by rowid at once (the upper on a second read-only connection, in a
+ * thread), so two cores share the decoding of its rows; the tallies are
+ * merged after. Returns 0, -ENOMEM or -EIO. */
+static int scan_spans(sqlite3 *db, struct scan *scan)
+{
+	int64_t first = 0, last = 0;
+	int rc = read_value(db, "SELECT COALESCE(MIN(rowid), 0) FROM thread_state", NULL, &first);
+	if (!rc)
+		rc =
+		    read_value(db, "SELECT COALESCE(MAX(rowid), 0) FROM thread_state", NULL, &last);
+	if (rc)
+		return rc;
+	const char *path = sqlite3_db_filename(db, "main");
+	struct half half = {.path = path, .lo = first + (last - first) / 2 + 1, .hi = last};
+	pthread_t thread;
+	bool split = last - first >= FACTS_SPLIT_ROWS && path && path[0] &&
+		     pthread_create(&thread, NULL, scan_half, &half) == 0;
+	rc = scan_rows(db, first, split ? half.lo - 1 : last, scan);
+	if (!split)
+		return rc;
+	pthread_join(thread, NULL);
+	if (!rc && half.rc == -EIO) /* its connection failed: read it here */
+		rc = scan_rows(db, half.lo, half.hi, scan);
+	else if (!rc)
+		rc = half.rc;
+	struct tally *into[] = {&scan->thread_state, &scan->waits, &scan->holders};
+	struct tally *from[] = {&half.scan.thread_state, &half.scan.waits, &half.scan.holders};
+	for (size_t i = 0; !rc && half.rc == 0 && i < sizeof into / sizeof into[0]; i++)
+		rc = tally_merge(into[i], from[i]);
+	if (half.rc == 0)
+		scan->cpu_ns += half.scan.cpu_ns;
+	scan_free(&half.scan);
 	return rc;
 }
 
@@ -363,7 +466,7 @@ static int scan_path(sqlite3 *db, struct scan *scan)
 
 /* Appends a fact owning key and label (either NULL: -ENOMEM, both freed). */
 static int push(struct fact_list *list, size_t *cap, char *key, char *label, int64_t ns,
-		int64_t count)
+		int64_t count, int64_t id)
 {
 	if (key && label && list->count == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
@@ -378,7 +481,7 @@ static int push(struct fact_list *list, size_t *cap, char *key, char *label, int
 		free(label);
 		return -ENOMEM;
 	}
-	list->items[list->count++] = (struct fact){key, label, ns, count};
+	list->items[list->count++] = (struct fact){key, label, ns, count, id};
 	return 0;
 }
 
@@ -426,7 +529,7 @@ static int list_states(const struct tally *path, struct fact_list *out)
 		char text[32];
 		code_text(path->slots[i].k1, text, sizeof text);
 		rc = push(out, &cap, strdup(text), strdup(""), path->slots[i].sum,
-			  path->slots[i].count);
+			  path->slots[i].count, -1);
 	}
 	return rc;
 }
@@ -440,7 +543,7 @@ static int list_path(const struct scan *scan, const struct naming *threads,
 		const struct tally_entry *e = &scan->path_thread.slots[i];
 		const struct named *thread = named_or_unknown(threads, e->k1);
 		rc = push(&f->path_thread, &cap, strdup(thread->key), strdup(thread->label), e->sum,
-			  e->count);
+			  e->count, e->k1);
 	}
 	cap = 0;
 	for (size_t i = 0; !rc && i < scan->path_object.count; i++) {
@@ -448,7 +551,7 @@ static int list_path(const struct scan *scan, const struct naming *threads,
 		const struct tally_entry *blocked = tally_get(&scan->path_blocked, e->k1, 0);
 		const struct named *object = named_or_unknown(objects, e->k1);
 		rc = push(&f->path_object, &cap, strdup(object->key), object_label(object), e->sum,
-			  blocked ? blocked->sum : 0);
+			  blocked ? blocked->sum : 0, e->k1);
 	}
 	return rc;
 }
@@ -497,7 +600,7 @@ static int list_holders(struct tally *holders, const struct naming *threads,
 			waits += holders->slots[j].count;
 		}
 		rc = push(out, &cap, strdup(named_or_unknown(objects, holders->slots[i].k1)->key),
-			  names, total, waits);
+			  names, total, waits, holders->slots[i].k1);
 		i = end;
 	}
 	return rc;
@@ -512,7 +615,7 @@ static int list_spans(struct scan *scan, const struct naming *threads, const str
 		const struct tally_entry *e = &scan->waits.slots[i];
 		const struct named *object = named_or_unknown(objects, e->k1);
 		rc = push(&f->waits, &cap, strdup(object->key), strdup(object->label), e->sum,
-			  e->count);
+			  e->count, e->k1);
 	}
 	cap = 0;
 	for (size_t i = 0; !rc && i < scan->thread_state.count; i++) {
@@ -521,7 +624,7 @@ static int list_spans(struct scan *scan, const struct naming *threads, const str
 		char state[32];
 		code_text(e->k2, state, sizeof state);
 		rc = push(&f->thread_time, &cap, printed("%s %s", thread->key, state),
-			  printed("%s %s", thread->label, state), e->sum, e->count);
+			  printed("%s %s", thread->label, state), e->sum, e->count, e->k1);
 	}
 	if (!rc)
 		rc = list_holders(&scan->holders, threads, objects, &f->holders);
@@ -564,6 +667,8 @@ int facts_load(sqlite3 *db, struct facts *facts)
 	if (!rc)
 		rc = read_list(db, failures_sql, &facts->failures);
 	if (!rc)
+		rc = read_cycles(db, facts);
+	if (!rc)
 		sort_lists(facts);
 	facts->cpu_ns = scan.cpu_ns;
 	naming_free(&objects);
@@ -580,9 +685,10 @@ void facts_free(struct facts *facts)
 	free(facts->status);
 	free(facts->exit_status);
 	free(facts->capture_mode);
-	struct fact_list *lists[] = {&facts->path_state, &facts->path_thread, &facts->path_object,
-				     &facts->waits,	 &facts->thread_time, &facts->failures,
-				     &facts->holders};
+	struct fact_list *lists[] = {
+	    &facts->path_state, &facts->path_thread,   &facts->path_object,
+	    &facts->waits,	&facts->thread_time,   &facts->failures,
+	    &facts->holders,	&facts->deadlock_list, &facts->inversion_list};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		free_list(lists[i]);
 	*facts = (struct facts){0};

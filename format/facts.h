@@ -1,7 +1,8 @@
 /*
  * facts.h — the numbers `weft report` prints and `weft diff` compares, read
  * from one trace: wall and CPU time, the critical path's breakdown, waits
- * per object, time per thread and state. Threads and objects carry a match
+ * per object, time per thread and state, the deadlocks and lock-order
+ * inversions found. Threads and objects carry a match
  * key that names them the same way in two runs of one command:
  *
  *   thread  "<process name>/<thread name>#<n>", n counting threads of that
@@ -23,6 +24,8 @@ struct fact {
 	char *label; /* what a person reads: "worker-1 (pid 12)", "mutex 0x.." */
 	int64_t ns;  /* time */
 	int64_t count;
+	int64_t id; /* utid (thread lists) or object_id (object lists) in this
+		     * trace; -1 for states and failures */
 };
 
 struct fact_list {
@@ -35,14 +38,23 @@ struct facts {
 	int64_t wall_ns, cpu_ns;
 	int64_t processes, threads;
 	int64_t events_lost, threads_lost, deadlocks;
-	struct fact_list path_state;  /* key "Running", "Blocked mutex", ... */
-	struct fact_list path_thread; /* key: thread match key */
-	struct fact_list path_object; /* key: object match key; count: ns blocked on it */
-	struct fact_list waits;	      /* all Blocked time per object, key as above */
-	struct fact_list thread_time; /* key "<thread key> <state>[ <reason>]" */
-	struct fact_list failures;    /* processes that exited non-zero or by a signal */
-	struct fact_list holders;     /* lock_contention: key object key, label holders */
+	struct fact_list path_state;	 /* key "Running", "Blocked mutex", ... */
+	struct fact_list path_thread;	 /* key: thread match key */
+	struct fact_list path_object;	 /* key: object match key; count: ns blocked on it */
+	struct fact_list waits;		 /* all Blocked time per object, key as above */
+	struct fact_list thread_time;	 /* key "<thread key> <state>[ <reason>]" */
+	struct fact_list failures;	 /* processes that exited non-zero or by a signal */
+	struct fact_list holders;	 /* lock_contention: key object key, label holders */
+	int64_t inversions;		 /* distinct lock-order cycles (0: none, or no table) */
+	struct fact_list deadlock_list;	 /* key "deadlock <id>", label its cycle, ns how long
+					  * it held (-1: still at the end), count its threads;
+					  * the first FACTS_MAX_CYCLES by time */
+	struct fact_list inversion_list; /* key "inversion <id>", label its locks in cycle
+					  * order and its threads, ns when it was complete,
+					  * count its locks; the first FACTS_MAX_CYCLES */
 };
+
+#define FACTS_MAX_CYCLES 50
 
 /* Reads the facts of the trace open on db (read-only is fine: a critical
  * path missing from the file is computed into a TEMP table).

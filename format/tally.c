@@ -42,19 +42,35 @@ static int grow(struct tally *tally)
 	return 0;
 }
 
-int tally_add(struct tally *tally, int64_t k1, int64_t k2, int64_t value, int64_t ts)
+static int add(struct tally *tally, int64_t k1, int64_t k2, int64_t sum, int64_t count,
+	       int64_t first)
 {
 	if ((tally->count + 1) * 2 > tally->capacity && grow(tally))
 		return -ENOMEM;
 	struct tally_entry *entry = find(tally->slots, tally->capacity, k1, k2);
 	if (!entry->used) {
-		*entry = (struct tally_entry){.k1 = k1, .k2 = k2, .first = ts, .used = 1};
+		*entry = (struct tally_entry){.k1 = k1, .k2 = k2, .first = first, .used = 1};
 		tally->count++;
 	}
-	entry->sum += value;
-	entry->count++;
-	if (ts < entry->first)
-		entry->first = ts;
+	entry->sum += sum;
+	entry->count += count;
+	if (first < entry->first)
+		entry->first = first;
+	return 0;
+}
+
+int tally_add(struct tally *tally, int64_t k1, int64_t k2, int64_t value, int64_t ts)
+{
+	return add(tally, k1, k2, value, 1, ts);
+}
+
+int tally_merge(struct tally *into, const struct tally *from)
+{
+	for (size_t i = 0; i < from->capacity; i++) {
+		const struct tally_entry *e = &from->slots[i];
+		if (e->used && add(into, e->k1, e->k2, e->sum, e->count, e->first))
+			return -ENOMEM;
+	}
 	return 0;
 }
 

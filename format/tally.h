@@ -26,6 +26,11 @@ struct tally {
  * what it had). */
 int tally_add(struct tally *tally, int64_t k1, int64_t k2, int64_t value, int64_t ts);
 
+/* Adds every entry of from (not packed) into into: sums and counts add
+ * up, first is the smaller. Returns 0 or -ENOMEM (into then holds part
+ * of from). */
+int tally_merge(struct tally *into, const struct tally *from);
+
 /* The entry of (k1, k2), or NULL. */
 const struct tally_entry *tally_get(const struct tally *tally, int64_t k1, int64_t k2);
 

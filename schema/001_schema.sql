@@ -21,6 +21,11 @@ PRAGMA user_version = 1;
 --     schema_version   '1'
 --     command          the recorded command line, shell-quoted
 --     host, kernel     uname nodename and release
+--     trace_id         '<host>-<16 hex digits>' (64 random bits): names the
+--                      trace among many hosts' (schema/clickhouse.sql)
+--     user, uid        who recorded (effective uid, its passwd name)
+--     start_wall_ns    CLOCK_REALTIME at start_ts, ns since the Unix epoch:
+--                      ts happened at wall time start_wall_ns + (ts - start_ts)
 --     start_ts, end_ts bounds of the recording (ns, CLOCK_MONOTONIC)
 --     capture_mode     where Running/Ready/Blocked come from:
 --                      'perf' (context-switch records), 'schedstat'

@@ -4,19 +4,30 @@
 #   scripts/deps.sh --test   also what the tests use: cmocka, clang (fuzz),
 #                            chromium + playwright-core, linux-perf, workloads,
 #                            and what packaging uses (dpkg-dev: package.sh)
+#   scripts/deps.sh --bench  also the servers the benchmarks run (bench/soak:
+#                            redis-server, and redis-tools' redis-benchmark)
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libsqlite3-dev libmicrohttpd-dev sqlite3)
 want_test=0
+want_bench=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--bench" ]] && want_bench=1
+((want_bench)) && packages+=(redis-server redis-tools procps)
 if ((want_test)); then
   packages+=(libcmocka-dev clang libclang-rt-dev xz-utils coreutils python3 make
              chromium linux-perf procps)
+  # the fleet test and bench: two ClickHouse servers on loopback, loaded
+  # over HTTP, and clickhouse-client for the bench's comparison
+  packages+=(clickhouse-server clickhouse-client)
   # the install tests: the Debian package (dpkg-shlibdeps computes its
   # Depends), man -w and groff on the man pages, bash-completion's loader
   packages+=(dpkg-dev man-db bash-completion)
+  # the JVM tests: javac and java (HotSpot) from Debian's default JDK;
+  # its headers let libweft build its JVMTI view (tracer/preload/jvm.c)
+  packages+=(default-jdk-headless)
   # the servers test: a real server (redis-server) driven by its own
   # benchmark client (redis-benchmark, in redis-tools)
   packages+=(redis-server redis-tools)

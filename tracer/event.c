@@ -69,6 +69,10 @@ static const char *const call_names[WEFT_CALL_COUNT] = {
     [WEFT_CALL_SIGWAITINFO] = "sigwaitinfo",
     [WEFT_CALL_SIGTIMEDWAIT] = "sigtimedwait",
     [WEFT_CALL_PAUSE] = "pause",
+    [WEFT_CALL_JAVA_MONITOR_ENTER] = "synchronized",
+    [WEFT_CALL_JAVA_OBJECT_WAIT] = "Object.wait",
+    [WEFT_CALL_JAVA_SLEEP] = "Thread.sleep",
+    [WEFT_CALL_JAVA_PARK] = "LockSupport.park",
 };
 
 const char *weft_reason_name(unsigned reason)

@@ -123,6 +123,12 @@ enum weft_event_type {
 	 * child that did not exec ends (servers retitle such children by
 	 * overwriting their argv area). payload: argv as PROC_START's. */
 	WEFT_EV_PROC_TITLE = 46,
+	/* 50..55: a managed runtime's view (jvm.h). */
+	/* Something the runtime's view could not give for this process (a
+	 * JVM that refused the JVMTI capabilities, an agent path it cannot
+	 * take), said once; payload: the sentence, NUL-terminated. The
+	 * program itself runs as untraced. */
+	WEFT_EV_RUNTIME_NOTE = 50,
 	/* epoll_ctl on epoll fd a >> 32 for fd a & 0xffffffff succeeded;
 	 * reason = the op (EPOLL_CTL_ADD 1, DEL 2; MOD is not recorded),
 	 * b = the data word of the epoll_event given (ADD; 0 for DEL). The epoll instance's
@@ -216,6 +222,14 @@ enum weft_call {
 	WEFT_CALL_SIGWAITINFO,
 	WEFT_CALL_SIGTIMEDWAIT,
 	WEFT_CALL_PAUSE,
+	/* a HotSpot JVM's view (jvm.h): BLOCK_BEGIN a = the monitor's key
+	 * (bit 62 set with the object's JVMTI tag: never a user address) */
+	WEFT_CALL_JAVA_MONITOR_ENTER, /* MUTEX, b = the owner's tid (0: unknown) */
+	WEFT_CALL_JAVA_OBJECT_WAIT,   /* COND, b = the monitor given up (= a) */
+	WEFT_CALL_JAVA_SLEEP,	      /* SLEEP, b = timeout ns */
+	/* LockSupport.park(blocker): MUTEX, b = the owner's tid, for a lock
+	 * (ReentrantLock...); COND for other blockers (a Condition, b = 0) */
+	WEFT_CALL_JAVA_PARK,
 	WEFT_CALL_COUNT,
 };
 

@@ -68,7 +68,7 @@ static int init_file(int fd, uint32_t slot_count, uint32_t ring_bytes, struct ri
 	header->file_size = file_size;
 	atomic_store(&header->next_token, 1);
 	atomic_store(&header->threads_lost, 0);
-	atomic_store(&header->claim_hint, 0);
+	atomic_store(&header->slot_high, 0);
 	atomic_store(&header->closing, 0);
 	/* Slots are zero (FREE) from ftruncate. The magic goes last so that an
 	 * attacher never sees a half-initialised header. */
@@ -210,15 +210,20 @@ int ring_claim(struct ring_map *map, uint32_t pid, uint32_t tid, uint32_t ppid, 
 		atomic_fetch_add(&header->threads_lost, 1);
 		return -ENOSPC;
 	}
-	uint32_t start = atomic_fetch_add_explicit(&header->claim_hint, 1, memory_order_relaxed);
-	for (uint32_t step = 0; step < count; step++) {
-		uint32_t index = (start + step) % count;
+	for (uint32_t index = 0; index < count; index++) {
 		struct ring_slot *slot = &map->slots[index];
 		uint32_t expected = RING_SLOT_FREE;
 		if (atomic_load_explicit(&slot->state, memory_order_relaxed) != RING_SLOT_FREE)
 			continue;
 		if (!atomic_compare_exchange_strong(&slot->state, &expected, RING_SLOT_CLAIMING))
 			continue;
+		/* Raised before the slot is ACTIVE: a walk that sees it so
+		 * reads it. */
+		uint32_t high = atomic_load_explicit(&header->slot_high, memory_order_relaxed);
+		while (high < index + 1 && !atomic_compare_exchange_weak_explicit(
+					       &header->slot_high, &high, index + 1,
+					       memory_order_release, memory_order_relaxed))
+			;
 		slot->pid = pid;
 		slot->tid = tid;
 		slot->ppid = ppid;
@@ -235,6 +240,66 @@ int ring_claim(struct ring_map *map, uint32_t pid, uint32_t tid, uint32_t ppid, 
 	}
 	atomic_fetch_add(&header->threads_lost, 1);
 	return -ENOSPC;
+}
+
+void ring_exec_mark(struct ring_map *map, struct ring_writer *writer, uint32_t pid, int alone)
+{
+	struct ring_file_header *header = map->header;
+	atomic_fetch_add_explicit(&header->exec_pending, 1, memory_order_relaxed);
+	atomic_store_explicit(&header->exec_hint[pid % RING_EXEC_HINTS],
+			      (writer->index + 1) | (alone ? RING_EXEC_ALONE : 0),
+			      memory_order_relaxed);
+	atomic_store_explicit(&writer->slot->state, RING_SLOT_EXEC, memory_order_release);
+}
+
+void ring_exec_undo(struct ring_map *map, struct ring_writer *writer)
+{
+	uint32_t expected = RING_SLOT_EXEC;
+	if (atomic_compare_exchange_strong(&writer->slot->state, &expected, RING_SLOT_ACTIVE))
+		atomic_fetch_sub_explicit(&map->header->exec_pending, 1, memory_order_relaxed);
+}
+
+/* Slot index's EXEC of pid, adopted: its token, or 0. */
+static uint64_t exec_take(struct ring_map *map, uint32_t index, uint32_t pid)
+{
+	struct ring_slot *slot = &map->slots[index];
+	uint32_t expected = RING_SLOT_EXEC;
+	if (atomic_load_explicit(&slot->state, memory_order_acquire) != RING_SLOT_EXEC ||
+	    slot->pid != pid)
+		return 0;
+	uint64_t token = slot->token;
+	if (!atomic_compare_exchange_strong(&slot->state, &expected, RING_SLOT_DONE))
+		return 0;
+	atomic_fetch_sub_explicit(&map->header->exec_pending, 1, memory_order_relaxed);
+	return token;
+}
+
+uint64_t ring_exec_adopt(struct ring_map *map, uint32_t pid)
+{
+	struct ring_file_header *header = map->header;
+	uint32_t count = ring_slot_bound(map);
+	uint32_t hint =
+	    atomic_load_explicit(&header->exec_hint[pid % RING_EXEC_HINTS], memory_order_relaxed);
+	uint32_t index = hint & ~RING_EXEC_ALONE;
+	uint64_t token = index && index <= count ? exec_take(map, index - 1, pid) : 0;
+	if (token && (hint & RING_EXEC_ALONE))
+		return token;
+	for (uint32_t i = 0; !token && i < count; i++) {
+		if (!atomic_load_explicit(&header->exec_pending, memory_order_relaxed))
+			return 0; /* no exec in flight: pid is a new process */
+		token = exec_take(map, i, pid);
+	}
+	if (!token)
+		return 0;
+	/* The other threads of the image it replaces died with it. */
+	for (uint32_t i = 0; i < count; i++) {
+		struct ring_slot *slot = &map->slots[i];
+		uint32_t state = RING_SLOT_ACTIVE;
+		if (atomic_load_explicit(&slot->state, memory_order_acquire) == RING_SLOT_ACTIVE &&
+		    slot->token == token && slot->pid == pid)
+			atomic_compare_exchange_strong(&slot->state, &state, RING_SLOT_DONE);
+	}
+	return token;
 }
 
 void ring_release(struct ring_writer *writer)
@@ -305,5 +370,9 @@ void ring_slot_free(struct ring_map *map, uint32_t slot_index)
 	struct ring_slot *slot = &map->slots[slot_index];
 	slot->pid = 0;
 	slot->tid = 0;
-	atomic_store_explicit(&slot->state, RING_SLOT_FREE, memory_order_release);
+	/* Last: from FREE on, a claimer may write the slot at once. */
+	uint32_t before =
+	    atomic_exchange_explicit(&slot->state, RING_SLOT_FREE, memory_order_acq_rel);
+	if (before == RING_SLOT_EXEC) /* its image died before adopting it */
+		atomic_fetch_sub_explicit(&map->header->exec_pending, 1, memory_order_relaxed);
 }

@@ -22,6 +22,10 @@
  *
  * Slot life cycle (ring_slot.state), each step a release store or a CAS:
  *
+ *   A claim takes the lowest FREE slot, so that the slots in use (and the
+ *   ring pages ever touched) stay as few as the threads alive at once;
+ *   slot_high bounds them for whoever walks the slots (ring_slot_bound).
+ *
  *   FREE --claim (CAS, writer)--> CLAIMING --writer fills pid/tid/token,
  *   resets head/tail--> ACTIVE --thread ends--> DONE --collector drained it
  *   --> FREE.  ACTIVE --execve about to run--> EXEC; EXEC --execve failed-->
@@ -60,6 +64,8 @@
 #define RING_FILE_VERSION 1u
 #define RING_DEFAULT_SLOTS 8192u /* 4,096 live threads and room to spare */
 #define RING_DEFAULT_BYTES (256u * 1024u)
+#define RING_EXEC_HINTS 960u /* the header page's room */
+#define RING_EXEC_ALONE 0x80000000u
 
 enum ring_slot_state {
 	RING_SLOT_FREE = 0,
@@ -80,9 +86,20 @@ struct ring_file_header {
 	uint64_t file_size;
 	_Atomic uint64_t next_token;   /* process incarnation tokens, from 1 */
 	_Atomic uint64_t threads_lost; /* threads that found no free slot */
-	_Atomic uint32_t claim_hint;   /* where the next claim starts looking */
+	_Atomic uint32_t slot_high;    /* one past the highest slot ever claimed */
 	_Atomic uint32_t closing;      /* collector is finishing: claim no more */
+	/* Where a new image finds the slot of the image it replaces without
+	 * reading every slot: exec_hint[pid % RING_EXEC_HINTS] = slot index + 1
+	 * of the last exec marked by that pid, | RING_EXEC_ALONE when the image
+	 * had no other thread with a slot (a hint: checked against the
+	 * slot), exec_pending = slots marked EXEC not yet adopted, undone or
+	 * freed. Only when the hint misses and exec_pending is not 0 is every
+	 * slot read. */
+	_Atomic uint32_t exec_pending;
+	_Atomic uint32_t exec_hint[RING_EXEC_HINTS];
 };
+
+_Static_assert(sizeof(struct ring_file_header) <= 4096, "the header fits its page");
 
 struct ring_slot {
 	/* first cache line: written by the writer (and state by both) */
@@ -168,6 +185,15 @@ typedef void (*ring_visit_fn)(void *ctx, uint32_t slot_index, const struct weft_
  * protocol. slot_index must be below map->slot_count (0 otherwise). */
 size_t ring_drain(struct ring_map *map, uint32_t slot_index, ring_visit_fn visit, void *ctx);
 
+/* How many slots, from index 0, a walk over the slots in use must read:
+ * one past the highest ever claimed, at most map->slot_count (the header
+ * is the workload's to scribble on; the bound is clamped, never trusted). */
+static inline uint32_t ring_slot_bound(const struct ring_map *map)
+{
+	uint32_t high = atomic_load_explicit(&map->header->slot_high, memory_order_acquire);
+	return high < map->slot_count ? high : map->slot_count;
+}
+
 /* Return a drained DONE (or abandoned) slot to FREE. */
 void ring_slot_free(struct ring_map *map, uint32_t slot_index);
 
@@ -191,6 +217,19 @@ int ring_claim(struct ring_map *map, uint32_t pid, uint32_t tid, uint32_t ppid, 
 
 /* Mark the writer's slot DONE (thread ended) and forget it. */
 void ring_release(struct ring_writer *writer);
+
+/* The writer's process pid is about to exec: its slot becomes EXEC, for
+ * the new image to adopt (ring_exec_adopt); alone: no other thread of the
+ * process holds a slot. ring_exec_undo when the exec failed (the slot is
+ * ACTIVE again). */
+void ring_exec_mark(struct ring_map *map, struct ring_writer *writer, uint32_t pid, int alone);
+void ring_exec_undo(struct ring_map *map, struct ring_writer *writer);
+
+/* A new image of pid starts: the token of the image it replaces (its EXEC
+ * slot, now DONE, and the ACTIVE slots of that image's other threads,
+ * now DONE too), or 0 when pid did not exec from a traced image. Reads
+ * one slot in the common case (see exec_hint). */
+uint64_t ring_exec_adopt(struct ring_map *map, uint32_t pid);
 
 /* Hot path. Append one record: header `event` (its size field is set here)
  * and payload_len bytes of payload. Never blocks, never allocates, makes no
@@ -222,8 +261,14 @@ static inline int ring_write(struct ring_writer *writer, struct weft_event *even
 	}
 	event->size = size;
 	memcpy(writer->data + offset, event, WEFT_EVENT_HEADER_SIZE);
-	if (payload_len)
-		memcpy(writer->data + offset + WEFT_EVENT_HEADER_SIZE, payload, payload_len);
+	if (payload_len) {
+		uint8_t *at = writer->data + offset + WEFT_EVENT_HEADER_SIZE;
+		memcpy(at, payload, payload_len);
+		/* The padding too: the ring's bytes are those of records past
+		 * (a wrapped or reused ring), and a payload ends at the record's. */
+		for (uint32_t i = WEFT_EVENT_HEADER_SIZE + payload_len; i < size; i++)
+			writer->data[offset + i] = 0;
+	}
 	atomic_store_explicit(&slot->head, head + size, memory_order_release);
 	return 0;
 }

@@ -92,3 +92,8 @@ export class TraceApi {
     return `${this.base}/live`;
   }
 }
+
+/** Two runs compared (GET /api/diff): what `weft diff --json` says. */
+export function compareTraces(a, b, signal) {
+  return request(`/api/diff?${query({ a, b })}`, { signal });
+}

@@ -2,8 +2,8 @@
 // unknown or broken trace, and for a trace the timeline, the details/
 // summary/SQL panels, search and live updates. The URL keeps the view, so a
 // link reproduces it:
-//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql|critpath]
-//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy][&cp=1]
+//   ?trace=ID&start=NS&end=NS[&sel=UTID:TS][&rs=NS&re=NS][&tab=summary|sql|critpath|flame]
+//    [&tree=c|o][&col=UPIDS|&exp=UPIDS][&pin=KEYS][&hide=KEYS][&order=busy][&cp=1][&fs=r][&ff=IDS]
 // (absolute ns of the trace's clock; KEYS like t5,p3,c0; tree says whether
 // processes start collapsed when it differs from the trace's default, col/
 // exp the exceptions). Selecting a span or a range, reset, zoom to range
@@ -22,6 +22,10 @@ import { Search } from './search.js';
 import { TraceList } from './tracelist.js';
 import { COLLAPSE_ABOVE } from './layout.js';
 import { CritPath } from './critpath.js';
+import { showCompare } from './compare.js';
+import { renderLockOrders } from './lockorder.js';
+import { Flame } from './flame.js';
+import { renderCallsiteSummary, renderSpanStacks } from './stack.js';
 
 const $ = (id) => document.getElementById(id);
 const PANEL_KEY = 'weft.panel.height';
@@ -71,6 +75,7 @@ const timeline = new Timeline({
     writeUrl(true);
     if (range) showTab('summary');
     scheduleSummary();
+    flame.rangeChanged();
   },
   onStatus: (text) => { $('load-status').textContent = text; },
   onFlowNote: (text) => { $('flow-status').textContent = text; },
@@ -98,10 +103,15 @@ const critPath = new CritPath({ button: $('btn-critpath'), panel: $('panel-critp
   onSelect: (utid, ts) => selectSpan(utid, ts, { tab: false }),
 });
 
+// The off-CPU flame graph (tab, key G, fs= and ff=): shown for traces with stacks.
+const flame = new Flame({ tab: $('tab-flame'), panel: $('panel-flame') }, {
+  timeline, onChange: () => writeUrl(false), onShow: () => showTab('flame'),
+});
+
 const traceList = new TraceList({ table: $('list-table'), filter: $('list-filter'), count: $('list-count') });
 
 // For scripts driving the page (tests, bench/web).
-window.weft = { timeline, app };
+window.weft = { timeline, app, flame };
 
 // ---- pages ------------------------------------------------------------------
 
@@ -111,6 +121,7 @@ function showPage(name) {
   document.body.dataset.page = name;
   $('list-page').hidden = name !== 'list';
   $('error-page').hidden = name !== 'error';
+  $('compare-page').hidden = name !== 'compare';
   $('trace-page').hidden = name !== 'trace';
 }
 
@@ -167,6 +178,7 @@ function urlFor() {
   if (L.pinned.size) q.set('pin', [...L.pinned].join(','));
   if (L.hidden.size) q.set('hide', [...L.hidden].join(','));
   if (critPath.on) q.set('cp', '1');
+  flame.urlParams(q);
   return `?${q}`;
 }
 
@@ -202,6 +214,14 @@ function applyTracks(u) {
 
 async function applyUrl() {
   const u = readUrl();
+  const q = new URLSearchParams(location.search);
+  if (q.get('compare') && q.get('with')) {
+    stopLive();
+    app.api = null;
+    showPage('compare');
+    await showCompare($('compare-page'), q.get('compare'), q.get('with'));
+    return;
+  }
   if (!u.trace) {
     stopLive();
     app.api = null;
@@ -239,6 +259,7 @@ async function applyUrl() {
   $('btn-zoom-range').disabled = !timeline.range;
   updateWindowLabel();
   critPath.setOn(new URLSearchParams(location.search).get('cp') === '1');
+  flame.applyUrl(new URLSearchParams(location.search)).catch(showError);
   const tab = TABS.includes(u.tab) ? u.tab : 'details';
   if (u.sel) await selectSpan(u.sel.utid, u.sel.ts, { url: false, tab: false });
   else clearSelection({ url: false });
@@ -286,6 +307,7 @@ async function loadTrace(id) {
   timeline.setTrace(api, overview);
   timeline.setObjects(app.objects);
   sql.setApi(api);
+  flame.setApi(api).catch(showError);
   renderDetailsHint($('panel-details'));
   updateTraceStatus();
   document.title = `weft: ${visible(id)}`;
@@ -387,7 +409,11 @@ async function selectSpan(utid, ts, { url = true, reveal = true, keepOnMiss = fa
     app.sel = { utid: s.utid, ts: s.ts };
     timeline.setSelected({ utid: s.utid, ts: s.ts, dur: s.dur, flows: s.flows || [] });
     if (reveal) revealSpan(s);
-    renderDetails($('panel-details'), s, { overview: app.overview, onJump: (u, t) => selectSpan(u, t) });
+    renderDetails($('panel-details'), s, {
+      overview: app.overview, onJump: (u, t) => selectSpan(u, t),
+      lockOrders: (into, o) => renderLockOrders(into, o, { overview: app.overview, api: app.api, onJump: (u, t) => selectSpan(u, t) }).catch(showError),
+    });
+    renderSpanStacks($('panel-details'), app.api, s, ac.signal).catch(() => {});
     if (tab) showTab('details', { url: false });
     if (url) writeUrl(true);
   } catch (e) {
@@ -492,7 +518,8 @@ async function loadSummary() {
   try {
     const s = await app.api.summary(range.start, range.end, ac.signal);
     if (ac !== app.summaryAbort) return;
-    renderSummary($('panel-summary'), s, range, { overview: app.overview, label });
+    renderSummary($('panel-summary'), s, range, { overview: app.overview, label, api: app.api, onJump: (u, t) => selectSpan(u, t) });
+    renderCallsiteSummary($('panel-summary'), await flame.forRange(range, ac.signal));
   } catch (e) {
     if (e.name !== 'AbortError') renderSummaryError($('panel-summary'), e);
   }
@@ -500,7 +527,7 @@ async function loadSummary() {
 
 // ---- tabs and panel -----------------------------------------------------------
 
-const TABS = ['details', 'summary', 'critpath', 'sql'];
+const TABS = ['details', 'summary', 'critpath', 'flame', 'sql'];
 
 function setPanelOpen(open) {
   $('panel').classList.toggle('collapsed', !open);

@@ -30,7 +30,8 @@ function kv(pairs) {
 }
 
 /**
- * Fills `el` with the span `s`. ctx: {overview, onJump(utid, ts)}.
+ * Fills `el` with the span `s`. ctx: {overview, onJump(utid, ts), lockOrders(el, object)
+ * (optional: appends what else is known about the span's lock)}.
  * Times are shown relative to the trace start.
  */
 export function renderDetails(el, s, ctx) {
@@ -62,6 +63,7 @@ export function renderDetails(el, s, ctx) {
         h('td', {}, end(f.utid_in, f.ts_in)), h('td', { className: 'num' }, rel(f.ts_in)),
         h('td', { className: 'num' }, f.bytes ?? ''))))));
   }
+  if (o && ctx.lockOrders) ctx.lockOrders(left, o);
   el.replaceChildren(h('div', { className: 'details', data: { utid: s.utid, ts: s.ts } }, left, right));
 }
 

@@ -48,6 +48,7 @@ export function drawTracks(tl) {
     ctx.setLineDash([]);
   }
   if (tl.critPath) tl.critPath.draw(ctx, top); // critpath.js: outlines and jumps, under the selection
+  if (tl.stackMark) tl.stackMark.draw(ctx, top); // flame.js: the spans under the picked frame
   drawSelection(tl, ctx, k, vs, top);
   drawFlows(tl, ctx, k, vs, top);
 }

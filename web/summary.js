@@ -1,11 +1,13 @@
 // The window summary: /api/traces/{id}/summary for a selected range (or the
-// visible window): time in each state per thread and per process, the most
-// contended objects, message traffic per channel, deadlocks found. Built
+// visible window), led by the deadlocks found and the trace's lock-order
+// inversions (lockorder.js), then time in each state per thread and per
+// process, the most contended objects, message traffic per channel. Built
 // from text nodes only (dom.js).
 
 import { formatDuration, formatPercent, formatTime } from './format.js';
 import { h, hint, swatch, table } from './dom.js';
 import { STATE_ORDER, stateColor } from './states.js';
+import { renderCycles } from './lockorder.js';
 
 function bar(ns) {
   const total = Object.values(ns).reduce((a, b) => a + b, 0);
@@ -25,7 +27,7 @@ function stateTable(title, rows, nameOf) {
   return [h('h2', {}, title), table(head, body)];
 }
 
-/** Fills `el` with summary `s` of window `range`; ctx: {overview, label}. */
+/** Fills `el` with summary `s` of window `range`; ctx: {overview, label, api, onJump(utid, ts)}. */
 export function renderSummary(el, s, range, ctx) {
   const ov = ctx.overview;
   const threadLabel = (utid) => {
@@ -49,15 +51,11 @@ export function renderSummary(el, s, range, ctx) {
   right.append(tr.length === 0 ? hint('No message passed through a pipe or socket in this window.')
     : table(['channel', 'messages', 'bytes', 'writers', 'readers'], tr.map((c) => [
       c.label ?? String(c.object_id), { num: c.messages }, { num: c.bytes ?? '' }, names(c.writers), names(c.readers)])));
-  const dl = s.deadlocks || [];
-  right.append(h('h2', {}, 'Deadlocks'));
-  right.append(dl.length === 0 ? hint('None found.') : h('ul', {}, dl.map((d) => h('li', {},
-    `at ${rel(d.ts)}${d.end_ts != null ? ` until ${rel(d.end_ts)}` : ' (still stuck)'}: `,
-    d.cycle ? String(d.cycle).replaceAll(' -> ', ' → ')
-      : `threads ${(d.threads || []).map(threadLabel).join(' → ')} on ${(d.object_labels || d.objects || []).join(', ')}`))));
+  const lead = h('div', { className: 'summary-lead', id: 'summary-lead' });
+  renderCycles(lead, s, ctx).catch((e) => lead.append(hint(e.message || String(e))));
   el.replaceChildren(
     hint(`${ctx.label}: ${rel(range.start)} → ${rel(range.end)} (${formatDuration(range.end - range.start)})`),
-    h('div', { className: 'summary' }, left, right));
+    lead, h('div', { className: 'summary' }, left, right));
 }
 
 /** Fills `el` with a summary error. */

@@ -5,7 +5,8 @@
 // broken trace shows its error and no link. Process and thread counts come
 // from weftd's list when it gives them, else from one small read-only SQL
 // query per trace (asked one trace at a time, remembered per file size);
-// the start date when weftd gives one or the file name carries it.
+// the start date when weftd gives one or the file name carries it. Two
+// traces ticked in the list open the compare view (compare.js).
 
 import { TraceApi } from './api.js';
 import { h, hint } from './dom.js';
@@ -60,7 +61,29 @@ export class TraceList {
     this.sort = { key: 'start', dir: -1 };
     this.counts = new Map(); // id -> {bytes, processes, threads}
     this.counting = false;
+    this.picked = []; // ids ticked for the compare view, oldest first, at most 2
+    this.compare = h('button', {
+      id: 'btn-compare', attrs: { type: 'button', disabled: '' }, text: 'Compare 2 runs',
+      title: 'Tick two traces, then compare them side by side',
+      on: { click: () => this.openCompare() },
+    });
+    els.count.after(this.compare);
     els.filter.addEventListener('input', () => this.render());
+  }
+
+  /** Ticks or unticks trace id for the compare view (a third tick drops the oldest). */
+  pick(id, on) {
+    this.picked = this.picked.filter((x) => x !== id);
+    if (on) this.picked.push(id);
+    if (this.picked.length > 2) this.picked.shift();
+    this.compare.disabled = this.picked.length !== 2;
+    this.render();
+  }
+
+  openCompare() {
+    if (this.picked.length !== 2) return;
+    const [a, b] = this.picked;
+    location.assign(`?compare=${encodeURIComponent(a)}&with=${encodeURIComponent(b)}`);
   }
 
   show(traces) {
@@ -149,8 +172,13 @@ export class TraceList {
         broken && t.error ? h('div', { className: 'trace-error' }, t.error) : null);
       const n = (v) => h('td', { className: 'num' }, v === null ? '—' : String(v));
       const where = [t.id, t.file].filter((x) => x).join(' · ');
+      const tick = broken || !t.id ? null : h('input', {
+        className: 'pick', attrs: { type: 'checkbox', 'aria-label': `Compare ${t.id}` },
+        on: { change: (e) => this.pick(t.id, e.target.checked) },
+      });
+      if (tick) tick.checked = this.picked.includes(t.id);
       return h('tr', { data: { id: t.id ?? '', file: t.file ?? '', status: t.status || '' } },
-        h('td', {}, name, h('div', { className: 'trace-id' }, where)),
+        h('td', {}, tick, name, h('div', { className: 'trace-id' }, where)),
         h('td', {}, startOf(t) ?? '—'),
         h('td', { className: 'num' }, durationOf(t) === null ? '—' : formatDuration(durationOf(t))),
         h('td', { className: 'num' }, formatBytes(t.bytes)),

@@ -6,10 +6,19 @@
 # useful paint and frame cost at device pixel ratio 1 and 2 (scale.mjs).
 # Prints a markdown section with the command that produced it.
 #
-#   bench/web/scale.sh [BUILD_DIR]     (default: <repo>/build)
+# With --real the traces are recorded by weft itself instead: the two shell
+# loops as the issue writes them, and `make -j2` of this project built from
+# scratch in a temporary directory (cached in bench/out/web/real/).
+#
+#   bench/web/scale.sh [--real] [BUILD_DIR]     (default: <repo>/build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+real=0
+if [[ ${1:-} == --real ]]; then
+  real=1
+  shift
+fi
 build=$(cd "${1:-$root/build}" && pwd)
 weftd=$build/bin/weftd
 if [[ ! -x $weftd ]]; then
@@ -20,10 +29,35 @@ if [[ ! -d $root/tests/browser/node_modules/playwright-core ]]; then
   (cd "$root/tests/browser" && npm install --no-audit --no-fund --loglevel=error) >&2
 fi
 
+# record_real ID COMMAND...: the trace ID.db recorded by weft from COMMAND.
+record_real() {
+  local id=$1
+  shift
+  if [[ ! -s $out/$id.db ]]; then
+    echo "bench/web: recording $out/$id.db: $*" >&2
+    rm -f "$out/$id.db.tmp"
+    "$build/bin/weft" record -o "$out/$id.db.tmp" -- "$@" >/dev/null
+    mv "$out/$id.db.tmp" "$out/$id.db"
+  fi
+  ids+=("$id")
+}
+
+ids=()
+if ((real)); then
+  out=$root/bench/out/web/real
+  mkdir -p "$out"
+  for n in 2000 20000; do
+    record_real "loop-$n" sh -c "for i in \$(seq $n); do /bin/true; done"
+  done
+  src=$(mktemp -d)
+  cmake -S "$root" -B "$src/b" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  record_real make-j2 make -C "$src/b" -j2
+  rm -rf "$src"
+fi
 out=$root/bench/out/web/procs
 mkdir -p "$out"
-ids=()
 for n in 2000 20000; do
+  ((real)) && break
   trace=$out/loop-$n.db
   if [[ ! -s $trace ]]; then
     echo "bench/web: writing $trace ($n processes)" >&2
@@ -35,6 +69,7 @@ for n in 2000 20000; do
   ids+=("loop-$n")
 done
 
+((real)) && out=$root/bench/out/web/real
 log=$out/weftd.log
 "$weftd" --listen 127.0.0.1:0 --no-collect "$out" >"$log" 2>"$out/weftd.stderr" &
 pid=$!
@@ -58,8 +93,13 @@ fi
 
 echo "## Dashboard at scale (web/, many processes)"
 echo
-echo "Command: \`bench/web/scale.sh $build\` — shell loops of 2,000 and 20,000 short processes"
-echo "(make_trace.py --procs: one thread each, fork and waitpid flows, 2 CPUs); weftd on loopback, chromium"
+if ((real)); then
+  echo "Command: \`bench/web/scale.sh --real $build\` — recorded by weft: \`sh -c 'for i in \$(seq N); do /bin/true; done'\`"
+  echo "for N = 2,000 and 20,000, and \`make -j2\` of this project from scratch; weftd on loopback, chromium"
+else
+  echo "Command: \`bench/web/scale.sh $build\` — shell loops of 2,000 and 20,000 short processes"
+  echo "(make_trace.py --procs: one thread each, fork and waitpid flows, 2 CPUs); weftd on loopback, chromium"
+fi
 echo "$(/usr/bin/chromium --version 2>/dev/null | head -1 | cut -d' ' -f1-2) headless at 1366x768, times from the page's Performance API."
 echo "Draw = one redraw of the canvases and the track labels in view (main thread), while"
 echo "scrolling rows (wheel), zooming (Ctrl+wheel), panning (Shift+wheel, drag) and jumping to the last process."

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { holdRecordingLock } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WEFTD = process.env.WEFTD;
@@ -85,6 +86,7 @@ function startDaemon(served = dir, env = undefined) {
 }
 
 const others = []; // weftd processes started by single tests
+let liveLock; // live.db reads as being recorded while this is held
 
 before(async () => {
   assert.ok(WEFTD && existsSync(WEFTD), `WEFTD must name the built weftd (got ${WEFTD})`);
@@ -97,6 +99,7 @@ before(async () => {
     const r = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(dir, `${name}.db`), ...extra], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   }
+  liveLock = await holdRecordingLock(path.join(dir, 'live.db'));
   if (WEFT && DEMO_DIR && existsSync(WEFT)) {
     record('prodcons', []);
     record('lockhold', ['100']);
@@ -108,6 +111,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (liveLock) liveLock.release();
   if (browser) await browser.close();
   for (const p of others) {
     if (p.exitCode === null) {
@@ -625,11 +629,13 @@ test('before weftd has read a big trace it shows the trace\'s summary, then the 
 
 test('/ lists the traces, sortable and filterable, with a broken one and its error; no trace opens by itself', async () => {
   const d = mkdtempSync(path.join(tmpdir(), 'weft-browser-list-'));
+  let liveHeld;
   try {
     copyFileSync(path.join(dir, 'story.db'), path.join(d, 'story.db'));
     copyFileSync(path.join(dir, 'many.db'), path.join(d, 'many.db'));
     const live = spawnSync('python3', [path.join(HERE, 'make_trace.py'), path.join(d, 'live.db'), '--status', 'recording'], { encoding: 'utf8' });
     assert.equal(live.status, 0, live.stderr);
+    liveHeld = await holdRecordingLock(path.join(d, 'live.db'));
     writeFileSync(path.join(d, 'broken.db'), 'this is not a SQLite file\n'.repeat(200));
     const url = await startDaemon(d);
     const p = await newPage();
@@ -676,6 +682,7 @@ test('/ lists the traces, sortable and filterable, with a broken one and its err
     assert.equal(new URL(p.url()).searchParams.get('trace'), 'story');
     await p.close();
   } finally {
+    if (liveHeld) liveHeld.release();
     rmSync(d, { recursive: true, force: true });
   }
 });

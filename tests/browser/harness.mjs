@@ -26,6 +26,23 @@ export function makeTrace(out, ...args) {
   return r.stdout;
 }
 
+/**
+ * Holds the lock a recorder holds on its trace for the recording's life (an
+ * exclusive flock, format/tracestatus.h), so that a trace written here with
+ * status 'recording' reads as a live recording, not an interrupted one.
+ * Resolves to {release()}; the holder also lets go when this process ends.
+ */
+export function holdRecordingLock(file) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('python3', ['-c',
+      'import fcntl, sys\nf = open(sys.argv[1], "rb")\nfcntl.flock(f, fcntl.LOCK_EX)\nprint("locked", flush=True)\nsys.stdin.read()',
+      file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    proc.stdout.setEncoding('utf8').once('data', () => resolve({ release: () => proc.kill('SIGTERM') }));
+    proc.on('error', reject);
+    proc.on('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)));
+  });
+}
+
 /** Starts weftd serving `dir` (no collector); resolves to {url, stop()}. */
 export function startDaemon(dir) {
   return new Promise((resolve, reject) => {

@@ -20,10 +20,16 @@ if(TARGET weftd AND WEFT_NODE)
   if(TARGET weft_tool AND TARGET weft-itest-convoy)
     list(APPEND weft_browser_env "WEFT_CONVOY=$<TARGET_FILE:weft-itest-convoy>")
   endif()
+  if(TARGET weft_tool AND TARGET weft-itest-lockorder)
+    list(APPEND weft_browser_env "WEFT_LOCKORDER=$<TARGET_FILE:weft-itest-lockorder>")
+  endif()
   # dashboard: the views a person uses; trust: hostile names and the CSP;
   # scale: 2,000-process traces at device pixel ratio 1 and 2, navigation;
-  # critpath: the critical path overlay and breakdown on a recorded convoy.
-  foreach(name dashboard trust scale critpath)
+  # critpath: the critical path overlay and breakdown on a recorded convoy;
+  # compare: two recorded convoys side by side (the compare view);
+  # locks: deadlocks and lock-order inversions in the summary and details;
+  # stacks: the stacks of waits, the flame graph (make_stacks.py).
+  foreach(name dashboard trust scale critpath compare locks stacks)
     add_test(NAME browser.${name}
       COMMAND ${WEFT_NODE} --test --test-reporter=spec
               ${CMAKE_CURRENT_LIST_DIR}/${name}.test.mjs

@@ -4,6 +4,8 @@ import collections
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import unittest
 
 from weftd_harness import Weftd, cleanup, generate, tempdir
@@ -67,6 +69,67 @@ class Export(unittest.TestCase):
             self.assertEqual(f["bp"], "e")
         kinds = collections.Counter(e["name"] for e in starts.values())
         self.assertEqual(kinds, dict(self.q("SELECT kind, count(*) FROM flow GROUP BY 1")))
+
+    def test_a_trace_without_stacks_has_no_stack_frames(self):
+        self.assertNotIn("stackFrames", self.doc)
+        self.assertFalse([e for e in self.events if "sf" in e or "esf" in e])
+
+
+class ExportStacks(unittest.TestCase):
+    """A trace with stack tables (make_stacks.py): the callsites become the
+    stackFrames dictionary, Blocked spans point at theirs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempdir()
+        cls.path = os.path.join(cls.dir, "stacks.db")
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                     "..", "browser", "make_stacks.py"),
+                        cls.path, "--hostile"], check=True, timeout=60)
+        cls.db = sqlite3.connect("file:%s?mode=ro" % cls.path, uri=True)
+        with Weftd(cls.path) as server:
+            status, _, body = server.request("/api/traces/stacks/export?format=chrome-json")
+        assert status == 200, body[:200]
+        cls.doc = json.loads(body)
+        cls.frames = cls.doc["stackFrames"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.close()
+        cleanup(cls.dir)
+
+    def stack(self, sf):
+        """Frame names innermost first, following the parents."""
+        names = []
+        key = str(sf)
+        while key is not None:
+            names.append(self.frames[key]["name"])
+            key = self.frames[key].get("parent")
+        return names
+
+    def test_every_callsite_is_a_stack_frame_with_its_parent(self):
+        rows = self.db.execute("SELECT callsite_id, parent_id FROM stack_callsite").fetchall()
+        self.assertEqual(set(self.frames), {str(c) for c, _ in rows})
+        for c, parent in rows:
+            self.assertEqual(self.frames[str(c)].get("parent"),
+                             None if parent is None else str(parent))
+        self.assertEqual(self.frames["46"]["name"], "0x7fdeadbeef")
+        self.assertEqual(self.frames["46"]["category"], "[unknown]")
+        self.assertEqual(self.frames["1"]["category"], "/usr/lib/x86_64-linux-gnu/libc.so.6")
+
+    def test_blocked_spans_carry_their_stack_and_their_wakers(self):
+        ts, dur = self.db.execute("SELECT ts, dur FROM thread_state WHERE utid = 6 AND "
+                                  "state = 'Blocked'").fetchone()
+        e = [e for e in self.doc["traceEvents"] if e["ph"] == "X" and e["tid"] == 105
+             and round(e["ts"] * 1000) == ts][0]
+        self.assertEqual(self.stack(e["sf"]), ["pthread_mutex_lock", "pay",
+                                               '<img src=x onerror="window.__pwned=1">',
+                                               "customer", "start_thread"])
+        self.assertEqual(self.stack(e["esf"]), ["pthread_mutex_unlock", "release",
+                                                "customer", "start_thread"])
+        with_sf = [e for e in self.doc["traceEvents"] if "sf" in e]
+        self.assertEqual(len(with_sf), self.db.execute(
+            "SELECT COUNT(*) FROM thread_state WHERE callsite_id IS NOT NULL").fetchone()[0])
 
 
 if __name__ == "__main__":

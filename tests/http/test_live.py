@@ -10,7 +10,7 @@ import time
 import unittest
 import urllib.parse
 
-from weftd_harness import EventStream, Weftd, cleanup, generate, tempdir
+from weftd_harness import EventStream, Weftd, cleanup, generate, hold_recording_lock, tempdir
 
 
 def spans_of(server, trace, utid, start, end):
@@ -24,10 +24,12 @@ class LiveTrace(unittest.TestCase):
         self.dir = tempdir()
         self.path = generate(os.path.join(self.dir, "rec.db"), 2000, 4, "--no-indexes",
                              "--status", "recording")
+        self.recorder = hold_recording_lock(self.path)
         self.server = Weftd(self.path)
 
     def tearDown(self):
         self.assertEqual(self.server.stop(), 0)
+        self.recorder.close()
         cleanup(self.dir)
 
     def test_growing_trace_streams_updates_then_completes(self):
@@ -83,6 +85,7 @@ class GrowingInTheWal(unittest.TestCase):
         self.dir = tempdir()
         self.path = generate(os.path.join(self.dir, "rec.db"), 2000, 4, "--no-indexes",
                              "--status", "recording")
+        self.recorder = hold_recording_lock(self.path)
         self.writer = sqlite3.connect(self.path)
         self.writer.execute("PRAGMA wal_autocheckpoint = 0")
         self.assertEqual(self.writer.execute("PRAGMA journal_mode").fetchone()[0], "wal")
@@ -90,6 +93,7 @@ class GrowingInTheWal(unittest.TestCase):
 
     def tearDown(self):
         self.writer.close()
+        self.recorder.close()
         self.assertEqual(self.server.stop(), 0)
         cleanup(self.dir)
 
@@ -125,6 +129,8 @@ class NoEventsYet(unittest.TestCase):
             db.execute("DELETE FROM meta WHERE key IN ('start_ts', 'end_ts')")
             db.commit()
             db.close()
+            recorder = hold_recording_lock(path)
+            self.addCleanup(recorder.close)
             with Weftd(path) as server:
                 (trace,) = server.json("/api/traces")["traces"]
                 self.assertEqual((trace["start_ts"], trace["end_ts"]), (0, 0))

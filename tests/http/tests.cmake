@@ -9,11 +9,11 @@ if(TARGET weftd AND TARGET weft_gen_trace)
     "WEFT_WEB_DIR=${PROJECT_SOURCE_DIR}/web"
     "WEFT_WEB_MANIFEST=${CMAKE_BINARY_DIR}/daemon/web_assets.manifest"
     "PYTHONDONTWRITEBYTECODE=1")
-  set(groups api errors live export cli recorded coarse security scan)
+  set(groups api errors live export cli recorded coarse security scan stacks)
   if(TARGET weft)
     # weftd recording preloaded programs needs libweft.so (not built in
     # sanitizer trees)
-    list(APPEND groups tracing_daemon critpath)
+    list(APPEND groups tracing_daemon critpath compare)
     list(APPEND WEFT_HTTP_ENV "WEFT_LIBWEFT=$<TARGET_FILE:weft>")
   endif()
   foreach(group ${groups})

@@ -9,6 +9,7 @@ The built programs come from the environment (set by tests.cmake):
   WEFT_WEB_MANIFEST  <build>/daemon/web_assets.manifest ("sha256 name" per
                    file embedded by that build)
 """
+import fcntl
 import json
 import os
 import re
@@ -182,6 +183,16 @@ class EventStream:
 
     def close(self):
         self.sock.close()
+
+
+def hold_recording_lock(path):
+    """Takes the lock a recorder holds on its trace for the recording's
+    life (an exclusive flock, format/tracestatus.h), so that a trace a test
+    writes by hand with status 'recording' reads as a live recording, not
+    an interrupted one. Returns the file to close to let go."""
+    f = open(path, "rb")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
 
 
 def tempdir():

@@ -11,7 +11,7 @@ import sys
 import textwrap
 import unittest
 
-from weftlib import MS, TIMEOUT, WEFT, TraceTest, prog
+from weftlib import MS, TIMEOUT, WEFT, TraceTest, demo, prog
 
 SLOW_CONSUMER = textwrap.dedent("""
     import sys, time
@@ -154,7 +154,34 @@ class CriticalPathTest(TraceTest):
         self.assertIn("wall time", run.stdout)
         self.assertIn("Critical path", run.stdout)
         self.assertIn("held by worker-", run.stdout)
-        self.assertIn("Deadlocks: 0", run.stdout)
+        self.assertTrue(run.stdout.split("\n")[2].startswith("Deadlocks: none"), run.stdout)
+        self.assertIn("Lock-order inversions: none", run.stdout)
+
+    def test_report_leads_with_the_lock_order_inversions_found(self):
+        db = self.record_ok([prog("lockorder")], "orders")
+        run = self.weft("report", db)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        lines = run.stdout.split("\n")
+        self.assertEqual(lines[2], "Deadlocks: none")
+        self.assertTrue(lines[3].startswith("Lock-order inversions: 3,"), run.stdout)
+        cycles = [r["cycle"] for r in self.query(db, "SELECT cycle FROM lock_order_inversions")]
+        self.assertEqual(len(cycles), 3)
+        for i, cycle in enumerate(cycles):
+            self.assertTrue(lines[4 + i].startswith(f"  {cycle} (threads "), run.stdout)
+        report = self.report(db)
+        self.assertEqual((report["deadlocks"], report["inversions"]), (0, 3))
+        self.assertEqual([c["cycle"].split(" (threads ")[0] for c in report["inversion_list"]],
+                         cycles)
+
+    def test_report_leads_with_the_deadlock_found(self):
+        db = self.record_ok([demo("deadlock")], "deadlock")
+        run = self.weft("report", db)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        lines = run.stdout.split("\n")
+        self.assertTrue(lines[2].startswith("Deadlocks: 1,"), run.stdout)
+        (cycle,) = [r["cycle"] for r in self.query(db, "SELECT cycle FROM deadlocks")]
+        self.assertTrue(lines[3].startswith(f"  {cycle} (for "), run.stdout)
+        self.assertEqual(self.report(db)["deadlock_list"][0]["cycle"], cycle)
 
     def test_report_of_a_file_that_is_not_a_trace_says_so(self):
         junk = os.path.join(self.tmp, "junk.db")

@@ -467,6 +467,49 @@ class SuspendedAnywhere(TraceTest):
         self.assertEqual(meta["events_lost"], "0")
 
 
+    def test_a_thread_stopped_alone_is_suspended_not_its_process(self):
+        """A debugger's ptrace stop of one thread (PTRACE_INTERRUPT): that
+        thread is Suspended, the other thread and the process are not."""
+        db = os.path.join(self.tmp, "tstop.db")
+        ready = os.path.join(self.tmp, "worker.tid")
+        script = (
+            "import os, threading, time\n"
+            "def work():\n"
+            f"    with open({ready!r} + '.tmp', 'w') as f: f.write(str(threading.get_native_id()))\n"
+            f"    os.rename({ready!r} + '.tmp', {ready!r})\n"
+            f"    while not os.path.exists({ready!r} + '.go'): time.sleep(0.005)\n"
+            "    print('worker done', flush=True)\n"
+            "t = threading.Thread(target=work, name='worker'); t.start(); t.join()\n"
+            "print('main done')\n")
+        rec = subprocess.Popen([WEFT, "record", "-o", db, "--", sys.executable, "-c", script],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
+        self.addCleanup(lambda: rec.poll() is None and rec.kill())
+        while not os.path.exists(ready) and rec.poll() is None:
+            time.sleep(0.01)
+        with open(ready) as f:
+            tid = int(f.read())
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_DETACH = 0x4206, 0x4207, 17
+        self.assertEqual(libc.ptrace(PTRACE_SEIZE, tid, None, None), 0, ctypes.get_errno())
+        self.assertEqual(libc.ptrace(PTRACE_INTERRUPT, tid, None, None), 0, ctypes.get_errno())
+        os.waitpid(tid, 0x40000000)  # __WALL: the stop is ours to collect
+        time.sleep(1)  # stopped for many of the collector's polls (every 50 ms)
+        self.assertEqual(libc.ptrace(PTRACE_DETACH, tid, None, None), 0, ctypes.get_errno())
+        open(ready + ".go", "w").close()
+        out, err = rec.communicate(timeout=TIMEOUT)
+        self.assertEqual(rec.returncode, 0, err.decode())
+        self.assertEqual(out, b"worker done\nmain done\n")
+        per_thread = dict(self.query(
+            db, "SELECT t.tid, count(s.utid) FROM thread t LEFT JOIN thread_state s "
+                "ON s.utid = t.utid AND s.state = 'Suspended' GROUP BY t.tid"))
+        self.assertEqual(per_thread[tid], 1, per_thread)
+        self.assertEqual(sum(per_thread.values()), 1, per_thread)
+        self.assertEqual(self.query(
+            db, "SELECT count(*) FROM process_state WHERE state = 'Suspended'")[0][0], 0)
+
+
 class FlowsMeetTheirSpans(TraceTest):
     """A Blocked span that names its waker lists the flow from that waker:
     the flow ends inside the span it explains, not at the call's return

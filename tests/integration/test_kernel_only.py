@@ -41,10 +41,11 @@ class KernelOnly(TraceTest):
             self.assertEqual(t["name"], "spinner")
             self.assertEqual(t["sched_source"], "perf")
             # They spin 100 ms of wall time: on a CPU or waiting for one
-            # (Ready) all along, however busy the machine; the kernel saw
-            # them exit before the process did (the main thread sleeps
-            # 20 ms after joining).
-            self.assertGreater(self.state_ms(db, t["utid"], ["Running"]), 5)
+            # (Ready) all along, however busy the machine (how much of it
+            # Running is the machine's to say); the kernel saw them exit
+            # before the process did (the main thread sleeps 20 ms after
+            # joining).
+            self.assertGreater(self.state_ms(db, t["utid"], ["Running"]), 0)
             self.assertGreater(self.state_ms(db, t["utid"], ["Running", "Ready"]), 95)
             self.assertGreaterEqual(t["start_ts"], process["start_ts"])
             self.assertLess(t["end_ts"], process["end_ts"] - 10 * MS)

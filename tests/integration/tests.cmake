@@ -41,7 +41,7 @@ foreach(group pipeline exit_status parallel_tools python_threads lockhold exampl
               preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
               faults
               kernel_only critpath runtimes fork_anywhere locks locks_order waits_named
-              titles locks_deadlock servers)
+              titles locks_deadlock fleet long_recording jvm servers)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

@@ -13,6 +13,13 @@ if(CMOCKA_FOUND)
   add_test(NAME unit.preload_parts COMMAND test_preload_parts)
   set_tests_properties(unit.preload_parts PROPERTIES LABELS unit)
 
+  add_executable(test_preload_elfsym ${CMAKE_CURRENT_LIST_DIR}/test_preload_elfsym.c
+    ${WEFT_PRELOAD_DIR}/elfsym.c)
+  target_include_directories(test_preload_elfsym PRIVATE ${WEFT_PRELOAD_DIR})
+  target_link_libraries(test_preload_elfsym PRIVATE PkgConfig::CMOCKA ${CMAKE_DL_LIBS})
+  add_test(NAME unit.preload_elfsym COMMAND test_preload_elfsym)
+  set_tests_properties(unit.preload_elfsym PROPERTIES LABELS unit)
+
   add_executable(test_preload_emit ${CMAKE_CURRENT_LIST_DIR}/test_preload_emit.c)
   target_include_directories(test_preload_emit PRIVATE ${WEFT_PRELOAD_DIR})
   target_link_libraries(test_preload_emit PRIVATE weft_ring PkgConfig::CMOCKA)

@@ -115,6 +115,47 @@ static void record_ready_fd_is_for_attach_and_above_stdio(void **state)
 	assert_non_null(strstr(err, "only for --attach"));
 }
 
+static void record_bounds_take_units_and_refuse_the_rest(void **state)
+{
+	struct record_args args;
+	char err[256];
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--keep-last", "5m", "--max-size",
+			       "500M", "--duration", "10s", "ls"),
+			 0);
+	assert_true(args.keep_last_ns == 300ll * 1000000000ll);
+	assert_true(args.max_bytes == 500ll << 20);
+	assert_true(args.duration_ns == 10ll * 1000000000ll);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--max-size", "2G", "--duration",
+			       "500ms", "ls"),
+			 0);
+	assert_true(args.max_bytes == 2ll << 30);
+	assert_true(args.duration_ns == 500ll * 1000000ll);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--max-size", "4096", "ls"), 0);
+	assert_true(args.max_bytes == 4096);
+	static char bad[][2][16] = {
+	    {"--keep-last", "10"},
+	    {"--keep-last", "s"},
+	    {"--duration", "-5s"},
+	    {"--duration", "0s"},
+	    {"--duration", "1.5s"},
+	    {"--duration", "5 m"},
+	    {"--max-size", "0"},
+	    {"--max-size", "2X"},
+	    {"--max-size", "M"},
+	    {"--max-size", "99999999999T"},
+	    {"--duration", "99999999999h"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(
+		    PARSE(cmd_record_parse, &args, "record", bad[i][0], bad[i][1], "ls"), -1);
+		assert_non_null(strstr(err, bad[i][0]));
+		assert_non_null(strstr(err, bad[i][1]));
+	}
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "ls", "--duration"), 0);
+	assert_int_equal(PARSE(cmd_record_parse, &args, "record", "--duration"), -1);
+	assert_non_null(strstr(err, "needs an argument"));
+}
+
 static void default_output_name_never_reuses_a_file(void **state)
 {
 	char dir[] = "/tmp/weft-test-cli-XXXXXX";
@@ -217,7 +258,7 @@ static void query_prints_table_csv_and_json(void **state)
 				 "1234  sh    \n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--csv"), 4, out, sizeof out), 0);
 	assert_string_equal(out,
-			    "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\r\n");
+			    "pid,name,cmdline\r\n42,\"a,b\",\"say \"\"hi\"\"\"\r\n1234,sh,\\N\r\n");
 	assert_int_equal(run_query(ARGV("query", path, sql, "--json"), 4, out, sizeof out), 0);
 	assert_string_equal(out,
 			    "[\n{\"pid\":42,\"name\":\"a,b\",\"cmdline\":\"say \\\"hi\\\"\"},\n"
@@ -281,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(record_sched_picks_perf_schedstat_or_none),
 	    cmocka_unit_test(record_attach_needs_shm_and_output_and_no_command),
 	    cmocka_unit_test(record_ready_fd_is_for_attach_and_above_stdio),
+	    cmocka_unit_test(record_bounds_take_units_and_refuse_the_rest),
 	    cmocka_unit_test(default_output_name_never_reuses_a_file),
 	    cmocka_unit_test(query_and_export_parse_their_arguments),
 	    cmocka_unit_test(query_prints_table_csv_and_json),

@@ -559,9 +559,9 @@ static void stopped_process_is_suspended_until_continued(void **state)
 {
 	struct fixture *f = *state;
 	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "sh\0", 3);
-	assert_int_equal(model_suspend(f->model, 1100, 100, true), 0);
-	assert_int_equal(model_suspend(f->model, 1400, 100, false), 0);
-	assert_int_equal(model_suspend(f->model, 1450, 999, true), 0); /* unknown: ignored */
+	assert_int_equal(model_suspend(f->model, 1100, 100, 0, true), 0);
+	assert_int_equal(model_suspend(f->model, 1400, 100, 0, false), 0);
+	assert_int_equal(model_suspend(f->model, 1450, 999, 0, true), 0); /* unknown: ignored */
 	assert_int_equal(model_reaped(f->model, 1500, 100, 0, NULL), 0);
 	finish(f, 1600);
 
@@ -572,6 +572,43 @@ static void stopped_process_is_suspended_until_continued(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM process_state WHERE ts = 1400 AND "
 					  "state = 'Running'"),
 			 1);
+	/* Its thread is Suspended with it. */
+	assert_int_equal(
+	    sql_int(f->path,
+		    "SELECT dur FROM thread_state WHERE ts = 1100 AND state = 'Suspended'"),
+	    300);
+}
+
+static void thread_stopped_alone_is_suspended_its_process_not(void **state)
+{
+	struct fixture *f = *state;
+	start_image(f, 1, 100, WEFT_ORIGIN_EXEC, 1000, 50, 0, "app\0", 4);
+	feed(f, 1, 100, 101, WEFT_EV_THREAD_START, 0, 1010, 100, 1005, NULL, 0);
+	/* 101 alone is stopped (a debugger's ptrace stop), then resumed. */
+	assert_int_equal(model_suspend(f->model, 1100, 100, 101, true), 0);
+	assert_int_equal(model_suspend(f->model, 1300, 100, 101, false), 0);
+	/* Then both, one by one: the process is Suspended while both are. */
+	assert_int_equal(model_suspend(f->model, 1400, 100, 101, true), 0);
+	assert_int_equal(model_suspend(f->model, 1420, 100, 100, true), 0);
+	assert_int_equal(model_suspend(f->model, 1450, 100, 100, false), 0);
+	assert_int_equal(model_suspend(f->model, 1460, 100, 101, false), 0);
+	assert_int_equal(model_reaped(f->model, 1500, 100, 0, NULL), 0);
+	finish(f, 1600);
+
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread_state JOIN thread USING "
+					  "(utid) WHERE tid = 101 AND state = 'Suspended'"),
+			 2);
+	assert_int_equal(sql_int(f->path, "SELECT dur FROM thread_state JOIN thread USING (utid) "
+					  "WHERE tid = 101 AND state = 'Suspended' AND ts = 1100"),
+			 200);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM thread_state JOIN thread USING "
+					  "(utid) WHERE tid = 100 AND state = 'Suspended'"),
+			 1);
+	assert_int_equal(
+	    sql_int(f->path, "SELECT count(*) FROM process_state WHERE state = 'Suspended'"), 1);
+	assert_int_equal(
+	    sql_int(f->path, "SELECT ts * 1000 + dur FROM process_state WHERE state = 'Suspended'"),
+	    1420 * 1000 + 30);
 }
 
 static void reaped_process_ends_at_its_final_switch_out(void **state)
@@ -696,6 +733,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(pipe_bytes_flow_between_processes_on_one_pipe, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(thread_stopped_alone_is_suspended_its_process_not,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(stopped_process_is_suspended_until_continued, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(cycle_of_lock_waits_is_a_deadlock_committed_at_once,

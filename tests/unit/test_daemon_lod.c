@@ -163,6 +163,66 @@ static void time_per_state_is_exact_for_any_window(void **state)
 	free(s);
 }
 
+/* The answers of two tracks over random windows are the same. */
+static void assert_same_answers(const struct lod_track *once, const struct lod_track *grown,
+				int64_t end, int rounds)
+{
+	for (int round = 0; round < rounds; round++) {
+		int64_t a = rnd(0, end), b = rnd(0, end + 100), px = rnd(1, 3000);
+		if (a >= b)
+			continue;
+		int64_t t1[LOD_STATE_COUNT] = {0}, t2[LOD_STATE_COUNT] = {0};
+		lod_track_time(once, a, b, t1);
+		lod_track_time(grown, a, b, t2);
+		assert_memory_equal(t1, t2, sizeof(t1));
+		struct collected c1 = {0}, c2 = {0};
+		assert_int_equal(lod_track_query(once, a, b, px, collect, &c1), 0);
+		assert_int_equal(lod_track_query(grown, a, b, px, collect, &c2), 0);
+		assert_int_equal(c1.n, c2.n);
+		for (size_t i = 0; i < c1.n; i++) {
+			const struct lod_entry *x = &c1.e[i], *y = &c2.e[i];
+			assert_true(x->ts == y->ts && x->dur == y->dur && x->n == y->n);
+			assert_true(x->state == y->state && x->reason == y->reason &&
+				    x->object == y->object);
+			if (x->n > 1) { /* a merged run: its mix and longest span */
+				assert_memory_equal(x->mix, y->mix, sizeof(x->mix));
+				assert_true(x->top_state == y->top_state &&
+					    x->top_object == y->top_object);
+			}
+		}
+		free(c1.e);
+		free(c2.e);
+	}
+}
+
+/* A live trace's track: appended to in pieces, sealed (growing) after
+ * each, some pieces with idle gaps. After every seal, every answer is the
+ * one of the same spans appended at once and sealed. */
+static void a_track_sealed_as_it_grows_answers_as_one_sealed_once(void **state)
+{
+	size_t n = 40000;
+	struct span *s = make_spans(n, 1000);
+	for (size_t i = 0; i < n; i += 97) /* gaps: idle spans inside the track */
+		s[i].ts += 50;
+	for (size_t i = 1; i < n; i++)
+		if (s[i].ts < s[i - 1].ts + s[i - 1].dur)
+			s[i].ts = s[i - 1].ts + s[i - 1].dur;
+	struct lod_track *grown = lod_track_new();
+	assert_non_null(grown);
+	for (size_t i = 0, piece = 1; i < n; piece = piece * 3 % 2000 + 1) {
+		for (size_t k = 0; k < piece && i < n; k++, i++)
+			assert_int_equal(lod_track_append(grown, s[i].ts, s[i].dur, s[i].state,
+							  s[i].reason, s[i].object),
+					 0);
+		assert_int_equal(lod_track_seal_growing(grown), 0);
+		struct lod_track *once = make_track(s, i);
+		assert_same_answers(once, grown, s[i - 1].ts + s[i - 1].dur, 20);
+		lod_track_free(once);
+	}
+	lod_track_free(grown);
+	free(s);
+}
+
 static void gaps_are_never_returned(void **state)
 {
 	/* a CPU: slices with idle time between them */
@@ -421,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(runs_over_idle_gaps_count_only_real_spans),
 	    cmocka_unit_test(spans_of_one_state_are_returned_exactly),
 	    cmocka_unit_test(appends_after_a_seal_keep_every_object),
+	    cmocka_unit_test(a_track_sealed_as_it_grows_answers_as_one_sealed_once),
 	    cmocka_unit_test(hostile_times_are_dropped_or_cut_and_wide_windows_stay_bounded),
 	    cmocka_unit_test(names_map_to_indexes),
 	};

@@ -136,6 +136,85 @@ static void a_full_ring_drops_and_counts_without_blocking(void **state)
 	assert_int_equal(ring_drain(&f->map, writer.index, collect, &c), (size_t)written);
 }
 
+struct last_payload {
+	uint8_t bytes[64];
+	uint32_t len;
+};
+
+static void keep_payload(void *ctx, uint32_t slot_index, const struct weft_event *event)
+{
+	struct last_payload *last = ctx;
+	(void)slot_index;
+	last->len = event->size - WEFT_EVENT_HEADER_SIZE;
+	memcpy(last->bytes, (const uint8_t *)event + WEFT_EVENT_HEADER_SIZE, last->len);
+}
+
+static void a_payload_is_padded_with_zeros_whatever_the_ring_held(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer writer;
+	struct last_payload last = {0};
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &writer), 0);
+	memset(writer.data, 0xab, 4096); /* the bytes of records past */
+	struct weft_event event = {.type = WEFT_EV_PROC_START, .ts = 1};
+	assert_int_equal(ring_write(&writer, &event, "sh", 3), 0);
+	assert_int_equal(ring_drain(&f->map, writer.index, keep_payload, &last), 1);
+	assert_int_equal(last.len, 8); /* rounded up to 8 */
+	assert_memory_equal(last.bytes, "sh\0\0\0\0\0\0", 8);
+}
+
+static void claims_take_the_lowest_free_slot_and_the_bound_follows(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer a, b, c;
+	assert_int_equal(ring_slot_bound(&f->map), 0);
+	assert_int_equal(ring_claim(&f->map, 1, 100, 0, 1, &a), 0);
+	assert_int_equal(ring_claim(&f->map, 1, 101, 0, 1, &b), 0);
+	assert_int_equal(a.index, 0);
+	assert_int_equal(b.index, 1);
+	assert_int_equal(ring_slot_bound(&f->map), 2);
+	ring_release(&a);
+	ring_slot_free(&f->map, a.index);
+	assert_int_equal(ring_claim(&f->map, 1, 102, 0, 1, &c), 0);
+	assert_int_equal(c.index, 0); /* reused: the slots in use stay few */
+	assert_int_equal(ring_slot_bound(&f->map), 2);
+	/* A scribbled bound is clamped to the geometry the reader copied. */
+	atomic_store(&f->map.header->slot_high, 1000000);
+	assert_int_equal(ring_slot_bound(&f->map), 4);
+}
+
+static void a_new_image_adopts_the_token_of_the_image_it_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct ring_writer one, two, three;
+	/* pid 7, alone, execs: the new image finds its token by the hint. */
+	assert_int_equal(ring_claim(&f->map, 7, 7, 1, 41, &one), 0);
+	ring_exec_mark(&f->map, &one, 7, 1);
+	assert_int_equal(ring_exec_adopt(&f->map, 7), 41);
+	assert_int_equal(atomic_load(&one.slot->state), RING_SLOT_DONE);
+	assert_int_equal(atomic_load(&f->map.header->exec_pending), 0);
+	/* A pid that did not exec from a traced image: nothing to adopt. */
+	assert_int_equal(ring_exec_adopt(&f->map, 8), 0);
+	/* pid 9 with a second thread execs; pid 9 + RING_EXEC_HINTS overwrites
+	 * the hint: the slots are read, and the other thread's slot is DONE. */
+	assert_int_equal(ring_claim(&f->map, 9, 9, 1, 43, &two), 0);
+	assert_int_equal(ring_claim(&f->map, 9, 10, 1, 43, &three), 0);
+	ring_exec_mark(&f->map, &two, 9, 0);
+	atomic_store(&f->map.header->exec_hint[9 % RING_EXEC_HINTS], 0);
+	assert_int_equal(ring_exec_adopt(&f->map, 9), 43);
+	assert_int_equal(atomic_load(&three.slot->state), RING_SLOT_DONE);
+	/* An exec that failed is undone; a slot freed while EXEC (its image
+	 * died in exec) no longer counts as pending. */
+	ring_exec_mark(&f->map, &three, 9, 1);
+	assert_int_equal(atomic_load(&f->map.header->exec_pending), 1);
+	ring_exec_undo(&f->map, &three);
+	assert_int_equal(atomic_load(&three.slot->state), RING_SLOT_ACTIVE);
+	ring_exec_mark(&f->map, &three, 9, 1);
+	ring_slot_free(&f->map, three.index);
+	assert_int_equal(atomic_load(&f->map.header->exec_pending), 0);
+	assert_int_equal(ring_exec_adopt(&f->map, 9), 0);
+}
+
 /* The workload owns the ring file's bytes: a program that scribbles over
  * the shared header's geometry changes nothing the reader uses. */
 static void scribbled_geometry_is_not_believed(void **state)
@@ -305,6 +384,12 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(a_full_ring_drops_and_counts_without_blocking, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(a_payload_is_padded_with_zeros_whatever_the_ring_held,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(claims_take_the_lowest_free_slot_and_the_bound_follows,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_new_image_adopts_the_token_of_the_image_it_replaces,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(scribbled_geometry_is_not_believed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_scribbled_head_drops_the_ring_and_counts_it, setup,
 					    teardown),

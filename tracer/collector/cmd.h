@@ -59,6 +59,9 @@ struct record_args {
 	const char *shm_path; /* --shm */
 	int ready_fd;	      /* --ready-fd: where --attach says it started (launch.h) */
 	char **command;	      /* NULL-terminated, NULL in attach mode */
+	int64_t keep_last_ns; /* --keep-last, 0: none */
+	int64_t max_bytes;    /* --max-size, 0: none */
+	int64_t duration_ns;  /* --duration, 0: none */
 };
 
 int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen);
@@ -73,6 +76,7 @@ enum query_format {
 	QUERY_TABLE,
 	QUERY_CSV,
 	QUERY_JSON,
+	QUERY_JSONL, /* one JSON object per line, for loaders */
 };
 
 struct query_args {

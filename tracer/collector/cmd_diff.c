@@ -3,7 +3,8 @@
  * side, and the differences that explain the change in wall time. Threads
  * and objects are matched by the keys of facts.h (names and order, not ids
  * or addresses); each list is the union of both runs' keys, sorted by the
- * size of the change, so what moved most comes first. Objects waited on in
+ * size of the change, so what moved most comes first (format/factdiff.h,
+ * which weftd's compare view shares). Objects waited on in
  * one run only are the new or vanished waits.
  */
 #include <errno.h>
@@ -12,65 +13,13 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "factdiff.h"
 #include "facts.h"
 #include "json.h"
 
 #define DIFF_TOP 10
 
-struct change {
-	const char *key, *label;
-	int64_t a, b; /* ns in A and in B */
-	bool in_a, in_b;
-};
-
-struct changes {
-	struct change *items;
-	size_t count;
-};
-
-static int64_t magnitude(const struct change *c)
-{
-	int64_t d = c->b - c->a;
-	return d < 0 ? -d : d;
-}
-
-static int by_magnitude(const void *x, const void *y)
-{
-	int64_t mx = magnitude(x), my = magnitude(y);
-	if (mx != my)
-		return mx < my ? 1 : -1;
-	return strcmp(((const struct change *)x)->key, ((const struct change *)y)->key);
-}
-
-/* The union of a and b by key, sorted by |B - A|. Returns 0 or -ENOMEM. */
-static int compare(const struct fact_list *a, const struct fact_list *b, struct changes *out)
-{
-	out->count = 0;
-	out->items = calloc(a->count + b->count + 1, sizeof *out->items);
-	if (!out->items)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->count; i++) {
-		const struct fact *in_b = facts_find(b, a->items[i].key);
-		out->items[out->count++] = (struct change){
-		    .key = a->items[i].key,
-		    .label = in_b ? in_b->label : a->items[i].label,
-		    .a = a->items[i].ns,
-		    .b = in_b ? in_b->ns : 0,
-		    .in_a = true,
-		    .in_b = in_b != NULL,
-		};
-	}
-	for (size_t i = 0; i < b->count; i++)
-		if (!facts_find(a, b->items[i].key))
-			out->items[out->count++] = (struct change){.key = b->items[i].key,
-								   .label = b->items[i].label,
-								   .b = b->items[i].ns,
-								   .in_b = true};
-	qsort(out->items, out->count, sizeof *out->items, by_magnitude);
-	return 0;
-}
-
-static const char *shown(const struct change *c, bool use_key)
+static const char *shown(const struct factdiff_change *c, bool use_key)
 {
 	return use_key || !c->label[0] ? c->key : c->label;
 }
@@ -83,14 +32,14 @@ static char *format_change(char *out, size_t cap, int64_t a, int64_t b)
 	return out;
 }
 
-static void print_changes(const char *title, const struct changes *list, bool use_key)
+static void print_changes(const char *title, const struct factdiff *list, bool use_key)
 {
 	char a[32], b[32], d[32];
 	printf("\n%s\n", title);
 	if (!list->count)
 		printf("  (none in either run)\n");
 	for (size_t i = 0; i < list->count && i < DIFF_TOP; i++) {
-		const struct change *c = &list->items[i];
+		const struct factdiff_change *c = &list->items[i];
 		printf("  %-40.40s %12s %12s %13s%s\n", shown(c, use_key),
 		       facts_format_ns(a, sizeof a, c->a), facts_format_ns(b, sizeof b, c->b),
 		       format_change(d, sizeof d, c->a, c->b),
@@ -116,7 +65,7 @@ static const char *const json_names[LISTS] = {
 };
 
 static void print_headline(const struct facts *a, const struct facts *b,
-			   const struct changes lists[LISTS])
+			   const struct factdiff lists[LISTS])
 {
 	char ta[32], tb[32], td[32];
 	printf("wall time   %s -> %s (%s, %.2fx)\n", facts_format_ns(ta, sizeof ta, a->wall_ns),
@@ -126,23 +75,23 @@ static void print_headline(const struct facts *a, const struct facts *b,
 	printf("CPU time    %s -> %s\n", facts_format_ns(ta, sizeof ta, a->cpu_ns),
 	       facts_format_ns(tb, sizeof tb, b->cpu_ns));
 	if (lists[OBJECT].count) {
-		const struct change *top = &lists[OBJECT].items[0];
+		const struct factdiff_change *top = &lists[OBJECT].items[0];
 		printf("Biggest change on the critical path by object: %s %s\n", top->label,
 		       format_change(td, sizeof td, top->a, top->b));
 	}
 	if (lists[STATE].count) {
-		const struct change *top = &lists[STATE].items[0];
+		const struct factdiff_change *top = &lists[STATE].items[0];
 		printf("Biggest change on the critical path by state: %s %s\n", top->key,
 		       format_change(td, sizeof td, top->a, top->b));
 	}
 }
 
-static void json_changes(struct json *j, const char *name, const struct changes *list)
+static void json_changes(struct json *j, const char *name, const struct factdiff *list)
 {
 	json_key(j, name);
 	json_arr_begin(j);
 	for (size_t i = 0; i < list->count; i++) {
-		const struct change *c = &list->items[i];
+		const struct factdiff_change *c = &list->items[i];
 		json_obj_begin(j);
 		json_key(j, "key");
 		json_str(j, c->key);
@@ -160,7 +109,7 @@ static void json_changes(struct json *j, const char *name, const struct changes 
 }
 
 static int print_json(const struct report_args *args, const struct facts *a, const struct facts *b,
-		      const struct changes lists[LISTS])
+		      const struct factdiff lists[LISTS])
 {
 	struct json j;
 	json_init(&j);
@@ -200,7 +149,7 @@ static int diff_exec(int argc, char **argv)
 		return 2;
 	}
 	struct facts a, b;
-	struct changes lists[LISTS] = {0};
+	struct factdiff lists[LISTS] = {0};
 	if (cmd_load_facts(args.files[0], &a))
 		return 1;
 	int status = 1;
@@ -213,7 +162,7 @@ static int diff_exec(int argc, char **argv)
 	    [THREADS] = {&a.thread_time, &b.thread_time},
 	};
 	for (int i = 0; i < LISTS; i++)
-		if (compare(pairs[i][0], pairs[i][1], &lists[i])) {
+		if (factdiff_compare(pairs[i][0], pairs[i][1], &lists[i])) {
 			fprintf(stderr, "weft: out of memory\n");
 			goto out;
 		}
@@ -230,7 +179,7 @@ static int diff_exec(int argc, char **argv)
 	}
 out:
 	for (int i = 0; i < LISTS; i++)
-		free(lists[i].items);
+		factdiff_free(&lists[i]);
 	facts_free(&b);
 out_a:
 	facts_free(&a);

@@ -1,8 +1,21 @@
 /*
  * cmd_query.c — `weft query FILE SQL [--csv|--json]`: run SQL on a trace,
  * opened read-only, and print the rows as an aligned table (default), CSV
- * (RFC 4180 quoting) or a JSON array of objects. Several statements
- * separated by ';' run in order; each prints its own result.
+ * (RFC 4180 quoting), a JSON array of objects, or JSON lines (one object a
+ * line). Several statements separated by ';' run in order; each prints its
+ * own result.
+ *
+ * CSV and JSON lines are what loaders read (ClickHouse: docs/FLEET.md), so
+ * they keep NULL apart from every value:
+ *   - CSV writes NULL as an unquoted \N, the empty string as "", and a text
+ *     that is exactly \N quoted ("\N"). ClickHouse 18.16 (Debian 12) reads
+ *     exactly that back: an unquoted \N is NULL, a quoted "\N" the two
+ *     characters, while an empty field would be read as 0 or '' (the
+ *     column's default), never as NULL. Python's csv module reads \N as
+ *     the text '\N': a reader that wants NULLs maps it;
+ *   - JSON writes null; integers as SQLite holds them (64-bit, exact);
+ *     reals with the fewest digits (15 to 17) that read back to the
+ *     same double; a real that JSON cannot hold (inf, nan) as null.
  *
  * A trace is hostile input, and so is what it makes us print:
  *   - only a regular file is opened (a FIFO would hang, a device or a
@@ -25,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +67,8 @@ int cmd_query_parse(int argc, char **argv, struct query_args *args, char *err, s
 			args->format = QUERY_CSV;
 		} else if (!strcmp(arg, "--json")) {
 			args->format = QUERY_JSON;
+		} else if (!strcmp(arg, "--jsonl")) {
+			args->format = QUERY_JSONL;
 		} else if (!strcmp(arg, "--table")) {
 			args->format = QUERY_TABLE;
 		} else if (arg[0] == '-' && arg[1] && positional < 2 && strchr(arg, ' ') == NULL) {
@@ -282,9 +298,15 @@ static int table_row(struct table *table, sqlite3_stmt *stmt, const struct cell 
 	return 0;
 }
 
+/* One CSV field: NULL as an unquoted \N; the empty string, a text that
+ * is \N, and fields holding a comma, quote or line break quoted. */
 static void print_csv_field(const struct cell *cell)
 {
-	bool quote = false;
+	if (cell->type == SQLITE_NULL) {
+		fputs("\\N", stdout);
+		return;
+	}
+	bool quote = cell->len == 0 || (cell->len == 2 && !memcmp(cell->bytes, "\\N", 2));
 	for (size_t i = 0; i < cell->len && !quote; i++)
 		quote = strchr(",\"\r\n", cell->bytes[i]) && cell->bytes[i];
 	if (!quote) {
@@ -321,26 +343,50 @@ static void print_json_string(const char *text, size_t len)
 	putchar('"');
 }
 
-static void print_json_row(sqlite3_stmt *stmt, const struct cell *row, int columns, bool first)
+/* One JSON value: null, an integer as SQLite holds it, a real with the
+ * fewest digits that read back to it (null when not finite), else a
+ * string. */
+static void print_json_value(sqlite3_stmt *stmt, int c, const struct cell *cell)
 {
-	fputs(first ? "\n{" : ",\n{", stdout);
+	if (cell->type == SQLITE_NULL) {
+		fputs("null", stdout);
+	} else if (cell->type == SQLITE_INTEGER) {
+		fwrite(cell->bytes, 1, cell->len, stdout);
+	} else if (cell->type == SQLITE_FLOAT) {
+		double value = sqlite3_column_double(stmt, c);
+		char text[32];
+		for (int digits = 15; isfinite(value) && digits <= 17; digits++) {
+			snprintf(text, sizeof text, "%.*g", digits, value);
+			if (strtod(text, NULL) == value)
+				break;
+		}
+		if (isfinite(value))
+			fputs(text, stdout);
+		else
+			fputs("null", stdout);
+	} else {
+		print_json_string(cell->bytes, cell->len);
+	}
+}
+
+/* One row as a JSON object: after "[" (first) or "," with a line break
+ * for the array (QUERY_JSON), on a line of its own for QUERY_JSONL. */
+static void print_json_row(sqlite3_stmt *stmt, const struct cell *row, int columns,
+			   enum query_format format, bool first)
+{
+	if (format == QUERY_JSON)
+		fputs(first ? "\n{" : ",\n{", stdout);
+	else
+		putchar('{');
 	for (int c = 0; c < columns; c++) {
 		const char *name = sqlite3_column_name(stmt, c);
 		if (c)
 			putchar(',');
 		print_json_string(name ? name : "?", name ? strlen(name) : 1);
 		putchar(':');
-		const struct cell *cell = &row[c];
-		if (cell->type == SQLITE_NULL)
-			fputs("null", stdout);
-		else if (cell->type == SQLITE_INTEGER ||
-			 (cell->type == SQLITE_FLOAT &&
-			  strspn(cell->bytes, "0123456789.-+e") == cell->len))
-			fwrite(cell->bytes, 1, cell->len, stdout);
-		else
-			print_json_string(cell->bytes, cell->len);
+		print_json_value(stmt, c, &row[c]);
 	}
-	putchar('}');
+	fputs(format == QUERY_JSONL ? "}\n" : "}", stdout);
 }
 
 /* --- running ------------------------------------------------------------ */
@@ -386,8 +432,8 @@ static int run_statement(sqlite3 *db, sqlite3_stmt *stmt, enum query_format form
 			rc = table_row(&table, stmt, row);
 		if (rc)
 			break;
-		if (format == QUERY_JSON) {
-			print_json_row(stmt, row, columns, rows == 0);
+		if (format == QUERY_JSON || format == QUERY_JSONL) {
+			print_json_row(stmt, row, columns, format, rows == 0);
 		} else if (format == QUERY_CSV) {
 			for (int c = 0; c < columns; c++) {
 				if (c)
@@ -573,7 +619,7 @@ static int query_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_query_entry = {
     .name = "query",
-    .usage = "query FILE SQL [--csv|--json]",
+    .usage = "query FILE SQL [--csv|--json|--jsonl]",
     .summary = "run SQL on a trace and print the rows",
     .help = "Opens FILE read-only and runs SQL (several statements may be separated\n"
 	    "by ';'); only statements that read are allowed. Tables and views:\n"
@@ -582,8 +628,10 @@ const struct cmd_entry cmd_query_entry = {
 	    "thread_state_time, process_state_time, lock_contention, lock_holders,\n"
 	    "message_traffic, deadlocks.\n"
 	    "\n"
-	    "  --csv    comma-separated values with a header line\n"
+	    "  --csv    comma-separated values with a header line; NULL is an\n"
+	    "           unquoted \\N, the empty string \"\" (as ClickHouse reads it)\n"
 	    "  --json   a JSON array of objects\n"
-	    "  (default: an aligned table)\n",
+	    "  --jsonl  one JSON object per line (JSONEachRow), NULL as null\n"
+	    "  --table  an aligned table (the default)\n",
     .exec = query_exec,
 };

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "cmd.h"
 #include "collect.h"
 #include "tracedb.h"
@@ -79,6 +80,19 @@ static int parse_valued(const char *arg, const char *value, struct record_args *
 		args->output = value;
 	} else if (!strcmp(arg, "--shm")) {
 		args->shm_path = value;
+	} else if (!strcmp(arg, "--keep-last") || !strcmp(arg, "--duration")) {
+		char why[200];
+		int64_t *ns = arg[2] == 'k' ? &args->keep_last_ns : &args->duration_ns;
+		if (bound_parse_duration(value, ns, why, sizeof why)) {
+			snprintf(err, errlen, "%s: %s", arg, why);
+			return -1;
+		}
+	} else if (!strcmp(arg, "--max-size")) {
+		char why[200];
+		if (bound_parse_size(value, &args->max_bytes, why, sizeof why)) {
+			snprintf(err, errlen, "%s: %s", arg, why);
+			return -1;
+		}
 	} else if (!strcmp(arg, "--ready-fd")) {
 		long fd = parse_number(value, 3);
 		if (fd < 0) {
@@ -128,7 +142,8 @@ static int check_record_args(const struct record_args *args, char *err, size_t e
 static bool takes_value(const char *arg)
 {
 	return !strcmp(arg, "-o") || !strcmp(arg, "--output") || !strcmp(arg, "--attach") ||
-	       !strcmp(arg, "--shm") || !strcmp(arg, "--ready-fd");
+	       !strcmp(arg, "--shm") || !strcmp(arg, "--ready-fd") || !strcmp(arg, "--keep-last") ||
+	       !strcmp(arg, "--max-size") || !strcmp(arg, "--duration");
 }
 
 int cmd_record_parse(int argc, char **argv, struct record_args *args, char *err, size_t errlen)
@@ -446,15 +461,14 @@ static void read_cmdline(pid_t pid, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* A big trace takes seconds to finish (its indexes and summary): say so,
- * rather than sit silent after the program has ended. */
-#define ANNOUNCE_FINISH_EVENTS 1000000
-static void announce_finish(const char *output, const struct collect *collect, bool quiet)
+/* collect_options.progress: finishing the trace takes longer than a
+ * moment (it should not: its indexes and summary grow as it is written),
+ * so say what it is doing rather than sit silent after the program has
+ * ended. ctx: the trace's path. */
+static void tell_finishing(void *ctx, const char *what, int64_t elapsed_ns)
 {
-	int64_t events = collect_events(collect);
-	if (!quiet && events >= ANNOUNCE_FINISH_EVENTS)
-		fprintf(stderr, "weft: finishing %s (%lld events so far: indexes and summary)...\n",
-			output, (long long)events);
+	fprintf(stderr, "weft: finishing %s: %s (%.1f s so far)\n", (const char *)ctx, what,
+		(double)elapsed_ns / 1e9);
 }
 
 /* Attach mode's answer to the process that started it (launch.h), on
@@ -485,6 +499,11 @@ static int record_attach(const struct record_args *args)
 	    .shm_path = args->shm_path,
 	    .mode = COLLECT_ATTACH,
 	    .attach_pid = args->attach_pid,
+	    .progress = args->quiet ? NULL : tell_finishing,
+	    .progress_ctx = (void *)args->output,
+	    .keep_last_ns = args->keep_last_ns,
+	    .max_bytes = args->max_bytes,
+	    .duration_ns = args->duration_ns,
 	};
 	char err[512] = "", why[600];
 	struct collect *collect;
@@ -525,7 +544,6 @@ static int record_attach(const struct record_args *args)
 	signal(SIGTERM, on_forwarded_signal);
 	signal(SIGHUP, on_forwarded_signal);
 	rc = collect_run(collect);
-	announce_finish(args->output, collect, args->quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	stop_collector = NULL;
@@ -688,7 +706,6 @@ static pid_t start_workload(const struct record_args *args, const struct record_
 static int record_until_done(struct collect *collect, const char *output, bool quiet)
 {
 	int rc = collect_run(collect);
-	announce_finish(output, collect, quiet);
 	struct collect_summary summary;
 	int finish = collect_finish(collect, rc ? "interrupted" : "complete", &summary);
 	collect_close(collect);
@@ -729,6 +746,11 @@ static int record_exec(int argc, char **argv)
 	    .db_path = plan.output,
 	    .mode = COLLECT_PARENT,
 	    .command = plan.command_line,
+	    .progress = args.quiet ? NULL : tell_finishing,
+	    .progress_ctx = plan.output,
+	    .keep_last_ns = args.keep_last_ns,
+	    .max_bytes = args.max_bytes,
+	    .duration_ns = args.duration_ns,
 	};
 	struct collect *collect;
 	err[0] = '\0';
@@ -752,7 +774,8 @@ static int record_exec(int argc, char **argv)
 
 const struct cmd_entry cmd_record_entry = {
     .name = "record",
-    .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--] CMD [ARGS...]\n"
+    .usage = "record [-o FILE] [--force] [-q] [--sched=MODE] [--keep-last DURATION]\n"
+	     "                   [--max-size SIZE] [--duration DURATION] [--] CMD [ARGS...]\n"
 	     "       weft record --attach PID (--shm PATH | --ready-fd FD) -o FILE",
     .summary = "run a command and record what its threads and processes do",
     .help = "Runs CMD with libweft.so preloaded and writes its trace, a SQLite file.\n"
@@ -777,6 +800,17 @@ const struct cmd_entry cmd_record_entry = {
 	    "  --ready-fd FD      with --attach: write \"ok RINGFILE\" (or \"error WHY\")\n"
 	    "                     and a newline to FD once recording (or not), close\n"
 	    "                     it; without --shm the ring file is a memfd\n"
+	    "  --keep-last DURATION  flight recorder: keep the spans of the last\n"
+	    "                     DURATION only, dropping older ones in whole chunks\n"
+	    "                     (process, thread and object rows stay; meta\n"
+	    "                     dropped_before_ts and dropped_rows say what went)\n"
+	    "  --max-size SIZE    stop adding events once the trace would pass SIZE;\n"
+	    "                     the program runs on untouched (meta truncated\n"
+	    "                     'max-size' and truncated_ts say when)\n"
+	    "  --duration DURATION  record the first DURATION, then let the program\n"
+	    "                     run on untraced (meta truncated 'duration')\n"
+	    "                     DURATION: 500ms, 10s, 5m, 2h; SIZE: bytes or\n"
+	    "                     64K, 500M, 2G\n"
 	    "  -h, --help         this help\n"
 	    "\n"
 	    "Environment: WEFT_LIB overrides the path of libweft.so (default:\n"

@@ -2,7 +2,8 @@
  * cmd_report.c — `weft report FILE [--json]`: the one page to read after a
  * recording. Wall and CPU time, parallelism, the critical path's breakdown
  * (by state, thread and object), the top waits with their holders, lost
- * events, deadlocks and processes that failed. The numbers come from
+ * events and processes that failed, led by the deadlocks and lock-order
+ * inversions found (or the word that there were none). The numbers come from
  * facts.c; this file only lays them out, as text or as one JSON object.
  */
 #include <errno.h>
@@ -98,10 +99,42 @@ static void print_waits(const struct facts *f)
 	}
 }
 
+/* What the report leads with: the deadlocks that happened and the lock
+ * orders that could deadlock (none: said so). */
+static void print_cycles(const struct facts *f)
+{
+	char time[32];
+	if (!f->deadlocks)
+		printf("Deadlocks: none\n");
+	else
+		printf("Deadlocks: %lld, threads each waiting for a lock the next one held (SELECT * "
+		       "FROM deadlocks)\n",
+		       (long long)f->deadlocks);
+	for (size_t i = 0; i < f->deadlock_list.count; i++) {
+		const struct fact *d = &f->deadlock_list.items[i];
+		if (d->ns < 0)
+			printf("  %s (still stuck when the recording ended)\n", d->label);
+		else
+			printf("  %s (for %s)\n", d->label,
+			       facts_format_ns(time, sizeof time, d->ns));
+	}
+	if (!f->inversions)
+		printf("Lock-order inversions: none (no locks taken in orders that could "
+		       "deadlock)\n");
+	else
+		printf("Lock-order inversions: %lld, locks taken in orders that could deadlock, "
+		       "though this run did not (SELECT * FROM lock_order_inversions)\n",
+		       (long long)f->inversions);
+	for (size_t i = 0; i < f->inversion_list.count; i++)
+		printf("  %s\n", f->inversion_list.items[i].label);
+}
+
 static void print_text(const char *file, const struct facts *f)
 {
 	char wall[32], cpu[32];
 	printf("weft report: %s\n\n", file);
+	print_cycles(f);
+	printf("\n");
 	printf("  command      %s\n", f->command);
 	printf("  status       %s, exit status %s\n", f->status[0] ? f->status : "unknown",
 	       f->exit_status[0] ? f->exit_status : "unknown");
@@ -122,9 +155,7 @@ static void print_text(const char *file, const struct facts *f)
 	print_list("by object (blocked on it, or its holder/writer working)", &f->path_object,
 		   f->wall_ns, false);
 	print_waits(f);
-	printf("\nDeadlocks: %lld%s\n", (long long)f->deadlocks,
-	       f->deadlocks ? " (SELECT * FROM deadlocks)" : "");
-	printf("Processes that failed: %s\n", f->failures.count ? "" : "none");
+	printf("\nProcesses that failed: %s\n", f->failures.count ? "" : "none");
 	for (size_t i = 0; i < f->failures.count; i++)
 		printf("  %s\n", f->failures.items[i].label);
 }
@@ -170,7 +201,7 @@ static void json_facts(struct json *j, const struct facts *f)
 	} numbers[] = {{"wall_ns", f->wall_ns},		{"cpu_ns", f->cpu_ns},
 		       {"processes", f->processes},	{"threads", f->threads},
 		       {"events_lost", f->events_lost}, {"threads_lost", f->threads_lost},
-		       {"deadlocks", f->deadlocks}};
+		       {"deadlocks", f->deadlocks},	{"inversions", f->inversions}};
 	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
 		json_key(j, numbers[i].key);
 		json_i64(j, numbers[i].value);
@@ -186,6 +217,8 @@ static void json_facts(struct json *j, const struct facts *f)
 	json_list(j, "waits", &f->waits, "object", "waits");
 	json_list(j, "holders", &f->holders, "holders", "waits");
 	json_list(j, "failures", &f->failures, "process", "count");
+	json_list(j, "deadlock_list", &f->deadlock_list, "cycle", "threads");
+	json_list(j, "inversion_list", &f->inversion_list, "cycle", "locks");
 }
 
 int cmd_print_json(struct json *j)
@@ -243,7 +276,9 @@ const struct cmd_entry cmd_report_entry = {
     .help = "Prints what set the wall time of the recorded command (its critical path:\n"
 	    "the chain of work and waits walked back from its end, by state, thread and\n"
 	    "object), its CPU time and parallelism, the waits that took longest and who\n"
-	    "held the lock, lost events, deadlocks and processes that failed.\n\n"
+	    "held the lock, lost events and processes that failed. It leads with the\n"
+	    "deadlocks and lock-order inversions (locks taken in orders that could\n"
+	    "deadlock) found, or says there were none.\n\n"
 	    "  --json   one JSON object instead of text\n",
     .exec = report_exec,
 };

@@ -19,8 +19,10 @@
  *   3b. every SAMPLE_NS in attach mode (STOP_POLL_PARENT_NS in parent
  *      mode, for the processes that are not its children), read the state
  *      of every process that holds a ring from /proc/<pid>/stat and queue
- *      a SUSPEND item when it changes between stopped ('T', 't') and not
- *      (the collector is not their parent: waitid cannot tell);
+ *      a SUSPEND item when it changes between stopped ('T') and not
+ *      (the collector is not their parent: waitid cannot tell); and, in
+ *      both modes, a bounded number of threads in turn, for a thread
+ *      stopped alone by a debugger ('t': a SUSPEND item with its tid);
  *   4. read the context switches (perf), if watched; or, in 'schedstat'
  *      mode, every SAMPLE_NS read the CPU counters of every thread that
  *      holds a ring (ITEM_SAMPLE, the counters in head.a and head.b);
@@ -69,6 +71,7 @@
 #include <unistd.h>
 
 #include "collect_internal.h"
+#include "fleet_id.h"
 
 #define COLLECT_PERF_PAGES 256u
 
@@ -107,7 +110,22 @@ int collect_queue_move(struct queue *to, struct queue *from)
 	memcpy(to->items + to->count, from->items, from->count * sizeof *from->items);
 	to->count += from->count;
 	from->count = 0;
+	collect_queue_trim(from);
 	return 0;
+}
+
+void collect_queue_trim(struct queue *q)
+{
+	if (q->cap <= QUEUE_KEEP_ITEMS || q->count * 4 > q->cap)
+		return;
+	size_t cap = QUEUE_KEEP_ITEMS;
+	while (cap < q->count * 2)
+		cap *= 2;
+	struct item *items = realloc(q->items, cap * sizeof *items);
+	if (!items)
+		return; /* keeps the bigger array: no harm */
+	q->items = items;
+	q->cap = cap;
 }
 
 void collect_queue_free(struct queue *q)
@@ -141,6 +159,7 @@ static void write_start_meta(struct collect *c, const char *command)
 	if (command)
 		tracedb_meta(c->db, "command", command);
 	tracedb_meta_int(c->db, "start_ts", c->start_ts);
+	fleet_id_write(c->db, c->start_ts);
 	tracedb_meta(c->db, "capture_mode", "calls");
 }
 
@@ -186,6 +205,18 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 			snprintf(errbuf, errlen, "%s already exists", options->db_path);
 		goto err;
 	}
+	tracedb_on_progress(c->db, options->progress, options->progress_ctx);
+	c->keep_last_ns = options->keep_last_ns;
+	c->max_bytes = options->max_bytes;
+	c->duration_ns = options->duration_ns;
+	if (c->keep_last_ns && tracedb_meta_int(c->db, "keep_last_ns", c->keep_last_ns))
+		rc = -EIO;
+	if (c->max_bytes && tracedb_meta_int(c->db, "max_size", c->max_bytes))
+		rc = -EIO;
+	if (c->duration_ns && tracedb_meta_int(c->db, "duration_ns", c->duration_ns))
+		rc = -EIO;
+	if (rc)
+		goto err;
 	c->model = model_new(c->db);
 	if (!c->model) {
 		rc = -ENOMEM;
@@ -195,7 +226,9 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 		rc = -errno;
 		goto err;
 	}
-	if (!(c->stops = table_new())) { /* both modes poll stops (collect_drain.c) */
+	/* both modes poll stops (collect_drain.c) */
+	c->thread_stops = calloc(c->map.slot_count, sizeof *c->thread_stops);
+	if (!(c->stops = table_new()) || !c->thread_stops) {
 		rc = -ENOMEM;
 		goto err;
 	}
@@ -206,6 +239,7 @@ int collect_open(const struct collect_options *options, struct collect **out, ch
 	return 0;
 
 err:
+	free(c->thread_stops);
 	table_free(c->stops);
 	model_free(c->model);
 	if (c->db) {
@@ -273,7 +307,7 @@ int collect_watch_schedstat(struct collect *c, const char *reason)
 	c->sample_files = calloc(c->map.slot_count, sizeof *c->sample_files);
 	if (!c->sample_files)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->map.slot_count; i++)
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++)
 		c->sample_files[i].fd = -1;
 	c->sample = true;
 	model_use_samples(c->model);
@@ -342,7 +376,7 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	atomic_store(&c->map.header->closing, 1);
 	if (c->mode == COLLECT_PARENT)
 		collect_drain_reap(c);
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE)
 			continue;
@@ -353,6 +387,12 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 	if (c->perf)
 		sched_perf_drain(c->perf, 1, collect_drain_on_switch, c);
 	int64_t end = collect_now();
+	/* what the model holds as the workload ends: memory follows what is
+	 * live (model_retire) */
+	struct model_stats held;
+	model_get_stats(c->model, &held);
+	if (!c->write_failed && tracedb_meta_int(c->db, "threads_held", held.threads_held))
+		collect_write_give_up(c, -EIO);
 	if (collect_queue_move(&c->pending, &c->staging) ||
 	    collect_queue_move(&c->pending, &c->drained))
 		c->error = -ENOMEM;
@@ -360,7 +400,9 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		c->error = c->staging_error;
 	if (c->drain_error && !c->error)
 		c->error = c->drain_error;
-	if (!c->write_failed && !c->error) {
+	if (c->bound_stopped) /* finished at its cut already */
+		collect_write_discard(c);
+	else if (!c->write_failed && !c->error) {
 		collect_write_queue(c, INT64_MAX);
 		int rc = model_finish(c->model, end);
 		if (!rc)
@@ -372,6 +414,9 @@ int collect_finish(struct collect *c, const char *status, struct collect_summary
 		collect_write_give_up(c, c->error);
 	int64_t threads_lost = (int64_t)atomic_load(&c->map.header->threads_lost);
 	int64_t switches_lost = c->perf ? (int64_t)sched_perf_lost(c->perf) : 0;
+	if (c->bound_stopped && !c->write_failed &&
+	    tracedb_meta_int(c->db, "events_after_cut", c->events_unwritten))
+		collect_write_give_up(c, -EIO);
 	if (!c->write_failed &&
 	    (write_end_meta(c, end, threads_lost, switches_lost) || tracedb_finish(c->db, status)))
 		collect_write_give_up(c, -EIO);
@@ -424,6 +469,7 @@ void collect_close(struct collect *c)
 		collect_drain_sample_close(&c->sample_files[i]);
 	free(c->sample_files);
 	table_free(c->stops);
+	free(c->thread_stops);
 	model_free(c->model);
 	tracedb_close(c->db);
 	ring_file_unmap(&c->map);

@@ -74,6 +74,14 @@ struct collect_options {
 	uint32_t slot_count; /* 0: RING_DEFAULT_SLOTS */
 	uint32_t ring_bytes; /* 0: COLLECT_RING_BYTES */
 	const char *command; /* meta 'command', may be NULL */
+	/* told what finishing the trace is doing when it takes a while
+	 * (tracedb_on_progress); NULL: nobody */
+	void (*progress)(void *ctx, const char *what, int64_t elapsed_ns);
+	void *progress_ctx;
+	/* a bounded recording (collect_bound.c); 0: no bound */
+	int64_t keep_last_ns; /* keep the spans of the last this much */
+	int64_t max_bytes;    /* stop adding events at this trace size */
+	int64_t duration_ns;  /* record the first this much, then stop */
 };
 
 struct collect_summary {

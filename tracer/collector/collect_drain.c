@@ -165,7 +165,7 @@ static int sample_file_read(struct sample_file *file, uint32_t pid, uint32_t tid
 /* Drain side: the CPU counters of every thread that holds a ring. */
 static void sample_threads(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC) {
@@ -278,7 +278,7 @@ void collect_drain_reap(struct collect *c)
 		struct item reaped = {.kind = ITEM_REAPED};
 		read_proc_info(pid, &reaped.info);
 		/* The zombie writes no more: take what its rings hold. */
-		for (uint32_t i = 0; i < c->map.slot_count; i++) {
+		for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 			struct ring_slot *slot = &c->map.slots[i];
 			uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 			if (state == RING_SLOT_FREE || slot->pid != (uint32_t)pid)
@@ -306,34 +306,52 @@ void collect_drain_reap(struct collect *c)
 	}
 }
 
-/* 1 when /proc/<pid>/stat says stopped ('T', 't'), 0 when not, -1 when
- * unreadable; its parent's pid into *ppid. */
-static int proc_stopped(uint32_t pid, int *ppid)
+/* The state letter of /proc/<pid>/stat (tid 0) or of
+ * /proc/<pid>/task/<tid>/stat, and its parent's pid into *ppid; 0 when
+ * unreadable. */
+static char proc_state(uint32_t pid, uint32_t tid, int *ppid)
 {
 	char path[64], text[512];
-	snprintf(path, sizeof path, "/proc/%u/stat", pid);
+	if (tid)
+		snprintf(path, sizeof path, "/proc/%u/task/%u/stat", pid, tid);
+	else
+		snprintf(path, sizeof path, "/proc/%u/stat", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return 0;
 	ssize_t n = read(fd, text, sizeof text - 1);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return 0;
 	text[n] = '\0';
 	char *close_paren = strrchr(text, ')');
 	if (!close_paren || close_paren[1] != ' ' || !close_paren[2] ||
 	    sscanf(close_paren + 3, "%d", ppid) != 1)
-		return -1;
-	return close_paren[2] == 'T' || close_paren[2] == 't';
+		return 0;
+	return close_paren[2];
+}
+
+static void queue_suspend(struct collect *c, uint32_t pid, uint32_t tid, bool stopped)
+{
+	struct item *item = queue_push(c);
+	if (!item)
+		return;
+	item->kind = ITEM_SUSPEND;
+	item->ts = collect_now();
+	item->source.pid = pid;
+	item->source.tid = tid;
+	item->status = stopped;
 }
 
 /* Stops and continues of the processes that hold rings, polled (see the
  * top of the file); in parent mode, of those that are not our children
- * (watch_stops hears of those). */
+ * (watch_stops hears of those). A group stop shows as 'T' in the leader's
+ * state ('t' when a debugger holds it: its threads are read one by one
+ * then, below). */
 static void poll_stops(struct collect *c)
 {
 	uint64_t round = ++c->stop_round;
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -343,9 +361,10 @@ static void poll_stops(struct collect *c)
 		if (known >> 1 == round)
 			continue; /* another thread of a process seen this round */
 		int ppid = 0;
-		int stopped = proc_stopped(pid, &ppid);
-		if (stopped < 0 || (c->mode == COLLECT_PARENT && ppid == getpid()))
+		char letter = proc_state(pid, 0, &ppid);
+		if (!letter || (c->mode == COLLECT_PARENT && ppid == getpid()))
 			continue;
+		int stopped = letter == 'T';
 		if (table_put(c->stops, pid, 0,
 			      (void *)(uintptr_t)(round << 1 | (uintptr_t)stopped)))
 			return;
@@ -353,13 +372,39 @@ static void poll_stops(struct collect *c)
 			continue;
 		if (!known && !stopped)
 			continue; /* first look: running, as every process starts */
-		struct item *item = queue_push(c);
-		if (!item)
-			return;
-		item->kind = ITEM_SUSPEND;
-		item->ts = collect_now();
-		item->source.pid = pid;
-		item->status = stopped;
+		queue_suspend(c, pid, 0, stopped);
+	}
+}
+
+/* Threads stopped alone, by a debugger's ptrace stop ('t' in the thread's
+ * own state; a group stop is poll_stops' and watch_stops'): at most
+ * THREAD_STOP_BUDGET threads read per round, in turn, so that the cost of
+ * a poll stays bounded however many threads there are. */
+#define THREAD_STOP_BUDGET 64u
+
+static void poll_thread_stops(struct collect *c)
+{
+	uint32_t count = ring_slot_bound(&c->map);
+	for (uint32_t n = 0, read = 0; n < count && read < THREAD_STOP_BUDGET; n++) {
+		uint32_t i = c->thread_stop_cursor++ % count;
+		struct ring_slot *slot = &c->map.slots[i];
+		struct thread_stop *seen = &c->thread_stops[i];
+		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
+		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
+			continue;
+		uint32_t pid = slot->pid, tid = slot->tid;
+		if (seen->tid != tid)
+			*seen = (struct thread_stop){.tid = tid};
+		int ppid = 0;
+		char letter = proc_state(pid, tid, &ppid);
+		read++;
+		if (!letter)
+			continue;
+		bool stopped = letter == 't';
+		if (stopped != seen->stopped) {
+			seen->stopped = stopped;
+			queue_suspend(c, pid, tid, stopped);
+		}
 	}
 }
 
@@ -373,7 +418,7 @@ bool collect_pid_alive(pid_t pid)
 static void check_liveness(struct collect *c)
 {
 	int64_t now = collect_now();
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		struct ring_slot *slot = &c->map.slots[i];
 		uint32_t state = atomic_load_explicit(&slot->state, memory_order_acquire);
 		if (state != RING_SLOT_ACTIVE && state != RING_SLOT_EXEC)
@@ -398,7 +443,7 @@ static void check_liveness(struct collect *c)
 
 static bool any_slot_in_use(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++)
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++)
 		if (atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire) !=
 		    RING_SLOT_FREE)
 			return true;
@@ -407,7 +452,7 @@ static bool any_slot_in_use(struct collect *c)
 
 static void sweep(struct collect *c)
 {
-	for (uint32_t i = 0; i < c->map.slot_count; i++) {
+	for (uint32_t i = 0, n = ring_slot_bound(&c->map); i < n; i++) {
 		uint32_t state = atomic_load_explicit(&c->map.slots[i].state, memory_order_acquire);
 		if (state == RING_SLOT_FREE || state == RING_SLOT_CLAIMING)
 			continue;
@@ -440,6 +485,7 @@ void collect_drain_step(struct collect *c)
 	if (c->stops && now - c->last_stop_poll_ns >=
 			    (c->mode == COLLECT_PARENT ? STOP_POLL_PARENT_NS : SAMPLE_NS)) {
 		poll_stops(c);
+		poll_thread_stops(c);
 		c->last_stop_poll_ns = now;
 	}
 	if (c->sample && now - c->last_sample_ns >= SAMPLE_NS) {

@@ -61,6 +61,16 @@ struct queue {
 	size_t cap;
 };
 
+/* What the stop poll last saw of a slot's thread alone (its own ptrace
+ * stop), the tid telling a reused slot from the same thread. */
+struct thread_stop {
+	uint32_t tid;
+	bool stopped;
+};
+/* chunk boundaries --keep-last keeps: a chunk is keep_last_ns /
+ * (COLLECT_CHUNKS - 2) long */
+#define COLLECT_CHUNKS 6
+
 struct collect {
 	enum collect_mode mode;
 	pid_t attach_pid;
@@ -79,6 +89,8 @@ struct collect {
 	struct sample_file *sample_files; /* per ring slot */
 	struct table *stops;		  /* attach mode: pid -> round << 1 | stopped */
 	uint64_t stop_round;
+	struct thread_stop *thread_stops; /* per ring slot (collect_drain.c) */
+	uint32_t thread_stop_cursor;
 	int64_t last_stop_poll_ns;
 	int64_t last_sample_ns;
 	struct queue drained;
@@ -117,10 +129,27 @@ struct collect {
 	char fail_reason[160];
 	int64_t fail_ts;
 	int64_t events_unwritten;
+	/* bounds (collect_bound.c): a recording cut short by --duration or
+	 * --max-size writes nothing more (records are drained and counted in
+	 * events_unwritten); --keep-last drops whole chunks of old spans */
+	int64_t keep_last_ns, max_bytes, duration_ns;
+	bool bound_stopped;
+	struct tracedb_chunk chunks[COLLECT_CHUNKS];
+	size_t nchunks;
+	int64_t dropped_rows;
 
 	atomic_int stop;       /* collect_stop */
 	atomic_int stop_drain; /* collect_run: the drain thread must return */
 };
+
+/* --- collect_bound.c --------------------------------------------------- */
+
+/* The horizon the writer may reach: no further than a --duration cut. */
+int64_t collect_bound_horizon(const struct collect *c, int64_t horizon);
+/* After the writer reached horizon: cut a --duration or --max-size
+ * recording short, or drop --keep-last's oldest chunk. Sets c->error on a
+ * failure to write. */
+void collect_bound_step(struct collect *c, int64_t horizon);
 
 /* --- collect.c --------------------------------------------------------- */
 
@@ -129,6 +158,11 @@ int collect_queue_reserve(struct queue *q, size_t more);
 /* Move every item of from to the end of to. Returns 0 or -ENOMEM (nothing
  * moved). */
 int collect_queue_move(struct queue *to, struct queue *from);
+/* Give back most of q's array when a burst that grew it has passed (at
+ * most a quarter used), keeping QUEUE_KEEP_ITEMS or twice what it holds:
+ * the queues' memory follows the backlog, not its peak. */
+#define QUEUE_KEEP_ITEMS 16384
+void collect_queue_trim(struct queue *q);
 /* Free q's items and their records; q is left empty. */
 void collect_queue_free(struct queue *q);
 

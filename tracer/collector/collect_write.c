@@ -116,7 +116,8 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 					  &item->info);
 			break;
 		case ITEM_SUSPEND:
-			rc = model_suspend(c->model, item->ts, item->source.pid, item->status);
+			rc = model_suspend(c->model, item->ts, item->source.pid, item->source.tid,
+					   item->status);
 			break;
 		case ITEM_GONE:
 			rc = model_gone(c->model, item->ts, item->source.pid);
@@ -139,6 +140,7 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 	int rc = model_advance(c->model, horizon); /* nothing older is to come */
 	if (rc && !c->error)
 		c->error = rc;
+	model_retire(c->model, horizon);
 	c->pending_head = done;
 	/* Move the held items down once they are the smaller part. */
 	if (done == q->count || (done > 4096 && done * 2 > q->count)) {
@@ -147,6 +149,7 @@ void collect_write_queue(struct collect *c, int64_t horizon)
 		q->count -= done;
 		c->pending_sorted -= done;
 		c->pending_head = 0;
+		collect_queue_trim(q);
 	}
 }
 
@@ -225,8 +228,10 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	c->writer_quiet = quiet;
 	if (rc && !c->error)
 		c->error = rc;
-	if (!c->write_failed) {
+	if (!c->write_failed && !c->bound_stopped) {
+		horizon = collect_bound_horizon(c, horizon);
 		collect_write_queue(c, horizon);
+		collect_bound_step(c, horizon);
 		int64_t now = collect_now();
 		if (tracedb_due(c->db, now) && model_write_waits(c->model) && !c->error)
 			c->error = -EIO;
@@ -235,7 +240,7 @@ int collect_write_step(struct collect *c, int64_t horizon)
 	}
 	if (c->error)
 		collect_write_give_up(c, c->error);
-	if (c->write_failed)
+	if (c->write_failed || c->bound_stopped)
 		collect_write_discard(c);
 	if (!quiet)
 		return 0;

@@ -290,6 +290,7 @@ void model_thread_finish_row(struct model *model, struct thread *t, int64_t ts)
 	t->ended = true;
 	t->end_ts = span_thread_last_ts(t->spans);
 	model_thread_write(model, t, false);
+	model_retire_later(model, t);
 }
 
 /* The process ends at ts: its threads, its spans, its row. */
@@ -347,6 +348,7 @@ struct thread *model_thread_create(struct model *model, struct process *p, uint3
 	t->next = p->threads;
 	p->threads = t;
 	model->stats.threads++;
+	model->stats.threads_held++;
 	model_thread_write(model, t, true);
 	return t;
 }
@@ -628,7 +630,16 @@ static void on_thread_name(struct model *model, struct process *p, struct thread
 	struct thread *named = table_get(model->threads, source->token, (uint32_t)event->a);
 	if (!named)
 		named = t;
-	decode_string(event, named->name, sizeof named->name);
+	char name[sizeof named->name];
+	decode_string(event, name, sizeof name);
+	/* the kernel's cut (15 characters) of a longer name a runtime gave a
+	 * thread other than the main one (a Java thread's, jvm.h) keeps the
+	 * longer one; a main thread's is its process's, named as the kernel
+	 * names it */
+	if (!named->is_main && strlen(name) == 15 && strlen(named->name) > 15 &&
+	    !strncmp(named->name, name, 15))
+		return;
+	memcpy(named->name, name, sizeof name);
 	model_thread_write(model, named, false);
 	if (named->is_main && named->name[0]) {
 		/* the kernel's comm is the image's name cut to 15
@@ -747,6 +758,13 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 	case WEFT_EV_OBJECT_NAME:
 		model_ipc_object_named(model, p, event);
 		break;
+	case WEFT_EV_RUNTIME_NOTE: {
+		char note[256], key[32];
+		decode_string(event, note, sizeof note);
+		snprintf(key, sizeof key, "runtime_note.%u", p->pid);
+		model_fail(model, tracedb_meta(model->db, key, note));
+		break;
+	}
 	case WEFT_EV_FD_CHANNEL:
 		model_ipc_fd_channel(model, p, event);
 		break;

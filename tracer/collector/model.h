@@ -25,7 +25,7 @@
  * -> the parent's wait, and bytes written into a pipe -> the read that took
  * them out (FD_CHANNEL names each fd's pipe, IO_DONE the bytes; channel.h
  * matches them). A process stopped and continued (model_suspend) is
- * Suspended in between.
+ * Suspended in between, and so is a thread stopped alone.
  *
  * Holders and deadlocks (model_lock.c): a lock wait names the thread that
  * holds the lock by the trace's own record, and changes holder when the
@@ -69,6 +69,7 @@ struct model_stats {
 	int64_t processes;
 	int64_t threads;
 	int64_t events;
+	int64_t threads_held; /* thread entries in memory now (live, or ended lately) */
 };
 
 /* A model writing to db (borrowed). NULL when out of memory. */
@@ -140,9 +141,11 @@ int model_advance(struct model *model, int64_t horizon);
  * Returns 0 or -EIO. */
 int model_write_waits(struct model *model);
 
-/* pid was stopped (suspended true) or continued at ts: its process is
- * Suspended in between. Returns 0, -EIO or -ENOMEM. */
-int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended);
+/* pid was stopped (suspended true) or continued at ts: its process and
+ * its threads are Suspended in between. With tid non-zero, thread tid of
+ * pid alone was (a ptrace stop); its process is Suspended only while all
+ * its live threads are. Returns 0, -EIO or -ENOMEM. */
+int model_suspend(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, bool suspended);
 
 /* The collector reaped pid at ts with wait status status. info may be
  * NULL. Returns 0, -EIO or -ENOMEM. */
@@ -158,6 +161,17 @@ int model_gone(struct model *model, int64_t ts, uint32_t pid);
 int model_finish(struct model *model, int64_t ts);
 
 void model_get_stats(const struct model *model, struct model_stats *stats);
+
+/* How long after a thread's end (by the collector's horizon) its entry
+ * stays in memory: records of it stamped before its end may still come
+ * until the horizon passes them, and a join or a perf record of it a
+ * little after. */
+#define MODEL_RETIRE_NS (2 * 1000 * 1000 * 1000ll)
+
+/* Free the entries of threads that ended MODEL_RETIRE_NS or more before
+ * horizon (nothing older than horizon is to come): memory follows what is
+ * live, not how long the recording ran. */
+void model_retire(struct model *model, int64_t horizon);
 
 /* The pids of processes not ended yet and of FORK records no child has
  * matched yet (a child that has not claimed its ring yet, or never will),

@@ -73,14 +73,20 @@ struct process *model_exit_process(struct model *model, uint32_t pid, int64_t ts
 	return p;
 }
 
-int model_suspend(struct model *model, int64_t ts, uint32_t pid, bool suspended)
+int model_suspend(struct model *model, int64_t ts, uint32_t pid, uint32_t tid, bool suspended)
 {
 	struct process *p = model_live_process(model, pid);
-	if (p) {
+	if (!p)
+		return model->error;
+	if (tid) {
+		for (struct thread *t = p->threads; t; t = t->next)
+			if (t->tid == tid && !t->ended)
+				span_thread_suspend(t->spans, ts, suspended);
+	} else {
 		span_process_suspend(p->spans, ts, suspended);
-		if (ts > p->last_ts)
-			p->last_ts = ts;
 	}
+	if (ts > p->last_ts)
+		p->last_ts = ts;
 	return model->error;
 }
 

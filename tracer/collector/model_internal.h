@@ -93,6 +93,7 @@ struct thread {
 	int64_t call_mutex;	     /* a condition wait's mutex object, or 0 */
 	uint64_t lock_orders_unseen; /* the latest LOCK_ORDER b */
 	struct thread *next;
+	struct thread *retire_next; /* ended, in model->retiring (model_retire.c) */
 };
 
 struct pending_fork {
@@ -146,6 +147,9 @@ struct model {
 	char *root_cmdline;
 	char root_name[64];
 	struct model_stats stats;
+	/* ended threads, oldest end first, freed once no record of them can
+	 * come (model_retire.c) */
+	struct thread *retiring, *retiring_tail;
 	int error;
 };
 
@@ -187,6 +191,11 @@ void model_wake_flow(struct model *model, int64_t ts_out, int64_t utid_out, stru
 /* The fork edge of p, once both ends are known. */
 void model_fork_flow(struct model *model, struct process *p);
 
+/* --- model_retire.c ---------------------------------------------------- */
+
+/* t has ended: free it once the horizon is MODEL_RETIRE_NS past its end
+ * (a main thread stays with its process). */
+void model_retire_later(struct model *model, struct thread *t);
 /* --- model_poll.c ------------------------------------------------------ */
 
 /* The object of a readiness wait's BLOCK_BEGIN (event.h): the one fd's

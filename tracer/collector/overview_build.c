@@ -47,6 +47,11 @@ struct overview {
 	struct track **tracks[OVERVIEW_KIND_COUNT]; /* by id; NULL: none */
 	size_t ntracks[OVERVIEW_KIND_COUNT];
 	size_t bytes, budget;
+	/* bytes when shrink last found no track it could make coarser: many
+	 * small tracks cost what they cost; look again only once bytes have
+	 * grown by a sixteenth of the budget past it, so that each span added
+	 * does not walk every track (quadratic on a build's 20,000 processes). */
+	size_t unshrinkable;
 	int failed;
 };
 
@@ -294,23 +299,37 @@ static void trim(struct overview *ov, struct track *t)
 	}
 }
 
-/* Over budget: makes the largest tracks coarser until under it (or until
- * every track is too small to gain from it). */
+/* Over budget: makes the largest tracks coarser until an eighth under it
+ * (so that the next call is an eighth of the budget of new spans away),
+ * or until every track is too small to gain from it. Each pass over the
+ * tracks makes coarser every track at least half the size of the largest,
+ * so a trace of many tracks of a like size (a build's processes) takes a
+ * few passes, not one per track. */
 static void shrink(struct overview *ov)
 {
-	while (ov->bytes > ov->budget) {
-		struct track *largest = NULL;
+	size_t target = ov->budget - ov->budget / 8;
+	while (ov->bytes > target) {
+		size_t largest = 0;
 		for (int k = 0; k < OVERVIEW_KIND_COUNT; k++)
 			for (size_t i = 0; i < ov->ntracks[k]; i++) {
 				struct track *t = ov->tracks[k][i];
 				if (t && t->n >= SHRINK_MIN && t->shift < MAX_SHIFT &&
-				    (!largest || track_bytes(t) > track_bytes(largest)))
-					largest = t;
+				    track_bytes(t) > largest)
+					largest = track_bytes(t);
 			}
-		if (!largest)
+		if (!largest) {
+			ov->unshrinkable = ov->bytes;
 			return;
-		coarsen(largest);
-		trim(ov, largest);
+		}
+		for (int k = 0; k < OVERVIEW_KIND_COUNT && ov->bytes > target; k++)
+			for (size_t i = 0; i < ov->ntracks[k] && ov->bytes > target; i++) {
+				struct track *t = ov->tracks[k][i];
+				if (t && t->n >= SHRINK_MIN && t->shift < MAX_SHIFT &&
+				    track_bytes(t) >= largest / 2) {
+					coarsen(t);
+					trim(ov, t);
+				}
+			}
 	}
 }
 
@@ -353,7 +372,7 @@ int overview_add(struct overview *ov, enum overview_kind kind, int64_t id, int64
 	} else {
 		add_short(t, ts, dur, state, obj);
 	}
-	if (ov->bytes > ov->budget)
+	if (ov->bytes > ov->budget && ov->bytes > ov->unshrinkable + ov->budget / 16)
 		shrink(ov);
 	return 0;
 fail:

@@ -61,6 +61,7 @@ struct span_thread {
 	int64_t last_ts;
 	bool started;
 	bool ended;
+	bool suspended; /* this thread alone stopped (a ptrace stop) */
 	/* interposed call in progress */
 	bool in_call;
 	unsigned call_reason;
@@ -198,6 +199,8 @@ static enum span_state process_derive(const struct span_process *process)
 		return SPAN_READY;
 	if (process->live[SPAN_BLOCKED])
 		return SPAN_WAITING;
+	if (process->live[SPAN_SUSPENDED])
+		return SPAN_SUSPENDED; /* every live thread stopped one by one */
 	/* No live thread known (all ended before the process did, or an
 	 * untraced process): keep the state, but a started process is no
 	 * longer New. */
@@ -234,9 +237,14 @@ void span_process_start(struct span_process *process, int64_t ts)
 	process_update(process, ts);
 }
 
+static void thread_update(struct span_thread *thread, int64_t ts);
+
 void span_process_suspend(struct span_process *process, int64_t ts, bool suspended)
 {
 	process->suspended = suspended;
+	/* Its threads are stopped with it (a group stop stops them all). */
+	for (struct span_thread *thread = process->threads; thread; thread = thread->next)
+		thread_update(thread, ts);
 	process_update(process, ts);
 }
 
@@ -264,6 +272,18 @@ void span_process_free(struct span_process *process)
 	free(process);
 }
 
+void span_thread_release(struct span_thread *thread)
+{
+	assert(thread->ended);
+	struct span_thread **link = &thread->process->threads;
+	while (*link && *link != thread)
+		link = &(*link)->next;
+	if (*link)
+		*link = thread->next;
+	free(thread->pending);
+	free(thread);
+}
+
 /* --- thread ------------------------------------------------------------- */
 
 static struct span thread_derive(const struct span_thread *thread)
@@ -273,6 +293,8 @@ static struct span thread_derive(const struct span_thread *thread)
 
 	if (!thread->started)
 		return span_of(false, thread->utid, SPAN_NEW);
+	if (thread->suspended || thread->process->suspended)
+		return span_of(false, thread->utid, SPAN_SUSPENDED);
 	if (!thread->has_sched) {
 		blocked = thread->in_call;
 	} else if (thread->sched == SCHED_ON_CPU) {
@@ -379,6 +401,12 @@ int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id, int64
 		return track->held.ts + track->held.dur;
 	}
 	return -1;
+}
+
+void span_thread_suspend(struct span_thread *thread, int64_t ts, bool suspended)
+{
+	thread->suspended = suspended;
+	thread_update(thread, ts);
 }
 
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu)

@@ -117,6 +117,9 @@ int64_t span_thread_woken_by(struct span_thread *thread, int64_t waker_id, int64
 /* Scheduler switch records (perf). */
 void span_thread_switch_in(struct span_thread *thread, int64_t ts, int cpu);
 void span_thread_switch_out(struct span_thread *thread, int64_t ts, bool preempted);
+/* The thread alone was stopped (suspended true: a ptrace stop) or
+ * resumed at ts: Suspended in between, whatever it was doing. */
+void span_thread_suspend(struct span_thread *thread, int64_t ts, bool suspended);
 /* How long a sampled thread's spans are kept back after a sample, for
  * later samples to correct (span.c). */
 #define SPAN_SAMPLE_WINDOW_NS (500 * 1000 * 1000ll)
@@ -131,6 +134,9 @@ void span_thread_sample(struct span_thread *thread, int64_t ts, int64_t run_ns, 
 /* The thread ends at ts (Terminated from then on). Idempotent. */
 void span_thread_end(struct span_thread *thread, int64_t ts);
 bool span_thread_ended(const struct span_thread *thread);
+/* Free an ended thread's builder (every span of it is out) and take it out
+ * of its process's list. */
+void span_thread_release(struct span_thread *thread);
 /* The timestamp of the thread's latest transition (its current span's
  * start), or its end when ended. */
 int64_t span_thread_last_ts(const struct span_thread *thread);

@@ -38,6 +38,7 @@
 
 #include "event.h"
 #include "overview_build.h"
+#include "tracedb_internal.h"
 
 extern const char weft_embed__001_schema_sql[];
 extern const char weft_embed__001_indexes_sql[];
@@ -163,6 +164,16 @@ struct tracedb {
 	int64_t txn_start_ns;
 	struct overview *overview;	     /* NULL once it failed */
 	int reason_index[WEFT_REASON_COUNT]; /* enum weft_reason -> overview's */
+	/* finishing (tracedb_finish, tracedb_close): what it is doing, since
+	 * when, whether the host was told, and when the optional critical
+	 * path's walk must give up (0: never) */
+	tracedb_progress_fn progress;
+	void *progress_ctx;
+	const char *phase;
+	int64_t finish_start_ns;
+	bool told;
+	int64_t give_up_ns;
+	bool gave_up;
 };
 
 static int64_t monotonic_ns(void)
@@ -363,7 +374,8 @@ int tracedb_create(const char *path, struct tracedb **out, char *errbuf, size_t 
 	/* synchronous first: the switch to WAL writes, and would sync */
 	if (exec_sql(db, "PRAGMA page_size=16384; PRAGMA synchronous=OFF; "
 			 "PRAGMA journal_mode=WAL; PRAGMA cache_size=-32768;") ||
-	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql))
+	    exec_sql(db, "BEGIN") || exec_sql(db, weft_embed__001_schema_sql) ||
+	    exec_sql(db, weft_embed__001_indexes_sql))
 		goto err;
 	for (int i = 0; i < STMT_COUNT; i++)
 		if (sqlite3_prepare_v3(db->sql, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -754,107 +766,108 @@ void tracedb_abandon(struct tracedb *db)
 	db->abandoned = true;
 }
 
+void tracedb_on_progress(struct tracedb *db, tracedb_progress_fn fn, void *ctx)
+{
+	db->progress = fn;
+	db->progress_ctx = ctx;
+}
+
+/* Tell the host what finishing is doing once it has taken
+ * TRACEDB_TELL_NS (once per phase from then on). */
+static void tell(struct tracedb *db, int64_t now)
+{
+	if (!db->progress || !db->phase || db->told || !db->finish_start_ns ||
+	    now - db->finish_start_ns < TRACEDB_TELL_NS)
+		return;
+	db->told = true;
+	db->progress(db->progress_ctx, db->phase, now - db->finish_start_ns);
+}
+
+/* SQLite's progress handler while finishing: tells, and interrupts the
+ * statement running (1) once give_up_ns has passed. */
+static int on_sqlite_progress(void *ctx)
+{
+	struct tracedb *db = ctx;
+	int64_t now = monotonic_ns();
+	tell(db, now);
+	if (db->give_up_ns && now >= db->give_up_ns) {
+		db->gave_up = true;
+		return 1;
+	}
+	return 0;
+}
+
+static void set_phase(struct tracedb *db, const char *phase)
+{
+	if (!db->finish_start_ns) {
+		db->finish_start_ns = monotonic_ns();
+		sqlite3_progress_handler(db->sql, 100, on_sqlite_progress, db);
+	}
+	db->phase = phase;
+	db->told = false;
+	tell(db, monotonic_ns());
+}
+
+/* The root's critical path, stored in the trace when the walk takes no
+ * more than TRACEDB_CRITPATH_NS; past that it is left to readers
+ * (critpath_ensure walks it on demand), so that a long recording stops at
+ * once. Returns 0 or -EIO. */
+static int record_critical_path(struct tracedb *db)
+{
+	set_phase(db, "finding the critical path");
+	if (exec_sql(db, "SAVEPOINT critical_path"))
+		return -EIO;
+	db->give_up_ns = monotonic_ns() + TRACEDB_CRITPATH_NS;
+	db->gave_up = false;
+	int rc = critpath_record(db->sql);
+	db->give_up_ns = 0;
+	if (db->gave_up) {
+		/* interrupted: nothing of it stays; readers walk it */
+		if (exec_sql(db, "ROLLBACK TO critical_path"))
+			return -EIO;
+		rc = tracedb_meta(db, "critical_path", "on demand");
+	} else if (rc == -ENOENT) {
+		rc = 0; /* no finished root process: no path, no failure */
+	}
+	if (exec_sql(db, "RELEASE critical_path"))
+		return -EIO;
+	return rc ? -EIO : 0;
+}
+
 int tracedb_finish(struct tracedb *db, const char *status)
 {
+	set_phase(db, "committing the last rows");
 	if (commit(db) || begin(db))
 		return -EIO;
 	if (db->abandoned)
 		return tracedb_meta(db, "status", status) || commit(db) ? -EIO : 0;
 	/* the summary of what was written so far (a second finish, after more
 	 * rows, rewrites it) */
+	set_phase(db, "writing the track summary");
 	if (db->overview &&
 	    (exec_sql(db, "DELETE FROM track_overview") || overview_write(db->overview, db->sql))) {
 		/* written in full or not at all: readers would trust a part */
 		if (exec_sql(db, "DELETE FROM track_overview"))
 			return -EIO;
 	}
+	/* made by tracedb_create and grown with the rows: a no-op unless the
+	 * trace was made without them */
+	set_phase(db, "indexing");
 	if (exec_sql(db, weft_embed__001_indexes_sql))
 		return -EIO;
-	/* the critical path needs the indexes; a trace without a finished
-	 * root process has none, which is no failure of the trace */
-	int rc = critpath_record(db->sql);
-	if (rc && rc != -ENOENT)
-		return rc;
+	/* the critical path needs the indexes */
+	if (record_critical_path(db))
+		return -EIO;
+	set_phase(db, "committing");
 	if (tracedb_meta(db, "status", status) || commit(db))
 		return -EIO;
 	return 0;
 }
 
-/* Checkpoint the WAL into the database and leave WAL mode, retrying while
- * another connection holds the file (TRACEDB_SEAL_WAIT_MS in all). Returns
- * 0 or -EBUSY (still in WAL mode; what was checkpointed is in the file). */
-static int seal(struct tracedb *db)
+/* tracedb_seal's wait for a reader: tell the host what finishing does. */
+static void sealing(void *ctx)
 {
-	const int step_ms = 20;
-	for (int waited = 0;; waited += step_ms) {
-		int rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-						   NULL);
-		sqlite3_stmt *stmt = NULL;
-		bool sealed = false;
-		if (rc == SQLITE_OK && sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=DELETE", -1,
-							  &stmt, NULL) == SQLITE_OK) {
-			rc = sqlite3_step(stmt);
-			const char *mode =
-			    rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
-			sealed = mode && !strcmp(mode, "delete");
-			if (rc == SQLITE_ROW)
-				rc = SQLITE_BUSY; /* still "wal": another connection holds it */
-		}
-		sqlite3_finalize(stmt);
-		if (sealed)
-			return 0;
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			return -EIO; /* no room to checkpoint, say: the WAL stays, valid */
-		if (waited >= TRACEDB_SEAL_WAIT_MS)
-			return -EBUSY;
-		struct timespec pause = {0, step_ms * 1000000l};
-		nanosleep(&pause, NULL);
-	}
-}
-
-/* seal's way round a reader that keeps the file in WAL mode: write the
- * whole trace into a new file beside it (VACUUM INTO), take that out of
- * WAL mode (nobody else has it open) and rename it over the trace, then
- * remove the old -wal and -shm names. Readers that had the old file open
- * go on reading it (the same rows) until they reopen. Returns 0 or -EIO
- * (no room for the copy, say: nothing changed). */
-static int replace_with_copy(struct tracedb *db)
-{
-	size_t len = strlen(db->path) + 32;
-	char *copy = malloc(len), *side = malloc(len);
-	sqlite3 *sql = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int rc = -EIO;
-	if (!copy || !side)
-		goto out;
-	snprintf(copy, len, "%s.sealing-%d", db->path, (int)getpid());
-	unlink(copy);
-	if (sqlite3_prepare_v2(db->sql, "VACUUM INTO ?1", -1, &stmt, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(stmt, 1, copy, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE ||
-	    sqlite3_open_v2(copy, &sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(sql, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_close(sql) != SQLITE_OK) {
-		sql = NULL;
-		goto out;
-	}
-	sql = NULL;
-	if (rename(copy, db->path) < 0)
-		goto out;
-	snprintf(side, len, "%s-wal", db->path);
-	unlink(side);
-	snprintf(side, len, "%s-shm", db->path);
-	unlink(side);
-	rc = 0;
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_close(sql);
-	if (rc && copy)
-		unlink(copy);
-	free(copy);
-	free(side);
-	return rc;
+	tell(ctx, monotonic_ns());
 }
 
 int tracedb_close(struct tracedb *db)
@@ -866,9 +879,9 @@ int tracedb_close(struct tracedb *db)
 		sqlite3_finalize(db->stmt[i]);
 	for (int b = 0; b < BATCH_COUNT; b++)
 		sqlite3_finalize(db->batch[b].many);
-	int rc = seal(db);
-	if (rc == -EBUSY && !replace_with_copy(db))
-		rc = 0;
+	set_phase(db, "moving the write-ahead log into the trace");
+	int rc = tracedb_seal(db->sql, db->path, sealing, db);
+	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
 	sqlite3_close(db->sql);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* after SQLite's: this process's POSIX locks go with it */
@@ -877,6 +890,20 @@ int tracedb_close(struct tracedb *db)
 	overview_free(db->overview);
 	free(db->path);
 	free(db);
+	return rc;
+}
+
+sqlite3 *tracedb_sqlite(struct tracedb *db)
+{
+	return db->sql;
+}
+
+int tracedb_flush_rows(struct tracedb *db)
+{
+	int rc = 0;
+	for (int b = 0; b < BATCH_COUNT; b++)
+		if (batch_flush(db, (enum batch_id)b))
+			rc = -EIO;
 	return rc;
 }
 

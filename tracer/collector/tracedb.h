@@ -5,8 +5,10 @@
  * in WAL mode, so readers (weftd, weft query) can read it while it grows.
  * Rows go through prepared statements inside one big transaction that
  * tracedb_tick commits every TRACEDB_COMMIT_NS, so a reader sees the trace
- * grow in steps of about that much. Indexes are created only by
- * tracedb_finish (inserting into indexed tables is twice as slow).
+ * grow in steps of about that much. The indexes are made with the tables
+ * and grow with them, so that finishing a trace of hours takes a moment
+ * (and a reader of a live trace finds them); tracedb_finish only adds what
+ * a trace made without them lacks.
  *
  * Ids (upid, utid, object_id) are chosen by the caller. Not thread-safe:
  * one thread owns a tracedb.
@@ -152,6 +154,16 @@ int tracedb_commit(struct tracedb *db);
  * now_ns (CLOCK_MONOTONIC), and open the next. Returns 0 or -EIO. */
 int tracedb_tick(struct tracedb *db, int64_t now_ns);
 
+/* What finishing a trace is doing (what: "indexing", ...), said once it
+ * has taken TRACEDB_TELL_NS (elapsed_ns so far), once per step from then
+ * on. Called on the thread that calls tracedb_finish/tracedb_close. */
+typedef void (*tracedb_progress_fn)(void *ctx, const char *what, int64_t elapsed_ns);
+#define TRACEDB_TELL_NS (1000 * 1000 * 1000ll)
+/* How long tracedb_finish spends walking the critical path before leaving
+ * it to readers (meta critical_path 'on demand'). */
+#define TRACEDB_CRITPATH_NS (300 * 1000 * 1000ll)
+void tracedb_on_progress(struct tracedb *db, tracedb_progress_fn fn, void *ctx);
+
 /* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
  * database stays open (for more meta) until tracedb_close. After
  * tracedb_abandon it only sets the status. */
@@ -176,6 +188,26 @@ void tracedb_abandon(struct tracedb *db);
  * its -wal/-shm until that reader closes). NULL is a no-op (0). */
 #define TRACEDB_SEAL_WAIT_MS 1000
 int tracedb_close(struct tracedb *db);
+
+/* --- bounded recordings (tracedb_bound.c) ------------------------------ */
+
+/* What the trace takes on disk, its WAL checkpointed: its pages in use
+ * (those of the open transaction included; not the track summary that
+ * tracedb_finish adds). -EIO when SQLite cannot say. */
+int64_t tracedb_bytes(struct tracedb *db);
+
+/* A chunk boundary: the last row of each span table (thread_state,
+ * process_state, sched_slice, flow) written so far, at ts. Rows are
+ * appended, so a chunk is every row written between two boundaries. */
+struct tracedb_chunk {
+	int64_t ts;
+	int64_t last_rowid[4];
+};
+int tracedb_chunk_mark(struct tracedb *db, int64_t ts, struct tracedb_chunk *chunk);
+/* Delete every span row written up to the boundary (whole chunks: the
+ * rows of processes, threads and objects stay). *rows: how many went.
+ * Returns 0 or -EIO. */
+int tracedb_chunk_drop(struct tracedb *db, const struct tracedb_chunk *chunk, int64_t *rows);
 
 /* The pid of the process recording the trace at path right now (holding
  * its recording lock), 0 when none is (finished, or its recorder died:

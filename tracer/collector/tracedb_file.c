@@ -1,11 +1,13 @@
 /*
  * tracedb_file.c — a trace as a file, for whoever meets one on disk (the
  * recorder about to replace it, a reader about to show it): is it being
- * recorded right now (the recording lock tracedb_create takes, seen in
- * /proc/locks without opening the file), what status a reader should show,
- * and may --force replace it. See tracedb.h.
+ * recorded right now and what status a reader should show (the recording
+ * lock tracedb_create takes, read by format/tracestatus.c, which weftd
+ * shares), and may --force replace it. See tracedb.h.
  */
 #include "tracedb.h"
+
+#include "tracestatus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,66 +15,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 int tracedb_recorder_pid(const char *path)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	FILE *locks = fopen("/proc/locks", "re");
-	if (!locks)
-		return -errno;
-	/* "1: FLOCK  ADVISORY  WRITE 4321 fd:01:1234567 0 EOF"; a waiter's line
-	 * has "->" where FLOCK is. */
-	char line[256], kind[16], mode[16];
-	int pid = 0, found = 0;
-	unsigned major_id, minor_id;
-	unsigned long long inode;
-	while (!found && fgets(line, sizeof line, locks))
-		if (sscanf(line, "%*[^:]: %15s %*s %15s %d %x:%x:%llu", kind, mode, &pid, &major_id,
-			   &minor_id, &inode) == 6 &&
-		    !strcmp(kind, "FLOCK") && !strcmp(mode, "WRITE") && inode == st.st_ino &&
-		    major_id == major(st.st_dev) && minor_id == minor(st.st_dev))
-			found = 1;
-	fclose(locks);
-	return found ? (pid > 0 ? pid : 1) : 0;
-}
-
-/* meta status of the trace at path into out; 0 or -ENOENT/-EIO. */
-static int read_status(const char *path, char *out, size_t cap)
-{
-	sqlite3 *sql = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int rc = -EIO;
-	if (sqlite3_open_v2(path, &sql, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		rc = -ENOENT;
-		goto out;
-	}
-	sqlite3_busy_timeout(sql, 1000);
-	if (sqlite3_prepare_v2(sql, "SELECT value FROM meta WHERE key = 'status'", -1, &stmt,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
-		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(stmt, 0));
-		rc = 0;
-	}
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_close(sql);
-	return rc;
+	return tracestatus_recorder_pid(path);
 }
 
 int tracedb_status(const char *path, char *out, size_t cap)
 {
-	int rc = read_status(path, out, cap);
-	if (rc)
-		return rc;
-	if (!strcmp(out, "recording") && tracedb_recorder_pid(path) <= 0)
-		snprintf(out, cap, "interrupted");
-	return 0;
+	return tracestatus_read(path, out, cap);
 }
 
 /* 1 when path holds SQLite with weft's meta (a schema_version row). */

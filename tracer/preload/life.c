@@ -84,35 +84,11 @@ static int claim_self(void)
 	self->seen = 1;
 	if (!preload_proc.attached)
 		return -ENOTCONN;
-	return ring_claim(&preload_proc.map, preload_proc.pid, preload_tid(), preload_proc.ppid,
-			  preload_proc.token, &self->writer);
-}
-
-/* Step 2 above: the token of the process this image replaces, or 0. */
-static uint64_t adopt_exec_token(uint32_t pid)
-{
-	struct ring_map *map = &preload_proc.map;
-	uint32_t count = map->header->slot_count;
-	uint64_t token = 0;
-	for (uint32_t i = 0; i < count && !token; i++) {
-		struct ring_slot *slot = &map->slots[i];
-		uint32_t state = RING_SLOT_EXEC;
-		if (atomic_load_explicit(&slot->state, memory_order_acquire) != RING_SLOT_EXEC ||
-		    slot->pid != pid)
-			continue;
-		token = slot->token;
-		atomic_compare_exchange_strong(&slot->state, &state, RING_SLOT_DONE);
-	}
-	if (!token)
-		return 0;
-	for (uint32_t i = 0; i < count; i++) {
-		struct ring_slot *slot = &map->slots[i];
-		uint32_t state = RING_SLOT_ACTIVE;
-		if (atomic_load_explicit(&slot->state, memory_order_acquire) == RING_SLOT_ACTIVE &&
-		    slot->token == token && slot->pid == pid)
-			atomic_compare_exchange_strong(&slot->state, &state, RING_SLOT_DONE);
-	}
-	return token;
+	int rc = ring_claim(&preload_proc.map, preload_proc.pid, preload_tid(), preload_proc.ppid,
+			    preload_proc.token, &self->writer);
+	if (rc == 0)
+		atomic_fetch_add(&preload_proc.slots, 1);
+	return rc;
 }
 
 static void emit_comm(struct ring_writer *writer, uint64_t ts, uint32_t tid)
@@ -137,7 +113,8 @@ static void start_image(void)
 	struct preload_thread *self = &preload_self;
 	preload_proc.pid = (uint32_t)getpid();
 	preload_proc.ppid = (uint32_t)getppid();
-	uint64_t token = adopt_exec_token(preload_proc.pid);
+	uint64_t token = ring_exec_adopt(&preload_proc.map, preload_proc.pid);
+	atomic_store(&preload_proc.slots, 0);
 	if (!token)
 		token = atomic_fetch_add(&preload_proc.map.header->next_token, 1);
 	preload_proc.token = token;
@@ -291,6 +268,7 @@ void preload_thread_end(void)
 	}
 	emit_record(&self->writer, WEFT_EV_THREAD_EXIT, 0, 0, ts, 0, 0);
 	ring_release(&self->writer);
+	atomic_fetch_sub(&preload_proc.slots, 1);
 	self->busy--;
 }
 
@@ -311,6 +289,7 @@ void preload_fork_child(uint64_t fork_ts)
 		preload_proc.pid = (uint32_t)getpid();
 		preload_proc.ppid = parent;
 		preload_proc.token = atomic_fetch_add(&preload_proc.map.header->next_token, 1);
+		atomic_store(&preload_proc.slots, 0); /* the parent's other threads are not here */
 		if (claim_self() == 0) {
 			uint64_t ts = emit_now();
 			emit_record(&self->writer, WEFT_EV_PROC_START, WEFT_ORIGIN_FORK, 0, ts,

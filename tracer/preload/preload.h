@@ -49,7 +49,8 @@ struct preload_process {
 	uint64_t token;
 	uint32_t pid;
 	uint32_t ppid;
-	int attached; /* map is valid: record */
+	int attached;		/* map is valid: record */
+	_Atomic uint32_t slots; /* threads of this image holding a slot */
 };
 
 struct preload_thread {

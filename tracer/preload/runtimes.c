@@ -6,13 +6,15 @@
 #include "runtimes.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "elfsym.h"
 #include "emit.h"
 #include "event.h"
 
-#define RUNTIME_OBJECTS_MAX 4
+#define RUNTIME_OBJECTS_MAX 6
 
 struct runtime_object {
 	uintptr_t address;
@@ -49,6 +51,29 @@ static void find_cpython(void)
 					    cpython311_gil[i].reason, cpython311_gil[i].name};
 }
 
+/* libuv (node links it in): the thread pool's queue condition and mutex,
+ * static in threadpool.c, found in the .symtab of the object that defines
+ * uv_version (the node binary keeps it; a stripped libuv.so does not). */
+static void find_libuv(void)
+{
+	Dl_info info;
+	void *uv_version = dlsym(RTLD_DEFAULT, "uv_version");
+	struct elfsym_query pool[] = {
+	    {.file = "threadpool.c", .name = "cond", .type = STT_OBJECT},
+	    {.file = "threadpool.c", .name = "mutex", .type = STT_OBJECT},
+	};
+	if (!uv_version || !dladdr(uv_version, &info) || !info.dli_fname || !info.dli_fbase)
+		return;
+	/* the program itself is named as it was run, not by a path */
+	const char *path = strchr(info.dli_fname, '/') ? info.dli_fname : "/proc/self/exe";
+	if (elfsym_find(path, (uintptr_t)info.dli_fbase, pool, 2) != 2)
+		return;
+	runtime_objects.objects[runtime_objects.count++] =
+	    (struct runtime_object){pool[0].address, WEFT_REASON_COND, "libuv thread pool"};
+	runtime_objects.objects[runtime_objects.count++] = (struct runtime_object){
+	    pool[1].address, WEFT_REASON_MUTEX, "libuv thread pool (mutex)"};
+}
+
 void runtimes_rename(struct ring_writer *w, uint64_t ts)
 {
 	for (int i = 0; i < runtime_objects.count; i++) {
@@ -62,5 +87,6 @@ void runtimes_find(struct ring_writer *w, uint64_t ts)
 {
 	runtime_objects.count = 0;
 	find_cpython();
+	find_libuv();
 	runtimes_rename(w, ts);
 }

@@ -10,6 +10,11 @@
  *                  exported _PyRuntime (the same in Debian's 3.11 build and
  *                  upstream's); other versions keep the GIL elsewhere and
  *                  are left unnamed.
+ *   libuv          the thread pool's condition variable and mutex (node's
+ *                  worker threads wait there for work), static in
+ *                  threadpool.c: found in the .symtab of the object that
+ *                  defines uv_version (the node binary keeps one; a
+ *                  stripped libuv.so.1 does not, and stays unnamed).
  * Not the hot path: once per process image and once per fork child.
  */
 #ifndef WEFT_PRELOAD_RUNTIMES_H

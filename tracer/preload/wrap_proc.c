@@ -206,7 +206,8 @@ static void exec_begin(struct preload_thread *t, const char *path)
 	emit_record_string(&t->writer, WEFT_EV_EXEC, 0, 0, emit_now(), 0, 0, path,
 			   WEFT_PAYLOAD_MAX);
 	preload_write_end(t);
-	atomic_store_explicit(&t->writer.slot->state, RING_SLOT_EXEC, memory_order_release);
+	ring_exec_mark(&preload_proc.map, &t->writer, preload_proc.pid,
+		       atomic_load(&preload_proc.slots) <= 1);
 }
 
 /* The exec call returned result (always -1): undo exec_begin. */
@@ -216,8 +217,7 @@ static int exec_failed(struct preload_thread *t, int result)
 	if (preload_self.in_vfork)
 		preload_self.vfork_exec[0] = '\0';
 	if (t && t->writer.slot) {
-		atomic_store_explicit(&t->writer.slot->state, RING_SLOT_ACTIVE,
-				      memory_order_release);
+		ring_exec_undo(&preload_proc.map, &t->writer);
 		preload_emit(t, WEFT_EV_EXEC_FAIL, 0, 0, (uint64_t)saved, 0);
 	}
 	errno = saved;
