@@ -36,6 +36,8 @@ PRAGMA user_version = 1;
 --                      (perf_event_paranoid 3)', 'forced with
 --                      --sched=schedstat', attach mode)
 --     sched_events_lost  context switches perf dropped ('perf' only)
+--     events           events the recorder took from the rings (the
+--                      threads' records, not the kernel's switches)
 --     events_lost      events dropped because a ring was full
 --     threads_lost     threads that found no free ring (their events lost)
 --     status           'recording' while the recorder writes, then
@@ -173,10 +175,11 @@ CREATE TABLE sched_slice (
 
 -- object: things threads wait on or talk through.
 --   kind     'mutex' 'rwlock' 'cond' 'sem' 'barrier' 'fd' 'pipe' 'socket'
---            'thread' 'process'
+--            'thread' 'process' 'epoll'
 --   upid     owning process (NULL for objects shared between processes)
 --   address  the object's address in its process, or the inode for
---            pipes and sockets, or the fd number for kind 'fd'
+--            pipes and sockets, or the fd number for kinds 'fd' and
+--            'epoll' (an epoll instance, by its fd in its process)
 --   label    readable name: 'mutex 0x7f..', 'pipe:[12345]', 'fd 3'; a lock
 --            in a module's .data/.bss: its symbol name ('queue_lock')
 --   callsite_id  where it was first waited on (innermost callsite), or NULL
@@ -223,6 +226,46 @@ CREATE TABLE stack_callsite (
     parent_id   INTEGER REFERENCES stack_callsite(callsite_id), -- NULL: outermost
     frame_id    INTEGER NOT NULL REFERENCES stack_frame(frame_id),
     depth       INTEGER NOT NULL     -- 0 = outermost frame
+);
+
+-- epoll_watch: what an epoll instance watches, as epoll_ctl changed it
+-- (EPOLL_CTL_ADD and _DEL; a watched fd that is closed leaves without a
+-- 'del' row, as the kernel drops it).
+--   object_id          the epoll object (object.kind 'epoll')
+--   ts                 when epoll_ctl returned
+--   op                 'add' or 'del'
+--   fd                 the fd added or removed, in the epoll's process
+--   watched_object_id  the fd's object: its socket connection, pipe, or
+--                      an object of kind 'fd' / 'socket' (NULL: not known)
+-- A Blocked span of reason 'poll' names what it waits on in object_id:
+-- the one fd of a poll/ppoll/select/pselect (its socket, pipe or fd
+-- object), the epoll object of an epoll_wait/epoll_pwait, or NULL when
+-- the call waited on several fds at once.
+CREATE TABLE epoll_watch (
+    object_id         INTEGER NOT NULL REFERENCES object(object_id),
+    ts                INTEGER NOT NULL,
+    op                TEXT NOT NULL,
+    fd                INTEGER NOT NULL,
+    watched_object_id INTEGER REFERENCES object(object_id)
+);
+
+-- poll_ready: which fd a readiness wait (poll, ppoll, select, pselect,
+-- epoll_wait, epoll_pwait) returned ready, one row per recorded wait that
+-- returned at least one. The wait's Blocked span(s) are the thread's
+-- thread_state rows of reason 'poll' that end at or before ts (the
+-- call's return) and begin after the thread's previous Running span.
+--   utid       the thread that waited
+--   ts         when the call returned
+--   object_id  the object of the first fd reported ready (for epoll: the
+--              fd added with the data word of the first event returned;
+--              NULL when not known)
+--   ready      the call's result: how many fds (poll, epoll) or bits
+--              (select) are ready
+CREATE TABLE poll_ready (
+    utid      INTEGER NOT NULL REFERENCES thread(utid),
+    ts        INTEGER NOT NULL,
+    object_id INTEGER REFERENCES object(object_id),
+    ready     INTEGER NOT NULL
 );
 
 -- flow: an edge from one thread's action to another thread's wake-up or

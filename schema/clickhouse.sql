@@ -28,6 +28,8 @@
 -- Deliberately left out (tests/integration/test_fleet.py checks that every
 -- SQLite table and column is either here or listed on a line below):
 -- left out: track_overview -- the dashboard's drawing cache (BLOBs), derived from thread_state
+-- left out: epoll_watch -- per-trace detail of epoll waits (which fds an epoll instance watched); not yet shipped
+-- left out: poll_ready -- per-trace detail of readiness waits (which fd a wait returned ready); not yet shipped
 --
 -- Apply on every node (no ON CLUSTER: that needs ZooKeeper), one statement
 -- at a time: `scripts/weft-ship --create-schema --clickhouse URL` does it.

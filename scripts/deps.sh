@@ -32,6 +32,9 @@ if ((want_test)); then
   # the JVM tests: javac and java (HotSpot) from Debian's default JDK;
   # its headers let libweft build its JVMTI view (tracer/preload/jvm.c)
   packages+=(default-jdk-headless)
+  # the servers test: a real server (redis-server) driven by its own
+  # benchmark client (redis-benchmark, in redis-tools)
+  packages+=(redis-server redis-tools)
 fi
 
 missing=()

@@ -36,6 +36,16 @@
  *               timeout ns of a sleep, the thread joined, or 0.
  *  BLOCK_END    the wait is over. reason/call/a as in the BLOCK_BEGIN it
  *               closes, b = the call's result (return value, or -errno).
+ *               Readiness waits (reason POLL) name their object and what
+ *               became ready: in BLOCK_BEGIN a = the one fd waited on
+ *               (poll/ppoll of one pollfd, select/pselect of one fd), the
+ *               epoll fd (epoll_wait/epoll_pwait), or WEFT_POLL_SEVERAL
+ *               (more than one fd, none singled out); in BLOCK_END, when
+ *               b > 0, a = what became ready first: the fd (poll: the
+ *               first pollfd with revents; select: the lowest fd left in
+ *               a set) or, for epoll, the data word of the first event
+ *               returned (EPOLL_CTL says which fd was added with it);
+ *               when b <= 0, a as in BLOCK_BEGIN.
  *               BLOCK_BEGIN/END never nest within one thread.
  *  FORK         in the parent, after fork/vfork/posix_spawn/system created
  *               a child. a = child pid, b = ts of the call's start,
@@ -138,7 +148,17 @@ enum weft_event_type {
 	 * take), said once; payload: the sentence, NUL-terminated. The
 	 * program itself runs as untraced. */
 	WEFT_EV_RUNTIME_NOTE = 50,
+	/* epoll_ctl on epoll fd a >> 32 for fd a & 0xffffffff succeeded;
+	 * reason = the op (EPOLL_CTL_ADD 1, DEL 2; MOD is not recorded),
+	 * b = the data word of the epoll_event given (ADD; 0 for DEL). The epoll instance's
+	 * watch list, and the key from an epoll wait's ready data word back
+	 * to its fd (BLOCK_END). */
+	WEFT_EV_EPOLL_CTL = 56,
+	/* 57..59: reserved for the servers work (counted calls). */
 };
+
+/* BLOCK_BEGIN a of a readiness wait on several fds at once. */
+#define WEFT_POLL_SEVERAL UINT64_MAX
 
 enum weft_origin {
 	WEFT_ORIGIN_EXEC = 1, /* a new program image (first process or exec) */

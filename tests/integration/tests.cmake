@@ -51,7 +51,7 @@ foreach(group pipeline exit_status parallel_tools python_threads lockhold exampl
               preload_direct bad_input suspended many sched_truth deadlock schedstat sockets flows
               faults
               kernel_only critpath runtimes fork_anywhere locks locks_order waits_named
-              titles locks_deadlock fleet long_recording jvm callsites)
+              titles locks_deadlock fleet long_recording jvm callsites servers)
   add_test(NAME integration.${group}
            COMMAND ${WEFT_PYTHON3} -m unittest -v test_${group}
            WORKING_DIRECTORY ${WEFT_ITEST_DIR})

@@ -355,7 +355,8 @@ static int write_end_meta(struct collect *c, int64_t end, int64_t threads_lost,
 {
 	int rc = tracedb_meta_int(c->db, "end_ts", end) |
 		 tracedb_meta_int(c->db, "events_lost", c->events_lost) |
-		 tracedb_meta_int(c->db, "threads_lost", threads_lost);
+		 tracedb_meta_int(c->db, "threads_lost", threads_lost) |
+		 tracedb_meta_int(c->db, "events", collect_events(c));
 	if (c->map.corrupt_rings) /* a program scribbled over its ring */
 		rc |= tracedb_meta_int(c->db, "rings_corrupt", (int64_t)c->map.corrupt_rings);
 	if (c->perf)

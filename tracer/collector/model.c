@@ -70,6 +70,7 @@ struct model *model_new(struct tracedb *db)
 	model->sockets = table_new();
 	model->shared_keys = table_new();
 	model->tcp_waiting = table_new();
+	model->epoll_data = table_new();
 	if (model->channels)
 		channel_set_infer(model->channels, model_ipc_infer_pipe_writer);
 	model->waits = waitgraph_new();
@@ -87,7 +88,8 @@ struct model *model_new(struct tracedb *db)
 	if (!model->by_token || !model->live_by_pid || !model->exited || !model->threads ||
 	    !model->objects || !model->forks || !model->wakes || !model->fd_channels ||
 	    !model->channels || !model->waits || !model->pipe_holders || !model->sockets ||
-	    !model->tcp_waiting || !model->shared_keys || !model->locks || !model->lock_orders) {
+	    !model->tcp_waiting || !model->epoll_data || !model->shared_keys || !model->locks ||
+	    !model->lock_orders) {
 		model_free(model);
 		return NULL;
 	}
@@ -138,6 +140,7 @@ void model_free(struct model *model)
 		table_free(model->shared_keys);
 	}
 	table_free(model->tcp_waiting); /* its values are owned by sockets */
+	table_free(model->epoll_data);	/* its values are fds, not pointers */
 	channel_free(model->channels);
 	model_lock_free(model);
 	waitgraph_free(model->waits);
@@ -664,7 +667,9 @@ static void on_block_begin(struct model *model, struct process *p, struct thread
 			   const struct weft_event *event)
 {
 	int64_t ts = (int64_t)event->ts;
-	int64_t object_id = model_ipc_object_for(model, p, event);
+	int64_t object_id = event->reason == WEFT_REASON_POLL
+				? model_poll_object(model, p, event)
+				: model_ipc_object_for(model, p, event);
 	int64_t holder = model_lock_holder_named(model, p, t, event, object_id);
 	if (event->reason == WEFT_REASON_FUTEX && event->b) { /* a PI futex's owner */
 		struct thread *owner = table_get(model->threads, p->token, (uint32_t)event->b);
@@ -758,6 +763,8 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 	case WEFT_EV_BLOCK_END:
 		if (event->reason == WEFT_REASON_IO) /* b: bytes moved by a blocking read/write */
 			model_ipc_io_done(model, p, t, event);
+		else if (event->reason == WEFT_REASON_POLL && (int64_t)event->b > 0)
+			model_poll_ready(model, p, t, event);
 		model_ipc_call_woken(model, p, t, ts, event->b);
 		span_thread_call_end(t->spans, ts);
 		model_lock_wait_end(model, t, ts, (int64_t)event->b);
@@ -798,6 +805,9 @@ static void on_record(struct model *model, struct process *p, struct thread *t,
 		break;
 	case WEFT_EV_IO_DONE:
 		model_ipc_io_done(model, p, t, event);
+		break;
+	case WEFT_EV_EPOLL_CTL:
+		model_poll_ctl(model, p, event);
 		break;
 	case WEFT_EV_FORK:
 		on_fork(model, p, t, event);

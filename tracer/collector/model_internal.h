@@ -9,6 +9,8 @@
  *   model_lock.c    who holds each lock, lock waits and deadlocks;
  *   model_kernel.c  what only the kernel shows: perf task, comm and
  *                   context-switch records, schedstat samples;
+ *   model_poll.c    readiness waits: what poll/select/epoll wait on,
+ *                   epoll watch lists, which fd became ready;
  *   model_exit.c    how processes end: exit status, reaps, stops,
  *                   processes gone, the end of the recording.
  * The structures below are the model's state; model.c's head comment
@@ -123,6 +125,7 @@ struct model {
 	struct table *sockets;	    /* (ino, 0) -> struct socket_end */
 	struct table *shared_keys;  /* (upid, address) -> struct shared_key */
 	struct table *tcp_waiting;  /* (hash of "tcp L R", 0) -> struct socket_end */
+	struct table *epoll_data;   /* (upid << 32 | epfd, data word) -> fd + 1 (model_poll.c) */
 	struct channels *channels;
 	struct thread *io_reader; /* the thread whose read is being matched */
 	struct waitgraph *waits;  /* lock waits in progress, for deadlocks */
@@ -199,6 +202,16 @@ void model_fork_flow(struct model *model, struct process *p);
 /* t has ended: free it once the horizon is MODEL_RETIRE_NS past its end
  * (a main thread stays with its process). */
 void model_retire_later(struct model *model, struct thread *t);
+/* --- model_poll.c ------------------------------------------------------ */
+
+/* The object of a readiness wait's BLOCK_BEGIN (event.h): the one fd's
+ * object, the epoll object, or -1 (several fds). */
+int64_t model_poll_object(struct model *model, struct process *p, const struct weft_event *event);
+/* EPOLL_CTL: an epoll_watch row, and the data word's fd for later waits. */
+void model_poll_ctl(struct model *model, struct process *p, const struct weft_event *event);
+/* BLOCK_END of a readiness wait of t that returned > 0: a poll_ready row. */
+void model_poll_ready(struct model *model, struct process *p, struct thread *t,
+		      const struct weft_event *event);
 
 /* --- model_exit.c ------------------------------------------------------ */
 
@@ -221,6 +234,10 @@ bool model_ipc_infer_pipe_writer(void *ctx, uint64_t ino, int64_t ts_in, int64_t
 				 int64_t *utid_out, int64_t *ts_out);
 /* The object row a BLOCK_BEGIN record waits on (made at first use), or
  * -1 when the record names none. */
+/* The object an fd of p refers to: its socket connection, its pipe, a
+ * socket not connected (by inode), else an object of kind 'fd'. -1 when
+ * none could be made. */
+int64_t model_ipc_fd_object(struct model *model, struct process *p, uint64_t fd);
 int64_t model_ipc_object_for(struct model *model, struct process *p,
 			     const struct weft_event *event);
 /* OBJECT_NAME: the object named by a runtime's name (made now, with that

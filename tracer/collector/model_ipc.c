@@ -489,6 +489,29 @@ static int64_t object_labelled(struct model *model, struct process *p,
 	return id;
 }
 
+#define SOCKET_INODE_KEY (UINT64_MAX - 3)
+int64_t model_ipc_fd_object(struct model *model, struct process *p, uint64_t fd)
+{
+	uint64_t ino = fd_channel(model, p, fd);
+	struct socket_end *end = ino ? socket_end(model, ino, false) : NULL;
+	int64_t id = end ? socket_object(model, end) : -1;
+	if (id >= 0 || !end) {
+		struct weft_event event = {
+		    .type = WEFT_EV_BLOCK_BEGIN, .reason = WEFT_REASON_IO, .a = fd};
+		return id >= 0 ? id : object_labelled(model, p, &event, NULL);
+	}
+	/* a socket with no connection (yet): a listening socket, by inode */
+	void *found = table_get(model->objects, SOCKET_INODE_KEY, ino);
+	if (found)
+		return (int64_t)(intptr_t)found;
+	id = model->next_object_id++;
+	char label[64];
+	snprintf(label, sizeof label, "socket:[%llu]", (unsigned long long)ino);
+	model_fail(model, tracedb_object_insert(model->db, id, "socket", -1, (int64_t)ino, label));
+	model_fail(model, table_put(model->objects, SOCKET_INODE_KEY, ino, (void *)(intptr_t)id));
+	return id;
+}
+
 int64_t model_ipc_object_for(struct model *model, struct process *p, const struct weft_event *event)
 {
 	return object_labelled(model, p, event, NULL);

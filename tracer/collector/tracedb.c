@@ -61,6 +61,8 @@ enum stmt_id {
 	STMT_WAIT_NOW,
 	STMT_LOCK_ORDER_EDGE,
 	STMT_LOCK_ORDER_CYCLE,
+	STMT_EPOLL_WATCH,
+	STMT_POLL_READY,
 	STMT_COUNT,
 };
 
@@ -102,6 +104,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_LOCK_ORDER_CYCLE] =
 	"INSERT INTO lock_order_cycle(cycle_id, position, object_id, utid, ts) "
 	"VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_EPOLL_WATCH] = "INSERT INTO epoll_watch(object_id, ts, op, fd, watched_object_id) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_POLL_READY] = "INSERT INTO poll_ready(utid, ts, object_id, ready) "
+			"VALUES (?1, ?2, ?3, ?4)",
 };
 
 /* The three tables that take a row per transition are written BATCH_ROWS
@@ -518,6 +524,33 @@ int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kin
 	bind_int_or_null(stmt, 3, upid, upid < 0);
 	sqlite3_bind_int64(stmt, 4, address);
 	bind_text(stmt, 5, label);
+	return step(db, stmt);
+}
+
+int tracedb_epoll_watch(struct tracedb *db, int64_t object_id, int64_t ts, const char *op,
+			int64_t fd, int64_t watched_object_id)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_EPOLL_WATCH];
+	sqlite3_bind_int64(stmt, 1, object_id);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_text(stmt, 3, op);
+	sqlite3_bind_int64(stmt, 4, fd);
+	bind_int_or_null(stmt, 5, watched_object_id, watched_object_id < 0);
+	return step(db, stmt);
+}
+
+int tracedb_poll_ready(struct tracedb *db, int64_t utid, int64_t ts, int64_t object_id,
+		       int64_t ready)
+{
+	if (begin(db))
+		return -EIO;
+	sqlite3_stmt *stmt = db->stmt[STMT_POLL_READY];
+	sqlite3_bind_int64(stmt, 1, utid);
+	sqlite3_bind_int64(stmt, 2, ts);
+	bind_int_or_null(stmt, 3, object_id, object_id < 0);
+	sqlite3_bind_int64(stmt, 4, ready);
 	return step(db, stmt);
 }
 

@@ -92,6 +92,12 @@ int tracedb_process_title(struct tracedb *db, int64_t upid, int64_t ts, const ch
 
 int tracedb_object_insert(struct tracedb *db, int64_t object_id, const char *kind, int64_t upid,
 			  int64_t address, const char *label);
+/* An epoll_watch row (op 'add' or 'del'; watched_object_id -1: none) and
+ * a poll_ready row (object_id -1: none). 0 or -EIO. */
+int tracedb_epoll_watch(struct tracedb *db, int64_t object_id, int64_t ts, const char *op,
+			int64_t fd, int64_t watched_object_id);
+int tracedb_poll_ready(struct tracedb *db, int64_t utid, int64_t ts, int64_t object_id,
+		       int64_t ready);
 /* A thread_state (span->is_process false) or process_state row. Rows of
  * thread_state, process_state and sched_slice are written in batches, all
  * of them by the next commit; their text values must be static strings

@@ -173,9 +173,16 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
  * holds how long the call took (UINT64_MAX when it was not recorded).
  * extra (a lock's owner, read from the lock) is read before the
  * BLOCK_BEGIN stamp: the owner it names held the lock at or before that
- * time, never only after it.
+ * time, never only after it. PRELOAD_BLOCKING_READY also names the a of
+ * the BLOCK_END, evaluated after the call (result_ holds its result): the
+ * readiness waits say there which fd became ready (event.h).
  */
 #define PRELOAD_BLOCKING(t, reason, call, object, extra, result_type, expr, end_value)             \
+	PRELOAD_BLOCKING_READY(t, reason, call, object, extra, result_type, expr, end_value,       \
+			       (uint64_t)(object))
+
+#define PRELOAD_BLOCKING_READY(t, reason, call, object, extra, result_type, expr, end_value,       \
+			       end_object)                                                         \
 	({                                                                                         \
 		uintptr_t frame_ = (uintptr_t)__builtin_frame_address(0);                          \
 		result_type result_;                                                               \
@@ -196,7 +203,7 @@ static inline int preload_wait_enter(struct preload_thread *t, uintptr_t frame, 
 			if ((t)->wait_frame == frame_) { /* else a fork child's copy */            \
 				uint64_t end_ = emit_now();                                        \
 				preload_emit_at(t, end_, WEFT_EV_BLOCK_END, reason, call,          \
-						(uint64_t)(object), (uint64_t)(end_value));        \
+						(uint64_t)(end_object), (uint64_t)(end_value));    \
 				(t)->wait_frame = 0;                                               \
 				(t)->wait_ns = end_ - begin_;                                      \
 			}                                                                          \

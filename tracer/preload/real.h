@@ -108,6 +108,7 @@ int __libc_start_main(real_main_fn main, int argc, char **argv, void (*init)(voi
 	X(select, NULL)                                                                            \
 	X(pselect, NULL)                                                                           \
 	X(epoll_wait, NULL)                                                                        \
+	X(epoll_ctl, NULL)                                                                         \
 	X(epoll_pwait, NULL)                                                                       \
 	X(pipe, NULL)                                                                              \
 	X(pipe2, NULL)                                                                             \

@@ -3,10 +3,18 @@
  * path): read/write and their vector forms, the socket calls, and the
  * readiness waits (poll, select, epoll).
  *
- * Each records BLOCK_BEGIN/END around the real call (a = fd; for poll the
- * first fd, for epoll the epoll fd; b of BLOCK_END = result or -errno).
+ * Each records BLOCK_BEGIN/END around the real call (a = fd; for the
+ * readiness waits the fd or epoll fd waited on, and in BLOCK_END what
+ * became ready, as event.h says; b of BLOCK_END = result or -errno).
+ * epoll_ctl records the epoll instance's watch list (EPOLL_CTL).
  * Calls that cannot wait are no transitions: on an fd known to be
- * non-blocking (fdnb.h), with MSG_DONTWAIT, with a zero timeout. The data
+ * non-blocking (fdnb.h), with MSG_DONTWAIT, with a zero timeout. A
+ * readiness wait first asks with a zero timeout (the same call, the same
+ * signal mask): when something is ready already it returns that, as the
+ * waiting call would have, and records nothing; only a call that finds
+ * nothing ready goes on to wait, recorded. A busy server's event loop
+ * mostly finds work ready: this spares the ring two records and the
+ * collector their cost for each such call. The data
  * calls among them record only the bytes they moved (IO_DONE), if any.
  * socket, socketpair and accept tell fdnb.h the flags of the fds they make.
  */
@@ -68,7 +76,6 @@ static inline void moved_connection(struct preload_thread *t, int fd)
 		}                                                                                  \
 		moved_;                                                                            \
 	})
-#define POLL(t, call, fd, expr) PRELOAD_BLOCKING_ERRNO(t, WEFT_REASON_POLL, call, fd, 0, expr)
 
 static inline int zero_timespec(const struct timespec *timeout)
 {
@@ -253,12 +260,97 @@ WEFT_EXPORT int connect(int fd, const struct sockaddr *address, socklen_t addres
 	return result;
 }
 
+/* The readiness waits (event.h, BLOCK_BEGIN/END of reason POLL): the one
+ * fd waited on or the epoll fd as object; on return, what became ready. */
+#define POLL(t, call, object, expr, ready)                                                         \
+	PRELOAD_BLOCKING_READY(t, WEFT_REASON_POLL, call, object, 0, int, expr,                    \
+			       result_<0 ? -(int64_t)errno_ : (int64_t)result_, result_> 0         \
+				   ? (ready)                                                       \
+				   : (uint64_t)(object))
+
+static inline uint64_t poll_object(const struct pollfd *fds, nfds_t count)
+{
+	return count == 1 ? (uint64_t)(uint32_t)fds[0].fd : WEFT_POLL_SEVERAL;
+}
+
+/* The first pollfd the kernel said is ready (the call returned > 0). */
+static uint64_t poll_ready(const struct pollfd *fds, nfds_t count)
+{
+	for (nfds_t i = 0; i < count; i++)
+		if (fds[i].revents && fds[i].fd >= 0)
+			return (uint64_t)(uint32_t)fds[i].fd;
+	return WEFT_POLL_SEVERAL;
+}
+
+/* The lowest fd below count set in any of the sets, and whether it is the
+ * only one (*only). WEFT_POLL_SEVERAL when none is set. */
+static uint64_t select_first(int count, const fd_set *r, const fd_set *w, const fd_set *e,
+			     int *only)
+{
+	uint64_t first = WEFT_POLL_SEVERAL;
+	int seen = 0;
+	for (int fd = 0; fd < count && fd < FD_SETSIZE && seen < 2; fd++)
+		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e))) {
+			if (!seen++)
+				first = (uint64_t)fd;
+		}
+	if (only)
+		*only = seen == 1;
+	return first;
+}
+
+static uint64_t select_object(int count, const fd_set *r, const fd_set *w, const fd_set *e)
+{
+	int only;
+	uint64_t fd = select_first(count, r, w, e, &only);
+	return only ? fd : WEFT_POLL_SEVERAL;
+}
+
+/* The sets a select is given, kept to hand them to the waiting call again
+ * after a try that found nothing ready (and emptied them). */
+struct fd_sets {
+	fd_set read, write, except;
+};
+
+/* select or pselect (mask not NULL) with a zero timeout: what is ready now,
+ * without waiting. Returns its result; when it is 0 the sets are as the
+ * caller gave them again, for the call that waits. */
+static int select_try(struct fd_sets *sets, int count, fd_set *r, fd_set *w, fd_set *e,
+		      const sigset_t *mask)
+{
+	if (count > FD_SETSIZE)
+		return 0; /* sets larger than fd_set: straight to the waiting call */
+	if (r)
+		sets->read = *r;
+	if (w)
+		sets->write = *w;
+	if (e)
+		sets->except = *e;
+	struct timeval zero = {0, 0};
+	struct timespec zero_ts = {0, 0};
+	int ready = mask ? REAL(pselect)(count, r, w, e, &zero_ts, mask)
+			 : REAL(select)(count, r, w, e, &zero);
+	if (ready == 0) {
+		if (r)
+			*r = sets->read;
+		if (w)
+			*w = sets->write;
+		if (e)
+			*e = sets->except;
+	}
+	return ready;
+}
+
 WEFT_EXPORT int poll(struct pollfd *fds, nfds_t count, int timeout)
 {
 	struct preload_thread *t = preload_recorder();
 	if (!t || timeout == 0)
 		return REAL(poll)(fds, count, timeout);
-	return POLL(t, WEFT_CALL_POLL, count ? fds[0].fd : 0, REAL(poll)(fds, count, timeout));
+	int ready = REAL(poll)(fds, count, 0);
+	if (ready != 0)
+		return ready;
+	return POLL(t, WEFT_CALL_POLL, poll_object(fds, count), REAL(poll)(fds, count, timeout),
+		    poll_ready(fds, count));
 }
 
 WEFT_EXPORT int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout,
@@ -267,8 +359,12 @@ WEFT_EXPORT int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *t
 	struct preload_thread *t = preload_recorder();
 	if (!t || zero_timespec(timeout))
 		return REAL(ppoll)(fds, count, timeout, mask);
-	return POLL(t, WEFT_CALL_PPOLL, count ? fds[0].fd : 0,
-		    REAL(ppoll)(fds, count, timeout, mask));
+	const struct timespec zero = {0, 0};
+	int ready = REAL(ppoll)(fds, count, &zero, mask);
+	if (ready != 0)
+		return ready;
+	return POLL(t, WEFT_CALL_PPOLL, poll_object(fds, count),
+		    REAL(ppoll)(fds, count, timeout, mask), poll_ready(fds, count));
 }
 
 WEFT_EXPORT int select(int count, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
@@ -277,8 +373,14 @@ WEFT_EXPORT int select(int count, fd_set *readfds, fd_set *writefds, fd_set *exc
 	struct preload_thread *t = preload_recorder();
 	if (!t || (timeout && timeout->tv_sec == 0 && timeout->tv_usec == 0))
 		return REAL(select)(count, readfds, writefds, exceptfds, timeout);
-	return POLL(t, WEFT_CALL_SELECT, 0,
-		    REAL(select)(count, readfds, writefds, exceptfds, timeout));
+	struct fd_sets sets;
+	int ready = select_try(&sets, count, readfds, writefds, exceptfds, NULL);
+	if (ready != 0)
+		return ready;
+	uint64_t object = select_object(count, readfds, writefds, exceptfds);
+	return POLL(t, WEFT_CALL_SELECT, object,
+		    REAL(select)(count, readfds, writefds, exceptfds, timeout),
+		    select_first(count, readfds, writefds, exceptfds, NULL));
 }
 
 WEFT_EXPORT int pselect(int count, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
@@ -287,8 +389,14 @@ WEFT_EXPORT int pselect(int count, fd_set *readfds, fd_set *writefds, fd_set *ex
 	struct preload_thread *t = preload_recorder();
 	if (!t || zero_timespec(timeout))
 		return REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask);
-	return POLL(t, WEFT_CALL_PSELECT, 0,
-		    REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask));
+	struct fd_sets sets;
+	int ready = select_try(&sets, count, readfds, writefds, exceptfds, mask);
+	if (ready != 0)
+		return ready;
+	uint64_t object = select_object(count, readfds, writefds, exceptfds);
+	return POLL(t, WEFT_CALL_PSELECT, object,
+		    REAL(pselect)(count, readfds, writefds, exceptfds, timeout, mask),
+		    select_first(count, readfds, writefds, exceptfds, NULL));
 }
 
 WEFT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int count, int timeout)
@@ -296,7 +404,11 @@ WEFT_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int count, int 
 	struct preload_thread *t = preload_recorder();
 	if (!t || timeout == 0)
 		return REAL(epoll_wait)(epfd, events, count, timeout);
-	return POLL(t, WEFT_CALL_EPOLL_WAIT, epfd, REAL(epoll_wait)(epfd, events, count, timeout));
+	int ready = REAL(epoll_wait)(epfd, events, count, 0);
+	if (ready != 0)
+		return ready;
+	return POLL(t, WEFT_CALL_EPOLL_WAIT, (uint64_t)(uint32_t)epfd,
+		    REAL(epoll_wait)(epfd, events, count, timeout), events[0].data.u64);
 }
 
 WEFT_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int count, int timeout,
@@ -305,6 +417,27 @@ WEFT_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int count, int
 	struct preload_thread *t = preload_recorder();
 	if (!t || timeout == 0)
 		return REAL(epoll_pwait)(epfd, events, count, timeout, mask);
-	return POLL(t, WEFT_CALL_EPOLL_WAIT, epfd,
-		    REAL(epoll_pwait)(epfd, events, count, timeout, mask));
+	int ready = REAL(epoll_pwait)(epfd, events, count, 0, mask);
+	if (ready != 0)
+		return ready;
+	return POLL(t, WEFT_CALL_EPOLL_WAIT, (uint64_t)(uint32_t)epfd,
+		    REAL(epoll_pwait)(epfd, events, count, timeout, mask), events[0].data.u64);
+}
+
+/* epoll_ctl: a successful ADD or DEL is EPOLL_CTL (event.h). MOD is not
+ * recorded: servers call it per event (Redis) and keep the data word. */
+WEFT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	int result = REAL(epoll_ctl)(epfd, op, fd, event);
+	if (result == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
+		struct preload_thread *t = preload_recorder();
+		if (t) {
+			int saved = errno;
+			uint64_t data = op == EPOLL_CTL_ADD && event ? event->data.u64 : 0;
+			preload_emit(t, WEFT_EV_EPOLL_CTL, (uint8_t)op, 0,
+				     (uint64_t)(uint32_t)epfd << 32 | (uint32_t)fd, data);
+			errno = saved;
+		}
+	}
+	return result;
 }
