@@ -476,7 +476,8 @@ static int alloc_levels(struct lod_track *t, size_t nb, size_t cap0)
 	int n = level_counts(cap0, caps);
 	for (int k = 0; k < n; k++)
 		total += caps[k];
-	struct bucket *all = calloc(total, sizeof(*all));
+	/* at least one bucket: an empty track still owns a buffer */
+	struct bucket *all = calloc(total ? total : 1, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
 	t->levels[0] = all; /* owns the buffer (free_levels) */

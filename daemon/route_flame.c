@@ -243,7 +243,7 @@ static int cut(struct flame *f, int64_t limit)
 		if (n->parent >= 0)
 			f->nodes[n->parent].total += n->total;
 	}
-	if ((int64_t)f->count <= limit) {
+	if (f->count == 0 || (int64_t)f->count <= limit) {
 		for (size_t i = 0; i < f->count; i++)
 			f->nodes[i].keep = (int64_t)i;
 		return 0;
