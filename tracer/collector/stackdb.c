@@ -39,8 +39,8 @@ struct upid_modules {
 };
 
 static const char *const sql_text[4] = {
-    "INSERT INTO stack_module(module_id, upid, path, build_id, start, end, ts) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    ("INSERT INTO stack_module(module_id, upid, path, build_id, start, end, ts) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
     "INSERT INTO stack_frame(frame_id, module_id, rel_pc, function) VALUES (?1, ?2, ?3, ?4)",
     "INSERT INTO stack_callsite(callsite_id, parent_id, frame_id, depth) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE object SET callsite_id = ?2 WHERE object_id = ?1 AND callsite_id IS NULL",
