@@ -184,7 +184,8 @@ int model_finish(struct model *model, int64_t ts)
 	model_lock_finish(model);
 	if (model->stacks && !model->error) {
 		const char *mode = getenv("WEFT_STACKS"); /* weft record's --stacks */
-		model_fail(model, stackdb_finish(model->stacks, mode && *mode ? mode : "full", 1));
+		model_fail(model, stackdb_finish(model->stacks, mode && *mode ? mode : "full",
+						 tracedb_tells_progress(model->db)));
 	}
 	return model->error;
 }

@@ -780,6 +780,11 @@ void tracedb_abandon(struct tracedb *db)
 	db->abandoned = true;
 }
 
+bool tracedb_tells_progress(const struct tracedb *db)
+{
+	return db->progress != NULL;
+}
+
 void tracedb_on_progress(struct tracedb *db, tracedb_progress_fn fn, void *ctx)
 {
 	db->progress = fn;

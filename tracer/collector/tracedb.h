@@ -31,6 +31,7 @@
 #ifndef WEFT_TRACEDB_H
 #define WEFT_TRACEDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -163,6 +164,9 @@ typedef void (*tracedb_progress_fn)(void *ctx, const char *what, int64_t elapsed
  * it to readers (meta critical_path 'on demand'). */
 #define TRACEDB_CRITPATH_NS (300 * 1000 * 1000ll)
 void tracedb_on_progress(struct tracedb *db, tracedb_progress_fn fn, void *ctx);
+/* Whether anyone listens to progress (weft record without -q): a long
+ * step of its own may then say what it is doing on stderr. */
+bool tracedb_tells_progress(const struct tracedb *db);
 
 /* Commit, create the indexes and set meta status. Returns 0 or -EIO; the
  * database stays open (for more meta) until tracedb_close. After
