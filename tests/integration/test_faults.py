@@ -388,7 +388,11 @@ class KilledCollector(TraceTest):
              f"while [ ! -e {go} ]; do sleep 0.01; done; echo after"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.tmp)
         try:
-            while read_status(db) != "recording":
+            # recording, and the workload started (the trace can say
+            # 'recording' before weft has started the command)
+            while read_status(db) != "recording" or not any(
+                    go.encode() in cmdline_of(p) for p in descendants(rec.pid)):
+                self.assertIsNone(rec.poll(), "weft record ended before it was killed")
                 time.sleep(0.01)
             rec.kill()
             rec.wait(timeout=TIMEOUT)
@@ -429,6 +433,14 @@ def descendants(pid):
             found += kids
             todo += kids
     return found
+
+
+def cmdline_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def stopped(pid):
