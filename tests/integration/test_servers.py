@@ -146,6 +146,12 @@ class RedisServerTest(unittest.TestCase):
                              WHERE s.state = 'Blocked' GROUP BY p.upid""")
         self.assertTrue(rows)
         for row in rows:
+            # The BGSAVE child lives a few milliseconds, most of them in the
+            # kernel's copy-on-write faults and the disk, which no call
+            # names; how long those take is the machine's load. The server
+            # itself is what the check is about.
+            if row["name"].startswith("redis-rdb-bgsave"):
+                continue
             self.assertLess(row["other"], row["blocked"] / 2, row["name"])
 
     def test_the_event_loop_waits_on_its_epoll_instance(self):
